@@ -1,0 +1,1 @@
+"""Security audit checks and reports (built by a later issue)."""

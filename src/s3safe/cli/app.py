@@ -1,0 +1,58 @@
+"""What every command receives: resolved settings, a lazily built connection, and the renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from s3safe.cli.render import Renderer
+from s3safe.core.errors import PartialFailure
+from s3safe.core.models import ActionResult
+from s3safe.core.settings import ConnectionSettings
+
+if TYPE_CHECKING:
+    from s3safe.storage.connection import Connection
+
+
+@dataclass
+class App:
+    settings: ConnectionSettings
+    render: Renderer
+    verbose: int = 0
+    _conn: Connection | None = field(default=None, repr=False)
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            from s3safe.storage.connection import Connection
+
+            self._conn = Connection(self.settings)
+        return self._conn
+
+    def actions(self, results: Iterable[ActionResult], *, noun: str = "object") -> None:
+        """Render a stream of action results, then a count; exit 5 if any failed."""
+        done = failed = planned = 0
+        for result in results:
+            if result.dry_run:
+                planned += 1
+                text = f"(dry run) would {result.action} {result.target}"
+            elif result.ok:
+                done += 1
+                text = f"{result.action} {result.target}" + (f"  [{result.detail}]" if result.detail else "")
+            else:
+                failed += 1
+                text = f"FAILED {result.action} {result.target}: {result.error}"
+            if result.ok:
+                self.render.record(result.to_dict(), None if self.render.quiet and not result.dry_run else text)
+            else:
+                self.render.record(result.to_dict(), None)
+                if not self.render.json_mode:
+                    self.render.err.write(text + "\n")
+        summary = {"type": "summary", "done": done, "failed": failed, "planned": planned}
+        if planned:
+            self.render.info(f"dry run: {planned} {noun}(s) would be changed; nothing was changed", data=summary)
+        else:
+            self.render.info(f"{done} {noun}(s) done" + (f", {failed} failed" if failed else ""), data=summary)
+        if failed:
+            raise PartialFailure(f"{failed} of {done + failed} {noun}(s) failed", failed=failed, succeeded=done)

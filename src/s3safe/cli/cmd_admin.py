@@ -1,0 +1,106 @@
+"""uploads ls|abort, restore, config show|set|unset|path."""
+
+from __future__ import annotations
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.options import gate_options, make_gate
+from s3safe.cli.render import short_time
+from s3safe.core.locations import parse_s3_url
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group()
+def uploads() -> None:
+    """Unfinished multipart uploads (they are billed until aborted)."""
+
+
+@uploads.command("ls")
+@click.argument("url")
+@click.option("--older-than", metavar="AGE", help="Only uploads started longer ago, e.g. 7d, 12h.")
+@pass_app
+def uploads_ls(app: App, url: str, older_than: str | None) -> None:
+    """List unfinished multipart uploads."""
+    from s3safe.ops.uploads import list_uploads, parse_age
+
+    age = parse_age(older_than) if older_than else None
+    for upload in list_uploads(app.conn, parse_s3_url(url), older_than=age):
+        app.render.record(upload.to_dict(), f"{short_time(upload.initiated):19}  s3://{upload.bucket}/{upload.key}  {upload.upload_id}")
+
+
+@uploads.command("abort")
+@click.argument("url")
+@click.option("--older-than", metavar="AGE", help="Only uploads started longer ago, e.g. 7d.")
+@click.option("--upload-id", metavar="ID", help="Only this upload.")
+@gate_options
+@pass_app
+def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | None, dry_run: bool, max_delete: int | None) -> None:
+    """Abort unfinished multipart uploads, freeing their parts."""
+    from s3safe.ops.uploads import abort_uploads, parse_age
+
+    age = parse_age(older_than) if older_than else None
+    app.actions(abort_uploads(app.conn, parse_s3_url(url), older_than=age, upload_id=upload_id,
+                              gate=make_gate(dry_run, max_delete)), noun="upload")  # fmt: skip
+
+
+@click.command()
+@click.argument("url")
+@click.option("-r", "--recursive", is_flag=True, help="Every archived object under the prefix.")
+@click.option("--days", type=int, required=True, help="How long the restored copy stays available.")
+@click.option("--tier", default="Standard", show_default=True, help="Standard, Bulk or Expedited.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; request nothing.")
+@pass_app
+def restore(app: App, url: str, recursive: bool, days: int, tier: str, dry_run: bool) -> None:
+    """Restore archived (Glacier / Deep Archive) objects for N days."""
+    from s3safe.ops.restore import restore as restore_objects
+
+    app.actions(restore_objects(app.conn, parse_s3_url(url), recursive=recursive, days=days, tier=tier,
+                                gate=make_gate(dry_run, None)))  # fmt: skip
+
+
+@click.group()
+def config() -> None:
+    """Persistent defaults (never secrets) in the user's config file."""
+
+
+@config.command("show")
+@pass_app
+def config_show(app: App) -> None:
+    """Show the config file's values and the settings in effect."""
+    from dataclasses import asdict
+
+    from s3safe.core.settings import CONFIG_KEYS, config_path, load_config
+
+    path = config_path()
+    stored = load_config(path)
+    effective = asdict(app.settings)
+    if app.render.json_mode:
+        app.render.record({"type": "config", "path": str(path), "stored": stored, "effective": effective}, None)
+        return
+    rows = [[key, str(stored.get(key, "")), str(effective.get(key, "")), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
+    app.render.table(["key", "config file", "in effect", "meaning"], rows, title=f"config file: {path}")
+
+
+@config.command("set")
+@click.argument("key")
+@click.argument("value")
+@pass_app
+def config_set(app: App, key: str, value: str) -> None:
+    """Store a default, e.g. `config set region eu-west-1`."""
+    from s3safe.core.settings import config_path, set_config_value
+
+    set_config_value(key, value)
+    app.render.record({"type": "config-set", "key": key, "value": value, "path": str(config_path())}, f"{key} = {value}  ({config_path()})")
+
+
+@config.command("unset")
+@click.argument("key")
+@pass_app
+def config_unset(app: App, key: str) -> None:
+    """Remove a stored default."""
+    from s3safe.core.settings import unset_config_value
+
+    unset_config_value(key)
+    app.render.record({"type": "config-unset", "key": key}, f"{key} removed")

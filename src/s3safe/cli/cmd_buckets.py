@@ -1,0 +1,56 @@
+"""mb, rb, info."""
+
+from __future__ import annotations
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.options import gate_options, make_gate
+from s3safe.core.locations import parse_s3_url
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.command()
+@click.argument("url")
+@click.option("--plain", is_flag=True, help="Skip the secure defaults (not recommended).")
+@click.option("--bucket-region", "region", metavar="REGION", help="Region for the new bucket (default: --region).")
+@pass_app
+def mb(app: App, url: str, plain: bool, region: str | None) -> None:
+    """Make a bucket: public access blocked, ACLs disabled, AES256 by default."""
+    from s3safe.ops.buckets import make_bucket
+
+    target = parse_s3_url(url)
+    steps = make_bucket(app.conn, target, region=region, plain=plain)
+    for step in steps:
+        app.render.record({"type": "step", "bucket": target.bucket, "step": step}, step)
+    if plain:
+        app.render.warn("created without the secure defaults; run 'info' to review it")
+
+
+@click.command()
+@click.argument("url")
+@click.option("--force", is_flag=True, help="Delete every object and version first.")
+@gate_options
+@pass_app
+def rb(app: App, url: str, force: bool, dry_run: bool, max_delete: int | None) -> None:
+    """Remove a bucket (--force empties it first, through the safety gate)."""
+    from s3safe.ops.buckets import remove_bucket
+
+    app.actions(remove_bucket(app.conn, parse_s3_url(url), force=force, gate=make_gate(dry_run, max_delete)))
+
+
+@click.command()
+@click.argument("url")
+@pass_app
+def info(app: App, url: str) -> None:
+    """Show a bucket's security-relevant settings, each as set / not set."""
+    from s3safe.ops.buckets import bucket_info
+
+    target = parse_s3_url(url)
+    settings = bucket_info(app.conn, target)
+    if app.render.json_mode:
+        for setting in settings:
+            app.render.record({**setting.to_dict(), "bucket": target.bucket}, None)
+        return
+    app.render.table(["setting", "state", "details"], [[s.name, s.state, s.summary] for s in settings], title=f"s3://{target.bucket}")

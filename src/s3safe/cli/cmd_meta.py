@@ -1,0 +1,97 @@
+"""meta get|set, acl get|set."""
+
+from __future__ import annotations
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.options import make_gate
+from s3safe.cli.render import human_size, short_time
+from s3safe.core.locations import parse_s3_url
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group()
+def meta() -> None:
+    """Read or change object metadata."""
+
+
+@meta.command("get")
+@click.argument("url")
+@pass_app
+def meta_get_cmd(app: App, url: str) -> None:
+    """Show an object's headers and user metadata."""
+    from s3safe.ops.meta import meta_get
+
+    d = meta_get(app.conn, parse_s3_url(url, require_key=True))
+    if app.render.json_mode:
+        app.render.record(d.to_dict(), None)
+        return
+    rows = [
+        ["size", f"{d.size} ({human_size(d.size)})"],
+        ["last modified", short_time(d.last_modified)],
+        ["etag", d.etag or "-"],
+        ["content-type", d.content_type or "-"],
+        ["cache-control", d.cache_control or "-"],
+        ["storage class", d.storage_class],
+        ["encryption", (d.sse_algorithm or "none") + (f" ({d.sse_kms_key_id})" if d.sse_kms_key_id else "")],
+    ]
+    rows += [[f"checksum {name}", value] for name, value in d.checksums.items()]
+    rows += [[f"meta {name}", value] for name, value in sorted(d.metadata.items())]
+    app.render.table(["field", "value"], rows, title=f"s3://{d.bucket}/{d.key}")
+
+
+@meta.command("set")
+@click.argument("url")
+@click.option("--set", "pairs", multiple=True, metavar="K=V", help="Set metadata or a header (content-type, cache-control…).")
+@click.option("--unset", "remove", multiple=True, metavar="K", help="Remove a metadata entry.")
+@click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@pass_app
+def meta_set_cmd(app: App, url: str, pairs: tuple[str, ...], remove: tuple[str, ...], recursive: bool, dry_run: bool) -> None:
+    """Change metadata in place, keeping ACL, encryption and storage class."""
+    from s3safe.ops.meta import meta_set
+    from s3safe.transfer.options import parse_meta
+
+    changes = parse_meta(pairs)
+    results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=[k.lower() for k in remove],
+                       recursive=recursive, gate=make_gate(dry_run, None))  # fmt: skip
+    app.actions(results)
+
+
+@click.group()
+def acl() -> None:
+    """Read or set canned ACLs (on buckets whose ACLs are enabled)."""
+
+
+@acl.command("get")
+@click.argument("url")
+@pass_app
+def acl_get_cmd(app: App, url: str) -> None:
+    """Show the ACL of a bucket or object."""
+    from s3safe.ops.acl import acl_get
+
+    target = parse_s3_url(url)
+    info = acl_get(app.conn, target)
+    if app.render.json_mode:
+        app.render.record({"type": "acl", "url": str(target), **info.to_dict()}, None)
+        return
+    verdict = "private" if info.is_private else "PUBLIC" if info.is_public_read or info.is_public_write else "shared"
+    app.render.table(["grantee", "type", "permission"], [[g.grantee, g.grantee_type, g.permission] for g in info.grants],
+                     title=f"{target}: {verdict} (owner {info.owner})")  # fmt: skip
+
+
+@acl.command("set")
+@click.argument("canned")
+@click.argument("url")
+@click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")
+@click.option("--allow-public", is_flag=True, help="Permit a public canned ACL.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@pass_app
+def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: bool, dry_run: bool) -> None:
+    """Apply a canned ACL, e.g. `acl set private -r s3://bucket/`."""
+    from s3safe.ops.acl import acl_set
+
+    app.actions(acl_set(app.conn, canned, parse_s3_url(url), recursive=recursive, allow_public=allow_public,
+                        gate=make_gate(dry_run, None)))  # fmt: skip

@@ -1,0 +1,101 @@
+"""ls, rm, cp, mkdir."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.options import build_upload_options, gate_options, make_gate, upload_options
+from s3safe.cli.render import human_size, short_time
+from s3safe.core.locations import parse_s3_url
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.command()
+@click.argument("url", required=False)
+@click.option("-r", "--recursive", is_flag=True, help="Everything under the prefix, not just one level.")
+@click.option("--dirs", is_flag=True, help="With -r, also show each folder.")
+@click.option("--dirs-only", is_flag=True, help="Show folders only.")
+@click.option("--bytes", "raw_bytes", is_flag=True, help="Sizes in bytes, not KiB/MiB.")
+@click.option("--summary", is_flag=True, help="End with the object count and total size.")
+@click.option("--long", "long_", is_flag=True, help="Add storage class, SSE and whether the object is private.")
+@pass_app
+def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, raw_bytes: bool, summary: bool, long_: bool) -> None:
+    """List buckets, or the objects and folders under S3URL."""
+    from s3safe.core.models import PrefixInfo
+    from s3safe.ops.listing import ListOptions, ListSummary, iter_listing, list_buckets
+
+    r = app.render
+    if url is None:
+        buckets = list_buckets(app.conn)
+        if r.json_mode:
+            for bucket in buckets:
+                r.record(bucket.to_dict(), None)
+        else:
+            r.table(["created", "bucket"], [[short_time(b.created), b.name] for b in buckets])
+        return
+    target = parse_s3_url(url)
+    totals = ListSummary()
+    size = (lambda n: str(n)) if raw_bytes else human_size
+    rows = iter_listing(app.conn, target, ListOptions(recursive=recursive, dirs=dirs, dirs_only=dirs_only, long=long_), totals)
+    for row in rows:
+        if isinstance(row, PrefixInfo):
+            r.record(row.to_dict(), f"{'':19}  {'DIR':>12}  s3://{row.bucket}/{row.prefix}")
+            continue
+        obj = row.obj
+        text = f"{short_time(obj.last_modified):19}  {size(obj.size):>12}  "
+        if long_:
+            privacy = "private" if row.private else "NOT PRIVATE" if row.private is False else "unknown"
+            text += f"{obj.storage_class or '-':<12}  {row.sse or 'none':<8}  {privacy:<11}  "
+        r.record(row.to_dict(), text + f"s3://{obj.bucket}/{obj.key}")
+    for problem in totals.errors:
+        r.warn(problem)
+    if summary:
+        r.record(totals.to_dict(), f"{totals.objects} object(s), {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
+    if app.verbose and long_:
+        r.warn(f"--long made {totals.extra_requests} extra request(s)")
+
+
+@click.command()
+@click.argument("url")
+@click.option("-r", "--recursive", is_flag=True, help="Delete everything under the prefix.")
+@click.option("--versions", is_flag=True, help="Delete every version and delete marker, not just the latest.")
+@gate_options
+@pass_app
+def rm(app: App, url: str, recursive: bool, versions: bool, dry_run: bool, max_delete: int | None) -> None:
+    """Delete objects (in batches of 1,000)."""
+    from s3safe.ops.objects import remove
+
+    gate = make_gate(dry_run, max_delete)
+    app.actions(remove(app.conn, parse_s3_url(url), recursive=recursive, versions=versions, gate=gate))
+
+
+@click.command()
+@click.argument("source")
+@click.argument("destination")
+@click.option("-r", "--recursive", is_flag=True, help="Copy everything under the source prefix.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; copy nothing.")
+@upload_options
+@pass_app
+def cp(app: App, source: str, destination: str, recursive: bool, dry_run: bool, **values: Any) -> None:
+    """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
+    from s3safe.ops.objects import copy
+
+    options = build_upload_options(values)
+    results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
+                   options=options, gate=make_gate(dry_run, None))  # fmt: skip
+    app.actions(results)
+
+
+@click.command()
+@click.argument("url")
+@pass_app
+def mkdir(app: App, url: str) -> None:
+    """Create a folder marker (KEY/)."""
+    from s3safe.ops.objects import make_folder
+
+    result = make_folder(app.conn, parse_s3_url(url))
+    app.render.record(result.to_dict(), f"created {result.target}")

@@ -1,0 +1,48 @@
+"""put and get of single files (whole trees arrive with the transfer engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.options import build_upload_options, upload_options
+from s3safe.cli.render import human_size
+from s3safe.core.locations import parse_s3_url
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.command()
+@click.argument("local", type=click.Path(path_type=Path))
+@click.argument("url")
+@upload_options
+@pass_app
+def put(app: App, local: Path, url: str, **values: Any) -> None:
+    """Upload a file: private, server-side encrypted, checksummed and verified."""
+    from s3safe.transfer.single import upload_file
+
+    options = build_upload_options(values)
+    result = upload_file(app.conn, local, parse_s3_url(url), options=options)
+    app.render.record(
+        result.to_dict(),
+        f"uploaded {result.source} -> {result.destination} ({human_size(result.size)}, acl {result.acl}, "
+        f"sse {result.sse or 'bucket default'}, verified by {result.verified})",
+    )
+
+
+@click.command()
+@click.argument("url")
+@click.argument("local", type=click.Path(path_type=Path), default=".")
+@pass_app
+def get(app: App, url: str, local: Path) -> None:
+    """Download an object, verified against its checksum, written atomically."""
+    from s3safe.transfer.single import download_file
+
+    result = download_file(app.conn, parse_s3_url(url, require_key=True), local)
+    app.render.record(
+        result.to_dict(),
+        f"downloaded {result.source} -> {result.destination} ({human_size(result.size)}, verified by {result.verified})",
+    )

@@ -1,0 +1,132 @@
+"""The `s3safe` command: global options, error handling and exit codes. Commands live beside it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+from s3safe import __version__
+from s3safe.cli.app import App
+from s3safe.cli.render import Renderer
+from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, S3SafeError, exit_code_for
+from s3safe.core.redact import RedactingFilter, redact
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs, to keep start-up fast."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "ls": ("s3safe.cli.cmd_objects", "ls"),
+        "rm": ("s3safe.cli.cmd_objects", "rm"),
+        "cp": ("s3safe.cli.cmd_objects", "cp"),
+        "mkdir": ("s3safe.cli.cmd_objects", "mkdir"),
+        "put": ("s3safe.cli.cmd_transfer", "put"),
+        "get": ("s3safe.cli.cmd_transfer", "get"),
+        "mb": ("s3safe.cli.cmd_buckets", "mb"),
+        "rb": ("s3safe.cli.cmd_buckets", "rb"),
+        "info": ("s3safe.cli.cmd_buckets", "info"),
+        "meta": ("s3safe.cli.cmd_meta", "meta"),
+        "acl": ("s3safe.cli.cmd_meta", "acl"),
+        "uploads": ("s3safe.cli.cmd_admin", "uploads"),
+        "restore": ("s3safe.cli.cmd_admin", "restore"),
+        "config": ("s3safe.cli.cmd_admin", "config"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.lazy)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return None
+        import importlib
+
+        module, attr = self.lazy[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+def _setup_logging(verbose: int, debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("s3safe: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("s3safe").setLevel(logging.DEBUG if verbose > 1 or debug else logging.INFO if verbose else logging.WARNING)
+    if debug:
+        for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="s3safe")
+@click.option("--profile", metavar="NAME", help="AWS profile from ~/.aws/config.")
+@click.option("--endpoint-url", metavar="URL", help="S3-compatible endpoint (env S3SAFE_ENDPOINT_URL, AWS_ENDPOINT_URL).")
+@click.option("--region", metavar="REGION", help="Region; bucket regions are discovered automatically.")
+@click.option("--ca-bundle", metavar="FILE", help="PEM file of CA certificates to trust (private CA).")
+@click.option("--allow-http", is_flag=True, help="Allow a plain-HTTP endpoint (local test servers only).")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object per line.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+@click.option("--debug", is_flag=True, help="Log every request (secrets redacted).")
+@click.option("-t", "--threads", type=int, metavar="N", help="Parallel requests (default 10).")
+@click.option("--max-bandwidth", metavar="RATE", help="Bandwidth cap, e.g. 20MB.")
+@click.option("--retries", type=int, metavar="N", help="Retry attempts per request (default 5).")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Connect/read timeout (default 60).")
+@click.pass_context
+def main(ctx: click.Context, json_mode: bool, quiet: bool, verbose: int, debug: bool, **options: Any) -> None:
+    """s3safe: copy, query, back up and lock down Amazon S3 and S3-compatible stores, securely by default."""
+    from s3safe.core.settings import load_config, resolve_settings
+
+    _setup_logging(verbose, debug)
+    render = Renderer(json_mode=json_mode, quiet=quiet)
+    settings = resolve_settings(options, config=load_config())
+    if settings.uses_http:
+        render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
+    ctx.obj = App(settings=settings, render=render, verbose=verbose)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI and turns every failure into one line and an exit code."""
+    json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
+    render = Renderer(json_mode=json_mode, quiet=False)
+    code = 0
+    try:
+        main.main(args=argv, prog_name="s3safe", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        render.error("aborted", code=EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        code = exc.exit_code if exc.exit_code else EXIT_USAGE
+        render.error(exc.format_message(), code=code)
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            render.err.write(f"Try '{exc.ctx.command_path} --help' for help.\n")
+    except S3SafeError as exc:
+        code = exit_code_for(exc)
+        render.error(str(exc), code=code)
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+        render.error("interrupted; nothing half-written was left behind", code=code)
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away; that is not our failure
+        sys.stderr.close()
+        code = 0
+    except Exception as exc:  # a bug: still one line, redacted; the traceback only with --debug
+        code = 1
+        render.error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", code=code)
+        if "--debug" in sys.argv:
+            import traceback
+
+            render.err.write(redact(traceback.format_exc()))
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    sys.exit(code)

@@ -1,0 +1,61 @@
+"""Option groups several commands share, declared once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from s3safe.core.errors import UsageError
+from s3safe.core.safety import SafetyGate
+from s3safe.core.settings import parse_rate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gate_options(func: F) -> F:
+    func = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")(func)
+    func = click.option("--max-delete", type=int, metavar="N", help="Refuse to delete more than N objects.")(func)
+    return func
+
+
+def make_gate(dry_run: bool, max_delete: int | None) -> SafetyGate:
+    if max_delete is not None and max_delete < 0:
+        raise UsageError("--max-delete must be zero or more")
+    return SafetyGate(dry_run=dry_run, max_delete=max_delete)
+
+
+def upload_options(func: F) -> F:
+    """Options that decide how a new object is stored (put, cp)."""
+    decorators = [
+        click.option("--acl", metavar="CANNED", help="Canned ACL (default: private). Public ACLs need --allow-public."),
+        click.option("--allow-public", is_flag=True, help="Permit a public canned ACL."),
+        click.option("--sse", type=click.Choice(["AES256", "aws:kms"]), help="Server-side encryption (default AES256)."),
+        click.option("--sse-kms-key-id", metavar="KEY", help="KMS key for --sse aws:kms."),
+        click.option("--storage-class", metavar="CLASS", help="e.g. STANDARD_IA, GLACIER_IR."),
+        click.option("--meta", multiple=True, metavar="K=V", help="User metadata (repeatable)."),
+        click.option("--content-type", metavar="TYPE", help="Content-Type (default: guessed from the name)."),
+        click.option("--cache-control", metavar="VALUE", help="Cache-Control header."),
+        click.option("--part-size", metavar="SIZE", help="Multipart part size, e.g. 16MiB (min 5MiB)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_upload_options(values: dict[str, Any]) -> Any:
+    from s3safe.transfer.options import UploadOptions, parse_meta
+
+    part = values.get("part_size")
+    return UploadOptions(
+        acl=values.get("acl"),
+        allow_public=bool(values.get("allow_public")),
+        sse=values.get("sse"),
+        sse_kms_key_id=values.get("sse_kms_key_id"),
+        storage_class=values.get("storage_class"),
+        metadata=parse_meta(values.get("meta") or ()),
+        content_type=values.get("content_type"),
+        cache_control=values.get("cache_control"),
+        part_size=parse_rate(part) if part else None,
+    ).validate()

@@ -1,0 +1,92 @@
+"""Everything the user sees: text or JSON lines on stdout, one-line messages on stderr.
+
+Text mode uses rich tables on a terminal, plain columns when piped or when NO_COLOR is set.
+All output passes through redaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, TextIO
+
+from s3safe.core.redact import redact
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # unreachable; keeps type checkers content
+
+
+def short_time(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
+
+
+class Renderer:
+    def __init__(self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    @property
+    def fancy(self) -> bool:
+        """Rich output only for a person at a terminal who has not asked for plain text."""
+        return not self.json_mode and self.out.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+    # --- stdout ------------------------------------------------------------------------------------
+    def record(self, data: dict[str, Any], text: str | None) -> None:
+        """One result: a JSON object in JSON mode, else `text` (nothing when text is None)."""
+        if self.json_mode:
+            self.out.write(redact(json.dumps(data, default=str, ensure_ascii=False)) + "\n")
+        elif text is not None:
+            self.out.write(redact(text) + "\n")
+
+    def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
+        """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
+        if self.json_mode:
+            if data is not None:
+                self.record(data, None)
+        elif not self.quiet:
+            self.out.write(redact(text) + "\n")
+
+    def table(self, columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None) -> None:
+        rows = [[redact(str(cell)) for cell in row] for row in rows]
+        if self.fancy:
+            from rich.console import Console
+            from rich.table import Table
+
+            table = Table(title=title, show_lines=False)
+            for column in columns:
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*row)
+            Console(file=self.out).print(table)
+            return
+        if title and not self.quiet:
+            self.out.write(title + "\n")
+        widths = [max([len(c)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
+        self.out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+        for row in rows:
+            self.out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+    # --- stderr ------------------------------------------------------------------------------------
+    def warn(self, text: str) -> None:
+        if self.json_mode:
+            self.err.write(json.dumps({"type": "warning", "message": redact(text)}) + "\n")
+        else:
+            self.err.write(f"s3safe: warning: {redact(text)}\n")
+
+    def error(self, text: str, *, code: int) -> None:
+        line = " ".join(redact(text).split())
+        if self.json_mode:
+            self.err.write(json.dumps({"type": "error", "message": line, "exit_code": code}) + "\n")
+        else:
+            self.err.write(f"s3safe: error: {line}\n")

@@ -1,0 +1,87 @@
+"""One error hierarchy for the whole library; the CLI maps it to exit codes with `exit_code_for`.
+
+Every message is meant to be one actionable line: what failed, on which object, what to do next.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_ACCESS = 4
+EXIT_PARTIAL = 5
+EXIT_INTEGRITY = 6
+EXIT_REFUSED = 7
+EXIT_AUDIT = 8
+EXIT_INTERRUPTED = 130
+
+
+class S3SafeError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class UsageError(S3SafeError):
+    """The user asked for something malformed or contradictory."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(S3SafeError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class AccessDeniedError(S3SafeError):
+    """Access denied, or credentials missing, invalid or expired."""
+
+    exit_code = EXIT_ACCESS
+
+
+class PartialFailure(S3SafeError):
+    """Some items of a bulk operation failed; the rest succeeded."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(self, message: str, *, failed: int, succeeded: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.failed = failed
+        self.succeeded = succeeded
+
+
+class IntegrityError(S3SafeError):
+    exit_code = EXIT_INTEGRITY
+
+
+class SafetyRefusal(S3SafeError):
+    """A safety check refused a destructive or insecure action."""
+
+    exit_code = EXIT_REFUSED
+
+
+class AuditFindings(S3SafeError):
+    exit_code = EXIT_AUDIT
+
+
+class ServiceError(S3SafeError):
+    """The store answered with an error that fits no narrower class."""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The single place where exceptions become exit codes."""
+    if isinstance(exc, S3SafeError):
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR

@@ -1,0 +1,68 @@
+"""The one choke point every destructive or overwriting action passes through.
+
+Callers describe what they would change as a stream of items plus a function that applies a batch;
+the gate decides whether anything happens at all (dry run, delete cap, empty-source refusal) and
+reports each item. No other module checks dry_run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar
+
+from s3safe.core.errors import SafetyRefusal
+from s3safe.core.models import ActionResult
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyGate:
+    dry_run: bool = False
+    max_delete: int | None = None
+
+    def require_source(self, *, has_entries: bool, what: str) -> None:
+        """Refuse to mirror deletions from a source that is empty or missing."""
+        if not has_entries:
+            raise SafetyRefusal(
+                f"refusing to delete: the source {what} is empty or missing, so every destination file would go",
+                hint="check the source path; nothing was deleted",
+            )
+
+    def _capped(self, items: Iterable[T], *, action: str) -> Iterator[T]:
+        if self.max_delete is None:
+            yield from items
+            return
+        iterator = iter(items)
+        # Look ahead one past the cap before deleting anything, so a refusal deletes nothing.
+        head = list(islice(iterator, self.max_delete + 1))
+        if len(head) > self.max_delete:
+            raise SafetyRefusal(
+                f"refusing to {action} more than {self.max_delete} object(s) (--max-delete); nothing was changed",
+                hint="raise --max-delete or narrow the selection; --dry-run shows the full plan",
+            )
+        yield from head
+
+    def apply(
+        self,
+        action: str,
+        items: Iterable[T],
+        execute: Callable[[Sequence[T]], Iterable[ActionResult]],
+        *,
+        describe: Callable[[T], str],
+        batch_size: int = 1,
+        deletes: bool = False,
+    ) -> Iterator[ActionResult]:
+        """Yield one ActionResult per item: planned (dry run) or the outcome of `execute`."""
+        stream = self._capped(items, action=action) if deletes else iter(items)
+        while True:
+            batch = list(islice(stream, batch_size))
+            if not batch:
+                return
+            if self.dry_run:
+                for item in batch:
+                    yield ActionResult(action, describe(item), dry_run=True)
+            else:
+                yield from execute(batch)

@@ -1,0 +1,259 @@
+"""Connection settings and the persistent config file.
+
+Precedence, highest first: command-line option, environment variable, config file, built-in default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from s3safe.core.errors import UsageError
+
+DEFAULT_THREADS = 10
+DEFAULT_RETRIES = 5
+DEFAULT_TIMEOUT = 60.0
+MAX_THREADS = 256
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^[a-z0-9][a-z0-9-]{0,62}$")
+_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)(?:/s)?\s*$", re.IGNORECASE)
+_RATE_UNITS = {
+    "": 1, "b": 1,
+    "k": 1000, "kb": 1000, "ki": 1024, "kib": 1024,
+    "m": 1000**2, "mb": 1000**2, "mi": 1024**2, "mib": 1024**2,
+    "g": 1000**3, "gb": 1000**3, "gi": 1024**3, "gib": 1024**3,
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    profile: str | None = None
+    endpoint_url: str | None = None
+    region: str | None = None
+    ca_bundle: str | None = None
+    allow_http: bool = False
+    threads: int = DEFAULT_THREADS
+    retries: int = DEFAULT_RETRIES
+    timeout: float = DEFAULT_TIMEOUT
+    max_bandwidth: int | None = None  # bytes per second
+
+    @property
+    def is_custom_endpoint(self) -> bool:
+        """A non-AWS endpoint: path-style addressing and when_required checksums."""
+        if not self.endpoint_url:
+            return False
+        host = urlsplit(self.endpoint_url).hostname or ""
+        return not host.endswith(".amazonaws.com")
+
+    @property
+    def uses_http(self) -> bool:
+        return bool(self.endpoint_url and self.endpoint_url.lower().startswith("http://"))
+
+
+def parse_rate(text: str) -> int:
+    """'10MB', '512KiB/s', '1.5g' -> bytes per second."""
+    match = _RATE_RE.match(text)
+    if not match:
+        raise UsageError(f"invalid rate {text!r}", hint="use a number with an optional unit, e.g. 10MB or 512KiB")
+    number, unit = match.groups()
+    value = int(float(number) * _RATE_UNITS[unit.lower()])
+    if value <= 0:
+        raise UsageError(f"rate {text!r} must be above zero")
+    return value
+
+
+def check_endpoint(url: str, *, allow_http: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid endpoint URL {url!r}", hint="write it as https://HOST[:PORT]")
+    if parts.scheme == "http" and not allow_http:
+        raise UsageError(
+            f"refusing plain-HTTP endpoint {url}: credentials and data would cross the network unencrypted",
+            hint="use https://, or pass --allow-http if this is a trusted local test server",
+        )
+    return url.rstrip("/")
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _as_int(name: str, value: Any, *, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise UsageError(f"{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+def resolve_settings(
+    cli: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> ConnectionSettings:
+    """Merge option, environment and config-file values into validated settings."""
+    env = os.environ if env is None else env
+    config = config or {}
+    allow_http = bool(cli.get("allow_http"))
+    endpoint = _first(
+        cli.get("endpoint_url"), env.get("S3SAFE_ENDPOINT_URL"), env.get("AWS_ENDPOINT_URL_S3"),
+        env.get("AWS_ENDPOINT_URL"), config.get("endpoint_url"),
+    )  # fmt: skip
+    region = _first(cli.get("region"), env.get("S3SAFE_REGION"), config.get("region"))
+    if region is not None and not _REGION_RE.match(str(region)):
+        raise UsageError(f"invalid region {region!r}", hint="e.g. us-east-1 or eu-central-1")
+    ca_bundle = _first(cli.get("ca_bundle"), env.get("S3SAFE_CA_BUNDLE"), config.get("ca_bundle"))
+    if ca_bundle is not None and not Path(ca_bundle).is_file():
+        raise UsageError(f"CA bundle {ca_bundle} does not exist or is not a file")
+    bandwidth = _first(cli.get("max_bandwidth"), config.get("max_bandwidth"))
+    timeout_value = _first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT)
+    try:
+        timeout = float(timeout_value)
+    except (TypeError, ValueError):
+        raise UsageError(f"timeout must be a number of seconds, not {timeout_value!r}") from None
+    if not 0 < timeout <= 3600:
+        raise UsageError(f"timeout must be between 0 and 3600 seconds, not {timeout}")
+    return ConnectionSettings(
+        profile=_first(cli.get("profile"), config.get("profile")),
+        endpoint_url=check_endpoint(str(endpoint), allow_http=allow_http) if endpoint else None,
+        region=str(region) if region else None,
+        ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
+        allow_http=allow_http,
+        threads=_as_int("threads", _first(cli.get("threads"), config.get("threads"), DEFAULT_THREADS), low=1, high=MAX_THREADS),
+        retries=_as_int("retries", _first(cli.get("retries"), config.get("retries"), DEFAULT_RETRIES), low=0, high=20),
+        timeout=timeout,
+        max_bandwidth=parse_rate(str(bandwidth)) if bandwidth else None,
+    )  # fmt: skip
+
+
+# --- the config file -------------------------------------------------------------------------------
+
+CONFIG_KEYS: dict[str, str] = {
+    "endpoint_url": "default S3 endpoint (https://…)",
+    "region": "default region",
+    "profile": "default AWS profile",
+    "ca_bundle": "PEM file of extra CA certificates to trust",
+    "threads": "parallel transfers",
+    "retries": "retry attempts per request",
+    "timeout": "connect/read timeout in seconds",
+    "max_bandwidth": "bandwidth cap, e.g. 20MB",
+    "sse": "default server-side encryption: AES256 or aws:kms",
+    "sse_kms_key_id": "default KMS key for aws:kms",
+    "storage_class": "default storage class for uploads",
+}
+_SECRET_WORDS = ("secret", "password", "passphrase", "token", "private")
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("S3SAFE_CONFIG_DIR"):
+        return Path(env["S3SAFE_CONFIG_DIR"])
+    if sys.platform == "win32" and env.get("APPDATA"):
+        return Path(env["APPDATA"]) / "s3safe"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "s3safe"
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "s3safe"
+
+
+def config_path(env: Mapping[str, str] | None = None) -> Path:
+    return config_dir(env) / "config.toml"
+
+
+def load_config(path: Path | None = None) -> dict[str, Any]:
+    path = path or config_path()
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}", hint="fix or delete it") from None
+    except PermissionError:
+        raise UsageError(f"cannot read config file {path}: permission denied") from None
+    unknown = sorted(set(data) - set(CONFIG_KEYS))
+    if unknown:
+        raise UsageError(f"config file {path} has unknown keys: {', '.join(unknown)}", hint="remove them")
+    return data
+
+
+def _validate_config_value(key: str, value: str) -> str | int | float:
+    if key not in CONFIG_KEYS:
+        if any(word in key.lower() for word in _SECRET_WORDS):
+            raise UsageError(
+                f"{key!r} looks like a secret; secrets are never stored in the config file",
+                hint="use environment variables, your AWS profile, or 's3safe auth save'",
+            )
+        raise UsageError(f"unknown config key {key!r}", hint="known keys: " + ", ".join(CONFIG_KEYS))
+    if key in ("threads", "retries"):
+        return _as_int(key, value, low=1 if key == "threads" else 0, high=MAX_THREADS)
+    if key == "timeout":
+        try:
+            return float(value)
+        except ValueError:
+            raise UsageError(f"timeout must be a number of seconds, not {value!r}") from None
+    if key == "endpoint_url":
+        check_endpoint(value, allow_http=False)
+    if key == "max_bandwidth":
+        parse_rate(value)
+    if key == "sse" and value not in ("AES256", "aws:kms"):
+        raise UsageError("sse must be AES256 or aws:kms")
+    if key == "region" and not _REGION_RE.match(value):
+        raise UsageError(f"invalid region {value!r}")
+    return value
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def save_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Write the config file atomically, readable by its owner only."""
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    text = "".join(f"{key} = {_toml_value(data[key])}\n" for key in sorted(data))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def set_config_value(key: str, value: str, *, path: Path | None = None) -> dict[str, Any]:
+    data = load_config(path)
+    data[key] = _validate_config_value(key, value)
+    save_config(data, path)
+    return data
+
+
+def unset_config_value(key: str, *, path: Path | None = None) -> dict[str, Any]:
+    data = load_config(path)
+    if key not in data:
+        raise UsageError(f"config key {key!r} is not set")
+    del data[key]
+    save_config(data, path)
+    return data

@@ -1,0 +1,1 @@
+"""Client-side encryption formats (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""The library functions behind each command: one call per command, no printing, no prompting."""

@@ -1,0 +1,63 @@
+"""`mb`, `rb`, `info`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from s3safe.core.errors import SafetyRefusal, UsageError
+from s3safe.core.locations import S3Url, validate_bucket_name
+from s3safe.core.models import ActionResult
+from s3safe.core.safety import SafetyGate
+from s3safe.storage.buckets import BucketAdmin, Setting
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import DELETE_BATCH, S3Storage
+
+
+def _bucket_only(url: S3Url, command: str) -> str:
+    if not url.is_bucket:
+        raise UsageError(f"'{command}' takes a bucket, not an object path: {url}", hint=f"write s3://{url.bucket}")
+    return validate_bucket_name(url.bucket)
+
+
+def make_bucket(conn: Connection, url: S3Url, *, region: str | None = None, plain: bool = False) -> list[str]:
+    """Create a bucket; hardened unless `plain`. Returns the steps done."""
+    bucket = _bucket_only(url, "mb")
+    return BucketAdmin(conn).create(bucket, region=region, hardened=not plain)
+
+
+def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate) -> Iterator[ActionResult]:
+    """Delete a bucket; with `force`, first every object version through the safety gate."""
+    bucket = _bucket_only(url, "rb")
+    admin = BucketAdmin(conn)
+    admin.exists(bucket)
+    storage = S3Storage(conn)
+    if force:
+        versions = ((v.key, v.version_id) for v in storage.iter_versions(bucket, ""))
+        results = gate.apply(
+            "delete",
+            versions,
+            lambda batch: storage.delete_batch(bucket, batch),
+            describe=lambda item: f"s3://{bucket}/{item[0]}" + (f"?versionId={item[1]}" if item[1] else ""),
+            batch_size=DELETE_BATCH,
+            deletes=True,
+        )
+        failed = 0
+        for result in results:
+            failed += not result.ok
+            yield result
+        if failed:
+            raise SafetyRefusal(f"{failed} object(s) could not be deleted, so bucket s3://{bucket} was kept")
+    elif next(iter(storage.iter_versions(bucket, "")), None) is not None:
+        raise UsageError(f"bucket s3://{bucket} is not empty", hint="use 'rb --force' to delete its objects first (try --dry-run)")
+    yield from gate.apply(
+        "delete-bucket", [bucket], lambda _: _delete(admin, bucket), describe=lambda b: f"s3://{b}"
+    )
+
+
+def _delete(admin: BucketAdmin, bucket: str) -> list[ActionResult]:
+    admin.delete(bucket)
+    return [ActionResult("delete-bucket", f"s3://{bucket}")]
+
+
+def bucket_info(conn: Connection, url: S3Url) -> list[Setting]:
+    return BucketAdmin(conn).info(_bucket_only(url, "info"))

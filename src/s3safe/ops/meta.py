@@ -1,0 +1,130 @@
+"""`meta get` and `meta set`: metadata changes are a copy in place that keeps ACL, encryption and class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from s3safe.core.errors import S3SafeError, UsageError
+from s3safe.core.locations import S3Url
+from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo
+from s3safe.core.safety import SafetyGate
+from s3safe.ops.targets import iter_targets
+from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
+
+# Names that are HTTP headers of the object rather than x-amz-meta-* user metadata.
+SYSTEM_FIELDS = {
+    "content-type": "ContentType",
+    "cache-control": "CacheControl",
+    "content-disposition": "ContentDisposition",
+    "content-encoding": "ContentEncoding",
+    "content-language": "ContentLanguage",
+}
+
+
+def meta_get(conn: Connection, url: S3Url) -> ObjectDetails:
+    if url.is_prefix:
+        raise UsageError(f"{url} names a folder or bucket, not an object")
+    return S3Storage(conn).head(url.bucket, url.key)
+
+
+def meta_set(
+    conn: Connection,
+    url: S3Url,
+    *,
+    changes: dict[str, str],
+    remove: Sequence[str] = (),
+    recursive: bool,
+    gate: SafetyGate,
+    multipart_threshold: int = MAX_SINGLE_COPY,
+) -> Iterator[ActionResult]:
+    if not changes and not remove:
+        raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
+    storage = S3Storage(conn)
+    acls_enabled = BucketAdmin(conn).object_ownership(url.bucket) != OWNER_ENFORCED
+
+    def execute(batch: Sequence[ObjectInfo]) -> list[ActionResult]:
+        results = []
+        for obj in batch:
+            target = f"s3://{obj.bucket}/{obj.key}"
+            try:
+                _rewrite(storage, conn, obj, changes, remove, acls_enabled=acls_enabled, threshold=multipart_threshold)
+                results.append(ActionResult("set-meta", target, detail=_describe(changes, remove)))
+            except S3SafeError as exc:
+                results.append(ActionResult("set-meta", target, ok=False, error=str(exc)))
+        return results
+
+    yield from gate.apply(
+        "set-meta",
+        iter_targets(storage, url, recursive=recursive),
+        execute,
+        describe=lambda obj: f"s3://{obj.bucket}/{obj.key} ({_describe(changes, remove)})",
+    )
+
+
+def _describe(changes: dict[str, str], remove: Sequence[str]) -> str:
+    parts = [f"{k}={v}" for k, v in changes.items()] + [f"-{k}" for k in remove]
+    return ", ".join(parts)
+
+
+def _rewrite(
+    storage: S3Storage,
+    conn: Connection,
+    obj: ObjectInfo,
+    changes: dict[str, str],
+    remove: Sequence[str],
+    *,
+    acls_enabled: bool,
+    threshold: int,
+) -> None:
+    details = storage.head(obj.bucket, obj.key)
+    # A REPLACE copy resets the ACL to private: read it first and put it back afterwards.
+    acl = storage.get_acl(obj.bucket, obj.key) if acls_enabled else None
+    metadata = {k: v for k, v in details.metadata.items() if k not in remove}
+    headers: dict[str, Any] = {
+        "ContentType": details.content_type or "application/octet-stream",
+        **({"CacheControl": details.cache_control} if details.cache_control else {}),
+    }
+    for name in remove:
+        if name in SYSTEM_FIELDS and SYSTEM_FIELDS[name] in headers:
+            del headers[SYSTEM_FIELDS[name]]
+    for name, value in changes.items():
+        if name in SYSTEM_FIELDS:
+            headers[SYSTEM_FIELDS[name]] = value
+        else:
+            metadata[name] = value
+    extra: dict[str, Any] = {"Metadata": metadata, "MetadataDirective": "REPLACE", **headers}
+    if details.storage_class and details.storage_class != "STANDARD":
+        extra["StorageClass"] = details.storage_class
+    if details.sse_algorithm == "aws:kms":
+        extra["ServerSideEncryption"] = "aws:kms"
+        if details.sse_kms_key_id:
+            extra["SSEKMSKeyId"] = details.sse_kms_key_id
+    elif details.sse_algorithm == "AES256":
+        extra["ServerSideEncryption"] = "AES256"
+    elif details.sse_algorithm == "SSE-C":
+        raise UsageError("changing metadata of an SSE-C object needs its key; not supported yet")
+    storage.copy(obj.bucket, obj.key, obj.bucket, obj.key, size=details.size, extra=extra,
+                 threads=conn.settings.threads, multipart_threshold=threshold)  # fmt: skip
+    if acl is not None:
+        grants = [
+            {"Grantee": _grantee(g.grantee, g.grantee_type), "Permission": g.permission} for g in acl.grants
+        ]
+        policy = {"Owner": {"ID": acl.owner}, "Grants": grants}
+        from s3safe.storage.errors import translated
+
+        with translated("restore the ACL of", bucket=obj.bucket, key=obj.key):
+            storage.client(obj.bucket).put_object_acl(Bucket=obj.bucket, Key=obj.key, AccessControlPolicy=policy)  # type: ignore[arg-type]
+
+
+def _grantee(name: str, kind: str) -> dict[str, str]:
+    from s3safe.core.models import ALL_USERS_URI, AUTH_USERS_URI, LOG_DELIVERY_URI
+
+    groups = {"AllUsers": ALL_USERS_URI, "AuthenticatedUsers": AUTH_USERS_URI, "LogDelivery": LOG_DELIVERY_URI}
+    if kind == "Group":
+        return {"Type": "Group", "URI": groups.get(name, name)}
+    if kind == "AmazonCustomerByEmail":
+        return {"Type": kind, "EmailAddress": name}
+    return {"Type": "CanonicalUser", "ID": name}

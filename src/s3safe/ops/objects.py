@@ -1,0 +1,127 @@
+"""`rm`, `cp` (server-side) and `mkdir`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from s3safe.core.errors import S3SafeError, UsageError
+from s3safe.core.locations import S3Url
+from s3safe.core.models import ActionResult, ObjectInfo
+from s3safe.core.safety import SafetyGate
+from s3safe.ops.targets import iter_targets
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import DELETE_BATCH, MAX_SINGLE_COPY, S3Storage
+from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.single import plan_upload
+
+
+def remove(
+    conn: Connection, url: S3Url, *, recursive: bool, versions: bool, gate: SafetyGate
+) -> Iterator[ActionResult]:
+    storage = S3Storage(conn)
+    items: Any
+    if versions:
+        if not recursive and url.is_prefix:
+            raise UsageError(f"{url} names a folder or bucket", hint="add -r to delete every version under it")
+        listed = storage.iter_versions(url.bucket, url.key)
+        # without -r, only the exact key's versions (the listing is a prefix match)
+        items = ((v.key, v.version_id) for v in listed if recursive or v.key == url.key)
+    else:
+        items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive))
+    yield from gate.apply(
+        "delete",
+        items,
+        lambda batch: storage.delete_batch(url.bucket, batch),
+        describe=lambda item: f"s3://{url.bucket}/{item[0]}" + (f"?versionId={item[1]}" if item[1] else ""),
+        batch_size=DELETE_BATCH,
+        deletes=True,
+    )
+
+
+def make_folder(conn: Connection, url: S3Url) -> ActionResult:
+    """Create the zero-byte "folder/" marker object, private and encrypted like any upload."""
+    if url.is_bucket:
+        raise UsageError("mkdir needs a folder path, e.g. s3://bucket/reports/")
+    key = url.key if url.key.endswith("/") else url.key + "/"
+    plan = plan_upload(conn, url.bucket, UploadOptions())
+    extra: dict[str, Any] = {}
+    if plan.acl_header:
+        extra["ACL"] = plan.acl_header
+    if plan.sse:
+        extra["ServerSideEncryption"] = plan.sse
+    S3Storage(conn).put_empty(url.bucket, key, extra=extra)
+    return ActionResult("mkdir", f"s3://{url.bucket}/{key}")
+
+
+def copy(
+    conn: Connection,
+    src: S3Url,
+    dst: S3Url,
+    *,
+    recursive: bool,
+    options: UploadOptions,
+    gate: SafetyGate,
+    multipart_threshold: int = MAX_SINGLE_COPY,
+) -> Iterator[ActionResult]:
+    """Server-side copy of one object or, with `recursive`, of everything under a prefix."""
+    options.validate()
+    storage = S3Storage(conn)
+    plan = plan_upload(conn, dst.bucket, options)
+    if recursive:
+        # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
+        src = src if src.is_prefix else S3Url(src.bucket, src.key + "/")
+        dst = dst if dst.is_prefix else S3Url(dst.bucket, dst.key + "/")
+    base = src.key
+
+    def destination(obj: ObjectInfo) -> str:
+        if recursive:
+            return dst.key + obj.key[len(base):]
+        return dst.key + src.name if dst.is_prefix else dst.key
+
+    def execute(batch: Sequence[ObjectInfo]) -> list[ActionResult]:
+        results = []
+        for obj in batch:
+            target = destination(obj)
+            if (obj.bucket, obj.key) == (dst.bucket, target):
+                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error="source and destination are the same object"))
+                continue
+            extra = _copy_args(storage, obj, plan.acl_header, plan.sse, options, size_limit=multipart_threshold)
+            try:
+                storage.copy(obj.bucket, obj.key, dst.bucket, target, size=obj.size, extra=extra,
+                             threads=conn.settings.threads, multipart_threshold=multipart_threshold)  # fmt: skip
+                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", detail=f"from s3://{obj.bucket}/{obj.key}"))
+            except S3SafeError as exc:
+                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error=str(exc)))
+        return results
+
+    yield from gate.apply(
+        "copy",
+        iter_targets(storage, src, recursive=recursive),
+        execute,
+        describe=lambda obj: f"s3://{dst.bucket}/{destination(obj)} (from s3://{obj.bucket}/{obj.key})",
+    )
+
+
+def _copy_args(
+    storage: S3Storage, obj: ObjectInfo, acl: str | None, sse: str | None, options: UploadOptions, *, size_limit: int
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if acl:
+        extra["ACL"] = acl
+    if sse:
+        extra["ServerSideEncryption"] = sse
+    if options.sse_kms_key_id:
+        extra["SSEKMSKeyId"] = options.sse_kms_key_id
+    if options.storage_class:
+        extra["StorageClass"] = options.storage_class
+    if options.metadata or options.content_type or options.cache_control or obj.size > size_limit:
+        # a multipart copy, or replaced metadata, must carry the source's headers itself
+        details = storage.head(obj.bucket, obj.key)
+        extra["Metadata"] = {**details.metadata, **options.metadata}
+        extra["ContentType"] = options.content_type or details.content_type or "application/octet-stream"
+        cache_control = options.cache_control or details.cache_control
+        if cache_control:
+            extra["CacheControl"] = cache_control
+        extra["MetadataDirective"] = "REPLACE"
+    return extra

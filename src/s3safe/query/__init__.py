@@ -1,0 +1,1 @@
+"""The --where condition language (built by a later issue)."""

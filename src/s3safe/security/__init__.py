@@ -1,0 +1,1 @@
+"""Bucket policies, hardening, logging and pre-signed URLs."""

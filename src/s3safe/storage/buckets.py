@@ -1,0 +1,221 @@
+"""Bucket-level configuration through boto3: create (hardened), delete, and read each setting."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translate, translated
+
+log = logging.getLogger("s3safe.buckets")
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+OWNER_ENFORCED = "BucketOwnerEnforced"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One bucket setting as `info` shows it: set, not set, or unknown (with why)."""
+
+    name: str
+    state: str  # "set" | "not set" | "unknown"
+    summary: str
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "setting", "name": self.name, "state": self.state, "summary": self.summary, "value": self.value}
+
+
+def _code(exc: Any) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def read_setting(
+    name: str,
+    call: Callable[[], Any],
+    summarize: Callable[[Any], tuple[bool, str]],
+    *,
+    absent_codes: tuple[str, ...],
+) -> Setting:
+    """Run one Get* call; absence codes mean "not set", other failures mean "unknown"."""
+    import botocore.exceptions
+
+    try:
+        response = call()
+    except botocore.exceptions.ClientError as exc:
+        code = _code(exc)
+        if code in absent_codes:
+            return Setting(name, "not set", "not set")
+        return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of')}")
+    except botocore.exceptions.BotoCoreError as exc:
+        return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of')}")
+    is_set, summary = summarize(response)
+    return Setting(name, "set" if is_set else "not set", summary, _plain(response))
+
+
+def _plain(response: Any) -> Any:
+    if isinstance(response, dict):
+        return {k: _plain(v) for k, v in response.items() if k != "ResponseMetadata"}
+    if isinstance(response, list):
+        return [_plain(v) for v in response]
+    if hasattr(response, "isoformat"):
+        return response.isoformat()
+    return response
+
+
+class BucketAdmin:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def create(self, bucket: str, *, region: str | None, hardened: bool) -> list[str]:
+        """Create a bucket; hardened means ACLs disabled, public access blocked, AES256 by default.
+
+        Returns the steps done, for the CLI to show. If hardening fails the bucket is left in place
+        (it is private by AWS defaults) and the error names what is missing.
+        """
+        region = region or self.conn.default_region
+        client = self.conn.client(region)
+        params: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1" and not self.conn.settings.is_custom_endpoint:
+            params["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        if hardened:
+            params["ObjectOwnership"] = OWNER_ENFORCED
+        with translated("create bucket", bucket=bucket):
+            client.create_bucket(**params)
+        steps = [f"created bucket s3://{bucket} in {region}"]
+        if not hardened:
+            return steps
+        with translated("harden new bucket", bucket=bucket):
+            client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
+            steps.append("object ownership: BucketOwnerEnforced (ACLs disabled)")
+            client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)  # type: ignore[arg-type]
+            steps.append("block public access: all four settings on")
+            client.put_bucket_encryption(
+                Bucket=bucket,
+                ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            )
+            steps.append("default encryption: AES256")
+        return steps
+
+    def delete(self, bucket: str) -> None:
+        with translated("delete bucket", bucket=bucket):
+            self.conn.client_for(bucket).delete_bucket(Bucket=bucket)
+
+    def exists(self, bucket: str) -> None:
+        """Raise NotFoundError / AccessDeniedError unless the bucket is there and reachable."""
+        with translated("open bucket", bucket=bucket):
+            self.conn.client_for(bucket).head_bucket(Bucket=bucket)
+
+    def object_ownership(self, bucket: str) -> str | None:
+        """BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter, or None when it cannot be read."""
+        import botocore.exceptions
+
+        try:
+            r = self.conn.client_for(bucket).get_bucket_ownership_controls(Bucket=bucket)
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) == "OwnershipControlsNotFoundError":
+                return "ObjectWriter"  # buckets without the setting behave as ObjectWriter
+            return None
+        rules = r.get("OwnershipControls", {}).get("Rules", [])
+        return str(rules[0]["ObjectOwnership"]) if rules else "ObjectWriter"
+
+    def default_encryption(self, bucket: str) -> str | None:
+        """The bucket's default SSE algorithm, or None when there is none or it cannot be read."""
+        import botocore.exceptions
+
+        try:
+            r = self.conn.client_for(bucket).get_bucket_encryption(Bucket=bucket)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            return None
+        for rule in r.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
+            algorithm = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+            if algorithm:
+                return str(algorithm)
+        return None
+
+    def info(self, bucket: str) -> list[Setting]:
+        self.exists(bucket)
+        client = self.conn.client_for(bucket)
+        region = self.conn.bucket_region(bucket)
+        settings = [Setting("region", "set", region, region)]
+
+        def versioning(r: Any) -> tuple[bool, str]:
+            status = r.get("Status")
+            mfa = r.get("MFADelete")
+            text = status or "never enabled"
+            if mfa:
+                text += f", MFA delete {mfa}"
+            return status == "Enabled", text
+
+        def ownership(r: Any) -> tuple[bool, str]:
+            rules = r.get("OwnershipControls", {}).get("Rules", [])
+            value = rules[0]["ObjectOwnership"] if rules else "ObjectWriter"
+            note = " (ACLs disabled)" if value == OWNER_ENFORCED else " (ACLs enabled)"
+            return True, value + note
+
+        def public_block(r: Any) -> tuple[bool, str]:
+            conf = r.get("PublicAccessBlockConfiguration", {})
+            on = [k for k in BLOCK_ALL if conf.get(k)]
+            if len(on) == len(BLOCK_ALL):
+                return True, "all four settings on"
+            return bool(on), f"{len(on)} of 4 on: " + (", ".join(on) or "none")
+
+        def encryption(r: Any) -> tuple[bool, str]:
+            rules = r.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+            parts = []
+            for rule in rules:
+                default = rule.get("ApplyServerSideEncryptionByDefault", {})
+                text = default.get("SSEAlgorithm", "?")
+                if default.get("KMSMasterKeyID"):
+                    text += f" (key {default['KMSMasterKeyID']})"
+                if rule.get("BucketKeyEnabled"):
+                    text += ", bucket key"
+                parts.append(text)
+            return bool(parts), "; ".join(parts) or "none"
+
+        def policy(r: Any) -> tuple[bool, str]:
+            doc = json.loads(r.get("Policy", "{}"))
+            sids = [s.get("Sid", "(no Sid)") for s in doc.get("Statement", [])]
+            return True, f"{len(sids)} statement(s): " + ", ".join(sids)
+
+        def logging_status(r: Any) -> tuple[bool, str]:
+            enabled = r.get("LoggingEnabled")
+            if not enabled:
+                return False, "off"
+            return True, f"to s3://{enabled.get('TargetBucket')}/{enabled.get('TargetPrefix', '')}"
+
+        def lifecycle(r: Any) -> tuple[bool, str]:
+            rules = r.get("Rules", [])
+            return bool(rules), f"{len(rules)} rule(s): " + ", ".join(str(rule.get("ID", "?")) for rule in rules)
+
+        def object_lock(r: Any) -> tuple[bool, str]:
+            conf = r.get("ObjectLockConfiguration", {})
+            enabled = conf.get("ObjectLockEnabled") == "Enabled"
+            retention = conf.get("Rule", {}).get("DefaultRetention")
+            text = "enabled" if enabled else "not enabled"
+            if retention:
+                text += f", default {retention.get('Mode')} {retention.get('Days') or retention.get('Years')}"
+            return enabled, text
+
+        checks: list[tuple[str, Callable[[], Any], Callable[[Any], tuple[bool, str]], tuple[str, ...]]] = [
+            ("versioning", lambda: client.get_bucket_versioning(Bucket=bucket), versioning, ()),
+            ("object ownership", lambda: client.get_bucket_ownership_controls(Bucket=bucket), ownership, ("OwnershipControlsNotFoundError",)),
+            ("block public access", lambda: client.get_public_access_block(Bucket=bucket), public_block, ("NoSuchPublicAccessBlockConfiguration",)),
+            ("default encryption", lambda: client.get_bucket_encryption(Bucket=bucket), encryption, ("ServerSideEncryptionConfigurationNotFoundError",)),
+            ("policy", lambda: client.get_bucket_policy(Bucket=bucket), policy, ("NoSuchBucketPolicy",)),
+            ("logging", lambda: client.get_bucket_logging(Bucket=bucket), logging_status, ()),
+            ("lifecycle", lambda: client.get_bucket_lifecycle_configuration(Bucket=bucket), lifecycle, ("NoSuchLifecycleConfiguration",)),
+            ("object lock", lambda: client.get_object_lock_configuration(Bucket=bucket), object_lock, ("ObjectLockConfigurationNotFoundError",)),
+        ]
+        for name, call, summarize, absent in checks:
+            settings.append(read_setting(name, call, summarize, absent_codes=absent))
+        return settings

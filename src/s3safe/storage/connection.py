@@ -1,0 +1,178 @@
+"""One place that turns ConnectionSettings into boto3 clients and obstore stores.
+
+boto3 (botocore) carries the control plane and the credential chain; obstore carries bulk object
+I/O. Both get the same endpoint, region, CA bundle and credentials, so commands never care which ran.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from s3safe import __version__
+from s3safe.core.errors import AccessDeniedError
+from s3safe.core.redact import register_secret
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.errors import translated
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_s3 import S3Client
+    from obstore.store import S3Store
+
+log = logging.getLogger("s3safe.connection")
+
+DEFAULT_REGION = "us-east-1"
+
+
+class Connection:
+    """Lazily built, thread-safe holder of clients for one set of settings."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._clients: dict[str, S3Client] = {}
+        self._bucket_regions: dict[str, str] = {}
+        self._stores: dict[tuple[str, str | None, str | None], S3Store] = {}
+
+    # --- boto3 -------------------------------------------------------------------------------------
+    @property
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                import boto3
+
+                with translated("load the AWS profile"):
+                    # boto3 raises ProfileNotFound here, before any request is made
+                    self._session = boto3.Session(profile_name=self.settings.profile)
+            return self._session
+
+    def credentials(self) -> Any:
+        """Frozen credentials, registered for redaction; AccessDeniedError when there are none."""
+        with translated("load AWS credentials"):
+            creds = self.session.get_credentials()
+            if creds is None:
+                raise AccessDeniedError(
+                    "no AWS credentials found",
+                    hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run 'aws configure'",
+                )
+            frozen = creds.get_frozen_credentials()
+        register_secret(frozen.secret_key)
+        register_secret(frozen.token)
+        register_secret(frozen.access_key)
+        return frozen
+
+    @property
+    def default_region(self) -> str:
+        return self.settings.region or self.session.region_name or DEFAULT_REGION
+
+    def client(self, region: str | None = None) -> S3Client:
+        region = region or self.default_region
+        with self._lock:
+            cached = self._clients.get(region)
+        if cached is not None:
+            return cached
+        self.credentials()
+        from botocore.config import Config
+
+        custom = self.settings.is_custom_endpoint
+        config = Config(
+            region_name=region,
+            signature_version="s3v4",
+            retries={"max_attempts": self.settings.retries + 1, "mode": "standard"},
+            connect_timeout=self.settings.timeout,
+            read_timeout=self.settings.timeout,
+            max_pool_connections=max(10, self.settings.threads * 2),
+            user_agent_extra=f"s3safe/{__version__}",
+            s3={"addressing_style": "path" if custom else "auto"},
+            # Third-party stores reject or mangle the newer default CRC trailers; send checksums
+            # explicitly per request instead (see storage.s3), and validate when the server offers.
+            request_checksum_calculation="when_required" if custom else "when_supported",
+            response_checksum_validation="when_required" if custom else "when_supported",
+        )
+        with translated("create the S3 client"):
+            client = self.session.client(
+                "s3",
+                endpoint_url=self.settings.endpoint_url,
+                config=config,
+                # Verification is never switched off; a private CA is trusted through the bundle.
+                verify=self.settings.ca_bundle or True,
+            )
+        with self._lock:
+            self._clients.setdefault(region, client)
+            return self._clients[region]
+
+    def bucket_region(self, bucket: str) -> str:
+        """The bucket's own region, discovered once (AWS answers it even on a 301 or 403)."""
+        if self.settings.is_custom_endpoint or self.settings.region:
+            return self.default_region
+        with self._lock:
+            if bucket in self._bucket_regions:
+                return self._bucket_regions[bucket]
+        import botocore.exceptions
+
+        region = self.default_region
+        try:
+            response = self.client().head_bucket(Bucket=bucket)
+            region = response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region", region)
+        except botocore.exceptions.ClientError as exc:
+            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            region = headers.get("x-amz-bucket-region", region)
+        with self._lock:
+            self._bucket_regions[bucket] = region
+        return region
+
+    def client_for(self, bucket: str) -> S3Client:
+        return self.client(self.bucket_region(bucket))
+
+    # --- obstore -----------------------------------------------------------------------------------
+    def store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None) -> S3Store:
+        """An obstore store for one bucket and one server-side encryption setting."""
+        cache_key = (bucket, sse, kms_key_id)
+        with self._lock:
+            cached = self._stores.get(cache_key)
+        if cached is not None:
+            return cached
+        from datetime import timedelta
+
+        from obstore.store import S3Store
+
+        from obstore.auth.boto3 import Boto3CredentialProvider
+
+        self.credentials()
+        config: dict[str, Any] = {
+            "region": self.bucket_region(bucket),
+            # every PUT and part carries x-amz-checksum-sha256, which the server verifies
+            "checksum_algorithm": "sha256",
+        }
+        if self.settings.endpoint_url:
+            config["endpoint"] = self.settings.endpoint_url
+            config["virtual_hosted_style_request"] = not self.settings.is_custom_endpoint
+        if sse:
+            config["server_side_encryption"] = sse
+        if kms_key_id:
+            config["sse_kms_key_id"] = kms_key_id
+        client_options: dict[str, Any] = {
+            "allow_http": self.settings.allow_http,
+            "timeout": timedelta(seconds=self.settings.timeout),
+            "connect_timeout": timedelta(seconds=min(self.settings.timeout, 30)),
+            "user_agent": f"s3safe/{__version__}",
+        }
+        if self.settings.ca_bundle:
+            client_options["root_certificate"] = Path(self.settings.ca_bundle).read_bytes()
+        retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}
+        with translated("create the object store", bucket=bucket):
+            store = S3Store(
+                bucket,
+                config=config,  # type: ignore[arg-type]
+                # refreshes SSO / role / instance credentials the same way boto3 does
+                credential_provider=Boto3CredentialProvider(self.session),
+                client_options=client_options,  # type: ignore[arg-type]
+                retry_config=retry_config,  # type: ignore[arg-type]
+            )
+        with self._lock:
+            self._stores.setdefault(cache_key, store)
+            return self._stores[cache_key]

@@ -1,0 +1,157 @@
+"""Turns boto3/botocore and obstore exceptions into the library's own errors, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from s3safe.core.errors import (
+    AccessDeniedError,
+    IntegrityError,
+    NotFoundError,
+    S3SafeError,
+    ServiceError,
+    UsageError,
+)
+from s3safe.core.redact import redact
+
+_CREDENTIAL_CODES = {
+    "InvalidAccessKeyId": "the access key ID is not known to the server",
+    "SignatureDoesNotMatch": "the secret access key does not match the access key ID",
+    "ExpiredToken": "the session token has expired",
+    "InvalidToken": "the session token is invalid",
+    "TokenRefreshRequired": "the session token must be refreshed",
+    "RequestTimeTooSkewed": "the system clock differs too much from the server's",
+    "AuthorizationHeaderMalformed": "the request's credential scope (often the region) is wrong",
+}
+_CREDENTIAL_HINT = "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, --profile, or run 'aws configure'"
+_NOT_FOUND_CODES = {"NoSuchBucket", "NoSuchKey", "NoSuchUpload", "NoSuchVersion", "404", "NotFound"}
+_INTEGRITY_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
+_USAGE_CODES = {
+    "InvalidBucketName", "InvalidArgument", "InvalidRequest", "MalformedXML", "KeyTooLongError",
+    "InvalidStorageClass", "MetadataTooLarge", "InvalidObjectState", "EntityTooLarge", "EntityTooSmall",
+    "InvalidRange", "BucketAlreadyExists", "BucketAlreadyOwnedByYou", "BucketNotEmpty",
+    "IllegalLocationConstraintException", "InvalidLocationConstraint", "AccessControlListNotSupported",
+}  # fmt: skip
+
+
+def _where(bucket: str | None, key: str | None) -> str:
+    if bucket and key:
+        return f"s3://{bucket}/{key}"
+    if bucket:
+        return f"s3://{bucket}"
+    return "the store"
+
+
+def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: str | None) -> S3SafeError:
+    error = exc.response.get("Error", {}) if hasattr(exc, "response") else {}
+    code = str(error.get("Code", "") or "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(exc, "response") else None
+    message = redact(str(error.get("Message", "") or code or exc))
+    where = _where(bucket, key)
+    if code in _CREDENTIAL_CODES:
+        return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
+    if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
+        return AccessDeniedError(
+            f"access denied: cannot {action} {where}",
+            hint="check the bucket policy and your IAM permissions",
+        )
+    if code in _NOT_FOUND_CODES or status == 404:
+        what = {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(
+            code, "object" if key else "bucket"
+        )
+        return NotFoundError(f"not found: {what} {where} does not exist")
+    if code in _INTEGRITY_CODES:
+        return IntegrityError(f"integrity check failed for {where}: {message} ({code})")
+    if code == "AccessControlListNotSupported":
+        return UsageError(
+            f"cannot {action} {where}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)",
+            hint="its objects are private unless a bucket policy says otherwise; manage access with 'policy'",
+        )
+    if code == "BucketAlreadyOwnedByYou":
+        return UsageError(f"bucket {where} already exists and is yours")
+    if code == "BucketAlreadyExists":
+        return UsageError(f"bucket name {bucket!r} is taken by another account", hint="choose another name")
+    if code == "BucketNotEmpty":
+        return UsageError(f"bucket {where} is not empty", hint="empty it first, or use 'rb --force'")
+    if code in _USAGE_CODES:
+        return UsageError(f"cannot {action} {where}: {message} ({code})")
+    return ServiceError(f"cannot {action} {where}: {message} ({code or status})")
+
+
+def translate(exc: BaseException, *, action: str, bucket: str | None = None, key: str | None = None) -> S3SafeError:
+    """Map any exception from boto3, botocore or obstore to an S3SafeError."""
+    if isinstance(exc, S3SafeError):
+        return exc
+    import botocore.exceptions as bex
+    import obstore.exceptions as oex
+
+    where = _where(bucket, key)
+    if isinstance(exc, bex.ClientError):
+        return translate_client_error(exc, action=action, bucket=bucket, key=key)
+    if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
+        return AccessDeniedError(f"no usable AWS credentials: {redact(str(exc))}", hint=_CREDENTIAL_HINT)
+    if isinstance(exc, bex.ProfileNotFound):
+        return UsageError(f"unknown profile: {redact(str(exc))}", hint="list profiles with 'aws configure list-profiles'")
+    if isinstance(exc, bex.SSLError):
+        return ServiceError(
+            f"TLS certificate verification failed for {where}",
+            hint="if the server uses a private CA, pass its certificate with --ca-bundle FILE",
+        )
+    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError | bex.ReadTimeoutError):
+        return ServiceError(f"cannot reach the S3 endpoint: {redact(str(exc))}", hint="check --endpoint-url and the network")
+    if isinstance(exc, bex.ParamValidationError):
+        return UsageError(redact(str(exc)).replace("\n", " "))
+    if isinstance(exc, bex.BotoCoreError):
+        return ServiceError(f"cannot {action} {where}: {redact(str(exc))}")
+    if isinstance(exc, oex.NotFoundError):
+        return NotFoundError(f"not found: {where} does not exist")
+    if isinstance(exc, oex.PermissionDeniedError):
+        return AccessDeniedError(f"access denied: cannot {action} {where}")
+    if isinstance(exc, oex.UnauthenticatedError):
+        return AccessDeniedError(f"credential problem: the server rejected the credentials for {where}", hint=_CREDENTIAL_HINT)
+    if isinstance(exc, oex.BaseError):
+        return _translate_obstore_text(str(exc), action=action, where=where)
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(f"local file not found: {exc.filename}")
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"local permission denied: {exc.filename}")
+    if isinstance(exc, OSError):
+        return ServiceError(f"cannot {action} {where}: {exc.strerror or exc}")
+    return ServiceError(f"cannot {action} {where}: {type(exc).__name__}: {redact(str(exc))}")
+
+
+def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeError:
+    """obstore reports many S3 errors as generic text; pick out the codes we know."""
+    flat = redact(" ".join(text.split()))
+    for code, meaning in _CREDENTIAL_CODES.items():
+        if code in flat:
+            return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
+    if "AccessDenied" in flat or "403" in flat:
+        return AccessDeniedError(f"access denied: cannot {action} {where}")
+    if "NoSuchBucket" in flat:
+        return NotFoundError(f"not found: bucket {where} does not exist")
+    if "NoSuchKey" in flat or "404" in flat:
+        return NotFoundError(f"not found: {where} does not exist")
+    for code in _INTEGRITY_CODES:
+        if code in flat:
+            return IntegrityError(f"integrity check failed for {where} ({code})")
+    if "certificate" in flat.lower():
+        return ServiceError(f"TLS certificate verification failed for {where}", hint="pass --ca-bundle FILE for a private CA")
+    if len(flat) > 300:
+        flat = flat[:300] + "…"
+    return ServiceError(f"cannot {action} {where}: {flat}")
+
+
+@contextmanager
+def translated(action: str, *, bucket: str | None = None, key: str | None = None) -> Iterator[None]:
+    """Run a block and re-raise anything it throws as an S3SafeError."""
+    try:
+        yield
+    except S3SafeError:
+        raise
+    except (KeyboardInterrupt, GeneratorExit):
+        raise
+    except Exception as exc:
+        raise translate(exc, action=action, bucket=bucket, key=key) from None

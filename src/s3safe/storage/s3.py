@@ -1,0 +1,334 @@
+"""S3 objects: listing, HEAD, ACLs, batch delete, server-side copy, multipart bookkeeping."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from s3safe.core.errors import S3SafeError
+from s3safe.core.models import (
+    ALL_USERS_URI,
+    AUTH_USERS_URI,
+    LOG_DELIVERY_URI,
+    AclInfo,
+    ActionResult,
+    BucketInfo,
+    Grant,
+    ObjectDetails,
+    ObjectInfo,
+    PrefixInfo,
+)
+from s3safe.storage.base import Entry, Features
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translate, translated
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger("s3safe.s3")
+
+DELETE_BATCH = 1000  # the DeleteObjects maximum
+MAX_SINGLE_COPY = 5 * 1024**3  # CopyObject refuses sources above 5 GiB
+MAX_PARTS = 10_000
+MIN_PART = 5 * 1024**2
+
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+)
+PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+_GROUP_NAMES = {ALL_USERS_URI: "AllUsers", AUTH_USERS_URI: "AuthenticatedUsers", LOG_DELIVERY_URI: "LogDelivery"}
+
+
+def part_size_for(size: int, *, minimum: int = MIN_PART) -> int:
+    """A part size that keeps `size` under the 10,000-part limit, rounded up to whole MiB."""
+    needed = math.ceil(size / MAX_PARTS) if size else minimum
+    size_mib = math.ceil(max(minimum, needed) / 1024**2)
+    return size_mib * 1024**2
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime | None
+    storage_class: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "type": "upload",
+            "url": f"s3://{self.bucket}/{self.key}",
+            "bucket": self.bucket,
+            "key": self.key,
+            "upload_id": self.upload_id,
+            "initiated": self.initiated.isoformat() if self.initiated else None,
+            "storage_class": self.storage_class,
+        }
+
+
+def _acl_from_response(response: dict[str, Any]) -> AclInfo:
+    owner = response.get("Owner", {}).get("ID")
+    grants = []
+    for grant in response.get("Grants", []):
+        grantee = grant.get("Grantee", {})
+        kind = grantee.get("Type", "")
+        if kind == "Group":
+            name = _GROUP_NAMES.get(grantee.get("URI", ""), grantee.get("URI", "group"))
+        else:
+            name = grantee.get("ID") or grantee.get("EmailAddress") or grantee.get("DisplayName") or "?"
+        grants.append(Grant(grantee=name, grantee_type=kind, permission=grant.get("Permission", "")))
+    return AclInfo(owner=owner, grants=tuple(grants))
+
+
+class S3Storage:
+    features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def client(self, bucket: str) -> S3Client:
+        return self.conn.client_for(bucket)
+
+    # --- listings ----------------------------------------------------------------------------------
+    def list_buckets(self) -> list[BucketInfo]:
+        with translated("list buckets"):
+            response = self.conn.client().list_buckets()
+        return [BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion")) for b in response.get("Buckets", [])]
+
+    def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
+        """Stream a listing page by page; never holds more than one page."""
+        client = self.client(container)
+        params: dict[str, Any] = {"Bucket": container, "Prefix": prefix}
+        if not recursive:
+            params["Delimiter"] = "/"
+        with translated("list", bucket=container, key=prefix or None):
+            for page in client.get_paginator("list_objects_v2").paginate(**params):
+                yield from self._page_entries(container, page)
+
+    @staticmethod
+    def _page_entries(bucket: str, page: dict[str, Any]) -> Iterator[Entry]:
+        # S3 returns objects and common prefixes as two sorted lists; merge them to keep key order.
+        objects = [
+            ObjectInfo(
+                bucket=bucket,
+                key=item["Key"],
+                size=item.get("Size", 0),
+                last_modified=item.get("LastModified"),
+                etag=item.get("ETag", "").strip('"') or None,
+                storage_class=item.get("StorageClass", "STANDARD"),
+            )
+            for item in page.get("Contents", [])
+        ]
+        prefixes = [PrefixInfo(bucket, item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+        merged: list[Entry] = [*objects, *prefixes]
+        merged.sort(key=lambda e: (e.key if isinstance(e, ObjectInfo) else e.prefix).encode("utf-8"))
+        yield from merged
+
+    def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        client = self.client(bucket)
+        with translated("list versions of", bucket=bucket, key=prefix or None):
+            for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+                items = [(v, False) for v in page.get("Versions", [])] + [(m, True) for m in page.get("DeleteMarkers", [])]
+                items.sort(key=lambda pair: (pair[0]["Key"].encode("utf-8"), not pair[0].get("IsLatest", False)))
+                for item, marker in items:
+                    yield ObjectInfo(
+                        bucket=bucket,
+                        key=item["Key"],
+                        size=item.get("Size", 0),
+                        last_modified=item.get("LastModified"),
+                        etag=item.get("ETag", "").strip('"') or None,
+                        storage_class=item.get("StorageClass"),
+                        version_id=item.get("VersionId"),
+                        is_latest=item.get("IsLatest"),
+                        is_delete_marker=marker,
+                    )
+
+    # --- single objects ----------------------------------------------------------------------------
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectDetails:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
+        if version_id:
+            params["VersionId"] = version_id
+        with translated("read metadata of", bucket=bucket, key=key):
+            r = self.client(bucket).head_object(**params)
+        checksums = {
+            name[len("Checksum"):].lower(): r[name]  # type: ignore[literal-required]
+            for name in ("ChecksumSHA256", "ChecksumSHA1", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME")
+            if r.get(name)
+        }
+        return ObjectDetails(
+            bucket=bucket,
+            key=key,
+            size=r.get("ContentLength", 0),
+            last_modified=r.get("LastModified"),
+            etag=(r.get("ETag") or "").strip('"') or None,
+            content_type=r.get("ContentType"),
+            cache_control=r.get("CacheControl"),
+            storage_class=r.get("StorageClass", "STANDARD"),
+            sse_algorithm=r.get("ServerSideEncryption") or ("SSE-C" if r.get("SSECustomerAlgorithm") else None),
+            sse_kms_key_id=r.get("SSEKMSKeyId"),
+            metadata=dict(r.get("Metadata", {})),
+            version_id=r.get("VersionId"),
+            checksums=checksums,
+        )
+
+    def exists(self, bucket: str, key: str) -> bool:
+        from s3safe.core.errors import NotFoundError
+
+        try:
+            self.head(bucket, key)
+        except NotFoundError:
+            return False
+        return True
+
+    def get_acl(self, bucket: str, key: str | None = None) -> AclInfo:
+        with translated("read the ACL of", bucket=bucket, key=key):
+            client = self.client(bucket)
+            response = client.get_object_acl(Bucket=bucket, Key=key) if key else client.get_bucket_acl(Bucket=bucket)
+        return _acl_from_response(dict(response))
+
+    def put_acl(self, bucket: str, key: str | None, canned: str) -> None:
+        with translated("set the ACL of", bucket=bucket, key=key):
+            client = self.client(bucket)
+            if key:
+                client.put_object_acl(Bucket=bucket, Key=key, ACL=canned)  # type: ignore[arg-type]
+            else:
+                client.put_bucket_acl(Bucket=bucket, ACL=canned)  # type: ignore[arg-type]
+
+    def put_empty(self, bucket: str, key: str, *, extra: dict[str, Any]) -> None:
+        with translated("create", bucket=bucket, key=key):
+            self.client(bucket).put_object(Bucket=bucket, Key=key, Body=b"", ChecksumAlgorithm="SHA256", **extra)
+
+    # --- deletes -----------------------------------------------------------------------------------
+    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
+        """Delete up to 1,000 (key, version) pairs in one request; one result per item."""
+        if not items:
+            return []
+        objects: list[dict[str, str]] = []
+        for key, version in items:
+            entry = {"Key": key}
+            if version:
+                entry["VersionId"] = version
+            objects.append(entry)
+        with translated("delete objects in", bucket=bucket):
+            response = self.client(bucket).delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})  # type: ignore[typeddict-item]
+        failed = {(e.get("Key"), e.get("VersionId")): f"{e.get('Code')}: {e.get('Message')}" for e in response.get("Errors", [])}
+        results = []
+        for key, version in items:
+            target = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
+            error = failed.get((key, version)) or failed.get((key, None))
+            results.append(ActionResult("delete", target, ok=error is None, error=error))
+        return results
+
+    # --- server-side copy --------------------------------------------------------------------------
+    def copy(
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        *,
+        size: int,
+        extra: dict[str, Any],
+        threads: int,
+        multipart_threshold: int = MAX_SINGLE_COPY,
+    ) -> None:
+        """Copy server-side; sources above the threshold go through UploadPartCopy in parallel."""
+        source = {"Bucket": src_bucket, "Key": src_key}
+        client = self.client(dst_bucket)
+        if size <= multipart_threshold:
+            with translated("copy", bucket=src_bucket, key=src_key):
+                client.copy_object(Bucket=dst_bucket, Key=dst_key, CopySource=source, **extra)  # type: ignore[arg-type]
+            return
+        self._multipart_copy(source, dst_bucket, dst_key, size=size, extra=extra, threads=threads)
+
+    def _multipart_copy(
+        self, source: dict[str, str], bucket: str, key: str, *, size: int, extra: dict[str, Any], threads: int
+    ) -> None:
+        client = self.client(bucket)
+        create_args = {k: v for k, v in extra.items() if k not in ("MetadataDirective", "TaggingDirective", "CopySourceSSECustomerKey", "CopySourceSSECustomerAlgorithm")}
+        with translated("start a multipart copy to", bucket=bucket, key=key):
+            upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
+        # The upload exists from here on: abort it on any failure so no hidden parts are billed.
+        try:
+            part_size = part_size_for(size, minimum=max(MIN_PART, 64 * 1024**2) if size > MAX_SINGLE_COPY else MIN_PART)
+            ranges = [(n + 1, start, min(start + part_size, size) - 1) for n, start in enumerate(range(0, size, part_size))]
+
+            def copy_part(part: tuple[int, int, int]) -> dict[str, Any]:
+                number, first, last = part
+                with translated("copy a part to", bucket=bucket, key=key):
+                    r = client.upload_part_copy(
+                        Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                        CopySource=source, CopySourceRange=f"bytes={first}-{last}",  # type: ignore[arg-type]
+                    )  # fmt: skip
+                return {"PartNumber": number, "ETag": r["CopyPartResult"]["ETag"]}
+
+            with ThreadPoolExecutor(max_workers=max(1, min(threads, 16))) as pool:
+                parts = list(pool.map(copy_part, ranges))
+            with translated("complete the multipart copy to", bucket=bucket, key=key):
+                client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
+        except BaseException:
+            try:
+                client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except Exception as exc:  # the original failure matters more; say what is left behind
+                log.warning("could not abort multipart upload %s on s3://%s/%s: %s", upload_id, bucket, key, translate(exc, action="abort"))
+            raise
+
+    # --- multipart bookkeeping ---------------------------------------------------------------------
+    def iter_uploads(self, bucket: str, prefix: str = "") -> Iterator[UploadInfo]:
+        client = self.client(bucket)
+        with translated("list multipart uploads in", bucket=bucket):
+            for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+                for u in page.get("Uploads", []):
+                    yield UploadInfo(bucket, u["Key"], u["UploadId"], u.get("Initiated"), u.get("StorageClass"))
+
+    def abort_upload(self, upload: UploadInfo) -> ActionResult:
+        target = f"s3://{upload.bucket}/{upload.key}?uploadId={upload.upload_id}"
+        try:
+            with translated("abort the multipart upload of", bucket=upload.bucket, key=upload.key):
+                self.client(upload.bucket).abort_multipart_upload(Bucket=upload.bucket, Key=upload.key, UploadId=upload.upload_id)
+        except S3SafeError as exc:
+            return ActionResult("abort-upload", target, ok=False, error=str(exc))
+        return ActionResult("abort-upload", target)
+
+    def restore(self, bucket: str, key: str, *, days: int, tier: str) -> ActionResult:
+        target = f"s3://{bucket}/{key}"
+        try:
+            with translated("restore", bucket=bucket, key=key):
+                self.client(bucket).restore_object(
+                    Bucket=bucket, Key=key, RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}}  # type: ignore[typeddict-item]
+                )
+        except S3SafeError as exc:
+            if "RestoreAlreadyInProgress" in str(exc):
+                return ActionResult("restore", target, detail="already in progress")
+            return ActionResult("restore", target, ok=False, error=str(exc))
+        return ActionResult("restore", target, detail=f"{days} days, {tier}")
+
+
+def run_bounded(func: Callable[[Any], Any], items: Iterable[Any], *, threads: int, window: int | None = None) -> Iterator[Any]:
+    """Map `func` over a stream with at most `window` calls in flight, yielding results in order.
+
+    Unlike Executor.map, this never submits the whole stream up front, so memory stays flat.
+    """
+    from collections import deque
+
+    window = window or threads * 4
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Any] = deque()
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

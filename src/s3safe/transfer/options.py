@@ -1,0 +1,76 @@
+"""Upload options shared by single-file put and the bulk engine, validated in one place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from s3safe.core.errors import UsageError
+
+SSE_CHOICES = ("AES256", "aws:kms")
+STORAGE_CLASSES = (
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "EXPRESS_ONEZONE",
+)  # fmt: skip
+MTIME_META = "s3safe-mtime"
+_META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MAX_META_BYTES = 2048  # S3's limit for all user metadata together
+
+
+def parse_meta(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """`K=V` strings -> metadata dict; anything malformed is a usage error naming the pair."""
+    meta: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"malformed metadata {pair!r}", hint="write it as NAME=VALUE, e.g. --meta owner=ops")
+        if not _META_KEY_RE.match(key):
+            raise UsageError(f"invalid metadata name {key!r}", hint="use letters, digits, '-', '_' and '.'")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise UsageError(f"metadata value for {key!r} contains control characters")
+        meta[key.lower()] = value
+    if sum(len(k) + len(v.encode()) for k, v in meta.items()) > MAX_META_BYTES:
+        raise UsageError(f"user metadata exceeds S3's {MAX_META_BYTES}-byte limit")
+    return meta
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOptions:
+    acl: str | None = None  # None: private (explicit header only where ACLs are enabled)
+    allow_public: bool = False
+    sse: str | None = None  # None: AES256 unless the bucket's default is KMS
+    sse_kms_key_id: str | None = None
+    storage_class: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+    cache_control: str | None = None
+    part_size: int | None = None
+
+    def validate(self) -> UploadOptions:
+        from s3safe.storage.s3 import CANNED_ACLS, MIN_PART, PUBLIC_ACLS
+
+        if self.acl is not None and self.acl not in CANNED_ACLS:
+            raise UsageError(f"unknown canned ACL {self.acl!r}", hint="one of: " + ", ".join(CANNED_ACLS))
+        if self.acl in PUBLIC_ACLS and not self.allow_public:
+            raise UsageError(
+                f"refusing to upload with public ACL {self.acl!r}",
+                hint="add --allow-public if the object really must be readable by anyone",
+            )
+        if self.sse is not None and self.sse not in SSE_CHOICES:
+            raise UsageError(f"unknown --sse {self.sse!r}", hint="AES256 or aws:kms")
+        if self.sse_kms_key_id and self.sse != "aws:kms":
+            raise UsageError("--sse-kms-key-id needs --sse aws:kms")
+        if self.storage_class and self.storage_class not in STORAGE_CLASSES:
+            raise UsageError(f"unknown storage class {self.storage_class!r}", hint="one of: " + ", ".join(STORAGE_CLASSES))
+        if self.part_size is not None and self.part_size < MIN_PART:
+            raise UsageError("--part-size must be at least 5MiB (S3's minimum part size)")
+        return self
+
+
+def content_type_for(path: Path) -> str:
+    import mimetypes
+
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
