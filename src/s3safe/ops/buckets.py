@@ -10,7 +10,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import BucketAdmin, Setting
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import DELETE_BATCH, S3Storage
+from s3safe.storage.s3 import DELETE_BATCH, version_url, S3Storage
 
 
 def _bucket_only(url: S3Url, command: str) -> str:
@@ -37,7 +37,7 @@ def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate
             "delete",
             versions,
             lambda batch: storage.delete_batch(bucket, batch),
-            describe=lambda item: f"s3://{bucket}/{item[0]}" + (f"?versionId={item[1]}" if item[1] else ""),
+            describe=lambda item: version_url(bucket, item[0], item[1]),
             batch_size=DELETE_BATCH,
             deletes=True,
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from s3safe.core.errors import S3SafeError, UsageError
 from s3safe.core.locations import S3Url
-from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo
+from s3safe.core.models import AclInfo, ActionResult, ObjectDetails, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
@@ -106,25 +106,31 @@ def _rewrite(
         extra["ServerSideEncryption"] = "AES256"
     elif details.sse_algorithm == "SSE-C":
         raise UsageError("changing metadata of an SSE-C object needs its key; not supported yet")
+    if acl is not None:
+        # grant headers on the copy itself keep the ACL with no moment where it differs
+        extra.update(grant_headers(acl))
     storage.copy(obj.bucket, obj.key, obj.bucket, obj.key, size=details.size, extra=extra,
                  threads=conn.settings.threads, multipart_threshold=threshold)  # fmt: skip
-    if acl is not None:
-        grants = [
-            {"Grantee": _grantee(g.grantee, g.grantee_type), "Permission": g.permission} for g in acl.grants
-        ]
-        policy = {"Owner": {"ID": acl.owner}, "Grants": grants}
-        from s3safe.storage.errors import translated
-
-        with translated("restore the ACL of", bucket=obj.bucket, key=obj.key):
-            storage.client(obj.bucket).put_object_acl(Bucket=obj.bucket, Key=obj.key, AccessControlPolicy=policy)  # type: ignore[arg-type]
 
 
-def _grantee(name: str, kind: str) -> dict[str, str]:
+_GRANT_ARGS = {"READ": "GrantRead", "READ_ACP": "GrantReadACP", "WRITE_ACP": "GrantWriteACP", "FULL_CONTROL": "GrantFullControl"}
+
+
+def grant_headers(acl: AclInfo) -> dict[str, str]:
+    """An ACL as x-amz-grant-* arguments (objects have no WRITE permission to carry)."""
     from s3safe.core.models import ALL_USERS_URI, AUTH_USERS_URI, LOG_DELIVERY_URI
 
     groups = {"AllUsers": ALL_USERS_URI, "AuthenticatedUsers": AUTH_USERS_URI, "LogDelivery": LOG_DELIVERY_URI}
-    if kind == "Group":
-        return {"Type": "Group", "URI": groups.get(name, name)}
-    if kind == "AmazonCustomerByEmail":
-        return {"Type": kind, "EmailAddress": name}
-    return {"Type": "CanonicalUser", "ID": name}
+    collected: dict[str, list[str]] = {}
+    for grant in acl.grants:
+        arg = _GRANT_ARGS.get(grant.permission)
+        if arg is None:
+            continue
+        if grant.grantee_type == "Group":
+            grantee = f'uri="{groups.get(grant.grantee, grant.grantee)}"'
+        elif grant.grantee_type == "AmazonCustomerByEmail":
+            grantee = f'emailAddress="{grant.grantee}"'
+        else:
+            grantee = f'id="{grant.grantee}"'
+        collected.setdefault(arg, []).append(grantee)
+    return {arg: ", ".join(values) for arg, values in collected.items()}

@@ -27,8 +27,15 @@ def restore(
     storage = S3Storage(conn)
 
     def execute(batch: Sequence[ObjectInfo]) -> list[ActionResult]:
-        return [storage.restore(obj.bucket, obj.key, days=days, tier=tier) for obj in batch]
+        return [_restore_one(storage, obj, days=days, tier=tier) for obj in batch]
 
     # restores cost money per request, so they get a printable plan like any bulk change
-    archived = (obj for obj in iter_targets(storage, url, recursive=recursive) if not recursive or obj.storage_class in ARCHIVED)
+    archived = (obj for obj in iter_targets(storage, url, recursive=recursive) if obj.storage_class in ARCHIVED or not recursive)
     yield from gate.apply("restore", archived, execute, describe=lambda obj: f"s3://{obj.bucket}/{obj.key} ({days} days, {tier})")
+
+
+def _restore_one(storage: S3Storage, obj: ObjectInfo, *, days: int, tier: str) -> ActionResult:
+    if obj.storage_class not in ARCHIVED:
+        # a single named object that is not archived: say so instead of a raw InvalidObjectState
+        return ActionResult("skip", f"s3://{obj.bucket}/{obj.key}", detail=f"storage class {obj.storage_class} is not archived")
+    return storage.restore(obj.bucket, obj.key, days=days, tier=tier)

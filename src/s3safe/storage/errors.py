@@ -52,6 +52,8 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     where = _where(bucket, key)
     if code in _CREDENTIAL_CODES:
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
+    if code == "InvalidObjectState":
+        return UsageError(f"cannot {action} {where}: the object's storage class does not allow it ({message})")
     if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
         return AccessDeniedError(
             f"access denied: cannot {action} {where}",

@@ -51,6 +51,11 @@ PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read
 _GROUP_NAMES = {ALL_USERS_URI: "AllUsers", AUTH_USERS_URI: "AuthenticatedUsers", LOG_DELIVERY_URI: "LogDelivery"}
 
 
+def version_url(bucket: str, key: str, version: str | None) -> str:
+    """s3:// URL of one version; "null" is the version id of objects written while unversioned."""
+    return f"s3://{bucket}/{key}" + (f"?versionId={version}" if version and version != "null" else "")
+
+
 def part_size_for(size: int, *, minimum: int = MIN_PART) -> int:
     """A part size that keeps `size` under the 10,000-part limit, rounded up to whole MiB."""
     needed = math.ceil(size / MAX_PARTS) if size else minimum
@@ -226,7 +231,7 @@ class S3Storage:
         failed = {(e.get("Key"), e.get("VersionId")): f"{e.get('Code')}: {e.get('Message')}" for e in response.get("Errors", [])}
         results = []
         for key, version in items:
-            target = f"s3://{bucket}/{key}" + (f"?versionId={version}" if version else "")
+            target = version_url(bucket, key, version)
             error = failed.get((key, version)) or failed.get((key, None))
             results.append(ActionResult("delete", target, ok=error is None, error=error))
         return results

@@ -92,12 +92,14 @@ def _check_local_file(path: Path) -> int:
     return stat.st_size
 
 
-def _sha256_b64(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digests(path: Path) -> tuple[str, str]:
+    """(base64 SHA-256, hex MD5) of a file, in one read."""
+    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
     with path.open("rb") as handle:
         while block := handle.read(CHUNK):
-            digest.update(block)
-    return base64.b64encode(digest.digest()).decode()
+            sha256.update(block)
+            md5.update(block)
+    return base64.b64encode(sha256.digest()).decode(), md5.hexdigest()
 
 
 def upload_file(
@@ -176,12 +178,22 @@ def _verify_upload(conn: Connection, source: Path, bucket: str, key: str, *, siz
     details = S3Storage(conn).head(bucket, key)
     if details.size != size:
         raise IntegrityError(f"upload of {source} to s3://{bucket}/{key} stored {details.size} bytes, expected {size}")
+    if multipart:
+        # part checksums were verified by the server part by part; the whole-file digest is the
+        # transfer engine's job (it stores one in metadata)
+        return "size, per-part sha256"
+    sha256, md5 = _digests(source)
     stored = details.checksums.get("sha256")
-    if stored and "-" not in stored and not multipart:
-        if stored != _sha256_b64(source):
+    if stored and "-" not in stored:
+        if stored != sha256:
             raise IntegrityError(f"upload of {source} to s3://{bucket}/{key}: stored SHA-256 differs from the file")
         return "sha256"
-    return "size" if not stored else "sha256 (per part)"
+    etag = (details.etag or "").lower()
+    if len(etag) == 32 and details.sse_algorithm in (None, "AES256"):
+        if etag != md5:
+            raise IntegrityError(f"upload of {source} to s3://{bucket}/{key}: stored ETag (MD5) differs from the file")
+        return "md5"
+    return "size"
 
 
 # --- download -------------------------------------------------------------------------------------
