@@ -55,7 +55,8 @@ def start_rclone(workdir: Path) -> RcloneServer:
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(workdir),
         # the auth pair goes by environment, not argv, so it does not show in `ps`
-        "RCLONE_AUTH_KEY": f"{ACCESS_KEY},{SECRET_KEY}",
+        # rclone reads list flags from the environment as CSV, so the pair is quoted
+        "RCLONE_AUTH_KEY": f'"{ACCESS_KEY},{SECRET_KEY}"',
         "RCLONE_CONFIG": str(workdir / "rclone.conf"),
     }
     log = (workdir / "rclone.log").open("wb")

@@ -36,6 +36,10 @@ _USAGE_CODES = {
 }  # fmt: skip
 
 
+class AclsDisabledError(UsageError):
+    """The bucket refuses ACL headers because Object Ownership is BucketOwnerEnforced."""
+
+
 def _where(bucket: str | None, key: str | None) -> str:
     if bucket and key:
         return f"s3://{bucket}/{key}"
@@ -67,7 +71,7 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     if code in _INTEGRITY_CODES:
         return IntegrityError(f"integrity check failed for {where}: {message} ({code})")
     if code == "AccessControlListNotSupported":
-        return UsageError(
+        return AclsDisabledError(
             f"cannot {action} {where}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)",
             hint="its objects are private unless a bucket policy says otherwise; manage access with 'policy'",
         )

@@ -15,7 +15,7 @@ from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translated
+from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
 from s3safe.transfer.options import MTIME_META, UploadOptions, content_type_for
 
@@ -119,9 +119,16 @@ def upload_file(
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     threshold = max(DEFAULT_MULTIPART_THRESHOLD, part_size)
     if plan.acl_header is not None:
-        _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
-                      content_type=content_type, part_size=part_size, threshold=threshold)  # fmt: skip
-    else:
+        try:
+            _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+                          content_type=content_type, part_size=part_size, threshold=threshold)  # fmt: skip
+        except AclsDisabledError:
+            if plan.acls_enabled is not None or options.acl not in (None, "private"):
+                raise
+            # ownership could not be read and the bucket turned out to enforce owner-only access:
+            # objects there are private without a header
+            plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
+    if plan.acl_header is None:
         _upload_obstore(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                         content_type=content_type, part_size=part_size, threshold=threshold, size=size)  # fmt: skip
     verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold)
@@ -133,9 +140,12 @@ def _upload_boto3(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
     metadata: dict[str, str], content_type: str, part_size: int, threshold: int,
 ) -> None:  # fmt: skip
-    from boto3.s3.transfer import TransferConfig
+    """The path for buckets that need an ACL header, which obstore cannot send per object.
 
-    extra: dict[str, Any] = {"Metadata": metadata, "ContentType": content_type, "ChecksumAlgorithm": "SHA256"}
+    Checksums are computed here and sent as plain headers: the aws-chunked trailers botocore
+    would otherwise use are rejected by several S3-compatible servers.
+    """
+    extra: dict[str, Any] = {"Metadata": metadata, "ContentType": content_type}
     if plan.acl_header:
         extra["ACL"] = plan.acl_header
     if plan.sse:
@@ -146,13 +156,47 @@ def _upload_boto3(
         extra["StorageClass"] = options.storage_class
     if options.cache_control:
         extra["CacheControl"] = options.cache_control
-    config = TransferConfig(
-        multipart_threshold=threshold, multipart_chunksize=part_size,
-        max_concurrency=conn.settings.threads, use_threads=True,
-    )  # fmt: skip
-    # s3transfer aborts its own multipart upload when any part fails
-    with translated("upload to", bucket=bucket, key=key):
-        conn.client_for(bucket).upload_file(str(source), bucket, key, ExtraArgs=extra, Config=config)
+    client = conn.client_for(bucket)
+    size = source.stat().st_size
+    if size <= threshold:
+        sha256, _ = _digests(source)
+        with translated("upload to", bucket=bucket, key=key), source.open("rb") as body:
+            client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
+        return
+    _multipart_boto3(conn, source, bucket, key, extra=extra, part_size=part_size, size=size)
+
+
+def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, extra: dict[str, Any], part_size: int, size: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = conn.client_for(bucket)
+    with translated("start a multipart upload to", bucket=bucket, key=key):
+        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)["UploadId"]
+    # From here the upload exists and is billed: abort it on any failure, Ctrl-C included.
+    try:
+
+        def send(number: int) -> dict[str, Any]:
+            offset = (number - 1) * part_size
+            with source.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read(part_size)
+            digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            with translated("upload a part to", bucket=bucket, key=key):
+                r = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, ChecksumSHA256=digest)
+            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
+
+        count = (size + part_size - 1) // part_size
+        # bounded: at most `workers` parts (each part_size bytes) in memory at once
+        with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
+            parts = list(pool.map(send, range(1, count + 1)))
+        with translated("complete the multipart upload to", bucket=bucket, key=key):
+            client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
+    except BaseException:
+        try:
+            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except Exception:
+            log.warning("could not abort multipart upload %s of s3://%s/%s; run 'uploads abort'", upload_id, bucket, key)
+        raise
 
 
 def _upload_obstore(

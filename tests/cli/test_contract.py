@@ -1,0 +1,190 @@
+"""The installed `s3safe` command as a user runs it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
+import pytest
+
+from tests.servers.moto import MotoServer
+from tests.servers.rclone import RcloneServer
+
+Run = Callable[..., CompletedProcess[str]]
+
+
+def _one_line_error(result: CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_plain_http_endpoint_is_refused_with_exit_2(run_cli: Run) -> None:
+    result = run_cli("--endpoint-url", "http://127.0.0.1:9", "ls")
+    assert result.returncode == 2
+    assert "--allow-http" in _one_line_error(result)
+
+
+def test_env_endpoint_is_checked_too(run_cli: Run) -> None:
+    result = run_cli("ls", env={"S3SAFE_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert result.returncode == 2 and "--allow-http" in result.stderr
+
+
+def test_allow_http_works_and_warns_every_run(run_cli: Run, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    made = run_cli(*base, "mb", f"s3://{name}")
+    listed = run_cli(*base, "ls")
+    for result in (made, listed):
+        assert result.returncode == 0, result.stderr
+        assert "warning: using plain HTTP" in result.stderr
+    assert name in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (("mb", "s3://Bad_Bucket"), 2, "invalid bucket name"),
+        (("ls", "s3://ab"), 2, "invalid bucket name"),
+        (("ls", "s3://"), 2, "names no bucket"),
+        (("put", "/definitely/not/here.txt", "s3://some-bucket/"), 3, "local file not found"),
+        (("put", "README", "s3://some-bucket/", "--meta", "novalue"), 2, "malformed metadata"),
+        (("put", "README", "s3://some-bucket/", "--acl", "public-read"), 2, "--allow-public"),
+        (("get", "s3://some-bucket"), 2, "no object key"),
+        (("rm", "not-a-url"), 2, "not an S3 URL"),
+        (("rm", "s3://some-bucket/x", "--max-delete", "-1"), 2, "--max-delete"),
+        (("uploads", "ls", "s3://some-bucket", "--older-than", "soon"), 2, "invalid age"),
+        (("config", "set", "aws_secret_access_key", "x"), 2, "secret"),
+        (("--threads", "0", "ls"), 2, "threads"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(run_cli: Run, tmp_path: Path, args: tuple[str, ...], code: int, needle: str) -> None:
+    (tmp_path / "README").write_text("x")
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert needle in _one_line_error(result)
+
+
+def test_unknown_profile_is_a_usage_error(run_cli: Run) -> None:
+    result = run_cli("--profile", "nosuchprofile", "ls")
+    assert result.returncode == 2
+    assert "nosuchprofile" in _one_line_error(result)
+
+
+def test_unknown_option_is_usage_error(run_cli: Run) -> None:
+    result = run_cli("ls", "--no-such-flag")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_missing_bucket_exits_3(run_cli: Run, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "info", f"s3://{bucket_name('gone')}")
+    assert result.returncode == 3
+    assert "does not exist" in _one_line_error(result)
+
+
+def test_no_credentials_exits_4(run_cli: Run, moto_server: MotoServer) -> None:
+    result = run_cli("--endpoint-url", moto_server.endpoint_url, "--allow-http", "ls")
+    assert result.returncode == 4
+    assert "credentials" in _one_line_error(result)
+
+
+def test_json_output_is_one_object_per_line(run_cli: Run, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", f"s3://{name}").returncode == 0
+    for i in range(3):
+        (tmp_path / f"f{i}.txt").write_text("x" * (i + 1))
+        assert run_cli(*base, "put", str(tmp_path / f"f{i}.txt"), f"s3://{name}/dir/").returncode == 0
+    result = run_cli(*base, "--json", "ls", "-r", "--summary", "--long", f"s3://{name}")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    objects = [r for r in records if r["type"] == "object"]
+    assert [o["key"] for o in objects] == ["dir/f0.txt", "dir/f1.txt", "dir/f2.txt"]
+    assert all(o["private"] is True and o["sse"] == "AES256" for o in objects)
+    assert records[-1] == {"type": "summary", "objects": 3, "dirs": 0, "total_bytes": 6}
+    error = run_cli(*base, "--json", "info", f"s3://{bucket_name('gone')}")
+    assert error.returncode == 3
+    assert json.loads(error.stderr.splitlines()[-1])["exit_code"] == 3
+
+
+def test_text_ls_long_shows_private_and_sse(run_cli: Run, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    run_cli(*base, "mb", f"s3://{name}")
+    (tmp_path / "a.txt").write_text("hello")
+    put = run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{name}/")
+    assert put.returncode == 0, put.stderr
+    listed = run_cli(*base, "ls", "--long", "--bytes", f"s3://{name}/")
+    [line] = listed.stdout.splitlines()
+    assert line.split()[2:] == ["5", "STANDARD", "AES256", "private", f"s3://{name}/a.txt"]
+
+
+def test_config_file_is_private_and_used(run_cli: Run, isolated_env: Path) -> None:
+    assert run_cli("config", "set", "region", "eu-west-3").returncode == 0
+    path = Path(os.environ["S3SAFE_CONFIG_DIR"]) / "config.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    shown = run_cli("--json", "config", "show")
+    record: dict[str, Any] = json.loads(shown.stdout)
+    assert record["stored"] == {"region": "eu-west-3"} and record["effective"]["region"] == "eu-west-3"
+    override = json.loads(run_cli("--json", "--region", "ap-south-1", "config", "show").stdout)
+    assert override["effective"]["region"] == "ap-south-1"
+
+
+def test_rm_dry_run_then_max_delete_refusal(run_cli: Run, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    run_cli(*base, "mb", f"s3://{name}")
+    for i in range(3):
+        (tmp_path / f"{i}").write_text("x")
+        run_cli(*base, "put", str(tmp_path / f"{i}"), f"s3://{name}/")
+    dry = run_cli(*base, "rm", "-r", "--dry-run", f"s3://{name}/")
+    assert dry.returncode == 0 and dry.stdout.count("(dry run) would delete") == 3
+    refused = run_cli(*base, "rm", "-r", "--max-delete", "2", f"s3://{name}/")
+    assert refused.returncode == 7
+    assert "nothing was changed" in _one_line_error(refused)
+    still = run_cli(*base, "--json", "ls", "-r", "--summary", f"s3://{name}")
+    assert json.loads(still.stdout.splitlines()[-1])["objects"] == 3
+    done = run_cli(*base, "rm", "-r", f"s3://{name}/")
+    assert done.returncode == 0 and "3 object(s) done" in done.stdout
+
+
+# --- rclone serve s3: real SigV4 checking over verified HTTPS -------------------------------------
+
+
+def test_wrong_secret_key_exits_4_naming_the_credential_problem(run_cli: Run, rclone: RcloneServer) -> None:
+    wrong = "wrong-secret-value-9911"
+    result = run_cli("--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle, "ls",
+                     env={"AWS_SECRET_ACCESS_KEY": wrong})  # fmt: skip
+    assert result.returncode == 4
+    line = _one_line_error(result)
+    assert "credential problem" in line and "secret access key" in line
+    assert wrong not in result.stderr + result.stdout
+
+
+def test_https_with_ca_bundle_round_trip(run_cli: Run, rclone: RcloneServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle)
+    made = run_cli(*base, "mb", "--plain", f"s3://{name}")
+    assert made.returncode == 0, made.stderr
+    data = os.urandom(200_000)
+    (tmp_path / "blob.bin").write_bytes(data)
+    put = run_cli(*base, "put", str(tmp_path / "blob.bin"), f"s3://{name}/blob.bin")
+    assert put.returncode == 0, put.stderr
+    out = tmp_path / "out"
+    out.mkdir()
+    got = run_cli(*base, "get", f"s3://{name}/blob.bin", str(out))
+    assert got.returncode == 0, got.stderr
+    assert (out / "blob.bin").read_bytes() == data
+    assert "warning" not in put.stderr + got.stderr
+
+
+def test_untrusted_certificate_is_refused_without_ca_bundle(run_cli: Run, rclone: RcloneServer) -> None:
+    result = run_cli("--endpoint-url", rclone.endpoint_url, "--retries", "0", "ls")
+    assert result.returncode == 1
+    assert "--ca-bundle" in _one_line_error(result)
