@@ -18,6 +18,7 @@ class MotoServer:
     endpoint_url: str
     recording: Path
     server: Any
+    ca_bundle: str | None = None
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
 
@@ -40,16 +41,55 @@ class MotoServer:
         self.server.stop()
 
 
-def start_moto(workdir: Path) -> MotoServer:
+class _TlsMotoServer:
+    """ThreadedMotoServer's twin with TLS: werkzeug serves moto's app behind a test certificate."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        import threading
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler,
+                                   ssl_context=(str(cert), str(key)))  # fmt: skip
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+def start_moto(workdir: Path, *, tls: bool = False) -> MotoServer:
+    """moto on 127.0.0.1; with `tls`, over HTTPS with a throwaway CA (MotoServer.ca_bundle)."""
+    import logging
+
+    # the werkzeug request log would drown the demo's and tests' own output
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     recording = workdir / "moto-recording.jsonl"
     # read by moto's recorder when moto is first imported
     os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
-    from moto.server import ThreadedMotoServer
+    server: Any
+    ca_bundle = None
+    if tls:
+        from tests.servers.certs import make_tls_files
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+        files = make_tls_files(workdir / "tls")
+        server = _TlsMotoServer(files.server_cert, files.server_key)
+        ca_bundle = str(files.ca_cert)
+    else:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
     host, port = server.get_host_and_port()
     if host != "127.0.0.1":
         server.stop()
         raise RuntimeError(f"moto bound to {host}, not loopback")
-    return MotoServer(f"http://127.0.0.1:{port}", recording, server)
+    scheme = "https" if tls else "http"
+    return MotoServer(f"{scheme}://127.0.0.1:{port}", recording, server, ca_bundle=ca_bundle)

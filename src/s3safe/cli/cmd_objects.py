@@ -80,7 +80,7 @@ def rm(app: App, url: str, recursive: bool, versions: bool, dry_run: bool, max_d
 @click.option("--dry-run", is_flag=True, help="Print the plan; copy nothing.")
 @upload_options
 @pass_app
-def cp(app: App, source: str, destination: str, recursive: bool, dry_run: bool, **values: Any) -> None:
+def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: bool, **values: Any) -> None:
     """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
     from s3safe.ops.objects import copy
 

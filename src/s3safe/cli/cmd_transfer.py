@@ -20,7 +20,7 @@ pass_app = click.make_pass_decorator(App)
 @click.argument("url")
 @upload_options
 @pass_app
-def put(app: App, local: Path, url: str, **values: Any) -> None:
+def put(app: App, /, local: Path, url: str, **values: Any) -> None:
     """Upload a file: private, server-side encrypted, checksummed and verified."""
     from s3safe.transfer.single import upload_file
 

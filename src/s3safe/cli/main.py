@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -20,7 +20,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 class LazyGroup(click.Group):
     """Imports a command's module only when that command runs, to keep start-up fast."""
 
-    lazy: dict[str, tuple[str, str]] = {
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {
         "ls": ("s3safe.cli.cmd_objects", "ls"),
         "rm": ("s3safe.cli.cmd_objects", "rm"),
         "cp": ("s3safe.cli.cmd_objects", "cp"),
@@ -79,7 +79,7 @@ def _setup_logging(verbose: int, debug: bool) -> None:
 @click.option("--retries", type=int, metavar="N", help="Retry attempts per request (default 5).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Connect/read timeout (default 60).")
 @click.pass_context
-def main(ctx: click.Context, json_mode: bool, quiet: bool, verbose: int, debug: bool, **options: Any) -> None:
+def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debug: bool, **options: Any) -> None:
     """s3safe: copy, query, back up and lock down Amazon S3 and S3-compatible stores, securely by default."""
     from s3safe.core.settings import load_config, resolve_settings
 

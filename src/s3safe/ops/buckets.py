@@ -10,7 +10,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import BucketAdmin, Setting
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import DELETE_BATCH, version_url, S3Storage
+from s3safe.storage.s3 import DELETE_BATCH, S3Storage, version_url
 
 
 def _bucket_only(url: S3Url, command: str) -> str:

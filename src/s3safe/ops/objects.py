@@ -11,7 +11,7 @@ from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import DELETE_BATCH, version_url, MAX_SINGLE_COPY, S3Storage
+from s3safe.storage.s3 import DELETE_BATCH, MAX_SINGLE_COPY, S3Storage, version_url
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import plan_upload
 

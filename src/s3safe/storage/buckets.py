@@ -95,7 +95,7 @@ class BucketAdmin:
         if not hardened:
             return steps
         with translated("harden new bucket", bucket=bucket):
-            client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": OWNER_ENFORCED}]})
+            client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
             steps.append("object ownership: BucketOwnerEnforced (ACLs disabled)")
             client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)  # type: ignore[arg-type]
             steps.append("block public access: all four settings on")

@@ -138,9 +138,8 @@ class Connection:
             return cached
         from datetime import timedelta
 
-        from obstore.store import S3Store
-
         from obstore.auth.boto3 import Boto3CredentialProvider
+        from obstore.store import S3Store
 
         self.credentials()
         config: dict[str, Any] = {
@@ -167,11 +166,11 @@ class Connection:
         with translated("create the object store", bucket=bucket):
             store = S3Store(
                 bucket,
-                config=config,  # type: ignore[arg-type]
+                config=config,
                 # refreshes SSO / role / instance credentials the same way boto3 does
                 credential_provider=Boto3CredentialProvider(self.session),
-                client_options=client_options,  # type: ignore[arg-type]
-                retry_config=retry_config,  # type: ignore[arg-type]
+                client_options=client_options,
+                retry_config=retry_config,
             )
         with self._lock:
             self._stores.setdefault(cache_key, store)

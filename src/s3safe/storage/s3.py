@@ -120,7 +120,7 @@ class S3Storage:
             params["Delimiter"] = "/"
         with translated("list", bucket=container, key=prefix or None):
             for page in client.get_paginator("list_objects_v2").paginate(**params):
-                yield from self._page_entries(container, page)
+                yield from self._page_entries(container, dict(page))
 
     @staticmethod
     def _page_entries(bucket: str, page: dict[str, Any]) -> Iterator[Entry]:
@@ -145,7 +145,8 @@ class S3Storage:
         client = self.client(bucket)
         with translated("list versions of", bucket=bucket, key=prefix or None):
             for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-                items = [(v, False) for v in page.get("Versions", [])] + [(m, True) for m in page.get("DeleteMarkers", [])]
+                items: list[tuple[dict[str, Any], bool]] = [(dict(v), False) for v in page.get("Versions", [])]
+                items += [(dict(m), True) for m in page.get("DeleteMarkers", [])]
                 items.sort(key=lambda pair: (pair[0]["Key"].encode("utf-8"), not pair[0].get("IsLatest", False)))
                 for item, marker in items:
                     yield ObjectInfo(
@@ -168,7 +169,7 @@ class S3Storage:
         with translated("read metadata of", bucket=bucket, key=key):
             r = self.client(bucket).head_object(**params)
         checksums = {
-            name[len("Checksum"):].lower(): r[name]  # type: ignore[literal-required]
+            name[len("Checksum"):].lower(): r[name]
             for name in ("ChecksumSHA256", "ChecksumSHA1", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME")
             if r.get(name)
         }

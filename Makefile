@@ -1,0 +1,47 @@
+# The two set-up commands: `make demo` and `make test`. Both create or reuse .venv in the repo root.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.s3safe-installed
+
+# first Python >= 3.11 on PATH (or under pyenv); override with `make PYTHON=/path/to/python3.12`
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 $$HOME/.pyenv/versions/3.1[1-9]*/bin/python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+
+.PHONY: install demo test lint typecheck unit functional cli localstack clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found; install it or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+localstack:
+	bash scripts/localstack-venv.sh
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+lint: install
+	$(BIN)/ruff check src tests scripts bench
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install localstack lint typecheck
+	$(BIN)/python -m pytest -q tests
+
+unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+functional: install localstack
+	$(BIN)/python -m pytest -q tests/functional
+
+cli: install
+	$(BIN)/python -m pytest -q tests/cli
+
+clean:
+	rm -rf $(VENV) .venv-localstack .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
