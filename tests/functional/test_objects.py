@@ -253,3 +253,28 @@ def test_listing_dirs_summary_and_order(moto_conn: Connection, moto_client: Any,
     assert [getattr(e, "prefix", None) or e.obj.key for e in top] == ["a-b/", "a/", "z.txt"]  # type: ignore[union-attr]
     only = list(iter_listing(moto_conn, S3Url(acl_bucket), ListOptions(recursive=True, dirs_only=True), ListSummary()))
     assert [e.prefix for e in only] == ["a-b/", "a/", "a/b/"]  # type: ignore[union-attr]
+
+
+def test_bandwidth_limiter_sees_every_byte_both_ways(moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    from s3safe.core.settings import ConnectionSettings
+    from s3safe.transfer.bandwidth import BandwidthLimiter
+
+    paid: list[int] = []
+
+    class Counting(BandwidthLimiter):
+        def consume(self, amount: int) -> None:
+            paid.append(amount)
+
+    conn = Connection(ConnectionSettings(endpoint_url=moto.endpoint_url, allow_http=True, region="us-east-1", max_bandwidth=10**9))
+    assert conn.limiter is not None
+    conn.limiter = Counting(10**9)
+    name = bucket_name()
+    make_bucket(conn, S3Url(name))
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    upload_file(conn, _file(tmp_path, "b.bin", data), S3Url(name, "b.bin"), options=UploadOptions())
+    assert sum(paid) == len(data)
+    paid.clear()
+    out = tmp_path / "o"
+    out.mkdir()
+    download_file(conn, S3Url(name, "b.bin"), out)
+    assert sum(paid) == len(data)

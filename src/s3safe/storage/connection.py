@@ -16,6 +16,7 @@ from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings
 from s3safe.storage.errors import translated
+from s3safe.transfer.bandwidth import BandwidthLimiter
 
 if TYPE_CHECKING:
     import boto3
@@ -37,6 +38,9 @@ class Connection:
         self._clients: dict[str, S3Client] = {}
         self._bucket_regions: dict[str, str] = {}
         self._stores: dict[tuple[str, str | None, str | None], S3Store] = {}
+        self.limiter: BandwidthLimiter | None = (
+            BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
+        )
 
     # --- boto3 -------------------------------------------------------------------------------------
     @property

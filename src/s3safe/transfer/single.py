@@ -17,6 +17,7 @@ from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
+from s3safe.transfer.bandwidth import ThrottledFile
 from s3safe.transfer.options import MTIME_META, UploadOptions, content_type_for
 
 log = logging.getLogger("s3safe.transfer")
@@ -118,7 +119,8 @@ def upload_file(
     content_type = options.content_type or content_type_for(source)
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     threshold = max(DEFAULT_MULTIPART_THRESHOLD, part_size)
-    if plan.acl_header is not None:
+    if plan.acl_header is not None or conn.limiter is not None:
+        # obstore reads the file itself and cannot be throttled: a bandwidth cap takes the boto3 path
         try:
             _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                           content_type=content_type, part_size=part_size, threshold=threshold)  # fmt: skip
@@ -160,7 +162,7 @@ def _upload_boto3(
     size = source.stat().st_size
     if size <= threshold:
         sha256, _ = _digests(source)
-        with translated("upload to", bucket=bucket, key=key), source.open("rb") as body:
+        with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         return
     _multipart_boto3(conn, source, bucket, key, extra=extra, part_size=part_size, size=size)
@@ -181,6 +183,8 @@ def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, e
                 handle.seek(offset)
                 data = handle.read(part_size)
             digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            if conn.limiter:
+                conn.limiter.consume(len(data))
             with translated("upload a part to", bucket=bucket, key=key):
                 r = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, ChecksumSHA256=digest)
             return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
@@ -280,6 +284,8 @@ def _fetch_to(conn: Connection, source: S3Url, target: Path, *, details: Any) ->
         with os.fdopen(fd, "wb") as handle, translated("download", bucket=source.bucket, key=source.key):
             for chunk in obstore.get(store, source.key).stream(min_chunk_size=CHUNK):
                 data = memoryview(chunk)
+                if conn.limiter:
+                    conn.limiter.consume(len(data))
                 handle.write(data)
                 sha256.update(data)
                 md5.update(data)
