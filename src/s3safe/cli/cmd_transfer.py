@@ -16,21 +16,23 @@ pass_app = click.make_pass_decorator(App)
 
 
 @click.command()
-@click.argument("local", type=click.Path(path_type=Path))
-@click.argument("url")
+@click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
 @upload_options
 @pass_app
-def put(app: App, /, local: Path, url: str, **values: Any) -> None:
-    """Upload a file: private, server-side encrypted, checksummed and verified."""
-    from s3safe.transfer.single import upload_file
+def put(app: App, /, paths: tuple[str, ...], **values: Any) -> None:
+    """Upload files: private, server-side encrypted, checksummed and verified."""
+    from s3safe.transfer.single import upload_files
 
+    if len(paths) < 2:
+        raise click.UsageError("give at least one local file and the destination S3URL")
     options = build_upload_options(values)
-    result = upload_file(app.conn, local, parse_s3_url(url), options=options)
-    app.render.record(
-        result.to_dict(),
-        f"uploaded {result.source} -> {result.destination} ({human_size(result.size)}, acl {result.acl}, "
-        f"sse {result.sse or 'bucket default'}, verified by {result.verified})",
-    )
+    results = upload_files(app.conn, [Path(p) for p in paths[:-1]], parse_s3_url(paths[-1]), options=options)
+    for result in results:
+        app.render.record(
+            result.to_dict(),
+            f"uploaded {result.source} -> {result.destination} ({human_size(result.size)}, acl {result.acl}, "
+            f"sse {result.sse or 'bucket default'}, verified by {result.verified})",
+        )
 
 
 @click.command()

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ def _check_local_file(path: Path) -> int:
     except PermissionError:
         raise UsageError(f"cannot read {path}: permission denied") from None
     if path.is_dir():
-        raise UsageError(f"{path} is a folder", hint="use -r to upload a folder tree")
+        raise UsageError(f"{path} is a folder", hint="this version uploads single files; whole-tree put arrives with the transfer engine")
     if not path.is_file():
         raise UsageError(f"{path} is not a regular file")
     return stat.st_size
@@ -244,12 +245,24 @@ def _verify_upload(conn: Connection, source: Path, bucket: str, key: str, *, siz
     return "size"
 
 
+def upload_files(conn: Connection, sources: list[Path], dest: S3Url, *, options: UploadOptions) -> Iterator[TransferResult]:
+    """Upload several files into one bucket, checking every source before the first byte moves."""
+    options.validate()
+    if len(sources) > 1 and not dest.is_prefix:
+        raise UsageError(f"several files need a folder destination ending in '/', not {dest}")
+    for source in sources:
+        _check_local_file(source)
+    plan = plan_upload(conn, dest.bucket, options)
+    for source in sources:
+        yield upload_file(conn, source, dest, options=options, plan=plan)
+
+
 # --- download -------------------------------------------------------------------------------------
 
 
 def download_file(conn: Connection, source: S3Url, dest: Path) -> TransferResult:
     if source.is_prefix:
-        raise UsageError(f"{source} names a folder", hint="use -r to download a folder tree")
+        raise UsageError(f"{source} names a folder", hint="this version downloads single objects; whole-tree get arrives with the transfer engine")
     if dest.is_dir() or str(dest).endswith(("/", os.sep)):
         name = source.name
         reason = unsafe_key_reason(name)
