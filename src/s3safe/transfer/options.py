@@ -14,6 +14,7 @@ STORAGE_CLASSES = (
     "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "EXPRESS_ONEZONE",
 )  # fmt: skip
 MTIME_META = "s3safe-mtime"
+SHA256_META = "s3safe-sha256"
 _META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_META_BYTES = 2048  # S3's limit for all user metadata together
 

@@ -19,7 +19,7 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
 from s3safe.transfer.bandwidth import ThrottledFile
-from s3safe.transfer.options import MTIME_META, UploadOptions, content_type_for
+from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for
 
 log = logging.getLogger("s3safe.transfer")
 
@@ -111,37 +111,54 @@ def upload_file(
     *,
     options: UploadOptions,
     plan: UploadPlan | None = None,
+    key: str | None = None,
+    verify: bool = True,
 ) -> TransferResult:
+    """Upload one file. `key` overrides the key derived from `dest`; `verify=False` trusts the
+    server's own checksum validation instead of reading the object back (the bulk engine's choice)."""
     options.validate()
     size = _check_local_file(source)
-    key = dest.key + source.name if dest.is_prefix else dest.key
+    if key is None:
+        key = dest.key + source.name if dest.is_prefix else dest.key
     plan = plan or plan_upload(conn, dest.bucket, options)
-    metadata = {**options.metadata, MTIME_META: f"{source.stat().st_mtime:.6f}"}
+    sha256_b64, md5_hex = _digests(source)
+    metadata = {
+        **options.metadata,
+        MTIME_META: f"{source.stat().st_mtime:.6f}",
+        # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
+        SHA256_META: base64.b64decode(sha256_b64).hex(),
+    }
     content_type = options.content_type or content_type_for(source)
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     threshold = max(DEFAULT_MULTIPART_THRESHOLD, part_size)
-    if plan.acl_header is not None or conn.limiter is not None:
-        # obstore reads the file itself and cannot be throttled: a bandwidth cap takes the boto3 path
+    use_boto3 = plan.acl_header is not None or conn.limiter is not None
+    if use_boto3:
+        # obstore cannot send a per-object ACL header, nor be throttled: those take the boto3 path
         try:
             _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
-                          content_type=content_type, part_size=part_size, threshold=threshold)  # fmt: skip
+                          content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
         except AclsDisabledError:
             if plan.acls_enabled is not None or options.acl not in (None, "private"):
                 raise
             # ownership could not be read and the bucket turned out to enforce owner-only access:
             # objects there are private without a header
             plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
-    if plan.acl_header is None:
+            _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+                          content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
+    else:
         _upload_obstore(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                         content_type=content_type, part_size=part_size, threshold=threshold, size=size)  # fmt: skip
-    verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold)
+    verified = "sha256 (checked by the server)"
+    if verify:
+        verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold,
+                                  sha256=sha256_b64, md5=md5_hex)  # fmt: skip
     return TransferResult("upload", str(source), f"s3://{dest.bucket}/{key}", size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified)  # fmt: skip
 
 
 def _upload_boto3(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], content_type: str, part_size: int, threshold: int,
+    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str,
 ) -> None:  # fmt: skip
     """The path for buckets that need an ACL header, which obstore cannot send per object.
 
@@ -162,7 +179,6 @@ def _upload_boto3(
     client = conn.client_for(bucket)
     size = source.stat().st_size
     if size <= threshold:
-        sha256, _ = _digests(source)
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         return
@@ -223,7 +239,9 @@ def _upload_obstore(
         )  # fmt: skip
 
 
-def _verify_upload(conn: Connection, source: Path, bucket: str, key: str, *, size: int, multipart: bool) -> str:
+def _verify_upload(
+    conn: Connection, source: Path, bucket: str, key: str, *, size: int, multipart: bool, sha256: str, md5: str
+) -> str:
     details = S3Storage(conn).head(bucket, key)
     if details.size != size:
         raise IntegrityError(f"upload of {source} to s3://{bucket}/{key} stored {details.size} bytes, expected {size}")
@@ -231,7 +249,6 @@ def _verify_upload(conn: Connection, source: Path, bucket: str, key: str, *, siz
         # part checksums were verified by the server part by part; the whole-file digest is the
         # transfer engine's job (it stores one in metadata)
         return "size, per-part sha256"
-    sha256, md5 = _digests(source)
     stored = details.checksums.get("sha256")
     if stored and "-" not in stored:
         if stored != sha256:
