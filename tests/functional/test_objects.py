@@ -20,8 +20,9 @@ from s3safe.ops.meta import meta_set
 from s3safe.ops.objects import copy, make_folder, remove
 from s3safe.ops.uploads import abort_uploads, list_uploads
 from s3safe.storage.connection import Connection
+from s3safe.transfer.download import download_file
 from s3safe.transfer.options import UploadOptions
-from s3safe.transfer.single import download_file, upload_file
+from s3safe.transfer.single import upload_file
 from tests.servers.moto import MotoServer
 
 

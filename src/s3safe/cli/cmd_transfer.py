@@ -41,7 +41,7 @@ def put(app: App, /, paths: tuple[str, ...], **values: Any) -> None:
 @pass_app
 def get(app: App, url: str, local: Path) -> None:
     """Download an object, verified against its checksum, written atomically."""
-    from s3safe.transfer.single import download_file
+    from s3safe.transfer.download import download_file
 
     result = download_file(app.conn, parse_s3_url(url, require_key=True), local)
     app.render.record(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
+from s3safe.core.concurrency import run_unordered
 from s3safe.core.errors import SafetyRefusal
 from s3safe.core.models import ActionResult
 
@@ -44,6 +45,22 @@ class SafetyGate:
                 hint="raise --max-delete or narrow the selection; --dry-run shows the full plan",
             )
         yield from head
+
+    def apply_each(
+        self,
+        action: str,
+        items: Iterable[T],
+        execute: Callable[[T], ActionResult],
+        *,
+        describe: Callable[[T], str],
+        threads: int,
+    ) -> Iterator[ActionResult]:
+        """Like `apply`, one item at a time on a bounded pool, results as they complete."""
+        if self.dry_run:
+            for item in items:
+                yield ActionResult(action, describe(item), dry_run=True)
+            return
+        yield from run_unordered(execute, items, threads=threads)
 
     def apply(
         self,

@@ -11,7 +11,8 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import BucketInfo, ObjectInfo, PrefixInfo
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import S3Storage, run_bounded
+from s3safe.core.concurrency import run_bounded
+from s3safe.storage.s3 import S3Storage
 
 
 @dataclass(frozen=True, slots=True)

@@ -320,21 +320,3 @@ class S3Storage:
                 return ActionResult("restore", target, detail="already in progress")
             return ActionResult("restore", target, ok=False, error=str(exc))
         return ActionResult("restore", target, detail=f"{days} days, {tier}")
-
-
-def run_bounded(func: Callable[[Any], Any], items: Iterable[Any], *, threads: int, window: int | None = None) -> Iterator[Any]:
-    """Map `func` over a stream with at most `window` calls in flight, yielding results in order.
-
-    Unlike Executor.map, this never submits the whole stream up front, so memory stays flat.
-    """
-    from collections import deque
-
-    window = window or threads * 4
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: deque[Any] = deque()
-        for item in items:
-            pending.append(pool.submit(func, item))
-            if len(pending) >= window:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()

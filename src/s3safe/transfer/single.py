@@ -5,15 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
-from s3safe.core.locations import S3Url, unsafe_key_reason
+from s3safe.core.locations import S3Url
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
@@ -36,6 +34,8 @@ class TransferResult:
     acl: str | None = None
     sse: str | None = None
     verified: str | None = None  # how the copy was checked: "sha256", "md5", "size"
+    etag: str | None = None
+    sha256_hex: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -135,31 +135,32 @@ def upload_file(
     if use_boto3:
         # obstore cannot send a per-object ACL header, nor be throttled: those take the boto3 path
         try:
-            _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
-                          content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
+            etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+                                 content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
         except AclsDisabledError:
             if plan.acls_enabled is not None or options.acl not in (None, "private"):
                 raise
             # ownership could not be read and the bucket turned out to enforce owner-only access:
             # objects there are private without a header
             plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
-            _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+            etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                           content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
     else:
-        _upload_obstore(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+        etag = _upload_obstore(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                         content_type=content_type, part_size=part_size, threshold=threshold, size=size)  # fmt: skip
     verified = "sha256 (checked by the server)"
     if verify:
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold,
                                   sha256=sha256_b64, md5=md5_hex)  # fmt: skip
     return TransferResult("upload", str(source), f"s3://{dest.bucket}/{key}", size,
-                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified)  # fmt: skip
+                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified,
+                          etag=etag, sha256_hex=metadata[SHA256_META])  # fmt: skip
 
 
 def _upload_boto3(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
     metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str,
-) -> None:  # fmt: skip
+) -> str | None:  # fmt: skip
     """The path for buckets that need an ACL header, which obstore cannot send per object.
 
     Checksums are computed here and sent as plain headers: the aws-chunked trailers botocore
@@ -180,12 +181,12 @@ def _upload_boto3(
     size = source.stat().st_size
     if size <= threshold:
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
-            client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
-        return
-    _multipart_boto3(conn, source, bucket, key, extra=extra, part_size=part_size, size=size)
+            response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
+        return (response.get("ETag") or "").strip('"') or None
+    return _multipart_boto3(conn, source, bucket, key, extra=extra, part_size=part_size, size=size)
 
 
-def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, extra: dict[str, Any], part_size: int, size: int) -> None:
+def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, extra: dict[str, Any], part_size: int, size: int) -> str | None:
     from concurrent.futures import ThreadPoolExecutor
 
     client = conn.client_for(bucket)
@@ -211,19 +212,20 @@ def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, e
         with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
             parts = list(pool.map(send, range(1, count + 1)))
         with translated("complete the multipart upload to", bucket=bucket, key=key):
-            client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
+            done = client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
     except BaseException:
         try:
             client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         except Exception:
             log.warning("could not abort multipart upload %s of s3://%s/%s; run 'uploads abort'", upload_id, bucket, key)
         raise
+    return (done.get("ETag") or "").strip('"') or None
 
 
 def _upload_obstore(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
     metadata: dict[str, str], content_type: str, part_size: int, threshold: int, size: int,
-) -> None:  # fmt: skip
+) -> str | None:  # fmt: skip
     import obstore
 
     store = conn.store(bucket, sse=plan.sse, kms_key_id=options.sse_kms_key_id)
@@ -233,10 +235,11 @@ def _upload_obstore(
     if options.storage_class:
         attributes["Storage-Class"] = options.storage_class
     with translated("upload to", bucket=bucket, key=key):
-        obstore.put(
+        result = obstore.put(
             store, key, source, attributes=attributes, use_multipart=size > threshold,
             chunk_size=part_size, max_concurrency=max(1, min(conn.settings.threads, 16)),
         )  # fmt: skip
+    return (result.get("e_tag") or "").strip('"') or None
 
 
 def _verify_upload(
@@ -272,74 +275,3 @@ def upload_files(conn: Connection, sources: list[Path], dest: S3Url, *, options:
     plan = plan_upload(conn, dest.bucket, options)
     for source in sources:
         yield upload_file(conn, source, dest, options=options, plan=plan)
-
-
-# --- download -------------------------------------------------------------------------------------
-
-
-def download_file(conn: Connection, source: S3Url, dest: Path) -> TransferResult:
-    if source.is_prefix:
-        raise UsageError(f"{source} names a folder", hint="this version downloads single objects; whole-tree get arrives with the transfer engine")
-    if dest.is_dir() or str(dest).endswith(("/", os.sep)):
-        name = source.name
-        reason = unsafe_key_reason(name)
-        if reason:
-            raise UsageError(f"refusing key {source.key!r}: its file name {reason}")
-        target = dest / name
-    else:
-        target = dest
-    if not target.parent.is_dir():
-        raise NotFoundError(f"destination folder {target.parent} does not exist")
-    details = S3Storage(conn).head(source.bucket, source.key)
-    verified = _fetch_to(conn, source, target, details=details)
-    mtime = details.metadata.get(MTIME_META)
-    if mtime:
-        try:
-            stamp = float(mtime)
-            os.utime(target, (stamp, stamp))
-        except (ValueError, OSError):
-            log.warning("ignoring unusable %s metadata on %s", MTIME_META, source)
-    return TransferResult("download", str(source), str(target), details.size, sse=details.sse_algorithm, verified=verified)
-
-
-def _fetch_to(conn: Connection, source: S3Url, target: Path, *, details: Any) -> str:
-    """Stream into a temp file beside the target, verify, then rename: never a half-written file."""
-    import obstore
-
-    store = conn.store(source.bucket)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".s3safe-tmp")
-    tmp = Path(tmp_name)
-    try:
-        sha256, md5, written = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-        with os.fdopen(fd, "wb") as handle, translated("download", bucket=source.bucket, key=source.key):
-            for chunk in obstore.get(store, source.key).stream(min_chunk_size=CHUNK):
-                data = memoryview(chunk)
-                if conn.limiter:
-                    conn.limiter.consume(len(data))
-                handle.write(data)
-                sha256.update(data)
-                md5.update(data)
-                written += len(data)
-        verified = _check_download(source, details, written=written, sha256=sha256.digest(), md5=md5.hexdigest())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return verified
-
-
-def _check_download(source: S3Url, details: Any, *, written: int, sha256: bytes, md5: str) -> str:
-    if written != details.size:
-        raise IntegrityError(f"download of {source} got {written} bytes, expected {details.size}; nothing was written")
-    stored = details.checksums.get("sha256")
-    if stored and "-" not in stored:
-        if base64.b64decode(stored) != sha256:
-            raise IntegrityError(f"download of {source} does not match its stored SHA-256; nothing was written")
-        return "sha256"
-    etag = (details.etag or "").lower()
-    # a plain ETag is the MD5 only for single-part, SSE-S3 or unencrypted objects
-    if len(etag) == 32 and "-" not in etag and details.sse_algorithm in (None, "AES256"):
-        if etag != md5:
-            raise IntegrityError(f"download of {source} does not match its ETag (MD5); nothing was written")
-        return "md5"
-    return "size"

@@ -1,0 +1,49 @@
+"""Bounded parallel maps over streams: never more than a window of work submitted at once."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
+    """Map `func` over a stream with at most `window` calls in flight, yielding results in order.
+
+    Unlike Executor.map, this never submits the whole stream up front, so memory stays flat.
+    """
+    window = window or threads * 4
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[Future[R]] = deque()
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
+    """Like run_bounded, but yields each result as soon as it is ready (no head-of-line wait)."""
+    window = window or threads * 4
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: set[Future[R]] = set()
+        try:
+            for item in items:
+                pending.add(pool.submit(func, item))
+                if len(pending) >= window:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
