@@ -1,33 +1,111 @@
-"""put and get of single files (whole trees arrive with the transfer engine)."""
+"""put, get and sync: single files, or whole trees with -r."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import build_upload_options, upload_options
+from s3safe.cli.options import build_upload_options, gate_options, make_gate, upload_options
 from s3safe.cli.render import human_size
-from s3safe.core.locations import parse_s3_url
+from s3safe.core.errors import PartialFailure, UsageError
+from s3safe.core.locations import is_s3_url, parse_s3_url
+from s3safe.core.models import ActionResult
 
 pass_app = click.make_pass_decorator(App)
+Mode = Literal["all", "diff", "newer"]
+
+
+def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.option("--only-diff", is_flag=True, help="Transfer only new or changed files (by content)."),
+        click.option("--only-newer", is_flag=True, help="Transfer only files newer than the other side."),
+        click.option("--purge", is_flag=True, help="Delete what the source no longer has (after all transfers)."),
+        click.option("--include", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; wins over --include."),
+        click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (default: skip them)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return gate_options(func)
+
+
+def _tree(values: dict[str, Any], upload_values: dict[str, Any] | None, *, move: bool = False, default_mode: Mode = "all") -> Any:
+    from s3safe.transfer.engine import TreeOptions
+    from s3safe.transfer.options import UploadOptions
+
+    if values["only_diff"] and values["only_newer"]:
+        raise UsageError("choose one of --only-diff and --only-newer")
+    mode: Mode = "diff" if values["only_diff"] else "newer" if values["only_newer"] else default_mode
+    return TreeOptions(
+        mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
+        follow_symlinks=values["follow_symlinks"], upload=build_upload_options(upload_values) if upload_values else UploadOptions(),
+    ).validate()  # fmt: skip
+
+
+def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> None:
+    r = app.render
+    for result in results:
+        if not result.ok:
+            r.record(result.to_dict(), None)
+            if not r.json_mode:
+                r.err.write(f"FAILED {result.action} {result.target}: {result.error}\n")
+            continue
+        if result.action == "skip" and not app.verbose:
+            if r.json_mode:
+                r.record(result.to_dict(), None)
+            continue
+        prefix = "(dry run) would " if result.dry_run else ""
+        detail = f"  [{result.detail}]" if result.detail else ""
+        r.record(result.to_dict(), None if r.quiet else f"{prefix}{result.action} {result.target}{detail}")
+    data = summary.to_dict()
+    rate = f", {human_size(data['bytes_per_second'])}/s" if data["transferred"] else ""
+    text = (f"{data['transferred']} transferred ({human_size(data['bytes'])}), {data['skipped']} skipped, "
+            f"{data['deleted']} deleted, {data['failed']} failed"
+            + (f", {data['refused']} refused" if data["refused"] else "")
+            + (f", {data['planned']} planned (dry run)" if data["planned"] else "")
+            + f" in {data['elapsed_seconds']:.2f}s{rate}")  # fmt: skip
+    r.info(text, data=data)
+    if app.verbose:
+        r.warn(f"change detection hashed {summary.hashed} file(s) and made {summary.heads} HEAD request(s)")
+    if data["failed"]:
+        raise PartialFailure(f"{data['failed']} of {data['failed'] + data['transferred'] + data['deleted']} action(s) failed",
+                             failed=data["failed"], succeeded=data["transferred"])  # fmt: skip
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
+@click.option("-r", "--recursive", is_flag=True, help="Upload a folder tree.")
+@click.option("--move", is_flag=True, help="Delete each local file once its upload succeeded.")
+@tree_options
 @upload_options
 @pass_app
-def put(app: App, /, paths: tuple[str, ...], **values: Any) -> None:
-    """Upload files: private, server-side encrypted, checksummed and verified."""
+def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
+    """Upload files or (-r) folder trees: private, encrypted, checksummed."""
+    if len(paths) < 2:
+        raise click.UsageError("give at least one local path and the destination S3URL")
+    tree_keys = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
+    tree_values = {k: values.pop(k) for k in tree_keys}
+    dest = parse_s3_url(paths[-1])
+    if recursive:
+        from s3safe.transfer.engine import TreeSummary, upload_tree
+
+        if len(paths) != 2:
+            raise UsageError("with -r give one local folder and the destination S3URL")
+        options = _tree(tree_values, values, move=move)
+        summary = TreeSummary()
+        results = upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=make_gate(dry_run, max_delete), summary=summary)
+        _render_tree(app, results, summary)
+        return
+    if any(tree_values[k] for k in tree_keys) or move or dry_run:
+        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude and --dry-run need -r")
     from s3safe.transfer.single import upload_files
 
-    if len(paths) < 2:
-        raise click.UsageError("give at least one local file and the destination S3URL")
     options = build_upload_options(values)
-    results = upload_files(app.conn, [Path(p) for p in paths[:-1]], parse_s3_url(paths[-1]), options=options)
-    for result in results:
+    for result in upload_files(app.conn, [Path(p) for p in paths[:-1]], dest, options=options):
         app.render.record(
             result.to_dict(),
             f"uploaded {result.source} -> {result.destination} ({human_size(result.size)}, acl {result.acl}, "
@@ -38,9 +116,21 @@ def put(app: App, /, paths: tuple[str, ...], **values: Any) -> None:
 @click.command()
 @click.argument("url")
 @click.argument("local", type=click.Path(path_type=Path), default=".")
+@click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
+@tree_options
 @pass_app
-def get(app: App, url: str, local: Path) -> None:
-    """Download an object, verified against its checksum, written atomically."""
+def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
+    """Download objects, verified against their checksums, written atomically."""
+    if recursive:
+        from s3safe.transfer.engine import TreeSummary, download_tree
+
+        summary = TreeSummary()
+        results = download_tree(app.conn, parse_s3_url(url), local, options=_tree(values, None),
+                                gate=make_gate(dry_run, max_delete), summary=summary)  # fmt: skip
+        _render_tree(app, results, summary)
+        return
+    if any(values.values()) or dry_run:
+        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude and --dry-run need -r")
     from s3safe.transfer.download import download_file
 
     result = download_file(app.conn, parse_s3_url(url, require_key=True), local)
@@ -48,3 +138,28 @@ def get(app: App, url: str, local: Path) -> None:
         result.to_dict(),
         f"downloaded {result.source} -> {result.destination} ({human_size(result.size)}, verified by {result.verified})",
     )
+
+
+@click.command()
+@click.argument("source")
+@click.argument("destination")
+@tree_options
+@upload_options
+@pass_app
+def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: int | None, **values: Any) -> None:
+    """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
+    from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
+
+    tree_keys = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
+    tree_values = {k: values.pop(k) for k in tree_keys}
+    gate = make_gate(dry_run, max_delete)
+    summary = TreeSummary()
+    if is_s3_url(destination) and not is_s3_url(source):
+        options = _tree(tree_values, values, default_mode="diff")
+        results = upload_tree(app.conn, Path(source), parse_s3_url(destination), options=options, gate=gate, summary=summary)
+    elif is_s3_url(source) and not is_s3_url(destination):
+        options = _tree(tree_values, None, default_mode="diff")
+        results = download_tree(app.conn, parse_s3_url(source), Path(destination), options=options, gate=gate, summary=summary)
+    else:
+        raise UsageError("sync needs one local folder and one S3URL", hint="for S3 to S3 use 'cp -r'")
+    _render_tree(app, results, summary)

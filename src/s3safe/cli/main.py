@@ -27,6 +27,7 @@ class LazyGroup(click.Group):
         "mkdir": ("s3safe.cli.cmd_objects", "mkdir"),
         "put": ("s3safe.cli.cmd_transfer", "put"),
         "get": ("s3safe.cli.cmd_transfer", "get"),
+        "sync": ("s3safe.cli.cmd_transfer", "sync"),
         "mb": ("s3safe.cli.cmd_buckets", "mb"),
         "rb": ("s3safe.cli.cmd_buckets", "rb"),
         "info": ("s3safe.cli.cmd_buckets", "info"),
@@ -91,9 +92,38 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
     ctx.obj = App(settings=settings, render=render, verbose=verbose)
 
 
+GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--debug"}
+GLOBAL_VALUED = {"--profile", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options follow the command (`s3safe ls s3://b --json`), as people type them."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUED:
+            front.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                i += 1
+                front.append(argv[i])
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
-    json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
+    argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    json_mode = "--json" in argv
     render = Renderer(json_mode=json_mode, quiet=False)
     code = 0
     try:

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import S3SafeError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import BucketInfo, ObjectInfo, PrefixInfo
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
-from s3safe.core.concurrency import run_bounded
 from s3safe.storage.s3 import S3Storage
 
 

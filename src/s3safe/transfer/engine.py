@@ -1,0 +1,315 @@
+"""Whole-tree put, get and sync: plan, transfer in parallel, then (and only then) delete.
+
+Deletes of a mirror run after every transfer has finished, and not at all if any failed. Every
+transfer and delete passes through the SafetyGate, which is what makes --dry-run print the plan.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
+from s3safe.core.locations import S3Url, safe_local_path, unsafe_key_reason
+from s3safe.core.models import ActionResult, ObjectInfo
+from s3safe.core.safety import SafetyGate
+from s3safe.storage.connection import Connection
+from s3safe.storage.local import LocalStorage
+from s3safe.storage.s3 import DELETE_BATCH, S3Storage
+from s3safe.transfer import planner
+from s3safe.transfer.compare import ContentComparator
+from s3safe.transfer.download import Expected, fetch_object
+from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.single import plan_upload, upload_file
+from s3safe.transfer.state import StateCache, Verified
+
+log = logging.getLogger("s3safe.engine")
+
+Mode = Literal["all", "diff", "newer"]
+
+
+@dataclass(frozen=True, slots=True)
+class TreeOptions:
+    mode: Mode = "all"
+    purge: bool = False
+    move: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    follow_symlinks: bool = False
+    upload: UploadOptions = field(default_factory=UploadOptions)
+
+    def validate(self) -> TreeOptions:
+        if self.move and self.purge:
+            raise UsageError("--move and --purge together would empty both sides; choose one")
+        self.upload.validate()
+        return self
+
+
+@dataclass(slots=True)
+class TreeSummary:
+    transferred: int = 0
+    transferred_bytes: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+    planned: int = 0
+    refused: int = 0
+    hashed: int = 0
+    heads: int = 0
+    started: float = field(default_factory=time.monotonic)
+    elapsed: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        rate = self.transferred_bytes / self.elapsed if self.elapsed else 0.0
+        return {
+            "type": "summary", "transferred": self.transferred, "bytes": self.transferred_bytes,
+            "skipped": self.skipped, "deleted": self.deleted, "failed": self.failed, "planned": self.planned,
+            "refused": self.refused, "elapsed_seconds": round(self.elapsed, 3), "bytes_per_second": round(rate),
+        }  # fmt: skip
+
+
+class _DeleteSpool:
+    """Keys to delete after the transfers, kept on disk so a huge mirror stays flat in memory."""
+
+    def __init__(self) -> None:
+        # closed by close(), which the engine calls in a finally block
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        self.count = 0
+
+    def add(self, key: str) -> None:
+        self._file.write(key.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+        self.count += 1
+
+    def __iter__(self) -> Iterator[str]:
+        self._file.seek(0)
+        for line in self._file:
+            yield line[:-1].replace("\\n", "\n").replace("\\\\", "\\")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _comparator(mode: Mode, content: ContentComparator) -> planner.Comparator:
+    if mode == "diff":
+        return content
+    if mode == "newer":
+        return planner.newer
+    return planner.always
+
+
+def _peek(entries: Iterator[ObjectInfo]) -> tuple[bool, Iterator[ObjectInfo]]:
+    first = next(entries, None)
+    if first is None:
+        return False, iter(())
+    return True, itertools.chain([first], entries)
+
+
+def _objects(entries: Iterator[Any], keep: Callable[[str], bool], prefix: str) -> Iterator[ObjectInfo]:
+    for entry in entries:
+        if isinstance(entry, ObjectInfo) and not entry.key.endswith("/") and keep(entry.key[len(prefix):]):
+            yield entry
+
+
+class _Run:
+    """State shared by one tree transfer: counters, deferred deletes, results waiting to be shown."""
+
+    def __init__(self, summary: TreeSummary) -> None:
+        self.summary = summary
+        self.deletes = _DeleteSpool()
+        self.notes: deque[ActionResult] = deque()
+        self._lock = threading.Lock()
+
+    def route(self, actions: Iterator[planner.Action], transfer: planner.Kind) -> Iterator[planner.Action]:
+        """Pass transfers on; count skips and spool deletes for later."""
+        for action in actions:
+            if action.kind == transfer:
+                yield action
+            elif action.kind == planner.Kind.SKIP:
+                self.summary.skipped += 1
+                self.notes.append(ActionResult("skip", action.key, detail=action.reason))
+            else:
+                self.deletes.add(action.key)
+
+    def drain(self) -> Iterator[ActionResult]:
+        while self.notes:
+            yield self.notes.popleft()
+
+    def add_bytes(self, size: int) -> None:
+        with self._lock:  # called from worker threads
+            self.summary.transferred_bytes += size
+
+    def count(self, result: ActionResult) -> ActionResult:
+        if result.dry_run:
+            self.summary.planned += 1
+        elif result.ok:
+            self.summary.transferred += 1
+        else:
+            self.summary.failed += 1
+        return result
+
+
+def upload_tree(
+    conn: Connection, root: Path, dest: S3Url, *, options: TreeOptions, gate: SafetyGate, summary: TreeSummary,
+    cache: StateCache | None = None,
+) -> Iterator[ActionResult]:  # fmt: skip
+    """Mirror a local folder to an S3 prefix."""
+    options.validate()
+    if not root.is_dir():
+        raise NotFoundError(f"local folder not found: {root}")
+    prefix = dest.key if dest.is_prefix else dest.key + "/"
+    storage = S3Storage(conn)
+    cache = cache or StateCache()
+    keep = planner.Filter(options.include, options.exclude)
+    local = _objects(LocalStorage(follow_symlinks=options.follow_symlinks).iter_entries(str(root), "", recursive=True), keep, "")
+    has_source, local = _peek(local)
+    if options.purge:
+        gate.require_source(has_entries=has_source, what=f"folder {root}")
+    remote = _objects(storage.iter_entries(dest.bucket, prefix, recursive=True), keep, prefix)
+    content = ContentComparator(storage, cache, local_root=root, upload=True)
+    actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
+                           purge=options.purge, target_prefix=prefix)  # fmt: skip
+    upload_plan = plan_upload(conn, dest.bucket, options.upload)
+    run = _Run(summary)
+
+    def send(action: planner.Action) -> ActionResult:
+        source = root.joinpath(*action.key.split("/"))
+        target = f"s3://{dest.bucket}/{prefix}{action.key}"
+        try:
+            result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan, key=prefix + action.key, verify=False)
+        except S3SafeError as exc:
+            return ActionResult("upload", target, ok=False, error=str(exc))
+        run.add_bytes(result.size)
+        if result.etag and result.sha256_hex:
+            cache.put(dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex))
+        if options.move:
+            source.unlink()
+            return ActionResult("move", target, detail=f"{action.reason}; local file removed after upload")
+        return ActionResult("upload", target, detail=action.reason)
+
+    try:
+        for result in gate.apply_each("upload", run.route(actions, planner.Kind.UPLOAD), send,
+                                      describe=lambda a: f"s3://{dest.bucket}/{prefix}{a.key} ({a.reason})",
+                                      threads=conn.settings.threads):  # fmt: skip
+            yield from run.drain()
+            yield run.count(result)
+        yield from run.drain()
+        yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
+    finally:
+        run.deletes.close()
+        summary.hashed, summary.heads = content.hashed, content.heads
+        summary.elapsed = time.monotonic() - summary.started
+
+
+def _purge_remote(storage: S3Storage, bucket: str, prefix: str, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
+    if not run.deletes.count:
+        return
+    if run.summary.failed:
+        yield ActionResult("skip", f"s3://{bucket}/{prefix}", ok=False,
+                           error=f"{run.deletes.count} deletion(s) skipped because {run.summary.failed} transfer(s) failed")  # fmt: skip
+        return
+    results = gate.apply("delete", ((prefix + k, None) for k in run.deletes),
+                         lambda batch: storage.delete_batch(bucket, batch),
+                         describe=lambda item: f"s3://{bucket}/{item[0]}", batch_size=DELETE_BATCH, deletes=True)  # fmt: skip
+    for result in results:
+        if result.dry_run:
+            run.summary.planned += 1
+        elif result.ok:
+            run.summary.deleted += 1
+        else:
+            run.summary.failed += 1
+        yield result
+
+
+def download_tree(
+    conn: Connection, source: S3Url, root: Path, *, options: TreeOptions, gate: SafetyGate, summary: TreeSummary,
+    cache: StateCache | None = None,
+) -> Iterator[ActionResult]:  # fmt: skip
+    """Mirror an S3 prefix into a local folder; keys that would escape it are refused and reported."""
+    options.validate()
+    if options.move:
+        raise UsageError("--move applies to uploads only")
+    prefix = source.key if source.is_prefix else source.key + "/"
+    root.mkdir(parents=True, exist_ok=True)
+    storage = S3Storage(conn)
+    cache = cache or StateCache()
+    keep = planner.Filter(options.include, options.exclude)
+    remote = _objects(storage.iter_entries(source.bucket, prefix, recursive=True), keep, prefix)
+    has_source, remote = _peek(remote)
+    if options.purge:
+        gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
+    local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
+    local = (e for e in local if not e.key.rsplit("/", 1)[-1].endswith(".s3safe-tmp"))
+    content = ContentComparator(storage, cache, local_root=root, upload=False)
+    actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
+                           purge=options.purge, source_prefix=prefix)  # fmt: skip
+    run = _Run(summary)
+
+    def fetch(action: planner.Action) -> ActionResult:
+        assert action.source is not None
+        obj = action.source
+        url = f"s3://{obj.bucket}/{obj.key}"
+        reason = unsafe_key_reason(action.key)
+        if reason:
+            run.summary.refused += 1
+            return ActionResult("refuse", url, ok=False, error=f"key {reason}; not written")
+        try:
+            target = safe_local_path(root, action.key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fetched = fetch_object(conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag))
+        except (S3SafeError, OSError) as exc:
+            return ActionResult("download", url, ok=False, error=str(exc))
+        run.add_bytes(obj.size)
+        if obj.etag:
+            cache.put(obj.bucket, obj.key, Verified(obj.size, target.stat().st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
+        return ActionResult("download", str(target), detail=f"{action.reason}; verified by {fetched.verified}")
+
+    try:
+        for result in gate.apply_each("download", run.route(actions, planner.Kind.DOWNLOAD), fetch,
+                                      describe=lambda a: f"{root / a.key} ({a.reason})", threads=conn.settings.threads):  # fmt: skip
+            yield from run.drain()
+            yield run.count(result)
+        yield from run.drain()
+        yield from _purge_local(root, run, gate)
+    finally:
+        run.deletes.close()
+        summary.hashed, summary.heads = content.hashed, content.heads
+        summary.elapsed = time.monotonic() - summary.started
+
+
+def _purge_local(root: Path, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
+    if not run.deletes.count:
+        return
+    if run.summary.failed:
+        yield ActionResult("skip", str(root), ok=False,
+                           error=f"{run.deletes.count} deletion(s) skipped because {run.summary.failed} transfer(s) failed")  # fmt: skip
+        return
+
+    def remove(batch: Any) -> list[ActionResult]:
+        out = []
+        for key in batch:
+            path = root.joinpath(*key.split("/"))
+            try:
+                os.unlink(path)
+                out.append(ActionResult("delete-local", str(path)))
+            except OSError as exc:
+                out.append(ActionResult("delete-local", str(path), ok=False, error=exc.strerror or str(exc)))
+        return out
+
+    for result in gate.apply("delete-local", iter(run.deletes), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),
+                             batch_size=256, deletes=True):  # fmt: skip
+        if result.dry_run:
+            run.summary.planned += 1
+        elif result.ok:
+            run.summary.deleted += 1
+        else:
+            run.summary.failed += 1
+        yield result
