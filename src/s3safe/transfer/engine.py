@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
-from s3safe.core.locations import S3Url, safe_local_path, unsafe_key_reason
+from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.connection import Connection
@@ -183,6 +183,8 @@ def upload_tree(
     def send(action: planner.Action) -> ActionResult:
         source = root.joinpath(*action.key.split("/"))
         target = f"s3://{dest.bucket}/{prefix}{action.key}"
+        if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
+            return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
         try:
             result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan, key=prefix + action.key, verify=False)
         except S3SafeError as exc:
