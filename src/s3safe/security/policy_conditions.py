@@ -319,9 +319,12 @@ def _compile_value(op: _Op, raw: str, *, variables: bool, where: str) -> PolicyV
         return parse_template(raw, variables=variables)
     if op.family == "numeric":
         try:
-            return Decimal(raw.strip())
+            number = Decimal(raw.strip())
         except InvalidOperation:
-            raise PolicyError(f"{where}: {raw!r} is not a number") from None
+            number = Decimal("NaN")
+        if not number.is_finite():
+            raise PolicyError(f"{where}: {raw!r} is not a number")
+        return number
     if op.family == "date":
         d = parse_date(raw)
         if d is None:

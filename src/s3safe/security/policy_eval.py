@@ -157,7 +157,7 @@ def _caller(ctx: RequestContext) -> _Caller:
         if len(parts) != 6:
             raise UsageError(f"principal {p!r} is not a valid ARN")
         _, partition, service, _, account, res = parts
-        ids = {p, _norm_aws(p)}
+        ids = {_norm_aws(p)}
         keys = {"aws:PrincipalArn": p, "aws:PrincipalIsAWSService": "false"}
         is_root = False
         if service == "iam" and res == "root":
@@ -167,7 +167,7 @@ def _caller(ctx: RequestContext) -> _Caller:
             keys.update({"aws:PrincipalType": "User", "aws:username": res.rsplit("/", 1)[1]})
         elif service == "sts" and res.startswith("assumed-role/") and res.count("/") >= 2:
             role_arn = f"arn:{partition}:iam::{account}:role/{res.split('/')[1]}"
-            ids |= {role_arn, _norm_aws(role_arn)}
+            ids.add(_norm_aws(role_arn))
             keys.update({"aws:PrincipalType": "AssumedRole", "aws:PrincipalArn": role_arn})
         elif service == "sts" and res.startswith("federated-user/"):
             keys["aws:PrincipalType"] = "FederatedUser"
@@ -201,7 +201,9 @@ class _Principals:
 
     def excludes(self, caller: _Caller) -> bool:
         """NotPrincipal: the caller escapes only if it and everything it belongs to (role, account) are
-        listed — why AWS's examples list the user or session ARN, the role ARN and the account together."""
+        listed. AWS ("AWS JSON policy elements: NotPrincipal") says a Deny that omits the account or role
+        "might" deny the whole account, depending on the service; we model that conservative reading, which
+        is why its examples list the user or session ARN, the role ARN and the account root together."""
         return self.wildcard or caller.ids <= self.ids
 
 
@@ -253,7 +255,6 @@ def _principals(value: object, where: str) -> _Principals:
                     raise PolicyError(
                         f"{where}: wildcards are not allowed inside a principal ({v!r}); use a Condition on aws:PrincipalArn"
                     )
-                ids.add(v)
                 ids.add(_norm_aws(v))
             elif kind == "Service":
                 if "*" in v:

@@ -501,7 +501,9 @@ def would_lock_out(
     identity policy that allows everything, so only an explicit Deny counts. caller_ip None means the
     address is unknown: aws:SourceIp is absent, which an IP allow-list (NotIpAddress) denies.
     """
-    loaded = json.loads(policy) if isinstance(policy, str) else policy
+    loaded = _load(policy)
+    if loaded is None:  # no policy at all cannot lock anyone out
+        return None
     name = bucket or _bucket_of(loaded)
     if name is None:
         raise UsageError("cannot tell which bucket the policy is for; pass bucket=")
