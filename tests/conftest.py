@@ -34,6 +34,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # no instance-metadata probes: nothing may leave the machine
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("S3SAFE_CONFIG_DIR", str(home / "s3safe-config"))
+    monkeypatch.setenv("S3SAFE_STATE_DIR", str(home / "s3safe-state"))
     monkeypatch.setenv("NO_COLOR", "1")
     return home
 

@@ -17,6 +17,7 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
 from s3safe.transfer.bandwidth import ThrottledFile
+from s3safe.transfer.multipart import ResumableUpload
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for
 
 log = logging.getLogger("s3safe.transfer")
@@ -130,8 +131,10 @@ def upload_file(
     }
     content_type = options.content_type or content_type_for(source)
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
-    threshold = max(DEFAULT_MULTIPART_THRESHOLD, part_size)
-    use_boto3 = plan.acl_header is not None or conn.limiter is not None
+    # an explicit --part-size also sets where multipart starts
+    threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
+    # obstore is the fast path for single-request uploads; multipart goes through ResumableUpload
+    use_boto3 = plan.acl_header is not None or conn.limiter is not None or size > threshold
     if use_boto3:
         # obstore cannot send a per-object ACL header, nor be throttled: those take the boto3 path
         try:
@@ -183,43 +186,8 @@ def _upload_boto3(
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         return (response.get("ETag") or "").strip('"') or None
-    return _multipart_boto3(conn, source, bucket, key, extra=extra, part_size=part_size, size=size)
-
-
-def _multipart_boto3(conn: Connection, source: Path, bucket: str, key: str, *, extra: dict[str, Any], part_size: int, size: int) -> str | None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    client = conn.client_for(bucket)
-    with translated("start a multipart upload to", bucket=bucket, key=key):
-        upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)["UploadId"]
-    # From here the upload exists and is billed: abort it on any failure, Ctrl-C included.
-    try:
-
-        def send(number: int) -> dict[str, Any]:
-            offset = (number - 1) * part_size
-            with source.open("rb") as handle:
-                handle.seek(offset)
-                data = handle.read(part_size)
-            digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-            if conn.limiter:
-                conn.limiter.consume(len(data))
-            with translated("upload a part to", bucket=bucket, key=key):
-                r = client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, ChecksumSHA256=digest)
-            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
-
-        count = (size + part_size - 1) // part_size
-        # bounded: at most `workers` parts (each part_size bytes) in memory at once
-        with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
-            parts = list(pool.map(send, range(1, count + 1)))
-        with translated("complete the multipart upload to", bucket=bucket, key=key):
-            done = client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
-    except BaseException:
-        try:
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except Exception:
-            log.warning("could not abort multipart upload %s of s3://%s/%s; run 'uploads abort'", upload_id, bucket, key)
-        raise
-    return (done.get("ETag") or "").strip('"') or None
+    upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra)
+    return upload.run()
 
 
 def _upload_obstore(

@@ -1,0 +1,187 @@
+"""Multipart uploads that survive the process: a journal per upload lets the next run resume.
+
+The journal is written right after CreateMultipartUpload. An interruption (Ctrl-C, kill, network
+loss) leaves upload and journal in place; the next run lists the parts the server already holds,
+checks each against the local file, and sends only the rest. A permanent failure (access denied,
+integrity) aborts the upload and drops the journal, so nothing hidden stays billed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from s3safe.core.errors import S3SafeError, ServiceError
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translated
+from s3safe.transfer.state import state_dir
+
+log = logging.getLogger("s3safe.multipart")
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    bucket: str
+    key: str
+    upload_id: str
+    part_size: int
+    size: int
+    mtime_ns: int
+    sha256: str  # whole file, hex
+
+
+def journal_path(bucket: str, key: str, directory: Path | None = None) -> Path:
+    name = hashlib.sha256(f"{bucket}\0{key}".encode()).hexdigest()[:32] + ".json"
+    return (directory or state_dir() / "uploads") / name
+
+
+def _load(path: Path) -> Journal | None:
+    try:
+        return Journal(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _save(path: Path, journal: Journal) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(journal)))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _ranges(size: int, part_size: int) -> Iterator[tuple[int, int, int]]:
+    for number, start in enumerate(range(0, size, part_size), start=1):
+        yield number, start, min(part_size, size - start)
+
+
+def _read(source: Path, offset: int, length: int) -> bytes:
+    with source.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)
+
+
+class ResumableUpload:
+    def __init__(
+        self, conn: Connection, source: Path, bucket: str, key: str, *, part_size: int, sha256_hex: str,
+        extra: dict[str, Any], journal_dir: Path | None = None,
+    ) -> None:  # fmt: skip
+        self.conn = conn
+        self.client = conn.client_for(bucket)
+        self.source = source
+        self.bucket = bucket
+        self.key = key
+        self.part_size = part_size
+        self.sha256_hex = sha256_hex
+        self.extra = extra
+        self.path = journal_path(bucket, key, journal_dir)
+        self.parts_sent = 0
+        self.parts_reused = 0
+
+    def run(self) -> str | None:
+        stat = self.source.stat()
+        journal = self._resumable(stat.st_size, stat.st_mtime_ns)
+        done = self._verified_parts(journal) if journal is not None else None
+        if journal is None or done is None:
+            journal = self._create(stat.st_size, stat.st_mtime_ns)
+            done = {}
+        try:
+            return self._finish(journal, done)
+        except (KeyboardInterrupt, ServiceError):
+            log.info("upload of s3://%s/%s interrupted; the next run resumes it", self.bucket, self.key)
+            raise
+        except BaseException:
+            self._abort(journal)
+            raise
+
+    def _resumable(self, size: int, mtime_ns: int) -> Journal | None:
+        journal = _load(self.path)
+        if journal is None:
+            return None
+        same_file = (journal.size, journal.mtime_ns, journal.sha256) == (size, mtime_ns, self.sha256_hex)
+        if same_file and journal.part_size == self.part_size:
+            return journal
+        # the file changed since the interrupted run: its parts are worthless
+        self._abort(journal)
+        return None
+
+    def _create(self, size: int, mtime_ns: int) -> Journal:
+        with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
+            upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.extra
+            )["UploadId"]
+        journal = Journal(self.bucket, self.key, upload_id, self.part_size, size, mtime_ns, self.sha256_hex)
+        # the cleanup record is born with the upload
+        _save(self.path, journal)
+        return journal
+
+    def _verified_parts(self, journal: Journal) -> dict[int, dict[str, Any]] | None:
+        """Parts the server holds that match the local bytes; an unknown upload means start over."""
+        from s3safe.core.errors import NotFoundError
+
+        listed: dict[int, dict[str, Any]] = {}
+        try:
+            with translated("list parts of", bucket=self.bucket, key=self.key):
+                paginator = self.client.get_paginator("list_parts")
+                for page in paginator.paginate(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id):
+                    for item in page.get("Parts", []):
+                        listed[item["PartNumber"]] = dict(item)
+        except NotFoundError:
+            # aborted meanwhile (by 'uploads abort' or a lifecycle rule): start over
+            self.path.unlink(missing_ok=True)
+            return None
+        good: dict[int, dict[str, Any]] = {}
+        for number, offset, length in _ranges(journal.size, journal.part_size):
+            part = listed.get(number)
+            if not part or part.get("Size") != length:
+                continue
+            data = _read(self.source, offset, length)
+            sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            if part.get("ChecksumSHA256") in (sha, None) and part.get("ETag", "").strip('"') in (md5, ""):
+                good[number] = {"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": sha}
+        self.parts_reused = len(good)
+        return good
+
+    def _finish(self, journal: Journal, done: dict[int, dict[str, Any]]) -> str | None:
+        def send(spec: tuple[int, int, int]) -> dict[str, Any]:
+            number, offset, length = spec
+            data = _read(self.source, offset, length)
+            digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            if self.conn.limiter:
+                self.conn.limiter.consume(len(data))
+            with translated("upload a part to", bucket=self.bucket, key=self.key):
+                r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
+                                            PartNumber=number, Body=data, ChecksumSHA256=digest)  # fmt: skip
+            self.parts_sent += 1
+            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
+
+        todo = [spec for spec in _ranges(journal.size, journal.part_size) if spec[0] not in done]
+        # bounded: each worker holds one part in memory
+        with ThreadPoolExecutor(max_workers=max(1, min(self.conn.settings.threads, 8))) as pool:
+            for part in pool.map(send, todo):
+                done[part["PartNumber"]] = part
+        parts = [done[n] for n in sorted(done)]
+        with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
+            result = self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id, MultipartUpload={"Parts": parts}  # type: ignore[typeddict-item]
+            )
+        self.path.unlink(missing_ok=True)
+        return (result.get("ETag") or "").strip('"') or None
+
+    def _abort(self, journal: Journal) -> None:
+        try:
+            with translated("abort the multipart upload of", bucket=journal.bucket, key=journal.key):
+                self.client.abort_multipart_upload(Bucket=journal.bucket, Key=journal.key, UploadId=journal.upload_id)
+        except S3SafeError as exc:
+            log.warning("could not abort multipart upload %s of s3://%s/%s (%s); run 'uploads abort'",
+                        journal.upload_id, journal.bucket, journal.key, exc)  # fmt: skip
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,96 @@
+"""kill -9 during a multipart upload, then run again: only the missing parts are sent."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tests.conftest import S3SAFE
+from tests.servers.moto import MotoServer
+
+PART = 5 * 1024 * 1024
+
+
+def _client(moto: MotoServer) -> Any:
+    return boto3.client("s3", endpoint_url=moto.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id=moto.access_key, aws_secret_access_key=moto.secret_key)  # fmt: skip
+
+
+def _parts_on_server(client: Any, bucket: str) -> int:
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    if not uploads:
+        return 0
+    u = uploads[0]
+    return len(client.list_parts(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"]).get("Parts", []))
+
+
+def test_killed_upload_resumes_without_resending_parts(
+    run_cli: Callable[..., subprocess.CompletedProcess[str]], moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    client = _client(moto)
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", f"s3://{bucket}").returncode == 0
+    data = os.urandom(8 * PART + 1234)  # 9 parts
+    big = tmp_path / "big.bin"
+    big.write_bytes(data)
+    put = ["put", str(big), f"s3://{bucket}/big.bin", "--part-size", "5MiB"]
+    # throttled so that the kill lands in the middle of the upload
+    slow = subprocess.Popen([S3SAFE, *base, "-t", "2", "--max-bandwidth", "6MiB", *put], env=os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while _parts_on_server(client, bucket) < 2 and time.monotonic() < deadline:
+            assert slow.poll() is None, "the upload finished before it could be interrupted"
+            time.sleep(0.05)
+        os.kill(slow.pid, signal.SIGKILL)
+        slow.wait(timeout=10)
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+    time.sleep(0.5)
+    done_before = _parts_on_server(client, bucket)
+    assert 2 <= done_before < 9
+    listed = run_cli(*base, "uploads", "ls", f"s3://{bucket}")
+    assert "big.bin" in listed.stdout
+    moto.start_recording()
+    # one request at a time: moto's recorder appends whole bodies and interleaves concurrent ones
+    resumed = run_cli(*base, "-t", "1", *put)
+    requests = moto.stop_recording()
+    assert resumed.returncode == 0, resumed.stderr
+    part_puts = [r for r in requests if r["method"] == "PUT" and "partNumber=" in r["url"]]
+    assert len(part_puts) == 9 - done_before
+    body = client.get_object(Bucket=bucket, Key="big.bin")["Body"].read()
+    assert hashlib.sha256(body).digest() == hashlib.sha256(data).digest()
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert not list((Path(os.environ["S3SAFE_STATE_DIR"]) / "uploads").glob("*.json"))
+
+
+def test_changed_file_starts_over_and_aborts_the_stale_upload(
+    run_cli: Callable[..., subprocess.CompletedProcess[str]], moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    from s3safe.core.settings import ConnectionSettings
+    from s3safe.storage.connection import Connection
+    from s3safe.transfer.multipart import Journal, _save, journal_path
+
+    client = _client(moto)
+    bucket = bucket_name()
+    client.create_bucket(Bucket=bucket)
+    stale = client.create_multipart_upload(Bucket=bucket, Key="f.bin")["UploadId"]
+    big = tmp_path / "f.bin"
+    big.write_bytes(os.urandom(2 * PART + 1))
+    # a journal left by an interrupted run for an older version of the file
+    _save(journal_path(bucket, "f.bin"), Journal(bucket, "f.bin", stale, PART, 999, 1, "00" * 32))
+    Connection(ConnectionSettings(endpoint_url=moto.endpoint_url, allow_http=True))  # settings are valid
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "put", str(big), f"s3://{bucket}/f.bin", "--part-size", "5MiB")
+    assert result.returncode == 0, result.stderr
+    assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert client.head_object(Bucket=bucket, Key="f.bin")["ContentLength"] == 2 * PART + 1
