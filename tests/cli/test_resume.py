@@ -94,3 +94,29 @@ def test_changed_file_starts_over_and_aborts_the_stale_upload(
     assert result.returncode == 0, result.stderr
     assert not client.list_multipart_uploads(Bucket=bucket).get("Uploads")
     assert client.head_object(Bucket=bucket, Key="f.bin")["ContentLength"] == 2 * PART + 1
+
+
+def test_ctrl_c_during_download_exits_130_and_leaves_no_partial_file(
+    run_cli: Callable[..., subprocess.CompletedProcess[str]], moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    client = _client(moto)
+    bucket = bucket_name()
+    client.create_bucket(Bucket=bucket)
+    for i in range(3):
+        client.put_object(Bucket=bucket, Key=f"t/f{i}.bin", Body=os.urandom(6 * 1024 * 1024))
+    dest = tmp_path / "dest"
+    proc = subprocess.Popen([S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "--max-bandwidth", "2MiB",
+                             "get", "-r", f"s3://{bucket}/t/", str(dest)],
+                            env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not list(dest.glob("*.s3safe-tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(dest.glob("*.s3safe-tmp")), "the download never started"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 5, "Ctrl-C must not wait for the transfers in flight"
+    assert "Traceback" not in err
+    assert list(dest.glob("*.s3safe-tmp")) == []
+    assert all(p.stat().st_size == 6 * 1024 * 1024 for p in dest.glob("f*.bin"))  # only complete files remain

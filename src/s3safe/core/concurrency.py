@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+from s3safe.core import cancel
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -19,12 +21,18 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
     window = window or threads * 4
     with ThreadPoolExecutor(max_workers=threads) as pool:
         pending: deque[Future[R]] = deque()
-        for item in items:
-            pending.append(pool.submit(func, item))
-            if len(pending) >= window:
+        try:
+            for item in items:
+                pending.append(pool.submit(func, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        except BaseException:
+            cancel.cancel()
+            for future in pending:
+                future.cancel()
+            raise
 
 
 def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
@@ -44,6 +52,8 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
                 for future in done:
                     yield future.result()
         except BaseException:
+            # tell running workers to stop at their next chunk, and drop what has not started
+            cancel.cancel()
             for future in pending:
                 future.cancel()
             raise

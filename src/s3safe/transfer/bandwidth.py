@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from s3safe.core import cancel
+
 
 class BandwidthLimiter:
-    def __init__(self, rate: int, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, rate: int, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = cancel.sleep) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage.connection import Connection
@@ -54,6 +55,7 @@ def fetch_object(conn: Connection, bucket: str, key: str, target: Path, *, expec
             result = obstore.get(store, key)
             attributes = dict(result.attributes)
             for chunk in result.stream(min_chunk_size=CHUNK):
+                cancel.check()
                 data = memoryview(chunk)
                 if conn.limiter:
                     conn.limiter.consume(len(data))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from s3safe.core import cancel
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
@@ -181,6 +182,7 @@ def upload_tree(
     run = _Run(summary)
 
     def send(action: planner.Action) -> ActionResult:
+        cancel.check()
         source = root.joinpath(*action.key.split("/"))
         target = f"s3://{dest.bucket}/{prefix}{action.key}"
         if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
@@ -256,6 +258,7 @@ def download_tree(
     run = _Run(summary)
 
     def fetch(action: planner.Action) -> ActionResult:
+        cancel.check()
         assert action.source is not None
         obj = action.source
         url = f"s3://{obj.bucket}/{obj.key}"

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from s3safe.core import cancel
 from s3safe.core.errors import S3SafeError, ServiceError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
@@ -154,6 +155,7 @@ class ResumableUpload:
     def _finish(self, journal: Journal, done: dict[int, dict[str, Any]]) -> str | None:
         def send(spec: tuple[int, int, int]) -> dict[str, Any]:
             number, offset, length = spec
+            cancel.check()
             data = _read(self.source, offset, length)
             digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
             if self.conn.limiter:
@@ -167,8 +169,12 @@ class ResumableUpload:
         todo = [spec for spec in _ranges(journal.size, journal.part_size) if spec[0] not in done]
         # bounded: each worker holds one part in memory
         with ThreadPoolExecutor(max_workers=max(1, min(self.conn.settings.threads, 8))) as pool:
-            for part in pool.map(send, todo):
-                done[part["PartNumber"]] = part
+            try:
+                for part in pool.map(send, todo):
+                    done[part["PartNumber"]] = part
+            except BaseException:
+                cancel.cancel()  # let the other workers stop before the pool waits for them
+                raise
         parts = [done[n] for n in sorted(done)]
         with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
             result = self.client.complete_multipart_upload(
