@@ -17,12 +17,34 @@ from s3safe.core.redact import redact
 
 
 def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
     value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
         value /= 1024
-    return f"{size} B"  # unreachable; keeps type checkers content
+        # choose the unit after rounding, so 1048575 reads 1.0 MiB, not 1024.0 KiB
+        if round(value, 1) < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)] if chr(i) not in "\t"}
+
+
+def printable(text: str) -> str:
+    """Escape control characters so names from a store cannot drive the terminal."""
+    return text.translate(_CONTROL)
+
+
+def redact_value(value: Any) -> Any:
+    """Redact every string inside a JSON-ready value before it is encoded."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    return value
 
 
 def short_time(when: datetime | None) -> str:
@@ -45,9 +67,10 @@ class Renderer:
     def record(self, data: dict[str, Any], text: str | None) -> None:
         """One result: a JSON object in JSON mode, else `text` (nothing when text is None)."""
         if self.json_mode:
-            self.out.write(redact(json.dumps(data, default=str, ensure_ascii=False)) + "\n")
+            encoded = json.loads(json.dumps(data, default=str))  # datetimes etc. become strings first
+            self.out.write(json.dumps(redact_value(encoded), ensure_ascii=False) + "\n")
         elif text is not None:
-            self.out.write(redact(text) + "\n")
+            self.out.write(printable(redact(text)) + "\n")
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
@@ -55,10 +78,10 @@ class Renderer:
             if data is not None:
                 self.record(data, None)
         elif not self.quiet:
-            self.out.write(redact(text) + "\n")
+            self.out.write(printable(redact(text)) + "\n")
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None) -> None:
-        rows = [[redact(str(cell)) for cell in row] for row in rows]
+        rows = [[printable(redact(str(cell))) for cell in row] for row in rows]
         if self.fancy:
             from rich.console import Console
             from rich.table import Table
@@ -82,10 +105,10 @@ class Renderer:
         if self.json_mode:
             self.err.write(json.dumps({"type": "warning", "message": redact(text)}) + "\n")
         else:
-            self.err.write(f"s3safe: warning: {redact(text)}\n")
+            self.err.write(f"s3safe: warning: {printable(' '.join(redact(text).split()))}\n")
 
     def error(self, text: str, *, code: int) -> None:
-        line = " ".join(redact(text).split())
+        line = printable(" ".join(redact(text).split()))
         if self.json_mode:
             self.err.write(json.dumps({"type": "error", "message": line, "exit_code": code}) + "\n")
         else:

@@ -12,7 +12,7 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (terminal escapes)
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 MAX_KEY_BYTES = 1024
 
@@ -21,11 +21,11 @@ def bucket_name_problem(name: str) -> str | None:
     """Why `name` is not a valid S3 bucket name (general-purpose bucket rules), or None."""
     if not 3 <= len(name) <= 63:
         return "must be 3 to 63 characters long"
-    if not _BUCKET_RE.match(name):
+    if not _BUCKET_RE.fullmatch(name):
         return "may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit"
     if ".." in name or ".-" in name or "-." in name:
         return "must not contain '..', '.-' or '-.'"
-    if _IPV4_RE.match(name):
+    if _IPV4_RE.fullmatch(name):
         return "must not look like an IP address"
     if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
         return "uses a prefix or suffix that AWS reserves"
@@ -81,7 +81,11 @@ def parse_s3_url(text: str, *, require_key: bool = False) -> S3Url:
     validate_bucket_name(bucket)
     if require_key and not key:
         raise UsageError(f"{text!r} names a bucket but no object key", hint="write it as s3://BUCKET/KEY")
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+    try:
+        key_bytes = key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"the object key in {text!r} is not valid UTF-8") from None
+    if len(key_bytes) > MAX_KEY_BYTES:
         raise UsageError(f"object key in {text!r} is longer than {MAX_KEY_BYTES} bytes")
     if "\x00" in key:
         raise UsageError("object keys must not contain NUL characters")

@@ -24,7 +24,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)([?&]Signature=)[^&\s'\"]+"), r"\1" + MASK),
     (re.compile(r"(?i)([?&]AWSAccessKeyId=)[^&\s'\"]+"), r"\1" + MASK),
     # Authorization headers: keep the scheme, hide credential scope and signature
-    (re.compile(r"(?i)(Credential=)[^,\s'\"]+"), r"\1" + MASK),
+    (re.compile(r"(?i)(Credential=)[^,&\s'\"]+"), r"\1" + MASK),
+    # SigV2 headers: "Authorization: AWS ACCESSKEY:signature"
+    (re.compile(r"(?i)(\bAWS )[A-Z0-9]{16,}:[A-Za-z0-9+/=]+"), r"\1" + MASK),
     (re.compile(r"(?i)(Signature=)[0-9a-f]{16,}"), r"\1" + MASK),
     # headers and dict reprs that carry secrets by name
     (
@@ -32,7 +34,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             r"(?i)((?:x-amz-security-token|x-amz-server-side-encryption-customer-key|"
             r"x-amz-copy-source-server-side-encryption-customer-key|aws_secret_access_key|"
             r"aws_session_token|secret_access_key|session_token|SSECustomerKey|CopySourceSSECustomerKey|"
-            r"SecretAccessKey|SessionToken|passphrase|password)['\"]?\s*[:=]\s*b?['\"]?)([^'\",\s}]+)"
+            r"SecretAccessKey|SessionToken|passphrase|password)['\"]?\s*[:=]\s*b?['\"]?)([^'\",&\s}]+)"
         ),
         r"\1" + MASK,
     ),

@@ -73,11 +73,18 @@ class SafetyGate:
         deletes: bool = False,
     ) -> Iterator[ActionResult]:
         """Yield one ActionResult per item: planned (dry run) or the outcome of `execute`."""
-        stream = self._capped(items, action=action) if deletes else iter(items)
+        # a dry run shows the whole plan, then says whether a real run would be refused
+        stream = self._capped(items, action=action) if deletes and not self.dry_run else iter(items)
+        planned = 0
         while True:
             batch = list(islice(stream, batch_size))
             if not batch:
+                if deletes and self.dry_run and self.max_delete is not None and planned > self.max_delete:
+                    raise SafetyRefusal(
+                        f"dry run: a real run would refuse to {action} {planned} object(s), more than --max-delete {self.max_delete}"
+                    )
                 return
+            planned += len(batch)
             if self.dry_run:
                 for item in batch:
                     yield ActionResult(action, describe(item), dry_run=True)

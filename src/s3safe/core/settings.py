@@ -29,6 +29,7 @@ _RATE_UNITS = {
     "k": 1000, "kb": 1000, "ki": 1024, "kib": 1024,
     "m": 1000**2, "mb": 1000**2, "mi": 1024**2, "mib": 1024**2,
     "g": 1000**3, "gb": 1000**3, "gi": 1024**3, "gib": 1024**3,
+    "t": 1000**4, "tb": 1000**4, "ti": 1024**4, "tib": 1024**4,
 }  # fmt: skip
 
 
@@ -63,6 +64,8 @@ def parse_rate(text: str) -> int:
     if not match:
         raise UsageError(f"invalid rate {text!r}", hint="use a number with an optional unit, e.g. 10MB or 512KiB")
     number, unit = match.groups()
+    if unit.lower() not in _RATE_UNITS:
+        raise UsageError(f"invalid rate {text!r}: unknown unit {unit!r}", hint="use B, KB, MB, GB, TB or KiB, MiB, GiB, TiB")
     value = int(float(number) * _RATE_UNITS[unit.lower()])
     if value <= 0:
         raise UsageError(f"rate {text!r} must be above zero")
@@ -98,6 +101,20 @@ def _as_int(name: str, value: Any, *, low: int, high: int) -> int:
     return number
 
 
+MAX_RETRIES = 20
+MAX_TIMEOUT = 3600.0
+
+
+def _as_timeout(value: Any) -> float:
+    try:
+        timeout = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"timeout must be a number of seconds, not {value!r}") from None
+    if not 0 < timeout <= MAX_TIMEOUT:  # also false for nan
+        raise UsageError(f"timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds, not {value!r}")
+    return timeout
+
+
 def resolve_settings(
     cli: Mapping[str, Any],
     *,
@@ -113,19 +130,13 @@ def resolve_settings(
         env.get("AWS_ENDPOINT_URL"), config.get("endpoint_url"),
     )  # fmt: skip
     region = _first(cli.get("region"), env.get("S3SAFE_REGION"), config.get("region"))
-    if region is not None and not _REGION_RE.match(str(region)):
+    if region is not None and not _REGION_RE.fullmatch(str(region)):
         raise UsageError(f"invalid region {region!r}", hint="e.g. us-east-1 or eu-central-1")
     ca_bundle = _first(cli.get("ca_bundle"), env.get("S3SAFE_CA_BUNDLE"), config.get("ca_bundle"))
     if ca_bundle is not None and not Path(ca_bundle).is_file():
         raise UsageError(f"CA bundle {ca_bundle} does not exist or is not a file")
     bandwidth = _first(cli.get("max_bandwidth"), config.get("max_bandwidth"))
-    timeout_value = _first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT)
-    try:
-        timeout = float(timeout_value)
-    except (TypeError, ValueError):
-        raise UsageError(f"timeout must be a number of seconds, not {timeout_value!r}") from None
-    if not 0 < timeout <= 3600:
-        raise UsageError(f"timeout must be between 0 and 3600 seconds, not {timeout}")
+    timeout = _as_timeout(_first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT))
     return ConnectionSettings(
         profile=_first(cli.get("profile"), config.get("profile")),
         endpoint_url=check_endpoint(str(endpoint), allow_http=allow_http) if endpoint else None,
@@ -133,7 +144,7 @@ def resolve_settings(
         ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
         allow_http=allow_http,
         threads=_as_int("threads", _first(cli.get("threads"), config.get("threads"), DEFAULT_THREADS), low=1, high=MAX_THREADS),
-        retries=_as_int("retries", _first(cli.get("retries"), config.get("retries"), DEFAULT_RETRIES), low=0, high=20),
+        retries=_as_int("retries", _first(cli.get("retries"), config.get("retries"), DEFAULT_RETRIES), low=0, high=MAX_RETRIES),
         timeout=timeout,
         max_bandwidth=parse_rate(str(bandwidth)) if bandwidth else None,
     )  # fmt: skip
@@ -198,20 +209,22 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
                 hint="use environment variables, your AWS profile, or 's3safe auth save'",
             )
         raise UsageError(f"unknown config key {key!r}", hint="known keys: " + ", ".join(CONFIG_KEYS))
-    if key in ("threads", "retries"):
-        return _as_int(key, value, low=1 if key == "threads" else 0, high=MAX_THREADS)
+    if any((ord(ch) < 32 and ch != "\t") or 127 <= ord(ch) <= 159 for ch in value):
+        raise UsageError(f"the value for {key!r} contains control characters")
+    # the same bounds as resolve_settings, so a stored value can never break later commands
+    if key == "threads":
+        return _as_int(key, value, low=1, high=MAX_THREADS)
+    if key == "retries":
+        return _as_int(key, value, low=0, high=MAX_RETRIES)
     if key == "timeout":
-        try:
-            return float(value)
-        except ValueError:
-            raise UsageError(f"timeout must be a number of seconds, not {value!r}") from None
+        return _as_timeout(value)
     if key == "endpoint_url":
         check_endpoint(value, allow_http=False)
     if key == "max_bandwidth":
         parse_rate(value)
     if key == "sse" and value not in ("AES256", "aws:kms"):
         raise UsageError("sse must be AES256 or aws:kms")
-    if key == "region" and not _REGION_RE.match(value):
+    if key == "region" and not _REGION_RE.fullmatch(value):
         raise UsageError(f"invalid region {value!r}")
     return value
 
@@ -221,8 +234,15 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    out = []
+    for ch in str(value):
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\u{ord(ch):04x}")  # TOML basic strings allow no raw control characters
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def save_config(data: Mapping[str, Any], path: Path | None = None) -> Path:

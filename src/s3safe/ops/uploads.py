@@ -18,7 +18,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 def parse_age(text: str) -> timedelta:
     """'7d', '12h', '30m', '90s', '2w' -> timedelta."""
     text = text.strip().lower()
-    if len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+    if len(text) < 2 or text[-1] not in _UNITS or not (text[:-1].isascii() and text[:-1].isdigit()):
         raise UsageError(f"invalid age {text!r}", hint="a whole number with s, m, h, d or w, e.g. 7d")
     return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
 

@@ -36,6 +36,7 @@ DELETE_BATCH = 1000  # the DeleteObjects maximum
 MAX_SINGLE_COPY = 5 * 1024**3  # CopyObject refuses sources above 5 GiB
 MAX_PARTS = 10_000
 MIN_PART = 5 * 1024**2
+MAX_PART = 5 * 1024**3
 
 CANNED_ACLS = (
     "private",

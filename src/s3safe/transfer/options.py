@@ -50,7 +50,7 @@ class UploadOptions:
     part_size: int | None = None
 
     def validate(self) -> UploadOptions:
-        from s3safe.storage.s3 import CANNED_ACLS, MIN_PART, PUBLIC_ACLS
+        from s3safe.storage.s3 import CANNED_ACLS, MAX_PART, MIN_PART, PUBLIC_ACLS
 
         if self.acl is not None and self.acl not in CANNED_ACLS:
             raise UsageError(f"unknown canned ACL {self.acl!r}", hint="one of: " + ", ".join(CANNED_ACLS))
@@ -65,8 +65,8 @@ class UploadOptions:
             raise UsageError("--sse-kms-key-id needs --sse aws:kms")
         if self.storage_class and self.storage_class not in STORAGE_CLASSES:
             raise UsageError(f"unknown storage class {self.storage_class!r}", hint="one of: " + ", ".join(STORAGE_CLASSES))
-        if self.part_size is not None and self.part_size < MIN_PART:
-            raise UsageError("--part-size must be at least 5MiB (S3's minimum part size)")
+        if self.part_size is not None and not MIN_PART <= self.part_size <= MAX_PART:
+            raise UsageError("--part-size must be between 5MiB and 5GiB (S3's part size limits)")
         return self
 
 
