@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.localstack import LocalStackServer, start_localstack
 from tests.servers.moto import MotoServer, start_moto
 from tests.servers.rclone import RcloneServer, start_rclone
 
@@ -51,6 +52,22 @@ def rclone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneSe
     server = start_rclone(tmp_path_factory.mktemp("rclone"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def localstack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackServer]:
+    server = start_localstack(tmp_path_factory.mktemp("localstack"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def localstack(localstack_server: LocalStackServer, monkeypatch: pytest.MonkeyPatch) -> LocalStackServer:
+    """LocalStack accepts any key; these only satisfy the client's credential chain."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "LOCALSTACKTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "localstack-test-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return localstack_server
 
 
 @pytest.fixture

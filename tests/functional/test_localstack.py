@@ -1,0 +1,112 @@
+"""Against LocalStack strict: the server really validates checksums, so these prove s3safe sends them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from s3safe.core.errors import IntegrityError
+from s3safe.core.locations import S3Url
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.connection import Connection
+from s3safe.transfer.download import download_file
+from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.single import upload_file
+from tests.servers.localstack import LocalStackServer
+from tests.servers.netcheck import listening_addresses
+
+
+@pytest.fixture
+def ls_client(localstack: LocalStackServer) -> Any:
+    return boto3.client(
+        "s3", endpoint_url=localstack.endpoint_url, region_name="us-east-1", verify=localstack.ca_bundle,
+        aws_access_key_id="LOCALSTACKTEST", aws_secret_access_key="localstack-test-secret",
+        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                      response_checksum_validation="when_required"),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def ls_conn(localstack: LocalStackServer) -> Connection:
+    return Connection(ConnectionSettings(endpoint_url=localstack.endpoint_url, ca_bundle=localstack.ca_bundle, region="us-east-1"))
+
+
+def _b64sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def test_listens_on_loopback_only(localstack: LocalStackServer) -> None:
+    found = listening_addresses(localstack.process.pid)
+    assert (("127.0.0.1", localstack.port)) in found
+    assert {address for address, _ in found} <= {"127.0.0.1", "::1"}
+
+
+def test_server_rejects_wrong_checksums(ls_client: Any, bucket_name: Callable[[], str]) -> None:
+    """Without this, the tests below could not tell a sent checksum from an ignored one."""
+    name = bucket_name()
+    ls_client.create_bucket(Bucket=name)
+    with pytest.raises(ClientError) as bad_sha:
+        ls_client.put_object(Bucket=name, Key="x", Body=b"payload", ChecksumSHA256=_b64sha256(b"other"))
+    assert bad_sha.value.response["Error"]["Code"] in ("BadDigest", "InvalidRequest", "XAmzContentChecksumMismatch")
+    with pytest.raises(ClientError) as bad_md5:
+        ls_client.put_object(Bucket=name, Key="x", Body=b"payload", ContentMD5=base64.b64encode(hashlib.md5(b"other").digest()).decode())
+    assert bad_md5.value.response["Error"]["Code"] in ("BadDigest", "InvalidDigest")
+
+
+@pytest.mark.parametrize("acl_bucket", [False, True], ids=["owner-enforced-obstore", "acl-enabled-boto3"])
+def test_every_upload_carries_a_checksum_the_server_verified(
+    ls_conn: Connection, ls_client: Any, tmp_path: Path, bucket_name: Callable[[], str], acl_bucket: bool
+) -> None:
+    name = bucket_name()
+    if acl_bucket:
+        ls_client.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    else:
+        ls_client.create_bucket(Bucket=name)
+        ls_client.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    data = os.urandom(300_000)
+    (tmp_path / "f.bin").write_bytes(data)
+    result = upload_file(ls_conn, tmp_path / "f.bin", S3Url(name, "f.bin"), options=UploadOptions())
+    head = ls_client.head_object(Bucket=name, Key="f.bin", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == _b64sha256(data)
+    assert result.verified == "sha256"
+    out = tmp_path / "out"
+    out.mkdir()
+    assert download_file(ls_conn, S3Url(name, "f.bin"), out).verified == "sha256"
+    assert (out / "f.bin").read_bytes() == data
+
+
+def test_multipart_parts_carry_checksums(ls_conn: Connection, ls_client: Any, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    ls_client.create_bucket(Bucket=name)
+    data = os.urandom(11 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(data)
+    upload_file(ls_conn, tmp_path / "big.bin", S3Url(name, "big.bin"), options=UploadOptions(part_size=5 * 1024 * 1024))
+    head = ls_client.head_object(Bucket=name, Key="big.bin", ChecksumMode="ENABLED")
+    # a composite checksum of the three part checksums: "<base64>-3"
+    assert head.get("ChecksumSHA256", "").endswith("-3")
+    assert head["Metadata"]["s3safe-sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_wrong_checksum_is_rejected_and_reported_as_integrity_failure(
+    ls_conn: Connection, ls_client: Any, tmp_path: Path, bucket_name: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import s3safe.transfer.single as single
+
+    name = bucket_name()
+    ls_client.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    (tmp_path / "f.txt").write_bytes(b"the real content")
+    # the file "changes" between hashing and sending: the digest no longer matches the bytes
+    monkeypatch.setattr(single, "_digests", lambda path: (_b64sha256(b"stale content"), hashlib.md5(b"x").hexdigest()))
+    with pytest.raises(IntegrityError):
+        upload_file(ls_conn, tmp_path / "f.txt", S3Url(name, "f.txt"), options=UploadOptions())
+    with pytest.raises(ClientError):
+        ls_client.head_object(Bucket=name, Key="f.txt")
