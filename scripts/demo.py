@@ -78,9 +78,10 @@ def main() -> None:
         (folder / "2026" / "q3.csv").write_text("month,total\n" + "".join(f"{m},{m * 1000}\n" for m in range(1, 13)))
         (folder / "2026" / "photo.bin").write_bytes(os.urandom(3 * 1024 * 1024))
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        for path in files:
-            key = path.relative_to(folder).as_posix()
-            run(env, "put", str(path), f"s3://{bucket}/reports/{key}", "--meta", "source=demo")
+        run(env, "put", "-r", str(folder), f"s3://{bucket}/reports/", "--meta", "source=demo")
+
+        say("3b. run it again with --only-diff: nothing changed, nothing is sent")
+        run(env, "sync", str(folder), f"s3://{bucket}/reports/", "-v")
 
         say("4. a public upload is refused without --allow-public (exit 2)")
         run(env, "put", str(files[0]), f"s3://{bucket}/public.txt", "--acl", "public-read", expect=2)
@@ -93,12 +94,10 @@ def main() -> None:
 
         say("7. download everything again and verify it byte for byte")
         restore = work / "restore"
+        run(env, "get", "-r", f"s3://{bucket}/reports/", str(restore))
         for path in files:
             key = path.relative_to(folder).as_posix()
-            target = restore / Path(key).parent
-            target.mkdir(parents=True, exist_ok=True)
-            run(env, "get", f"s3://{bucket}/reports/{key}", str(target) + os.sep)
-            if sha256(target / path.name) != sha256(path):
+            if sha256(restore / key) != sha256(path):
                 raise SystemExit(f"demo failed: {key} differs after download")
         print(f"verified: {len(files)} file(s) identical after the round trip")
 

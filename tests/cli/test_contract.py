@@ -151,7 +151,7 @@ def test_rm_dry_run_then_max_delete_refusal(run_cli: Run, moto: MotoServer, tmp_
     still = run_cli(*base, "--json", "ls", "-r", "--summary", f"s3://{name}")
     assert json.loads(still.stdout.splitlines()[-1])["objects"] == 3
     done = run_cli(*base, "rm", "-r", f"s3://{name}/")
-    assert done.returncode == 0 and "3 object(s) done" in done.stdout
+    assert done.returncode == 0 and "3 done" in done.stdout
 
 
 # --- rclone serve s3: real SigV4 checking over verified HTTPS -------------------------------------
@@ -188,3 +188,27 @@ def test_untrusted_certificate_is_refused_without_ca_bundle(run_cli: Run, rclone
     result = run_cli("--endpoint-url", rclone.endpoint_url, "--retries", "0", "ls")
     assert result.returncode == 1
     assert "--ca-bundle" in _one_line_error(result)
+
+
+def test_single_file_dry_runs_change_nothing(run_cli: Run, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    run_cli(*base, "mb", f"s3://{name}")
+    (tmp_path / "a.txt").write_text("a")
+    dry = run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{name}/", "--dry-run")
+    assert dry.returncode == 0 and f"(dry run) would upload s3://{name}/a.txt" in dry.stdout
+    listed = run_cli(*base, "--json", "ls", "-r", "--summary", f"s3://{name}")
+    assert json.loads(listed.stdout.splitlines()[-1])["objects"] == 0
+    assert run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{name}/").returncode == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    got = run_cli(*base, "get", f"s3://{name}/a.txt", str(out), "--dry-run")
+    assert got.returncode == 0 and "(dry run) would download" in got.stdout
+    assert list(out.iterdir()) == []
+
+
+def test_global_options_may_follow_the_command(run_cli: Run, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    made = run_cli("mb", f"s3://{name}", "--endpoint-url", moto.endpoint_url, "--allow-http", "--json")
+    assert made.returncode == 0, made.stderr
+    assert all(json.loads(line)["type"] == "step" for line in made.stdout.splitlines())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from s3safe.cli.render import Renderer
 from s3safe.core.errors import PartialFailure
@@ -20,6 +20,7 @@ class App:
     settings: ConnectionSettings
     render: Renderer
     verbose: int = 0
+    defaults: dict[str, Any] = field(default_factory=dict)  # the config file's values
     _conn: Connection | None = field(default=None, repr=False)
 
     @property
@@ -32,11 +33,14 @@ class App:
 
     def actions(self, results: Iterable[ActionResult], *, noun: str = "object") -> None:
         """Render a stream of action results, then a count; exit 5 if any failed."""
-        done = failed = planned = 0
+        done = failed = planned = skipped = 0
         for result in results:
             if result.dry_run:
                 planned += 1
                 text = f"(dry run) would {result.action} {result.target}"
+            elif result.action == "skip" and result.ok:
+                skipped += 1
+                text = f"skip {result.target}" + (f"  [{result.detail}]" if result.detail else "")
             elif result.ok:
                 done += 1
                 text = f"{result.action} {result.target}" + (f"  [{result.detail}]" if result.detail else "")
@@ -49,10 +53,13 @@ class App:
                 self.render.record(result.to_dict(), None)
                 if not self.render.json_mode:
                     self.render.err.write(text + "\n")
-        summary = {"type": "summary", "done": done, "failed": failed, "planned": planned}
+        summary = {"type": "summary", "done": done, "failed": failed, "planned": planned, "skipped": skipped}
         if planned:
-            self.render.info(f"dry run: {planned} {noun}(s) would be changed; nothing was changed", data=summary)
+            self.render.info(f"dry run: {planned} change(s) planned; nothing was changed", data=summary)
+        elif not (done or failed or skipped):
+            self.render.info(f"nothing to do: no matching {noun}s", data=summary)
         else:
-            self.render.info(f"{done} {noun}(s) done" + (f", {failed} failed" if failed else ""), data=summary)
+            parts = [f"{done} done"] + [f"{skipped} skipped"] * bool(skipped) + [f"{failed} failed"] * bool(failed)
+            self.render.info(", ".join(parts), data=summary)
         if failed:
             raise PartialFailure(f"{failed} of {done + failed} {noun}(s) failed", failed=failed, succeeded=done)

@@ -1,11 +1,11 @@
-"""uploads ls|abort, restore, config show|set|unset|path."""
+"""uploads ls|abort, restore, config show|set|unset."""
 
 from __future__ import annotations
 
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import gate_options, make_gate
+from s3safe.cli.options import make_gate
 from s3safe.cli.render import short_time
 from s3safe.core.locations import parse_s3_url
 
@@ -34,7 +34,8 @@ def uploads_ls(app: App, url: str, older_than: str | None) -> None:
 @click.argument("url")
 @click.option("--older-than", metavar="AGE", help="Only uploads started longer ago, e.g. 7d.")
 @click.option("--upload-id", metavar="ID", help="Only this upload.")
-@gate_options
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--max-delete", type=int, metavar="N", help="Refuse to abort more than N uploads.")
 @pass_app
 def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | None, dry_run: bool, max_delete: int | None) -> None:
     """Abort unfinished multipart uploads, freeing their parts."""
@@ -48,8 +49,9 @@ def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | N
 @click.command()
 @click.argument("url")
 @click.option("-r", "--recursive", is_flag=True, help="Every archived object under the prefix.")
-@click.option("--days", type=int, required=True, help="How long the restored copy stays available.")
-@click.option("--tier", default="Standard", show_default=True, help="Standard, Bulk or Expedited.")
+@click.option("--days", type=click.IntRange(1, 36500), required=True, metavar="N", help="How long the restored copy stays available.")
+@click.option("--tier", type=click.Choice(["Standard", "Bulk", "Expedited"], case_sensitive=False), default="Standard",
+              show_default=True, help="Retrieval speed (and price).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Print the plan; request nothing.")
 @pass_app
 def restore(app: App, url: str, recursive: bool, days: int, tier: str, dry_run: bool) -> None:
@@ -79,11 +81,14 @@ def config_show(app: App) -> None:
     if app.render.json_mode:
         app.render.record({"type": "config", "path": str(path), "stored": stored, "effective": effective}, None)
         return
-    rows = [[key, str(stored.get(key, "")), str(effective.get(key, "")), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
+    def shown(value: object) -> str:
+        return "" if value is None else str(value)
+
+    rows = [[key, shown(stored.get(key)), shown(effective.get(key, stored.get(key))), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
     app.render.table(["key", "config file", "in effect", "meaning"], rows, title=f"config file: {path}")
 
 
-@config.command("set")
+@config.command("set", short_help="Store a default setting.")
 @click.argument("key")
 @click.argument("value")
 @pass_app

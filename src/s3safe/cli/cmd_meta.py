@@ -82,7 +82,7 @@ def acl_get_cmd(app: App, url: str) -> None:
                      title=f"{target}: {verdict} (owner {info.owner})")  # fmt: skip
 
 
-@acl.command("set")
+@acl.command("set", short_help="Apply a canned ACL to a bucket or objects.")
 @click.argument("canned")
 @click.argument("url")
 @click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")

@@ -84,7 +84,7 @@ def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: boo
     """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
     from s3safe.ops.objects import copy
 
-    options = build_upload_options(values)
+    options = build_upload_options(values, app.defaults)
     results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
                    options=options, gate=make_gate(dry_run, None))  # fmt: skip
     app.actions(results)

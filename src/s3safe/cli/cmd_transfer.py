@@ -9,7 +9,7 @@ from typing import Any, Literal
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import build_upload_options, gate_options, make_gate, upload_options
+from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, make_gate, upload_options
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
 from s3safe.core.locations import is_s3_url, parse_s3_url
@@ -26,14 +26,20 @@ def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--purge", is_flag=True, help="Delete what the source no longer has (after all transfers)."),
         click.option("--include", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; wins over --include."),
-        click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (default: skip them)."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
     return gate_options(func)
 
 
-def _tree(values: dict[str, Any], upload_values: dict[str, Any] | None, *, move: bool = False, default_mode: Mode = "all") -> Any:
+follow_option = click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (default: skip them).")
+TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
+
+
+def _tree(
+    values: dict[str, Any], upload_values: dict[str, Any] | None, *, defaults: dict[str, Any], move: bool = False,
+    default_mode: Mode = "all",
+) -> Any:  # fmt: skip
     from s3safe.transfer.engine import TreeOptions
     from s3safe.transfer.options import UploadOptions
 
@@ -42,7 +48,8 @@ def _tree(values: dict[str, Any], upload_values: dict[str, Any] | None, *, move:
     mode: Mode = "diff" if values["only_diff"] else "newer" if values["only_newer"] else default_mode
     return TreeOptions(
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
-        follow_symlinks=values["follow_symlinks"], upload=build_upload_options(upload_values) if upload_values else UploadOptions(),
+        follow_symlinks=values.get("follow_symlinks", False),
+        upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
     ).validate()  # fmt: skip
 
 
@@ -80,6 +87,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
 @click.option("-r", "--recursive", is_flag=True, help="Upload a folder tree.")
 @click.option("--move", is_flag=True, help="Delete each local file once its upload succeeded.")
+@follow_option
 @tree_options
 @upload_options
 @pass_app
@@ -87,30 +95,24 @@ def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_ru
     """Upload files or (-r) folder trees: private, encrypted, checksummed."""
     if len(paths) < 2:
         raise click.UsageError("give at least one local path and the destination S3URL")
-    tree_keys = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
-    tree_values = {k: values.pop(k) for k in tree_keys}
+    tree_values = {k: values.pop(k) for k in TREE_KEYS}
     dest = parse_s3_url(paths[-1])
+    gate = make_gate(dry_run, max_delete)
     if recursive:
         from s3safe.transfer.engine import TreeSummary, upload_tree
 
         if len(paths) != 2:
             raise UsageError("with -r give one local folder and the destination S3URL")
-        options = _tree(tree_values, values, move=move)
+        options = _tree(tree_values, values, defaults=app.defaults, move=move)
         summary = TreeSummary()
-        results = upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=make_gate(dry_run, max_delete), summary=summary)
-        _render_tree(app, results, summary)
+        _render_tree(app, upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
         return
-    if any(tree_values[k] for k in tree_keys) or move or dry_run:
-        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude and --dry-run need -r")
+    if any(tree_values[k] for k in TREE_KEYS) or move:
+        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude and --follow-symlinks need -r")
     from s3safe.transfer.single import upload_files
 
-    options = build_upload_options(values)
-    for result in upload_files(app.conn, [Path(p) for p in paths[:-1]], dest, options=options):
-        app.render.record(
-            result.to_dict(),
-            f"uploaded {result.source} -> {result.destination} ({human_size(result.size)}, acl {result.acl}, "
-            f"sse {result.sse or 'bucket default'}, verified by {result.verified})",
-        )
+    options = build_upload_options(values, app.defaults)
+    app.actions(upload_files(app.conn, [Path(p) for p in paths[:-1]], dest, options=options, gate=gate), noun="file")
 
 
 @click.command()
@@ -121,28 +123,32 @@ def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_ru
 @pass_app
 def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically."""
+    gate = make_gate(dry_run, max_delete)
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
         summary = TreeSummary()
-        results = download_tree(app.conn, parse_s3_url(url), local, options=_tree(values, None),
-                                gate=make_gate(dry_run, max_delete), summary=summary)  # fmt: skip
+        results = download_tree(app.conn, parse_s3_url(url), local, options=_tree(values, None, defaults=app.defaults),
+                                gate=gate, summary=summary)  # fmt: skip
         _render_tree(app, results, summary)
         return
-    if any(values.values()) or dry_run:
-        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude and --dry-run need -r")
+    if any(values.values()):
+        raise UsageError("--only-diff, --only-newer, --purge and --include/--exclude need -r")
     from s3safe.transfer.download import download_file
 
-    result = download_file(app.conn, parse_s3_url(url, require_key=True), local)
-    app.render.record(
-        result.to_dict(),
-        f"downloaded {result.source} -> {result.destination} ({human_size(result.size)}, verified by {result.verified})",
-    )
+    source = parse_s3_url(url, require_key=True)
+
+    def fetch(_: object) -> ActionResult:
+        r = download_file(app.conn, source, local)
+        return ActionResult("download", r.destination, detail=f"{r.size} bytes, verified by {r.verified}")
+
+    app.actions(gate.apply_each("download", [source], fetch, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
 
 
 @click.command()
 @click.argument("source")
 @click.argument("destination")
+@follow_option
 @tree_options
 @upload_options
 @pass_app
@@ -150,15 +156,17 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
 
-    tree_keys = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
-    tree_values = {k: values.pop(k) for k in tree_keys}
+    tree_values = {k: values.pop(k) for k in TREE_KEYS}
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
-        options = _tree(tree_values, values, default_mode="diff")
+        options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff")
         results = upload_tree(app.conn, Path(source), parse_s3_url(destination), options=options, gate=gate, summary=summary)
     elif is_s3_url(source) and not is_s3_url(destination):
-        options = _tree(tree_values, None, default_mode="diff")
+        given = [k for k in UPLOAD_KEYS if values.get(k)] + ["follow_symlinks"] * bool(tree_values["follow_symlinks"])
+        if given:
+            raise UsageError("options for uploads do not apply to a download: " + ", ".join("--" + k.replace("_", "-") for k in given))
+        options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff")
         results = download_tree(app.conn, parse_s3_url(source), Path(destination), options=options, gate=gate, summary=summary)
     else:
         raise UsageError("sync needs one local folder and one S3URL", hint="for S3 to S3 use 'cp -r'")

@@ -86,27 +86,56 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
 
     _setup_logging(verbose, debug)
     render = Renderer(json_mode=json_mode, quiet=quiet)
-    settings = resolve_settings(options, config=load_config())
+    config = load_config()
+    settings = resolve_settings(options, config=config)
     if settings.uses_http:
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
-    ctx.obj = App(settings=settings, render=render, verbose=verbose)
+    ctx.obj = App(settings=settings, render=render, verbose=verbose, defaults=config)
 
 
 GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--debug"}
 GLOBAL_VALUED = {"--profile", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}
 
 
+def _value_options(argv: list[str]) -> set[str]:
+    """Names of the options of the invoked (sub)command that take a value."""
+    names: set[str] = set()
+    command: click.Command | None = main
+    ctx = click.Context(main)
+    skip = False
+    for token in argv:
+        if skip:  # the value of a global option
+            skip = False
+            continue
+        if token in GLOBAL_VALUED:
+            skip = True
+            continue
+        if not isinstance(command, click.Group) or token.startswith("-"):
+            continue
+        command = command.get_command(ctx, token)
+        if command is None:
+            break
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.is_flag and not param.count:
+                names.update(param.opts)
+    return names
+
+
 def hoist_global_options(argv: list[str]) -> list[str]:
-    """Let global options follow the command (`s3safe ls s3://b --json`), as people type them."""
+    """Let global options follow the command (`s3safe ls s3://b --json`), as people type them.
+
+    A token that is the value of one of the command's own options (`--content-type -v`) stays.
+    """
+    command_valued = _value_options([a for a in argv if a not in GLOBAL_FLAGS])
     front: list[str] = []
     rest: list[str] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
+        name = arg.split("=", 1)[0]
         if arg == "--":
             rest.extend(argv[i:])
             break
-        name = arg.split("=", 1)[0]
         if arg in GLOBAL_FLAGS:
             front.append(arg)
         elif name in GLOBAL_VALUED:
@@ -116,6 +145,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
                 front.append(argv[i])
         else:
             rest.append(arg)
+            if name in command_valued and "=" not in arg and i + 1 < len(argv):
+                i += 1
+                rest.append(argv[i])
         i += 1
     return front + rest
 

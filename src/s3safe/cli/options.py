@@ -14,10 +14,14 @@ from s3safe.core.settings import parse_rate
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def gate_options(func: F) -> F:
+def gate_options(func: F, *, noun: str = "objects") -> F:
     func = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")(func)
-    func = click.option("--max-delete", type=int, metavar="N", help="Refuse to delete more than N objects.")(func)
+    func = click.option("--max-delete", type=int, metavar="N", help=f"Refuse to delete more than N {noun}.")(func)
     return func
+
+
+def dry_run_option(func: F) -> F:
+    return click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")(func)
 
 
 def make_gate(dry_run: bool, max_delete: int | None) -> SafetyGate:
@@ -44,16 +48,21 @@ def upload_options(func: F) -> F:
     return func
 
 
-def build_upload_options(values: dict[str, Any]) -> Any:
+UPLOAD_KEYS = ("acl", "allow_public", "sse", "sse_kms_key_id", "storage_class", "meta", "content_type", "cache_control", "part_size")
+
+
+def build_upload_options(values: dict[str, Any], defaults: dict[str, Any] | None = None) -> Any:
+    """Options from the command line, falling back to the config file's upload defaults."""
     from s3safe.transfer.options import UploadOptions, parse_meta
 
+    defaults = defaults or {}
     part = values.get("part_size")
     return UploadOptions(
         acl=values.get("acl"),
         allow_public=bool(values.get("allow_public")),
-        sse=values.get("sse"),
-        sse_kms_key_id=values.get("sse_kms_key_id"),
-        storage_class=values.get("storage_class"),
+        sse=values.get("sse") or defaults.get("sse"),
+        sse_kms_key_id=values.get("sse_kms_key_id") or defaults.get("sse_kms_key_id"),
+        storage_class=values.get("storage_class") or defaults.get("storage_class"),
         metadata=parse_meta(values.get("meta") or ()),
         content_type=values.get("content_type"),
         cache_control=values.get("cache_control"),

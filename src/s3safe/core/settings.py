@@ -206,7 +206,7 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
         if any(word in key.lower() for word in _SECRET_WORDS):
             raise UsageError(
                 f"{key!r} looks like a secret; secrets are never stored in the config file",
-                hint="use environment variables, your AWS profile, or 's3safe auth save'",
+                hint="use environment variables or an AWS profile (--profile)",
             )
         raise UsageError(f"unknown config key {key!r}", hint="known keys: " + ", ".join(CONFIG_KEYS))
     if any((ord(ch) < 32 and ch != "\t") or 127 <= ord(ch) <= 159 for ch in value):

@@ -19,7 +19,7 @@ def _refuse_if_acls_disabled(conn: Connection, bucket: str) -> None:
         raise UsageError(
             f"bucket s3://{bucket} has ACLs disabled (Object Ownership = BucketOwnerEnforced): "
             "every object is owned by the bucket owner and ACLs neither grant nor can be changed",
-            hint="control access with 'policy' or share with 'presign'",
+            hint="control access with a bucket policy instead",
         )
 
 

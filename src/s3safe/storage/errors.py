@@ -45,7 +45,11 @@ def _where(bucket: str | None, key: str | None) -> str:
         return f"s3://{bucket}/{key}"
     if bucket:
         return f"s3://{bucket}"
-    return "the store"
+    return ""
+
+
+def _on(where: str) -> str:
+    return f" {where}" if where else ""
 
 
 def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: str | None) -> S3SafeError:
@@ -57,10 +61,10 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     if code in _CREDENTIAL_CODES:
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
     if code == "InvalidObjectState":
-        return UsageError(f"cannot {action} {where}: the object's storage class does not allow it ({message})")
+        return UsageError(f"cannot {action}{_on(where)}: the object's storage class does not allow it ({message})")
     if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
         return AccessDeniedError(
-            f"access denied: cannot {action} {where}",
+            f"access denied: cannot {action}{_on(where)}",
             hint="check the bucket policy and your IAM permissions",
         )
     if code in _NOT_FOUND_CODES or status == 404:
@@ -69,11 +73,11 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
         )
         return NotFoundError(f"not found: {what} {where} does not exist")
     if code in _INTEGRITY_CODES:
-        return IntegrityError(f"integrity check failed for {where}: {message} ({code})")
+        return IntegrityError(f"integrity check failed for {where or 'the endpoint'}: {message} ({code})")
     if code == "AccessControlListNotSupported":
         return AclsDisabledError(
-            f"cannot {action} {where}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)",
-            hint="its objects are private unless a bucket policy says otherwise; manage access with 'policy'",
+            f"cannot {action}{_on(where)}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)",
+            hint="its objects are private unless a bucket policy says otherwise; grant access with a bucket policy",
         )
     if code == "BucketAlreadyOwnedByYou":
         return UsageError(f"bucket {where} already exists and is yours")
@@ -82,8 +86,8 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     if code == "BucketNotEmpty":
         return UsageError(f"bucket {where} is not empty", hint="empty it first, or use 'rb --force'")
     if code in _USAGE_CODES:
-        return UsageError(f"cannot {action} {where}: {message} ({code})")
-    return ServiceError(f"cannot {action} {where}: {message} ({code or status})")
+        return UsageError(f"cannot {action}{_on(where)}: {message} ({code})")
+    return ServiceError(f"cannot {action}{_on(where)}: {message} ({code or status})")
 
 
 def translate(exc: BaseException, *, action: str, bucket: str | None = None, key: str | None = None) -> S3SafeError:
@@ -102,7 +106,7 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
         return UsageError(f"unknown profile: {redact(str(exc))}", hint="list profiles with 'aws configure list-profiles'")
     if isinstance(exc, bex.SSLError):
         return ServiceError(
-            f"TLS certificate verification failed for {where}",
+            f"TLS certificate verification failed for {where or 'the endpoint'}",
             hint="if the server uses a private CA, pass its certificate with --ca-bundle FILE",
         )
     if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError | bex.ReadTimeoutError):
@@ -110,13 +114,13 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
     if isinstance(exc, bex.ParamValidationError):
         return UsageError(redact(str(exc)).replace("\n", " "))
     if isinstance(exc, bex.BotoCoreError):
-        return ServiceError(f"cannot {action} {where}: {redact(str(exc))}")
+        return ServiceError(f"cannot {action}{_on(where)}: {redact(str(exc))}")
     if isinstance(exc, oex.NotFoundError):
-        return NotFoundError(f"not found: {where} does not exist")
+        return NotFoundError(f"not found: {where or 'the object'} does not exist")
     if isinstance(exc, oex.PermissionDeniedError):
-        return AccessDeniedError(f"access denied: cannot {action} {where}")
+        return AccessDeniedError(f"access denied: cannot {action}{_on(where)}")
     if isinstance(exc, oex.UnauthenticatedError):
-        return AccessDeniedError(f"credential problem: the server rejected the credentials for {where}", hint=_CREDENTIAL_HINT)
+        return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
     if isinstance(exc, oex.BaseError):
         return _translate_obstore_text(str(exc), action=action, where=where)
     if isinstance(exc, FileNotFoundError):
@@ -124,8 +128,8 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
     if isinstance(exc, PermissionError):
         return AccessDeniedError(f"local permission denied: {exc.filename}")
     if isinstance(exc, OSError):
-        return ServiceError(f"cannot {action} {where}: {exc.strerror or exc}")
-    return ServiceError(f"cannot {action} {where}: {type(exc).__name__}: {redact(str(exc))}")
+        return ServiceError(f"cannot {action}{_on(where)}: {exc.strerror or exc}")
+    return ServiceError(f"cannot {action}{_on(where)}: {type(exc).__name__}: {redact(str(exc))}")
 
 
 def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeError:
@@ -135,19 +139,19 @@ def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeErro
         if code in flat:
             return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
     if "AccessDenied" in flat or "403" in flat:
-        return AccessDeniedError(f"access denied: cannot {action} {where}")
+        return AccessDeniedError(f"access denied: cannot {action}{_on(where)}")
     if "NoSuchBucket" in flat:
-        return NotFoundError(f"not found: bucket {where} does not exist")
+        return NotFoundError(f"not found: bucket {where or ''} does not exist")
     if "NoSuchKey" in flat or "404" in flat:
-        return NotFoundError(f"not found: {where} does not exist")
+        return NotFoundError(f"not found: {where or 'the object'} does not exist")
     for code in _INTEGRITY_CODES:
         if code in flat:
-            return IntegrityError(f"integrity check failed for {where} ({code})")
+            return IntegrityError(f"integrity check failed for {where or 'the endpoint'} ({code})")
     if "certificate" in flat.lower():
-        return ServiceError(f"TLS certificate verification failed for {where}", hint="pass --ca-bundle FILE for a private CA")
+        return ServiceError(f"TLS certificate verification failed for {where or 'the endpoint'}", hint="pass --ca-bundle FILE for a private CA")
     if len(flat) > 300:
         flat = flat[:300] + "…"
-    return ServiceError(f"cannot {action} {where}: {flat}")
+    return ServiceError(f"cannot {action}{_on(where)}: {flat}")
 
 
 @contextmanager

@@ -12,6 +12,8 @@ from typing import Any
 
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url
+from s3safe.core.models import ActionResult
+from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
@@ -89,7 +91,7 @@ def _check_local_file(path: Path) -> int:
     except PermissionError:
         raise UsageError(f"cannot read {path}: permission denied") from None
     if path.is_dir():
-        raise UsageError(f"{path} is a folder", hint="this version uploads single files; whole-tree put arrives with the transfer engine")
+        raise UsageError(f"{path} is a folder", hint="add -r to upload the folder tree")
     if not path.is_file():
         raise UsageError(f"{path} is not a regular file")
     return stat.st_size
@@ -233,7 +235,9 @@ def _verify_upload(
     return "size"
 
 
-def upload_files(conn: Connection, sources: list[Path], dest: S3Url, *, options: UploadOptions) -> Iterator[TransferResult]:
+def upload_files(
+    conn: Connection, sources: list[Path], dest: S3Url, *, options: UploadOptions, gate: SafetyGate
+) -> Iterator[ActionResult]:
     """Upload several files into one bucket, checking every source before the first byte moves."""
     options.validate()
     if len(sources) > 1 and not dest.is_prefix:
@@ -241,5 +245,13 @@ def upload_files(conn: Connection, sources: list[Path], dest: S3Url, *, options:
     for source in sources:
         _check_local_file(source)
     plan = plan_upload(conn, dest.bucket, options)
-    for source in sources:
-        yield upload_file(conn, source, dest, options=options, plan=plan)
+
+    def target(source: Path) -> str:
+        return f"s3://{dest.bucket}/{dest.key + source.name if dest.is_prefix else dest.key}"
+
+    def send(source: Path) -> ActionResult:
+        r = upload_file(conn, source, dest, options=options, plan=plan)
+        return ActionResult("upload", r.destination, detail=f"{r.size} bytes, acl {r.acl}, sse {r.sse or 'bucket default'}, verified by {r.verified}")
+
+    # sequential: an error in one file is reported as the command's error, as for a single file
+    yield from gate.apply_each("upload", sources, send, describe=lambda s: f"{target(s)} (from {s})", threads=1)

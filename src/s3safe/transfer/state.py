@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
         return Path(env["S3SAFE_STATE_DIR"])
     if os.name == "nt" and env.get("LOCALAPPDATA"):
         return Path(env["LOCALAPPDATA"]) / "s3safe" / "state"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "s3safe" / "state"
     base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "s3safe"
 
