@@ -53,9 +53,27 @@ def _tree(
     ).validate()  # fmt: skip
 
 
+def _with_progress(app: App, results: Iterator[ActionResult], summary: Any) -> Iterator[ActionResult]:
+    """On a terminal, a live status line (counts, bytes, rate) under the scrolling results."""
+    if not app.render.fancy or app.render.quiet:
+        yield from results
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    def status() -> str:
+        return (f"{summary.transferred} transferred ({human_size(summary.transferred_bytes)}), "
+                f"{summary.skipped} skipped, {summary.failed} failed")  # fmt: skip
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as progress:
+        task = progress.add_task(status())
+        for result in results:
+            progress.update(task, description=status())
+            yield result
+
+
 def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> None:
     r = app.render
-    for result in results:
+    for result in _with_progress(app, results, summary):
         if not result.ok:
             r.record(result.to_dict(), None)
             if not r.json_mode:
