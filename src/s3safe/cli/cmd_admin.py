@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import make_gate
+from s3safe.cli.options import make_gate, object_filter, where_option
 from s3safe.cli.render import short_time
 from s3safe.core.locations import parse_s3_url
 
@@ -53,13 +53,15 @@ def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | N
 @click.option("--tier", type=click.Choice(["Standard", "Bulk", "Expedited"], case_sensitive=False), default="Standard",
               show_default=True, help="Retrieval speed (and price).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Print the plan; request nothing.")
+@where_option
 @pass_app
-def restore(app: App, url: str, recursive: bool, days: int, tier: str, dry_run: bool) -> None:
+def restore(app: App, url: str, recursive: bool, days: int, tier: str, dry_run: bool, where: str | None) -> None:
     """Restore archived (Glacier / Deep Archive) objects for N days."""
     from s3safe.ops.restore import restore as restore_objects
 
-    app.actions(restore_objects(app.conn, parse_s3_url(url), recursive=recursive, days=days, tier=tier,
-                                gate=make_gate(dry_run, None)))  # fmt: skip
+    with object_filter(app, where) as selector:
+        app.actions(restore_objects(app.conn, parse_s3_url(url), recursive=recursive, days=days, tier=tier,
+                                    gate=make_gate(dry_run, None), where=selector))  # fmt: skip
 
 
 @click.group()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import make_gate
+from s3safe.cli.options import make_gate, object_filter, where_option
 from s3safe.cli.render import human_size, short_time
 from s3safe.core.locations import parse_s3_url
 
@@ -47,17 +47,21 @@ def meta_get_cmd(app: App, url: str) -> None:
 @click.option("--set", "pairs", multiple=True, metavar="K=V", help="Set metadata or a header (content-type, cache-control…).")
 @click.option("--unset", "remove", multiple=True, metavar="K", help="Remove a metadata entry.")
 @click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")
+@where_option
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @pass_app
-def meta_set_cmd(app: App, url: str, pairs: tuple[str, ...], remove: tuple[str, ...], recursive: bool, dry_run: bool) -> None:
+def meta_set_cmd(
+    app: App, url: str, pairs: tuple[str, ...], remove: tuple[str, ...], recursive: bool, where: str | None, dry_run: bool
+) -> None:
     """Change metadata in place, keeping ACL, encryption and storage class."""
     from s3safe.ops.meta import meta_set
     from s3safe.transfer.options import parse_meta
 
     changes = parse_meta(pairs)
-    results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=[k.lower() for k in remove],
-                       recursive=recursive, gate=make_gate(dry_run, None))  # fmt: skip
-    app.actions(results)
+    with object_filter(app, where) as selector:
+        results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=[k.lower() for k in remove],
+                           recursive=recursive, gate=make_gate(dry_run, None), where=selector)  # fmt: skip
+        app.actions(results)
 
 
 @click.group()
@@ -87,11 +91,13 @@ def acl_get_cmd(app: App, url: str) -> None:
 @click.argument("url")
 @click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")
 @click.option("--allow-public", is_flag=True, help="Permit a public canned ACL.")
+@where_option
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @pass_app
-def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: bool, dry_run: bool) -> None:
+def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: bool, where: str | None, dry_run: bool) -> None:
     """Apply a canned ACL, e.g. `acl set private -r s3://bucket/`."""
     from s3safe.ops.acl import acl_set
 
-    app.actions(acl_set(app.conn, canned, parse_s3_url(url), recursive=recursive, allow_public=allow_public,
-                        gate=make_gate(dry_run, None)))  # fmt: skip
+    with object_filter(app, where) as selector:
+        app.actions(acl_set(app.conn, canned, parse_s3_url(url), recursive=recursive, allow_public=allow_public,
+                            gate=make_gate(dry_run, None), where=selector))  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.options import build_upload_options, gate_options, make_gate, upload_options
+from s3safe.cli.options import build_upload_options, gate_options, make_gate, object_filter, upload_options, where_option
 from s3safe.cli.render import human_size, short_time
 from s3safe.core.locations import parse_s3_url
 
@@ -22,10 +22,11 @@ pass_app = click.make_pass_decorator(App)
 @click.option("--bytes", "raw_bytes", is_flag=True, help="Sizes in bytes, not KiB/MiB.")
 @click.option("--summary", is_flag=True, help="End with the object count and total size.")
 @click.option("--long", "long_", is_flag=True, help="Add storage class, SSE and whether the object is private.")
+@where_option
 @pass_app
-def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, raw_bytes: bool, summary: bool, long_: bool) -> None:
+def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, raw_bytes: bool, summary: bool, long_: bool,
+       where: str | None) -> None:  # fmt: skip
     """List buckets, or the objects and folders under S3URL."""
-    from s3safe.core.models import PrefixInfo
     from s3safe.ops.listing import ListOptions, ListSummary, iter_listing, list_buckets
 
     r = app.render
@@ -40,7 +41,21 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
     target = parse_s3_url(url)
     totals = ListSummary()
     size = (lambda n: str(n)) if raw_bytes else human_size
-    rows = iter_listing(app.conn, target, ListOptions(recursive=recursive, dirs=dirs, dirs_only=dirs_only, long=long_), totals)
+    with object_filter(app, where) as selector:
+        options = ListOptions(recursive=recursive, dirs=dirs, dirs_only=dirs_only, long=long_, where=selector)
+        _ls_rows(app, iter_listing(app.conn, target, options, totals), size=size, long_=long_)
+    for problem in totals.errors:
+        r.warn(problem)
+    if summary:
+        r.record(totals.to_dict(), f"{totals.objects} object(s), {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
+    if app.verbose and long_:
+        r.warn(f"--long made {totals.extra_requests} extra request(s)")
+
+
+def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool) -> None:
+    from s3safe.core.models import PrefixInfo
+
+    r = app.render
     for row in rows:
         if isinstance(row, PrefixInfo):
             r.record(row.to_dict(), f"{'':19}  {'DIR':>12}  s3://{row.bucket}/{row.prefix}")
@@ -51,43 +66,41 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
             privacy = "private" if row.private else "NOT PRIVATE" if row.private is False else "unknown"
             text += f"{obj.storage_class or '-':<12}  {row.sse or 'none':<8}  {privacy:<11}  "
         r.record(row.to_dict(), text + f"s3://{obj.bucket}/{obj.key}")
-    for problem in totals.errors:
-        r.warn(problem)
-    if summary:
-        r.record(totals.to_dict(), f"{totals.objects} object(s), {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
-    if app.verbose and long_:
-        r.warn(f"--long made {totals.extra_requests} extra request(s)")
 
 
 @click.command()
 @click.argument("url")
 @click.option("-r", "--recursive", is_flag=True, help="Delete everything under the prefix.")
 @click.option("--versions", is_flag=True, help="Delete every version and delete marker, not just the latest.")
+@where_option
 @gate_options
 @pass_app
-def rm(app: App, url: str, recursive: bool, versions: bool, dry_run: bool, max_delete: int | None) -> None:
+def rm(app: App, url: str, recursive: bool, versions: bool, where: str | None, dry_run: bool, max_delete: int | None) -> None:
     """Delete objects (in batches of 1,000)."""
     from s3safe.ops.objects import remove
 
     gate = make_gate(dry_run, max_delete)
-    app.actions(remove(app.conn, parse_s3_url(url), recursive=recursive, versions=versions, gate=gate))
+    with object_filter(app, where) as selector:
+        app.actions(remove(app.conn, parse_s3_url(url), recursive=recursive, versions=versions, gate=gate, where=selector))
 
 
 @click.command()
 @click.argument("source")
 @click.argument("destination")
 @click.option("-r", "--recursive", is_flag=True, help="Copy everything under the source prefix.")
-@click.option("--dry-run", is_flag=True, help="Print the plan; copy nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@where_option
 @upload_options
 @pass_app
-def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: bool, **values: Any) -> None:
+def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: bool, where: str | None, **values: Any) -> None:
     """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
     from s3safe.ops.objects import copy
 
     options = build_upload_options(values, app.defaults)
-    results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
-                   options=options, gate=make_gate(dry_run, None))  # fmt: skip
-    app.actions(results)
+    with object_filter(app, where) as selector:
+        results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
+                       options=options, gate=make_gate(dry_run, None), where=selector)  # fmt: skip
+        app.actions(results)
 
 
 @click.command()

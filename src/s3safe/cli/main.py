@@ -172,7 +172,9 @@ def run(argv: list[str] | None = None) -> None:
             render.err.write(f"Try '{exc.ctx.command_path} --help' for help.\n")
     except S3SafeError as exc:
         code = exit_code_for(exc)
-        render.error(str(exc), code=code)
+        # a condition's syntax error shows the expression with a caret under the offending token
+        first, *context = str(exc).split("\n") if hasattr(exc, "expression") else (str(exc),)
+        render.error(first, code=code, context=context)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
         render.error("interrupted; nothing half-written was left behind", code=code)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -18,6 +19,28 @@ def gate_options(func: F, *, noun: str = "objects") -> F:
     func = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")(func)
     func = click.option("--max-delete", type=int, metavar="N", help=f"Refuse to delete more than N {noun}.")(func)
     return func
+
+
+def where_option(func: F) -> F:
+    return click.option("--where", metavar="EXPR", help="Only objects matching the condition, e.g. \"s3_size_mb > 100\".")(func)
+
+
+@contextmanager
+def object_filter(app: Any, text: str | None) -> Iterator[Any]:
+    """An ObjectFilter for --where (None without one); with -v, reports the extra requests it made."""
+    if not text:
+        yield None
+        return
+    from s3safe.ops.where import ObjectFilter, compile_s3_where
+
+    condition = compile_s3_where(text)
+    assert condition is not None
+    where = ObjectFilter(app.conn, condition)
+    try:
+        yield where
+    finally:
+        if app.verbose:
+            app.render.warn(where.describe_requests())
 
 
 def dry_run_option(func: F) -> F:

@@ -107,9 +107,14 @@ class Renderer:
         else:
             self.err.write(f"s3safe: warning: {printable(' '.join(redact(text).split()))}\n")
 
-    def error(self, text: str, *, code: int) -> None:
+    def error(self, text: str, *, code: int, context: Sequence[str] = ()) -> None:
+        """One line, always; `context` lines (e.g. an expression with a caret under it) follow verbatim."""
         line = printable(" ".join(redact(text).split()))
+        context = [printable(redact(extra)) for extra in context]
         if self.json_mode:
-            self.err.write(json.dumps({"type": "error", "message": line, "exit_code": code}) + "\n")
+            record: dict[str, Any] = {"type": "error", "message": line, "exit_code": code}
+            if context:
+                record["context"] = context
+            self.err.write(json.dumps(record) + "\n")
         else:
-            self.err.write(f"s3safe: error: {line}\n")
+            self.err.write(f"s3safe: error: {line}\n" + "".join(f"{extra}\n" for extra in context))

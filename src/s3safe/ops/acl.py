@@ -9,6 +9,7 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import AclInfo, ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
+from s3safe.ops.where import ObjectFilter
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import CANNED_ACLS, PUBLIC_ACLS, S3Storage
@@ -30,8 +31,9 @@ def acl_get(conn: Connection, url: S3Url) -> AclInfo:
 
 
 def acl_set(
-    conn: Connection, canned: str, url: S3Url, *, recursive: bool, allow_public: bool, gate: SafetyGate
-) -> Iterator[ActionResult]:
+    conn: Connection, canned: str, url: S3Url, *, recursive: bool, allow_public: bool, gate: SafetyGate,
+    where: ObjectFilter | None = None,
+) -> Iterator[ActionResult]:  # fmt: skip
     if canned not in CANNED_ACLS:
         raise UsageError(f"unknown canned ACL {canned!r}", hint="one of: " + ", ".join(CANNED_ACLS))
     if canned in PUBLIC_ACLS and not allow_public:
@@ -39,7 +41,7 @@ def acl_set(
     BucketAdmin(conn).exists(url.bucket)
     _refuse_if_acls_disabled(conn, url.bucket)
     storage = S3Storage(conn)
-    if url.is_bucket and not recursive:
+    if url.is_bucket and not recursive and where is None:
         yield from gate.apply("set-acl", [url.bucket], lambda _: [_put(storage, url.bucket, None, canned)], describe=lambda b: f"s3://{b} -> {canned}")
         return
 
@@ -47,7 +49,7 @@ def acl_set(
         return [_put(storage, obj.bucket, obj.key, canned) for obj in batch]
 
     yield from gate.apply(
-        "set-acl", iter_targets(storage, url, recursive=recursive), execute,
+        "set-acl", iter_targets(storage, url, recursive=recursive, where=where), execute,
         describe=lambda obj: f"s3://{obj.bucket}/{obj.key} -> {canned}",
     )  # fmt: skip
 

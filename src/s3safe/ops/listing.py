@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import S3SafeError
@@ -14,6 +14,9 @@ from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
 
+if TYPE_CHECKING:
+    from s3safe.ops.where import ObjectFilter
+
 
 @dataclass(frozen=True, slots=True)
 class ListOptions:
@@ -21,6 +24,7 @@ class ListOptions:
     dirs: bool = False
     dirs_only: bool = False
     long: bool = False
+    where: ObjectFilter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +82,10 @@ def _raw_rows(
     storage: S3Storage, url: S3Url, options: ListOptions, summary: ListSummary
 ) -> Iterator[ListRow | PrefixInfo]:
     seen_dir = ""
-    for entry in storage.iter_entries(url.bucket, url.key, recursive=options.recursive):
+    entries: Iterator[ObjectInfo | PrefixInfo] = storage.iter_entries(url.bucket, url.key, recursive=options.recursive)
+    if options.where is not None:
+        entries = _filtered(entries, options.where, keep_dirs=options.dirs or options.dirs_only)
+    for entry in entries:
         if isinstance(entry, PrefixInfo):
             summary.dirs += 1
             yield entry
@@ -95,6 +102,26 @@ def _raw_rows(
         summary.objects += 1
         summary.total_bytes += entry.size
         yield ListRow(entry)
+
+
+def _filtered(entries: Iterator[ObjectInfo | PrefixInfo], where: ObjectFilter, *, keep_dirs: bool) -> Iterator[ObjectInfo | PrefixInfo]:
+    """Objects that satisfy the condition; folders only when asked for, since a condition is about objects."""
+    from itertools import tee
+
+    if not keep_dirs:
+        yield from where.select(e for e in entries if isinstance(e, ObjectInfo))
+        return
+    # folders interleaved with the selected objects (tee buffers at most the filter's look-ahead)
+    objects_only, everything = tee(entries)
+    selected = where.select(e for e in objects_only if isinstance(e, ObjectInfo))
+    pending = next(selected, None)
+    for entry in everything:
+        if isinstance(entry, PrefixInfo):
+            if keep_dirs:
+                yield entry
+        elif pending is not None and entry is pending:
+            yield entry
+            pending = next(selected, None)
 
 
 class _Enricher:

@@ -10,6 +10,7 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import AclInfo, ActionResult, ObjectDetails, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
+from s3safe.ops.where import ObjectFilter
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
@@ -39,6 +40,7 @@ def meta_set(
     recursive: bool,
     gate: SafetyGate,
     multipart_threshold: int = MAX_SINGLE_COPY,
+    where: ObjectFilter | None = None,
 ) -> Iterator[ActionResult]:
     if not changes and not remove:
         raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
@@ -58,7 +60,7 @@ def meta_set(
 
     yield from gate.apply(
         "set-meta",
-        iter_targets(storage, url, recursive=recursive),
+        iter_targets(storage, url, recursive=recursive, where=where),
         execute,
         describe=lambda obj: f"s3://{obj.bucket}/{obj.key} ({_describe(changes, remove)})",
     )

@@ -10,6 +10,7 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
+from s3safe.ops.where import ObjectFilter
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import DELETE_BATCH, MAX_SINGLE_COPY, S3Storage, version_url
 from s3safe.transfer.options import UploadOptions
@@ -17,7 +18,7 @@ from s3safe.transfer.single import plan_upload
 
 
 def remove(
-    conn: Connection, url: S3Url, *, recursive: bool, versions: bool, gate: SafetyGate
+    conn: Connection, url: S3Url, *, recursive: bool, versions: bool, gate: SafetyGate, where: ObjectFilter | None = None
 ) -> Iterator[ActionResult]:
     storage = S3Storage(conn)
     items: Any
@@ -26,9 +27,10 @@ def remove(
             raise UsageError(f"{url} names a folder or bucket", hint="add -r to delete every version under it")
         listed = storage.iter_versions(url.bucket, url.key)
         # without -r, only the exact key's versions (the listing is a prefix match)
-        items = ((v.key, v.version_id) for v in listed if recursive or v.key == url.key)
+        chosen = (v for v in listed if recursive or v.key == url.key)
+        items = ((v.key, v.version_id) for v in (where.select(chosen) if where else chosen))
     else:
-        items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive))
+        items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive, where=where))
     yield from gate.apply(
         "delete",
         items,
@@ -63,6 +65,7 @@ def copy(
     options: UploadOptions,
     gate: SafetyGate,
     multipart_threshold: int = MAX_SINGLE_COPY,
+    where: ObjectFilter | None = None,
 ) -> Iterator[ActionResult]:
     """Server-side copy of one object or, with `recursive`, of everything under a prefix."""
     options.validate()
@@ -97,7 +100,7 @@ def copy(
 
     yield from gate.apply(
         "copy",
-        iter_targets(storage, src, recursive=recursive),
+        iter_targets(storage, src, recursive=recursive, where=where),
         execute,
         describe=lambda obj: f"s3://{dst.bucket}/{destination(obj)} (from s3://{obj.bucket}/{obj.key})",
     )

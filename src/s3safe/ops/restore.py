@@ -9,6 +9,7 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets
+from s3safe.ops.where import ObjectFilter
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
 
@@ -17,7 +18,7 @@ ARCHIVED = {"GLACIER", "DEEP_ARCHIVE"}
 
 
 def restore(
-    conn: Connection, url: S3Url, *, recursive: bool, days: int, tier: str, gate: SafetyGate
+    conn: Connection, url: S3Url, *, recursive: bool, days: int, tier: str, gate: SafetyGate, where: ObjectFilter | None = None
 ) -> Iterator[ActionResult]:
     if not 1 <= days <= 36500:
         raise UsageError("--days must be between 1 and 36500")
@@ -30,7 +31,7 @@ def restore(
         return [_restore_one(storage, obj, days=days, tier=tier) for obj in batch]
 
     # restores cost money per request, so they get a printable plan like any bulk change
-    archived = (obj for obj in iter_targets(storage, url, recursive=recursive) if obj.storage_class in ARCHIVED or not recursive)
+    archived = (obj for obj in iter_targets(storage, url, recursive=recursive, where=where) if obj.storage_class in ARCHIVED or not recursive)
     yield from gate.apply("restore", archived, execute, describe=lambda obj: f"s3://{obj.bucket}/{obj.key} ({days} days, {tier})")
 
 

@@ -190,6 +190,14 @@ class S3Storage:
             checksums=checksums,
         )
 
+    def tags(self, bucket: str, key: str, *, version_id: str | None = None) -> dict[str, str]:
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        with translated("read the tags of", bucket=bucket, key=key):
+            response = self.client(bucket).get_object_tagging(**params)
+        return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
+
     def exists(self, bucket: str, key: str) -> bool:
         from s3safe.core.errors import NotFoundError
 
