@@ -210,3 +210,34 @@ def test_sync_cli_end_to_end(run_cli: Callable[..., Any], moto: MotoServer, tmp_
     back = run_cli(*base, "sync", f"s3://{name}/s/", str(out))
     assert back.returncode == 0, back.stderr
     assert _files(out) == files
+
+
+def test_put_where_selects_files_and_local_delete_removes_verified_matches(
+    moto_conn: Connection, moto_client: Any, bucket: str, tmp_path: Path, cache: StateCache
+) -> None:
+    from s3safe.query import compile_where
+
+    src = tmp_path / "src"
+    files = _tree(src)
+    _, first = _up(moto_conn, src, S3Url(bucket, "w/"), cache, mode="diff", where=compile_where("ext = '.txt' AND size > 3", scope="any"))
+    uploaded = sorted(o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket, Prefix="w/")["Contents"])
+    expected = sorted(f"w/{k}" for k, v in files.items() if k.endswith(".txt") and len(v) > 3)
+    assert uploaded == expected and first.transferred == len(expected)
+    # a later run: files already on S3 with the same content are deleted locally when they match EXPR
+    (src / "a" / "one.txt").write_bytes(b"changed!")  # differs from S3 now: must survive
+    _, second = _up(moto_conn, src, S3Url(bucket, "w/"), cache, mode="diff",
+                    where=compile_where("ext = '.txt' AND size > 3", scope="any"),
+                    local_delete=compile_where("path starts_with 'a/'", scope="any"))  # fmt: skip
+    remaining = _files(src)
+    assert "a/b/two.txt" not in remaining and "a/b/c/deep.txt" not in remaining  # matched on S3, under a/: deleted
+    assert remaining["a/one.txt"] == b"changed!"  # re-uploaded this run, not a prior match
+    assert "z-last.txt" in remaining  # matches on S3 but not the condition
+    assert second.deleted == 2
+
+
+def test_local_delete_needs_only_diff(moto_conn: Connection, bucket: str, tmp_path: Path, cache: StateCache) -> None:
+    from s3safe.core.errors import UsageError
+    from s3safe.query import compile_where
+
+    with pytest.raises(UsageError, match="--only-diff"):
+        _up(moto_conn, tmp_path, S3Url(bucket, "x/"), cache, local_delete=compile_where("true", scope="any"))

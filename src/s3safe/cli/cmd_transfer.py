@@ -26,6 +26,7 @@ def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--purge", is_flag=True, help="Delete what the source no longer has (after all transfers)."),
         click.option("--include", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; wins over --include."),
+        click.option("--where", metavar="EXPR", help="Transfer only files/objects matching the condition."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -33,7 +34,11 @@ def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 follow_option = click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (default: skip them).")
-TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks")
+TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks", "where", "local_delete")
+local_delete_option = click.option(
+    "--local-delete", "local_delete", is_flag=False, flag_value="true", default=None, metavar="[EXPR]",
+    help="Delete local files that already match on S3 (and satisfy EXPR); needs --only-diff.",
+)  # fmt: skip
 
 
 def _tree(
@@ -46,7 +51,12 @@ def _tree(
     if values["only_diff"] and values["only_newer"]:
         raise UsageError("choose one of --only-diff and --only-newer")
     mode: Mode = "diff" if values["only_diff"] else "newer" if values["only_newer"] else default_mode
+    from s3safe.query import compile_where
+
+    where = compile_where(values["where"], scope="any") if values.get("where") else None
+    local_delete = compile_where(values["local_delete"], scope="any") if values.get("local_delete") else None
     return TreeOptions(
+        where=where, local_delete=local_delete,
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
         follow_symlinks=values.get("follow_symlinks", False),
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
@@ -105,6 +115,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
 @click.option("-r", "--recursive", is_flag=True, help="Upload a folder tree.")
 @click.option("--move", is_flag=True, help="Delete each local file once its upload succeeded.")
+@local_delete_option
 @follow_option
 @tree_options
 @upload_options
@@ -126,7 +137,7 @@ def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_ru
         _render_tree(app, upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
         return
     if any(tree_values[k] for k in TREE_KEYS) or move:
-        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude and --follow-symlinks need -r")
+        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude, --where, --local-delete and --follow-symlinks need -r")
     from s3safe.transfer.single import upload_files
 
     options = build_upload_options(values, app.defaults)
@@ -151,7 +162,7 @@ def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_
         _render_tree(app, results, summary)
         return
     if any(values.values()):
-        raise UsageError("--only-diff, --only-newer, --purge and --include/--exclude need -r")
+        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude and --where need -r")
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
@@ -166,6 +177,7 @@ def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_
 @click.command()
 @click.argument("source")
 @click.argument("destination")
+@local_delete_option
 @follow_option
 @tree_options
 @upload_options
@@ -181,7 +193,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
         options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff")
         results = upload_tree(app.conn, Path(source), parse_s3_url(destination), options=options, gate=gate, summary=summary)
     elif is_s3_url(source) and not is_s3_url(destination):
-        given = [k for k in UPLOAD_KEYS if values.get(k)] + ["follow_symlinks"] * bool(tree_values["follow_symlinks"])
+        given = [k for k in UPLOAD_KEYS if values.get(k)] + [k for k in ("follow_symlinks", "local_delete") if tree_values[k]]
         if given:
             raise UsageError("options for uploads do not apply to a download: " + ", ".join("--" + k.replace("_", "-") for k in given))
         options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff")

@@ -14,7 +14,7 @@ from dataclasses import replace
 from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import NotFoundError
 from s3safe.core.models import ObjectInfo
-from s3safe.query import FETCH_ORDER, AclSummary, Clock, Condition, Cost, HeadFacts, S3Facts, Subject, compile_where
+from s3safe.query import FETCH_ORDER, AclSummary, Clock, Condition, Cost, HeadFacts, LocalFacts, S3Facts, Subject, compile_where
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
 
@@ -35,14 +35,18 @@ class ObjectFilter:
         self._lock = threading.Lock()
 
     def decide(self, obj: ObjectInfo) -> tuple[ObjectInfo, bool]:
-        facts = S3Facts.from_object_info(obj)
+        return obj, self.matches(obj)
+
+    def matches(self, obj: ObjectInfo | None, local: LocalFacts | None = None) -> bool:
+        """Does the condition hold for this object and/or local file? Fetches S3 facts as needed."""
+        facts = S3Facts.from_object_info(obj) if obj is not None else None
         while True:
-            verdict = self.condition.check(Subject(s3=facts, clock=self.clock))
+            verdict = self.condition.check(Subject(s3=facts, local=local, clock=self.clock))
             if verdict.result is not None:
-                return obj, verdict.result
-            missing = [cost for cost in FETCH_ORDER if cost in verdict.pending and cost not in facts.fetched]
-            if not missing:
-                return obj, False  # nothing more to learn: an undecidable condition selects nothing
+                return verdict.result
+            missing = [cost for cost in FETCH_ORDER if cost in verdict.pending and facts is not None and cost not in facts.fetched]
+            if obj is None or facts is None or not missing:
+                return False  # nothing more to learn: an undecidable condition selects nothing
             facts = self._fetch(obj, facts, missing[0])
 
     def _fetch(self, obj: ObjectInfo, facts: S3Facts, cost: Cost) -> S3Facts:

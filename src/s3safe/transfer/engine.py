@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
@@ -33,6 +33,9 @@ from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
 
+if TYPE_CHECKING:
+    from s3safe.query import Condition
+
 log = logging.getLogger("s3safe.engine")
 
 Mode = Literal["all", "diff", "newer"]
@@ -47,10 +50,14 @@ class TreeOptions:
     exclude: tuple[str, ...] = ()
     follow_symlinks: bool = False
     upload: UploadOptions = field(default_factory=UploadOptions)
+    where: Condition | None = None  # only transfers it selects happen; purge is not affected
+    local_delete: Condition | None = None  # local files with a verified match on S3 that it selects
 
     def validate(self) -> TreeOptions:
         if self.move and self.purge:
             raise UsageError("--move and --purge together would empty both sides; choose one")
+        if self.local_delete is not None and self.mode != "diff":
+            raise UsageError("--local-delete needs --only-diff, which is how s3safe knows a file already matches on S3")
         self.upload.validate()
         return self
 
@@ -123,22 +130,38 @@ def _objects(entries: Iterator[Any], keep: Callable[[str], bool], prefix: str) -
 class _Run:
     """State shared by one tree transfer: counters, deferred deletes, results waiting to be shown."""
 
-    def __init__(self, summary: TreeSummary) -> None:
+    def __init__(
+        self, summary: TreeSummary, *, select: Callable[[planner.Action], bool] | None = None,
+        local_delete: Callable[[planner.Action], bool] | None = None,
+    ) -> None:  # fmt: skip
         self.summary = summary
         self.deletes = _DeleteSpool()
+        self.local_deletes = _DeleteSpool()
         self.notes: deque[ActionResult] = deque()
         self._lock = threading.Lock()
+        self.select = select
+        self.local_delete = local_delete
 
     def route(self, actions: Iterator[planner.Action], transfer: planner.Kind) -> Iterator[planner.Action]:
-        """Pass transfers on; count skips and spool deletes for later."""
+        """Pass selected transfers on; count skips and spool deletes for later."""
         for action in actions:
             if action.kind == transfer:
-                yield action
+                if self.select is None or self.select(action):
+                    yield action
+                else:
+                    self.summary.skipped += 1
+                    self.notes.append(ActionResult("skip", action.key, detail="not selected by --where"))
             elif action.kind == planner.Kind.SKIP:
                 self.summary.skipped += 1
                 self.notes.append(ActionResult("skip", action.key, detail=action.reason))
+                if self.local_delete is not None and action.reason == "unchanged" and self.local_delete(action):
+                    self.local_deletes.add(action.key)
             else:
                 self.deletes.add(action.key)
+
+    def close(self) -> None:
+        self.deletes.close()
+        self.local_deletes.close()
 
     def drain(self) -> Iterator[ActionResult]:
         while self.notes:
@@ -179,7 +202,8 @@ def upload_tree(
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix)  # fmt: skip
     upload_plan = plan_upload(conn, dest.bucket, options.upload)
-    run = _Run(summary)
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
+               local_delete=_decider(conn, options.local_delete, root, upload=True))  # fmt: skip
 
     def send(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -207,8 +231,9 @@ def upload_tree(
             yield run.count(result)
         yield from run.drain()
         yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
+        yield from _remove_local(root, run.local_deletes, run, gate, action="local-delete")
     finally:
-        run.deletes.close()
+        run.close()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
 
@@ -255,7 +280,7 @@ def download_tree(
     content = ContentComparator(storage, cache, local_root=root, upload=False)
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix)  # fmt: skip
-    run = _Run(summary)
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=False))
 
     def fetch(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -283,19 +308,42 @@ def download_tree(
             yield from run.drain()
             yield run.count(result)
         yield from run.drain()
-        yield from _purge_local(root, run, gate)
+        yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
     finally:
-        run.deletes.close()
+        run.close()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
 
 
-def _purge_local(root: Path, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
-    if not run.deletes.count:
+def _decider(conn: Connection, condition: Condition | None, root: Path, *, upload: bool) -> Callable[[planner.Action], bool] | None:
+    """A test of one planned action against a condition on the local file and the S3 object."""
+    if condition is None:
+        return None
+    from s3safe.ops.where import ObjectFilter
+    from s3safe.query import LocalFacts
+
+    selector = ObjectFilter(conn, condition)
+
+    def decide(action: planner.Action) -> bool:
+        local_entry, remote = (action.source, action.target) if upload else (action.target, action.source)
+        local = None
+        if local_entry is not None:
+            try:
+                local = LocalFacts.from_stat(action.key, root.joinpath(*action.key.split("/")).stat())
+            except OSError:
+                return False
+        return selector.matches(remote, local)
+
+    return decide
+
+
+def _remove_local(root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, *, action: str) -> Iterator[ActionResult]:
+    """Delete local files (mirror purge or --local-delete), after the transfers and only if none failed."""
+    if not spool.count:
         return
     if run.summary.failed:
         yield ActionResult("skip", str(root), ok=False,
-                           error=f"{run.deletes.count} deletion(s) skipped because {run.summary.failed} transfer(s) failed")  # fmt: skip
+                           error=f"{spool.count} deletion(s) skipped because {run.summary.failed} transfer(s) failed")  # fmt: skip
         return
 
     def remove(batch: Any) -> list[ActionResult]:
@@ -304,12 +352,12 @@ def _purge_local(root: Path, run: _Run, gate: SafetyGate) -> Iterator[ActionResu
             path = root.joinpath(*key.split("/"))
             try:
                 os.unlink(path)
-                out.append(ActionResult("delete-local", str(path)))
+                out.append(ActionResult(action, str(path)))
             except OSError as exc:
-                out.append(ActionResult("delete-local", str(path), ok=False, error=exc.strerror or str(exc)))
+                out.append(ActionResult(action, str(path), ok=False, error=exc.strerror or str(exc)))
         return out
 
-    for result in gate.apply("delete-local", iter(run.deletes), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),
+    for result in gate.apply(action, iter(spool), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),
                              batch_size=256, deletes=True):  # fmt: skip
         if result.dry_run:
             run.summary.planned += 1
