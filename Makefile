@@ -8,7 +8,11 @@ STAMP := $(VENV)/.s3safe-installed
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 $$HOME/.pyenv/versions/3.1[1-9]*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: install demo test lint typecheck unit functional cli localstack clean
+.PHONY: install demo test lint typecheck unit functional cli localstack system-deps clean
+
+# Debian packages the test suite uses: strace (proves LocalStack makes no outside connection),
+# age (the stock CLI for interoperability tests). Installed only when missing.
+DEB_PACKAGES := strace age
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found; install it or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -22,6 +26,14 @@ install: $(STAMP)
 localstack:
 	bash scripts/localstack-venv.sh
 
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
 demo: install
 	$(BIN)/python scripts/demo.py
 
@@ -31,13 +43,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install localstack lint typecheck
+test: install system-deps localstack lint typecheck
 	$(BIN)/python -m pytest -q tests
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-functional: install localstack
+functional: install system-deps localstack
 	$(BIN)/python -m pytest -q tests/functional
 
 cli: install

@@ -56,7 +56,11 @@ def rclone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneSe
 
 @pytest.fixture(scope="session")
 def localstack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStackServer]:
-    server = start_localstack(tmp_path_factory.mktemp("localstack"))
+    import shutil
+
+    workdir = tmp_path_factory.mktemp("localstack")
+    # traced, so a test can prove that nothing left the machine (make test installs strace)
+    server = start_localstack(workdir, trace_network=workdir / "network.trace" if shutil.which("strace") else None)
     yield server
     server.stop()
 

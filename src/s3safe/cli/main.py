@@ -36,6 +36,10 @@ class LazyGroup(click.Group):
         "uploads": ("s3safe.cli.cmd_admin", "uploads"),
         "restore": ("s3safe.cli.cmd_admin", "restore"),
         "config": ("s3safe.cli.cmd_admin", "config"),
+        "policy": ("s3safe.cli.cmd_security", "policy"),
+        "harden": ("s3safe.cli.cmd_security", "harden"),
+        "logging": ("s3safe.cli.cmd_security", "logging_group"),
+        "presign": ("s3safe.cli.cmd_security", "presign"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -97,9 +101,10 @@ GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "-v", "-vv", "-vvv", 
 GLOBAL_VALUED = {"--profile", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}
 
 
-def _value_options(argv: list[str]) -> set[str]:
-    """Names of the options of the invoked (sub)command that take a value."""
+def _value_options(argv: list[str]) -> tuple[set[str], set[str]]:
+    """Names of the invoked (sub)command's options that take a value, and of those whose value is optional."""
     names: set[str] = set()
+    optional: set[str] = set()
     command: click.Command | None = main
     ctx = click.Context(main)
     skip = False
@@ -118,7 +123,9 @@ def _value_options(argv: list[str]) -> set[str]:
         for param in command.params:
             if isinstance(param, click.Option) and not param.is_flag and not param.count:
                 names.update(param.opts)
-    return names
+                if param._flag_needs_value:  # e.g. --require-sse [ALG]: a following option is not its value
+                    optional.update(param.opts)
+    return names, optional
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:
@@ -126,7 +133,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
     A token that is the value of one of the command's own options (`--content-type -v`) stays.
     """
-    command_valued = _value_options([a for a in argv if a not in GLOBAL_FLAGS])
+    command_valued, optional = _value_options([a for a in argv if a not in GLOBAL_FLAGS])
     front: list[str] = []
     rest: list[str] = []
     i = 0
@@ -145,7 +152,8 @@ def hoist_global_options(argv: list[str]) -> list[str]:
                 front.append(argv[i])
         else:
             rest.append(arg)
-            if name in command_valued and "=" not in arg and i + 1 < len(argv):
+            takes_next = name in command_valued and "=" not in arg and i + 1 < len(argv)
+            if takes_next and not (name in optional and argv[i + 1].startswith("-")):
                 i += 1
                 rest.append(argv[i])
         i += 1

@@ -28,6 +28,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # SigV2 headers: "Authorization: AWS ACCESSKEY:signature"
     (re.compile(r"(?i)(\bAWS )[A-Z0-9]{16,}:[A-Za-z0-9+/=]+"), r"\1" + MASK),
     (re.compile(r"(?i)(Signature=)[0-9a-f]{16,}"), r"\1" + MASK),
+    # botocore's debug log prints each SigV4 signature on its own line ("Signature:\n<hex>")
+    (re.compile(r"(?i)(Signature:\s*)[0-9a-f]{64}"), r"\1" + MASK),
     # headers and dict reprs that carry secrets by name
     (
         re.compile(

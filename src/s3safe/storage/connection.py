@@ -37,7 +37,7 @@ class Connection:
         self._session: boto3.Session | None = None
         self._clients: dict[str, S3Client] = {}
         self._bucket_regions: dict[str, str] = {}
-        self._stores: dict[tuple[str, str | None, str | None], S3Store] = {}
+        self._stores: dict[tuple[str, str | None, str | None, str | None], S3Store] = {}
         self.limiter: BandwidthLimiter | None = (
             BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
         )
@@ -133,9 +133,13 @@ class Connection:
         return self.client(self.bucket_region(bucket))
 
     # --- obstore -----------------------------------------------------------------------------------
-    def store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None) -> S3Store:
-        """An obstore store for one bucket and one server-side encryption setting."""
-        cache_key = (bucket, sse, kms_key_id)
+    def store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None, acl: str | None = None) -> S3Store:
+        """An obstore store for one bucket, one server-side encryption setting and one canned ACL.
+
+        obstore has no per-request ACL, so a store made for uploads with an ACL sends `x-amz-acl` on
+        every request; it is used for single-request PUTs only.
+        """
+        cache_key = (bucket, sse, kms_key_id, acl)
         with self._lock:
             cached = self._stores.get(cache_key)
         if cached is not None:
@@ -166,6 +170,8 @@ class Connection:
         }
         if self.settings.ca_bundle:
             client_options["root_certificate"] = Path(self.settings.ca_bundle).read_bytes()
+        if acl:
+            client_options["default_headers"] = {"x-amz-acl": acl}
         retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}
         with translated("create the object store", bucket=bucket):
             store = S3Store(

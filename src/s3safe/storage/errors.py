@@ -138,6 +138,8 @@ def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeErro
     for code, meaning in _CREDENTIAL_CODES.items():
         if code in flat:
             return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
+    if "AccessControlListNotSupported" in flat:
+        return AclsDisabledError(f"cannot {action}{_on(where)}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)")
     if "AccessDenied" in flat or "403" in flat:
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}")
     if "NoSuchBucket" in flat:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024**2
+INLINE_MAX = 8 * 1024**2  # read into memory (one read for hashing and sending) up to this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,10 @@ def _check_local_file(path: Path) -> int:
     return stat.st_size
 
 
+def _digests_of(data: bytes) -> tuple[str, str]:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode(), hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
 def _digests(path: Path) -> tuple[str, str]:
     """(base64 SHA-256, hex MD5) of a file, in one read."""
     sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
@@ -124,10 +130,13 @@ def upload_file(
     if key is None:
         key = dest.key + source.name if dest.is_prefix else dest.key
     plan = plan or plan_upload(conn, dest.bucket, options)
-    sha256_b64, md5_hex = _digests(source)
+    before = source.stat()
+    # small files are read once: the digests describe exactly the bytes that are sent
+    inline = source.read_bytes() if size <= INLINE_MAX and conn.limiter is None else None
+    sha256_b64, md5_hex = _digests_of(inline) if inline is not None else _digests(source)
     metadata = {
         **options.metadata,
-        MTIME_META: f"{source.stat().st_mtime:.6f}",
+        MTIME_META: f"{before.st_mtime:.6f}",
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
         SHA256_META: base64.b64decode(sha256_b64).hex(),
     }
@@ -135,10 +144,9 @@ def upload_file(
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     # an explicit --part-size also sets where multipart starts
     threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
-    # obstore is the fast path for single-request uploads; multipart goes through ResumableUpload
-    use_boto3 = plan.acl_header is not None or conn.limiter is not None or size > threshold
-    if use_boto3:
-        # obstore cannot send a per-object ACL header, nor be throttled: those take the boto3 path
+    # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
+    # uploads go through botocore
+    if conn.limiter is not None or size > threshold:
         try:
             etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                                  content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
@@ -151,8 +159,16 @@ def upload_file(
             etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
                           content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
     else:
-        etag = _upload_obstore(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
-                        content_type=content_type, part_size=part_size, threshold=threshold, size=size)  # fmt: skip
+        try:
+            etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=plan, options=options,
+                                   metadata=metadata, content_type=content_type)  # fmt: skip
+        except AclsDisabledError:
+            if plan.acls_enabled is not None or options.acl not in (None, "private"):
+                raise
+            plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
+            etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=plan,
+                                   options=options, metadata=metadata, content_type=content_type)  # fmt: skip
+    _check_unchanged(source, before)
     verified = "sha256 (checked by the server)"
     if verify:
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold,
@@ -192,23 +208,30 @@ def _upload_boto3(
     return upload.run()
 
 
+def _check_unchanged(source: Path, before: os.stat_result) -> None:
+    after = source.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise IntegrityError(
+            f"{source} changed while it was being uploaded; the stored copy may not match it",
+            hint="run again once the file is no longer being written",
+        )
+
+
 def _upload_obstore(
-    conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, size: int,
+    conn: Connection, source: Path | bytes, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
+    metadata: dict[str, str], content_type: str,
 ) -> str | None:  # fmt: skip
+    """One PutObject through obstore, with x-amz-checksum-sha256 computed over the bytes it sends."""
     import obstore
 
-    store = conn.store(bucket, sse=plan.sse, kms_key_id=options.sse_kms_key_id)
+    store = conn.store(bucket, sse=plan.sse, kms_key_id=options.sse_kms_key_id, acl=plan.acl_header)
     attributes: dict[str, str] = {"Content-Type": content_type, **metadata}
     if options.cache_control:
         attributes["Cache-Control"] = options.cache_control
     if options.storage_class:
         attributes["Storage-Class"] = options.storage_class
     with translated("upload to", bucket=bucket, key=key):
-        result = obstore.put(
-            store, key, source, attributes=attributes, use_multipart=size > threshold,
-            chunk_size=part_size, max_concurrency=max(1, min(conn.settings.threads, 16)),
-        )  # fmt: skip
+        result = obstore.put(store, key, source, attributes=attributes, use_multipart=False)
     return (result.get("e_tag") or "").strip('"') or None
 
 
