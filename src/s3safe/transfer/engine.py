@@ -191,6 +191,7 @@ def upload_tree(
         raise NotFoundError(f"local folder not found: {root}")
     prefix = dest.key if dest.is_prefix else dest.key + "/"
     storage = S3Storage(conn)
+    own_cache = cache is None
     cache = cache or StateCache()
     keep = planner.Filter(options.include, options.exclude)
     local = _objects(LocalStorage(follow_symlinks=options.follow_symlinks).iter_entries(str(root), "", recursive=True), keep, "")
@@ -234,6 +235,10 @@ def upload_tree(
         yield from _remove_local(root, run.local_deletes, run, gate, action="local-delete")
     finally:
         run.close()
+        if own_cache:
+            cache.close()
+        else:
+            cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
 
@@ -269,6 +274,7 @@ def download_tree(
     prefix = source.key if source.is_prefix else source.key + "/"
     root.mkdir(parents=True, exist_ok=True)
     storage = S3Storage(conn)
+    own_cache = cache is None
     cache = cache or StateCache()
     keep = planner.Filter(options.include, options.exclude)
     remote = _objects(storage.iter_entries(source.bucket, prefix, recursive=True), keep, prefix)
@@ -311,6 +317,10 @@ def download_tree(
         yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
     finally:
         run.close()
+        if own_cache:
+            cache.close()
+        else:
+            cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
 

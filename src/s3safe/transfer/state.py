@@ -47,8 +47,15 @@ class Verified:
     sha256: str
 
 
+FLUSH_EVERY = 512
+
+
 class StateCache:
-    """Thread-safe; one connection guarded by a lock (lookups are tiny)."""
+    """Thread-safe; one connection guarded by a lock (lookups are tiny).
+
+    Writes are buffered and committed in batches: one transaction per file would cost a WAL write
+    each, which dominates a run of many small files. close() (or flush()) commits the rest.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         path = path or state_dir() / "verified.sqlite"
@@ -59,9 +66,12 @@ class StateCache:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
         os.chmod(path, 0o600)
+        self._pending: dict[tuple[str, str], Verified | None] = {}
 
     def get(self, bucket: str, key: str) -> Verified | None:
         with self._lock:
+            if (bucket, key) in self._pending:
+                return self._pending[(bucket, key)]
             row = self._db.execute(
                 "SELECT size, mtime_ns, etag, sha256 FROM verified WHERE bucket = ? AND key = ?", (bucket, key)
             ).fetchone()
@@ -69,15 +79,32 @@ class StateCache:
 
     def put(self, bucket: str, key: str, entry: Verified) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO verified VALUES (?, ?, ?, ?, ?, ?)",
-                (bucket, key, entry.size, entry.mtime_ns, entry.etag, entry.sha256),
-            )
+            self._pending[(bucket, key)] = entry
+            if len(self._pending) >= FLUSH_EVERY:
+                self._flush_locked()
 
     def forget(self, bucket: str, key: str) -> None:
         with self._lock:
-            self._db.execute("DELETE FROM verified WHERE bucket = ? AND key = ?", (bucket, key))
+            self._pending[(bucket, key)] = None
+            if len(self._pending) >= FLUSH_EVERY:
+                self._flush_locked()
+
+    def flush(self) -> None:
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._pending:
+            return
+        rows = [(b, k, e.size, e.mtime_ns, e.etag, e.sha256) for (b, k), e in self._pending.items() if e is not None]
+        gone = [(b, k) for (b, k), e in self._pending.items() if e is None]
+        with self._db:  # one transaction
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany("DELETE FROM verified WHERE bucket = ? AND key = ?", gone)
+        self._pending.clear()
 
     def close(self) -> None:
         with self._lock:
+            self._flush_locked()
             self._db.close()
