@@ -8,7 +8,7 @@ STAMP := $(VENV)/.s3safe-installed
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 $$HOME/.pyenv/versions/3.1[1-9]*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: install demo test lint typecheck unit functional cli localstack system-deps clean
+.PHONY: install demo test lint typecheck unit functional cli localstack system-deps bench clean
 
 # Debian packages the test suite uses: strace (proves LocalStack makes no outside connection),
 # age (the stock CLI for interoperability tests). Installed only when missing.
@@ -54,6 +54,10 @@ functional: install system-deps localstack
 
 cli: install
 	$(BIN)/python -m pytest -q tests/cli
+
+# on demand only; see bench/README.md
+bench: install
+	$(BIN)/python bench/run.py --no-large
 
 clean:
 	rm -rf $(VENV) .venv-localstack .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
