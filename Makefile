@@ -8,7 +8,7 @@ STAMP := $(VENV)/.s3safe-installed
 PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 $$HOME/.pyenv/versions/3.1[1-9]*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 
-.PHONY: install demo test lint typecheck unit functional cli localstack system-deps bench clean
+.PHONY: awscli install demo test lint typecheck unit functional cli localstack system-deps bench clean
 
 # Debian packages the test suite uses: strace (proves LocalStack makes no outside connection),
 # age (the stock CLI for interoperability tests). Installed only when missing.
@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+# the stock AWS CLI, in its own venv (its pinned botocore must not move ours): the README's restore
+# recipe is tested with it
+AWSCLI := .venv-awscli/bin/aws
+$(AWSCLI):
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found" >&2; exit 1; }
+	$(PYTHON) -m venv .venv-awscli
+	.venv-awscli/bin/python -m pip install --quiet awscli
+awscli: $(AWSCLI)
 
 localstack:
 	bash scripts/localstack-venv.sh
@@ -43,7 +52,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install system-deps localstack lint typecheck
+test: install system-deps localstack awscli lint typecheck
 	$(BIN)/python -m pytest -q tests
 
 unit: install
@@ -52,7 +61,7 @@ unit: install
 functional: install system-deps localstack
 	$(BIN)/python -m pytest -q tests/functional
 
-cli: install
+cli: install system-deps awscli
 	$(BIN)/python -m pytest -q tests/cli
 
 # on demand only; see bench/README.md
@@ -60,4 +69,4 @@ bench: install
 	$(BIN)/python bench/run.py --no-large
 
 clean:
-	rm -rf $(VENV) .venv-localstack .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
+	rm -rf $(VENV) .venv-localstack .venv-awscli .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

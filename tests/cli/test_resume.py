@@ -79,7 +79,7 @@ def test_changed_file_starts_over_and_aborts_the_stale_upload(
 ) -> None:
     from s3safe.core.settings import ConnectionSettings
     from s3safe.storage.connection import Connection
-    from s3safe.transfer.multipart import Journal, _save, journal_path
+    from s3safe.transfer.multipart import Journal, journal_path, save_journal
 
     client = _client(moto)
     bucket = bucket_name()
@@ -88,7 +88,7 @@ def test_changed_file_starts_over_and_aborts_the_stale_upload(
     big = tmp_path / "f.bin"
     big.write_bytes(os.urandom(2 * PART + 1))
     # a journal left by an interrupted run for an older version of the file
-    _save(journal_path(bucket, "f.bin"), Journal(bucket, "f.bin", stale, PART, 999, 1, "00" * 32))
+    save_journal(journal_path(bucket, "f.bin"), Journal(bucket, "f.bin", stale, PART, 999, 1, "00" * 32))
     Connection(ConnectionSettings(endpoint_url=moto.endpoint_url, allow_http=True))  # settings are valid
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "put", str(big), f"s3://{bucket}/f.bin", "--part-size", "5MiB")
     assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.crypto_options import ENCRYPT_KEYS, crypto_options, decryption_from, encryption_from, pop_crypto, refuse
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, make_gate, upload_options
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
@@ -43,7 +44,7 @@ local_delete_option = click.option(
 
 def _tree(
     values: dict[str, Any], upload_values: dict[str, Any] | None, *, defaults: dict[str, Any], move: bool = False,
-    default_mode: Mode = "all",
+    default_mode: Mode = "all", encryption: Any = None, decryption: Any = None,
 ) -> Any:  # fmt: skip
     from s3safe.transfer.engine import TreeOptions
     from s3safe.transfer.options import UploadOptions
@@ -60,6 +61,7 @@ def _tree(
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
         follow_symlinks=values.get("follow_symlinks", False),
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
+        encryption=encryption, decryption=decryption,
     ).validate()  # fmt: skip
 
 
@@ -119,29 +121,37 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @follow_option
 @tree_options
 @upload_options
+@crypto_options(upload=True, download=False)
 @pass_app
-def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
+def put(
+    app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_run: bool, max_delete: int | None, **values: Any
+) -> None:
     """Upload files or (-r) folder trees: private, encrypted, checksummed."""
     if len(paths) < 2:
         raise click.UsageError("give at least one local path and the destination S3URL")
     tree_values = {k: values.pop(k) for k in TREE_KEYS}
+    crypto = pop_crypto(values)
     dest = parse_s3_url(paths[-1])
     gate = make_gate(dry_run, max_delete)
+    encryption = encryption_from(crypto, bucket=dest.bucket)
     if recursive:
         from s3safe.transfer.engine import TreeSummary, upload_tree
 
         if len(paths) != 2:
             raise UsageError("with -r give one local folder and the destination S3URL")
-        options = _tree(tree_values, values, defaults=app.defaults, move=move)
+        options = _tree(tree_values, values, defaults=app.defaults, move=move, encryption=encryption)
         summary = TreeSummary()
         _render_tree(app, upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
         return
     if any(tree_values[k] for k in TREE_KEYS) or move:
-        raise UsageError("--only-diff, --only-newer, --purge, --move, --include/--exclude, --where, --local-delete and --follow-symlinks need -r")
+        raise UsageError(
+            "--only-diff, --only-newer, --purge, --move, --include/--exclude, --where, --local-delete and --follow-symlinks need -r"
+        )
     from s3safe.transfer.single import upload_files
 
     options = build_upload_options(values, app.defaults)
-    app.actions(upload_files(app.conn, [Path(p) for p in paths[:-1]], dest, options=options, gate=gate), noun="file")
+    files = [Path(p) for p in paths[:-1]]
+    app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption), noun="file")
 
 
 @click.command()
@@ -149,16 +159,18 @@ def put(app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_ru
 @click.argument("local", type=click.Path(path_type=Path), default=".")
 @click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
 @tree_options
+@crypto_options(upload=False, download=True)
 @pass_app
 def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
-    """Download objects, verified against their checksums, written atomically."""
+    """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
     gate = make_gate(dry_run, max_delete)
+    decryption = decryption_from(pop_crypto(values))
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
         summary = TreeSummary()
-        results = download_tree(app.conn, parse_s3_url(url), local, options=_tree(values, None, defaults=app.defaults),
-                                gate=gate, summary=summary)  # fmt: skip
+        options = _tree(values, None, defaults=app.defaults, decryption=decryption)
+        results = download_tree(app.conn, parse_s3_url(url), local, options=options, gate=gate, summary=summary)
         _render_tree(app, results, summary)
         return
     if any(values.values()):
@@ -168,7 +180,7 @@ def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_
     source = parse_s3_url(url, require_key=True)
 
     def fetch(_: object) -> ActionResult:
-        r = download_file(app.conn, source, local)
+        r = download_file(app.conn, source, local, decryption=decryption)
         return ActionResult("download", r.destination, detail=f"{r.size} bytes, verified by {r.verified}")
 
     app.actions(gate.apply_each("download", [source], fetch, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
@@ -181,22 +193,30 @@ def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_
 @follow_option
 @tree_options
 @upload_options
+@crypto_options(upload=True, download=True)
 @pass_app
 def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
 
     tree_values = {k: values.pop(k) for k in TREE_KEYS}
+    crypto = pop_crypto(values)
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
-        options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff")
-        results = upload_tree(app.conn, Path(source), parse_s3_url(destination), options=options, gate=gate, summary=summary)
+        refuse(crypto, ("identity", "no_decrypt"), "apply to downloads, not to an upload")
+        dest = parse_s3_url(destination)
+        options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff",
+                        encryption=encryption_from(crypto, bucket=dest.bucket))  # fmt: skip
+        results = upload_tree(app.conn, Path(source), dest, options=options, gate=gate, summary=summary)
     elif is_s3_url(source) and not is_s3_url(destination):
         given = [k for k in UPLOAD_KEYS if values.get(k)] + [k for k in ("follow_symlinks", "local_delete") if tree_values[k]]
         if given:
-            raise UsageError("options for uploads do not apply to a download: " + ", ".join("--" + k.replace("_", "-") for k in given))
-        options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff")
+            raise UsageError(
+                "options for uploads do not apply to a download: " + ", ".join("--" + k.replace("_", "-") for k in given)
+            )
+        refuse(crypto, ENCRYPT_KEYS, "apply to uploads; downloads decrypt automatically")
+        options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff", decryption=decryption_from(crypto))
         results = download_tree(app.conn, parse_s3_url(source), Path(destination), options=options, gate=gate, summary=summary)
     else:
         raise UsageError("sync needs one local folder and one S3URL", hint="for S3 to S3 use 'cp -r'")

@@ -40,6 +40,9 @@ class LazyGroup(click.Group):
         "harden": ("s3safe.cli.cmd_security", "harden"),
         "logging": ("s3safe.cli.cmd_security", "logging_group"),
         "presign": ("s3safe.cli.cmd_security", "presign"),
+        "keygen": ("s3safe.cli.cmd_crypto", "keygen"),
+        "encrypt": ("s3safe.cli.cmd_crypto", "encrypt"),
+        "decrypt": ("s3safe.cli.cmd_crypto", "decrypt"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

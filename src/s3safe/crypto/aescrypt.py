@@ -94,11 +94,20 @@ def _extension(identifier: bytes, content: bytes) -> bytes:
 class Encryptor:
     """Push-style AES Crypt v3 encryptor: ``update(plaintext) -> ciphertext``, then ``finalize()``."""
 
-    def __init__(self, passphrase: str, *, iterations: int = DEFAULT_ITERATIONS, created_by: str = CREATED_BY) -> None:
+    def __init__(
+        self, passphrase: str, *, iterations: int = DEFAULT_ITERATIONS, created_by: str = CREATED_BY,
+        state: bytes | None = None,
+    ) -> None:  # fmt: skip
+        """`state` (from `state()`) repeats an earlier encryptor's ciphertext byte for byte, for resumed uploads."""
         secret = _check_passphrase(passphrase)
         if not 1 <= iterations <= MAX_WRITE_ITERATIONS:
             raise UsageError(f"AES Crypt iterations must be between 1 and {MAX_WRITE_ITERATIONS:,}, not {iterations:,}")
-        public_iv, session_iv, session_key = os.urandom(16), os.urandom(16), os.urandom(32)
+        if state is not None and len(state) != 64:
+            raise UsageError("not an AES Crypt encryptor state")
+        randoms = state if state is not None else os.urandom(64)
+        register_secret(randoms.hex())
+        self._state = randoms
+        public_iv, session_iv, session_key = randoms[:16], randoms[16:32], randoms[32:]
         key = _v3_key(secret, public_iv, iterations)
         wrapper = _cbc(key, public_iv, encrypt=True)
         wrapped = wrapper.update(session_iv + session_key) + wrapper.finalize()
@@ -120,6 +129,10 @@ class Encryptor:
         self._mac = crypto_hmac.HMAC(session_key, hashes.SHA256())
         self._header_sent = False
         self._done = False
+
+    def state(self) -> bytes:
+        """The random values behind this ciphertext (a SECRET: the session key); see `__init__`."""
+        return self._state
 
     def _take_header(self) -> bytes:
         if self._header_sent:

@@ -283,12 +283,36 @@ class Encryptor:
         body = encode_header_body(stanzas)
         mac = hmac.new(_hkdf(file_key, b"", b"header"), body, hashlib.sha256).digest()
         nonce = os.urandom(NONCE_SIZE)
-        self._prefix = body + b" " + b64_raw(mac) + b"\n" + nonce
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+        self._setup(body + b" " + b64_raw(mac) + b"\n" + nonce, _hkdf(file_key, nonce, b"payload"), armor=armor)
+
+    def _setup(self, prefix: bytes, payload_key: bytes, *, armor: bool) -> None:
+        self._prefix = prefix
+        self._payload_key = payload_key
+        self._aead = ChaCha20Poly1305(payload_key)
         self._armor = ArmorEncoder() if armor else None
         self._buffer = bytearray()
         self._counter = 0
         self._done = False
+
+    def state(self) -> bytes:
+        """What `resume` needs to produce the same ciphertext again (header and payload key: a SECRET).
+
+        A resumable multipart upload keeps it in its 0600 journal, beside the plaintext it encrypts,
+        so that parts already on the server stay valid; it opens this one file and nothing else.
+        """
+        if self._counter or self._done:
+            raise ValueError("state() must be taken before any data is encrypted")
+        return self._payload_key + self._prefix
+
+    @classmethod
+    def resume(cls, state: bytes) -> Encryptor:
+        """An encryptor that repeats, byte for byte, the ciphertext of the one that gave `state`."""
+        if len(state) < 32 + NONCE_SIZE or not state[32:].startswith(VERSION_PREFIX):
+            raise UsageError("not an age encryptor state")
+        self = cls.__new__(cls)
+        register_secret(state[:32].hex())
+        self._setup(state[32:], state[:32], armor=False)
+        return self
 
     def _seal(self, chunk: bytes, last: bool) -> bytes:
         sealed = self._aead.encrypt(_chunk_nonce(self._counter, last), chunk, None)

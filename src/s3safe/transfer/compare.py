@@ -7,11 +7,13 @@ match); the MD5 of a plain ETag; the whole-file SHA-256 s3safe stores in metadat
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectInfo
 from s3safe.storage.s3 import S3Storage
+from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META
 from s3safe.transfer.state import StateCache, Verified
 
@@ -28,6 +30,11 @@ def file_digests(path: Path) -> tuple[str, str]:
     return sha256.hexdigest(), md5.hexdigest()
 
 
+def _maybe_ciphertext_of(size: int, stored: int) -> bool:
+    """Could an object of `stored` bytes be an encryption of `size` bytes? (age or AES Crypt overhead)"""
+    return 0 < stored - size <= 16 * (size // 65536 + 2) + 65536
+
+
 def _plain_etag(etag: str | None) -> str | None:
     value = (etag or "").strip('"').lower()
     return value if len(value) == 32 and "-" not in value else None
@@ -36,16 +43,24 @@ def _plain_etag(etag: str | None) -> str | None:
 class ContentComparator:
     """Compares a local file and an object; records every verified match in the cache."""
 
-    def __init__(self, storage: S3Storage, cache: StateCache, *, local_root: Path, upload: bool) -> None:
+    def __init__(
+        self, storage: S3Storage, cache: StateCache, *, local_root: Path, upload: bool,
+        encrypted: bool = False, digest_key: Callable[[str], bytes | None] | None = None,
+    ) -> None:  # fmt: skip
+        """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket)` keys the plaintext digests."""
         self.storage = storage
         self.cache = cache
         self.root = local_root
         self.upload = upload
+        self.encrypted = encrypted
+        self.digest_key = digest_key
         self.hashed = 0
         self.heads = 0
 
     def __call__(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         local, remote = (source, target) if self.upload else (target, source)
+        if self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size)):
+            return self._compare_encrypted(local, remote)
         if local.size != remote.size:
             return "size differs"
         path = self._path(local)
@@ -70,6 +85,40 @@ class ContentComparator:
             return "content unknown"
         if stored and stored.lower() == sha256:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
+            return None
+        return "content differs"
+
+    def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo) -> str | None:
+        """Client-encrypted objects: the listed size and ETag describe ciphertext, so after the cache the
+        evidence is the plaintext size and keyed digest in the object's metadata (one HEAD)."""
+        from s3safe.crypto.digest import digest_file, key_id, same_digest  # cryptography loads only when needed
+
+        path = self._path(local)
+        try:
+            mtime_ns = path.stat().st_mtime_ns
+        except OSError:
+            return "local file changed during the run"
+        etag = (remote.etag or "").strip('"')
+        cached = self.cache.get(remote.bucket, remote.key)
+        if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
+            return None
+        try:
+            self.heads += 1
+            meta = self.storage.head(remote.bucket, remote.key).metadata
+        except S3SafeError:
+            return "content unknown"
+        if not meta.get(ENCRYPTION_META):
+            return "not encrypted on S3" if self.upload else "size differs"
+        if meta.get(PLAIN_SIZE_META) != str(local.size):
+            return "size differs"
+        key = self.digest_key(remote.bucket) if self.digest_key else None
+        stored = meta.get(DIGEST_META) or ""
+        if key is None or stored.split(":")[1:2] != [key_id(key)]:
+            return "digest made with another key" if self.upload else "content unknown (no digest key)"
+        self.hashed += 1
+        token = digest_file(path, key)
+        if same_digest(stored, token):
+            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, token.rsplit(":", 1)[-1]))
             return None
         return "content differs"
 

@@ -9,6 +9,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
@@ -16,8 +17,14 @@ from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
+from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.single import TransferResult
+
+if TYPE_CHECKING:
+    from s3safe.crypto._common import Transformer
+    from s3safe.crypto.digest import PlaintextDigest
+    from s3safe.transfer.encryption import Decryption
 
 log = logging.getLogger("s3safe.transfer")
 
@@ -38,33 +45,51 @@ class Expected:
 @dataclass(frozen=True, slots=True)
 class Fetched:
     verified: str
-    sha256_hex: str
+    sha256_hex: str  # of what was written (the plaintext of an encrypted object)
     mtime: float | None
+    decrypted: bool = False
 
 
-def fetch_object(conn: Connection, bucket: str, key: str, target: Path, *, expected: Expected) -> Fetched:
-    """GET one object into `target` atomically; IntegrityError (and no file) if it does not verify."""
+def fetch_object(
+    conn: Connection, bucket: str, key: str, target: Path, *, expected: Expected, decryption: Decryption | None = None
+) -> Fetched:
+    """GET one object into `target` atomically; IntegrityError (and no file) if it does not verify.
+
+    An object s3safe encrypted is decrypted on the way (unless `decryption` is None or disabled): the
+    ciphertext is checked as stored, the plaintext by the format's own authentication and the keyed digest.
+    """
     import obstore
 
     store = conn.store(bucket)
+    url = f"s3://{bucket}/{key}"
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".s3safe-tmp")
     tmp = Path(tmp_name)
     try:
         sha256, md5, written = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+        plain: _Plaintext | None = None
         with os.fdopen(fd, "wb") as handle, translated("download", bucket=bucket, key=key):
             result = obstore.get(store, key)
             attributes = dict(result.attributes)
+            fmt = attributes.get(ENCRYPTION_META)
+            if fmt and decryption is not None and decryption.enabled:
+                plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket))
             for chunk in result.stream(min_chunk_size=CHUNK):
                 cancel.check()
                 data = memoryview(chunk)
                 if conn.limiter:
                     conn.limiter.consume(len(data))
-                handle.write(data)
+                if plain is not None:
+                    plain.write(data)
+                else:
+                    handle.write(data)
                 sha256.update(data)
                 md5.update(data)
                 written += len(data)
-        url = f"s3://{bucket}/{key}"
+            if plain is not None:
+                plain.finish()
         verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest())
+        if plain is not None:
+            verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
         mtime = _mtime(attributes.get(MTIME_META), url)
         if mtime is not None:
             os.utime(tmp, (mtime, mtime))
@@ -72,7 +97,44 @@ def fetch_object(conn: Connection, bucket: str, key: str, target: Path, *, expec
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Fetched(verified, sha256.hexdigest(), mtime)
+    return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
+
+
+class _Plaintext:
+    """The decrypting side of a download: plaintext to the temp file, hashed for the cache and the digest."""
+
+    def __init__(self, decryptor: Transformer, handle: BinaryIO, *, digest_key: bytes | None) -> None:
+        from s3safe.crypto.digest import PlaintextDigest
+
+        self.decryptor = decryptor
+        self.handle = handle
+        self.sha256 = hashlib.sha256()
+        self.digest: PlaintextDigest | None = PlaintextDigest(digest_key) if digest_key else None
+
+    def _out(self, data: bytes) -> None:
+        if data:
+            self.handle.write(data)
+            self.sha256.update(data)
+            if self.digest is not None:
+                self.digest.update(data)
+
+    def write(self, data: memoryview) -> None:
+        self._out(self.decryptor.update(bytes(data)))
+
+    def finish(self) -> None:
+        self._out(self.decryptor.finalize())
+
+    def check(self, stored: str | None, url: str) -> str:
+        """Compare the keyed digest when this run holds the key it was made with; say what was checked."""
+        from s3safe.crypto.digest import same_digest
+
+        if self.digest is None or not stored or stored.split(":")[1:2] != [self.digest.token().split(":")[1]]:
+            return ""
+        if not same_digest(stored, self.digest.token()):
+            raise IntegrityError(
+                f"download of {url}: the decrypted content does not match its stored digest; nothing was written"
+            )
+        return ", keyed plaintext digest"
 
 
 def _mtime(value: str | None, url: str) -> float | None:
@@ -96,7 +158,9 @@ def _verify(
         if whole.lower() != sha256.hex():
             raise IntegrityError(problem % "SHA-256 (s3safe metadata)")
         return "sha256"
-    if expected.server_sha256_b64 and "-" not in expected.server_sha256_b64:
+    # a multipart object's checksum is a checksum of part checksums (moto omits the "-N" suffix AWS adds)
+    multipart = "-" in (expected.etag or "")
+    if expected.server_sha256_b64 and "-" not in expected.server_sha256_b64 and not multipart:
         if base64.b64decode(expected.server_sha256_b64) != sha256:
             raise IntegrityError(problem % "SHA-256 checksum")
         return "sha256"
@@ -115,7 +179,7 @@ def _verify(
     return "size"
 
 
-def download_file(conn: Connection, source: S3Url, dest: Path) -> TransferResult:
+def download_file(conn: Connection, source: S3Url, dest: Path, *, decryption: Decryption | None = None) -> TransferResult:
     """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path."""
     if source.is_prefix:
         raise UsageError(f"{source} names a folder", hint="add -r to download everything under it")
@@ -131,6 +195,7 @@ def download_file(conn: Connection, source: S3Url, dest: Path) -> TransferResult
         raise NotFoundError(f"destination folder {target.parent} does not exist")
     details = S3Storage(conn).head(source.bucket, source.key)
     expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
-    fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected)
-    return TransferResult("download", str(source), str(target), details.size, sse=details.sse_algorithm,
+    fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)
+    size = target.stat().st_size if fetched.decrypted else details.size
+    return TransferResult("download", str(source), str(target), size, sse=details.sse_algorithm,
                           verified=fetched.verified, etag=details.etag, sha256_hex=fetched.sha256_hex)  # fmt: skip

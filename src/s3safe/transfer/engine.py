@@ -35,6 +35,7 @@ from s3safe.transfer.state import StateCache, Verified
 
 if TYPE_CHECKING:
     from s3safe.query import Condition
+    from s3safe.transfer.encryption import Decryption, Encryption
 
 log = logging.getLogger("s3safe.engine")
 
@@ -52,6 +53,12 @@ class TreeOptions:
     upload: UploadOptions = field(default_factory=UploadOptions)
     where: Condition | None = None  # only transfers it selects happen; purge is not affected
     local_delete: Condition | None = None  # local files with a verified match on S3 that it selects
+    encryption: Encryption | None = None  # uploads: encrypt client-side
+    decryption: Decryption | None = None  # downloads: how to open client-encrypted objects
+
+    @property
+    def decrypting(self) -> bool:
+        return self.decryption is not None and self.decryption.enabled
 
     def validate(self) -> TreeOptions:
         if self.move and self.purge:
@@ -59,6 +66,8 @@ class TreeOptions:
         if self.local_delete is not None and self.mode != "diff":
             raise UsageError("--local-delete needs --only-diff, which is how s3safe knows a file already matches on S3")
         self.upload.validate()
+        if self.encryption is not None:
+            self.encryption.validate()
         return self
 
 
@@ -123,7 +132,7 @@ def _peek(entries: Iterator[ObjectInfo]) -> tuple[bool, Iterator[ObjectInfo]]:
 
 def _objects(entries: Iterator[Any], keep: Callable[[str], bool], prefix: str) -> Iterator[ObjectInfo]:
     for entry in entries:
-        if isinstance(entry, ObjectInfo) and not entry.key.endswith("/") and keep(entry.key[len(prefix):]):
+        if isinstance(entry, ObjectInfo) and not entry.key.endswith("/") and keep(entry.key[len(prefix) :]):
             yield entry
 
 
@@ -199,7 +208,9 @@ def upload_tree(
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"folder {root}")
     remote = _objects(storage.iter_entries(dest.bucket, prefix, recursive=True), keep, prefix)
-    content = ContentComparator(storage, cache, local_root=root, upload=True)
+    encryption = options.encryption
+    content = ContentComparator(storage, cache, local_root=root, upload=True, encrypted=encryption is not None,
+                                digest_key=(lambda _bucket: encryption.digest_key) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix)  # fmt: skip
     upload_plan = plan_upload(conn, dest.bucket, options.upload)
@@ -213,12 +224,15 @@ def upload_tree(
         if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
         try:
-            result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan, key=prefix + action.key, verify=False)
+            result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan, key=prefix + action.key,
+                                 verify=False, encryption=encryption)  # fmt: skip
         except S3SafeError as exc:
             return ActionResult("upload", target, ok=False, error=str(exc))
         run.add_bytes(result.size)
         if result.etag and result.sha256_hex:
-            cache.put(dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex))
+            cache.put(
+                dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex)
+            )
         if options.move:
             source.unlink()
             return ActionResult("move", target, detail=f"{action.reason}; local file removed after upload")
@@ -283,7 +297,9 @@ def download_tree(
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
     local = (e for e in local if not e.key.rsplit("/", 1)[-1].endswith(".s3safe-tmp"))
-    content = ContentComparator(storage, cache, local_root=root, upload=False)
+    decryption = options.decryption if options.decrypting else None
+    content = ContentComparator(storage, cache, local_root=root, upload=False, encrypted=decryption is not None,
+                                digest_key=decryption.digest_key if decryption else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix)  # fmt: skip
     run = _Run(summary, select=_decider(conn, options.where, root, upload=False))
@@ -300,7 +316,9 @@ def download_tree(
         try:
             target = safe_local_path(root, action.key)
             target.parent.mkdir(parents=True, exist_ok=True)
-            fetched = fetch_object(conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag))
+            fetched = fetch_object(
+                conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag), decryption=decryption
+            )
         except (S3SafeError, OSError) as exc:
             return ActionResult("download", url, ok=False, error=str(exc))
         run.add_bytes(obj.size)
@@ -325,7 +343,9 @@ def download_tree(
         summary.elapsed = time.monotonic() - summary.started
 
 
-def _decider(conn: Connection, condition: Condition | None, root: Path, *, upload: bool) -> Callable[[planner.Action], bool] | None:
+def _decider(
+    conn: Connection, condition: Condition | None, root: Path, *, upload: bool
+) -> Callable[[planner.Action], bool] | None:
     """A test of one planned action against a condition on the local file and the S3 object."""
     if condition is None:
         return None

@@ -36,7 +36,8 @@ class Journal:
     part_size: int
     size: int
     mtime_ns: int
-    sha256: str  # whole file, hex
+    sha256: str  # whole file, hex (for an encrypted upload: the keyed plaintext digest token)
+    crypto_state: str | None = None  # hex; repeats the same ciphertext on resume (a secret: file is 0600)
 
 
 def journal_path(bucket: str, key: str, directory: Path | None = None) -> Path:
@@ -44,17 +45,20 @@ def journal_path(bucket: str, key: str, directory: Path | None = None) -> Path:
     return (directory or state_dir() / "uploads") / name
 
 
-def _load(path: Path) -> Journal | None:
+def load_journal(path: Path) -> Journal | None:
     try:
         return Journal(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
 
 
-def _save(path: Path, journal: Journal) -> None:
+def save_journal(path: Path, journal: Journal) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(journal)))
+    # created 0600: the journal of an encrypted upload holds that upload's key
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(asdict(journal)))
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
@@ -104,7 +108,7 @@ class ResumableUpload:
             raise
 
     def _resumable(self, size: int, mtime_ns: int) -> Journal | None:
-        journal = _load(self.path)
+        journal = load_journal(self.path)
         if journal is None:
             return None
         same_file = (journal.size, journal.mtime_ns, journal.sha256) == (size, mtime_ns, self.sha256_hex)
@@ -121,7 +125,7 @@ class ResumableUpload:
             )["UploadId"]
         journal = Journal(self.bucket, self.key, upload_id, self.part_size, size, mtime_ns, self.sha256_hex)
         # the cleanup record is born with the upload
-        _save(self.path, journal)
+        save_journal(self.path, journal)
         return journal
 
     def _verified_parts(self, journal: Journal) -> dict[int, dict[str, Any]] | None:
@@ -178,7 +182,10 @@ class ResumableUpload:
         parts = [done[n] for n in sorted(done)]
         with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
             result = self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id, MultipartUpload={"Parts": parts}  # type: ignore[typeddict-item]
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=journal.upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
             )
         self.path.unlink(missing_ok=True)
         return (result.get("ETag") or "").strip('"') or None

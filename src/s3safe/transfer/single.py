@@ -6,10 +6,10 @@ import base64
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url
@@ -23,7 +23,11 @@ from s3safe.transfer.bandwidth import ThrottledFile
 from s3safe.transfer.multipart import ResumableUpload
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for
 
+if TYPE_CHECKING:
+    from s3safe.transfer.encryption import Encryption
+
 log = logging.getLogger("s3safe.transfer")
+T = TypeVar("T")
 
 CHUNK = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024**2
@@ -122,6 +126,7 @@ def upload_file(
     plan: UploadPlan | None = None,
     key: str | None = None,
     verify: bool = True,
+    encryption: Encryption | None = None,
 ) -> TransferResult:
     """Upload one file. `key` overrides the key derived from `dest`; `verify=False` trusts the
     server's own checksum validation instead of reading the object back (the bulk engine's choice)."""
@@ -130,6 +135,10 @@ def upload_file(
     if key is None:
         key = dest.key + source.name if dest.is_prefix else dest.key
     plan = plan or plan_upload(conn, dest.bucket, options)
+    if encryption is not None:
+        from s3safe.transfer.encrypted import upload_encrypted
+
+        return upload_encrypted(conn, source, dest.bucket, key, plan=plan, options=options, encryption=encryption, verify=verify)
     before = source.stat()
     # small files are read once: the digests describe exactly the bytes that are sent
     inline = source.read_bytes() if size <= INLINE_MAX and conn.limiter is None else None
@@ -147,28 +156,18 @@ def upload_file(
     # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
     # uploads go through botocore
     if conn.limiter is not None or size > threshold:
-        try:
-            etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
+
+        def send(p: UploadPlan) -> str | None:
+            return _upload_boto3(conn, source, dest.bucket, key, plan=p, options=options, metadata=metadata,
                                  content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
-        except AclsDisabledError:
-            if plan.acls_enabled is not None or options.acl not in (None, "private"):
-                raise
-            # ownership could not be read and the bucket turned out to enforce owner-only access:
-            # objects there are private without a header
-            plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
-            etag = _upload_boto3(conn, source, dest.bucket, key, plan=plan, options=options, metadata=metadata,
-                          content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
     else:
-        try:
-            etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=plan, options=options,
-                                   metadata=metadata, content_type=content_type)  # fmt: skip
-        except AclsDisabledError:
-            if plan.acls_enabled is not None or options.acl not in (None, "private"):
-                raise
-            plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
-            etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=plan,
+
+        def send(p: UploadPlan) -> str | None:
+            return _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
                                    options=options, metadata=metadata, content_type=content_type)  # fmt: skip
-    _check_unchanged(source, before)
+
+    etag, plan = with_acl_fallback(plan, options, send)
+    check_unchanged(source, before)
     verified = "sha256 (checked by the server)"
     if verify:
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold,
@@ -178,15 +177,8 @@ def upload_file(
                           etag=etag, sha256_hex=metadata[SHA256_META])  # fmt: skip
 
 
-def _upload_boto3(
-    conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str,
-) -> str | None:  # fmt: skip
-    """The path for buckets that need an ACL header, which obstore cannot send per object.
-
-    Checksums are computed here and sent as plain headers: the aws-chunked trailers botocore
-    would otherwise use are rejected by several S3-compatible servers.
-    """
+def upload_extra(plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str) -> dict[str, Any]:
+    """PutObject / CreateMultipartUpload arguments for ACL, SSE, storage class and metadata."""
     extra: dict[str, Any] = {"Metadata": metadata, "ContentType": content_type}
     if plan.acl_header:
         extra["ACL"] = plan.acl_header
@@ -198,6 +190,19 @@ def _upload_boto3(
         extra["StorageClass"] = options.storage_class
     if options.cache_control:
         extra["CacheControl"] = options.cache_control
+    return extra
+
+
+def _upload_boto3(
+    conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
+    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str,
+) -> str | None:  # fmt: skip
+    """The path for buckets that need an ACL header, which obstore cannot send per object.
+
+    Checksums are computed here and sent as plain headers: the aws-chunked trailers botocore
+    would otherwise use are rejected by several S3-compatible servers.
+    """
+    extra = upload_extra(plan, options, metadata=metadata, content_type=content_type)
     client = conn.client_for(bucket)
     size = source.stat().st_size
     if size <= threshold:
@@ -208,7 +213,19 @@ def _upload_boto3(
     return upload.run()
 
 
-def _check_unchanged(source: Path, before: os.stat_result) -> None:
+def with_acl_fallback(plan: UploadPlan, options: UploadOptions, send: Callable[[UploadPlan], T]) -> tuple[T, UploadPlan]:
+    """Run `send`; if the bucket turns out to enforce owner-only access (its ownership could not be read
+    beforehand), send again without the ACL header: objects there are private without one."""
+    try:
+        return send(plan), plan
+    except AclsDisabledError:
+        if plan.acls_enabled is not None or options.acl not in (None, "private"):
+            raise
+        plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
+        return send(plan), plan
+
+
+def check_unchanged(source: Path, before: os.stat_result) -> None:
     after = source.stat()
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise IntegrityError(
@@ -259,7 +276,13 @@ def _verify_upload(
 
 
 def upload_files(
-    conn: Connection, sources: list[Path], dest: S3Url, *, options: UploadOptions, gate: SafetyGate
+    conn: Connection,
+    sources: list[Path],
+    dest: S3Url,
+    *,
+    options: UploadOptions,
+    gate: SafetyGate,
+    encryption: Encryption | None = None,
 ) -> Iterator[ActionResult]:
     """Upload several files into one bucket, checking every source before the first byte moves."""
     options.validate()
@@ -273,8 +296,12 @@ def upload_files(
         return f"s3://{dest.bucket}/{dest.key + source.name if dest.is_prefix else dest.key}"
 
     def send(source: Path) -> ActionResult:
-        r = upload_file(conn, source, dest, options=options, plan=plan)
-        return ActionResult("upload", r.destination, detail=f"{r.size} bytes, acl {r.acl}, sse {r.sse or 'bucket default'}, verified by {r.verified}")
+        r = upload_file(conn, source, dest, options=options, plan=plan, encryption=encryption)
+        return ActionResult(
+            "upload",
+            r.destination,
+            detail=f"{r.size} bytes, acl {r.acl}, sse {r.sse or 'bucket default'}, verified by {r.verified}",
+        )
 
     # sequential: an error in one file is reported as the command's error, as for a single file
     yield from gate.apply_each("upload", sources, send, describe=lambda s: f"{target(s)} (from {s})", threads=1)

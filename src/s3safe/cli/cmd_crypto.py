@@ -1,0 +1,84 @@
+"""keygen, encrypt and decrypt: client-side encryption of local files, no S3 involved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.crypto_options import prompt_or_none
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _passphrase(passphrase_file: str | None, *, confirm: bool, purpose: str = "passphrase") -> Callable[[], str]:
+    from s3safe.crypto import keys
+
+    return lambda: keys.resolve_passphrase(
+        passphrase_file=passphrase_file, prompt=prompt_or_none(), confirm=confirm, purpose=purpose
+    )
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Identity file (default: identity.txt in the config dir).")
+@click.option("--protect", is_flag=True, help="Encrypt the identity file with a passphrase (age scrypt).")
+@click.option("--passphrase-file", metavar="FILE", help="Read that passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@click.option("--force", is_flag=True, help="Replace an existing identity file.")
+@pass_app
+def keygen(app: App, /, output: Path | None, protect: bool, passphrase_file: str | None, force: bool) -> None:
+    """Create an age identity (0600) and print its public key (the recipient to encrypt to)."""
+    from s3safe.ops.local_crypto import keygen as make
+
+    secret = _passphrase(passphrase_file, confirm=True, purpose="identity file passphrase") if protect else None
+    pair = make(output, passphrase=secret, overwrite=force)
+    protected = ", passphrase-protected" if pair.protected else ""
+    app.render.record(pair.to_dict(), f"wrote identity {pair.path} (mode 0600{protected}); keep it safe and backed up")
+    app.render.info(f"public key (recipient): {pair.recipient}")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--to", "fmt", type=click.Choice(["age", "aescrypt"]), default="age", show_default=True, help="Format.")
+@click.option("-r", "--recipient", multiple=True, metavar="age1…", help="age recipient, repeatable (else a passphrase).")
+@click.option("-R", "--recipients-file", multiple=True, metavar="FILE", help="File of age recipients, repeatable.")
+@click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@click.option("-a", "--armor", is_flag=True, help="age: write PEM-style ASCII armor.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@pass_app
+def encrypt(
+    app: App, /, files: tuple[Path, ...], fmt: str, recipient: tuple[str, ...], recipients_file: tuple[str, ...],
+    passphrase_file: str | None, armor: bool, output: Path | None, force: bool,
+) -> None:  # fmt: skip
+    """Encrypt local files to FILE.age (age) or FILE.aes (AES Crypt v3)."""
+    from s3safe.crypto import keys
+    from s3safe.ops.local_crypto import encrypt_files
+
+    recipients = keys.load_recipients(recipient, recipients_file) if (recipient or recipients_file) else []
+    results = encrypt_files(list(files), fmt=fmt, recipients=recipients, passphrase=_passphrase(passphrase_file, confirm=True),
+                            output=output, armor=armor, overwrite=force)  # fmt: skip
+    app.actions(results, noun="file")
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-i", "--identity", multiple=True, metavar="FILE", help="age identity file (env S3SAFE_IDENTITY_FILE), repeatable.")
+@click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@pass_app
+def decrypt(
+    app: App, /, files: tuple[Path, ...], identity: tuple[str, ...], passphrase_file: str | None, output: Path | None, force: bool
+) -> None:
+    """Decrypt age files and AES Crypt files (v0–v3, as made by AES Crypt and S3Express -le); format is detected."""
+    from s3safe.crypto import keys
+    from s3safe.ops.local_crypto import decrypt_files
+
+    def identities() -> list[str]:
+        return keys.load_identities(identity, passphrase=_passphrase(None, confirm=False, purpose="identity file passphrase"))
+
+    results = decrypt_files(list(files), identities=identities, passphrase=_passphrase(passphrase_file, confirm=False),
+                            output=output, overwrite=force)  # fmt: skip
+    app.actions(results, noun="file")

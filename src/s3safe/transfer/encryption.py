@@ -1,0 +1,247 @@
+"""Client-side encryption for transfers: what an upload encrypts with, and what a download decrypts with.
+
+An encrypted object carries, in user metadata:
+
+* ``s3safe-encryption``: ``age`` or ``aescrypt`` (the marker `--where "s3_client_encrypted = true"` reads);
+* ``s3safe-digest``: a keyed digest of the plaintext (`s3safe.crypto.digest`), so `--only-diff` detects a
+  change without decrypting and without publishing a bare hash anyone could confirm a guess against;
+* ``s3safe-plain-size``: the plaintext size, so a size change is seen without hashing;
+* ``s3safe-sha256``: as for every upload, the SHA-256 of the stored bytes (here: the ciphertext), when known.
+
+Digest keys: with a passphrase, derived from it (scrypt, per bucket), so any holder of the passphrase can
+compare; with age recipients, a random key in a 0600 file under the config dir, because a backup host that
+holds only public keys must not hold anything that decrypts. Losing that file costs one re-upload, no data.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from s3safe.core.errors import AccessDeniedError, UsageError
+from s3safe.crypto._common import Transformer
+
+Format = Literal["age", "aescrypt"]
+FORMATS: tuple[Format, ...] = ("age", "aescrypt")
+ENCRYPTION_META = "s3safe-encryption"
+DIGEST_META = "s3safe-digest"
+PLAIN_SIZE_META = "s3safe-plain-size"
+DIGEST_KEY_FILE = "digest.key"
+ENCRYPTED_CONTENT_TYPE = "application/octet-stream"  # the plaintext's type is not published either
+
+
+def default_digest_key_path() -> Path:
+    from s3safe.core.settings import config_dir
+
+    return config_dir() / DIGEST_KEY_FILE
+
+
+def load_or_create_digest_key(path: Path | None = None, *, create: bool) -> bytes | None:
+    """The random digest key for recipient-mode uploads; created (0600) on first use when `create`."""
+    from s3safe.crypto.digest import generate_digest_key
+
+    path = path or default_digest_key_path()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = generate_digest_key()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return load_or_create_digest_key(path, create=False)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.hex().encode() + b"\n")
+        return key
+    except OSError as exc:
+        raise UsageError(f"cannot read the digest key {path}: {exc.strerror}") from None
+    try:
+        key = bytes.fromhex(data.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        key = b""
+    if len(key) != 32:
+        raise UsageError(f"digest key file {path} is damaged", hint="remove it; the next upload re-uploads everything once")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Encryption:
+    """How uploads are encrypted. Exactly one of `recipients` (age) and `passphrase` (age or aescrypt)."""
+
+    format: Format
+    digest_key: bytes = field(repr=False)
+    recipients: tuple[str, ...] = ()
+    passphrase: str | None = field(default=None, repr=False)
+    aescrypt_iterations: int | None = None
+
+    def validate(self) -> Encryption:
+        if self.format not in FORMATS:
+            raise UsageError(f"unknown encryption format {self.format!r}", hint="age or aescrypt")
+        if self.format == "aescrypt" and self.passphrase is None:
+            raise UsageError("AES Crypt encryption needs a passphrase", hint="set S3SAFE_PASSPHRASE or pass --passphrase-file")
+        if self.format == "age" and bool(self.recipients) == (self.passphrase is not None):
+            raise UsageError("age encryption needs --recipient/--recipients-file or a passphrase (not both)")
+        if len(self.digest_key) != 32:
+            raise UsageError("the plaintext digest key must be 32 bytes")
+        return self
+
+    def encryptor(self, state: bytes | None = None) -> Transformer:
+        """A fresh encryptor, or (with `state` from `state_of`) one that repeats an earlier ciphertext."""
+        if self.format == "aescrypt":
+            from s3safe.crypto import aescrypt
+
+            assert self.passphrase is not None
+            iterations = self.aescrypt_iterations or aescrypt.DEFAULT_ITERATIONS
+            return aescrypt.Encryptor(self.passphrase, iterations=iterations, state=state)
+        from s3safe.crypto import age
+
+        if state is not None:
+            return age.Encryptor.resume(state)
+        return age.Encryptor(recipients=list(self.recipients) or None, passphrase=self.passphrase)
+
+    @staticmethod
+    def state_of(encryptor: Transformer) -> bytes:
+        state: Callable[[], bytes] = encryptor.state  # type: ignore[attr-defined]
+        return state()
+
+
+class Decryption:
+    """Keys for downloads, loaded on first need (most downloads meet no encrypted object at all).
+
+    `identities` and `passphrase` are callables so that an identity file is read, or a prompt shown, only
+    when an encrypted object actually arrives; thread-safe, loaded once.
+    """
+
+    def __init__(
+        self, *, identities: Callable[[], Sequence[str]] | None = None, passphrase: Callable[[], str] | None = None,
+        digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True,
+    ) -> None:  # fmt: skip
+        self._identities = identities
+        self._passphrase = passphrase
+        self._digest_key = digest_key
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._loaded_identities: list[str] | None = None
+        self._loaded_passphrase: str | None = None
+        self._digest_keys: dict[str, bytes | None] = {}
+
+    def identities(self) -> list[str]:
+        with self._lock:
+            if self._loaded_identities is None:
+                self._loaded_identities = list(self._identities()) if self._identities else []
+            return self._loaded_identities
+
+    def passphrase(self) -> str | None:
+        with self._lock:
+            if self._loaded_passphrase is None and self._passphrase is not None:
+                self._loaded_passphrase = self._passphrase()
+            return self._loaded_passphrase
+
+    def digest_key(self, bucket: str) -> bytes | None:
+        """The key to check (or compare) plaintext digests of objects in `bucket`, if one is available."""
+        with self._lock:
+            if bucket not in self._digest_keys:
+                self._digest_keys[bucket] = self._digest_key(bucket) if self._digest_key else None
+            return self._digest_keys[bucket]
+
+    def decryptor(self, fmt: str, url: str) -> Transformer:
+        if fmt == "aescrypt":
+            from s3safe.crypto import aescrypt
+
+            secret = self.passphrase()
+            if secret is None:
+                raise AccessDeniedError(f"{url} is AES Crypt encrypted; a passphrase is needed",
+                                        hint="set S3SAFE_PASSPHRASE or pass --passphrase-file")  # fmt: skip
+            return aescrypt.Decryptor(secret)
+        if fmt == "age":
+            from s3safe.crypto import age
+
+            identities = self._try_identities()
+            try:
+                secret = None if identities else self.passphrase()
+            except UsageError:
+                secret = None
+            if not identities and secret is None:
+                raise AccessDeniedError(f"{url} is age encrypted; no identity or passphrase to open it",
+                                        hint="pass --identity FILE, set S3SAFE_IDENTITY_FILE or S3SAFE_PASSPHRASE")  # fmt: skip
+            return age.Decryptor(identities=identities or None, passphrase=secret)
+        raise UsageError(
+            f"{url} is marked as encrypted with an unknown format {fmt!r}", hint="use --no-decrypt to fetch it as stored"
+        )
+
+    def _try_identities(self) -> list[str]:
+        try:
+            return self.identities()
+        except UsageError:
+            # no identity configured: a passphrase may still open it
+            if self._passphrase is None:
+                raise
+            return []
+
+
+def encryption_for(
+    fmt: str | None, *, bucket: str, recipients: Sequence[str] = (), recipients_files: Sequence[str] = (),
+    passphrase_file: str | None = None, digest_key_file: str | None = None, prompt: Callable[[str], str] | None = None,
+) -> Encryption | None:  # fmt: skip
+    """The upload side from command-line choices; None when nothing asks for encryption.
+
+    Recipients mean age to those recipients; otherwise a passphrase (file, $S3SAFE_PASSPHRASE, keyring,
+    prompt) for age or AES Crypt. Recipients without --encrypt imply age.
+    """
+    from s3safe.crypto import digest, keys
+
+    if fmt is None and not (recipients or recipients_files):
+        return None
+    fmt = fmt or "age"
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown encryption format {fmt!r}", hint="age or aescrypt")
+    if recipients or recipients_files:
+        if fmt != "age":
+            raise UsageError("--recipient and --recipients-file are for age", hint="use --encrypt age")
+        found = keys.load_recipients(recipients, recipients_files)
+        key = load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=True)
+        assert key is not None
+        return Encryption(format="age", digest_key=key, recipients=tuple(found)).validate()
+    passphrase = keys.resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt, confirm=True,
+                                         purpose=f"{fmt} passphrase")  # fmt: skip
+    key = digest.digest_key_from_passphrase(passphrase, context=bucket.encode())
+    return Encryption(format=fmt, digest_key=key, passphrase=passphrase).validate()
+
+
+def decryption_for(
+    *,
+    identity_files: Sequence[str] = (),
+    passphrase_file: str | None = None,
+    digest_key_file: str | None = None,
+    prompt: Callable[[str], str] | None = None,
+    enabled: bool = True,
+) -> Decryption:
+    """The download side: keys are looked for only when the first encrypted object arrives.
+
+    The plaintext digest is checked with the passphrase-derived key when a passphrase is set (file or
+    environment), else with the digest key file when one exists; a digest made under another key is skipped
+    (the format's own authentication still applies).
+    """
+    from s3safe.crypto import digest, keys
+
+    def identities() -> list[str]:
+        return keys.load_identities(identity_files, passphrase=lambda: keys.resolve_passphrase(
+            prompt=prompt, purpose="identity file passphrase"))  # fmt: skip
+
+    def passphrase() -> str:
+        return keys.resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt)
+
+    quiet_passphrase = passphrase_file is not None or bool(os.environ.get(keys.ENV_PASSPHRASE))
+
+    def digest_key(bucket: str) -> bytes | None:
+        if quiet_passphrase:
+            return digest.digest_key_from_passphrase(passphrase(), context=bucket.encode())
+        return load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=False)
+
+    return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled)

@@ -1,0 +1,226 @@
+"""Client-side encryption as a user runs it: keygen, encrypt, decrypt, put/get --encrypt, exit codes on
+tampering and wrong keys, interoperability with the stock age CLI, and the README's restore recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import pytest
+
+from tests.servers.moto import MotoServer
+
+Run = Callable[..., CompletedProcess[str]]
+REPO = Path(__file__).resolve().parents[2]
+AWS_CLI = Path(os.environ.get("S3SAFE_TEST_AWS_CLI", REPO / ".venv-awscli" / "bin" / "aws"))
+MARKER = b"PLAINTEXT-MARKER-91c2"
+
+
+def _one_line_error(result: CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr + result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def identity(run_cli: Run, tmp_path: Path) -> tuple[Path, str]:
+    path = tmp_path / "keys" / "identity.txt"
+    result = run_cli("--json", "keygen", "-o", str(path))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout.splitlines()[0])
+    assert record["identity_file"] == str(path) and record["recipient"].startswith("age1")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secret = path.read_text()
+    assert "AGE-SECRET-KEY-1" in secret and "AGE-SECRET-KEY" not in result.stdout + result.stderr
+    return path, record["recipient"]
+
+
+def test_keygen_refuses_to_overwrite_and_protects_with_a_passphrase(run_cli: Run, identity: tuple[Path, str], tmp_path: Path) -> None:
+    path, _ = identity
+    before = path.read_bytes()
+    again = run_cli("keygen", "-o", str(path))
+    assert again.returncode == 2 and "already exists" in _one_line_error(again)
+    assert path.read_bytes() == before
+    protected = tmp_path / "protected.txt"
+    made = run_cli("keygen", "-o", str(protected), "--protect", env={"S3SAFE_PASSPHRASE": "pass-for-the-identity-file"})
+    assert made.returncode == 0, made.stderr
+    assert protected.read_bytes().startswith(b"-----BEGIN AGE ENCRYPTED FILE-----")
+    assert b"AGE-SECRET-KEY" not in protected.read_bytes()
+
+
+def test_encrypt_for_the_age_cli_and_decrypt_what_it_made(run_cli: Run, identity: tuple[Path, str], tmp_path: Path) -> None:
+    key, recipient = identity
+    plain = tmp_path / "report.txt"
+    plain.write_bytes(MARKER * 1000)
+    done = run_cli("encrypt", "-r", recipient, str(plain))
+    assert done.returncode == 0, done.stderr
+    sealed = tmp_path / "report.txt.age"
+    assert MARKER not in sealed.read_bytes()
+    opened = subprocess.run(["age", "--decrypt", "--identity", str(key), str(sealed)], capture_output=True, check=False)
+    assert opened.returncode == 0 and opened.stdout == plain.read_bytes()
+    # and the reverse: a file the age CLI encrypted, opened by s3safe decrypt (format and suffix detected)
+    theirs = tmp_path / "theirs.bin.age"
+    subprocess.run(["age", "--encrypt", "--recipient", recipient, "--output", str(theirs), str(plain)], check=True)
+    result = run_cli("decrypt", "-i", str(key), str(theirs))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "theirs.bin").read_bytes() == plain.read_bytes()
+
+
+def test_aescrypt_v2_from_pyaescrypt_and_v3_from_s3safe(run_cli: Run, tmp_path: Path) -> None:
+    import pyAesCrypt  # type: ignore[import-untyped]
+
+    plain = tmp_path / "legacy.txt"
+    plain.write_bytes(MARKER * 77)
+    pyAesCrypt.encryptFile(str(plain), str(tmp_path / "v2.txt.aes"), "s3express-pass", 64 * 1024)
+    assert (tmp_path / "v2.txt.aes").read_bytes()[:4] == b"AES\x02"
+    env = {"S3SAFE_PASSPHRASE": "s3express-pass"}
+    result = run_cli("decrypt", str(tmp_path / "v2.txt.aes"), env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "v2.txt").read_bytes() == plain.read_bytes()
+    made = run_cli("encrypt", "--to", "aescrypt", str(plain), "-o", str(tmp_path / "v3.aes"), env=env)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "v3.aes").read_bytes()[:4] == b"AES\x03"
+    back = run_cli("decrypt", str(tmp_path / "v3.aes"), "-o", str(tmp_path / "v3.out"), env=env)
+    assert back.returncode == 0 and (tmp_path / "v3.out").read_bytes() == plain.read_bytes()
+    assert "s3express-pass" not in made.stdout + made.stderr + back.stdout + back.stderr
+
+
+@pytest.mark.parametrize("fmt", ["age", "aescrypt"])
+def test_damage_and_wrong_keys_give_4_or_6_and_no_file(run_cli: Run, identity: tuple[Path, str], tmp_path: Path, fmt: str) -> None:
+    key, recipient = identity
+    plain = tmp_path / "data.bin"
+    plain.write_bytes(os.urandom(200_000))
+    env = {"S3SAFE_PASSPHRASE": "the-right-passphrase"}
+    args = ("-r", recipient) if fmt == "age" else ("--to", "aescrypt")
+    assert run_cli("encrypt", *args, str(plain), "-o", str(tmp_path / "good"), env=env).returncode == 0
+    good = (tmp_path / "good").read_bytes()
+    decrypt = ("-i", str(key)) if fmt == "age" else ()
+    size = len(good)
+    cases = {f"flip@{pos}": bytearray(good) for pos in (5, 60, 200, size // 2, size - 1)}
+    for name, data in cases.items():
+        data[int(name.split("@")[1])] ^= 0x40
+    cases["truncated"] = bytearray(good[: size - 100])
+    cases["cut-at-header"] = bytearray(good[:40])
+    for name, data in cases.items():
+        bad = tmp_path / f"{name}.bin"
+        bad.write_bytes(bytes(data))
+        out = tmp_path / f"{name}.out"
+        result = run_cli("decrypt", *decrypt, str(bad), "-o", str(out), env=env)
+        if fmt == "aescrypt" and name == "flip@60":
+            # inside the 128-byte container extension, which the AES Crypt format leaves unauthenticated
+            # (it carries no data): the plaintext, which is authenticated, still comes out exactly right
+            container = good.index(bytes(127))
+            assert container <= 60 < container + 127
+            assert result.returncode == 0 and out.read_bytes() == plain.read_bytes()
+            continue
+        assert result.returncode in (4, 6), (name, result.returncode, result.stderr)
+        _one_line_error(result)
+        assert not out.exists(), name
+        assert not list(tmp_path.glob(f".{name}.out*")), name
+    # wrong key: exit 4
+    wrong_env = {"S3SAFE_PASSPHRASE": "not-the-passphrase"}
+    other = tmp_path / "other-id.txt"
+    assert run_cli("keygen", "-o", str(other)).returncode == 0
+    wrong = ("-i", str(other)) if fmt == "age" else ()
+    result = run_cli("decrypt", *wrong, str(tmp_path / "good"), "-o", str(tmp_path / "wrong.out"), env=wrong_env)
+    assert result.returncode == 4, result.stderr
+    assert not (tmp_path / "wrong.out").exists()
+
+
+def test_passphrases_are_never_taken_from_argv(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    result = run_cli("encrypt", "--to", "aescrypt", "--passphrase", "hunter2", str(tmp_path / "f"))
+    assert result.returncode == 2 and "No such option" in result.stderr
+    scripted = run_cli("encrypt", "--to", "aescrypt", str(tmp_path / "f"), env={"S3SAFE_PASSPHRASE": ""})
+    assert scripted.returncode == 2 and "passphrase" in _one_line_error(scripted)
+
+
+@pytest.fixture
+def moto_cli(run_cli: Run, moto: MotoServer) -> Run:
+    def run(*args: str, env: dict[str, str] | None = None) -> CompletedProcess[str]:
+        return run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", *args, env=env)
+
+    return run
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    files = {"a.txt": MARKER + b" one", "sub/b.txt": MARKER * 3000, "sub/deeper/c.bin": os.urandom(100) + MARKER}
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return files
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_put_encrypt_then_get_and_sync_through_the_cli(
+    moto_cli: Run, identity: tuple[Path, str], tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    key, recipient = identity
+    bucket = bucket_name()
+    assert moto_cli("mb", f"s3://{bucket}").returncode == 0
+    src = tmp_path / "src"
+    files = _tree(src)
+    put = moto_cli("put", "-r", "--only-diff", "--recipient", recipient, str(src), f"s3://{bucket}/bk/")
+    assert put.returncode == 0, put.stderr
+    assert (Path(os.environ["S3SAFE_CONFIG_DIR"]) / "digest.key").stat().st_mode & 0o077 == 0
+    listed = moto_cli("--json", "ls", "-r", f"s3://{bucket}/bk/", "--where", "s3_client_encrypted = true")
+    assert sorted(json.loads(line)["key"] for line in listed.stdout.splitlines() if '"key"' in line) == sorted(f"bk/{k}" for k in files)
+    # nothing changed: nothing is sent
+    again = moto_cli("--json", "sync", str(src), f"s3://{bucket}/bk/", "--recipient", recipient)
+    summary = json.loads(again.stdout.splitlines()[-1])
+    assert summary["transferred"] == 0 and summary["skipped"] == len(files)
+    # no key: a clear error, exit 4 (single file) / 5 (tree), nothing written
+    out = tmp_path / "out"
+    missing = moto_cli("get", f"s3://{bucket}/bk/a.txt", str(tmp_path / "a.txt"), env={"S3SAFE_IDENTITY_FILE": ""})
+    assert missing.returncode == 4 and "age encrypted" in _one_line_error(missing)
+    assert not (tmp_path / "a.txt").exists()
+    got = moto_cli("get", "-r", f"s3://{bucket}/bk/", str(out), env={"S3SAFE_IDENTITY_FILE": str(key)})
+    assert got.returncode == 0, got.stderr
+    assert _files(out) == files
+    raw = moto_cli("get", "--no-decrypt", f"s3://{bucket}/bk/a.txt", str(tmp_path / "raw"))
+    assert raw.returncode == 0 and (tmp_path / "raw").read_bytes().startswith(b"age-encryption.org/v1")
+    wrong = moto_cli("sync", f"s3://{bucket}/bk/", str(out), "--recipient", recipient)
+    assert wrong.returncode == 2 and "apply to uploads" in _one_line_error(wrong)
+
+
+def _recipe() -> str:
+    text = (REPO / "README.md").read_text()
+    found = re.search(r"<!-- restore-recipe -->\n```sh\n(.*?)```\n<!-- /restore-recipe -->", text, re.S)
+    assert found, "README lost its restore recipe"
+    return found.group(1)
+
+
+def test_readme_restore_recipe_with_only_the_aws_cli_and_age(
+    moto_cli: Run, moto: MotoServer, identity: tuple[Path, str], tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    assert AWS_CLI.exists(), f"the AWS CLI is installed by 'make awscli' ({AWS_CLI})"
+    assert shutil.which("age"), "age is installed by 'make system-deps'"
+    key, recipient = identity
+    bucket = bucket_name()
+    assert moto_cli("mb", f"s3://{bucket}").returncode == 0
+    src = tmp_path / "src"
+    files = _tree(src)
+    assert moto_cli("put", "-r", "--recipient", recipient, str(src), f"s3://{bucket}/nightly/").returncode == 0
+    work = tmp_path / "restore-here"
+    work.mkdir()
+    shutil.copy(key, work / "identity.txt")
+    env = {
+        **os.environ, "BUCKET": bucket, "PREFIX": "nightly/", "AWS_ENDPOINT_URL": moto.endpoint_url,
+        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "AWS_DEFAULT_REGION": "us-east-1", "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ['PATH']}",
+    }  # fmt: skip
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", _recipe()], cwd=work, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _files(work / "restored") == files
