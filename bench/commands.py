@@ -95,13 +95,14 @@ class Tool:
 @dataclass
 class S3safe(Tool):
     threads: int | None = None
+    upload_args: list[str] = field(default_factory=list)  # e.g. ["--recipient", "age1…"] for the encrypted run
 
     def _base(self) -> list[str]:
         threads = ["-t", str(self.threads)] if self.threads else []
         return [str(self.exe), "--endpoint-url", self.endpoint.url, "--allow-http", *threads]
 
     def upload(self, src: Path, prefix: str) -> list[str]:
-        return [*self._base(), "put", "-r", str(src), self.s3(prefix)]
+        return [*self._base(), "put", "-r", *self.upload_args, str(src), self.s3(prefix)]
 
     def download(self, prefix: str, dest: Path) -> list[str]:
         return [*self._base(), "get", "-r", self.s3(prefix), str(dest)]

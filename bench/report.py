@@ -195,6 +195,15 @@ def targets(scenarios: list[ScenarioResult], primary: str, *, sizes_note: str) -
     else:
         wall = sync.tools[primary].median("wall_s") or 0.0
         found.append(Target(text, f"s3safe {wall:.2f} s", wall <= 0.35))
+    crypt = _find(scenarios, "crypt-medium")
+    text = f"{sizes_note}encrypted (age) medium-file upload ≤ 1.2 × the unencrypted upload, same run"
+    r = ratio(crypt, "s3safe+age", primary, "wall_s") if crypt is not None else None
+    if r is None:
+        found.append(Target(text, "not run or no successful runs of both", None))
+    else:
+        assert crypt is not None
+        found.append(Target(text, f"{crypt.tools['s3safe+age'].median('wall_s'):.2f} s vs {crypt.tools[primary].median('wall_s'):.2f} s: "
+                                  f"ratio {r:.2f} (limit 1.20)", r <= 1.2))  # fmt: skip
     many = _find(scenarios, "sync-many")
     if many is None:
         found.append(Target("no-change sync of 100,000 files ≤ 1.5 × s5cmd", "not measured (run with --many 100000)", None))

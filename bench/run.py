@@ -35,7 +35,9 @@ from s3server import BUCKET, SERVER_FLAGS, Server, start_server
 
 BENCH = Path(__file__).resolve().parent
 ALL_TOOLS = ["s3safe", "s5cmd", "rclone", "aws", "s3cmd"]
-SCENARIOS = ["up-small", "down-small", "up-medium", "down-medium", "up-large", "down-large", "sync-small", "sync-many"]
+SCENARIOS = [
+    "up-small", "down-small", "up-medium", "down-medium", "up-large", "down-large", "sync-small", "sync-many", "crypt-medium",
+]  # fmt: skip
 
 
 @dataclass
@@ -139,6 +141,44 @@ class Bench:
         return result
 
     # --- scenarios -----------------------------------------------------------------------------------
+
+    def encrypted_upload(self, scenario: ScenarioResult, data: Dataset, plain: Tool) -> None:
+        """s3safe put -r with and without --encrypt age, alternating runs, so the ratio shares conditions."""
+        from dataclasses import replace
+
+        from s3safe.crypto import age
+
+        _, recipient = age.generate_identity()  # the private half is not needed: nothing is decrypted here
+        encrypted = replace(plain, name="s3safe+age", upload_args=["--recipient", recipient],
+                            setting=f"{plain.setting}, --encrypt age")  # fmt: skip
+        tools = [plain, encrypted]
+        results = {tool.name: self.new_result(scenario, tool) for tool in tools}
+        for run in range(1, self.args.runs + 1):
+            for tool in tools:
+                result = results[tool.name]
+                if result.status != "ok":
+                    continue
+                prefix = f"{slug(tool.name)}/crypt-{data.name}/"
+                store.clear(self.s3, BUCKET, prefix)
+                argv = tool.upload(data.root, prefix)
+                result.command = result.command or argv
+
+                def check(prefix: str = prefix, sealed: bool = tool is encrypted) -> list[str]:
+                    found = store.listing(self.s3, BUCKET, prefix)
+                    if not sealed:
+                        return store.remote_problems(data, found)
+                    # ciphertext is a little larger than the file: check names and that every object grew
+                    problems = store.remote_problems(data, {k: data.files[k][0] for k in found if k in data.files})
+                    if set(found) - set(data.files):
+                        problems.append("unexpected objects")
+                    if any(found[k] <= data.files[k][0] for k in found if k in data.files):
+                        problems.append("an object is not larger than its file (not encrypted?)")
+                    return problems
+
+                result.runs.append(self.measure(tool, argv, f"{scenario.id}-{tool.name}-{run}", check))
+        for tool in tools:
+            results[tool.name].finish()
+            store.clear(self.s3, BUCKET, f"{slug(tool.name)}/crypt-{data.name}/")
 
     def upload(self, scenario: ScenarioResult, data: Dataset) -> None:
         results = {tool.name: self.new_result(scenario, tool) for tool in self.tools}
@@ -336,6 +376,18 @@ def main(argv: list[str] | None = None) -> int:
             return data[name]
 
         for sid in wanted:
+            if sid == "crypt-medium":
+                plain = next((t for t in tools if t.name == primary), None)
+                if plain is None or primary in unavailable:
+                    continue
+                ds = dataset("medium")
+                scenario = ScenarioResult(sid, f"{ds.describe()} upload, plain vs --encrypt age", "upload", "medium",
+                                          ds.count, ds.total_bytes)  # fmt: skip
+                scenarios.append(scenario)
+                say(f"scenario {sid}: {scenario.title}, {args.runs} run(s) each")
+                bench.encrypted_upload(scenario, ds, plain)
+                print(report.text_table([scenario], primary), file=sys.stderr, flush=True)
+                continue
             kind, _, set_name = sid.partition("-")
             ds = dataset(set_name)
             what = {"up": "upload", "down": "download", "sync": "no-change sync"}[kind]

@@ -232,3 +232,60 @@ def test_encrypted_multipart_resumes_with_the_same_ciphertext(
     out = tmp_path / "back.bin"
     download_file(moto_conn, S3Url(bucket, "big.bin"), out, decryption=_dec(keys[0], enc.digest_key))
     assert out.read_bytes() == src.read_bytes()
+
+
+def test_reencrypt_migrates_aescrypt_objects_to_age_in_place(
+    moto_conn: Connection, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, keys: tuple[str, str],
+    enc: Encryption,
+) -> None:  # fmt: skip
+    import pyAesCrypt  # type: ignore[import-untyped]
+
+    from s3safe.crypto.digest import digest_key_from_passphrase
+    from s3safe.ops.reencrypt import reencrypt
+
+    bucket = bucket_name()
+    make_bucket(moto_conn, S3Url(bucket))
+    passphrase = "s3express-era-passphrase"
+    # one object s3safe encrypted with AES Crypt, one uploaded as S3Express -le did (a bare .aes, no markers),
+    # one plain object and one already in age: only the first two change
+    mine = tmp_path / "mine.txt"
+    mine.write_bytes(MARKER * 500)
+    legacy = Encryption(format="aescrypt", passphrase=passphrase, aescrypt_iterations=1000,
+                        digest_key=digest_key_from_passphrase(passphrase, context=bucket.encode(), work_factor=10))  # fmt: skip
+    upload_file(moto_conn, mine, S3Url(bucket, "d/mine.txt"), options=UploadOptions(metadata={"owner": "ops"}), encryption=legacy)
+    theirs = tmp_path / "theirs.txt"
+    theirs.write_bytes(MARKER + os.urandom(100_000))
+    pyAesCrypt.encryptFile(str(theirs), str(tmp_path / "theirs.aes"), passphrase, 64 * 1024)
+    moto_client.put_object(Bucket=bucket, Key="d/theirs.txt", Body=(tmp_path / "theirs.aes").read_bytes())
+    moto_client.put_object(Bucket=bucket, Key="d/plain.txt", Body=b"plain")
+    upload_file(moto_conn, mine, S3Url(bucket, "d/already.txt"), options=UploadOptions(), encryption=enc)
+    before = {k: moto_client.get_object(Bucket=bucket, Key=f"d/{k}")["Body"].read() for k in ("plain.txt", "already.txt")}
+
+    old = Decryption(passphrase=lambda: passphrase)
+    planned = list(
+        reencrypt(moto_conn, S3Url(bucket, "d/"), to=enc, decryption=old, recursive=True, gate=SafetyGate(dry_run=True))
+    )
+    assert sorted(r.target for r in planned if r.dry_run) == [
+        f"s3://{bucket}/d/mine.txt (aescrypt -> age)",
+        f"s3://{bucket}/d/theirs.txt (aescrypt -> age)",
+    ]
+    assert moto_client.get_object(Bucket=bucket, Key="d/mine.txt")["Body"].read()[:3] == b"AES"  # dry run changed nothing
+
+    wrong = list(reencrypt(moto_conn, S3Url(bucket, "d/"), to=enc, decryption=Decryption(passphrase=lambda: "nope"),
+                           recursive=True, gate=SafetyGate()))  # fmt: skip
+    assert [r.ok for r in wrong if r.action == "reencrypt"] == [False, False]
+    assert moto_client.get_object(Bucket=bucket, Key="d/mine.txt")["Body"].read()[:3] == b"AES"  # nothing replaced
+
+    done = list(reencrypt(moto_conn, S3Url(bucket, "d/"), to=enc, decryption=old, recursive=True, gate=SafetyGate()))
+    assert sorted(r.target for r in done if r.action == "reencrypt" and r.ok) == [
+        f"s3://{bucket}/d/mine.txt",
+        f"s3://{bucket}/d/theirs.txt",
+    ]
+    for key, source in (("mine.txt", mine), ("theirs.txt", theirs)):
+        raw = moto_client.get_object(Bucket=bucket, Key=f"d/{key}")
+        assert raw["Body"].read().startswith(b"age-encryption.org/v1\n") and raw["Metadata"][ENCRYPTION_META] == "age"
+        out = tmp_path / f"back-{key}"
+        download_file(moto_conn, S3Url(bucket, f"d/{key}"), out, decryption=_dec(keys[0], enc.digest_key))
+        assert out.read_bytes() == source.read_bytes()
+    assert moto_client.head_object(Bucket=bucket, Key="d/mine.txt")["Metadata"]["owner"] == "ops"
+    assert {k: moto_client.get_object(Bucket=bucket, Key=f"d/{k}")["Body"].read() for k in before} == before

@@ -9,6 +9,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.crypto_options import prompt_or_none
+from s3safe.cli.options import make_gate, object_filter, where_option
 
 pass_app = click.make_pass_decorator(App)
 
@@ -82,3 +83,41 @@ def decrypt(
     results = decrypt_files(list(files), identities=identities, passphrase=_passphrase(passphrase_file, confirm=False),
                             output=output, overwrite=force)  # fmt: skip
     app.actions(results, noun="file")
+
+
+@click.command()
+@click.argument("url")
+@click.option("-r", "--recursive", is_flag=True, help="Every object under the prefix.")
+@click.option("--to", "fmt", type=click.Choice(["age"]), default="age", show_default=True, help="Target format.")
+@click.option("--recipient", multiple=True, metavar="age1…", help="age recipient, repeatable.")
+@click.option("--recipients-file", multiple=True, metavar="FILE", help="File of age recipients, repeatable.")
+@click.option("--passphrase-file", metavar="FILE", help="The AES Crypt passphrase (else S3SAFE_PASSPHRASE or a prompt).")
+@click.option("--digest-key-file", metavar="FILE", help="Key for plaintext digests (default: in the config dir).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@where_option
+@pass_app
+def reencrypt(
+    app: App, /, url: str, recursive: bool, fmt: str, recipient: tuple[str, ...], recipients_file: tuple[str, ...],
+    passphrase_file: str | None, digest_key_file: str | None, dry_run: bool, where: str | None,
+) -> None:  # fmt: skip
+    """Migrate AES Crypt objects (s3safe or S3Express -le uploads) to age, in place, verified."""
+    from s3safe.core.errors import UsageError
+    from s3safe.core.locations import parse_s3_url
+    from s3safe.ops.reencrypt import reencrypt as convert
+    from s3safe.transfer.encryption import decryption_for, encryption_for
+
+    if not (recipient or recipients_file):
+        raise UsageError(
+            "reencrypt needs the age recipients to encrypt to", hint="pass --recipient age1… or --recipients-file FILE"
+        )
+    target = parse_s3_url(url)
+    to = encryption_for(
+        fmt, bucket=target.bucket, recipients=recipient, recipients_files=recipients_file, digest_key_file=digest_key_file
+    )
+    assert to is not None  # recipients were given
+    old = decryption_for(passphrase_file=passphrase_file, prompt=prompt_or_none())
+    with object_filter(app, where) as selected:
+        results = convert(
+            app.conn, target, to=to, decryption=old, recursive=recursive, gate=make_gate(dry_run, None), where=selected
+        )
+        app.actions(results)

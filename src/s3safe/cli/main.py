@@ -43,6 +43,7 @@ class LazyGroup(click.Group):
         "keygen": ("s3safe.cli.cmd_crypto", "keygen"),
         "encrypt": ("s3safe.cli.cmd_crypto", "encrypt"),
         "decrypt": ("s3safe.cli.cmd_crypto", "decrypt"),
+        "reencrypt": ("s3safe.cli.cmd_crypto", "reencrypt"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
