@@ -40,6 +40,10 @@ class LazyGroup(click.Group):
         "harden": ("s3safe.cli.cmd_security", "harden"),
         "logging": ("s3safe.cli.cmd_security", "logging_group"),
         "presign": ("s3safe.cli.cmd_security", "presign"),
+        "auth": ("s3safe.cli.cmd_auth", "auth"),
+        "exec": ("s3safe.cli.cmd_exec", "exec_"),
+        "shell": ("s3safe.cli.cmd_shell", "shell"),
+        "completion": ("s3safe.cli.cmd_shell", "completion"),
         "keygen": ("s3safe.cli.cmd_crypto", "keygen"),
         "encrypt": ("s3safe.cli.cmd_crypto", "encrypt"),
         "decrypt": ("s3safe.cli.cmd_crypto", "decrypt"),
@@ -72,9 +76,13 @@ def _setup_logging(verbose: int, debug: bool) -> None:
             logging.getLogger(name).setLevel(logging.DEBUG)
 
 
+_WARNED_HTTP: set[str] = set()
+
+
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="s3safe")
 @click.option("--profile", metavar="NAME", help="AWS profile from ~/.aws/config.")
+@click.option("--auth", metavar="NAME", help="Saved s3safe profile to sign with (env S3SAFE_AUTH; 'none': ignore the default).")
 @click.option("--endpoint-url", metavar="URL", help="S3-compatible endpoint (env S3SAFE_ENDPOINT_URL, AWS_ENDPOINT_URL).")
 @click.option("--region", metavar="REGION", help="Region; bucket regions are discovered automatically.")
 @click.option("--ca-bundle", metavar="FILE", help="PEM file of CA certificates to trust (private CA).")
@@ -90,19 +98,22 @@ def _setup_logging(verbose: int, debug: bool) -> None:
 @click.pass_context
 def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debug: bool, **options: Any) -> None:
     """s3safe: copy, query, back up and lock down Amazon S3 and S3-compatible stores, securely by default."""
+    from s3safe.cli.cmd_auth import configure_auth
     from s3safe.core.settings import load_config, resolve_settings
 
     _setup_logging(verbose, debug)
+    configure_auth(options.pop("auth", None))
     render = Renderer(json_mode=json_mode, quiet=quiet)
     config = load_config()
     settings = resolve_settings(options, config=config)
-    if settings.uses_http:
+    if settings.uses_http and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
+        _WARNED_HTTP.add(str(settings.endpoint_url))
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
     ctx.obj = App(settings=settings, render=render, verbose=verbose, defaults=config)
 
 
 GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--debug"}
-GLOBAL_VALUED = {"--profile", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}
+GLOBAL_VALUED = {"--profile", "--auth", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}  # fmt: skip
 
 
 def _value_options(argv: list[str]) -> tuple[set[str], set[str]]:
@@ -166,12 +177,19 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
-    argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    sys.exit(invoke(list(sys.argv[1:] if argv is None else argv)))
+
+
+def invoke(argv: list[str]) -> int:
+    """Run one command line in this process (the entry point, `exec` and `shell`); returns its exit code."""
+    argv = hoist_global_options(argv)
     json_mode = "--json" in argv
     render = Renderer(json_mode=json_mode, quiet=False)
     code = 0
     try:
-        main.main(args=argv, prog_name="s3safe", standalone_mode=False)
+        result = main.main(args=argv, prog_name="s3safe", standalone_mode=False)
+        if isinstance(result, int) and not isinstance(result, bool):  # ctx.exit(code) returns it here
+            code = result
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.exceptions.Abort:
@@ -197,7 +215,7 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: still one line, redacted; the traceback only with --debug
         code = 1
         render.error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", code=code)
-        if "--debug" in sys.argv:
+        if "--debug" in argv:
             import traceback
 
             render.err.write(redact(traceback.format_exc()))
@@ -205,4 +223,4 @@ def run(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
-    sys.exit(code)
+    return code

@@ -47,11 +47,12 @@ class Connection:
     def session(self) -> boto3.Session:
         with self._lock:
             if self._session is None:
-                import boto3
+                from s3safe.auth.provider import make_session
 
                 with translated("load the AWS profile"):
-                    # boto3 raises ProfileNotFound here, before any request is made
-                    self._session = boto3.Session(profile_name=self.settings.profile)
+                    # boto3 raises ProfileNotFound here, before any request is made; a saved s3safe
+                    # profile (--auth, $S3SAFE_AUTH, `auth use`) goes first in botocore's credential chain
+                    self._session = make_session(self.settings.profile)
             return self._session
 
     def credentials(self) -> Any:
@@ -61,7 +62,7 @@ class Connection:
             if creds is None:
                 raise AccessDeniedError(
                     "no AWS credentials found",
-                    hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or run 'aws configure'",
+                    hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or save a profile with 's3safe auth save NAME'",
                 )
             frozen = creds.get_frozen_credentials()
         register_secret(frozen.secret_key)

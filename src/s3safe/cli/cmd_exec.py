@@ -1,0 +1,119 @@
+"""exec FILE|-: run a script of s3safe commands in this process, with the global options of the call."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from s3safe.cli.app import App
+from s3safe.cli.render import printable
+from s3safe.core.errors import NotFoundError, UsageError
+from s3safe.core.redact import redact
+
+NESTED = frozenset({"exec", "shell"})  # a script or the console must not start another one
+
+
+def inherited_global_args(ctx: click.Context) -> list[str]:
+    """The global options this call was given, as arguments to put in front of every inner command."""
+    root = ctx.find_root()
+    args: list[str] = []
+    for param in root.command.params:
+        if not isinstance(param, click.Option) or param.name is None or param.name not in root.params:
+            continue
+        value = root.params[param.name]
+        name = max(param.opts, key=len)
+        if param.count:
+            args += [name] * int(value or 0)
+        elif param.is_flag:
+            args += [name] * bool(value)
+        elif value is not None:
+            args += [name, str(value)]
+    return args
+
+
+def run_inner(ctx: click.Context, argv: list[str]) -> int:
+    """Run one s3safe command line in this process through the same group; its exit code."""
+    from s3safe.cli.main import invoke
+    from s3safe.core import cancel
+
+    cancel.reset()  # a Ctrl-C that stopped the previous command must not cancel this one
+    return invoke([*inherited_global_args(ctx), *argv])
+
+
+def _read_script(source: str) -> str:
+    from s3safe.ops.script import MAX_SCRIPT_BYTES
+
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_SCRIPT_BYTES + 1)
+        where = "standard input"
+    else:
+        path = Path(source)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_SCRIPT_BYTES + 1)
+        except FileNotFoundError:
+            raise NotFoundError(f"script not found: {path}") from None
+        except IsADirectoryError:
+            raise UsageError(f"script is a directory: {path}") from None
+        where = str(path)
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise UsageError(f"script {where} is larger than {MAX_SCRIPT_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"script {where} is not UTF-8 text") from None
+
+
+@click.command("exec")
+@click.argument("script", metavar="FILE|-")
+@click.option("--keep-going", is_flag=True, help="Run every command even after one fails.")
+@click.pass_context
+def exec_(ctx: click.Context, script: str, keep_going: bool) -> None:
+    """Run s3safe commands from FILE (or - for stdin), one per line.
+
+    `#` starts a comment, blank lines are skipped, words are quoted as in a shell ('…' or "…").
+    %date%, %time%, %datetime% and ${NAME} (environment) expand. Stops at the first failure unless
+    --keep-going; the exit code is the highest exit code of the commands that ran.
+    """
+    from s3safe.cli.main import GLOBAL_VALUED
+    from s3safe.ops.script import ScriptError, ScriptLine, StepResult, parse_script, run_script
+
+    app = ctx.find_object(App)
+    assert app is not None
+    r = app.render
+    try:
+        lines = parse_script(_read_script(script), refuse=NESTED, valued_options=GLOBAL_VALUED)
+    except ScriptError as exc:
+        for problem in exc.problems:
+            r.error(f"script not run: {problem}", code=exc.exit_code)
+        ctx.exit(exc.exit_code)
+
+    def execute(line: ScriptLine) -> int:
+        if not r.json_mode and not r.quiet:
+            r.err.write(f"[line {line.number}] {printable(redact(line.text))}\n")
+            r.err.flush()
+        code = run_inner(ctx, list(line.argv))
+        r.record(StepResult(line, code).to_dict(), None)  # JSON mode only
+        r.out.flush()
+        return code
+
+    report = run_script(lines, execute, keep_going=keep_going)
+    ok, failed = len(report.steps) - len(report.failed), len(report.failed)
+    counts = f"{ok} succeeded, {failed} failed" + (f", {report.not_run} not run" if report.not_run else "")
+    last = report.steps[-1] if report.steps else None
+    if not lines:
+        text = "exec: the script has no commands"
+    elif report.interrupted and last is not None:
+        text = f"exec: interrupted at line {last.line.number}; {counts}"
+    elif report.stopped_at is not None:
+        stop = report.stopped_at
+        text = f"exec: stopped at line {stop.line.number} (exit {stop.exit_code}); {counts} (--keep-going runs the rest)"
+    elif failed:
+        lines_failed = ", ".join(f"line {s.line.number} (exit {s.exit_code})" for s in report.failed)
+        text = f"exec: {counts}: {lines_failed}; exit code {report.exit_code}"
+    else:
+        text = f"exec: {len(lines)} command(s), all succeeded"
+    r.info(text, data=report.to_dict())
+    ctx.exit(report.exit_code)

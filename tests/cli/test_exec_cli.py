@@ -1,0 +1,54 @@
+"""exec without a server: scripts are checked whole before anything runs, stdin scripts, nesting refused.
+
+`config set` is used as the command with a visible local effect (the config file), so no server is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+Run = Callable[..., CompletedProcess[str]]
+
+
+def _config(home: Path) -> str:
+    path = home / "s3safe-config" / "config.toml"
+    return path.read_text() if path.exists() else ""
+
+
+def test_a_bad_line_anywhere_means_nothing_runs(run_cli: Run, isolated_env: Path, tmp_path: Path) -> None:
+    script = tmp_path / "bad.txt"
+    script.write_text("config set region eu-west-1\nls 's3://unclosed\nrm -r s3://bkt/${NOT_SET_ANYWHERE}/\nexec other.txt\n")
+    result = run_cli("exec", str(script))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 3
+    assert "line 2: unclosed ' quote" in errors[0]
+    assert "line 3: environment variable NOT_SET_ANYWHERE is not set" in errors[1]
+    assert "line 4: 'exec' cannot run inside a script" in errors[2]
+    assert _config(isolated_env) == ""  # line 1 never ran
+
+
+def test_script_from_stdin_runs_in_order_and_stops_at_failure(run_cli: Run, isolated_env: Path) -> None:
+    script = "# defaults\nconfig set region eu-west-1\n\nconfig set nosuchkey 1\nconfig set threads 4\n"
+    result = run_cli("exec", "-", input_text=script)
+    assert result.returncode == 2, result.stderr  # config set's own usage error
+    assert "unknown config key 'nosuchkey'" in result.stderr
+    assert "exec: stopped at line 4 (exit 2); 1 succeeded, 1 failed, 1 not run" in result.stdout
+    assert 'region = "eu-west-1"' in _config(isolated_env) and "threads" not in _config(isolated_env)
+
+    kept = run_cli("exec", "--keep-going", "-", input_text=script)
+    assert kept.returncode == 2
+    assert "exec: 2 succeeded, 1 failed: line 4 (exit 2); exit code 2" in kept.stdout
+    assert "threads = 4" in _config(isolated_env)
+
+
+def test_quiet_exec_prints_only_results_and_shell_is_refused(run_cli: Run, tmp_path: Path) -> None:
+    ok = run_cli("-q", "exec", "-", input_text="config set region us-west-2\n")
+    assert ok.returncode == 0 and ok.stderr == ""  # no "[line N]" echo
+    assert ok.stdout.startswith("region = us-west-2") and "exec:" not in ok.stdout  # the command's result, no summary
+    refused = run_cli("exec", "-", input_text="--json shell\n")
+    assert refused.returncode == 2 and "'shell' cannot run inside a script" in refused.stderr
+    missing = run_cli("exec", str(tmp_path / "nope.txt"))
+    assert missing.returncode == 3 and "script not found" in missing.stderr

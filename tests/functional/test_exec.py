@@ -1,0 +1,75 @@
+"""exec against the real moto server: a five-command script with one failing line, with and without --keep-going.
+
+The global options given to `exec` (endpoint, --allow-http, --json) reach every command of the script,
+which names neither; ${BUCKET} and %date% expand inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
+from tests.servers.moto import MotoServer
+
+Run = Callable[..., CompletedProcess[str]]
+
+SCRIPT = """\
+# nightly job: five commands, the fourth fails (no such object)
+mb s3://${BUCKET}
+put '{local}/a file.txt' s3://${BUCKET}/%date%/   # dated prefix
+ls s3://${BUCKET}/%date%/
+get s3://${BUCKET}/missing.txt {out}/
+put {local}/b.txt s3://${BUCKET}/b.txt
+"""
+
+
+def _script(tmp_path: Path) -> Path:
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "a file.txt").write_text("alpha\n")
+    (local / "b.txt").write_text("bravo\n")
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "job.s3safe"
+    path.write_text(SCRIPT.replace("{local}", str(local)).replace("{out}", str(tmp_path / "out")))
+    return path
+
+
+def _keys(client: Any, bucket: str) -> list[str]:
+    return sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_exec_stops_at_the_failing_line_with_its_exit_code(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    script, bucket = _script(tmp_path), bucket_name()
+    today = datetime.now().astimezone().strftime("%Y-%m-%d")
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "exec", str(script), env={"BUCKET": bucket})
+    assert result.returncode == 3, result.stderr  # 3: not found, the failing command's own code
+    assert f"s3://{bucket}/{today}/a file.txt" in result.stdout  # line 4's listing: %date% expanded alike twice
+    assert "[line 5] get s3://${BUCKET}/missing.txt" in result.stderr  # shown as written, before it runs
+    assert "[line 6]" not in result.stderr
+    assert "exec: stopped at line 5 (exit 3); 3 succeeded, 1 failed, 1 not run" in result.stdout
+    assert _keys(moto_client, bucket) == [f"{today}/a file.txt"]  # the last put never ran
+
+
+def test_exec_keep_going_runs_everything_and_reports(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    script, bucket = _script(tmp_path), bucket_name()
+    args = ("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "exec", "--keep-going", str(script))
+    result = run_cli(*args, env={"BUCKET": bucket})
+    assert result.returncode == 3, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    steps = [(r["line"], r["exit_code"]) for r in records if r["type"] == "exec_step"]
+    assert steps == [(2, 0), (3, 0), (4, 0), (5, 3), (6, 0)]
+    summary = records[-1]
+    assert summary["type"] == "summary" and summary["commands"] == 5
+    assert (summary["ok"], summary["failed"], summary["not_run"], summary["exit_code"]) == (4, 1, 0, 3)
+    assert summary["failures"][0]["line"] == 5
+    errors = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [e["exit_code"] for e in errors if e["type"] == "error"] == [3]  # the failing command's JSON error
+    assert "b.txt" in _keys(moto_client, bucket)
