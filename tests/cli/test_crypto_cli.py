@@ -224,3 +224,15 @@ def test_readme_restore_recipe_with_only_the_aws_cli_and_age(
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _files(work / "restored") == files
+
+
+def test_get_into_a_new_folder_named_with_a_trailing_slash(moto_cli: Run, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    bucket = bucket_name()
+    assert moto_cli("mb", f"s3://{bucket}").returncode == 0
+    (tmp_path / "k.txt").write_bytes(b"content")
+    assert moto_cli("put", str(tmp_path / "k.txt"), f"s3://{bucket}/").returncode == 0
+    result = moto_cli("get", f"s3://{bucket}/k.txt", f"{tmp_path}/restored/")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "restored" / "k.txt").read_bytes() == b"content"  # a folder, not a file named 'restored'
+    to_file = moto_cli("get", f"s3://{bucket}/k.txt", str(tmp_path / "copy.txt"))
+    assert to_file.returncode == 0 and (tmp_path / "copy.txt").read_bytes() == b"content"

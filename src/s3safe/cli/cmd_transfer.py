@@ -156,12 +156,12 @@ def put(
 
 @click.command()
 @click.argument("url")
-@click.argument("local", type=click.Path(path_type=Path), default=".")
+@click.argument("local", default=".")  # a str: a trailing "/" (a folder) must survive
 @click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
 @tree_options
 @crypto_options(upload=False, download=True)
 @pass_app
-def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
+def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
@@ -170,7 +170,7 @@ def get(app: App, /, url: str, local: Path, recursive: bool, dry_run: bool, max_
 
         summary = TreeSummary()
         options = _tree(values, None, defaults=app.defaults, decryption=decryption)
-        results = download_tree(app.conn, parse_s3_url(url), local, options=options, gate=gate, summary=summary)
+        results = download_tree(app.conn, parse_s3_url(url), Path(local), options=options, gate=gate, summary=summary)
         _render_tree(app, results, summary)
         return
     if any(values.values()):

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
+TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.RANDOM.s3safe-tmp beside NAME, then renamed
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ def fetch_object(
 
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".s3safe-tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     tmp = Path(tmp_name)
     try:
         sha256, md5, written = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
@@ -179,11 +180,20 @@ def _verify(
     return "size"
 
 
-def download_file(conn: Connection, source: S3Url, dest: Path, *, decryption: Decryption | None = None) -> TransferResult:
-    """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path."""
+def download_file(
+    conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None
+) -> TransferResult:  # fmt: skip
+    """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path.
+
+    LOCAL names a folder when it is one, or when it ends with a separator (created if missing).
+    """
     if source.is_prefix:
         raise UsageError(f"{source} names a folder", hint="add -r to download everything under it")
-    if dest.is_dir() or str(dest).endswith(("/", os.sep)):
+    as_folder = str(dest).endswith(("/", os.sep))
+    dest = Path(dest)
+    if as_folder and not dest.exists():
+        dest.mkdir(parents=True)
+    if dest.is_dir():
         name = source.name
         reason = unsafe_key_reason(name)
         if reason:
