@@ -40,6 +40,7 @@ class LazyGroup(click.Group):
         "harden": ("s3safe.cli.cmd_security", "harden"),
         "logging": ("s3safe.cli.cmd_security", "logging_group"),
         "presign": ("s3safe.cli.cmd_security", "presign"),
+        "audit": ("s3safe.cli.cmd_audit", "audit"),
         "auth": ("s3safe.cli.cmd_auth", "auth"),
         "exec": ("s3safe.cli.cmd_exec", "exec_"),
         "shell": ("s3safe.cli.cmd_shell", "shell"),

@@ -175,6 +175,7 @@ class ApplyRequest:
     policy_file: Path | None = None
     caller_ip: str | None = None
     force: bool = False
+    statements: tuple[Mapping[str, Any], ...] = ()  # extra statements built by a caller (e.g. audit --fix)
 
 
 def load_statements(path: Path) -> list[Policy]:
@@ -232,6 +233,7 @@ def plan_apply(conn: Connection, url: S3Url, request: ApplyRequest, gate: Safety
     statements = build_statements(bucket, request.templates)
     if request.policy_file is not None:
         statements += load_statements(request.policy_file)
+    statements += [dict(s) for s in request.statements]
     if not statements:
         raise UsageError(
             "nothing to apply",

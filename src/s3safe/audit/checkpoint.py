@@ -1,0 +1,67 @@
+"""Where an interrupted object scan left off, so `audit --objects --resume` goes on instead of starting again.
+
+One JSON file per endpoint and bucket under ``$S3SAFE_STATE_DIR/audit/`` (the state directory uploads use):
+the last key checked (listings are in key order and results are taken in that order, so every key up to it
+was checked), the counters and the object findings so far. It is written every few hundred objects and when
+the scan stops on an error or Ctrl-C, and deleted when the scan completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from s3safe.transfer.state import state_dir
+
+VERSION = 1
+
+
+@dataclass
+class ScanState:
+    last_key: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # check, key, severity, found, fix
+
+
+class Checkpoint:
+    def __init__(self, endpoint: str | None, bucket: str, *, directory: Path | None = None) -> None:
+        self.endpoint = endpoint or "aws"
+        self.bucket = bucket
+        digest = hashlib.sha256(f"{self.endpoint}\0{bucket}".encode()).hexdigest()[:16]
+        self.path = (directory or state_dir() / "audit") / f"{bucket}-{digest}.json"
+
+    def load(self) -> ScanState | None:
+        """The saved state, or None when there is none (or it is unreadable or for another scan)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != VERSION or data.get("bucket") != self.bucket:
+            return None
+        if data.get("endpoint") != self.endpoint:
+            return None
+        return ScanState(data.get("last_key"), dict(data.get("counts", {})), list(data.get("findings", [])))
+
+    def save(self, state: ScanState) -> None:
+        data = {"version": VERSION, "endpoint": self.endpoint, "bucket": self.bucket, "last_key": state.last_key,
+                "counts": state.counts, "findings": state.findings}  # fmt: skip
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".audit-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def clear(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()

@@ -1,0 +1,206 @@
+"""What the bucket policy means, decided with s3safe's own policy evaluator (the one `policy simulate` uses).
+
+Public policy: every Allow statement is tried on its own (with every Deny of the policy kept) against
+requests from an anonymous caller and from a stranger's AWS account. Before trying it, the statement's
+conditions on keys a caller chooses freely are dropped, because they restrict nothing: aws:Referer and
+aws:UserAgent are headers anyone can send, aws:SecureTransport, the request's ACL/SSE headers, s3:prefix
+and friends are picked by the caller. Conditions on aws:SourceIp, aws:SourceVpce, aws:PrincipalOrgID,
+aws:SourceArn, aws:PrincipalAccount … stay: the probe carries none of those keys, so such a statement does
+not apply, which is right: it does not let just anyone in. A statement that still allows the probe is
+public. Its object actions are probed on a key its own Resource pattern matches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from s3safe.audit.checks._base import PROBE_KEY, bucket_check, own_user, stranger
+from s3safe.audit.facts import AuditContext, BucketFacts, Unknown
+from s3safe.audit.model import Check, Finding, Severity
+from s3safe.security.policy_conditions import PolicyError
+from s3safe.security.policy_eval import RequestContext, evaluate, parse_policy, s3_request
+
+# (action, acts on an object, writes or changes access)
+PUBLIC_PROBES: tuple[tuple[str, bool, bool], ...] = (
+    ("s3:GetObject", True, False),
+    ("s3:ListBucket", False, False),
+    ("s3:PutObject", True, True),
+    ("s3:DeleteObject", True, True),
+    ("s3:PutObjectAcl", True, True),
+    ("s3:GetBucketPolicy", False, False),
+    ("s3:PutBucketPolicy", False, True),
+    ("s3:PutBucketAcl", False, True),
+    ("s3:DeleteBucket", False, True),
+)
+FORGEABLE_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:Referer", "aws:UserAgent", "aws:SecureTransport", "aws:CurrentTime", "aws:EpochTime", "aws:RequestedRegion",
+        "s3:x-amz-acl", "s3:x-amz-server-side-encryption", "s3:x-amz-storage-class", "s3:x-amz-content-sha256",
+        "s3:x-amz-metadata-directive", "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:signatureversion",
+        "s3:authType", "s3:TlsVersion", "s3:signatureAge", "s3:object-lock-mode",
+    )
+)  # fmt: skip
+FORGEABLE_PREFIXES = ("s3:existingobjecttag/", "s3:requestobjecttag/", "aws:requesttag/", "s3:x-amz-grant-")
+SSE_C_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
+TLS_PROBES: tuple[tuple[str, bool], ...] = (
+    ("s3:GetObject", True),
+    ("s3:PutObject", True),
+    ("s3:ListBucket", False),
+    ("s3:DeleteObject", True),
+)
+
+
+def _statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raw = policy.get("Statement", [])
+    items = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+    return [dict(s) for s in items if isinstance(s, Mapping)]
+
+
+def _forgeable(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in FORGEABLE_KEYS or lowered.startswith(FORGEABLE_PREFIXES)
+
+
+def _without_forgeable_conditions(statement: dict[str, Any]) -> dict[str, Any]:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return statement
+    kept: dict[str, Any] = {}
+    for operator, keys in condition.items():
+        if isinstance(keys, Mapping):
+            rest = {k: v for k, v in keys.items() if not _forgeable(str(k))}
+            if rest:
+                kept[operator] = rest
+    out = {k: v for k, v in statement.items() if k != "Condition"}
+    if kept:
+        out["Condition"] = kept
+    return out
+
+
+def _probe_keys(statement: Mapping[str, Any], bucket: str) -> list[str]:
+    """PROBE_KEY plus one key per object pattern of the statement, so "public/*" is probed inside public/."""
+    keys = [PROBE_KEY]
+    resources = statement.get("Resource", [])
+    for resource in resources if isinstance(resources, list) else [resources]:
+        match = re.fullmatch(rf"arn:aws[a-z-]*:s3:::{re.escape(bucket)}/(.*)", str(resource), re.DOTALL)
+        if match and "${" not in match.group(1):
+            keys.append(re.sub(r"[*?]", "x", match.group(1)) or "x")
+    return list(dict.fromkeys(keys))
+
+
+def _public_actions(statement: dict[str, Any], denies: list[dict[str, Any]], *, bucket: str, ctx: AuditContext) -> list[str]:
+    """The probe actions this one Allow statement opens to anonymous callers or any AWS account."""
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [*denies, _without_forgeable_conditions(statement)]})
+    callers = [("anonymous", None), (stranger(ctx), ctx.account or "000000000000")]
+    opened = []
+    for action, on_object, _ in PUBLIC_PROBES:
+        keys = _probe_keys(statement, bucket) if on_object else [None]
+        for principal, bucket_account in callers:
+            requests = [s3_request(action, bucket, key, principal=principal, bucket_account=bucket_account) for key in keys]
+            if any(_allowed_by_statement(policy, r) for r in requests):
+                opened.append(action)
+                break
+    return opened
+
+
+def _allowed_by_statement(policy: Any, request: RequestContext) -> bool:
+    result = evaluate(policy, request)
+    return result.allowed and result.statement_index is not None  # an Allow statement decided it, not identity
+
+
+@bucket_check(
+    "bucket-policy-public", "Bucket policy allows public access", severity=Severity.HIGH,
+    why="A bucket policy statement that lets anyone (Principal \"*\") in without a condition that really restricts who "
+    "can call (source IP, VPC endpoint, organization, account) makes the bucket public: strangers scanning for "
+    "open buckets find it and read, or with write access fill, overwrite or delete it.",
+    fixable=True,
+)  # fmt: skip
+def policy_public(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[Finding]:
+    policy = facts.policy
+    if not policy:
+        return []
+    statements = _statements(policy)
+    denies = [s for s in statements if s.get("Effect") == "Deny"]
+    offending: list[tuple[str | None, list[str]]] = []
+    try:
+        for statement in statements:
+            if statement.get("Effect") == "Allow":
+                actions = _public_actions(statement, denies, bucket=facts.name, ctx=ctx)
+                if actions:
+                    offending.append((statement.get("Sid") if isinstance(statement.get("Sid"), str) else None, actions))
+    except PolicyError as exc:
+        raise Unknown(f"policy: cannot be evaluated ({exc})") from None
+    if not offending:
+        return []
+    writes = {a for a, _, w in PUBLIC_PROBES if w}
+    severity = Severity.CRITICAL if any(writes & set(actions) for _, actions in offending) else Severity.HIGH
+    parts = [f"statement {sid or '(no Sid)'} allows {', '.join(actions)} to anyone" for sid, actions in offending]
+    found = "; ".join(parts)
+    if facts.settings.get("block public access") is not None:
+        from s3safe.audit.checks.access import block_settings
+
+        if block_settings(facts)["RestrictPublicBuckets"]:
+            found += " (limited to AWS services and the owner while Block Public Access RestrictPublicBuckets is on)"
+    sids = [sid for sid, _ in offending if sid]
+    if len(sids) == len(offending):
+        fix = f"s3safe policy remove s3://{facts.name} " + " ".join(f"--sid {sid}" for sid in sids)
+        return [check.finding(facts.name, found, fix=fix, severity=severity, data={"sids": sids})]
+    fix = f"edit the statements without a Sid (s3safe policy show s3://{facts.name}), then s3safe policy apply --from-file"
+    return [check.finding(facts.name, found, fix=fix, severity=severity, fixable=False)]
+
+
+def _decide(facts: BucketFacts, requests: list[RequestContext]) -> list[str]:
+    """The actions of `requests` that the policy does not explicitly deny."""
+    policy = facts.policy
+    try:
+        compiled = parse_policy(policy) if policy else None
+        return [r.action for r in requests if evaluate(compiled, r).decision != "explicit-deny"]
+    except PolicyError as exc:
+        raise Unknown(f"policy: cannot be evaluated ({exc})") from None
+
+
+@bucket_check(
+    "bucket-tls-not-required", "Plain-HTTP requests are not denied", severity=Severity.MEDIUM,
+    why="Without a policy statement denying aws:SecureTransport = false, a misconfigured client or SDK can send "
+    "credentials-signed requests and data over plain HTTP, readable and alterable by anyone on the path.",
+    fixable=True,
+)  # fmt: skip
+def tls_not_required(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[Finding]:
+    user, account = own_user(ctx)
+    requests = [s3_request(action, facts.name, PROBE_KEY if on_object else None, principal=user, secure_transport=False,
+                           bucket_account=account) for action, on_object in TLS_PROBES]  # fmt: skip
+    open_actions = _decide(facts, requests)
+    if not open_actions:
+        return []
+    found = "no bucket policy" if not facts.policy else "the policy does not deny plain HTTP for " + ", ".join(open_actions)
+    return [check.finding(facts.name, found, fix=f"s3safe policy apply s3://{facts.name} --require-tls")]
+
+
+def _encryption_rules(facts: BucketFacts) -> list[dict[str, Any]]:
+    rules = facts.value("default encryption").get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    return [r for r in rules if isinstance(r, dict)]
+
+
+@bucket_check(
+    "bucket-sse-c-not-blocked", "SSE-C uploads are not blocked", severity=Severity.LOW,
+    why="With SSE-C the client holds the only key: an attacker with write access can re-encrypt your objects under a key "
+    "only they know (ransomware without touching KMS). A bucket that never uses SSE-C should refuse it.",
+    fixable=True,
+)  # fmt: skip
+def sse_c_not_blocked(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[Finding]:
+    for rule in _encryption_rules(facts):
+        if "SSE-C" in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", []):
+            return []
+    user, account = own_user(ctx)
+    request = s3_request("s3:PutObject", facts.name, PROBE_KEY, principal=user, bucket_account=account,
+                         extra={SSE_C_KEY: "AES256"})  # fmt: skip
+    if not _decide(facts, [request]):
+        return []
+    fix = f"s3safe audit s3://{facts.name} --check {check.id} --fix"
+    return [check.finding(facts.name, "uploads with SSE-C (customer-provided keys) are accepted", fix=fix)]
+
+
+CHECKS = [policy_public, tls_not_required, sse_c_not_blocked]
