@@ -73,7 +73,7 @@ def _principal(value: Any) -> str:
 def _condition(operator: str, key: str, values: Any) -> str:
     vals = _items(values)
     if operator.lower() == "null":
-        return f"{key} is {'absent' if vals[0].lower() == 'true' else 'present'}"
+        return f"{key} is {'absent' if vals and vals[0].lower() == 'true' else 'present'}"
     head, sep, base = operator.partition(":")
     prefix = ""
     if sep:
@@ -122,4 +122,6 @@ def summarize_statement(statement: Mapping[str, Any]) -> str:
 def summarize_policy(policy: Mapping[str, Any]) -> list[str]:
     statements = policy.get("Statement", [])
     statements = [statements] if isinstance(statements, Mapping) else statements
+    if not isinstance(statements, list):  # a malformed stored policy is shown as JSON, not summarized
+        return []
     return [summarize_statement(st) for st in statements if isinstance(st, Mapping)]

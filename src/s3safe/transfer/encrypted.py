@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from s3safe.core import cancel
-from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError
+from s3safe.core.errors import IntegrityError, NotFoundError, ServiceError
 from s3safe.crypto.digest import PlaintextDigest, digest_file, same_digest
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
@@ -34,7 +34,15 @@ from s3safe.transfer.encryption import (
     PLAIN_SIZE_META,
     Encryption,
 )
-from s3safe.transfer.multipart import Journal, journal_path, load_journal, save_journal
+from s3safe.transfer.multipart import (
+    Journal,
+    abort_orphans,
+    abort_upload,
+    journal_path,
+    load_journal,
+    open_upload_ids,
+    save_journal,
+)
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions
 from s3safe.transfer.single import (
     INLINE_MAX,
@@ -168,6 +176,9 @@ class EncryptedUpload:
         journal = load_journal(self.path)
         if journal is None:
             return None, {}
+        if not journal.upload_id:  # a run died between asking for an upload ID and recording it
+            abort_orphans(self.client, self.bucket, self.key, self.path)
+            return None, {}
         same = (journal.size, journal.mtime_ns, journal.sha256, journal.part_size) == (
             stat.st_size, stat.st_mtime_ns, self.token, self.part_size)  # fmt: skip
         if not same or not journal.crypto_state:
@@ -186,6 +197,9 @@ class EncryptedUpload:
         return journal, listed
 
     def _create(self, stat: os.stat_result, state: bytes) -> Journal:
+        # the intent first (see ResumableUpload._create): a kill before the ID arrives still leaves a trace
+        save_journal(self.path, Journal(self.bucket, self.key, "", self.part_size, stat.st_size, stat.st_mtime_ns, self.token))
+        before = open_upload_ids(self.client, self.bucket, self.key)
         with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
             upload_id = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.extra
@@ -193,6 +207,9 @@ class EncryptedUpload:
         journal = Journal(self.bucket, self.key, upload_id, self.part_size, stat.st_size, stat.st_mtime_ns, self.token,
                           crypto_state=state.hex())  # fmt: skip
         save_journal(self.path, journal)
+        if before is not None:  # a retried create whose first answer was lost leaves a twin: abort it
+            for twin in (open_upload_ids(self.client, self.bucket, self.key) or set()) - before - {upload_id}:
+                abort_upload(self.client, Journal(self.bucket, self.key, twin, 0, 0, 0, ""), None)
         return journal
 
     def _send_all(self, journal: Journal, encryptor: Any, listed: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -263,10 +280,4 @@ class EncryptedUpload:
         return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": checksum}
 
     def _abort(self, journal: Journal) -> None:
-        try:
-            with translated("abort the multipart upload of", bucket=journal.bucket, key=journal.key):
-                self.client.abort_multipart_upload(Bucket=journal.bucket, Key=journal.key, UploadId=journal.upload_id)
-        except S3SafeError as exc:
-            log.warning("could not abort multipart upload %s of s3://%s/%s (%s); run 'uploads abort'",
-                        journal.upload_id, journal.bucket, journal.key, exc)  # fmt: skip
-        self.path.unlink(missing_ok=True)
+        abort_upload(self.client, journal, self.path)

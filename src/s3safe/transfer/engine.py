@@ -28,7 +28,7 @@ from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage
 from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
-from s3safe.transfer.download import Expected, fetch_object
+from s3safe.transfer.download import TEMP_SUFFIX, Expected, fetch_object
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("s3safe.engine")
 
 Mode = Literal["all", "diff", "newer"]
+MIN_PART = 5 * 1024**2  # S3's smallest part: only larger files can have a multipart upload (and a journal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,7 @@ def upload_tree(
                                 digest_key=(lambda _bucket: encryption.digest_key) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix)  # fmt: skip
+    actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = plan_upload(conn, dest.bucket, options.upload)
     run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
                local_delete=_decider(conn, options.local_delete, root, upload=True))  # fmt: skip
@@ -257,6 +259,20 @@ def upload_tree(
         summary.elapsed = time.monotonic() - summary.started
 
 
+def _drop_stale_journals(
+    conn: Connection, bucket: str, prefix: str, actions: Iterator[planner.Action]
+) -> Iterator[planner.Action]:
+    """A file found unchanged on S3 needs no resume journal: one left by a run killed after completing the
+    upload (or before recording its ID) is cleaned up, its upload aborted if still open."""
+    from s3safe.transfer.multipart import discard_stale_journal
+
+    for action in actions:
+        source = action.source
+        if action.kind == planner.Kind.SKIP and action.reason == "unchanged" and source is not None and source.size >= MIN_PART:
+            discard_stale_journal(conn, bucket, prefix + action.key)
+        yield action
+
+
 def _purge_remote(storage: S3Storage, bucket: str, prefix: str, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
     if not run.deletes.count:
         return
@@ -296,7 +312,9 @@ def download_tree(
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
-    local = (e for e in local if not e.key.rsplit("/", 1)[-1].endswith(".s3safe-tmp"))
+    temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
+    local = (e for e in local if not _is_temp(e.key, temps))
+    started_at = time.time()
     decryption = options.decryption if options.decrypting else None
     content = ContentComparator(storage, cache, local_root=root, upload=False, encrypted=decryption is not None,
                                 digest_key=decryption.digest_key if decryption else None)  # fmt: skip
@@ -333,6 +351,7 @@ def download_tree(
             yield run.count(result)
         yield from run.drain()
         yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
+        yield from _remove_stale_temps(root, temps, gate, before=started_at)
     finally:
         run.close()
         if own_cache:
@@ -341,6 +360,44 @@ def download_tree(
             cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _is_temp(key: str, found: list[str]) -> bool:
+    if key.rsplit("/", 1)[-1].endswith(TEMP_SUFFIX):
+        found.append(key)
+        return True
+    return False
+
+
+def _remove_stale_temps(root: Path, keys: list[str], gate: SafetyGate, *, before: float) -> Iterator[ActionResult]:
+    """Remove the temp files a killed run (kill -9, power loss) left behind: ours by name, and not written
+    to since this run began, so no download is still filling them."""
+
+    def path_of(key: str) -> Path:
+        return root.joinpath(*key.split("/"))
+
+    def stale(key: str) -> bool:
+        try:
+            return path_of(key).stat().st_mtime < before
+        except OSError:
+            return False
+
+    def remove(batch: Any) -> list[ActionResult]:
+        out = []
+        for key in batch:
+            try:
+                path_of(key).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                out.append(ActionResult("remove-temp", str(path_of(key)), ok=False, error=exc.strerror or str(exc)))
+                continue
+            out.append(ActionResult("remove-temp", str(path_of(key)), detail="left by an interrupted download"))
+        return out
+
+    yield from gate.apply(
+        "remove-temp", (k for k in keys if stale(k)), remove, describe=lambda k: str(path_of(k)), batch_size=256
+    )
 
 
 def _decider(

@@ -16,16 +16,18 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from s3safe.core import cancel
-from s3safe.core.errors import S3SafeError, ServiceError
+from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.transfer.state import state_dir
 
 log = logging.getLogger("s3safe.multipart")
+ORPHAN_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,10 @@ class ResumableUpload:
         journal = load_journal(self.path)
         if journal is None:
             return None
+        if not journal.upload_id:
+            # a run died between asking for an upload ID and recording it
+            self._abort_orphans()
+            return None
         same_file = (journal.size, journal.mtime_ns, journal.sha256) == (size, mtime_ns, self.sha256_hex)
         if same_file and journal.part_size == self.part_size:
             return journal
@@ -119,6 +125,9 @@ class ResumableUpload:
         return None
 
     def _create(self, size: int, mtime_ns: int) -> Journal:
+        # the intent is recorded first: a run killed before the ID arrives still leaves a trace to clean up
+        save_journal(self.path, Journal(self.bucket, self.key, "", self.part_size, size, mtime_ns, self.sha256_hex))
+        before = open_upload_ids(self.client, self.bucket, self.key)
         with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
             upload_id = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.extra
@@ -126,12 +135,14 @@ class ResumableUpload:
         journal = Journal(self.bucket, self.key, upload_id, self.part_size, size, mtime_ns, self.sha256_hex)
         # the cleanup record is born with the upload
         save_journal(self.path, journal)
+        if before is not None:
+            # a retried request whose first answer was lost leaves a twin upload nobody knows: abort it
+            for twin in (open_upload_ids(self.client, self.bucket, self.key) or set()) - before - {upload_id}:
+                abort_upload(self.client, Journal(self.bucket, self.key, twin, 0, 0, 0, ""), None)
         return journal
 
     def _verified_parts(self, journal: Journal) -> dict[int, dict[str, Any]] | None:
         """Parts the server holds that match the local bytes; an unknown upload means start over."""
-        from s3safe.core.errors import NotFoundError
-
         listed: dict[int, dict[str, Any]] = {}
         try:
             with translated("list parts of", bucket=self.bucket, key=self.key):
@@ -180,6 +191,13 @@ class ResumableUpload:
                 cancel.cancel()  # let the other workers stop before the pool waits for them
                 raise
         parts = [done[n] for n in sorted(done)]
+        after = self.source.stat()
+        if (after.st_size, after.st_mtime_ns) != (journal.size, journal.mtime_ns):
+            # completing would store a mix of old and new parts; aborting keeps the previous object intact
+            raise IntegrityError(
+                f"{self.source} changed while it was being uploaded; the upload was abandoned and s3://{self.bucket}/{self.key} left as it was",
+                hint="run again once the file is no longer being written",
+            )
         with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
             result = self.client.complete_multipart_upload(
                 Bucket=self.bucket,
@@ -190,11 +208,67 @@ class ResumableUpload:
         self.path.unlink(missing_ok=True)
         return (result.get("ETag") or "").strip('"') or None
 
+    def _abort_orphans(self) -> None:
+        abort_orphans(self.client, self.bucket, self.key, self.path)
+
     def _abort(self, journal: Journal) -> None:
-        try:
+        abort_upload(self.client, journal, self.path)
+
+
+def open_upload_ids(client: Any, bucket: str, key: str) -> set[str] | None:
+    """IDs of the open multipart uploads of exactly `key` (None when they cannot be listed)."""
+    try:
+        with translated("list the multipart uploads of", bucket=bucket, key=key):
+            return {
+                upload["UploadId"]
+                for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=key)
+                for upload in page.get("Uploads", [])
+                if upload.get("Key") == key and upload.get("UploadId")
+            }
+    except S3SafeError as exc:
+        log.info("could not list the multipart uploads of s3://%s/%s (%s)", bucket, key, exc)
+        return None
+
+
+def abort_upload(client: Any, journal: Journal, path: Path | None) -> None:
+    """Abort the journal's upload (an upload already gone is fine) and drop the journal file, if any."""
+    try:
+        if journal.upload_id:
             with translated("abort the multipart upload of", bucket=journal.bucket, key=journal.key):
-                self.client.abort_multipart_upload(Bucket=journal.bucket, Key=journal.key, UploadId=journal.upload_id)
-        except S3SafeError as exc:
-            log.warning("could not abort multipart upload %s of s3://%s/%s (%s); run 'uploads abort'",
-                        journal.upload_id, journal.bucket, journal.key, exc)  # fmt: skip
-        self.path.unlink(missing_ok=True)
+                client.abort_multipart_upload(Bucket=journal.bucket, Key=journal.key, UploadId=journal.upload_id)
+    except NotFoundError:
+        pass  # completed or aborted already: nothing is left to bill
+    except S3SafeError as exc:
+        log.warning("could not abort multipart upload %s of s3://%s/%s (%s); run 'uploads abort'",
+                    journal.upload_id, journal.bucket, journal.key, exc)  # fmt: skip
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def abort_orphans(client: Any, bucket: str, key: str, path: Path) -> None:
+    """A run died between asking for an upload ID and recording it: abort the uploads of `key` begun since
+    its intent was recorded (the journal's time, minus clock skew), then drop the journal."""
+    try:
+        since = datetime.fromtimestamp(path.stat().st_mtime, UTC) - ORPHAN_CLOCK_SKEW
+        with translated("list the multipart uploads of", bucket=bucket, key=key):
+            for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=key):
+                for upload in page.get("Uploads", []):
+                    if upload.get("Key") == key and upload.get("UploadId") and upload.get("Initiated", since) >= since:
+                        abort_upload(client, Journal(bucket, key, upload["UploadId"], 0, 0, 0, ""), None)
+    except (OSError, S3SafeError) as exc:
+        log.warning("could not look for an unrecorded multipart upload of s3://%s/%s (%s); check with 'uploads ls'",
+                    bucket, key, exc)  # fmt: skip
+    path.unlink(missing_ok=True)
+
+
+def discard_stale_journal(conn: Connection, bucket: str, key: str, *, journal_dir: Path | None = None) -> None:
+    """The object already matches the local file: a journal left for its key (a run killed between completing
+    the upload and removing the journal, or a file changed back) is stale; abort its upload if open, drop it."""
+    path = journal_path(bucket, key, journal_dir)
+    journal = load_journal(path) if path.exists() else None
+    if journal is None:
+        return
+    if journal.upload_id:
+        abort_upload(conn.client_for(bucket), journal, path)
+    else:
+        abort_orphans(conn.client_for(bucket), bucket, key, path)
