@@ -123,6 +123,37 @@ class S3Storage:
             for page in client.get_paginator("list_objects_v2").paginate(**params):
                 yield from self._page_entries(container, dict(page))
 
+    def iter_objects_fast(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object under `prefix` (which ends with '/', or is empty), in key order, through obstore.
+
+        obstore refuses keys that are not clean paths ('..', '//', control characters, a trailing '/'); at
+        the first such key, or any other obstore error, the listing continues through botocore right after
+        the last key already yielded, so every key is still seen exactly once. Storage class is not known.
+        """
+        if prefix and not prefix.endswith("/"):
+            yield from (e for e in self.iter_entries(bucket, prefix, recursive=True) if isinstance(e, ObjectInfo))
+            return
+        import obstore
+
+        last: str | None = None
+        try:
+            for batch in obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000):
+                for meta in batch:
+                    key = meta["path"]
+                    etag = (meta.get("e_tag") or "").strip('"') or None
+                    yield ObjectInfo(bucket=bucket, key=key, size=meta["size"], last_modified=meta["last_modified"], etag=etag)
+                    last = key
+            return
+        except Exception as exc:  # any failure: botocore takes over, and reports the real errors
+            log.debug("obstore listing of s3://%s/%s stopped (%s); continuing with botocore", bucket, prefix, exc)
+        client = self.client(bucket)
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if last is not None:
+            params["StartAfter"] = last
+        with translated("list", bucket=bucket, key=prefix or None):
+            for page in client.get_paginator("list_objects_v2").paginate(**params):
+                yield from (e for e in self._page_entries(bucket, dict(page)) if isinstance(e, ObjectInfo))
+
     @staticmethod
     def _page_entries(bucket: str, page: dict[str, Any]) -> Iterator[Entry]:
         # S3 returns objects and common prefixes as two sorted lists; merge them to keep key order.
