@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
@@ -33,6 +33,8 @@ log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
+RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
+RANGE_PART = 16 * CHUNK
 TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.RANDOM.s3safe-tmp beside NAME, then renamed
 
 
@@ -70,6 +72,10 @@ def fetch_object(
     # a small object is verified in memory and written by the one writer thread; a large one streams to
     # a temp file beside the target
     small = expected.size <= SMALL_OBJECT and conn.limiter is None
+    if expected.size >= RANGED_MIN and conn.limiter is None:
+        fetched = _fetch_ranged(conn, bucket, key, target, expected=expected, decryption=decryption)
+        if fetched is not None:
+            return fetched
     tmp: Path | None = None
     content = b""
     try:
@@ -78,12 +84,15 @@ def fetch_object(
         else:
             fd, tmp = _temp_beside(target)
             handle = os.fdopen(fd, "wb")
-        sha256, md5, written = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+        sha256, written = hashlib.sha256(), 0
+        md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
         with handle, translated("download", bucket=bucket, key=key):
             result = obstore.get(store, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
+            if attributes.get(SHA256_META):
+                md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
             if fmt and decryption is not None and decryption.enabled:
                 plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket))
             for chunk in result.stream(min_chunk_size=CHUNK):
@@ -118,6 +127,89 @@ def fetch_object(
             tmp.unlink(missing_ok=True)
         raise
     return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
+
+
+def _fetch_ranged(
+    conn: Connection, bucket: str, key: str, target: Path, *, expected: Expected, decryption: Decryption | None
+) -> Fetched | None:
+    """A large object as parallel ranged GETs written in place (pwrite), then hashed and verified whole.
+
+    Every range is asked with If-Match on the first range's ETag, so a replaced object fails instead of
+    mixing versions. None (nothing written) for an object to decrypt: decryption streams in order.
+    """
+    import obstore
+
+    store = conn.store(bucket)
+    url = f"s3://{bucket}/{key}"
+    size = expected.size
+    try:
+        first = obstore.get(store, key, options={"range": (0, min(RANGE_PART, size))})
+    except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
+        if "non-partial" in str(exc).lower():
+            log.debug("%s: the server ignores Range; streaming instead", url)
+            return None
+        with translated("download", bucket=bucket, key=key):
+            raise
+    with translated("download", bucket=bucket, key=key):
+        attributes = dict(first.attributes)
+        if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
+            return None
+        etag = first.meta.get("e_tag")
+        head = first.bytes()
+    fd, tmp = _temp_beside(target)
+    try:
+        os.ftruncate(fd, size)
+        os.pwrite(fd, head, 0)
+        del head
+
+        failed = threading.Event()
+
+        def part(start: int) -> None:
+            cancel.check()
+            if failed.is_set():  # another range failed: do not fetch the rest
+                return
+            with translated("download", bucket=bucket, key=key):
+                options: dict[str, Any] = {"range": (start, min(start + RANGE_PART, size))}
+                if etag:
+                    options["if_match"] = etag
+                data = obstore.get(store, key, options=options).bytes()
+            if len(data) != min(RANGE_PART, size - start):
+                raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
+            os.pwrite(fd, data, start)
+
+        with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
+            try:
+                for _ in pool.map(part, range(RANGE_PART, size, RANGE_PART)):
+                    pass
+            except BaseException:
+                failed.set()
+                raise
+        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
+        with tmp.open("rb") as reader:
+            while block := reader.read(CHUNK):
+                sha256.update(block)
+                md5.update(block)
+        os.close(fd)
+        fd = -1
+        verified = _verify(conn, url, expected, attributes, written=size, sha256=sha256.digest(), md5=md5.hexdigest())
+        mtime = _mtime(attributes.get(MTIME_META), url)
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
+        os.replace(tmp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    return Fetched(verified, sha256.hexdigest(), mtime)
+
+
+class _NoDigest:
+    def update(self, data: bytes | memoryview) -> None:
+        pass
+
+    def hexdigest(self) -> str:
+        return ""
 
 
 _WRITER: ThreadPoolExecutor | None = None

@@ -243,8 +243,12 @@ class EncryptedUpload:
                 self._encrypt_parts(encryptor, digest, emit)
                 while pending:
                     collect(pending.popleft())
+            except KeyboardInterrupt:
+                cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
+                raise
             except BaseException:
-                cancel.cancel()
+                for future in pending:  # this file's failure: drop its queued parts, not the rest of the run
+                    future.cancel()
                 raise
         if not same_digest(self.token, digest.token()):
             raise IntegrityError(f"{self.source} changed while it was being uploaded; nothing was stored",

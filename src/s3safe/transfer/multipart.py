@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -168,9 +169,13 @@ class ResumableUpload:
         return good
 
     def _finish(self, journal: Journal, done: dict[int, dict[str, Any]]) -> str | None:
+        stop = threading.Event()  # this upload failed: its other parts need not be sent
+
         def send(spec: tuple[int, int, int]) -> dict[str, Any]:
             number, offset, length = spec
             cancel.check()
+            if stop.is_set():
+                raise ServiceError(f"upload of s3://{self.bucket}/{self.key} stopped after another part failed")
             data = _read(self.source, offset, length)
             digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
             if self.conn.limiter:
@@ -187,8 +192,11 @@ class ResumableUpload:
             try:
                 for part in pool.map(send, todo):
                     done[part["PartNumber"]] = part
+            except KeyboardInterrupt:
+                cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
+                raise
             except BaseException:
-                cancel.cancel()  # let the other workers stop before the pool waits for them
+                stop.set()  # one file's failure stops its own parts, not the rest of the run
                 raise
         parts = [done[n] for n in sorted(done)]
         after = self.source.stat()

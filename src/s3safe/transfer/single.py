@@ -107,14 +107,16 @@ def _digests_of(data: bytes) -> tuple[str, str]:
     return base64.b64encode(hashlib.sha256(data).digest()).decode(), hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def _digests(path: Path) -> tuple[str, str]:
-    """(base64 SHA-256, hex MD5) of a file, in one read."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+def _digests(path: Path, *, md5_too: bool = True) -> tuple[str, str]:
+    """(base64 SHA-256, hex MD5 or "") of a file, in one read; a multipart upload has no use for the MD5."""
+    sha256 = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False) if md5_too else None
     with path.open("rb") as handle:
         while block := handle.read(CHUNK):
             sha256.update(block)
-            md5.update(block)
-    return base64.b64encode(sha256.digest()).decode(), md5.hexdigest()
+            if md5 is not None:
+                md5.update(block)
+    return base64.b64encode(sha256.digest()).decode(), md5.hexdigest() if md5 is not None else ""
 
 
 def upload_file(
@@ -142,7 +144,10 @@ def upload_file(
     before = source.stat()
     # small files are read once: the digests describe exactly the bytes that are sent
     inline = source.read_bytes() if size <= INLINE_MAX and conn.limiter is None else None
-    sha256_b64, md5_hex = _digests_of(inline) if inline is not None else _digests(source)
+    part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
+    # an explicit --part-size also sets where multipart starts
+    threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
+    sha256_b64, md5_hex = _digests_of(inline) if inline is not None else _digests(source, md5_too=size <= threshold)
     metadata = {
         **options.metadata,
         MTIME_META: f"{before.st_mtime:.6f}",
@@ -150,9 +155,6 @@ def upload_file(
         SHA256_META: base64.b64decode(sha256_b64).hex(),
     }
     content_type = options.content_type or content_type_for(source)
-    part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
-    # an explicit --part-size also sets where multipart starts
-    threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
     # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
     # uploads go through botocore
     if conn.limiter is not None or size > threshold:
