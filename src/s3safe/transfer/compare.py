@@ -69,8 +69,7 @@ class ContentComparator:
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
-        cached = self.cache.get(remote.bucket, remote.key)
-        if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
+        if self._cached(local, remote, mtime_ns, etag):
             return None
         self.hashed += 1
         sha256, md5 = file_digests(path)
@@ -99,8 +98,7 @@ class ContentComparator:
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
-        cached = self.cache.get(remote.bucket, remote.key)
-        if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
+        if self._cached(local, remote, mtime_ns, etag):
             return None
         try:
             self.heads += 1
@@ -121,6 +119,11 @@ class ContentComparator:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, token.rsplit(":", 1)[-1]))
             return None
         return "content differs"
+
+    def _cached(self, local: ObjectInfo, remote: ObjectInfo, mtime_ns: int, etag: str) -> bool:
+        """A verified match recorded earlier, still valid: same local size and mtime, same remote ETag."""
+        cached = self.cache.get(remote.bucket, remote.key)
+        return cached is not None and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag)
 
     def _path(self, local: ObjectInfo) -> Path:
         # local entries carry the key relative to the local root

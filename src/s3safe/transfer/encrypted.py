@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from s3safe.core import cancel
-from s3safe.core.errors import IntegrityError, NotFoundError, ServiceError
+from s3safe.core.errors import IntegrityError, ServiceError
 from s3safe.crypto.digest import PlaintextDigest, digest_file, same_digest
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
@@ -39,6 +39,7 @@ from s3safe.transfer.multipart import (
     abort_orphans,
     abort_upload,
     journal_path,
+    listed_parts,
     load_journal,
     open_upload_ids,
     save_journal,
@@ -184,17 +185,8 @@ class EncryptedUpload:
         if not same or not journal.crypto_state:
             self._abort(journal)  # another file, key or encryptor: its parts are worthless
             return None, {}
-        listed: dict[int, dict[str, Any]] = {}
-        try:
-            with translated("list parts of", bucket=self.bucket, key=self.key):
-                paginator = self.client.get_paginator("list_parts")
-                for page in paginator.paginate(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id):
-                    for item in page.get("Parts", []):
-                        listed[item["PartNumber"]] = dict(item)
-        except NotFoundError:
-            self.path.unlink(missing_ok=True)
-            return None, {}
-        return journal, listed
+        listed = listed_parts(self.client, journal, self.path)
+        return (journal, listed) if listed is not None else (None, {})
 
     def _create(self, stat: os.stat_result, state: bytes) -> Journal:
         # the intent first (see ResumableUpload._create): a kill before the ID arrives still leaves a trace

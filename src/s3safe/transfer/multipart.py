@@ -144,16 +144,8 @@ class ResumableUpload:
 
     def _verified_parts(self, journal: Journal) -> dict[int, dict[str, Any]] | None:
         """Parts the server holds that match the local bytes; an unknown upload means start over."""
-        listed: dict[int, dict[str, Any]] = {}
-        try:
-            with translated("list parts of", bucket=self.bucket, key=self.key):
-                paginator = self.client.get_paginator("list_parts")
-                for page in paginator.paginate(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id):
-                    for item in page.get("Parts", []):
-                        listed[item["PartNumber"]] = dict(item)
-        except NotFoundError:
-            # aborted meanwhile (by 'uploads abort' or a lifecycle rule): start over
-            self.path.unlink(missing_ok=True)
+        listed = listed_parts(self.client, journal, self.path)
+        if listed is None:
             return None
         good: dict[int, dict[str, Any]] = {}
         for number, offset, length in _ranges(journal.size, journal.part_size):
@@ -221,6 +213,22 @@ class ResumableUpload:
 
     def _abort(self, journal: Journal) -> None:
         abort_upload(self.client, journal, self.path)
+
+
+def listed_parts(client: Any, journal: Journal, path: Path) -> dict[int, dict[str, Any]] | None:
+    """The parts the server holds for the journal's upload, by number; None (journal dropped) when the upload
+    is gone, aborted meanwhile by 'uploads abort' or a lifecycle rule: the caller starts over."""
+    listed: dict[int, dict[str, Any]] = {}
+    try:
+        with translated("list parts of", bucket=journal.bucket, key=journal.key):
+            paginator = client.get_paginator("list_parts")
+            for page in paginator.paginate(Bucket=journal.bucket, Key=journal.key, UploadId=journal.upload_id):
+                for item in page.get("Parts", []):
+                    listed[item["PartNumber"]] = dict(item)
+    except NotFoundError:
+        path.unlink(missing_ok=True)
+        return None
+    return listed
 
 
 def open_upload_ids(client: Any, bucket: str, key: str) -> set[str] | None:
