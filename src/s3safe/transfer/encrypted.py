@@ -38,11 +38,10 @@ from s3safe.transfer.multipart import (
     Journal,
     abort_orphans,
     abort_upload,
+    create_upload,
     journal_path,
     listed_parts,
     load_journal,
-    open_upload_ids,
-    save_journal,
 )
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions
 from s3safe.transfer.single import (
@@ -189,20 +188,9 @@ class EncryptedUpload:
         return (journal, listed) if listed is not None else (None, {})
 
     def _create(self, stat: os.stat_result, state: bytes) -> Journal:
-        # the intent first (see ResumableUpload._create): a kill before the ID arrives still leaves a trace
-        save_journal(self.path, Journal(self.bucket, self.key, "", self.part_size, stat.st_size, stat.st_mtime_ns, self.token))
-        before = open_upload_ids(self.client, self.bucket, self.key)
-        with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
-            upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.extra
-            )["UploadId"]
-        journal = Journal(self.bucket, self.key, upload_id, self.part_size, stat.st_size, stat.st_mtime_ns, self.token,
-                          crypto_state=state.hex())  # fmt: skip
-        save_journal(self.path, journal)
-        if before is not None:  # a retried create whose first answer was lost leaves a twin: abort it
-            for twin in (open_upload_ids(self.client, self.bucket, self.key) or set()) - before - {upload_id}:
-                abort_upload(self.client, Journal(self.bucket, self.key, twin, 0, 0, 0, ""), None)
-        return journal
+        intent = Journal(self.bucket, self.key, "", self.part_size, stat.st_size, stat.st_mtime_ns, self.token,
+                         crypto_state=state.hex())  # fmt: skip
+        return create_upload(self.client, intent, self.path, self.extra)
 
     def _send_all(self, journal: Journal, encryptor: Any, listed: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
         workers = max(1, min(self.conn.settings.threads, 8))

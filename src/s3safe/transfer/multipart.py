@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -126,21 +126,8 @@ class ResumableUpload:
         return None
 
     def _create(self, size: int, mtime_ns: int) -> Journal:
-        # the intent is recorded first: a run killed before the ID arrives still leaves a trace to clean up
-        save_journal(self.path, Journal(self.bucket, self.key, "", self.part_size, size, mtime_ns, self.sha256_hex))
-        before = open_upload_ids(self.client, self.bucket, self.key)
-        with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
-            upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **self.extra
-            )["UploadId"]
-        journal = Journal(self.bucket, self.key, upload_id, self.part_size, size, mtime_ns, self.sha256_hex)
-        # the cleanup record is born with the upload
-        save_journal(self.path, journal)
-        if before is not None:
-            # a retried request whose first answer was lost leaves a twin upload nobody knows: abort it
-            for twin in (open_upload_ids(self.client, self.bucket, self.key) or set()) - before - {upload_id}:
-                abort_upload(self.client, Journal(self.bucket, self.key, twin, 0, 0, 0, ""), None)
-        return journal
+        intent = Journal(self.bucket, self.key, "", self.part_size, size, mtime_ns, self.sha256_hex)
+        return create_upload(self.client, intent, self.path, self.extra)
 
     def _verified_parts(self, journal: Journal) -> dict[int, dict[str, Any]] | None:
         """Parts the server holds that match the local bytes; an unknown upload means start over."""
@@ -213,6 +200,22 @@ class ResumableUpload:
 
     def _abort(self, journal: Journal) -> None:
         abort_upload(self.client, journal, self.path)
+
+
+def create_upload(client: Any, intent: Journal, path: Path, extra: dict[str, Any]) -> Journal:
+    """CreateMultipartUpload with its journal: `intent` (no upload ID yet) is recorded first, so a run killed
+    before the ID arrives still leaves a trace to clean up; a twin left by a retried request whose first
+    answer was lost is aborted."""
+    save_journal(path, intent)
+    before = open_upload_ids(client, intent.bucket, intent.key)
+    with translated("start a multipart upload to", bucket=intent.bucket, key=intent.key):
+        upload_id = client.create_multipart_upload(Bucket=intent.bucket, Key=intent.key, ChecksumAlgorithm="SHA256", **extra)["UploadId"]
+    journal = replace(intent, upload_id=upload_id)
+    save_journal(path, journal)  # the cleanup record is born with the upload
+    if before is not None:
+        for twin in (open_upload_ids(client, intent.bucket, intent.key) or set()) - before - {upload_id}:
+            abort_upload(client, Journal(intent.bucket, intent.key, twin, 0, 0, 0, ""), None)
+    return journal
 
 
 def listed_parts(client: Any, journal: Journal, path: Path) -> dict[int, dict[str, Any]] | None:
