@@ -59,9 +59,8 @@ class ContentComparator:
 
     def __call__(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         local, remote = (source, target) if self.upload else (target, source)
-        if self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size)):
-            return self._compare_encrypted(local, remote)
-        if local.size != remote.size:
+        encrypted = self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size))
+        if not encrypted and local.size != remote.size:
             return "size differs"
         path = self._path(local)
         try:
@@ -69,8 +68,11 @@ class ContentComparator:
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
-        if self._cached(local, remote, mtime_ns, etag):
+        cached = self.cache.get(remote.bucket, remote.key)
+        if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
             return None
+        if encrypted:
+            return self._compare_encrypted(local, remote, path=path, mtime_ns=mtime_ns, etag=etag)
         self.hashed += 1
         sha256, md5 = file_digests(path)
         plain = _plain_etag(etag)
@@ -87,19 +89,11 @@ class ContentComparator:
             return None
         return "content differs"
 
-    def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo) -> str | None:
-        """Client-encrypted objects: the listed size and ETag describe ciphertext, so after the cache the
+    def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, mtime_ns: int, etag: str) -> str | None:
+        """Client-encrypted objects: the listed size and ETag describe ciphertext, so past the cache the
         evidence is the plaintext size and keyed digest in the object's metadata (one HEAD)."""
         from s3safe.crypto.digest import digest_file, key_id, same_digest  # cryptography loads only when needed
 
-        path = self._path(local)
-        try:
-            mtime_ns = path.stat().st_mtime_ns
-        except OSError:
-            return "local file changed during the run"
-        etag = (remote.etag or "").strip('"')
-        if self._cached(local, remote, mtime_ns, etag):
-            return None
         try:
             self.heads += 1
             meta = self.storage.head(remote.bucket, remote.key).metadata
@@ -119,11 +113,6 @@ class ContentComparator:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, token.rsplit(":", 1)[-1]))
             return None
         return "content differs"
-
-    def _cached(self, local: ObjectInfo, remote: ObjectInfo, mtime_ns: int, etag: str) -> bool:
-        """A verified match recorded earlier, still valid: same local size and mtime, same remote ETag."""
-        cached = self.cache.get(remote.bucket, remote.key)
-        return cached is not None and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag)
 
     def _path(self, local: ObjectInfo) -> Path:
         # local entries carry the key relative to the local root
