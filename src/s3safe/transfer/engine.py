@@ -181,13 +181,15 @@ class _Run:
         with self._lock:  # called from worker threads
             self.summary.transferred_bytes += size
 
-    def count(self, result: ActionResult) -> ActionResult:
+    def count(self, result: ActionResult, *, deletion: bool = False) -> ActionResult:
         if result.dry_run:
             self.summary.planned += 1
-        elif result.ok:
-            self.summary.transferred += 1
-        else:
+        elif not result.ok:
             self.summary.failed += 1
+        elif deletion:
+            self.summary.deleted += 1
+        else:
+            self.summary.transferred += 1
         return result
 
 
@@ -310,13 +312,7 @@ def _purge_remote(storage: S3Storage, bucket: str, prefix: str, run: _Run, gate:
                          lambda batch: storage.delete_batch(bucket, batch),
                          describe=lambda item: f"s3://{bucket}/{item[0]}", batch_size=DELETE_BATCH, deletes=True)  # fmt: skip
     for result in results:
-        if result.dry_run:
-            run.summary.planned += 1
-        elif result.ok:
-            run.summary.deleted += 1
-        else:
-            run.summary.failed += 1
-        yield result
+        yield run.count(result, deletion=True)
 
 
 def download_tree(
@@ -472,10 +468,4 @@ def _remove_local(root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, 
 
     for result in gate.apply(action, iter(spool), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),
                              batch_size=256, deletes=True):  # fmt: skip
-        if result.dry_run:
-            run.summary.planned += 1
-        elif result.ok:
-            run.summary.deleted += 1
-        else:
-            run.summary.failed += 1
-        yield result
+        yield run.count(result, deletion=True)
