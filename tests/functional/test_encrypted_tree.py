@@ -139,6 +139,9 @@ def test_only_diff_detects_same_size_edit_without_decrypting(
         moto_conn, url, out, StateCache(tmp_path / "third.sqlite"), mode="diff", decryption=_dec(keys[0], enc.digest_key)
     )
     assert (second.transferred, second.skipped) == (0, len(files))
+    # with the cache of the run that downloaded them, unchanged decrypted files need no HEAD at all
+    third = _down(moto_conn, url, out, cache, mode="diff", decryption=_dec(keys[0], enc.digest_key))
+    assert (third.transferred, third.skipped, third.heads) == (0, len(files), 0)
 
 
 def test_wrong_identity_and_tampering_leave_no_file(

@@ -363,7 +363,9 @@ def download_tree(
             return ActionResult("download", url, ok=False, error=str(exc))
         run.add_bytes(obj.size)
         if obj.etag:
-            cache.put(obj.bucket, obj.key, Verified(obj.size, target.stat().st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
+            # the local file's own size: a decrypted file is smaller than the object that holds it
+            written = target.stat()
+            cache.put(obj.bucket, obj.key, Verified(written.st_size, written.st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
         return ActionResult("download", str(target), detail=f"{action.reason}; verified by {fetched.verified}")
 
     try:
