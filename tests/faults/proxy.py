@@ -68,6 +68,43 @@ class FaultPlan:
     eligible: Callable[[Request], bool] = field(default=lambda r: True)
     # hold: requests it selects wait (at most MAX_HOLD_SECONDS) until release() is called
     hold: Callable[[Request], bool] | None = None
+    # hostile-server hooks, applied to requests that draw no fault (control requests are never touched):
+    # rewrite_request returns the request body to forward (same framing: keep the length unless the
+    # headers are fixed up too); rewrite_response returns what to send instead of the server's answer
+    rewrite_request: Callable[[Request, bytes], bytes] | None = None
+    rewrite_response: Callable[[Request, int, dict[str, str], bytes], Rewritten | None] | None = None
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A whole response (status line, headers, body) as raw bytes; close=True ends the connection after it."""
+
+    data: bytes
+    close: bool = False
+
+
+def build_response(status: int, headers: dict[str, str], body: bytes, *, content_length: int | None = None) -> bytes:
+    """A framed HTTP/1.1 response; content_length lets a hostile hook promise fewer (or more) bytes than it sends."""
+    out = bytearray(f"HTTP/1.1 {status} X\r\n".encode())
+    for name, value in headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            out += f"{name}: {value}\r\n".encode("latin-1")
+    out += f"content-length: {len(body) if content_length is None else content_length}\r\n\r\n".encode()
+    return bytes(out + body)
+
+
+def dechunk(body: bytes) -> bytes:
+    """The payload of a body kept chunked on the wire (as _read_body keeps it)."""
+    out = bytearray()
+    rest = body
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        rest = rest[size + 2 :]
+    return bytes(out)
 
 
 _SLOWDOWN = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -274,6 +311,9 @@ class FaultProxy:
                     continue
                 if kind == "stall":
                     self._stopping.wait(min(self._plan.stall_seconds, MAX_STALL_SECONDS))
+                plan = self._plan
+                if kind is None and not request.is_control and plan.rewrite_request is not None:
+                    body = plan.rewrite_request(request, body)
                 # forward: the request line and headers as received, without Expect (answered above)
                 out = bytearray(first + b"\r\n")
                 for name, value in headers.items():
@@ -328,6 +368,13 @@ class FaultProxy:
                     with contextlib.suppress(OSError):
                         client.close()
                     return
+                if kind is None and not request.is_control and plan.rewrite_response is not None:
+                    rewritten = plan.rewrite_response(request, code, rheaders, rbody)
+                    if rewritten is not None:
+                        client.sendall(rewritten.data)
+                        if rewritten.close:
+                            return
+                        continue
                 client.sendall(rhead + rbody)
                 if not no_body and not framed:
                     return  # the body ended with the connection
