@@ -14,6 +14,7 @@ import pytest
 from s3safe.audit import AuditRequest, run_audit
 from s3safe.audit.checkpoint import Checkpoint
 from s3safe.core import cancel
+from s3safe.core.errors import UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.connection import Connection
 from tests.servers.moto import MotoServer
@@ -138,3 +139,52 @@ def test_interrupted_scan_resumes_after_the_last_checked_key(moto_conn: Connecti
     assert len(resumed) == 60  # only the objects after k059 were checked again
     assert sorted(f.key or "" for f in report.findings if f.check_id == "object-acl-public") == ["k005", "k050", "k095"]
     assert checkpoint.load() is None  # a finished scan leaves no checkpoint
+
+
+def test_resume_with_other_checks_is_refused_and_misses_no_public_object(moto_conn: Connection, small_bucket: str) -> None:
+    """A scan interrupted while it only looked at encryption never read the first 60 ACLs: resuming it with
+    --check object-acl-public must not start after them (k005 and k050 are public)."""
+
+    def interrupt(bucket: str, scanned: int, total: int | None) -> None:
+        if scanned == 60:
+            raise KeyboardInterrupt
+
+    url = (S3Url(small_bucket),)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_audit(moto_conn, AuditRequest(url, objects=True, checks=("object-not-encrypted",)), progress=interrupt)
+    finally:
+        cancel.reset()
+    saved = Checkpoint(moto_conn.settings.endpoint_url, small_bucket).load()
+    assert saved is not None and saved.last_key == "k059" and saved.scope == {"acls": False, "encryption": True}
+
+    with pytest.raises(UsageError) as refused:
+        run_audit(moto_conn, AuditRequest(url, objects=True, resume=True, checks=("object-acl-public",)))
+    message = str(refused.value)
+    assert "object-not-encrypted" in message and "object-acl-public" in message and "--resume" in message
+    assert Checkpoint(moto_conn.settings.endpoint_url, small_bucket).load() is not None  # kept for a matching resume
+
+    report = run_audit(moto_conn, AuditRequest(url, objects=True, checks=("object-acl-public",)))  # from the start
+    assert sorted(f.key or "" for f in report.findings if f.check_id == "object-acl-public") == ["k005", "k050", "k095"]
+
+
+def test_resume_with_the_same_checks_goes_on(moto_conn: Connection, small_bucket: str, run_cli: Run, moto: MotoServer) -> None:
+    def interrupt(bucket: str, scanned: int, total: int | None) -> None:
+        if scanned == 30:
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_audit(moto_conn, AuditRequest((S3Url(small_bucket),), objects=True), progress=interrupt)
+    finally:
+        cancel.reset()
+    other = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "audit", f"s3://{small_bucket}", "--objects",
+                    "--resume", "--check", "object-acl-public")  # fmt: skip
+    assert other.returncode == 2 and "Traceback" not in other.stderr
+    assert f"s3://{small_bucket}" in other.stderr and "leave out --resume" in other.stderr
+    same = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "audit", f"s3://{small_bucket}", "--objects",
+                   "--resume", "--json", "--fail-on", "critical")  # fmt: skip
+    assert same.returncode == 0, same.stderr
+    records = [json.loads(line) for line in same.stdout.splitlines()]
+    objects = next(r for r in records if r["type"] == "bucket")["objects"]
+    assert objects["resumed_after"] == "k029" and objects["scanned"] == 120 and objects["public"] == 3

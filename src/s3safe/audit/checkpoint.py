@@ -2,7 +2,7 @@
 
 One JSON file per endpoint and bucket under ``$S3SAFE_STATE_DIR/audit/`` (the state directory uploads use):
 the last key checked (listings are in key order and results are taken in that order, so every key up to it
-was checked), the counters and the object findings so far. It is written every few hundred objects and when
+was checked), which checks were applied to those keys, the counters and the object findings so far. It is written every few hundred objects and when
 the scan stops on an error or Ctrl-C, and deleted when the scan completes.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from s3safe.transfer.state import state_dir
 
-VERSION = 1
+VERSION = 2  # 2: records the scope (which object checks ran); a version-1 file is not resumed
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ScanState:
     last_key: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)  # check, key, severity, found, fix
+    scope: dict[str, bool] = field(default_factory=dict)  # which object checks the keys up to last_key got
 
 
 class Checkpoint:
@@ -46,11 +47,14 @@ class Checkpoint:
             return None
         if data.get("endpoint") != self.endpoint:
             return None
-        return ScanState(data.get("last_key"), dict(data.get("counts", {})), list(data.get("findings", [])))
+        scope = data.get("scope")
+        if not isinstance(scope, dict):
+            return None
+        return ScanState(data.get("last_key"), dict(data.get("counts", {})), list(data.get("findings", [])), dict(scope))
 
     def save(self, state: ScanState) -> None:
         data = {"version": VERSION, "endpoint": self.endpoint, "bucket": self.bucket, "last_key": state.last_key,
-                "counts": state.counts, "findings": state.findings}  # fmt: skip
+                "counts": state.counts, "findings": state.findings, "scope": state.scope}  # fmt: skip
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".audit-", suffix=".tmp")
         try:

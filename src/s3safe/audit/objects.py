@@ -135,6 +135,28 @@ def findings_of(bucket: str, state: ScanState) -> list[Finding]:
     ]
 
 
+def _scope(options: ScanOptions) -> dict[str, bool]:
+    return {"acls": options.acls, "encryption": options.encryption}
+
+
+def _scope_text(scope: dict[str, bool]) -> str:
+    ids = [
+        check.id for check, on in ((OBJECT_ACL_PUBLIC, scope.get("acls")), (OBJECT_NOT_ENCRYPTED, scope.get("encryption"))) if on
+    ]
+    return ", ".join(ids) or "no object check"
+
+
+def _resumable(saved: ScanState, bucket: str, *, scope: dict[str, bool]) -> ScanState:
+    """The saved state, if its keys got the checks this run asks for; resuming otherwise skips keys never checked."""
+    if saved.scope != scope:
+        raise UsageError(
+            f"the interrupted object scan of s3://{bucket} applied {_scope_text(saved.scope)}, this run asks for "
+            f"{_scope_text(scope)}: resuming would leave its first {saved.counts.get('scanned', 0)} object(s) unchecked",
+            hint="use --resume with the same --check options (and the same bucket ACL setting), or leave out --resume to scan from the start",
+        )
+    return saved
+
+
 def scan_objects(
     conn: Connection, bucket: str, *, options: ScanOptions, progress: ProgressFn | None = None, notes: list[str] | None = None
 ) -> tuple[ObjectScan, list[Finding]]:
@@ -145,13 +167,13 @@ def scan_objects(
         raise UsageError("--resume continues a full scan; a --sample run is not resumable", hint="leave out one of them")
     notes = notes if notes is not None else []
     checkpoint = Checkpoint(conn.settings.endpoint_url, bucket)
-    state = ScanState()
+    state = ScanState(scope=_scope(options))
     if options.resume:
         saved = checkpoint.load()
         if saved is None:
             notes.append("no interrupted object scan to resume: scanning from the start")
         else:
-            state = saved
+            state = _resumable(saved, bucket, scope=state.scope)
     resumed_after = state.last_key
     scan = _Scan(conn, bucket, options=options, state=state)
     listing = _listing(conn, bucket, start_after=resumed_after)
