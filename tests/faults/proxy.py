@@ -25,7 +25,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -77,10 +77,15 @@ class FaultPlan:
 
 @dataclass(frozen=True)
 class Rewritten:
-    """A whole response (status line, headers, body) as raw bytes; close=True ends the connection after it."""
+    """A whole response (status line, headers, body) as raw bytes; close=True ends the connection after it.
+
+    tail, when given, is sent after data piece by piece, so a hostile body of gigabytes is generated lazily
+    instead of held in the proxy's memory (keep it bounded: it is iterated until it ends or the client leaves).
+    """
 
     data: bytes
     close: bool = False
+    tail: Iterable[bytes] | None = None
 
 
 def build_response(status: int, headers: dict[str, str], body: bytes, *, content_length: int | None = None) -> bytes:
@@ -372,6 +377,8 @@ class FaultProxy:
                     rewritten = plan.rewrite_response(request, code, rheaders, rbody)
                     if rewritten is not None:
                         client.sendall(rewritten.data)
+                        for piece in rewritten.tail or ():
+                            client.sendall(piece)
                         if rewritten.close:
                             return
                         continue

@@ -25,6 +25,10 @@ from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from obstore import GetResult
+
     from s3safe.crypto._common import Transformer
     from s3safe.crypto.digest import PlaintextDigest
     from s3safe.transfer.encryption import Decryption
@@ -95,9 +99,8 @@ def fetch_object(
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
             if fmt and decryption is not None and decryption.enabled:
                 plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket))
-            for chunk in result.stream(min_chunk_size=CHUNK):
+            for data in _body(result, url, expected=expected.size):
                 cancel.check()
-                data = memoryview(chunk)
                 if conn.limiter:
                     conn.limiter.consume(len(data))
                 if plain is not None:
@@ -155,12 +158,14 @@ def _fetch_ranged(
         if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
             return None
         etag = first.meta.get("e_tag")
-        head = first.bytes()
+        if first.meta["size"] > size:
+            raise IntegrityError(_longer(url, size, first.meta["size"]))
     fd, tmp = _temp_beside(target)
     try:
         os.ftruncate(fd, size)
-        os.pwrite(fd, head, 0)
-        del head
+        with translated("download", bucket=bucket, key=key):
+            if _write_at(fd, first, url, offset=0, expected=min(RANGE_PART, size)) < min(RANGE_PART, size):
+                raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
 
         failed = threading.Event()
 
@@ -172,10 +177,9 @@ def _fetch_ranged(
                 options: dict[str, Any] = {"range": (start, min(start + RANGE_PART, size))}
                 if etag:
                     options["if_match"] = etag
-                data = obstore.get(store, key, options=options).bytes()
-            if len(data) != min(RANGE_PART, size - start):
-                raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
-            os.pwrite(fd, data, start)
+                length = min(RANGE_PART, size - start)
+                if _write_at(fd, obstore.get(store, key, options=options), url, offset=start, expected=length) < length:
+                    raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
 
         with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
             try:
@@ -202,6 +206,40 @@ def _fetch_ranged(
         tmp.unlink(missing_ok=True)
         raise
     return Fetched(verified, sha256.hexdigest(), mtime)
+
+
+def _longer(url: str, expected: int, promised: int | None = None) -> str:
+    sent = f"the server sends {promised} bytes" if promised is not None else "the server sent more"
+    return (f"download of {url} is longer than expected ({sent}, {expected} expected; the object may have "
+            "changed since it was listed); nothing was written")  # fmt: skip
+
+
+def _body(result: GetResult, url: str, *, expected: int) -> Iterator[memoryview]:
+    """The body's chunks, never more than `expected` bytes in all.
+
+    A hostile or changed object must not cost memory or disk beyond what the listing promised, so a longer
+    body fails as soon as it is announced (Content-Length / Content-Range), or at the first byte too many.
+    """
+    start, stop = result.range
+    if stop - start > expected:
+        raise IntegrityError(_longer(url, expected, stop - start))
+    seen = 0
+    for chunk in result.stream(min_chunk_size=min(CHUNK, max(expected, 1))):
+        data = memoryview(chunk)
+        seen += len(data)
+        if seen > expected:
+            raise IntegrityError(_longer(url, expected))
+        yield data
+
+
+def _write_at(fd: int, result: GetResult, url: str, *, offset: int, expected: int) -> int:
+    """Stream one range into place at `offset`: at most `expected` bytes (see _body); how many arrived."""
+    written = 0
+    for data in _body(result, url, expected=expected):
+        cancel.check()
+        os.pwrite(fd, data, offset + written)
+        written += len(data)
+    return written
 
 
 class _NoDigest:
