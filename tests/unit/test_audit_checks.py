@@ -99,6 +99,59 @@ def test_restricted_policies_are_not_public(statements: list[dict[str, Any]]) ->
     assert _run("bucket-policy-public", _facts(policy=statements)) == []
 
 
+def _get_when(operator: str, key: str, value: Any) -> dict[str, Any]:
+    return _allow("*", "s3:GetObject", Condition={operator: {key: value}})
+
+
+EVERY_SLASH_8 = [f"{i}.0.0.0/8" for i in range(256)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # an IP "restriction" that lets in the whole address space, or half of it, is no restriction
+        _get_when("IpAddress", "aws:SourceIp", "0.0.0.0/0"),
+        _get_when("IpAddress", "aws:SourceIp", ["0.0.0.0/1", "128.0.0.0/1"]),
+        _get_when("IpAddress", "aws:SourceIp", "::/0"),
+        _get_when("IpAddress", "aws:SourceIp", ["192.0.2.0/24", "2000::/3"]),  # one narrow range does not excuse a wide one
+        _get_when("IpAddress", "aws:SourceIp", "64.0.0.0/7"),  # wider than a /8
+        _get_when("IpAddress", "aws:SourceIp", EVERY_SLASH_8),  # each range is a /8, together they cover everything
+        _get_when("NotIpAddress", "aws:SourceIp", "192.0.2.0/24"),  # everyone else
+        _get_when("IpAddressIfExists", "aws:SourceIp", "192.0.2.0/24"),  # a request without the key gets in
+        # wildcards and negations on keys that would restrict with a fixed value
+        _get_when("StringLike", "aws:SourceAccount", "*"),
+        _get_when("StringLike", "aws:PrincipalOrgID", "*"),
+        _get_when("StringLike", "aws:PrincipalOrgID", "o-*"),
+        _get_when("StringEquals", "aws:PrincipalOrgID", "${aws:PrincipalOrgID}"),
+        _get_when("ArnLike", "aws:SourceArn", "arn:aws:s3:::*"),
+        _get_when("StringNotEquals", "aws:SourceAccount", "111122223333"),
+        _get_when("StringEqualsIfExists", "aws:SourceVpce", "vpce-1a2b3c4d"),
+        _get_when("ForAllValues:StringEquals", "aws:PrincipalOrgID", "o-abc123"),
+        _get_when("Null", "aws:SourceVpce", "false"),
+        _get_when("StringEquals", "aws:PrincipalTag/team", "finance"),  # anyone tags their own principal
+    ],
+)
+def test_conditions_that_restrict_nobody_are_public(statement: dict[str, Any]) -> None:
+    findings = _run("bucket-policy-public", _facts(policy=[statement]))
+    assert [f.data["sids"] for f in findings] == [["S1"]]
+    assert "s3:GetObject" in findings[0].found
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        _get_when("IpAddress", "aws:SourceIp", "10.0.0.0/8"),  # a /8 is as wide as a fixed range gets
+        _get_when("IpAddress", "aws:SourceIp", ["192.0.2.0/24", "198.51.100.0/24", "2001:db8::/32"]),
+        _get_when("StringEquals", "aws:SourceAccount", "111122223333"),
+        _get_when("ArnEquals", "aws:SourceArn", "arn:aws:s3:::logs-bucket"),
+        _get_when("StringLike", "aws:userid", "AROAEXAMPLEID:*"),  # a role's sessions: fixed, per AWS
+        _allow("*", "s3:GetObject", Condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d", "aws:Referer": "x"}}),
+    ],
+)
+def test_fixed_restrictions_are_not_public(statement: dict[str, Any]) -> None:
+    assert _run("bucket-policy-public", _facts(policy=[statement])) == []
+
+
 def test_public_statement_without_sid_is_reported_but_not_auto_fixed() -> None:
     statement = {k: v for k, v in _allow("*", "s3:GetObject").items() if k != "Sid"}
     [finding] = _run("bucket-policy-public", _facts(policy=[statement]))

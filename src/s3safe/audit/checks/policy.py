@@ -2,18 +2,27 @@
 
 Public policy: every Allow statement is tried on its own (with every Deny of the policy kept) against
 requests from an anonymous caller and from a stranger's AWS account. Before trying it, the statement's
-conditions on keys a caller chooses freely are dropped, because they restrict nothing: aws:Referer and
-aws:UserAgent are headers anyone can send, aws:SecureTransport, the request's ACL/SSE headers, s3:prefix
-and friends are picked by the caller. Conditions on aws:SourceIp, aws:SourceVpce, aws:PrincipalOrgID,
-aws:SourceArn, aws:PrincipalAccount … stay: the probe carries none of those keys, so such a statement does
-not apply, which is right: it does not let just anyone in. A statement that still allows the probe is
-public. Its object actions are probed on a key its own Resource pattern matches.
+conditions that restrict nobody are dropped. That is every condition on a key a caller chooses freely
+(aws:Referer and aws:UserAgent are headers anyone can send; aws:SecureTransport, the request's ACL/SSE
+headers, s3:prefix, tags on the caller's own principal … are picked by the caller), and, following AWS's
+definition of a non-public policy ("The meaning of 'public'", S3 User Guide), every condition on the other
+keys (aws:PrincipalOrgID, aws:SourceAccount, aws:SourceArn, aws:SourceVpce, aws:PrincipalAccount …) that
+does not pin them to fixed values: a wildcard or policy variable in a value, a negated operator, IfExists,
+ForAllValues or Null. What is left is a condition a stranger's request cannot satisfy, so the probe, which
+carries none of those keys, is not let in.
+
+aws:SourceIp is kept and probed: without the key, from an address outside every range the policy lists (per
+address family), and from inside each range wider than a /8 (IPv4) or a /32 (IPv6), RFC 1918 ranges
+excepted. A range list covering a whole family has no outside address, so it is probed from inside. A
+statement that still allows a probe is public. Its object actions are probed on a key its own Resource
+pattern matches.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from s3safe.audit.checks._base import PROBE_KEY, bucket_check, own_user, stranger
@@ -43,7 +52,21 @@ FORGEABLE_KEYS = frozenset(
         "s3:authType", "s3:TlsVersion", "s3:signatureAge", "s3:object-lock-mode",
     )
 )  # fmt: skip
-FORGEABLE_PREFIXES = ("s3:existingobjecttag/", "s3:requestobjecttag/", "aws:requesttag/", "s3:x-amz-grant-")
+FORGEABLE_PREFIXES = (
+    "s3:existingobjecttag/", "s3:requestobjecttag/", "aws:requesttag/", "s3:x-amz-grant-", "aws:principaltag/",
+)  # fmt: skip
+SOURCE_IP = "aws:sourceip"
+# AWS: ranges wider than this are public ("excluding RFC1918 private ranges")
+WIDEST_FIXED_PREFIX = {4: 8, 6: 32}
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+# tried first as "an address outside every listed range": documentation ranges no real policy lists
+OUTSIDE_CANDIDATES = tuple(ipaddress.ip_address(a) for a in ("203.0.113.7", "198.51.100.7", "2001:db8::7"))
+ROLE_SESSIONS = re.compile(r"AROA[A-Z0-9]+:\*")  # aws:userid of any session of one role: fixed, per AWS
+NEGATED_OPERATORS = frozenset(
+    o.lower() for o in ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
+                        "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike", "BinaryNotEquals")
+)  # fmt: skip
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 SSE_C_KEY = "s3:x-amz-server-side-encryption-customer-algorithm"
 TLS_PROBES: tuple[tuple[str, bool], ...] = (
     ("s3:GetObject", True),
@@ -64,20 +87,101 @@ def _forgeable(key: str) -> bool:
     return lowered in FORGEABLE_KEYS or lowered.startswith(FORGEABLE_PREFIXES)
 
 
-def _without_forgeable_conditions(statement: dict[str, Any]) -> dict[str, Any]:
+def _fixed_value(key: str, value: object) -> bool:
+    text = str(value)
+    if key.lower() == "aws:userid" and ROLE_SESSIONS.fullmatch(text):
+        return True
+    return not any(c in text for c in ("*", "?", "${"))
+
+
+def _restricts(operator: str, key: str, values: object) -> bool:
+    """A condition a stranger cannot satisfy at will: fixed values under a positive, must-be-present operator."""
+    if _forgeable(key):
+        return False
+    if key.lower() == SOURCE_IP:
+        return True  # kept, and probed from addresses a stranger may have (_probe_addresses)
+    head, sep, base = operator.lower().partition(":")
+    if not sep:
+        base = head
+    elif head == "forallvalues":
+        return False  # true when the key is absent
+    if base == "null" or base.endswith("ifexists") or base in NEGATED_OPERATORS:
+        return False
+    items = values if isinstance(values, list) else [values]
+    return bool(items) and all(_fixed_value(key, v) for v in items)
+
+
+def _without_unrestricting_conditions(statement: dict[str, Any]) -> dict[str, Any]:
     condition = statement.get("Condition")
     if not isinstance(condition, Mapping):
         return statement
     kept: dict[str, Any] = {}
     for operator, keys in condition.items():
         if isinstance(keys, Mapping):
-            rest = {k: v for k, v in keys.items() if not _forgeable(str(k))}
+            rest = {k: v for k, v in keys.items() if _restricts(str(operator), str(k), v)}
             if rest:
                 kept[operator] = rest
     out = {k: v for k, v in statement.items() if k != "Condition"}
     if kept:
         out["Condition"] = kept
     return out
+
+
+def _source_networks(statements: list[dict[str, Any]]) -> Iterator[Network]:
+    for statement in statements:
+        condition = statement.get("Condition")
+        for keys in condition.values() if isinstance(condition, Mapping) else ():
+            for key, values in keys.items() if isinstance(keys, Mapping) else ():
+                if str(key).lower() != SOURCE_IP:
+                    continue
+                for value in values if isinstance(values, list) else [values]:
+                    try:
+                        yield ipaddress.ip_network(str(value).strip(), strict=False)
+                    except ValueError:
+                        continue  # the evaluator reports a malformed range
+
+
+def _address(number: int, version: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(number) if version == 4 else ipaddress.IPv6Address(number)
+
+
+def _collapsed(listed: list[Network], version: int) -> list[Network]:
+    if version == 4:
+        return list(ipaddress.collapse_addresses(n for n in listed if isinstance(n, ipaddress.IPv4Network)))
+    return list(ipaddress.collapse_addresses(n for n in listed if isinstance(n, ipaddress.IPv6Network)))
+
+
+def _outside(networks: list[Network], version: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address of this family in none of `networks` (collapsed, sorted), or None when they cover it all."""
+    for candidate in OUTSIDE_CANDIDATES:
+        if candidate.version == version and not any(candidate in n for n in networks):
+            return candidate
+    number = 0
+    for network in networks:
+        if number < int(network.network_address):
+            return _address(number, version)
+        number = max(number, int(network.broadcast_address) + 1)
+    return _address(number, version) if number < 2 ** (32 if version == 4 else 128) else None
+
+
+def _probe_addresses(statements: list[dict[str, Any]]) -> list[str]:
+    """Source addresses a stranger may call from, chosen to slip past the statements' aws:SourceIp conditions."""
+    listed = list(_source_networks(statements))
+    if not listed:
+        return []
+    out: list[str] = []
+    for version in (4, 6):
+        networks = _collapsed(listed, version)
+        outside = _outside(networks, version)
+        if outside is None:
+            networks = [*networks, ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")]  # probe from inside
+        else:
+            out.append(str(outside))
+        for network in networks:
+            wide = network.prefixlen < WIDEST_FIXED_PREFIX[version]
+            if wide and not any(network.version == p.version and network.subnet_of(p) for p in PRIVATE_RANGES):  # type: ignore[arg-type]
+                out.append(str(network.network_address + network.num_addresses // 2))
+    return list(dict.fromkeys(out))
 
 
 def _probe_keys(statement: Mapping[str, Any], bucket: str) -> list[str]:
@@ -93,16 +197,20 @@ def _probe_keys(statement: Mapping[str, Any], bucket: str) -> list[str]:
 
 def _public_actions(statement: dict[str, Any], denies: list[dict[str, Any]], *, bucket: str, ctx: AuditContext) -> list[str]:
     """The probe actions this one Allow statement opens to anonymous callers or any AWS account."""
-    policy = parse_policy({"Version": "2012-10-17", "Statement": [*denies, _without_forgeable_conditions(statement)]})
+    policy = parse_policy({"Version": "2012-10-17", "Statement": [*denies, _without_unrestricting_conditions(statement)]})
     callers = [("anonymous", None), (stranger(ctx), ctx.account or "000000000000")]
+    addresses: list[str | None] = [None, *_probe_addresses([statement, *denies])]
     opened = []
     for action, on_object, _ in PUBLIC_PROBES:
         keys = _probe_keys(statement, bucket) if on_object else [None]
-        for principal, bucket_account in callers:
-            requests = [s3_request(action, bucket, key, principal=principal, bucket_account=bucket_account) for key in keys]
-            if any(_allowed_by_statement(policy, r) for r in requests):
-                opened.append(action)
-                break
+        requests = [
+            s3_request(action, bucket, key, principal=principal, bucket_account=bucket_account, source_ip=address)
+            for principal, bucket_account in callers
+            for key in keys
+            for address in addresses
+        ]
+        if any(_allowed_by_statement(policy, r) for r in requests):
+            opened.append(action)
     return opened
 
 
