@@ -35,6 +35,9 @@ def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 follow_option = click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links (default: skip them).")
+allow_empty_option = click.option(
+    "--allow-empty", is_flag=True, help="With -r: an empty or missing source is not an error (default: exit 3)."
+)
 TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks", "where", "local_delete")
 local_delete_option = click.option(
     "--local-delete", "local_delete", is_flag=False, flag_value="true", default=None, metavar="[EXPR]",
@@ -57,7 +60,7 @@ def _tree(
     where = compile_where(values["where"], scope="any") if values.get("where") else None
     local_delete = compile_where(values["local_delete"], scope="any") if values.get("local_delete") else None
     return TreeOptions(
-        where=where, local_delete=local_delete,
+        where=where, local_delete=local_delete, allow_empty=values.get("allow_empty", False),
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
         follow_symlinks=values.get("follow_symlinks", False),
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
@@ -158,6 +161,7 @@ def put(
 @click.argument("url")
 @click.argument("local", default=".")  # a str: a trailing "/" (a folder) must survive
 @click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
+@allow_empty_option
 @tree_options
 @crypto_options(upload=False, download=True)
 @pass_app
@@ -174,7 +178,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
         _render_tree(app, results, summary)
         return
     if any(values.values()):
-        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude and --where need -r")
+        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where and --allow-empty need -r")
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
@@ -191,6 +195,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 @click.argument("destination")
 @local_delete_option
 @follow_option
+@allow_empty_option
 @tree_options
 @upload_options
 @crypto_options(upload=True, download=True)
@@ -199,12 +204,14 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
 
-    tree_values = {k: values.pop(k) for k in TREE_KEYS}
+    tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty")}
     crypto = pop_crypto(values)
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
         refuse(crypto, ("identity", "no_decrypt"), "apply to downloads, not to an upload")
+        if tree_values["allow_empty"]:
+            raise UsageError("--allow-empty applies to downloads, not to an upload")
         dest = parse_s3_url(destination)
         options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff",
                         encryption=encryption_from(crypto, bucket=dest.bucket))  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -15,6 +16,8 @@ _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1 (terminal escapes)
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
 MAX_KEY_BYTES = 1024
+# A backslash separates folders only on Windows; on POSIX it is an ordinary character of a file name
+_LOCAL_SEPARATORS = re.compile(r"[/\\]" if os.name == "nt" else "/")
 
 
 def bucket_name_problem(name: str) -> str | None:
@@ -110,12 +113,17 @@ def unsafe_key_reason(relative_key: str) -> str | None:
     return None
 
 
+def local_parts(relative_key: str) -> list[str]:
+    """The folder names and file name a key maps to on this system (empty and "." segments dropped)."""
+    return [p for p in _LOCAL_SEPARATORS.split(relative_key) if p not in ("", ".")]
+
+
 def safe_local_path(root: Path, relative_key: str) -> Path:
     """Join a key below `root`, refusing any key that would land outside it."""
     reason = unsafe_key_reason(relative_key)
     if reason:
         raise UsageError(f"refusing key {relative_key!r}: it {reason}")
-    parts = [p for p in re.split(r"[/\\]", relative_key) if p not in ("", ".")]
+    parts = local_parts(relative_key)
     if not parts:
         raise UsageError(f"refusing key {relative_key!r}: it names no file")
     target = root.joinpath(*parts)

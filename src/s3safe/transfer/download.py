@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import io
 import itertools
 import logging
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
-TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.RANDOM.s3safe-tmp beside NAME, then renamed
+TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +280,59 @@ def _write_atomically(target: Path, content: bytes, mtime: float | None) -> None
 
 
 _TEMP_COUNTER = itertools.count()
+_TEMP_RE = re.compile(r"\.(?P<name>.+)\.(?P<unique>[0-9]+-[0-9]+)-(?P<tag>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX), re.DOTALL)
+_TEMP_KEY: bytes | None = None
+_TEMP_KEY_LOCK = threading.Lock()
+
+
+def _temp_key() -> bytes:
+    """This user's secret for marking temp names, kept in the state folder: a temp file left by a killed
+    run is recognised as s3safe's by its mark, so a user's file that merely ends in .s3safe-tmp (or an
+    object named like one) is never swept."""
+    global _TEMP_KEY
+    with _TEMP_KEY_LOCK:
+        if _TEMP_KEY is None:
+            _TEMP_KEY = _load_temp_key()
+        return _TEMP_KEY
+
+
+def _load_temp_key() -> bytes:
+    from s3safe.transfer.state import state_dir
+
+    path = state_dir() / "temp-mark.key"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+            raise OSError(f"unusable temp mark key {path}") from None
+        key = os.urandom(32)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    except OSError as exc:  # no state folder: this run's temps cannot be recognised by a later run
+        log.debug("temp files of this run will not be swept by later runs: %s", exc)
+        return os.urandom(32)
+
+
+def _temp_tag(name: str, unique: str) -> str:
+    message = f"{name}\0{unique}".encode("utf-8", "surrogateescape")
+    return hmac.new(_temp_key(), message, "sha256").hexdigest()[:16]
+
+
+def temp_name(name: str) -> str:
+    """`.NAME.PID-N-MARK.s3safe-tmp`: unique within the machine, marked as made by s3safe for this user."""
+    unique = f"{os.getpid()}-{next(_TEMP_COUNTER)}"
+    return f".{name}.{unique}-{_temp_tag(name, unique)}{TEMP_SUFFIX}"
+
+
+def is_own_temp(filename: str) -> bool:
+    """Whether a file name is one of s3safe's temp names (for this user), not merely one ending the same."""
+    found = _TEMP_RE.fullmatch(filename) if filename.endswith(TEMP_SUFFIX) else None
+    return found is not None and hmac.compare_digest(found["tag"], _temp_tag(found["name"], found["unique"]))
 
 
 def _temp_beside(target: Path) -> tuple[int, Path]:
@@ -286,7 +341,7 @@ def _temp_beside(target: Path) -> tuple[int, Path]:
     Cheaper than tempfile.mkstemp, which matters when thousands of small files arrive.
     """
     while True:
-        tmp = target.with_name(f".{target.name}.{os.getpid()}-{next(_TEMP_COUNTER)}{TEMP_SUFFIX}")
+        tmp = target.with_name(temp_name(target.name))
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
         except FileExistsError:  # left by an earlier process with the same pid

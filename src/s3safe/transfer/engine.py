@@ -28,7 +28,7 @@ from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage
 from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
-from s3safe.transfer.download import TEMP_SUFFIX, Expected, fetch_object
+from s3safe.transfer.download import Expected, fetch_object, is_own_temp
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -51,6 +51,7 @@ class TreeOptions:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     follow_symlinks: bool = False
+    allow_empty: bool = False  # downloads: an empty or missing source is not an error
     upload: UploadOptions = field(default_factory=UploadOptions)
     where: Condition | None = None  # only transfers it selects happen; purge is not affected
     local_delete: Condition | None = None  # local files with a verified match on S3 that it selects
@@ -324,15 +325,17 @@ def download_tree(
     if options.move:
         raise UsageError("--move applies to uploads only")
     prefix = source.key if source.is_prefix else source.key + "/"
-    root.mkdir(parents=True, exist_ok=True)
     storage = S3Storage(conn)
-    own_cache = cache is None
-    cache = cache or StateCache()
     keep = planner.Filter(options.include, options.exclude)
     remote = _objects(_listing(storage, source.bucket, prefix, options), keep, prefix)
     has_source, remote = _peek(remote)
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
+    if not has_source and not options.allow_empty:
+        _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude))
+    root.mkdir(parents=True, exist_ok=True)
+    own_cache = cache is None
+    cache = cache or StateCache()
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
     temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
     local = (e for e in local if not _is_temp(e.key, temps))
@@ -386,16 +389,32 @@ def download_tree(
         summary.elapsed = time.monotonic() - summary.started
 
 
+def _refuse_empty_source(storage: S3Storage, source: S3Url, prefix: str, *, filtered: bool) -> None:
+    """A restore from a mistyped prefix must not "succeed" with an empty folder."""
+    if not source.is_prefix:
+        try:
+            storage.head(source.bucket, source.key)
+        except NotFoundError:
+            pass
+        else:
+            raise UsageError(f"{source} is an object, not a folder",
+                             hint="to download one object, use 'get' without -r")  # fmt: skip
+    matching = " matching --include/--exclude" if filtered else ""
+    raise NotFoundError(f"nothing to download: no object{matching} under s3://{source.bucket}/{prefix}",
+                        hint="check the URL; add --allow-empty if an empty source is expected")  # fmt: skip
+
+
 def _is_temp(key: str, found: list[str]) -> bool:
-    if key.rsplit("/", 1)[-1].endswith(TEMP_SUFFIX):
+    if is_own_temp(key.rsplit("/", 1)[-1]):
         found.append(key)
         return True
     return False
 
 
 def _remove_stale_temps(root: Path, keys: list[str], gate: SafetyGate, *, before: float) -> Iterator[ActionResult]:
-    """Remove the temp files a killed run (kill -9, power loss) left behind: ours by name, and not written
-    to since this run began, so no download is still filling them."""
+    """Remove the temp files a killed run (kill -9, power loss) left behind: ours by their marked name, and
+    not written to since this run began, so no download is still filling them. Deletions like any other:
+    through the gate, within --max-delete."""
 
     def path_of(key: str) -> Path:
         return root.joinpath(*key.split("/"))
@@ -420,7 +439,8 @@ def _remove_stale_temps(root: Path, keys: list[str], gate: SafetyGate, *, before
         return out
 
     yield from gate.apply(
-        "remove-temp", (k for k in keys if stale(k)), remove, describe=lambda k: str(path_of(k)), batch_size=256
+        "remove-temp", (k for k in keys if stale(k)), remove, describe=lambda k: str(path_of(k)), batch_size=256,
+        deletes=True,
     )
 
 
