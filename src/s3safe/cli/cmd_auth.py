@@ -214,12 +214,11 @@ def auth_export(app: App, name: str, passphrase_file: Path | None) -> None:
 @auth.command("credential-process")
 @click.argument("name")
 @PASSPHRASE_FILE
-@pass_app
-def auth_credential_process(app: App, name: str, passphrase_file: Path | None) -> None:
+def auth_credential_process(name: str, passphrase_file: Path | None) -> None:
     """Print a profile's credentials as the JSON an AWS SDK expects from `credential_process`.
 
     This prints the secret on purpose, for the calling SDK: it is what the exported line runs.
     """
     creds = _store(passphrase_file).load(name)
-    # revealed, not recorded: redaction would mask exactly what the SDK needs
-    app.render.reveal(json.dumps(creds.credential_process_output()))
+    # written directly, not through the renderer, whose redaction would mask exactly what the SDK needs
+    click.echo(json.dumps(creds.credential_process_output()))

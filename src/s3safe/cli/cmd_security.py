@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -293,18 +294,18 @@ def presign(app: App, url: str, method: str, expires: str, content_type: str | N
     result = sign(app.conn, parse_s3_url(url), request)
     for warning in result.warnings:
         app.render.warn(warning)
-    # revealed: every other output path would (rightly) mask the signature the user asked for
+    out = app.render.out  # written directly: the renderer would (rightly) mask the signature
     if app.render.json_mode:
-        app.render.reveal_json(result.to_dict())
+        out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return
     notes = [f"expires {result.expires_at:%Y-%m-%d %H:%M:%S} UTC"]
     if result.method == "POST":
-        app.render.reveal_json({"url": result.url, "fields": result.fields, "curl": result.curl()}, indent=2)
+        out.write(json.dumps({"url": result.url, "fields": result.fields, "curl": result.curl()}, indent=2) + "\n")
         notes.append("upload with the 'curl' line (replace FILE; the file field must come last)")
     else:
-        app.render.reveal(result.url)
+        out.write(result.url + "\n")
     if result.headers:
         notes.append("the uploader must send these headers: " + "; ".join(f"{k}: {v}" for k, v in result.headers.items()))
     if not app.render.quiet:
         for note in notes:
-            app.render.line(f"s3safe: {note}", err=True)
+            app.render.err.write(f"s3safe: {note}\n")

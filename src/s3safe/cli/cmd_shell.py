@@ -96,12 +96,13 @@ class Console:
         code = 0
         while True:
             try:
-                line = render.ask(self.cwd.prompt)
+                render.out.flush()
+                line = input(self.cwd.prompt)
             except EOFError:
-                render.line("")
+                render.out.write("\n")
                 break
             except KeyboardInterrupt:  # Ctrl-C at the prompt: drop the line, keep the shell
-                render.line("^C")
+                render.out.write("^C\n")
                 continue
             try:
                 result = self.handle(line)
@@ -269,14 +270,13 @@ def shell(ctx: click.Context, no_history: bool) -> None:
     console = Console(ctx, app, history=not no_history)
     console.setup()
     if sys.stdin.isatty() and not app.render.quiet and not app.render.json_mode:
-        app.render.line("s3safe shell: 'help' lists commands, 'exit' leaves; Tab completes commands and keys", err=True)
+        app.render.err.write("s3safe shell: 'help' lists commands, 'exit' leaves; Tab completes commands and keys\n")
     ctx.exit(console.loop())
 
 
 @click.command()
 @click.argument("shell_name", metavar="bash|zsh|fish", type=click.Choice(["bash", "zsh", "fish"]))
-@click.pass_obj
-def completion(app: App, shell_name: str) -> None:
+def completion(shell_name: str) -> None:
     """Print the shell completion script for bash, zsh or fish.
 
     \b
@@ -290,4 +290,4 @@ def completion(app: App, shell_name: str) -> None:
 
     make: Callable[..., Any] | None = get_completion_class(shell_name)
     assert make is not None
-    app.render.block(make(main, {}, "s3safe", "_S3SAFE_COMPLETE").source())
+    click.echo(make(main, {}, "s3safe", "_S3SAFE_COMPLETE").source())

@@ -11,6 +11,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage, UploadInfo
+from s3safe.transfer.multipart import forget_journal
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -30,12 +31,19 @@ def list_uploads(conn: Connection, url: S3Url, *, older_than: timedelta | None =
             yield upload
 
 
+def _abort(storage: S3Storage, upload: UploadInfo) -> ActionResult:
+    result = storage.abort_upload(upload)
+    if result.ok:  # the resume journal of an encrypted upload holds its payload key: it must not outlive the upload
+        forget_journal(upload.bucket, upload.key, upload.upload_id)
+    return result
+
+
 def abort_uploads(
     conn: Connection, url: S3Url, *, older_than: timedelta | None, upload_id: str | None, gate: SafetyGate
 ) -> Iterator[ActionResult]:
     storage = S3Storage(conn)
     uploads = (u for u in list_uploads(conn, url, older_than=older_than) if upload_id is None or u.upload_id == upload_id)
     yield from gate.apply(
-        "abort-upload", uploads, lambda batch: [storage.abort_upload(u) for u in batch],
+        "abort-upload", uploads, lambda batch: [_abort(storage, u) for u in batch],
         describe=lambda u: f"s3://{u.bucket}/{u.key}?uploadId={u.upload_id}", deletes=True,
     )  # fmt: skip

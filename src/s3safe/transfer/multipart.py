@@ -280,6 +280,17 @@ def abort_orphans(client: Any, bucket: str, key: str, path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def forget_journal(bucket: str, key: str, upload_id: str, *, journal_dir: Path | None = None) -> None:
+    """`uploads abort` ended this upload: its journal goes too, since an encrypted upload's journal holds that
+    object's payload key. A journal of the key still waiting for its upload ID may belong to the aborted upload
+    and goes as well; a journal of another upload of the key stays (that run resumes it)."""
+    path = journal_path(bucket, key, journal_dir)
+    journal = load_journal(path)
+    if journal is not None and journal.upload_id in (upload_id, ""):
+        path.unlink(missing_ok=True)
+        path.with_suffix(".tmp").unlink(missing_ok=True)  # a save cut short holds the same secret
+
+
 def discard_stale_journal(conn: Connection, bucket: str, key: str, *, journal_dir: Path | None = None) -> None:
     """The object already matches the local file: a journal left for its key (a run killed between completing
     the upload and removing the journal, or a file changed back) is stale; abort its upload if open, drop it."""
