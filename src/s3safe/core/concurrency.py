@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from s3safe.core import cancel
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def _stop(pending: Iterable[Future[Any]], exc: BaseException) -> None:
+    """Drop what has not started. Only Ctrl-C also tells running workers to stop at their next chunk: that
+    flag is process-wide, and set by an ordinary error (or a consumer that stopped reading) it would make
+    the next library call in this process fail with Cancelled. Those workers finish their current item."""
+    if isinstance(exc, KeyboardInterrupt):
+        cancel.cancel()
+    for future in pending:
+        future.cancel()
 
 
 def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
@@ -28,10 +38,8 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
-        except BaseException:
-            cancel.cancel()
-            for future in pending:
-                future.cancel()
+        except BaseException as exc:
+            _stop(pending, exc)
             raise
 
 
@@ -51,9 +59,6 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
-        except BaseException:
-            # tell running workers to stop at their next chunk, and drop what has not started
-            cancel.cancel()
-            for future in pending:
-                future.cancel()
+        except BaseException as exc:
+            _stop(pending, exc)
             raise

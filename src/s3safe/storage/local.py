@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,11 +17,16 @@ def _sort_key(entry: os.DirEntry[str]) -> bytes:
     return (entry.name + suffix).encode("utf-8", "surrogateescape")
 
 
+# told about a folder or file the walk could not read (key, error); without one, the error is raised
+OnError = Callable[[str, OSError], None]
+
+
 class LocalStorage:
     features = Features(server_side_copy=False, acls=False, versions=False, server_side_encryption=False)
 
-    def __init__(self, *, follow_symlinks: bool = False) -> None:
+    def __init__(self, *, follow_symlinks: bool = False, on_error: OnError | None = None) -> None:
         self.follow_symlinks = follow_symlinks
+        self.on_error = on_error
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
         root = Path(container)
@@ -31,7 +36,14 @@ class LocalStorage:
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=_sort_key)
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            if self.on_error is not None and prefix:
+                self.on_error(prefix, exc)  # a folder that vanished mid-run: its files are unknown, not gone
+            return
+        except OSError as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(prefix, exc)
             return
         for entry in entries:
             key = prefix + entry.name
@@ -45,7 +57,16 @@ class LocalStorage:
             elif entry.is_file(follow_symlinks=self.follow_symlinks):
                 if entry.is_symlink() and not self.follow_symlinks:
                     continue
-                stat = entry.stat(follow_symlinks=self.follow_symlinks)
+                try:
+                    stat = entry.stat(follow_symlinks=self.follow_symlinks)
+                except OSError as exc:
+                    if self.on_error is None:
+                        raise
+                    if isinstance(exc, FileNotFoundError) and not directory.exists():
+                        self.on_error(prefix, exc)  # the whole folder went away: one report, not one per file
+                        return
+                    self.on_error(key, exc)
+                    continue
                 yield ObjectInfo(
                     bucket=container,
                     key=key,

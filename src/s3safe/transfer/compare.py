@@ -74,7 +74,10 @@ class ContentComparator:
         if encrypted:
             return self._compare_encrypted(local, remote, path=path, mtime_ns=mtime_ns, etag=etag)
         self.hashed += 1
-        sha256, md5 = file_digests(path)
+        try:
+            sha256, md5 = file_digests(path)
+        except OSError:
+            return "local file unreadable"  # planned as a transfer, whose own read reports the error for this file alone
         plain = _plain_etag(etag)
         if plain is not None and plain == md5:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
@@ -108,7 +111,10 @@ class ContentComparator:
         if key is None or stored.split(":")[1:2] != [key_id(key)]:
             return "digest made with another key" if self.upload else "content unknown (no digest key)"
         self.hashed += 1
-        token = digest_file(path, key)
+        try:
+            token = digest_file(path, key)
+        except OSError:
+            return "local file unreadable"
         if same_digest(stored, token):
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, token.rsplit(":", 1)[-1]))
             return None

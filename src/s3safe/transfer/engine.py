@@ -6,6 +6,7 @@ transfer and delete passes through the SafetyGate, which is what makes --dry-run
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -30,7 +31,7 @@ from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
 from s3safe.transfer.download import Expected, fetch_object, is_own_temp
 from s3safe.transfer.options import UploadOptions
-from s3safe.transfer.single import UploadPlan, plan_upload, upload_file
+from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
 
 if TYPE_CHECKING:
@@ -182,6 +183,12 @@ class _Run:
         with self._lock:  # called from worker threads
             self.summary.transferred_bytes += size
 
+    def fail(self, result: ActionResult) -> None:
+        """A failure found outside the transfers (an unreadable folder): shown in order, and it blocks deletes."""
+        with self._lock:
+            self.summary.failed += 1
+        self.notes.append(result)
+
     def count(self, result: ActionResult, *, deletion: bool = False) -> ActionResult:
         if result.dry_run:
             self.summary.planned += 1
@@ -207,7 +214,10 @@ def upload_tree(
     own_cache = cache is None
     cache = cache or StateCache()
     keep = planner.Filter(options.include, options.exclude)
-    local = _objects(LocalStorage(follow_symlinks=options.follow_symlinks).iter_entries(str(root), "", recursive=True), keep, "")
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
+               local_delete=_decider(conn, options.local_delete, root, upload=True))  # fmt: skip
+    walker = LocalStorage(follow_symlinks=options.follow_symlinks, on_error=_walk_failure(root, run))
+    local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
     has_source, local = _peek(local)
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"folder {root}")
@@ -219,8 +229,6 @@ def upload_tree(
                            purge=options.purge, target_prefix=prefix)  # fmt: skip
     actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = _LazyPlan(conn, dest.bucket, options.upload)
-    run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
-               local_delete=_decider(conn, options.local_delete, root, upload=True))  # fmt: skip
 
     def send(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -233,11 +241,14 @@ def upload_tree(
                                  verify=False, encryption=encryption)  # fmt: skip
         except S3SafeError as exc:
             return ActionResult("upload", target, ok=False, error=str(exc))
+        except OSError as exc:  # the file's reads are translated; this is the last net under one file's failure
+            return ActionResult("upload", target, ok=False, error=str(local_read_error(source, exc)))
         run.add_bytes(result.size)
         if result.etag and result.sha256_hex:
-            cache.put(
-                dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex)
-            )
+            with contextlib.suppress(OSError):  # gone already: the cache is an optimisation
+                cache.put(
+                    dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex)
+                )
         if options.move:
             source.unlink()
             return ActionResult("move", target, detail=f"{action.reason}; local file removed after upload")
@@ -260,6 +271,22 @@ def upload_tree(
             cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
+    """What the local walk could not read fails alone; the rest of the tree goes on."""
+
+    def failed(key: str, exc: OSError) -> None:
+        path = root.joinpath(*key.split("/")) if key else root
+        if key.endswith("/") or not key:
+            what = "folder vanished during the run" if isinstance(exc, FileNotFoundError) else (
+                f"cannot read this folder: {(exc.strerror or str(exc)).lower()}")  # fmt: skip
+            run.fail(ActionResult("upload", f"{path}{os.sep}", ok=False,
+                                  error=f"{what}; nothing under it was uploaded (fix its permissions or leave it out with --exclude)"))  # fmt: skip
+        else:
+            run.fail(ActionResult("upload", str(path), ok=False, error=str(local_read_error(path, exc))))
+
+    return failed
 
 
 def _drop_stale_journals(

@@ -7,11 +7,12 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
+from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
@@ -89,13 +90,30 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> Upload
     return UploadPlan(acl_header=acl_header, sse=sse, acls_enabled=acls_enabled)
 
 
+def local_read_error(path: Path, exc: OSError) -> S3SafeError:
+    """A failed read of a local file as one line naming it: in a tree run that file fails alone."""
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot read {path}: permission denied", hint="fix its permissions or leave it out with --exclude")
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(f"{path} vanished before it could be read")
+    return S3SafeError(f"cannot read {path}: {exc.strerror or exc}")
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise local_read_error(path, exc) from None
+
+
 def _check_local_file(path: Path) -> int:
     try:
         stat = path.stat()
     except FileNotFoundError:
         raise NotFoundError(f"local file not found: {path}") from None
-    except PermissionError:
-        raise UsageError(f"cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise local_read_error(path, exc) from None
     if path.is_dir():
         raise UsageError(f"{path} is a folder", hint="add -r to upload the folder tree")
     if not path.is_file():
@@ -141,13 +159,14 @@ def upload_file(
         from s3safe.transfer.encrypted import upload_encrypted
 
         return upload_encrypted(conn, source, dest.bucket, key, plan=plan, options=options, encryption=encryption, verify=verify)
-    before = source.stat()
-    # small files are read once: the digests describe exactly the bytes that are sent
-    inline = source.read_bytes() if size <= INLINE_MAX and conn.limiter is None else None
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     # an explicit --part-size also sets where multipart starts
     threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
-    sha256_b64, md5_hex = _digests_of(inline) if inline is not None else _digests(source, md5_too=size <= threshold)
+    with reading(source):
+        before = source.stat()
+        # small files are read once: the digests describe exactly the bytes that are sent
+        inline = source.read_bytes() if size <= INLINE_MAX and conn.limiter is None else None
+        sha256_b64, md5_hex = _digests_of(inline) if inline is not None else _digests(source, md5_too=size <= threshold)
     metadata = {
         **options.metadata,
         MTIME_META: f"{before.st_mtime:.6f}",
