@@ -194,10 +194,21 @@ CASES = [
     # ---- principals
     case("PRINCIPAL", '{"AWS": "*"} is everyone, anonymous included',
          pol(stmt("Allow", {"AWS": "*"}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", principal="anonymous"), "allow", "P"),  # fmt: skip
-    case("PRINCIPAL", "account id covers the account's users",
-         pol(stmt("Allow", {"AWS": ACCT}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject"), "allow", "P"),  # fmt: skip
+    # issue 20.9: an account principal delegates to the account, whose users need their own identity policy too
+    case("PRINCIPAL", "account id delegates: a user of it whose identity policy allows is allowed",
+         pol(stmt("Allow", {"AWS": ACCT}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", identity_allows=True), "allow", "P"),  # fmt: skip
+    case("PRINCIPAL", "account id delegates: a user of it without an identity allow is not",
+         pol(stmt("Allow", {"AWS": ACCT}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject"), "implicit-deny", None),  # fmt: skip
+    case("PRINCIPAL", "account id delegates: the foreign user of the issue, without an identity allow",
+         pol(stmt("Allow", {"AWS": OTHER_ACCT}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", principal=FOREIGN), "implicit-deny", None),  # fmt: skip
+    case("PRINCIPAL", "account id delegates: the account's root user is the account itself",
+         pol(stmt("Allow", {"AWS": ACCT}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", principal=ACCT), "allow", "P"),  # fmt: skip
     case("PRINCIPAL", "root ARN means the same as the account id",
-         pol(stmt("Allow", {"AWS": f"arn:aws:iam::{ACCT}:root"}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject"), "allow", "P"),  # fmt: skip
+         pol(stmt("Allow", {"AWS": f"arn:aws:iam::{ACCT}:root"}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject"), "implicit-deny", None),  # fmt: skip
+    case("PRINCIPAL", "root ARN delegates like the account id",
+         pol(stmt("Allow", {"AWS": f"arn:aws:iam::{ACCT}:root"}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", identity_allows=True), "allow", "P"),  # fmt: skip
+    case("PRINCIPAL", "a user named by its own ARN needs no identity allow in the bucket's account",
+         pol(stmt("Allow", {"AWS": [ACCT, ALICE]}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject"), "allow", "P"),  # fmt: skip
     case("PRINCIPAL", "role ARN covers its assumed-role sessions",
          pol(stmt("Allow", {"AWS": ROLE}, "s3:GetObject", OBJECTS, Sid="P")), req("s3:GetObject", principal=SESSION), "allow", "P"),  # fmt: skip
     case("PRINCIPAL", "a user ARN does not cover another user",
@@ -273,9 +284,9 @@ CASES = [
              stmt("Allow", "*", "s3:GetObject", OBJECTS, Sid="A")),
          req("s3:GetObject", "public/x", principal="anonymous"), "allow", "A"),  # fmt: skip
     # ---- policy variables
-    case("VARS", "${aws:username} home directory: own folder", HOME_DIRS, req("s3:GetObject", "alice/notes.txt"), "allow", "Home"),
+    case("VARS", "${aws:username} home directory: own folder", HOME_DIRS, req("s3:GetObject", "alice/notes.txt", identity_allows=True), "allow", "Home"),
     case("VARS", "${aws:username} home directory: someone else's folder", HOME_DIRS, req("s3:GetObject", "bob/notes.txt"), "implicit-deny"),
-    case("VARS", "${aws:username} in StringLike s3:prefix", HOME_DIRS, req("s3:ListBucket", None, extra={"s3:prefix": "alice/"}), "allow", "List"),
+    case("VARS", "${aws:username} in StringLike s3:prefix", HOME_DIRS, req("s3:ListBucket", None, identity_allows=True, extra={"s3:prefix": "alice/"}), "allow", "List"),
     case("VARS", "variable without a value (role session has no aws:username) matches nothing", HOME_DIRS,
          req("s3:GetObject", "examplerolesessionname/x", principal=SESSION), "implicit-deny"),  # fmt: skip
     case("VARS", "variable without a value: inverted operator (StringNotEquals) matches",
@@ -349,7 +360,7 @@ CASES = [
     case("S3EX", "IPv4 exception 54.240.143.128/30 not allowed", IPV6, req("s3:GetObject", principal="anonymous", source_ip="54.240.143.129"), "implicit-deny"),
     case("OPS", "ArnLike wildcards stay inside one ARN component",
          pol(stmt("Allow", {"AWS": ACCT}, "s3:GetObject", OBJECTS, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/examplerole"}}, Sid="A")),
-         req("s3:GetObject", principal=SESSION), "allow", "A"),  # fmt: skip
+         req("s3:GetObject", principal=SESSION, identity_allows=True), "allow", "A"),  # fmt: skip
     case("OPS", "ArnNotLike: deny everyone but the admin role (others denied)",
          pol(stmt("Deny", "*", "s3:*", [BUCKET, OBJECTS], {"ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/admin*"}}, Sid="OnlyAdmin")),
          req("s3:GetObject", identity_allows=True), "explicit-deny", "OnlyAdmin"),  # fmt: skip

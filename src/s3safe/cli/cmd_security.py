@@ -151,15 +151,21 @@ def policy_remove(app: App, url: str, sids: tuple[str, ...], all_s3safe: bool, d
 @click.option("--acl", metavar="CANNED", help="The x-amz-acl header sent.")
 @click.option("--sse", metavar="ALG", help="The x-amz-server-side-encryption header sent.")
 @click.option("--from-file", "policy_file", type=FILE, help="Simulate this policy file instead of the bucket's policy.")
+@click.option("--bucket-account", metavar="ACCOUNT", help="The account owning the bucket (default: your credentials' account).")
+@click.option("--identity-policy", type=click.Choice(["allow", "deny"]), default="allow", show_default=True,
+              help="Whether the principal's own IAM policy allows the action.")  # fmt: skip
 @pass_app
 def policy_simulate(app: App, url: str, action: str, key: str | None, principal: str, source_ip: str | None,
-                    secure_transport: str, acl: str | None, sse: str | None, policy_file: Path | None) -> None:  # fmt: skip
+                    secure_transport: str, acl: str | None, sse: str | None, policy_file: Path | None,
+                    bucket_account: str | None, identity_policy: str) -> None:  # fmt: skip
     """Decide one request against the bucket policy with s3safe's evaluator (exit 0 either way)."""
     from s3safe.ops.policy import SimulationRequest, simulate
 
-    request = SimulationRequest(action, key, principal, source_ip, secure_transport == "true", acl, sse, policy_file)
+    request = SimulationRequest(action, key, principal, source_ip, secure_transport == "true", acl, sse, policy_file,
+                                bucket_account=bucket_account, identity_allows=identity_policy == "allow")  # fmt: skip
     result = simulate(app.conn, parse_s3_url(url), request)
     lines = [f"decision: {result.decision}", f"request: {result.action} on {result.resource} by {result.principal}"]
+    lines += [f"assumed: {note}" for note in result.assumptions]
     if result.statement_index is not None:
         lines.append(f"deciding statement: #{result.statement_index}" + (f" ({result.sid})" if result.sid else ""))
         lines.append(f"  {result.statement}")

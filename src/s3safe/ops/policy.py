@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from s3safe.core.errors import NotFoundError, SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
-from s3safe.security.policy_conditions import PolicyError
+from s3safe.security.policy_conditions import PolicyError, load_policy_json
 from s3safe.security.policy_eval import evaluate, parse_policy, s3_request
 from s3safe.security.policy_summary import summarize_policy, summarize_statement
 from s3safe.security.policy_templates import (
@@ -43,6 +44,7 @@ from s3safe.storage.errors import translate, translated
 
 Policy = dict[str, Any]
 UNKNOWN_CALLER = "arn:aws:iam::000000000000:user/s3safe-caller"
+ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 # ------------------------------------------------------------------------------------ shared helpers
@@ -97,10 +99,7 @@ def read_policy(conn: Connection, bucket: str) -> Policy | None:
     text = response.get("Policy") or ""
     if not text.strip():
         return None
-    try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"the stored policy of s3://{bucket} is not valid JSON: {exc}") from None
+    loaded = load_policy_json(text, what=f"the stored policy of s3://{bucket}")
     if not isinstance(loaded, dict):
         raise PolicyError(f"the stored policy of s3://{bucket} is not a JSON object")
     return loaded
@@ -178,22 +177,36 @@ class ApplyRequest:
     statements: tuple[Mapping[str, Any], ...] = ()  # extra statements built by a caller (e.g. audit --fix)
 
 
-def load_statements(path: Path) -> list[Policy]:
-    """Statements from a file holding a whole policy, a list of statements, or one statement."""
+def _read_policy_file(path: Path) -> Any:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotFoundError(f"policy file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read policy file {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"policy file {path} is not valid JSON: {exc}") from None
+    return load_policy_json(text, what=f"policy file {path}")
+
+
+def load_statements(path: Path) -> list[Policy]:
+    """Statements from a file holding a whole policy, a list of statements, or one statement."""
+    data = _read_policy_file(path)
     if isinstance(data, dict) and "Statement" in data:
         data = data["Statement"]
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(s, dict) for s in items):
         raise UsageError(f"policy file {path} must hold a policy, a statement, or a list of statements")
     return [dict(s) for s in items]
+
+
+def load_policy_document(path: Path) -> tuple[Policy, list[str]]:
+    """A policy file as the policy it is: a whole document keeps its own Version (a 2008-10-17 or
+    Version-less policy treats ${...} as literal text), bad Versions and unknown top-level elements are
+    refused by parse_policy. Bare statements have no Version: they are read as 2012-10-17, and said so."""
+    data = _read_policy_file(path)
+    if isinstance(data, dict) and "Statement" in data:
+        return data, []
+    wrapped = {"Version": "2012-10-17", "Statement": load_statements(path)}
+    return wrapped, [f"{path} holds statements without a policy around them: read as Version 2012-10-17"]
 
 
 def check_ip(text: str | None, what: str) -> str | None:
@@ -299,6 +312,8 @@ class SimulationRequest:
     acl: str | None = None
     sse: str | None = None
     policy_file: Path | None = None
+    bucket_account: str | None = None  # None: derived from the credentials (STS), or unknown
+    identity_allows: bool = True  # the principal's own IAM policy allows the action
 
 
 @dataclass(frozen=True)
@@ -313,6 +328,7 @@ class Simulation:
     statement: str | None  # plain-language summary of the deciding statement
     explanation: str
     source: str
+    assumptions: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -323,7 +339,52 @@ class Simulation:
             "type": "simulation", "bucket": self.bucket, "action": self.action, "resource": self.resource,
             "principal": self.principal, "decision": self.decision, "statement_index": self.statement_index,
             "sid": self.sid, "statement": self.statement, "explanation": self.explanation, "policy_source": self.source,
+            "assumptions": list(self.assumptions),
         }  # fmt: skip
+
+
+UNKNOWN_ACCOUNT = "unknown"  # not any caller's account: the evaluator treats the caller as cross-account
+
+
+def _principal_account(principal: str) -> str | None:
+    if ACCOUNT_ID.fullmatch(principal):
+        return principal
+    parts = principal.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and ACCOUNT_ID.fullmatch(parts[4]):
+        return parts[4]
+    return None
+
+
+def _bucket_account(conn: Connection, request: SimulationRequest, account: str) -> tuple[str, str]:
+    """The bucket's account and the sentence saying where it came from."""
+    if request.bucket_account is not None:
+        if not ACCOUNT_ID.fullmatch(request.bucket_account):
+            raise UsageError(f"--bucket-account {request.bucket_account!r} is not a 12-digit AWS account id")
+        return request.bucket_account, f"the bucket belongs to account {request.bucket_account} (--bucket-account)"
+    identity = caller_identity(conn) if request.policy_file is None else None
+    if identity is not None and identity.account:
+        return identity.account, (
+            f"the bucket belongs to account {identity.account}, the account of your credentials (STS GetCallerIdentity); "
+            "give --bucket-account if another account owns it"
+        )
+    return UNKNOWN_ACCOUNT, (
+        f"the bucket's account is unknown, so {account} counts as another account: the bucket policy must allow "
+        "the request too (give --bucket-account ACCOUNT if the bucket is in the caller's account)"
+    )
+
+
+def _assumptions(conn: Connection, request: SimulationRequest) -> tuple[str | None, list[str]]:
+    """The bucket account to evaluate with, and the assumptions made about the caller (said in the output)."""
+    account = _principal_account(request.principal.strip())
+    if account is None:
+        return None, []  # anonymous, a service or a canonical user: no account, no identity policy
+    bucket_account, where = _bucket_account(conn, request, account)
+    identity = (
+        f"{request.principal}'s own IAM policy allows {canonical_action(request.action)} (--identity-policy deny to check the bucket policy alone)"
+        if request.identity_allows
+        else f"{request.principal}'s own IAM policy does not allow it (--identity-policy deny)"
+    )
+    return bucket_account, [where, identity]
 
 
 def simulate(conn: Connection, url: S3Url, request: SimulationRequest) -> Simulation:
@@ -339,16 +400,20 @@ def simulate(conn: Connection, url: S3Url, request: SimulationRequest) -> Simula
     if request.sse is not None and request.sse not in KNOWN_SSE_ALGORITHMS:
         raise UsageError(f"unknown server-side encryption {request.sse!r}", hint="one of: " + ", ".join(KNOWN_SSE_ALGORITHMS))
     source_ip = check_ip(request.source_ip, "--source-ip")
+    notes: list[str] = []
+    policy: Policy | None
     if request.policy_file is not None:
-        policy: Policy | None = {"Version": "2012-10-17", "Statement": load_statements(request.policy_file)}
+        policy, notes = load_policy_document(request.policy_file)
         source = str(request.policy_file)
     else:
         policy = read_policy(conn, url.bucket)
         source = f"bucket policy of s3://{url.bucket}" if policy else f"s3://{url.bucket} has no bucket policy"
     compiled = parse_policy(policy) if policy else None
+    bucket_account, assumed = _assumptions(conn, request)
     ctx = s3_request(
         action, url.bucket, key, principal=request.principal, source_ip=source_ip,
         secure_transport=request.secure_transport, acl=request.acl, sse=request.sse,
+        identity_allows=request.identity_allows, bucket_account=bucket_account,
     )  # fmt: skip
     result = evaluate(compiled, ctx)
     statements = _statements(policy)
@@ -358,5 +423,5 @@ def simulate(conn: Connection, url: S3Url, request: SimulationRequest) -> Simula
     return Simulation(
         bucket=url.bucket, action=action, resource=ctx.resource, principal=request.principal, decision=result.decision,
         statement_index=result.statement_index, sid=result.sid, statement=deciding, explanation=result.explanation,
-        source=source,
+        source=source, assumptions=tuple(notes + assumed),
     )  # fmt: skip

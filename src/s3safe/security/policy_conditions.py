@@ -16,22 +16,23 @@ and tags". The rules this module implements, in one place:
   (observed behaviour documented by the IAM simulator of Cloud Copilot; AWS's own pages are silent).
 * A plain (non-set) operator given a multivalued request key: positive operators need one request value to
   match, negated operators need every request value to miss every policy value.
-* Condition key names are case-insensitive (the part after "/" of tag keys keeps its case).
-* Policy variables `${key}`, `${key, 'default'}`, `${*}`, `${?}`, `${$}` work in String* and Arn* values
-  (and in Resource) when the policy Version is 2012-10-17. A variable with no value (key absent, or
+* Condition key names are case-insensitive, the tag key after "/" too (aws:PrincipalTag/TEAM = .../team).
+* Policy variables `${key}`, `${key, 'default'}`, `${*}`, `${?}`, `${$}` work in String*, Arn* and Bool
+  values (and in Resource) when the policy Version is 2012-10-17. A variable with no value (key absent, or
   multivalued, and no default) matches nothing: positive operators do not match, negated ones do.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from s3safe.core.errors import UsageError
 
@@ -43,6 +44,7 @@ __all__ = [
     "arn_match",
     "compile_conditions",
     "glob_match",
+    "load_policy_json",
     "parse_date",
     "parse_template",
     "resolve",
@@ -53,13 +55,36 @@ class PolicyError(UsageError):
     """A policy document is malformed or uses an element or operator this evaluator does not know."""
 
 
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise PolicyError(
+                f"duplicate key {key!r} in one JSON object: IAM refuses such a policy (a JSON reader would keep only the last one)",
+                hint=f"merge the values of the two {key!r} entries into one",
+            )
+        seen[key] = value
+    return seen
+
+
+def load_policy_json(text: str, *, what: str = "the policy") -> Any:
+    """Parse policy JSON the way IAM does: a key repeated inside one object is an error, not "last wins"."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise PolicyError(f"{what} is nested too deeply to be a policy") from None
+
+
 # --------------------------------------------------------------------------------------------- context
 
 
 def normalize_key(key: str) -> str:
-    """Condition keys are case-insensitive; the tag key after '/' (aws:RequestTag/Name) keeps its case."""
-    prefix, sep, rest = key.partition("/")
-    return prefix.lower() + sep + rest
+    """Condition keys are case-insensitive, the tag key after '/' included: IAM matches
+    s3:ExistingObjectTag/Classification against a tag named "classification" ("IAM JSON policy elements:
+    Condition", "Condition keys are not case-sensitive")."""
+    return key.casefold()
 
 
 def _scalar_text(value: object, what: str) -> str:
@@ -182,39 +207,92 @@ def literal(resolved: Resolved) -> str:
     return "".join(text for text, _ in resolved)
 
 
+class StepCounter:
+    """Counts the character comparisons of wildcard matching, so tests can bound the work by input size."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+
+_Atom = tuple[str, bool]  # (character, is the '?' wildcard)
+_Glob = tuple[tuple[_Atom, ...], ...]  # the pattern split at its '*' wildcards
+
+
 @lru_cache(maxsize=4096)
-def _glob_regex(resolved: Resolved, ignore_case: bool, arn: bool) -> re.Pattern[str]:
-    """'*' and '?' of policy text become wildcards. For ARNs they stay inside one of the first five
-    colon-separated components (ArnLike/Resource compare component by component); the sixth component,
-    the resource part, may itself contain colons."""
-    out: list[str] = []
-    colons = 0
+def _compile_glob(resolved: Resolved) -> _Glob:
+    segments: list[tuple[_Atom, ...]] = []
+    current: list[_Atom] = []
     for text, wild in resolved:
         for ch in text:
-            in_head = arn and colons < 5
             if wild and ch == "*":
-                out.append("[^:]*" if in_head else ".*")
-            elif wild and ch == "?":
-                out.append("[^:]" if in_head else ".")
+                segments.append(tuple(current))
+                current = []
             else:
-                out.append(re.escape(ch))
-            if ch == ":":
-                colons += 1
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+                current.append((ch, wild and ch == "?"))
+    segments.append(tuple(current))
+    return tuple(segments)
 
 
-def glob_match(resolved: Resolved, value: str, *, ignore_case: bool = False) -> bool:
-    return _glob_regex(resolved, ignore_case, False).fullmatch(value) is not None
+def _same(a: str, b: str, ignore_case: bool) -> bool:
+    return a == b or (ignore_case and a.casefold() == b.casefold())
 
 
-def arn_match(resolved: Resolved, value: str) -> bool:
-    """ArnEquals/ArnLike/Resource: six colon-delimited components, each matched with wildcards."""
+def _segment_at(segment: tuple[_Atom, ...], value: str, pos: int, ignore_case: bool, counter: StepCounter | None) -> bool:
+    for offset, (ch, any_char) in enumerate(segment):
+        if counter is not None:
+            counter.steps += 1
+        if not any_char and not _same(ch, value[pos + offset], ignore_case):
+            return False
+    return True
+
+
+def _match_glob(glob: _Glob, value: str, ignore_case: bool, counter: StepCounter | None) -> bool:
+    """Greedy leftmost matching of the '*'-separated segments: each segment is placed at the first position
+    where it fits, which is never worse than a later one. No backtracking, so the work is at most
+    len(pattern) * len(value) comparisons (a regular expression backtracks exponentially in the stars)."""
+    first, last = glob[0], glob[-1]
+    if len(glob) == 1:
+        return len(first) == len(value) and _segment_at(first, value, 0, ignore_case, counter)
+    if len(first) + len(last) > len(value) or not _segment_at(first, value, 0, ignore_case, counter):
+        return False
+    pos, end = len(first), len(value) - len(last)
+    for segment in glob[1:-1]:
+        while pos + len(segment) <= end and not _segment_at(segment, value, pos, ignore_case, counter):
+            pos += 1
+        if pos + len(segment) > end:
+            return False
+        pos += len(segment)
+    return _segment_at(last, value, end, ignore_case, counter)
+
+
+def glob_match(resolved: Resolved, value: str, *, ignore_case: bool = False, counter: StepCounter | None = None) -> bool:
+    """'*' and '?' of policy text (not of substituted variables) are wildcards; the whole value must match."""
+    return _match_glob(_compile_glob(resolved), value, ignore_case, counter)
+
+
+def _split_components(resolved: Resolved, count: int) -> list[Resolved]:
+    """The pattern cut at its first `count` colons (a colon inside a variable's value counts too)."""
+    parts: list[list[tuple[str, bool]]] = [[]]
+    for text, wild in resolved:
+        for ch in text:
+            if ch == ":" and len(parts) <= count:
+                parts.append([])
+            else:
+                parts[-1].append((ch, wild))
+    return [tuple(part) for part in parts]
+
+
+def arn_match(resolved: Resolved, value: str, *, counter: StepCounter | None = None) -> bool:
+    """ArnEquals/ArnLike/Resource: six colon-delimited components, each matched with wildcards (a
+    wildcard never crosses a colon of the first five; the sixth, the resource part, may contain colons)."""
     text = literal(resolved)
     if text.count(":") < 5:  # not an ARN pattern ("*", or a bare word): plain wildcard match
-        return glob_match(resolved, value)
-    if value.count(":") < 5:
+        return glob_match(resolved, value, counter=counter)
+    values = value.split(":", 5)
+    if len(values) < 6:
         return False
-    return _glob_regex(resolved, False, True).fullmatch(value) is not None
+    patterns = _split_components(resolved, 5)
+    return all(glob_match(p, v, counter=counter) for p, v in zip(patterns, values, strict=True))
 
 
 # --------------------------------------------------------------------------------------- operators
@@ -330,6 +408,8 @@ def _compile_value(op: _Op, raw: str, *, variables: bool, where: str) -> PolicyV
         if d is None:
             raise PolicyError(f"{where}: {raw!r} is not an ISO 8601 date or epoch time")
         return d
+    if op.family == "bool" and variables and "${" in raw:  # valid per "Variables and tags": resolved per request
+        return parse_template(raw, variables=True)
     if op.family in ("bool", "null"):
         if raw.lower() not in ("true", "false"):
             raise PolicyError(f"{where}: {raw!r} must be true or false")
@@ -405,6 +485,9 @@ def _matches(cond: CompiledCondition, request: str, policy: PolicyValue, ctx: Co
         when = parse_date(request)
         return when is not None and _ordered(op.test, (when > policy) - (when < policy))
     if op.family == "bool":
+        if isinstance(policy, tuple):
+            resolved = resolve(policy, ctx)
+            return resolved is not None and request.lower() == literal(resolved).lower()
         return request.lower() == ("true" if policy else "false")
     if op.family == "ip":
         assert isinstance(policy, ipaddress.IPv4Network | ipaddress.IPv6Network)

@@ -7,7 +7,8 @@ It follows the AWS IAM User Guide, "Policy evaluation logic", for a resource-bas
    match the request "applies".
 2. An applying Deny is final: decision ``explicit-deny`` (the first one in document order is reported).
 3. Otherwise the request is allowed when an applying Allow exists, or when the caller's own identity-based
-   policy allows it (``RequestContext.identity_allows``; meaningful only for IAM principals — anonymous
+   policy allows it. An Allow that names the caller only through its account (Principal {"AWS": "ACCOUNT"}
+   or the account's root ARN) delegates to that account: its users and roles need their identity policy too (``RequestContext.identity_allows``; meaningful only for IAM principals — anonymous
    callers and AWS service principals have no identity policy, so they need an Allow in the bucket policy).
    A caller from another account than the bucket's (``bucket_account`` known and different) needs both.
 4. Otherwise ``implicit-deny``.
@@ -20,7 +21,6 @@ bucket policy": the lock-out safety valve).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ from s3safe.security.policy_conditions import (
     compile_conditions,
     evaluate_conditions,
     glob_match,
+    load_policy_json,
     parse_template,
     resolve,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "PolicyError",
     "RequestContext",
     "evaluate",
+    "load_policy_json",
     "parse_policy",
     "s3_request",
 ]
@@ -77,7 +79,8 @@ class RequestContext:
     aws:username, aws:userid, aws:PrincipalIsAWSService, aws:PrincipalServiceName) are filled in unless
     given here.
     identity_allows: the caller's own IAM policy allows the action (ignored for anonymous and services).
-    bucket_account: the account owning the bucket; None means "the caller's account".
+    bucket_account: the account owning the bucket; None means "the caller's account"; any text that is not
+    the caller's account (e.g. "unknown") makes the caller cross-account.
     """
 
     action: str
@@ -199,6 +202,15 @@ class _Principals:
     def matches(self, caller: _Caller) -> bool:
         return self.wildcard or bool(self.ids & caller.ids)
 
+    def delegates(self, caller: _Caller) -> bool:
+        """True when the statement names the caller only through its account ({"AWS": "444455556666"} or the
+        account's root ARN): that delegates to the account, so a user or role of it also needs its own
+        identity policy to allow the request (IAM User Guide, "AWS account principals")."""
+        if self.wildcard or caller.is_root:
+            return False
+        common = self.ids & caller.ids
+        return bool(common) and all(i.startswith("account:") for i in common)
+
     def excludes(self, caller: _Caller) -> bool:
         """NotPrincipal: the caller escapes only if it and everything it belongs to (role, account) are
         listed. AWS ("AWS JSON policy elements: NotPrincipal") says a Deny that omits the account or role
@@ -314,10 +326,7 @@ def _statement(index: int, st: object, variables: bool) -> _Statement:
 def parse_policy(document: Mapping[str, object] | str) -> CompiledPolicy:
     """Check the shape of a bucket policy and compile it; raises PolicyError (a UsageError)."""
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"the policy is not valid JSON: {exc}") from None
+        document = load_policy_json(document)
     if not isinstance(document, Mapping):
         raise PolicyError("a policy must be a JSON object with Version and Statement")
     unknown = [k for k in document if k not in ("Version", "Id", "Statement")]
@@ -415,7 +424,26 @@ def evaluate(policy: Mapping[str, object] | str | CompiledPolicy | None, request
         return EvaluationResult(
             "explicit-deny", st.index, st.sid, f"explicitly denied by {st.label}: {what}{_because(held)}", denied_by, allowed_by
         )
+    return _without_deny(_Outcome(caller, request, what, allows, denied_by, allowed_by), owner_root=owner_root)
 
+
+@dataclass(frozen=True)
+class _Outcome:
+    caller: _Caller
+    request: RequestContext
+    what: str
+    allows: list[tuple[_Statement, list[str]]]
+    denied_by: tuple[int, ...]
+    allowed_by: tuple[int, ...]
+
+    def result(self, decision: Decision, explanation: str, st: _Statement | None = None) -> EvaluationResult:
+        index, sid = (st.index, st.sid) if st else (None, None)
+        return EvaluationResult(decision, index, sid, explanation, self.denied_by, self.allowed_by)
+
+
+def _without_deny(out: _Outcome, *, owner_root: bool) -> EvaluationResult:
+    """No statement denies: an Allow of the bucket policy, the caller's identity policy, or both decide."""
+    caller, request, what, allows = out.caller, out.request, out.what, out.allows
     identity = caller.kind == "aws" and (request.identity_allows or owner_root)
     cross_account = (
         caller.kind == "aws"
@@ -423,30 +451,35 @@ def evaluate(policy: Mapping[str, object] | str | CompiledPolicy | None, request
         and caller.account is not None
         and caller.account != request.bucket_account
     )
-    if allows and (identity or not cross_account):
-        st, held = allows[0]
+    direct = [(st, held) for st, held in allows if st.not_principal or not st.principals.delegates(caller)]
+    if direct and (identity or not cross_account):
+        st, held = direct[0]
         note = " (the caller's identity policy allows it too)" if cross_account else ""
-        return EvaluationResult(
-            "allow", st.index, st.sid, f"allowed by {st.label}: {what}{_because(held)}{note}", denied_by, allowed_by
+        return out.result("allow", f"allowed by {st.label}: {what}{_because(held)}{note}", st)
+    if allows and identity:  # only statements naming the caller's account: delegated to its identity policy
+        st, held = allows[0]
+        return out.result(
+            "allow",
+            f"allowed by {st.label}: {what}{_because(held)} (it names the caller's account, which delegates to the account: "
+            "the caller's identity policy allows it too)",
+            st,
         )
-    if allows:  # cross-account without an identity allow
-        return EvaluationResult(
+    if allows and cross_account:
+        return out.result(
             "implicit-deny",
-            None,
-            None,
             f"implicitly denied: {what}; the bucket policy allows it ({allows[0][0].label}) but a caller from another account "
             "also needs an Allow in its own identity policy (identity_allows is false)",
-            denied_by,
-            allowed_by,
+        )
+    if allows:
+        return out.result(
+            "implicit-deny",
+            f"implicitly denied: {what}; {allows[0][0].label} names only the caller's account, which delegates to the "
+            "account: the caller's own identity policy must allow it too (identity_allows is false)",
         )
     if identity and not cross_account:
-        return EvaluationResult(
+        return out.result(
             "allow",
-            None,
-            None,
             f"allowed: {what}; no statement of the bucket policy denies it and the caller's identity policy allows it (identity_allows)",
-            denied_by,
-            allowed_by,
         )
     if caller.kind == "anonymous":
         reason = "anonymous requests need an Allow statement in the bucket policy"
@@ -456,4 +489,4 @@ def evaluate(policy: Mapping[str, object] | str | CompiledPolicy | None, request
         reason = "a caller from another account needs an Allow both in the bucket policy and in its identity policy"
     else:
         reason = "no statement allows it and the caller's identity policy does not either (identity_allows is false)"
-    return EvaluationResult("implicit-deny", None, None, f"implicitly denied: {what}; {reason}", denied_by, allowed_by)
+    return out.result("implicit-deny", f"implicitly denied: {what}; {reason}")

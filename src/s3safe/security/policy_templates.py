@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s3safe.core.errors import UsageError
-from s3safe.security.policy_conditions import PolicyError
+from s3safe.security.policy_conditions import PolicyError, load_policy_json
 from s3safe.security.policy_eval import VERSION_2012, parse_policy, s3_request
 from s3safe.security.policy_eval import evaluate as evaluate_policy
 
@@ -313,10 +313,7 @@ def _load(policy: Mapping[str, Any] | str | None) -> Policy | None:
     if isinstance(policy, str):
         if not policy.strip():
             return None
-        try:
-            loaded = json.loads(policy)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(f"the existing policy is not valid JSON: {exc}") from None
+        loaded = load_policy_json(policy, what="the existing policy")
         if not isinstance(loaded, dict):
             raise PolicyError("the existing policy is not a JSON object")
         return loaded
@@ -407,9 +404,9 @@ def policy_problems(policy: Mapping[str, Any] | str, bucket: str) -> list[str]:
     problems: list[str] = []
     if isinstance(policy, str):
         try:
-            policy = json.loads(policy)
-        except json.JSONDecodeError as exc:
-            return [f"not valid JSON: {exc}"]
+            policy = load_policy_json(policy, what="it")
+        except PolicyError as exc:
+            return [str(exc).removeprefix("it is ")]
     if not isinstance(policy, Mapping):
         return ["a policy must be a JSON object"]
     if policy.get("Version") != VERSION_2012:

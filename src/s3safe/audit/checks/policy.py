@@ -184,25 +184,29 @@ def _probe_addresses(statements: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _probe_keys(statement: Mapping[str, Any], bucket: str) -> list[str]:
-    """PROBE_KEY plus one key per object pattern of the statement, so "public/*" is probed inside public/."""
+def _probe_keys(statement: Mapping[str, Any], bucket: str, *, version: str) -> list[str]:
+    """PROBE_KEY plus one key per object pattern of the statement, so "public/*" is probed inside public/.
+    Before Version 2012-10-17 "${...}" is literal text, so such a pattern is probed too."""
     keys = [PROBE_KEY]
     resources = statement.get("Resource", [])
     for resource in resources if isinstance(resources, list) else [resources]:
         match = re.fullmatch(rf"arn:aws[a-z-]*:s3:::{re.escape(bucket)}/(.*)", str(resource), re.DOTALL)
-        if match and "${" not in match.group(1):
+        if match and ("${" not in match.group(1) or version != "2012-10-17"):
             keys.append(re.sub(r"[*?]", "x", match.group(1)) or "x")
     return list(dict.fromkeys(keys))
 
 
-def _public_actions(statement: dict[str, Any], denies: list[dict[str, Any]], *, bucket: str, ctx: AuditContext) -> list[str]:
-    """The probe actions this one Allow statement opens to anonymous callers or any AWS account."""
-    policy = parse_policy({"Version": "2012-10-17", "Statement": [*denies, _without_unrestricting_conditions(statement)]})
+def _public_actions(
+    statement: dict[str, Any], denies: list[dict[str, Any]], *, bucket: str, ctx: AuditContext, version: str
+) -> list[str]:
+    """The probe actions this one Allow statement opens to anonymous callers or any AWS account. The policy
+    keeps its own Version: under 2008-10-17 "${aws:username}" is literal text, not a variable."""
+    policy = parse_policy({"Version": version, "Statement": [*denies, _without_unrestricting_conditions(statement)]})
     callers = [("anonymous", None), (stranger(ctx), ctx.account or "000000000000")]
     addresses: list[str | None] = [None, *_probe_addresses([statement, *denies])]
     opened = []
     for action, on_object, _ in PUBLIC_PROBES:
-        keys = _probe_keys(statement, bucket) if on_object else [None]
+        keys = _probe_keys(statement, bucket, version=version) if on_object else [None]
         requests = [
             s3_request(action, bucket, key, principal=principal, bucket_account=bucket_account, source_ip=address)
             for principal, bucket_account in callers
@@ -232,11 +236,12 @@ def policy_public(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[F
         return []
     statements = _statements(policy)
     denies = [s for s in statements if s.get("Effect") == "Deny"]
+    version = policy.get("Version", "2008-10-17")  # parse_policy refuses anything else than the two Versions
     offending: list[tuple[str | None, list[str]]] = []
     try:
         for statement in statements:
             if statement.get("Effect") == "Allow":
-                actions = _public_actions(statement, denies, bucket=facts.name, ctx=ctx)
+                actions = _public_actions(statement, denies, bucket=facts.name, ctx=ctx, version=version)
                 if actions:
                     offending.append((statement.get("Sid") if isinstance(statement.get("Sid"), str) else None, actions))
     except PolicyError as exc:
