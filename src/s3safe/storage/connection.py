@@ -28,6 +28,25 @@ log = logging.getLogger("s3safe.connection")
 DEFAULT_REGION = "us-east-1"
 
 
+def _redirect_guard(*, custom: bool) -> Any:
+    """A needs-retry handler that stops botocore from following redirects that name no region.
+
+    AWS's region redirects carry x-amz-bucket-region; a redirect without it (or any redirect from a
+    non-AWS endpoint, which has no regions to move between) fails as the 3xx it is.
+    """
+
+    def guard(request_dict: dict[str, Any], response: Any = None, operation: Any = None, **_: Any) -> None:
+        if response is None or response[0] is None or not 300 <= response[0].status_code < 400:
+            return
+        regional = "x-amz-bucket-region" in response[0].headers
+        if custom or not regional:
+            context = request_dict.setdefault("context", {})
+            context["s3_redirected"] = True  # what botocore's S3RegionRedirectorv2 looks at
+            context.setdefault("s3_redirect", {})["redirected"] = True  # and its predecessor
+
+    return guard
+
+
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
@@ -106,6 +125,9 @@ class Connection:
                 # Verification is never switched off; a private CA is trusted through the bundle.
                 verify=self.settings.ca_bundle or True,
             )
+        # before botocore's region redirector, which would otherwise chase a redirecting server through
+        # nested HEAD requests until Python's recursion limit
+        client.meta.events.register_first("needs-retry.s3", _redirect_guard(custom=custom))
         with self._lock:
             self._clients.setdefault(region, client)
             return self._clients[region]

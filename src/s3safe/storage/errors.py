@@ -58,6 +58,8 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(exc, "response") else None
     message = redact(str(error.get("Message", "") or code or exc))
     where = _where(bucket, key)
+    if isinstance(status, int) and 300 <= status < 400:
+        return _redirect_error(exc, action=action, where=where, status=status)
     if code in _CREDENTIAL_CODES:
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
     if code == "InvalidObjectState":
@@ -88,6 +90,16 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     if code in _USAGE_CODES:
         return UsageError(f"cannot {action}{_on(where)}: {message} ({code})")
     return ServiceError(f"cannot {action}{_on(where)}: {message} ({code or status})")
+
+
+def _redirect_error(exc: Any, *, action: str, where: str, status: int) -> S3SafeError:
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    location = redact(str(headers.get("location", "") or ""))[:200]
+    to = f" to {location}" if location else ""
+    return ServiceError(
+        f"cannot {action}{_on(where)}: the endpoint answered with a redirect (HTTP {status}){to}, which s3safe does not follow",
+        hint="check --endpoint-url and --region; an S3 endpoint answers requests itself",
+    )
 
 
 def translate(exc: BaseException, *, action: str, bucket: str | None = None, key: str | None = None) -> S3SafeError:
