@@ -92,9 +92,12 @@ def _first(*values: Any) -> Any:
 
 
 def _as_int(name: str, value: Any, *, low: int, high: int) -> int:
+    # int() would truncate 2.5, map true to 1 and overflow on 1e400; only whole numbers are taken
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise UsageError(f"{name} must be a whole number, not {value!r}")
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise UsageError(f"{name} must be a whole number, not {value!r}") from None
     if not low <= number <= high:
         raise UsageError(f"{name} must be between {low} and {high}, not {number}")
@@ -107,8 +110,10 @@ MAX_TIMEOUT = 3600.0
 
 def _as_timeout(value: Any) -> float:
     try:
+        if isinstance(value, bool):
+            raise TypeError
         timeout = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise UsageError(f"timeout must be a number of seconds, not {value!r}") from None
     if not 0 < timeout <= MAX_TIMEOUT:  # also false for nan
         raise UsageError(f"timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds, not {value!r}")
@@ -166,6 +171,11 @@ CONFIG_KEYS: dict[str, str] = {
     "storage_class": "default storage class for uploads",
 }
 _SECRET_WORDS = ("secret", "password", "passphrase", "token", "private")
+STORAGE_CLASSES = (
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "EXPRESS_ONEZONE",
+)  # fmt: skip
+_NUMBER_KEYS = {"threads": (int,), "retries": (int,), "timeout": (int, float), "max_bandwidth": (int, str)}
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -184,7 +194,8 @@ def config_path(env: Mapping[str, str] | None = None) -> Path:
     return config_dir(env) / "config.toml"
 
 
-def load_config(path: Path | None = None) -> dict[str, Any]:
+def load_config(path: Path | None = None, *, check_values: bool = True) -> dict[str, Any]:
+    """The config file's keys; every value checked as `config set` would (unless `check_values` is off)."""
     path = path or config_path()
     try:
         with path.open("rb") as handle:
@@ -193,12 +204,41 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         return {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}", hint="fix or delete it") from None
+    except RecursionError:
+        raise UsageError(f"config file {path} is nested too deeply to read", hint="fix or delete it") from None
     except PermissionError:
         raise UsageError(f"cannot read config file {path}: permission denied") from None
+    except IsADirectoryError:
+        raise UsageError(f"config file {path} is a folder, not a file", hint="move it away") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise UsageError(f"config file {path} has unknown keys: {', '.join(unknown)}", hint="remove them")
+    if check_values:
+        for key, value in data.items():
+            _check_stored_value(path, key, value)
     return data
+
+
+def _check_stored_value(path: Path, key: str, value: Any) -> None:
+    """A value written by hand must pass the same checks as `config set`, so no command breaks later."""
+    allowed = _NUMBER_KEYS.get(key, (str,))
+    hint = f"edit {path}, or delete it to start over"
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        kinds = " or ".join("a number" if t in (int, float) else "a string" for t in dict.fromkeys(allowed))
+        raise UsageError(f"config file {path}: {key} must be {kinds}, not {value!r}", hint=hint)
+    try:
+        if isinstance(value, str):
+            _validate_config_value(key, value)
+        elif key == "timeout":
+            _as_timeout(value)
+        elif key == "max_bandwidth":
+            parse_rate(str(value))
+        else:
+            _as_int(key, value, low=0 if key == "retries" else 1, high=MAX_RETRIES if key == "retries" else MAX_THREADS)
+    except UsageError as exc:
+        raise UsageError(f"config file {path}: {exc.message}", hint=hint) from None
 
 
 def _validate_config_value(key: str, value: str) -> str | int | float:
@@ -226,6 +266,8 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
         raise UsageError("sse must be AES256 or aws:kms")
     if key == "region" and not _REGION_RE.fullmatch(value):
         raise UsageError(f"invalid region {value!r}")
+    if key == "storage_class" and value not in STORAGE_CLASSES:
+        raise UsageError(f"unknown storage class {value!r} for storage_class", hint="one of: " + ", ".join(STORAGE_CLASSES))
     return value
 
 
@@ -264,14 +306,14 @@ def save_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
 
 
 def set_config_value(key: str, value: str, *, path: Path | None = None) -> dict[str, Any]:
-    data = load_config(path)
+    data = load_config(path, check_values=False)  # so that a bad stored value can be replaced
     data[key] = _validate_config_value(key, value)
     save_config(data, path)
     return data
 
 
 def unset_config_value(key: str, *, path: Path | None = None) -> dict[str, Any]:
-    data = load_config(path)
+    data = load_config(path, check_values=False)
     if key not in data:
         raise UsageError(f"config key {key!r} is not set")
     del data[key]

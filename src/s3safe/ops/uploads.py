@@ -14,6 +14,7 @@ from s3safe.storage.s3 import S3Storage, UploadInfo
 from s3safe.transfer.multipart import forget_journal
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_AGE_SECONDS = int(timedelta.max.total_seconds())
 
 
 def parse_age(text: str) -> timedelta:
@@ -21,11 +22,17 @@ def parse_age(text: str) -> timedelta:
     text = text.strip().lower()
     if len(text) < 2 or text[-1] not in _UNITS or not (text[:-1].isascii() and text[:-1].isdigit()):
         raise UsageError(f"invalid age {text!r}", hint="a whole number with s, m, h, d or w, e.g. 7d")
-    return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
+    seconds = int(text[:-1]) * _UNITS[text[-1]]
+    if seconds > MAX_AGE_SECONDS:
+        raise UsageError(f"age {text!r} is too large", hint="use at most 999999999d")
+    return timedelta(seconds=seconds)
 
 
 def list_uploads(conn: Connection, url: S3Url, *, older_than: timedelta | None = None) -> Iterator[UploadInfo]:
-    cutoff = datetime.now(UTC) - older_than if older_than else None
+    try:
+        cutoff = datetime.now(UTC) - older_than if older_than else None
+    except OverflowError:  # before year 1: no upload is that old
+        return
     for upload in S3Storage(conn).iter_uploads(url.bucket, url.key):
         if cutoff is None or (upload.initiated is not None and upload.initiated <= cutoff):
             yield upload

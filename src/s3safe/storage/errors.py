@@ -179,3 +179,15 @@ def translated(action: str, *, bucket: str | None = None, key: str | None = None
         raise
     except Exception as exc:
         raise translate(exc, action=action, bucket=bucket, key=key) from None
+    except BaseException as exc:
+        if not is_panic(exc):
+            raise
+        raise ServiceError(
+            f"cannot {action}{_on(_where(bucket, key))}: the S3 client refused the request ({redact(str(exc))[:200]})",
+            hint="check the option values for control characters or other text a request cannot carry",
+        ) from None
+
+
+def is_panic(exc: BaseException) -> bool:
+    """A Rust panic from obstore (pyo3's PanicException): a BaseException that `except Exception` misses."""
+    return type(exc).__name__ == "PanicException" and type(exc).__module__ in ("pyo3_runtime", "builtins")

@@ -7,12 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from s3safe.core.errors import UsageError
+from s3safe.core.settings import STORAGE_CLASSES
 
 SSE_CHOICES = ("AES256", "aws:kms")
-STORAGE_CLASSES = (
-    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
-    "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "EXPRESS_ONEZONE",
-)  # fmt: skip
 MTIME_META = "s3safe-mtime"
 SHA256_META = "s3safe-sha256"
 _META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -65,6 +62,10 @@ class UploadOptions:
             raise UsageError("--sse-kms-key-id needs --sse aws:kms")
         if self.storage_class and self.storage_class not in STORAGE_CLASSES:
             raise UsageError(f"unknown storage class {self.storage_class!r}", hint="one of: " + ", ".join(STORAGE_CLASSES))
+        for option, value in (("--content-type", self.content_type), ("--cache-control", self.cache_control)):
+            if value and any(ord(ch) < 32 or 127 <= ord(ch) <= 159 for ch in value):
+                raise UsageError(f"{option} {value!r} contains control characters (CR, LF, DEL …)",
+                                 hint="an HTTP header value is one line of printable text")  # fmt: skip
         if self.part_size is not None and not MIN_PART <= self.part_size <= MAX_PART:
             raise UsageError("--part-size must be between 5MiB and 5GiB (S3's part size limits)")
         return self
