@@ -64,6 +64,14 @@ class IntegrityError(S3SafeError):
     exit_code = EXIT_INTEGRITY
 
 
+class StoredCopyMismatch(IntegrityError):
+    """The server's own evidence (an ETag that is the MD5 of what it stored) contradicts the bytes sent."""
+
+    def __init__(self, message: str, *, etag: str | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.etag = etag  # the stored object's ETag, if one was stored: it is known not to hold the local bytes
+
+
 class SafetyRefusal(S3SafeError):
     """A safety check refused a destructive or insecure action."""
 

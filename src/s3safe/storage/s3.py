@@ -221,6 +221,18 @@ class S3Storage:
             checksums=checksums,
         )
 
+    def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+        """The object's bytes as stored, streamed; `if_match`: only the version with that ETag (else an error)."""
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if if_match:
+            params["IfMatch"] = f'"{if_match}"'
+        with translated("read", bucket=bucket, key=key):
+            body = self.client(bucket).get_object(**params)["Body"]
+            try:
+                yield from body.iter_chunks(chunk)
+            finally:
+                body.close()
+
     def tags(self, bucket: str, key: str, *, version_id: str | None = None) -> dict[str, str]:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version_id:

@@ -2,6 +2,9 @@
 
 Order of evidence: size; the verified-state cache (size + mtime + ETag unchanged since a verified
 match); the MD5 of a plain ETag; the whole-file SHA-256 s3safe stores in metadata (one HEAD).
+The metadata is s3safe's own claim, written before the bytes went out: it never outvotes an ETag that is
+the server's MD5 of what it stored (SSE-S3 or none) and contradicts the file, nor a cache record that the
+object with this ETag failed verification when it was uploaded.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ class ContentComparator:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
         cached = self.cache.get(remote.bucket, remote.key)
+        if cached and cached.refuted and cached.etag == etag:
+            return "content differs (the stored copy failed verification)"
         if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
             return None
         if encrypted:
@@ -80,13 +85,16 @@ class ContentComparator:
             return "local file unreadable"  # planned as a transfer, whose own read reports the error for this file alone
         plain = _plain_etag(etag)
         if plain is not None and plain == md5:
-            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
+            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256, "ETag = MD5 of the file"))
             return None
         try:
             self.heads += 1
-            stored = self.storage.head(remote.bucket, remote.key).metadata.get(SHA256_META)
+            details = self.storage.head(remote.bucket, remote.key)
         except S3SafeError:
             return "content unknown"
+        if plain is not None and details.sse_algorithm in (None, "AES256"):
+            return "content differs"  # the server's MD5 of what it holds is not the file's
+        stored = details.metadata.get(SHA256_META)
         if stored and stored.lower() == sha256:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
             return None

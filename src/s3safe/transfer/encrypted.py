@@ -36,6 +36,7 @@ from s3safe.transfer.encryption import (
 )
 from s3safe.transfer.multipart import (
     Journal,
+    PartEvidence,
     abort_orphans,
     abort_upload,
     create_upload,
@@ -45,11 +46,15 @@ from s3safe.transfer.multipart import (
 )
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions
 from s3safe.transfer.single import (
+    ETAG_PROOF,
     INLINE_MAX,
+    PARTS_PROOF,
     TransferResult,
     UploadPlan,
     _upload_obstore,
+    check_etag,
     check_unchanged,
+    etags_are_md5,
     upload_extra,
     with_acl_fallback,
 )
@@ -78,8 +83,14 @@ def upload_encrypted(
         del data
         sha256 = hashlib.sha256(ciphertext).digest()
         metadata = {**base, DIGEST_META: digest.token(), SHA256_META: sha256.hex()}
-        etag, plan = with_acl_fallback(plan, options, lambda p: _put_small(conn, ciphertext, bucket, key, plan=p,
-                                       options=options, metadata=metadata, sha256=sha256))  # fmt: skip
+        md5 = hashlib.md5(ciphertext, usedforsecurity=False).hexdigest()  # the ETag the server should answer
+
+        def put(p: UploadPlan) -> tuple[str | None, str | None]:
+            etag = _put_small(conn, ciphertext, bucket, key, plan=p, options=options, metadata=metadata, sha256=sha256)
+            proven = check_etag(etag, md5, plan=p, what=f"encrypted upload of {source} to s3://{bucket}/{key}", stored=etag)
+            return etag, ETAG_PROOF if proven else None
+
+        (etag, proof), plan = with_acl_fallback(plan, options, put)
         check_unchanged(source, before)
     else:
         token = digest_file(source, encryption.digest_key)
@@ -87,18 +98,20 @@ def upload_encrypted(
         # sized for the ciphertext, a little larger than the file (tags, header)
         part_size = max(options.part_size or 0, part_size_for(size + size // 2048 + 65536, minimum=MIN_ENCRYPTED_PART))
 
-        def run(p: UploadPlan) -> str | None:
+        def run(p: UploadPlan) -> tuple[str | None, str | None]:
             extra = upload_extra(p, options, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE)
-            return EncryptedUpload(conn, source, bucket, key, encryption=encryption, token=token,
-                                   part_size=part_size, extra=extra).run()  # fmt: skip
+            upload = EncryptedUpload(conn, source, bucket, key, encryption=encryption, token=token,
+                                     part_size=part_size, extra=extra, md5_etags=etags_are_md5(p))  # fmt: skip
+            etag = upload.run()
+            return etag, PARTS_PROOF if upload.parts.proven else None
 
-        etag, plan = with_acl_fallback(plan, options, run)
+        (etag, proof), plan = with_acl_fallback(plan, options, run)
     verified = "sha256 of the ciphertext (checked by the server)"
     if verify:
         verified = _verify(conn, source, bucket, key, token=metadata[DIGEST_META])
     return TransferResult("upload", str(source), f"s3://{bucket}/{key}", size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified,
-                          etag=etag, sha256_hex=metadata[DIGEST_META].rsplit(":", 1)[-1])  # fmt: skip
+                          etag=etag, sha256_hex=metadata[DIGEST_META].rsplit(":", 1)[-1], proof=proof)  # fmt: skip
 
 
 def _put_small(
@@ -128,7 +141,7 @@ class EncryptedUpload:
 
     def __init__(
         self, conn: Connection, source: Path, bucket: str, key: str, *, encryption: Encryption, token: str,
-        part_size: int, extra: dict[str, Any], journal_dir: Path | None = None,
+        part_size: int, extra: dict[str, Any], journal_dir: Path | None = None, md5_etags: bool = False,
     ) -> None:  # fmt: skip
         self.conn = conn
         self.client = conn.client_for(bucket)
@@ -142,6 +155,8 @@ class EncryptedUpload:
         self.path = journal_path(bucket, key, journal_dir)
         self.parts_sent = 0
         self.parts_reused = 0
+        # the ETag of each part is the MD5 of the ciphertext sent, which only this process knows
+        self.parts = PartEvidence(f"encrypted upload of {source} to s3://{bucket}/{key}", enabled=md5_etags)
 
     def run(self) -> str | None:
         stat = self.source.stat()
@@ -170,7 +185,9 @@ class EncryptedUpload:
             self._abort(journal)
             raise
         self.path.unlink(missing_ok=True)
-        return (result.get("ETag") or "").strip('"') or None
+        etag = (result.get("ETag") or "").strip('"') or None
+        self.parts.check_object(etag)
+        return etag
 
     def _resumable(self, stat: os.stat_result) -> tuple[Journal | None, dict[int, dict[str, Any]]]:
         journal = load_journal(self.path)
@@ -204,14 +221,16 @@ class EncryptedUpload:
 
         def emit(number: int, data: bytes) -> None:
             checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+            md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
             held = listed.get(number)
             if (
                 held
                 and held.get("Size") == len(data)
                 and held.get("ChecksumSHA256") in (checksum, None)
-                and (held.get("ETag", "").strip('"') in (hashlib.md5(data, usedforsecurity=False).hexdigest(), ""))
+                and (held.get("ETag", "").strip('"') in (md5, ""))
             ):
                 done[number] = {"PartNumber": number, "ETag": held["ETag"], "ChecksumSHA256": checksum}
+                self.parts.check(number, held.get("ETag"), md5, raise_on_mismatch=False)
                 self.parts_reused += 1
                 return
             while len(pending) >= workers:  # bounded: at most `workers` parts in flight plus the one being cut
@@ -260,6 +279,7 @@ class EncryptedUpload:
         with translated("upload a part to", bucket=self.bucket, key=self.key):
             r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
                                         PartNumber=number, Body=data, ChecksumSHA256=checksum)  # fmt: skip
+        self.parts.check(number, r.get("ETag"), hashlib.md5(data, usedforsecurity=False).hexdigest())
         self.parts_sent += 1
         return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": checksum}
 

@@ -6,7 +6,6 @@ transfer and delete passes through the SafetyGate, which is what makes --dry-run
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import os
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
-from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
+from s3safe.core.errors import NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
@@ -30,6 +29,7 @@ from s3safe.storage.s3 import DELETE_BATCH, S3Storage
 from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
 from s3safe.transfer.download import Expected, fetch_object, is_own_temp
+from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -144,11 +144,13 @@ class _Run:
 
     def __init__(
         self, summary: TreeSummary, *, select: Callable[[planner.Action], bool] | None = None,
-        local_delete: Callable[[planner.Action], bool] | None = None,
+        local_delete: Callable[[planner.Action], bool] | None = None, root: Path | None = None,
     ) -> None:  # fmt: skip
         self.summary = summary
         self.deletes = _DeleteSpool()
-        self.local_deletes = _DeleteSpool()
+        self.local_deletes = PlannedSpool()  # --local-delete: files found unchanged on S3
+        self.moves = PlannedSpool()  # --move: files uploaded in this run
+        self.root = root
         self.notes: deque[ActionResult] = deque()
         self._lock = threading.Lock()
         self.select = select
@@ -167,13 +169,22 @@ class _Run:
                 self.summary.skipped += 1
                 self.notes.append(ActionResult("skip", action.key, detail=action.reason))
                 if self.local_delete is not None and action.reason == "unchanged" and self.local_delete(action):
-                    self.local_deletes.add(action.key)
+                    self._plan_local_delete(action.key)
             else:
                 self.deletes.add(action.key)
+
+    def _plan_local_delete(self, key: str) -> None:
+        assert self.root is not None
+        try:  # the file as it is when the deletion is decided: it must still be so when it happens
+            stat = self.root.joinpath(*key.split("/")).stat()
+        except OSError:
+            return
+        self.local_deletes.add(Planned.of(key, stat))
 
     def close(self) -> None:
         self.deletes.close()
         self.local_deletes.close()
+        self.moves.close()
 
     def drain(self) -> Iterator[ActionResult]:
         while self.notes:
@@ -212,10 +223,10 @@ def upload_tree(
     prefix = dest.key if dest.is_prefix else dest.key + "/"
     storage = S3Storage(conn)
     own_cache = cache is None
-    cache = cache or StateCache()
+    cache = cache or StateCache(read_only=gate.dry_run)
     keep = planner.Filter(options.include, options.exclude)
     run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
-               local_delete=_decider(conn, options.local_delete, root, upload=True))  # fmt: skip
+               local_delete=_decider(conn, options.local_delete, root, upload=True), root=root)  # fmt: skip
     walker = LocalStorage(follow_symlinks=options.follow_symlinks, on_error=_walk_failure(root, run))
     local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
     has_source, local = _peek(local)
@@ -227,7 +238,8 @@ def upload_tree(
                                 digest_key=(lambda _bucket: encryption.digest_key) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix)  # fmt: skip
-    actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
+    if not gate.dry_run:  # a dry run changes nothing anywhere, not even an abandoned upload
+        actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = _LazyPlan(conn, dest.bucket, options.upload)
 
     def send(action: planner.Action) -> ActionResult:
@@ -237,32 +249,45 @@ def upload_tree(
         if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
         try:
+            before = source.stat()
             result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan.get(), key=prefix + action.key,
                                  verify=False, encryption=encryption)  # fmt: skip
+        except StoredCopyMismatch as exc:
+            if exc.etag:  # so that the next --only-diff run sends it again, whatever its metadata claims
+                cache.put(dest.bucket, prefix + action.key, Verified.refuting(exc.etag))
+            return ActionResult("upload", target, ok=False, error=str(exc))
         except S3SafeError as exc:
             return ActionResult("upload", target, ok=False, error=str(exc))
         except OSError as exc:  # the file's reads are translated; this is the last net under one file's failure
             return ActionResult("upload", target, ok=False, error=str(local_read_error(source, exc)))
         run.add_bytes(result.size)
         if result.etag and result.sha256_hex:
-            with contextlib.suppress(OSError):  # gone already: the cache is an optimisation
-                cache.put(
-                    dest.bucket, prefix + action.key, Verified(result.size, source.stat().st_mtime_ns, result.etag, result.sha256_hex)
-                )
+            cache.put(dest.bucket, prefix + action.key,
+                      Verified(result.size, before.st_mtime_ns, result.etag, result.sha256_hex, result.proof or ""))  # fmt: skip
         if options.move:
-            source.unlink()
-            return ActionResult("move", target, detail=f"{action.reason}; local file removed after upload")
+            run.moves.add(Planned.of(action.key, before, proof=result.proof))
         return ActionResult("upload", target, detail=action.reason)
 
+    uploads = run.route(actions, planner.Kind.UPLOAD)
+    if options.move and gate.dry_run:
+        uploads = _planned_moves(uploads, run.moves)
+
     try:
-        for result in gate.apply_each("upload", run.route(actions, planner.Kind.UPLOAD), send,
+        for result in gate.apply_each("upload", uploads, send,
                                       describe=lambda a: f"s3://{dest.bucket}/{prefix}{a.key} ({a.reason})",
                                       threads=conn.settings.threads):  # fmt: skip
             yield from run.drain()
             yield run.count(result)
         yield from run.drain()
         yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
-        yield from _remove_local(root, run.local_deletes, run, gate, action="local-delete")
+        evidence = Evidence(storage, cache, dest.bucket, prefix)
+        # each moved file carries its own evidence: another file's failure is no reason to keep it
+        yield from _count_local(run, remove_planned(root, run.moves, gate, action="move", evidence=evidence))
+        if run.local_deletes.count and run.summary.failed:
+            yield ActionResult("skip", str(root), ok=False, error=f"{run.local_deletes.count} local deletion(s) skipped "
+                               f"because {run.summary.failed} transfer(s) failed")  # fmt: skip
+        else:
+            yield from _count_local(run, remove_planned(root, run.local_deletes, gate, action="local-delete", evidence=evidence))
     finally:
         run.close()
         if own_cache:
@@ -287,6 +312,22 @@ def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
             run.fail(ActionResult("upload", str(path), ok=False, error=str(local_read_error(path, exc))))
 
     return failed
+
+
+def _planned_moves(uploads: Iterator[planner.Action], moves: PlannedSpool) -> Iterator[planner.Action]:
+    """A dry run plans each upload's move too, so it shows them and checks them against --max-delete."""
+    for action in uploads:
+        moves.add(Planned(action.key, 0, 0, 0, "dry run"))
+        yield action
+
+
+def _count_local(run: _Run, results: Iterator[ActionResult]) -> Iterator[ActionResult]:
+    for result in results:
+        if result.action == KEEP:
+            run.summary.skipped += 1
+            yield result
+        else:
+            yield run.count(result, deletion=True)
 
 
 def _drop_stale_journals(
@@ -362,7 +403,7 @@ def download_tree(
         _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude))
     root.mkdir(parents=True, exist_ok=True)
     own_cache = cache is None
-    cache = cache or StateCache()
+    cache = cache or StateCache(read_only=gate.dry_run)
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
     temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
     local = (e for e in local if not _is_temp(e.key, temps))

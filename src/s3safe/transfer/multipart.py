@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from s3safe.core import cancel
-from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError
+from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError, StoredCopyMismatch
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.transfer.state import state_dir
@@ -77,11 +77,58 @@ def _read(source: Path, offset: int, length: int) -> bytes:
         return handle.read(length)
 
 
+class PartEvidence:
+    """What the server's part ETags prove: each must be the MD5 of the part sent (when the bucket's encryption
+    makes ETags MD5s). A contradiction raises before the upload completes, so a damaged part is never assembled."""
+
+    def __init__(self, what: str, *, enabled: bool) -> None:
+        self.what = what
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._md5s: dict[int, str] = {}
+        self._unproven = not enabled
+
+    @property
+    def proven(self) -> bool:
+        return not self._unproven and bool(self._md5s)
+
+    def check(self, number: int, etag: str | None, md5_hex: str, *, raise_on_mismatch: bool = True) -> None:
+        value = (etag or "").strip('"').lower()
+        with self._lock:
+            if not self.enabled or len(value) != 32:
+                self._unproven = True
+                return
+            if value != md5_hex:
+                self._unproven = True
+                if raise_on_mismatch:
+                    raise StoredCopyMismatch(
+                        f"{self.what}: the server's ETag for part {number} is not the MD5 of the bytes sent; "
+                        "the data was damaged on its way and the upload was abandoned",
+                        etag=None, hint="the local file is kept; run again to send it again",
+                    )  # fmt: skip
+                return
+            self._md5s[number] = md5_hex
+
+    def check_object(self, etag: str | None) -> None:
+        """The completed object's ETag is MD5(concatenated part MD5s)-N: anything else means other parts."""
+        if not self.proven:
+            return
+        value = (etag or "").strip('"').lower()
+        combined = hashlib.md5(b"".join(bytes.fromhex(self._md5s[n]) for n in sorted(self._md5s)), usedforsecurity=False)
+        expected = f"{combined.hexdigest()}-{len(self._md5s)}"
+        if "-" not in value:
+            self._unproven = True  # a server that reports whole-object ETags some other way proves nothing here
+        elif value != expected:
+            raise StoredCopyMismatch(f"{self.what}: the stored object's ETag {value} is not made of the parts sent ({expected})",
+                                     etag=value, hint="the local file is kept; run again to send it again")  # fmt: skip
+
+
 class ResumableUpload:
     def __init__(
         self, conn: Connection, source: Path, bucket: str, key: str, *, part_size: int, sha256_hex: str,
-        extra: dict[str, Any], journal_dir: Path | None = None,
+        extra: dict[str, Any], journal_dir: Path | None = None, md5_etags: bool = False,
     ) -> None:  # fmt: skip
+        """`md5_etags`: the server's part ETags are MD5s of what it stored (SSE-S3), so they are checked."""
         self.conn = conn
         self.client = conn.client_for(bucket)
         self.source = source
@@ -93,6 +140,12 @@ class ResumableUpload:
         self.path = journal_path(bucket, key, journal_dir)
         self.parts_sent = 0
         self.parts_reused = 0
+        self.parts = PartEvidence(f"upload of {source} to s3://{bucket}/{key}", enabled=md5_etags)
+
+    @property
+    def proven(self) -> bool:
+        """Every part's ETag was the MD5 of the part sent (and the object's ETag their combination)."""
+        return self.parts.proven
 
     def run(self) -> str | None:
         stat = self.source.stat()
@@ -144,6 +197,7 @@ class ResumableUpload:
             md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
             if part.get("ChecksumSHA256") in (sha, None) and part.get("ETag", "").strip('"') in (md5, ""):
                 good[number] = {"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": sha}
+                self.parts.check(number, part.get("ETag"), md5, raise_on_mismatch=False)
         self.parts_reused = len(good)
         return good
 
@@ -162,6 +216,7 @@ class ResumableUpload:
             with translated("upload a part to", bucket=self.bucket, key=self.key):
                 r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
                                             PartNumber=number, Body=data, ChecksumSHA256=digest)  # fmt: skip
+            self.parts.check(number, r.get("ETag"), hashlib.md5(data, usedforsecurity=False).hexdigest())
             self.parts_sent += 1
             return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
 
@@ -193,7 +248,9 @@ class ResumableUpload:
                 MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
             )
         self.path.unlink(missing_ok=True)
-        return (result.get("ETag") or "").strip('"') or None
+        etag = (result.get("ETag") or "").strip('"') or None
+        self.parts.check_object(etag)
+        return etag
 
     def _abort_orphans(self) -> None:
         abort_orphans(self.client, self.bucket, self.key, self.path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, UsageError
+from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
@@ -46,6 +46,7 @@ class TransferResult:
     verified: str | None = None  # how the copy was checked: "sha256", "md5", "size"
     etag: str | None = None
     sha256_hex: str | None = None
+    proof: str | None = None  # how the server showed it holds the bytes sent (None: it did not)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +106,36 @@ def reading(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise local_read_error(path, exc) from None
+
+
+ETAG_PROOF = "ETag = MD5 of the bytes sent"
+PARTS_PROOF = "part ETags = MD5s of the parts sent"
+
+
+def etags_are_md5(plan: UploadPlan) -> bool:
+    """With SSE-S3 (or none) the ETag of a single PUT or of a part is the MD5 of what the server stored;
+    with SSE-KMS or SSE-C it is not, and a mismatch would prove nothing."""
+    return plan.sse == "AES256"
+
+
+def plain_etag(etag: str | None) -> str | None:
+    value = (etag or "").strip('"').lower()
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+
+
+def check_etag(etag: str | None, md5_hex: str, *, plan: UploadPlan, what: str, stored: str | None = None) -> bool:
+    """True when the server's ETag proves it holds the bytes whose MD5 is `md5_hex`; raises when it proves
+    the opposite (a body corrupted on its way, on a server that does not check the checksum sent with it).
+    `stored`: the ETag of what now sits on the server, if this was a whole object (not a part)."""
+    value = plain_etag(etag)
+    if value is None or not etags_are_md5(plan):
+        return False
+    if value != md5_hex:
+        raise StoredCopyMismatch(
+            f"{what}: the server's ETag {value} is not the MD5 of the bytes sent ({md5_hex}); the data was damaged on its way",
+            etag=stored, hint="the local file is kept; run again to send it again",
+        )  # fmt: skip
+    return True
 
 
 def _check_local_file(path: Path) -> int:
@@ -176,18 +207,22 @@ def upload_file(
     content_type = options.content_type or content_type_for(source)
     # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
     # uploads go through botocore
+    url = f"s3://{dest.bucket}/{key}"
     if conn.limiter is not None or size > threshold:
 
-        def send(p: UploadPlan) -> str | None:
+        def send(p: UploadPlan) -> tuple[str | None, str | None]:
             return _upload_boto3(conn, source, dest.bucket, key, plan=p, options=options, metadata=metadata,
-                                 content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64)  # fmt: skip
+                                 content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64,
+                                 md5=md5_hex)  # fmt: skip
     else:
 
-        def send(p: UploadPlan) -> str | None:
-            return _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
+        def send(p: UploadPlan) -> tuple[str | None, str | None]:
+            etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
                                    options=options, metadata=metadata, content_type=content_type)  # fmt: skip
+            proven = check_etag(etag, md5_hex, plan=p, what=f"upload of {source} to {url}", stored=etag)
+            return etag, ETAG_PROOF if proven else None
 
-    etag, plan = with_acl_fallback(plan, options, send)
+    (etag, proof), plan = with_acl_fallback(plan, options, send)
     check_unchanged(source, before)
     verified = "sha256 (checked by the server)"
     if verify:
@@ -195,7 +230,7 @@ def upload_file(
                                   sha256=sha256_b64, md5=md5_hex)  # fmt: skip
     return TransferResult("upload", str(source), f"s3://{dest.bucket}/{key}", size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified,
-                          etag=etag, sha256_hex=metadata[SHA256_META])  # fmt: skip
+                          etag=etag, sha256_hex=metadata[SHA256_META], proof=proof)  # fmt: skip
 
 
 def upload_extra(plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str) -> dict[str, Any]:
@@ -216,8 +251,8 @@ def upload_extra(plan: UploadPlan, options: UploadOptions, *, metadata: dict[str
 
 def _upload_boto3(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str,
-) -> str | None:  # fmt: skip
+    metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str, md5: str,
+) -> tuple[str | None, str | None]:  # fmt: skip
     """The path for buckets that need an ACL header, which obstore cannot send per object.
 
     Checksums are computed here and sent as plain headers: the aws-chunked trailers botocore
@@ -229,9 +264,13 @@ def _upload_boto3(
     if size <= threshold:
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
-        return (response.get("ETag") or "").strip('"') or None
-    upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra)
-    return upload.run()
+        etag = (response.get("ETag") or "").strip('"') or None
+        proven = check_etag(etag, md5, plan=plan, what=f"upload of {source} to s3://{bucket}/{key}", stored=etag)
+        return etag, ETAG_PROOF if proven else None
+    upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra,
+                             md5_etags=etags_are_md5(plan))  # fmt: skip
+    etag = upload.run()
+    return etag, PARTS_PROOF if upload.proven else None
 
 
 def with_acl_fallback(plan: UploadPlan, options: UploadOptions, send: Callable[[UploadPlan], T]) -> tuple[T, UploadPlan]:

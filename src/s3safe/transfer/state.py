@@ -2,6 +2,8 @@
 
 An entry says: the local file with this size and mtime had this SHA-256, and the object with this
 ETag holds the same bytes. It is trusted only while size, mtime and the listed ETag all still agree.
+`proof` says how the server itself showed it holds those bytes (its MD5 ETag, per-part MD5s, a read-back);
+empty when the match rests on s3safe's own metadata, which is not enough to delete a local file.
 """
 
 from __future__ import annotations
@@ -39,12 +41,27 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "s3safe"
 
 
+_SELECT = "SELECT size, mtime_ns, etag, sha256, proof FROM verified WHERE bucket = ? AND key = ?"
+_SELECT_OLD = "SELECT size, mtime_ns, etag, sha256, '' FROM verified WHERE bucket = ? AND key = ?"  # read-only, older cache
+REFUTED = "refuted"
+
+
 @dataclass(frozen=True, slots=True)
 class Verified:
     size: int
     mtime_ns: int
     etag: str
     sha256: str
+    proof: str = ""
+
+    @property
+    def refuted(self) -> bool:
+        """The object with this ETag was shown NOT to hold the local bytes (an upload that arrived corrupted)."""
+        return self.proof == REFUTED
+
+    @staticmethod
+    def refuting(etag: str) -> Verified:
+        return Verified(-1, 0, etag, "", REFUTED)
 
 
 FLUSH_EVERY = 512
@@ -57,33 +74,51 @@ class StateCache:
     each, which dominates a run of many small files. close() (or flush()) commits the rest.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        """`read_only` (a dry run): reads what is there, writes nothing anywhere, not even the folder."""
         path = path or state_dir() / "verified.sqlite"
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.Lock()
+        self._read_only = read_only
+        self._pending: dict[tuple[str, str], Verified | None] = {}
+        self._has_proof = True
+        if read_only:
+            self._db = _open_read_only(path)
+            try:
+                self._has_proof = "proof" in {row[1] for row in self._db.execute("PRAGMA table_info(verified)")}
+            except sqlite3.Error:
+                self._has_proof = False
+            return
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(verified)")}
+        if "proof" not in columns:  # a cache written before proofs were recorded: its entries prove nothing
+            self._db.execute("ALTER TABLE verified ADD COLUMN proof TEXT NOT NULL DEFAULT ''")
         os.chmod(path, 0o600)
-        self._pending: dict[tuple[str, str], Verified | None] = {}
 
     def get(self, bucket: str, key: str) -> Verified | None:
         with self._lock:
             if (bucket, key) in self._pending:
                 return self._pending[(bucket, key)]
-            row = self._db.execute(
-                "SELECT size, mtime_ns, etag, sha256 FROM verified WHERE bucket = ? AND key = ?", (bucket, key)
-            ).fetchone()
+            try:
+                row = self._db.execute(_SELECT if self._has_proof else _SELECT_OLD, (bucket, key)).fetchone()
+            except sqlite3.Error:  # read-only: no cache yet
+                return None
         return Verified(*row) if row else None
 
     def put(self, bucket: str, key: str, entry: Verified) -> None:
+        if self._read_only:
+            return  # a dry run learns nothing it would keep
         with self._lock:
             self._pending[(bucket, key)] = entry
             if len(self._pending) >= FLUSH_EVERY:
                 self._flush_locked()
 
     def forget(self, bucket: str, key: str) -> None:
+        if self._read_only:
+            return
         with self._lock:
             self._pending[(bucket, key)] = None
             if len(self._pending) >= FLUSH_EVERY:
@@ -94,13 +129,16 @@ class StateCache:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        if not self._pending:
+        if not self._pending or self._read_only:
             return
-        rows = [(b, k, e.size, e.mtime_ns, e.etag, e.sha256) for (b, k), e in self._pending.items() if e is not None]
+        rows = [(b, k, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for (b, k), e in self._pending.items() if e is not None]
         gone = [(b, k) for (b, k), e in self._pending.items() if e is None]
         with self._db:  # one transaction
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO verified VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO verified (bucket, key, size, mtime_ns, etag, sha256, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             self._db.executemany("DELETE FROM verified WHERE bucket = ? AND key = ?", gone)
         self._pending.clear()
 
@@ -108,3 +146,10 @@ class StateCache:
         with self._lock:
             self._flush_locked()
             self._db.close()
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """The cache as it is, opened so that nothing is created or changed (immutable: no -wal/-shm files)."""
+    if not path.exists():
+        return sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False, isolation_level=None)
