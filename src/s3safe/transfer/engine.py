@@ -248,8 +248,8 @@ def upload_tree(
         target = f"s3://{dest.bucket}/{prefix}{action.key}"
         if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
+        before = _stat_or_none(source)  # the file as sent: a --move deletes it only if it is still this one
         try:
-            before = source.stat()
             result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan.get(), key=prefix + action.key,
                                  verify=False, encryption=encryption)  # fmt: skip
         except StoredCopyMismatch as exc:
@@ -261,6 +261,8 @@ def upload_tree(
         except OSError as exc:  # the file's reads are translated; this is the last net under one file's failure
             return ActionResult("upload", target, ok=False, error=str(local_read_error(source, exc)))
         run.add_bytes(result.size)
+        if before is None:  # it appeared meanwhile: nothing is known about the file that was sent
+            return ActionResult("upload", target, detail=action.reason)
         if result.etag and result.sha256_hex:
             cache.put(dest.bucket, prefix + action.key,
                       Verified(result.size, before.st_mtime_ns, result.etag, result.sha256_hex, result.proof or ""))  # fmt: skip
@@ -312,6 +314,13 @@ def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
             run.fail(ActionResult("upload", str(path), ok=False, error=str(local_read_error(path, exc))))
 
     return failed
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None  # the upload itself reports why the file cannot be read
 
 
 def _planned_moves(uploads: Iterator[planner.Action], moves: PlannedSpool) -> Iterator[planner.Action]:
