@@ -178,6 +178,9 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
+    from s3safe.core.process import forbid_core_dumps
+
+    forbid_core_dumps()  # every command holds credentials, many a passphrase or keys: no core file may copy them
     sys.exit(invoke(list(sys.argv[1:] if argv is None else argv)))
 
 
