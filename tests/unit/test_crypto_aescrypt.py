@@ -412,6 +412,16 @@ def test_malformed_headers(data: bytes, message: str) -> None:
         _decrypt(data, "pw-pw")
 
 
+@pytest.mark.parametrize("version", [0, 1, 2])
+@pytest.mark.parametrize("modulo", [1, 15])
+def test_an_empty_legacy_file_decrypts_to_nothing_whatever_its_last_block_size(version: int, modulo: int) -> None:
+    """Issue 20.6: with no ciphertext block there is no last block to cut; the reference engine
+    (terrapane/aescrypt_engine, DecryptStream) writes nothing and succeeds, so does s3safe."""
+    data = bytearray(_spec_encrypt(version, b"", "pw-pw"))
+    data[4 if version == 0 else -33] = modulo  # v0 keeps it in the header, v1/v2 before the final HMAC
+    assert _decrypt(bytes(data), "pw-pw")[0] == b""
+
+
 def test_v2_last_block_byte_is_bounded() -> None:
     # v2 keeps "size mod 16" outside the HMAC -- a format weakness and the reason s3safe never writes v2;
     # s3safe at least refuses values that cannot be a block length

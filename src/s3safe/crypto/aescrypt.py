@@ -313,8 +313,8 @@ class Decryptor:
         modulo = self._modulo if version == 0 else trailer[0]
         if modulo > 15:
             raise IntegrityError("damaged AES Crypt file (last-block size above 15)")
-        if modulo and self._ciphertext_len == 0:
-            raise IntegrityError("damaged AES Crypt file (last-block size given for an empty ciphertext)")
+        if self._ciphertext_len == 0:  # no block to cut: the reference engine writes nothing, whatever the size says
+            return b""
         return plaintext[: len(plaintext) - _BLOCK + modulo] if modulo else plaintext
 
 
