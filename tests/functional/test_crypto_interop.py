@@ -183,6 +183,14 @@ def test_age_cli_refuses_what_s3safe_refuses(work: Path) -> None:
 # -- the C2SP/CCTV-style vectors against the reference implementations ----------------------------------
 
 
+REFUSED_SINCE = {"armor_empty_last_line": (1, 3)}  # age version that started refusing the vector
+
+
+def _age_version(age_bin: str) -> tuple[int, ...]:
+    text = _run([age_bin, "--version"]).stdout.decode().strip().lstrip("v")
+    return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
+
+
 @pytest.mark.parametrize("name", sorted(cctv.VECTORS))
 def test_vector_expectations_match_the_reference(work: Path, name: str) -> None:
     vector = cctv.build(name)
@@ -208,6 +216,11 @@ def test_vector_expectations_match_the_reference(work: Path, name: str) -> None:
     identity_file.write_text("\n".join(vector.identities or [age.generate_identity()[0]]) + "\n")
     (work / "in").write_bytes(bytes(vector.buf))
     result = _run([age_bin, "-d", "-i", str(identity_file), "-o", str(work / "out"), str(work / "in")])
+    since = REFUSED_SINCE.get(name)
+    if since is not None and _age_version(age_bin) < since:
+        # the rule is newer than this age CLI: it still accepts the vector, s3safe follows the newer age
+        assert result.returncode == 0, f"age CLI {_age_version(age_bin)} refused {name}: {result.stderr!r}"
+        return
     if vector.expect == "success":
         assert result.returncode == 0, f"age CLI refused {name}: {result.stderr!r}"
         assert _output(work / "out") == bytes(vector.payload)

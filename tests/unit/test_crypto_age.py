@@ -310,6 +310,30 @@ def test_damage_anywhere_in_a_multi_chunk_file(position: int, flip: int, truncat
     assert _LARGE_PLAINTEXT.startswith(released), "only authenticated plaintext is ever released"
 
 
+def test_a_late_failure_releases_only_the_chunks_before_it_and_no_file(tmp_path: Path) -> None:
+    """Issue 20.5, the decision pinned: plaintext is released one authenticated 64 KiB chunk at a time, so a
+    damaged third chunk fails after the first two were released -- and decrypt_file writes them only to a
+    temporary file that is removed: nothing appears at the destination."""
+    damaged = bytearray(_LARGE)
+    damaged[_header_length(_LARGE) + 16 + 2 * (CHUNK + 16) + 5] ^= 1
+    decryptor = age.Decryptor(identities=[SECRET])
+    released = bytearray()
+    error: IntegrityError | None = None
+    try:
+        for i in range(0, len(damaged), 4096):
+            released += decryptor.update(bytes(damaged[i : i + 4096]))
+    except IntegrityError as exc:
+        error = exc
+    assert error is not None and "chunk 2 failed authentication" in str(error)
+    assert bytes(released) == _LARGE_PLAINTEXT[: 2 * CHUNK]
+    folder = tmp_path / "late"
+    folder.mkdir()
+    (folder / "in.age").write_bytes(bytes(damaged))
+    with pytest.raises(IntegrityError):
+        age.decrypt_file(folder / "in.age", folder / "out", identities=[SECRET])
+    assert sorted(p.name for p in folder.iterdir()) == ["in.age"]
+
+
 def test_dropping_the_last_chunk_or_appending_data_is_caught() -> None:
     header = _header_length(_LARGE) + 16
     at_boundary = _LARGE[: header + 3 * (CHUNK + 16)]
@@ -335,8 +359,11 @@ def test_bad_arguments() -> None:
         age.Encryptor()
     with pytest.raises(UsageError, match="either recipients or a passphrase"):
         age.Encryptor(recipients=[RECIPIENT], passphrase="pw-pw")
+    # no key at all: the file is read first (C2SP "empty"/"armor_empty" are header failures whatever the keys)
     with pytest.raises(UsageError, match="identity or a passphrase"):
-        age.Decryptor()
+        age.decrypt_stream(io.BytesIO(_encrypt(b"x", passphrase="pw-pw")), io.BytesIO())
+    with pytest.raises(IntegrityError):
+        age.Decryptor().finalize()
     with pytest.raises(UsageError, match="recipient"):
         age.Encryptor(recipients=["age1bogus"])
 

@@ -372,6 +372,57 @@ for _name, _mangle_armor in {
     _failure(_name, "armor failure")(_armor_bad)
 
 
+# -- issue 20.5: the three C2SP/CCTV vectors s3safe disagreed with, and the bare empty file ---------------
+
+
+@_failure("armor_empty_last_line", "armor failure")
+def _armor_empty_last_line(v: Vector) -> None:
+    """A full last armor line followed by an empty one before END: age >= 1.3 refuses it."""
+    _standard(v, "age age age age age age age age age age ")
+    assert len(v.buf) % 48 == 0, "the last armor line must be full"
+    v.armor()
+    end = bytes(v.buf).rindex(b"-----END")
+    v.buf[end:end] = b"\n"
+
+
+@_failure("armor_empty", "header failure")
+def _armor_empty(v: Vector) -> None:
+    """BEGIN and END and nothing between: a header failure, whatever keys the reader holds (here: none)."""
+    v.buf += b"-----BEGIN AGE ENCRYPTED FILE-----\n-----END AGE ENCRYPTED FILE-----\n"
+    v.armored = True
+
+
+@_failure("empty", "header failure")
+def _empty_file(v: Vector) -> None:
+    """Zero bytes, and no keys at all."""
+
+
+@_failure("scrypt_uppercase", "no match")
+def _scrypt_uppercase(v: Vector) -> None:
+    """Stanza types are case-sensitive: "Scrypt" is an unknown stanza the passphrase does not match."""
+    v.version_line()
+    v.scrypt("password", 10)
+    body, args = v.unread_line(), v.unread_line().split(" ")
+    v.args_line("Scrypt", args[2], args[3])
+    v.text_line(body)
+    v.hmac()
+    v.payload_text("age")
+
+
+def test_an_unknown_case_stanza_is_no_match_not_a_missing_identity() -> None:
+    import io
+
+    import pytest
+
+    from s3safe.core.errors import AccessDeniedError
+    from s3safe.crypto import age
+    from tests.unit.test_crypto_age_vectors import build
+
+    with pytest.raises(AccessDeniedError, match=r"^no identity matched") as caught:
+        age.decrypt_stream(io.BytesIO(bytes(build("scrypt_uppercase").buf)), io.BytesIO(), passphrase="password")
+    assert "is needed" not in str(caught.value)
+
+
 def test_every_failure_vector_expects_a_failure() -> None:
     from tests.unit.test_crypto_age_vectors import build
 

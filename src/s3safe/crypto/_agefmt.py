@@ -197,6 +197,8 @@ class ArmorDecoder:
             self._state = "trailing"
             self._skipped = 0
             return b""
+        if not line:  # age >= 1.3: a full last line is followed by END directly, never by an empty line
+            raise HeaderError("empty line inside the armor")
         if len(line) > COLUMNS:
             raise HeaderError("armor line longer than 64 columns")
         try:

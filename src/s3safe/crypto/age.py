@@ -210,6 +210,9 @@ def _unwrap_scrypt(passphrase: str, stanza: Stanza, max_work_factor: int) -> byt
 def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase: str | None, max_work_factor: int) -> bytes:
     """Unwrap the file key and check the header MAC; AccessDeniedError when no key fits."""
     stanzas = header.stanzas
+    if not identities and passphrase is None:  # checked after the header, so a malformed file is reported as such
+        raise UsageError("age decryption needs an identity or a passphrase")
+    # stanza types are case-sensitive: "Scrypt" is an unknown stanza, which no passphrase or identity matches
     if any(s.type == "scrypt" for s in stanzas):
         if len(stanzas) != 1:
             raise HeaderError("an scrypt stanza must be the only stanza")
@@ -219,8 +222,6 @@ def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase
         if file_key is None:
             raise AccessDeniedError("wrong passphrase for this age file")
     else:
-        if not identities:
-            raise AccessDeniedError("this age file is encrypted to public keys; an identity (AGE-SECRET-KEY-1…) is needed")
         file_key = None
         for identity in identities:
             for stanza in stanzas:
@@ -231,13 +232,19 @@ def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase
             if file_key is not None:
                 break
         if file_key is None:
-            raise AccessDeniedError(
-                "none of the given age identities can decrypt this file (it was encrypted to other recipients)"
-            )
+            raise AccessDeniedError(_no_match(stanzas, identities))
     mac = hmac.new(_hkdf(file_key, b"", b"header"), header.mac_input, hashlib.sha256).digest()
     if not hmac.compare_digest(mac, header.mac):
         raise IntegrityError("age header MAC mismatch: the file header was altered")
     return file_key
+
+
+def _no_match(stanzas: Sequence[Stanza], identities: Sequence[X25519PrivateKey]) -> str:
+    if not identities and any(s.type == "X25519" for s in stanzas):
+        return "no identity matched: this age file is encrypted to public keys; an identity (AGE-SECRET-KEY-1…) is needed"
+    if not identities:
+        return "no identity matched: the passphrase fits no stanza of this age file (it has no scrypt stanza)"
+    return "no identity matched: none of the given age identities can decrypt this file (it was encrypted to other recipients)"
 
 
 def _chunk_nonce(counter: int, last: bool) -> bytes:
@@ -247,8 +254,6 @@ def _chunk_nonce(counter: int, last: bool) -> bytes:
 
 
 def _check_inputs(identities: Sequence[str] | None, passphrase: str | None) -> list[X25519PrivateKey]:
-    if not identities and passphrase is None:
-        raise UsageError("age decryption needs an identity or a passphrase")
     if passphrase is not None:
         passphrase_bytes(passphrase)
         register_secret(passphrase)
