@@ -297,3 +297,43 @@ def test_every_handler_record_passes_the_filter() -> None:
     register_secret(SECRET_KEY)
     assert RedactingFilter().filter(record) is True
     assert SECRET_KEY not in record.getMessage()
+
+
+# --- cost: linear in the output, not in the number of secrets (issue 15.11) ----------------------------
+
+
+def _random_secrets(count: int) -> list[str]:
+    import secrets as _secrets
+
+    return [_secrets.token_hex(32) for _ in range(count)]
+
+
+def test_redaction_work_does_not_grow_with_the_number_of_secrets() -> None:
+    """Each AES Crypt file registers a secret: 20,000 of them must not make every output line 20,000 checks."""
+    from s3safe.core import redact as module
+
+    lines = [f"upload /data/file-{i:05d}.bin -> s3://bucket/backup/file-{i:05d}.bin.aes  [4096 bytes]" for i in range(500)]
+    chars = sum(len(line) for line in lines)
+    known = _random_secrets(20_000)
+    for value in known:
+        register_secret(value)
+    before = module._matcher.comparisons
+    for line in lines:
+        assert redact(line) == line
+    # a comparison happens only where a secret's first characters occur: bounded by the text, not the secrets
+    assert module._matcher.comparisons - before <= chars // 10
+    leaked = f"error near {known[12_345]} and {known[7]}."
+    assert redact(leaked) == f"error near {MASK} and {MASK}."
+
+
+def test_many_secrets_are_still_masked_everywhere_and_overlaps_merge() -> None:
+    known = _random_secrets(100)  # past the small-set shortcut
+    for value in known:
+        register_secret(value)
+    register_secret("abcdefgh")
+    register_secret("efghijkl")
+    assert redact("x abcdefghijkl y") == f"x {MASK} y"
+    text = "".join(f"[{value}]" for value in known[::7])
+    out = redact(text)
+    assert not any(value in out for value in known)
+    assert out.count(MASK) == len(known[::7])

@@ -14,7 +14,80 @@ MASK = "****"
 _MIN_SECRET_LEN = 4
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+
+
+class SecretMatcher:
+    """Finds every registered secret in a text in time linear in the text, whatever the number of secrets.
+
+    A run can register tens of thousands of secrets (one per encrypted file); checking each line against
+    each of them made output O(secrets x lines). Secrets are indexed by their first `_MIN_SECRET_LEN`
+    characters, so a scan does one lookup per position and compares only the secrets that start there.
+    A handful of secrets is cheaper to check with `in` (C speed) than with a per-character loop.
+    """
+
+    SMALL = 16  # up to this many secrets, plain substring checks
+
+    def __init__(self) -> None:
+        self._by_head: dict[str, list[str]] = {}
+        self._all: set[str] = set()
+        self.comparisons = 0  # work done, for tests that prove the cost does not grow with the secrets
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def add(self, secret: str) -> None:
+        if secret in self._all:
+            return
+        self._all.add(secret)
+        bucket = self._by_head.setdefault(secret[:_MIN_SECRET_LEN], [])
+        bucket.append(secret)
+        bucket.sort(key=len, reverse=True)
+
+    def clear(self) -> None:
+        self._by_head.clear()
+        self._all.clear()
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of every secret, merged where they touch or overlap."""
+        found = self._spans_small(text) if len(self._all) <= self.SMALL else self._spans_indexed(text)
+        return _merge(found)
+
+    def _spans_small(self, text: str) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        for secret in self._all:
+            self.comparisons += 1
+            start = text.find(secret)
+            while start != -1:
+                found.append((start, start + len(secret)))
+                start = text.find(secret, start + 1)
+        return found
+
+    def _spans_indexed(self, text: str) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        by_head = self._by_head
+        for i in range(len(text) - _MIN_SECRET_LEN + 1):
+            candidates = by_head.get(text[i : i + _MIN_SECRET_LEN])
+            if candidates is None:
+                continue
+            for secret in candidates:  # longest first: the first match covers the others
+                self.comparisons += 1
+                if text.startswith(secret, i):
+                    found.append((i, i + len(secret)))
+                    break
+        return found
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+_matcher = SecretMatcher()
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # pre-signed URL query strings (SigV4 and SigV2)
@@ -51,20 +124,23 @@ def register_secret(value: str | bytes | None) -> None:
     if len(text) < _MIN_SECRET_LEN:
         return
     with _lock:
-        _secrets.add(text)
+        _matcher.add(text)
 
 
 def forget_secrets() -> None:
     with _lock:
-        _secrets.clear()
+        _matcher.clear()
 
 
 def redact(text: str) -> str:
     with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        if secret in text:
-            text = text.replace(secret, MASK)
+        spans = _matcher.spans(text) if len(_matcher) else []
+    if spans:
+        pieces, last = [], 0
+        for start, end in spans:
+            pieces += [text[last:start], MASK]
+            last = end
+        text = "".join(pieces) + text[last:]
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
