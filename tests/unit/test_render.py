@@ -242,3 +242,80 @@ def test_json_warning() -> None:
     r, _, err = renderer(json_mode=True)
     r.warn("plain HTTP in use")
     assert json.loads(err.getvalue()) == {"type": "warning", "message": "plain HTTP in use"}
+
+
+# --- hostile names cannot drive the terminal (issue 14.8) -------------------------------------------
+
+HOSTILE = [
+    "t/title\x1b]0;pwned\x07.txt",  # OSC 0: set the window title
+    "t/clip\x1b]52;c;ZWNobyBwd25lZA==\x07",  # OSC 52: write the clipboard
+    "t/clear\x1b[2J\x1b[1;1H",  # CSI: clear the screen, home the cursor
+    "t/c1\x9b2J",  # the 8-bit CSI
+    "t/bidi\u202etxt.exe",  # right-to-left override: shows exe.txt
+    "t/new\nline s3safe: all good",
+]
+RAW = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def _shown(text: str) -> bool:
+    return not any(c in text for c in RAW) and "\nline" not in text
+
+
+@pytest.mark.parametrize("key", HOSTILE)
+def test_a_table_title_is_escaped(key: str) -> None:
+    """`meta get` titles its table with the key."""
+    r, out, _ = renderer()
+    r.table(["field", "value"], [["size", "1"]], title=f"s3://b/{key}")
+    assert _shown(out.getvalue()), repr(out.getvalue())
+    assert len(out.getvalue().splitlines()) == 3
+
+
+@pytest.mark.parametrize("key", HOSTILE)
+def test_lines_to_either_stream_are_escaped_and_redacted(key: str) -> None:
+    register_secret("sekrit-passphrase")
+    r, out, err = renderer()
+    r.line(f"FAILED upload {key}: sekrit-passphrase", err=True)
+    r.line(f"upload {key}")
+    for stream in (out, err):
+        assert _shown(stream.getvalue()) and len(stream.getvalue().splitlines()) == 1, repr(stream.getvalue())
+    assert "sekrit" not in err.getvalue() and MASK in err.getvalue()
+
+
+@pytest.mark.parametrize("key", HOSTILE)
+def test_json_lines_are_inert_and_still_give_the_key_back(key: str) -> None:
+    r, out, _ = renderer(json_mode=True)
+    r.record({"type": "object", "key": key}, None)
+    r.reveal_json({"url": key})
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and all(_shown(line) for line in lines), lines
+    assert json.loads(lines[0])["key"] == key and json.loads(lines[1])["url"] == key
+
+
+def test_a_fancy_table_shows_markup_in_a_key_as_text() -> None:
+    """rich would read '[link=…]' in a key as markup and emit an OSC 8 hyperlink to a terminal."""
+
+    class FakeTty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = FakeTty()
+    r = Renderer(json_mode=False, quiet=False, out=out)
+    key = "[link=https://evil.example]report[/link][bold]x[/bold]"
+    r.table(["key"], [[key]], title=key)
+    text = re.sub(r"\s+", "", out.getvalue())
+    assert text.count("[link=https://evil.example]report[/link][bold]x[/bold]") == 2, out.getvalue()
+
+
+def test_debug_log_lines_are_escaped() -> None:
+    import logging
+
+    r, _, err = renderer()
+    handler = r.log_handler("%(message)s")
+    logger = logging.getLogger("s3safe.test.render")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("response body: <Key>t/title\x1b]0;pwned\x07</Key>")
+    finally:
+        logger.removeHandler(handler)
+    assert "\x1b" not in err.getvalue() and "\\x1b]0;pwned" in err.getvalue()

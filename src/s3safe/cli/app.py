@@ -52,7 +52,7 @@ class App:
             else:
                 self.render.record(result.to_dict(), None)
                 if not self.render.json_mode:
-                    self.render.err.write(text + "\n")
+                    self.render.line(text, err=True)
         summary = {"type": "summary", "done": done, "failed": failed, "planned": planned, "skipped": skipped}
         if planned:
             self.render.info(f"dry run: {planned} change(s) planned; nothing was changed", data=summary)

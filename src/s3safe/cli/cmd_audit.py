@@ -13,6 +13,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import dry_run_option, make_gate
+from s3safe.cli.render import clean
 from s3safe.core.errors import AuditFindings, PartialFailure, UsageError
 from s3safe.core.locations import parse_s3_url
 
@@ -101,16 +102,15 @@ def _progress(app: App) -> Iterator[ProgressFn | None]:
     if render.json_mode or render.quiet or not render.err.isatty() or os.environ.get("TERM") == "dumb":
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(file=render.err), transient=True) as bar:
+    with render.progress(*columns, err=True) as bar:
         tasks: dict[str, object] = {}
 
         def update(bucket: str, scanned: int, total: int | None) -> None:
             if bucket not in tasks:
-                tasks[bucket] = bar.add_task(f"objects in s3://{bucket}", total=total)
+                tasks[bucket] = bar.add_task(clean(f"objects in s3://{bucket}"), total=total)
             bar.update(tasks[bucket], completed=scanned)  # type: ignore[arg-type]
 
         yield update

@@ -214,11 +214,12 @@ def auth_export(app: App, name: str, passphrase_file: Path | None) -> None:
 @auth.command("credential-process")
 @click.argument("name")
 @PASSPHRASE_FILE
-def auth_credential_process(name: str, passphrase_file: Path | None) -> None:
+@pass_app
+def auth_credential_process(app: App, name: str, passphrase_file: Path | None) -> None:
     """Print a profile's credentials as the JSON an AWS SDK expects from `credential_process`.
 
     This prints the secret on purpose, for the calling SDK: it is what the exported line runs.
     """
     creds = _store(passphrase_file).load(name)
-    # written directly, not through the renderer, whose redaction would mask exactly what the SDK needs
-    click.echo(json.dumps(creds.credential_process_output()))
+    # revealed, not recorded: redaction would mask exactly what the SDK needs
+    app.render.reveal(json.dumps(creds.credential_process_output()))

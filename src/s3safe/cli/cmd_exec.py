@@ -8,9 +8,7 @@ from pathlib import Path
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.render import printable
 from s3safe.core.errors import NotFoundError, UsageError
-from s3safe.core.redact import redact
 
 NESTED = frozenset({"exec", "shell"})  # a script or the console must not start another one
 
@@ -92,11 +90,11 @@ def exec_(ctx: click.Context, script: str, keep_going: bool) -> None:
 
     def execute(line: ScriptLine) -> int:
         if not r.json_mode and not r.quiet:
-            r.err.write(f"[line {line.number}] {printable(redact(line.text))}\n")
-            r.err.flush()
+            r.line(f"[line {line.number}] {line.text}", err=True)
+            r.flush()
         code = run_inner(ctx, list(line.argv))
         r.record(StepResult(line, code).to_dict(), None)  # JSON mode only
-        r.out.flush()
+        r.flush()
         return code
 
     report = run_script(lines, execute, keep_going=keep_going)

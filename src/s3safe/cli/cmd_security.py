@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -300,18 +299,18 @@ def presign(app: App, url: str, method: str, expires: str, content_type: str | N
     result = sign(app.conn, parse_s3_url(url), request)
     for warning in result.warnings:
         app.render.warn(warning)
-    out = app.render.out  # written directly: the renderer would (rightly) mask the signature
+    # revealed: every other output path would (rightly) mask the signature the user asked for
     if app.render.json_mode:
-        out.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        app.render.reveal_json(result.to_dict())
         return
     notes = [f"expires {result.expires_at:%Y-%m-%d %H:%M:%S} UTC"]
     if result.method == "POST":
-        out.write(json.dumps({"url": result.url, "fields": result.fields, "curl": result.curl()}, indent=2) + "\n")
+        app.render.reveal_json({"url": result.url, "fields": result.fields, "curl": result.curl()}, indent=2)
         notes.append("upload with the 'curl' line (replace FILE; the file field must come last)")
     else:
-        out.write(result.url + "\n")
+        app.render.reveal(result.url)
     if result.headers:
         notes.append("the uploader must send these headers: " + "; ".join(f"{k}: {v}" for k, v in result.headers.items()))
     if not app.render.quiet:
         for note in notes:
-            app.render.err.write(f"s3safe: {note}\n")
+            app.render.line(f"s3safe: {note}", err=True)

@@ -96,13 +96,12 @@ class Console:
         code = 0
         while True:
             try:
-                render.out.flush()
-                line = input(self.cwd.prompt)
+                line = render.ask(self.cwd.prompt)
             except EOFError:
-                render.out.write("\n")
+                render.line("")
                 break
             except KeyboardInterrupt:  # Ctrl-C at the prompt: drop the line, keep the shell
-                render.out.write("^C\n")
+                render.line("^C")
                 continue
             try:
                 result = self.handle(line)
@@ -270,13 +269,14 @@ def shell(ctx: click.Context, no_history: bool) -> None:
     console = Console(ctx, app, history=not no_history)
     console.setup()
     if sys.stdin.isatty() and not app.render.quiet and not app.render.json_mode:
-        app.render.err.write("s3safe shell: 'help' lists commands, 'exit' leaves; Tab completes commands and keys\n")
+        app.render.line("s3safe shell: 'help' lists commands, 'exit' leaves; Tab completes commands and keys", err=True)
     ctx.exit(console.loop())
 
 
 @click.command()
 @click.argument("shell_name", metavar="bash|zsh|fish", type=click.Choice(["bash", "zsh", "fish"]))
-def completion(shell_name: str) -> None:
+@click.pass_obj
+def completion(app: App, shell_name: str) -> None:
     """Print the shell completion script for bash, zsh or fish.
 
     \b
@@ -290,4 +290,4 @@ def completion(shell_name: str) -> None:
 
     make: Callable[..., Any] | None = get_completion_class(shell_name)
     assert make is not None
-    click.echo(make(main, {}, "s3safe", "_S3SAFE_COMPLETE").source())
+    app.render.block(make(main, {}, "s3safe", "_S3SAFE_COMPLETE").source())

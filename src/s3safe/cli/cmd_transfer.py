@@ -73,13 +73,13 @@ def _with_progress(app: App, results: Iterator[ActionResult], summary: Any) -> I
     if not app.render.fancy or app.render.quiet:
         yield from results
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
     def status() -> str:
         return (f"{summary.transferred} transferred ({human_size(summary.transferred_bytes)}), "
                 f"{summary.skipped} skipped, {summary.failed} failed")  # fmt: skip
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True) as progress:
+    with app.render.progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as progress:
         task = progress.add_task(status())
         for result in results:
             progress.update(task, description=status())
@@ -92,7 +92,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
         if not result.ok:
             r.record(result.to_dict(), None)
             if not r.json_mode:
-                r.err.write(f"FAILED {result.action} {result.target}: {result.error}\n")
+                r.line(f"FAILED {result.action} {result.target}: {result.error}", err=True)
             continue
         if result.action == "skip" and not app.verbose:
             if r.json_mode:

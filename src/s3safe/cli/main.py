@@ -12,7 +12,6 @@ from s3safe import __version__
 from s3safe.cli.app import App
 from s3safe.cli.render import Renderer
 from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, S3SafeError, exit_code_for
-from s3safe.core.redact import RedactingFilter, redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -64,10 +63,8 @@ class LazyGroup(click.Group):
         return command
 
 
-def _setup_logging(verbose: int, debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("s3safe: %(levelname)s %(name)s: %(message)s"))
+def _setup_logging(render: Renderer, verbose: int, debug: bool) -> None:
+    handler = render.log_handler("s3safe: %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
@@ -102,9 +99,9 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
     from s3safe.cli.cmd_auth import configure_auth
     from s3safe.core.settings import load_config, resolve_settings
 
-    _setup_logging(verbose, debug)
-    configure_auth(options.pop("auth", None))
     render = Renderer(json_mode=json_mode, quiet=quiet)
+    _setup_logging(render, verbose, debug)
+    configure_auth(options.pop("auth", None))
     config = load_config()
     settings = resolve_settings(options, config=config)
     if settings.uses_http and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
@@ -203,7 +200,7 @@ def invoke(argv: list[str]) -> int:
         code = exc.exit_code if exc.exit_code else EXIT_USAGE
         render.error(exc.format_message(), code=code)
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
-            render.err.write(f"Try '{exc.ctx.command_path} --help' for help.\n")
+            render.line(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
     except S3SafeError as exc:
         code = exit_code_for(exc)
         # a condition's syntax error shows the expression with a caret under the offending token
@@ -222,7 +219,7 @@ def invoke(argv: list[str]) -> int:
         if "--debug" in argv:
             import traceback
 
-            render.err.write(redact(traceback.format_exc()))
+            render.block(traceback.format_exc(), err=True)
     try:
         sys.stdout.flush()
     except BrokenPipeError:

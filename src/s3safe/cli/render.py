@@ -1,19 +1,27 @@
 """Everything the user sees: text or JSON lines on stdout, one-line messages on stderr.
 
 Text mode uses rich tables on a terminal, plain columns when piped or when NO_COLOR is set.
-All output passes through redaction.
+This is the only module of the CLI that writes to the terminal (tests/unit/test_output_funnel.py
+enforces it): every line passes through `clean` (redaction, then escaping of control characters), so
+a key name or a file name can neither hide a secret's leak nor drive the terminal. The two outputs
+whose purpose is a secret (a pre-signed URL, credential_process) use `reveal`, escaped but not redacted.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from s3safe.core.redact import redact
+from s3safe.core.redact import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
 
 
 def human_size(size: int) -> str:
@@ -29,11 +37,28 @@ def human_size(size: int) -> str:
 
 
 _CONTROL = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)] if chr(i) not in "\t"}
+# invisible characters that reorder or split what is shown (bidi overrides, line separators)
+_CONTROL.update({i: f"\\u{i:04x}" for i in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]})
+# JSON may carry any character inside a string; these are the ones a terminal could obey
+_JSON_UNSAFE = {i: f"\\u{i:04x}" for i in [*range(127, 160), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                            *range(0x2066, 0x206A), 0x2028, 0x2029]}  # fmt: skip
 
 
 def printable(text: str) -> str:
     """Escape control characters so names from a store cannot drive the terminal."""
     return text.translate(_CONTROL)
+
+
+def clean(text: str) -> str:
+    """The one way text reaches the terminal: secrets redacted, then control characters escaped
+    (a newline too: one call, one line, so a name cannot forge a line of its own)."""
+    return printable(redact(text))
+
+
+def json_line(value: Any) -> str:
+    """One JSON document on one line; still valid JSON with every string recoverable, but with
+    nothing a terminal would act on (C0 controls are escaped by json itself, C1 and bidi here)."""
+    return json.dumps(value, ensure_ascii=False, default=str).translate(_JSON_UNSAFE)
 
 
 def redact_value(value: Any) -> Any:
@@ -68,9 +93,9 @@ class Renderer:
         """One result: a JSON object in JSON mode, else `text` (nothing when text is None)."""
         if self.json_mode:
             encoded = json.loads(json.dumps(data, default=str))  # datetimes etc. become strings first
-            self.out.write(json.dumps(redact_value(encoded), ensure_ascii=False) + "\n")
+            self.out.write(json_line(redact_value(encoded)) + "\n")
         elif text is not None:
-            self.out.write(printable(redact(text)) + "\n")
+            self.out.write(clean(text) + "\n")
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
@@ -78,19 +103,70 @@ class Renderer:
             if data is not None:
                 self.record(data, None)
         elif not self.quiet:
-            self.out.write(printable(redact(text)) + "\n")
+            self.out.write(clean(text) + "\n")
+
+    def line(self, text: str, *, err: bool = False) -> None:
+        """One line of text, cleaned, on stdout (or stderr with `err`), in every mode."""
+        (self.err if err else self.out).write(clean(text) + "\n")
+
+    def block(self, text: str, *, err: bool = False) -> None:
+        """Several lines (help, a completion script, a traceback): each one cleaned."""
+        for line in text.splitlines():
+            self.line(line, err=err)
+
+    def reveal(self, text: str) -> None:
+        """A line to stdout whose purpose is a secret (a pre-signed URL, credential_process output):
+        escaped like every line, but not redacted. Only for output the user asked for by name."""
+        self.out.write(printable(text) + "\n")
+
+    def reveal_json(self, data: Any, *, indent: int | None = None) -> None:
+        if indent is None:
+            self.reveal(json_line(data))
+            return
+        for line in json.dumps(data, ensure_ascii=False, indent=indent, default=str).translate(_JSON_UNSAFE).splitlines():
+            self.reveal(line)
+
+    def flush(self) -> None:
+        for stream in (self.out, self.err):
+            stream.flush()
+
+    def ask(self, prompt: str) -> str:
+        """Read one line from the user after a cleaned prompt (the prompt can hold a hostile prefix)."""
+        self.out.flush()
+        return input(clean(prompt))
+
+    @contextmanager
+    def progress(self, *columns: ProgressColumn, err: bool = False) -> Iterator[Progress]:
+        """A transient rich progress display; task descriptions are shown as plain text, never markup
+        (pass them through `clean` when they hold a name)."""
+        from rich.console import Console
+        from rich.progress import Progress, TextColumn
+
+        safe = [TextColumn("{task.description}", markup=False) if isinstance(c, TextColumn) else c for c in columns]
+        with Progress(*safe, console=Console(file=self.err if err else self.out), transient=True) as bar:
+            yield bar
+
+    def log_handler(self, fmt: str) -> logging.Handler:
+        """The stderr handler for the logging module: records redacted, then escaped line by line."""
+        handler = logging.StreamHandler(self.err)
+        handler.addFilter(RedactingFilter())
+        handler.setFormatter(_EscapingFormatter(fmt))
+        return handler
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None) -> None:
-        rows = [[printable(redact(str(cell))) for cell in row] for row in rows]
+        rows = [[clean(str(cell)) for cell in row] for row in rows]
+        title = clean(title) if title is not None else None
         if self.fancy:
             from rich.console import Console
             from rich.table import Table
+            from rich.text import Text
 
-            table = Table(title=title, show_lines=False)
+            # Text, not str: rich would read "[link=…]" in a key name as markup and emit escape codes
+            table = Table(title=Text(title) if title is not None else None, show_lines=False)
             for column in columns:
-                table.add_column(column)
+                table.add_column(Text(column))
             for row in rows:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))
             Console(file=self.out).print(table)
             return
         if title and not self.quiet:
@@ -118,3 +194,10 @@ class Renderer:
             self.err.write(json.dumps(record) + "\n")
         else:
             self.err.write(f"s3safe: error: {line}\n" + "".join(f"{extra}\n" for extra in context))
+
+
+class _EscapingFormatter(logging.Formatter):
+    """Log lines may quote a server's raw response (--debug): escaped so it cannot drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(printable(line) for line in super().format(record).splitlines())
