@@ -73,3 +73,23 @@ def test_exec_keep_going_runs_everything_and_reports(
     errors = [json.loads(line) for line in result.stderr.splitlines()]
     assert [e["exit_code"] for e in errors if e["type"] == "error"] == [3]  # the failing command's JSON error
     assert "b.txt" in _keys(moto_client, bucket)
+
+
+def test_an_empty_variable_never_widens_rm_to_the_whole_bucket(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """Issue 14.9: with DIR set but empty, `rm -r s3://b/${DIR}` would have planned deleting every object."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    for key in ("keep/a.txt", "tmp/old.txt"):
+        moto_client.put_object(Bucket=bucket, Key=key, Body=b"x")
+    script = tmp_path / "clean.s3safe"
+    script.write_text("rm -r s3://${BUCKET}/${DIR}\n")
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "exec", str(script))
+    result = run_cli(*base, env={"BUCKET": bucket, "DIR": ""})
+    assert result.returncode == 2, result.stderr
+    assert "line 1: environment variable DIR is empty in the S3 URL" in result.stderr
+    assert _keys(moto_client, bucket) == ["keep/a.txt", "tmp/old.txt"]  # nothing ran
+    result = run_cli(*base, env={"BUCKET": bucket, "DIR": "tmp/"})
+    assert result.returncode == 0, result.stderr
+    assert _keys(moto_client, bucket) == ["keep/a.txt"]

@@ -139,3 +139,22 @@ def test_worst_exit_code_is_the_highest_and_130_wins(codes: list[int]) -> None:
     assert worst == (max(codes) if codes else 0)
     assert (worst == 130) == (130 in codes)
     assert (worst == 0) == all(code == 0 for code in codes)
+
+
+def test_an_empty_variable_in_an_s3_url_is_an_error_unless_the_script_says_so() -> None:
+    """`rm -r s3://b/${DIR}` with DIR set but empty would plan deleting the whole bucket (issue 14.9)."""
+    variables = Variables(NOW, {"DIR": "", "BUCKET": "", "NAME": "x"})
+    for word in ("s3://b/${DIR}", "s3://b/${DIR}/", "s3://${BUCKET}/a", "S3://b/${NAME}${DIR}"):
+        with pytest.raises(UsageError, match="DIR is empty|BUCKET is empty") as info:
+            variables.expand(word)
+        assert info.value.hint is not None and ":-}" in info.value.hint
+    with pytest.raises(ScriptError) as script:
+        parse_script("ls s3://b/\nrm -r s3://b/${DIR}\n", variables=variables)
+    assert script.value.problems[0].startswith("line 2: environment variable DIR is empty")
+    # the script says otherwise: an explicit empty default, or a default of its own
+    assert variables.expand("s3://b/${DIR:-}") == "s3://b/"
+    assert variables.expand("s3://b/${DIR:-tmp/}") == "s3://b/tmp/"
+    assert variables.expand("s3://b/${UNSET:-tmp/}") == "s3://b/tmp/"
+    assert variables.expand("s3://b/${NAME:-tmp/}") == "s3://b/x"
+    # outside an S3 URL an empty value is an ordinary argument
+    assert variables.expand("--meta=k=${DIR}") == "--meta=k="

@@ -6,9 +6,10 @@ Syntax of a line (close to a POSIX shell, with no way to run anything but s3safe
 - `#` at the start of a word starts a comment (`s3://b/a#b` keeps its `#`);
 - `%date%` (2026-03-01), `%time%` (13-45-07) and `%datetime%` (2026-03-01_13-45-07) expand to the local time
   the script started, the same in every line; `${NAME}` expands to an environment variable, and an unset
-  one is an error (an empty expansion could turn `rm -r s3://b/${DIR}` into a whole-bucket delete);
-  `$${` gives a literal `${`. Expansion happens inside each word after splitting, so a value can never
-  add, remove or re-quote words.
+  one is an error (an empty expansion could turn `rm -r s3://b/${DIR}` into a whole-bucket delete); so is
+  one set to the empty string inside an S3 URL, unless the script says so with `${NAME:-}` (or gives a
+  default, `${NAME:-tmp/}`); `$${` gives a literal `${`. Expansion happens inside each word after
+  splitting, so a value can never add, remove or re-quote words.
 
 The whole script is checked before its first command runs; any bad line means nothing runs.
 The exit code of a run is the worst of its commands: the highest exit code, so an interruption (130)
@@ -25,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from s3safe.core.errors import EXIT_INTERRUPTED, UsageError
+from s3safe.core.locations import is_s3_url
 
 _BLANKS = " \t\r\n\f\v"
 _VARIABLE_RE = re.compile(r"\$\$\{|\$\{([^}]*)\}|%(date|time|datetime)%", re.IGNORECASE)
@@ -74,6 +76,8 @@ class Variables:
         return cls(datetime.now().astimezone(), os.environ if environ is None else environ)
 
     def expand(self, word: str) -> str:
+        empty: list[str] = []  # variables that were set but empty, with no `:-` to say that is intended
+
         def substitute(match: re.Match[str]) -> str:
             text = match.group(0)
             if text == "$${":
@@ -82,17 +86,27 @@ class Variables:
                 kind = match.group(2).lower()
                 fmt = {"date": "%Y-%m-%d", "time": "%H-%M-%S", "datetime": "%Y-%m-%d_%H-%M-%S"}[kind]
                 return self.now.strftime(fmt)
-            name = match.group(1)
+            name, has_default, default = match.group(1).partition(":-")
             if not _ENV_NAME_RE.fullmatch(name):
                 raise UsageError(f"invalid variable name ${{{name}}}", hint="names are letters, digits and _")
             value = self.environ.get(name)
+            if has_default:
+                return value or default  # the script chose what an unset or empty variable means
             if value is None:
                 raise UsageError(
                     f"environment variable {name} is not set", hint=f"set it, or write $${{{name}}} for a literal ${{"
                 )
+            if not value:
+                empty.append(name)
             return value
 
-        return _VARIABLE_RE.sub(substitute, word)
+        expanded = _VARIABLE_RE.sub(substitute, word)
+        if empty and is_s3_url(expanded):
+            raise UsageError(
+                f"environment variable {empty[0]} is empty in the S3 URL {expanded}, which would then name more than meant",
+                hint=f"set it, or write ${{{empty[0]}:-}} if an empty value is intended",
+            )
+        return expanded
 
 
 @dataclass(frozen=True, slots=True)
