@@ -101,6 +101,8 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
         prefix = "(dry run) would " if result.dry_run else ""
         detail = f"  [{result.detail}]" if result.detail else ""
         r.record(result.to_dict(), None if r.quiet else f"{prefix}{result.action} {result.target}{detail}")
+    for warning in summary.warnings:
+        r.warn(warning)
     data = summary.to_dict()
     rate = f", {human_size(data['bytes_per_second'])}/s" if data["transferred"] else ""
     text = (f"{data['transferred']} transferred ({human_size(data['bytes'])}), {data['skipped']} skipped, "

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from s3safe.core.errors import UsageError
+from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 
 DEFAULT_THREADS = 10
 DEFAULT_RETRIES = 5
@@ -290,19 +290,32 @@ def _toml_value(value: Any) -> str:
 def save_config(data: Mapping[str, Any], path: Path | None = None) -> Path:
     """Write the config file atomically, readable by its owner only."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(path.name + ".tmp")
     text = "".join(f"{key} = {_toml_value(data[key])}\n" for key in sorted(data))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:  # nothing written yet: the old file, if any, is untouched
+        raise _unwritable_config(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _unwritable_config(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _unwritable_config(path: Path, exc: OSError) -> S3SafeError:
+    hint = "set S3SAFE_CONFIG_DIR to a writable folder"
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot write config file {path}: permission denied", hint=hint)
+    return S3SafeError(f"cannot write config file {path}: {(exc.strerror or str(exc)).lower()}", hint=hint)
 
 
 def set_config_value(key: str, value: str, *, path: Path | None = None) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class TreeSummary:
     refused: int = 0
     hashed: int = 0
     heads: int = 0
+    warnings: list[str] = field(default_factory=list)  # shown once by the caller, e.g. a state cache that is off
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
 
@@ -224,6 +225,8 @@ def upload_tree(
     storage = S3Storage(conn)
     own_cache = cache is None
     cache = cache or StateCache(read_only=gate.dry_run)
+    if cache.unavailable:
+        summary.warnings.append(cache.unavailable)
     keep = planner.Filter(options.include, options.exclude)
     run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
                local_delete=_decider(conn, options.local_delete, root, upload=True), root=root)  # fmt: skip
@@ -413,6 +416,8 @@ def download_tree(
     root.mkdir(parents=True, exist_ok=True)
     own_cache = cache is None
     cache = cache or StateCache(read_only=gate.dry_run)
+    if cache.unavailable:
+        summary.warnings.append(cache.unavailable)
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
     temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
     local = (e for e in local if not _is_temp(e.key, temps))

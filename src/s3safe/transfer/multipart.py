@@ -25,7 +25,7 @@ from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError, StoredCopyMismatch
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
-from s3safe.transfer.state import state_dir
+from s3safe.transfer.state import state_dir, unwritable_state
 
 log = logging.getLogger("s3safe.multipart")
 ORPHAN_CLOCK_SKEW = timedelta(minutes=5)
@@ -56,10 +56,13 @@ def load_journal(path: Path) -> Journal | None:
 
 
 def save_journal(path: Path, journal: Journal) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
-    # created 0600: the journal of an encrypted upload holds that upload's key
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # created 0600: the journal of an encrypted upload holds that upload's key
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:  # the intent is recorded before the upload starts: nothing is left open
+        raise unwritable_state(path, exc, what=f"the resume journal of s3://{journal.bucket}/{journal.key}") from None
     with os.fdopen(fd, "w") as handle:
         handle.write(json.dumps(asdict(journal)))
     os.chmod(tmp, 0o600)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from s3safe.core.errors import AccessDeniedError, S3SafeError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verified (
     bucket TEXT NOT NULL,
@@ -44,6 +46,20 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
 _SELECT = "SELECT size, mtime_ns, etag, sha256, proof FROM verified WHERE bucket = ? AND key = ?"
 _SELECT_OLD = "SELECT size, mtime_ns, etag, sha256, '' FROM verified WHERE bucket = ? AND key = ?"  # read-only, older cache
 REFUTED = "refuted"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)
+
+
+def unwritable_state(path: Path, exc: OSError, *, what: str) -> S3SafeError:
+    """A state file that must be written (a resume journal) and cannot be: one line naming the remedy."""
+    hint = "set S3SAFE_STATE_DIR to a writable folder"
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot write {what} in {path.parent}: permission denied", hint=hint)
+    return S3SafeError(f"cannot write {what} in {path.parent}: {_reason(exc)}", hint=hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +97,18 @@ class StateCache:
         self._read_only = read_only
         self._pending: dict[tuple[str, str], Verified | None] = {}
         self._has_proof = True
-        if read_only:
-            self._db = _open_read_only(path)
-            try:
+        # why the cache lives in memory for this run only (None: on disk); the caller shows it as a warning
+        self.unavailable: str | None = None
+        try:
+            self._db = _open_read_only(path) if read_only else _open_writable(path)
+            if read_only:
                 self._has_proof = "proof" in {row[1] for row in self._db.execute("PRAGMA table_info(verified)")}
-            except sqlite3.Error:
-                self._has_proof = False
-            return
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(verified)")}
-        if "proof" not in columns:  # a cache written before proofs were recorded: its entries prove nothing
-            self._db.execute("ALTER TABLE verified ADD COLUMN proof TEXT NOT NULL DEFAULT ''")
-        os.chmod(path, 0o600)
+        except (OSError, sqlite3.Error) as exc:
+            # an optimisation only: cron, DynamicUser or a read-only container must still be able to transfer
+            verb = "read" if read_only else "write"
+            self.unavailable = (f"the verified-state cache is off for this run (cannot {verb} {path}: {_reason(exc)}); "
+                                "set S3SAFE_STATE_DIR to a writable folder to keep it")  # fmt: skip
+            self._db = _prepare(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
 
     def get(self, bucket: str, key: str) -> Verified | None:
         with self._lock:
@@ -146,6 +158,28 @@ class StateCache:
         with self._lock:
             self._flush_locked()
             self._db.close()
+
+
+def _prepare(db: sqlite3.Connection) -> sqlite3.Connection:
+    db.execute(_SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(verified)")}
+    if "proof" not in columns:  # a cache written before proofs were recorded: its entries prove nothing
+        db.execute("ALTER TABLE verified ADD COLUMN proof TEXT NOT NULL DEFAULT ''")
+    return db
+
+
+def _open_writable(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        _prepare(db)
+        os.chmod(path, 0o600)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
