@@ -3,6 +3,7 @@ tampering and wrong keys, interoperability with the stock age CLI, and the READM
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from subprocess import CompletedProcess
 
 import pytest
 
+from s3safe.crypto import age
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., CompletedProcess[str]]
@@ -201,29 +203,77 @@ def _recipe() -> str:
     return found.group(1)
 
 
+RECIPE_SHELLS = {"dash": ["dash", "-c"], "bash-strict": ["bash", "-euo", "pipefail", "-c"]}
+
+
+def _awkward_tree(root: Path) -> dict[str, bytes]:
+    """_tree plus what broke the recipe (issue 20.7): empty files (age 1.1 writes no output for them), one
+    sorted first so a strict shell meets it before anything else, and names with spaces and a newline."""
+    files = {**_tree(root), "0-empty.txt": b"", "sub/also empty": b"", "with space/two  spaces.txt": MARKER}
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return files
+
+
+@pytest.mark.parametrize("shell", sorted(RECIPE_SHELLS))
 def test_readme_restore_recipe_with_only_the_aws_cli_and_age(
-    moto_cli: Run, moto: MotoServer, identity: tuple[Path, str], tmp_path: Path, bucket_name: Callable[[], str]
+    moto_cli: Run, moto: MotoServer, identity: tuple[Path, str], tmp_path: Path, bucket_name: Callable[[], str], shell: str
 ) -> None:
+    """The README's block runs verbatim under POSIX sh (dash) and under bash -euo pipefail."""
     assert AWS_CLI.exists(), f"the AWS CLI is installed by 'make awscli' ({AWS_CLI})"
     assert shutil.which("age"), "age is installed by 'make system-deps'"
+    assert shutil.which(RECIPE_SHELLS[shell][0]), f"{RECIPE_SHELLS[shell][0]} is a Debian essential package"
     key, recipient = identity
     bucket = bucket_name()
     assert moto_cli("mb", f"s3://{bucket}").returncode == 0
     src = tmp_path / "src"
-    files = _tree(src)
-    assert moto_cli("put", "-r", "--recipient", recipient, str(src), f"s3://{bucket}/nightly/").returncode == 0
+    files = _awkward_tree(src)
+    put = moto_cli("put", "-r", "--recipient", recipient, str(src), f"s3://{bucket}/nightly/")
+    assert put.returncode == 0, put.stderr
     work = tmp_path / "restore-here"
     work.mkdir()
+    # names with newlines: neither s3safe's put nor moto takes such a key today, so this ciphertext is placed
+    # where the recipe's download puts objects; the shell part that handles names is what is tested here
+    odd = work / "encrypted" / "new\nline" / "file\nname.txt"
+    odd.parent.mkdir(parents=True)
+    odd.write_bytes(_age_bytes(MARKER * 2, recipient))
+    files["new\nline/file\nname.txt"] = MARKER * 2
     shutil.copy(key, work / "identity.txt")
     env = {
         **os.environ, "BUCKET": bucket, "PREFIX": "nightly/", "AWS_ENDPOINT_URL": moto.endpoint_url,
         "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
         "AWS_DEFAULT_REGION": "us-east-1", "PATH": f"{AWS_CLI.parent}{os.pathsep}{os.environ['PATH']}",
     }  # fmt: skip
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", _recipe()], cwd=work, env=env, capture_output=True, text=True,
+    done = subprocess.run([*RECIPE_SHELLS[shell], _recipe()], cwd=work, env=env, capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _files(work / "restored") == files
+
+
+def test_readme_restore_recipe_reports_a_file_it_cannot_decrypt(tmp_path: Path) -> None:
+    """A damaged object is named on stderr, left out of restored/, the others restored, and the exit is not 0."""
+    work = tmp_path / "w"
+    (work / "bin").mkdir(parents=True)
+    (work / "bin" / "aws").write_text("#!/bin/sh\nexit 0\n")  # the objects are already "downloaded" below
+    (work / "bin" / "aws").chmod(0o755)
+    key, recipient = age.generate_identity()
+    (work / "identity.txt").write_text(key + "\n")
+    (work / "encrypted").mkdir()
+    good, bad = work / "encrypted" / "good.txt", work / "encrypted" / "bad.txt"
+    good.write_bytes(_age_bytes(b"fine", recipient))
+    bad.write_bytes(_age_bytes(b"damaged", recipient)[:-1])
+    env = {**os.environ, "BUCKET": "b", "PREFIX": "p/", "PATH": f"{work / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["dash", "-c", _recipe()], cwd=work, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "not restored: encrypted/bad.txt" in done.stderr
+    assert _files(work / "restored") == {"good.txt": b"fine"}
+
+
+def _age_bytes(plaintext: bytes, recipient: str) -> bytes:
+    out = io.BytesIO()
+    age.encrypt_stream(io.BytesIO(plaintext), out, recipients=[recipient])
+    return out.getvalue()
 
 
 def test_get_into_a_new_folder_named_with_a_trailing_slash(moto_cli: Run, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
