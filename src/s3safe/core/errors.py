@@ -86,6 +86,11 @@ class ServiceError(S3SafeError):
     """The store answered with an error that fits no narrower class."""
 
 
+class ListingError(S3SafeError):
+    """A listing broke what a merge relies on: keys strictly increasing (UTF-8 bytes), each once, and
+    pages that advance. Raised before anything is deleted on its strength."""
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The single place where exceptions become exit codes."""
     if isinstance(exc, S3SafeError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from s3safe.core.errors import S3SafeError
+from s3safe.core.errors import ListingError, S3SafeError
 from s3safe.core.models import (
     ALL_USERS_URI,
     AUTH_USERS_URI,
@@ -26,6 +26,7 @@ from s3safe.core.models import (
 from s3safe.storage.base import Entry, Features
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translate, translated
+from s3safe.storage.listing_guard import ListingGuard
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -113,15 +114,30 @@ class S3Storage:
             response = self.conn.client().list_buckets()
         return [BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion")) for b in response.get("Buckets", [])]
 
+    def listing_guard(self, bucket: str, prefix: str) -> ListingGuard:
+        """A guard naming this listing and the server that gives it."""
+        server = self.conn.settings.endpoint_url or "AWS S3"
+        return ListingGuard(f"s3://{bucket}/{prefix} from {server}", base=f"s3://{bucket}/")
+
+    def _pages(self, operation: str, bucket: str, params: dict[str, Any], guard: ListingGuard, *, tokens: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+        """botocore's pages of one listing; a token handed out twice (not only twice in a row) stops it."""
+        paginator = self.client(bucket).get_paginator(operation)  # type: ignore[call-overload]
+        for page in paginator.paginate(**params):
+            if page.get("IsTruncated"):
+                guard.token("\0".join(str(page.get(name)) for name in tokens))
+            yield dict(page)
+
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
-        """Stream a listing page by page; never holds more than one page."""
-        client = self.client(container)
+        """Stream a listing page by page, in strictly increasing key order (checked); never holds more than one page."""
         params: dict[str, Any] = {"Bucket": container, "Prefix": prefix}
         if not recursive:
             params["Delimiter"] = "/"
+        guard = self.listing_guard(container, prefix)
         with translated("list", bucket=container, key=prefix or None):
-            for page in client.get_paginator("list_objects_v2").paginate(**params):
-                yield from self._page_entries(container, dict(page))
+            for page in self._pages("list_objects_v2", container, params, guard, tokens=("NextContinuationToken",)):
+                for entry in self._page_entries(container, page):
+                    guard.key(entry.key if isinstance(entry, ObjectInfo) else entry.prefix)
+                    yield entry
 
     def iter_objects_fast(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         """Every object under `prefix` (which ends with '/', or is empty), in key order, through obstore.
@@ -129,30 +145,38 @@ class S3Storage:
         obstore refuses keys that are not clean paths ('..', '//', control characters, a trailing '/'); at
         the first such key, or any other obstore error, the listing continues through botocore right after
         the last key already yielded, so every key is still seen exactly once. Storage class is not known.
+        Keys are checked to increase strictly: obstore's own pagination cannot be watched, and a server
+        that hands back a used continuation token makes it list the same keys again, which the check stops.
         """
         if prefix and not prefix.endswith("/"):
             yield from (e for e in self.iter_entries(bucket, prefix, recursive=True) if isinstance(e, ObjectInfo))
             return
         import obstore
 
+        guard = self.listing_guard(bucket, prefix)
         last: str | None = None
         try:
             for batch in obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000):
                 for meta in batch:
                     key = meta["path"]
+                    guard.key(key)
                     etag = (meta.get("e_tag") or "").strip('"') or None
                     yield ObjectInfo(bucket=bucket, key=key, size=meta["size"], last_modified=meta["last_modified"], etag=etag)
                     last = key
             return
+        except ListingError:
+            raise
         except Exception as exc:  # any failure: botocore takes over, and reports the real errors
             log.debug("obstore listing of s3://%s/%s stopped (%s); continuing with botocore", bucket, prefix, exc)
-        client = self.client(bucket)
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         if last is not None:
             params["StartAfter"] = last
         with translated("list", bucket=bucket, key=prefix or None):
-            for page in client.get_paginator("list_objects_v2").paginate(**params):
-                yield from (e for e in self._page_entries(bucket, dict(page)) if isinstance(e, ObjectInfo))
+            for page in self._pages("list_objects_v2", bucket, params, guard, tokens=("NextContinuationToken",)):
+                for entry in self._page_entries(bucket, page):
+                    if isinstance(entry, ObjectInfo):
+                        guard.key(entry.key)
+                        yield entry
 
     @staticmethod
     def _page_entries(bucket: str, page: dict[str, Any]) -> Iterator[Entry]:
@@ -174,9 +198,10 @@ class S3Storage:
         yield from merged
 
     def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
-        client = self.client(bucket)
+        guard = self.listing_guard(bucket, prefix)
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         with translated("list versions of", bucket=bucket, key=prefix or None):
-            for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+            for page in self._pages("list_object_versions", bucket, params, guard, tokens=("NextKeyMarker", "NextVersionIdMarker")):
                 items: list[tuple[dict[str, Any], bool]] = [(dict(v), False) for v in page.get("Versions", [])]
                 items += [(dict(m), True) for m in page.get("DeleteMarkers", [])]
                 items.sort(key=lambda pair: (pair[0]["Key"].encode("utf-8"), not pair[0].get("IsLatest", False)))
@@ -345,9 +370,10 @@ class S3Storage:
 
     # --- multipart bookkeeping ---------------------------------------------------------------------
     def iter_uploads(self, bucket: str, prefix: str = "") -> Iterator[UploadInfo]:
-        client = self.client(bucket)
+        guard = self.listing_guard(bucket, prefix)
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         with translated("list multipart uploads in", bucket=bucket):
-            for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+            for page in self._pages("list_multipart_uploads", bucket, params, guard, tokens=("NextKeyMarker", "NextUploadIdMarker")):
                 for u in page.get("Uploads", []):
                     yield UploadInfo(bucket, u["Key"], u["UploadId"], u.get("Initiated"), u.get("StorageClass"))
 

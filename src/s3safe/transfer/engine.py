@@ -240,7 +240,7 @@ def upload_tree(
     content = ContentComparator(storage, cache, local_root=root, upload=True, encrypted=encryption is not None,
                                 digest_key=(lambda _bucket: encryption.digest_key) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
-                           purge=options.purge, target_prefix=prefix)  # fmt: skip
+                           purge=options.purge, target_prefix=prefix, names=(str(root), f"s3://{dest.bucket}/{prefix}"))  # fmt: skip
     if not gate.dry_run:  # a dry run changes nothing anywhere, not even an abandoned upload
         actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = _LazyPlan(conn, dest.bucket, options.upload)
@@ -426,7 +426,7 @@ def download_tree(
     content = ContentComparator(storage, cache, local_root=root, upload=False, encrypted=decryption is not None,
                                 digest_key=decryption.digest_key if decryption else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
-                           purge=options.purge, source_prefix=prefix)  # fmt: skip
+                           purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
     run = _Run(summary, select=_decider(conn, options.where, root, upload=False))
 
     def fetch(action: planner.Action) -> ActionResult:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from s3safe.core.models import ObjectInfo
+from s3safe.storage.listing_guard import ListingGuard
 
 
 class Kind(StrEnum):
@@ -76,10 +77,13 @@ class Filter:
         return True
 
 
-def _relative(entries: Iterable[ObjectInfo], prefix: str, keep: Callable[[str], bool]) -> Iterator[tuple[str, ObjectInfo]]:
+def _relative(
+    entries: Iterable[ObjectInfo], prefix: str, keep: Callable[[str], bool], guard: ListingGuard
+) -> Iterator[tuple[str, ObjectInfo]]:
     for entry in entries:
         rel = entry.key[len(prefix):]
         if rel and not rel.endswith("/") and keep(rel):
+            guard.key(rel)
             yield rel, entry
 
 
@@ -93,15 +97,18 @@ def plan(
     source_prefix: str = "",
     target_prefix: str = "",
     keep: Callable[[str], bool] = lambda _: True,
+    names: tuple[str, str] = ("source", "target"),
 ) -> Iterator[Action]:
     """Yield one action per key of either side, in key order.
 
-    Both inputs must be sorted by UTF-8 key bytes (as S3 and LocalStorage list them).
+    Both inputs must be sorted by UTF-8 key bytes (as S3 and LocalStorage list them), each key once:
+    a merge of anything else pairs the wrong keys and would delete what the source has. Both are
+    checked as they stream (ListingError); `names` says which side broke it.
     """
     transfer = Kind.UPLOAD if upload else Kind.DOWNLOAD
     orphan = Kind.DELETE_REMOTE if upload else Kind.DELETE_LOCAL
-    src = _relative(sources, source_prefix, keep)
-    dst = _relative(targets, target_prefix, keep)
+    src = _relative(sources, source_prefix, keep, ListingGuard(names[0], base=names[0].rstrip("/") + "/"))
+    dst = _relative(targets, target_prefix, keep, ListingGuard(names[1], base=names[1].rstrip("/") + "/"))
     s = next(src, None)
     d = next(dst, None)
     while s is not None or d is not None:

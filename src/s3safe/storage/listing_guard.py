@@ -1,0 +1,59 @@
+"""Checks a listing as it streams: keys strictly increasing by UTF-8 bytes, and pages that advance.
+
+The planner merges two sorted listings and deletes what one side lacks, so a key listed out of order or
+twice would delete an object (or a restored file) the source still has. S3 promises byte order and one
+entry per key; some S3-compatible gateways have broken both, or handed back a continuation token they
+had already given (a client that trusts it lists forever). Nothing is held but the last key and the
+tokens seen (one per page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from s3safe.core.errors import ListingError
+
+T = TypeVar("T")
+
+_HINT = "nothing was deleted; S3 lists each key once, in UTF-8 byte order, and s3safe relies on it: report this to the server's maintainers"
+
+
+class ListingGuard:
+    """One listing's order and progress. `what` names it in errors (e.g. "s3://b/p/ from https://host"),
+    `base` is what a key is shown after (e.g. "s3://b/")."""
+
+    def __init__(self, what: str, *, base: str = "") -> None:
+        self.what = what
+        self.base = base
+        self._last: bytes | None = None
+        self._last_key = ""
+        self._tokens: set[str] = set()
+
+    def key(self, key: str) -> None:
+        """Accept the next key, or raise ListingError if it does not come strictly after the last one."""
+        raw = key.encode("utf-8", "surrogateescape")
+        last = self._last
+        if last is not None and raw <= last:
+            shown, before = self.base + key, self.base + self._last_key
+            if raw == last:
+                raise ListingError(f"the listing of {self.what} gave {shown} twice; stopped", hint=_HINT)
+            raise ListingError(f"the listing of {self.what} is out of order: {shown} came after {before}; stopped", hint=_HINT)
+        self._last, self._last_key = raw, key
+
+    def token(self, token: str | None) -> None:
+        """Accept the token that asks for the next page, or raise if it was given before (the listing would loop)."""
+        if token is None:
+            return
+        if token in self._tokens:
+            raise ListingError(
+                f"the listing of {self.what} handed back a continuation token it had already given, so it would never end; stopped",
+                hint="nothing was deleted; this is a server bug: report it to the server's maintainers",
+            )
+        self._tokens.add(token)
+
+    def keys(self, entries: Iterable[T], key: Callable[[T], str]) -> Iterator[T]:
+        """Pass `entries` through, checking each one's key."""
+        for entry in entries:
+            self.key(key(entry))
+            yield entry

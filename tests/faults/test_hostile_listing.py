@@ -1,0 +1,154 @@
+"""Listings that break S3's rules, served by a loopback proxy in front of moto: out of byte order, a key
+repeated at a page boundary, a continuation token handed back. The merge that drives --purge must stop
+before deleting anything, with one clear line naming the server and the keys; no listing may loop.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.faults.conftest import Target
+from tests.faults.hostile_listing import HostileListing, walk_order
+from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.servers.moto import MotoServer
+
+# "a-b" < "a/x" in UTF-8 bytes ('-' is 0x2d, '/' 0x2f); a gateway that lists directory by directory
+# puts a/x first, and the merge then pairs a-b with nothing on one side.
+FILES = {"a-b": b"dash", "a/x": b"in a folder", "c": b"after", "d": b"more", "e": b"last"}
+LIST_TIMEOUT = 90  # a listing that loops never ends: the run is bounded and counted as a failure
+
+
+def _local_tree(root: Path) -> Path:
+    for rel, data in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return root
+
+
+def _fill_bucket(direct: Any, bucket: str) -> None:
+    direct.create_bucket(Bucket=bucket)
+    for rel, data in FILES.items():
+        direct.put_object(Bucket=bucket, Key="t/" + rel, Body=data)
+
+
+def _remote_keys(direct: Any, bucket: str) -> set[str]:
+    return {o["Key"] for o in direct.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def _run(target: Target, *args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return target.run(*args, timeout=LIST_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"s3safe {' '.join(args)} did not finish in {LIST_TIMEOUT} s: the listing loops")
+
+
+UPLOADS = [("put", "-r", "--purge"), ("sync", "--purge")]
+DOWNLOADS = [("get", "-r", "--purge"), ("sync", "--purge")]
+BROKEN = {
+    "out-of-order": (lambda bucket: HostileListing(bucket, reorder=walk_order), "out of order", "s3://{b}/t/a-b came after s3://{b}/t/a/x"),
+    "repeated-key": (lambda bucket: HostileListing(bucket, repeat_boundary=True), "twice", "s3://{b}/t/a/x twice"),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=list(BROKEN))
+@pytest.mark.parametrize("command", UPLOADS, ids=[c[0] for c in UPLOADS])
+def test_upload_purge_stops_before_deleting_on_a_broken_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str],
+    command: tuple[str, ...], broken: str,
+) -> None:  # fmt: skip
+    """Without the check, the out-of-order run uploads a-b and then deletes it (exit 0); the repeated key
+    makes it delete a/x. Both objects are in the source: the run must stop with exit 1, nothing deleted."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    src = _local_tree(tmp_path / "src")
+    make_hook, words, detail = BROKEN[broken]
+    hook = make_hook(bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *command, str(src), f"s3://{bucket}/t/")
+    assert hook.served >= 2, ("the hostile listing was never asked for", result.stdout[-2000:], result.stderr[-2000:])
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert _remote_keys(direct, bucket) == {"t/" + rel for rel in FILES}
+    error = result.stderr.strip().splitlines()[-1]
+    assert words in error and detail.format(b=bucket) in error and proxy.endpoint_url in error, error
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("broken", BROKEN, ids=list(BROKEN))
+@pytest.mark.parametrize("command", DOWNLOADS, ids=[c[0] for c in DOWNLOADS])
+def test_download_purge_stops_before_deleting_on_a_broken_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str],
+    command: tuple[str, ...], broken: str,
+) -> None:  # fmt: skip
+    """Without the check, restoring over a full copy deletes the restored a-b (out of order) or downloads
+    a/x twice (repeated key); the run must stop with exit 1 and every local file must still be there."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    dest = _local_tree(tmp_path / "restore")
+    make_hook, words, detail = BROKEN[broken]
+    hook = make_hook(bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *command, f"s3://{bucket}/t/", str(dest))
+    assert hook.served >= 2, ("the hostile listing was never asked for", result.stdout[-2000:], result.stderr[-2000:])
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert {p.relative_to(dest).as_posix(): p.read_bytes() for p in dest.rglob("*") if p.is_file()} == FILES
+    error = result.stderr.strip().splitlines()[-1]
+    assert words in error and detail.format(b=bucket) in error and proxy.endpoint_url in error, error
+
+
+LOOPS = {
+    "same-token": {"loop_token": True},
+    "two-page-cycle": {"loop_token": True, "loop_period": 2},
+}
+TREE_COMMANDS: dict[str, Callable[[str, Path], tuple[str, ...]]] = {
+    "get": lambda bucket, tmp: ("get", "-r", f"s3://{bucket}/t/", str(tmp / "restore")),
+    "put": lambda bucket, tmp: ("put", "-r", str(_local_tree(tmp / "src")), f"s3://{bucket}/t/"),
+    "sync": lambda bucket, tmp: ("sync", f"s3://{bucket}/t/", str(tmp / "restore")),
+    "ls": lambda bucket, tmp: ("ls", "-r", f"s3://{bucket}/t/"),
+    "rm": lambda bucket, tmp: ("rm", "-r", f"s3://{bucket}/t/"),
+}
+
+
+@pytest.mark.parametrize("loop", LOOPS, ids=list(LOOPS))
+@pytest.mark.parametrize("name", TREE_COMMANDS, ids=list(TREE_COMMANDS))
+def test_a_repeated_continuation_token_stops_the_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str, loop: str
+) -> None:
+    """A server that hands back a token it already gave: every listing path stops with one line (exit 1)
+    instead of listing the same pages forever; rm deletes nothing it was not asked to."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    hook = HostileListing(bucket, **LOOPS[loop])  # type: ignore[arg-type]
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *TREE_COMMANDS[name](bucket, tmp_path))
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    error = result.stderr.strip().splitlines()[-1]
+    assert f"s3://{bucket}/t/" in error and proxy.endpoint_url in error, error
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    # obstore hands keys over 1,000 at a time: with these two-key pages it has asked for ~500 pages before
+    # the first repeated key is seen (with S3's 1,000-key pages, one page); a loop that is not stopped
+    # goes on until the hostile listing's own cap of 10,000 pages
+    assert hook.served <= 1000, f"{hook.served} pages served: the listing was not stopped"
+
+
+@pytest.mark.parametrize("name", ["ls", "rm"])
+def test_a_cycle_of_empty_pages_stops_a_botocore_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str
+) -> None:
+    """Two empty pages pointing at each other list no key twice, so only the tokens show the loop
+    (botocore itself only notices the same token twice in a row)."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    hook = HostileListing(bucket, loop_token=True, loop_period=2, loop_empty=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *TREE_COMMANDS[name](bucket, tmp_path))
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert "continuation token" in result.stderr and hook.served < 50, (hook.served, result.stderr[-2000:])
