@@ -58,6 +58,24 @@ def test_keygen_refuses_to_overwrite_and_protects_with_a_passphrase(run_cli: Run
     assert b"AGE-SECRET-KEY" not in protected.read_bytes()
 
 
+def test_post_quantum_keygen_encrypt_and_decrypt(run_cli: Run, tmp_path: Path) -> None:
+    """keygen --pq makes an age 1.3 hybrid identity; files encrypted to its age1pq1… recipient open with it."""
+    key = tmp_path / "pq.txt"
+    made = run_cli("--json", "keygen", "--pq", "-o", str(key))
+    assert made.returncode == 0, made.stderr
+    recipient = json.loads(made.stdout.splitlines()[0])["recipient"]
+    assert recipient.startswith("age1pq1") and "AGE-SECRET-KEY-PQ-1" in key.read_text()
+    plain = tmp_path / "report.txt"
+    plain.write_bytes(MARKER * 100)
+    assert run_cli("encrypt", "-r", recipient, str(plain)).returncode == 0
+    sealed = tmp_path / "report.txt.age"
+    assert b"-> mlkem768x25519 " in sealed.read_bytes() and MARKER not in sealed.read_bytes()
+    plain.unlink()
+    opened = run_cli("decrypt", "-i", str(key), str(sealed))
+    assert opened.returncode == 0, opened.stderr
+    assert plain.read_bytes() == MARKER * 100
+
+
 def test_encrypt_for_the_age_cli_and_decrypt_what_it_made(run_cli: Run, identity: tuple[Path, str], tmp_path: Path) -> None:
     key, recipient = identity
     plain = tmp_path / "report.txt"

@@ -27,13 +27,14 @@ def _passphrase(passphrase_file: str | None, *, confirm: bool, purpose: str = "p
 @click.option("--protect", is_flag=True, help="Encrypt the identity file with a passphrase (age scrypt).")
 @click.option("--passphrase-file", metavar="FILE", help="Read that passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("--force", is_flag=True, help="Replace an existing identity file.")
+@click.option("--pq", "post_quantum", is_flag=True, help="Post-quantum hybrid key (ML-KEM-768 + X25519, age >= 1.3 reads it).")
 @pass_app
-def keygen(app: App, /, output: Path | None, protect: bool, passphrase_file: str | None, force: bool) -> None:
+def keygen(app: App, /, output: Path | None, protect: bool, passphrase_file: str | None, force: bool, post_quantum: bool) -> None:
     """Create an age identity (0600) and print its public key (the recipient to encrypt to)."""
     from s3safe.ops.local_crypto import keygen as make
 
     secret = _passphrase(passphrase_file, confirm=True, purpose="identity file passphrase") if protect else None
-    pair = make(output, passphrase=secret, overwrite=force)
+    pair = make(output, passphrase=secret, overwrite=force, post_quantum=post_quantum)
     protected = ", passphrase-protected" if pair.protected else ""
     app.render.record(pair.to_dict(), f"wrote identity {pair.path} (mode 0600{protected}); keep it safe and backed up")
     app.render.info(f"public key (recipient): {pair.recipient}")

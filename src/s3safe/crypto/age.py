@@ -1,4 +1,5 @@
-"""age v1 (https://age-encryption.org/v1): X25519 recipients and scrypt passphrases, streamed, on pyca primitives.
+"""age v1 (https://age-encryption.org/v1): X25519 and post-quantum hybrid (mlkem768x25519, age >= 1.3, see
+_agepq) recipients and scrypt passphrases, streamed, on pyca primitives.
 
     header  = "age-encryption.org/v1\\n" stanza* "--- " base64(HMAC-SHA256(HKDF(file key, "header"), header up to "---"))
     X25519  = "-> X25519 " base64(ephemeral share); body = ChaCha20-Poly1305(HKDF(shared secret,
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
 from s3safe.core.redact import register_secret
-from s3safe.crypto import bech32
+from s3safe.crypto import _agepq, bech32
 from s3safe.crypto._agefmt import (
     INTRO,
     MAX_HEADER,
@@ -68,41 +69,59 @@ _ZERO_NONCE = bytes(12)
 # -- keys ----------------------------------------------------------------------------------------------
 
 
-def generate_identity() -> tuple[str, str]:
-    """A new X25519 key pair as (``AGE-SECRET-KEY-1…``, ``age1…``); the secret is registered for redaction."""
-    key = X25519PrivateKey.generate()
-    secret = bech32.encode(IDENTITY_HRP, key.private_bytes_raw()).upper()
+Identity = X25519PrivateKey | _agepq.HybridIdentity
+
+
+def generate_identity(*, post_quantum: bool = False) -> tuple[str, str]:
+    """A new key pair as (``AGE-SECRET-KEY-1…``, ``age1…``), or with `post_quantum` the ML-KEM-768 + X25519
+    hybrid of age 1.3 (``AGE-SECRET-KEY-PQ-1…``, ``age1pq1…``); the secret is registered for redaction."""
+    if post_quantum:
+        seed = os.urandom(_agepq.SEED_SIZE)
+        secret = bech32.encode(_agepq.IDENTITY_HRP, seed).upper()
+    else:
+        secret = bech32.encode(IDENTITY_HRP, X25519PrivateKey.generate().private_bytes_raw()).upper()
     register_secret(secret)
-    return secret, bech32.encode(RECIPIENT_HRP, key.public_key().public_bytes_raw())
+    return secret, recipient_from_identity(secret)
 
 
-def _identity_key(identity: str) -> X25519PrivateKey:
+def _identity_key(identity: str) -> Identity:
     text = identity.strip()
     try:
         hrp, data = bech32.decode(text, max_length=None)
     except ValueError as exc:
         raise UsageError(f"not a valid age identity ({exc})", hint="expected AGE-SECRET-KEY-1…") from None
-    if hrp != IDENTITY_HRP or len(data) != 32:
-        raise UsageError("not an age X25519 identity", hint="expected AGE-SECRET-KEY-1… (plugin identities are not supported)")
+    if hrp not in (IDENTITY_HRP, _agepq.IDENTITY_HRP) or len(data) != 32:
+        raise UsageError(
+            "not an age X25519 or hybrid identity",
+            hint="expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1… (plugin identities are not supported)",
+        )
     register_secret(text)
     register_secret(text.upper())
+    if hrp == _agepq.IDENTITY_HRP:
+        return _agepq.HybridIdentity.from_seed(data)
     return X25519PrivateKey.from_private_bytes(data)
 
 
 def recipient_from_identity(identity: str) -> str:
-    """The ``age1…`` recipient (public key) of an ``AGE-SECRET-KEY-1…`` identity."""
-    return bech32.encode(RECIPIENT_HRP, _identity_key(identity).public_key().public_bytes_raw())
+    """The ``age1…`` (or ``age1pq1…``) recipient, the public key, of an identity."""
+    key = _identity_key(identity)
+    if isinstance(key, _agepq.HybridIdentity):
+        return bech32.encode(_agepq.RECIPIENT_HRP, key.recipient())
+    return bech32.encode(RECIPIENT_HRP, key.public_key().public_bytes_raw())
 
 
 def parse_recipient(recipient: str) -> bytes:
-    """The 32-byte X25519 public key of an ``age1…`` recipient; UsageError if it is not one."""
+    """The public key of an ``age1…`` X25519 recipient (32 bytes) or an ``age1pq1…`` hybrid one (1216 bytes)."""
     text = recipient.strip()
     try:
         hrp, data = bech32.decode(text, max_length=None)
     except ValueError as exc:
         raise UsageError(f"invalid age recipient {text!r} ({exc})") from None
-    if hrp != RECIPIENT_HRP or len(data) != 32:
-        raise UsageError(f"invalid age recipient {text!r}", hint="expected an X25519 recipient age1… (plugins are not supported)")
+    if (hrp, len(data)) not in ((RECIPIENT_HRP, 32), (_agepq.RECIPIENT_HRP, _agepq.RECIPIENT_SIZE)):
+        raise UsageError(
+            f"invalid age recipient {text[:40]!r}",
+            hint="expected an X25519 recipient age1… or a hybrid one age1pq1… (plugins are not supported)",
+        )
     return data
 
 
@@ -117,7 +136,9 @@ def parse_identity_file(text: str) -> list[str]:
         try:
             _identity_key(line)
         except UsageError:
-            raise UsageError(f"line {number} of the identity file is not an age X25519 identity (AGE-SECRET-KEY-1…)") from None
+            raise UsageError(
+                f"line {number} of the identity file is not an age identity (AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)"
+            ) from None
         identities.append(line.upper())
     if not identities:
         raise UsageError("the identity file holds no age identity")
@@ -178,6 +199,20 @@ def _unwrap_body(key: bytes, body: bytes) -> bytes | None:
         return None
 
 
+def _wrap(file_key: bytes, recipients: Sequence[str]) -> list[Stanza]:
+    keys = [parse_recipient(r) for r in recipients]
+    if len({len(k) == _agepq.RECIPIENT_SIZE for k in keys}) > 1:  # as age >= 1.3: mixing would void the PQ part
+        raise UsageError("post-quantum (age1pq1…) and X25519 (age1…) recipients cannot be mixed in one file")
+    return [_agepq.wrap(file_key, k) if len(k) == _agepq.RECIPIENT_SIZE else _wrap_x25519(file_key, k) for k in keys]
+
+
+def _unwrap(identity: Identity, stanza: Stanza) -> bytes | None:
+    """The file key if `identity` opens `stanza`; None for another recipient or another stanza type."""
+    if isinstance(identity, _agepq.HybridIdentity):
+        return _agepq.unwrap(identity, stanza) if stanza.type == _agepq.STANZA_TYPE else None
+    return _unwrap_x25519(identity, stanza) if stanza.type == "X25519" else None
+
+
 def _unwrap_x25519(identity: X25519PrivateKey, stanza: Stanza) -> bytes | None:
     if len(stanza.args) != 2 or len(stanza.body) != FILE_KEY_SIZE + TAG_SIZE:
         raise HeaderError("malformed X25519 stanza")
@@ -207,7 +242,7 @@ def _unwrap_scrypt(passphrase: str, stanza: Stanza, max_work_factor: int) -> byt
     return _unwrap_body(_scrypt_key(passphrase, salt, work_factor), stanza.body)
 
 
-def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase: str | None, max_work_factor: int) -> bytes:
+def _file_key(header: Header, identities: Sequence[Identity], passphrase: str | None, max_work_factor: int) -> bytes:
     """Unwrap the file key and check the header MAC; AccessDeniedError when no key fits."""
     stanzas = header.stanzas
     if not identities and passphrase is None:  # checked after the header, so a malformed file is reported as such
@@ -225,10 +260,9 @@ def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase
         file_key = None
         for identity in identities:
             for stanza in stanzas:
-                if stanza.type == "X25519":
-                    file_key = _unwrap_x25519(identity, stanza)
-                    if file_key is not None:
-                        break
+                file_key = _unwrap(identity, stanza)
+                if file_key is not None:
+                    break
             if file_key is not None:
                 break
         if file_key is None:
@@ -239,8 +273,8 @@ def _file_key(header: Header, identities: Sequence[X25519PrivateKey], passphrase
     return file_key
 
 
-def _no_match(stanzas: Sequence[Stanza], identities: Sequence[X25519PrivateKey]) -> str:
-    if not identities and any(s.type == "X25519" for s in stanzas):
+def _no_match(stanzas: Sequence[Stanza], identities: Sequence[Identity]) -> str:
+    if not identities and any(s.type in ("X25519", _agepq.STANZA_TYPE) for s in stanzas):
         return "no identity matched: this age file is encrypted to public keys; an identity (AGE-SECRET-KEY-1…) is needed"
     if not identities:
         return "no identity matched: the passphrase fits no stanza of this age file (it has no scrypt stanza)"
@@ -253,7 +287,7 @@ def _chunk_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
-def _check_inputs(identities: Sequence[str] | None, passphrase: str | None) -> list[X25519PrivateKey]:
+def _check_inputs(identities: Sequence[str] | None, passphrase: str | None) -> list[Identity]:
     if passphrase is not None:
         passphrase_bytes(passphrase)
         register_secret(passphrase)
@@ -284,7 +318,7 @@ class Encryptor:
             register_secret(passphrase)
             stanzas = [_wrap_scrypt(file_key, passphrase, work_factor)]
         else:
-            stanzas = [_wrap_x25519(file_key, parse_recipient(r)) for r in recipients or ()]
+            stanzas = _wrap(file_key, recipients or ())
         body = encode_header_body(stanzas)
         mac = hmac.new(_hkdf(file_key, b"", b"header"), body, hashlib.sha256).digest()
         nonce = os.urandom(NONCE_SIZE)

@@ -146,14 +146,15 @@ def write_identity_file(
     passphrase: str | None = None,
     work_factor: int = age.DEFAULT_WORK_FACTOR,
     overwrite: bool = False,
+    post_quantum: bool = False,
 ) -> str:
-    """Write an age identity file (mode 0600) and return its ``age1…`` recipient.
+    """Write an age identity file (mode 0600) and return its ``age1…`` (``age1pq1…``) recipient.
 
     A new identity is generated unless one is given. With `passphrase` the file is itself age-encrypted
     (scrypt, armored) so that ``age -d`` can open it too. An existing file is only replaced with `overwrite`.
     """
     if identity is None:
-        identity, recipient = age.generate_identity()
+        identity, recipient = age.generate_identity(post_quantum=post_quantum)
     else:
         recipient = age.recipient_from_identity(identity)
     content = age.identity_file_text(identity).encode("ascii")

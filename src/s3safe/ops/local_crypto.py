@@ -32,15 +32,18 @@ def default_identity_path() -> Path:
     return config_dir() / "identity.txt"
 
 
-def keygen(path: Path | None, *, passphrase: Callable[[], str] | None = None, overwrite: bool = False) -> KeyPair:
-    """A new age identity in a 0600 file (age-encrypted with a passphrase when one is given)."""
+def keygen(
+    path: Path | None, *, passphrase: Callable[[], str] | None = None, overwrite: bool = False, post_quantum: bool = False
+) -> KeyPair:
+    """A new age identity in a 0600 file (age-encrypted with a passphrase when one is given); `post_quantum`:
+    the ML-KEM-768 + X25519 hybrid of age 1.3 instead of X25519."""
     from s3safe.crypto import keys
 
     target = path or default_identity_path()
     if target.exists() and not overwrite:
         raise UsageError(f"identity file already exists: {target}", hint="choose another path with -o, or add --force")
     secret = passphrase() if passphrase else None
-    recipient = keys.write_identity_file(target, passphrase=secret, overwrite=overwrite)
+    recipient = keys.write_identity_file(target, passphrase=secret, overwrite=overwrite, post_quantum=post_quantum)
     return KeyPair(target, recipient, protected=secret is not None)
 
 
