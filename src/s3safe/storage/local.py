@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,6 +20,15 @@ def _sort_key(entry: os.DirEntry[str]) -> bytes:
 
 # told about a folder or file the walk could not read (key, error); without one, the error is raised
 OnError = Callable[[str, OSError], None]
+Node = tuple[int, int]  # (st_dev, st_ino): a folder's identity, whatever path (or link) reaches it
+
+
+def _identity(path: Path) -> frozenset[Node]:
+    try:
+        st = path.stat()
+    except OSError:
+        return frozenset()
+    return frozenset({(st.st_dev, st.st_ino)})
 
 
 class LocalStorage:
@@ -30,9 +40,10 @@ class LocalStorage:
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
         root = Path(container)
-        yield from self._walk(root, prefix, recursive=recursive, container=container)
+        yield from self._walk(root, prefix, recursive=recursive, container=container, above=_identity(root))
 
-    def _walk(self, directory: Path, prefix: str, *, recursive: bool, container: str) -> Iterator[Entry]:
+    def _walk(self, directory: Path, prefix: str, *, recursive: bool, container: str, above: frozenset[Node]) -> Iterator[Entry]:
+        """`above`: the folders (device, inode) this one is inside, where following links could loop back."""
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=_sort_key)
@@ -51,7 +62,9 @@ class LocalStorage:
                 if entry.is_symlink() and not self.follow_symlinks:
                     continue
                 if recursive:
-                    yield from self._walk(Path(entry.path), key + "/", recursive=True, container=container)
+                    inside = self._enter(entry, key, above) if self.follow_symlinks else above
+                    if inside is not None:
+                        yield from self._walk(Path(entry.path), key + "/", recursive=True, container=container, above=inside)
                 else:
                     yield PrefixInfo(container, key + "/")
             elif entry.is_file(follow_symlinks=self.follow_symlinks):
@@ -73,3 +86,21 @@ class LocalStorage:
                     size=stat.st_size,
                     last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
                 )
+
+    def _enter(self, entry: os.DirEntry[str], key: str, above: frozenset[Node]) -> frozenset[Node] | None:
+        """The folders above the next level, or None when following this entry would loop (reported)."""
+        try:
+            st = entry.stat()  # follows the link: the folder it leads to
+        except OSError as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(key + "/", exc)
+            return None
+        node = (st.st_dev, st.st_ino)
+        if node in above:
+            loop = OSError(errno.ELOOP, "loops back to a folder that contains it (through a symbolic link)", entry.path)
+            if self.on_error is None:
+                raise loop
+            self.on_error(key + "/", loop)
+            return None
+        return above | {node}

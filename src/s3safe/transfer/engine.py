@@ -6,6 +6,7 @@ transfer and delete passes through the SafetyGate, which is what makes --dry-run
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
@@ -309,10 +310,14 @@ def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
     def failed(key: str, exc: OSError) -> None:
         path = root.joinpath(*key.split("/")) if key else root
         if key.endswith("/") or not key:
-            what = "folder vanished during the run" if isinstance(exc, FileNotFoundError) else (
-                f"cannot read this folder: {(exc.strerror or str(exc)).lower()}")  # fmt: skip
-            run.fail(ActionResult("upload", f"{path}{os.sep}", ok=False,
-                                  error=f"{what}; nothing under it was uploaded (fix its permissions or leave it out with --exclude)"))  # fmt: skip
+            if isinstance(exc, FileNotFoundError):
+                what = "folder vanished during the run; nothing under it was uploaded"
+            elif exc.errno == errno.ELOOP:
+                what = f"{exc.strerror}; not followed (leave it out with --exclude to silence this)"
+            else:
+                what = (f"cannot read this folder: {(exc.strerror or str(exc)).lower()}; nothing under it was uploaded "
+                        "(fix its permissions or leave it out with --exclude)")  # fmt: skip
+            run.fail(ActionResult("upload", f"{path}{os.sep}", ok=False, error=what))
         else:
             run.fail(ActionResult("upload", str(path), ok=False, error=str(local_read_error(path, exc))))
 
