@@ -59,9 +59,14 @@ class S3Url:
         """True when the key names a folder (empty or ending in '/')."""
         return self.key == "" or self.key.endswith("/")
 
+    @property
+    def folder(self) -> str:
+        """The prefix a recursive command walks: the key when it ends in '/' (or is empty), else the folder
+        `key/`. Never a raw prefix: `-r s3://b/foo` must not reach `foobar`, `foo.txt` or `foo-archive/`."""
+        return self.key if self.is_prefix else self.key + "/"
+
     def child(self, relative: str) -> S3Url:
-        base = self.key if self.is_prefix else self.key + "/"
-        return S3Url(self.bucket, base + relative)
+        return S3Url(self.bucket, self.folder + relative)
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import S3SafeError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import BucketInfo, ObjectInfo, PrefixInfo
+from s3safe.ops.targets import walk
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
@@ -82,7 +83,10 @@ def _raw_rows(
     storage: S3Storage, url: S3Url, options: ListOptions, summary: ListSummary
 ) -> Iterator[ListRow | PrefixInfo]:
     seen_dir = ""
-    entries: Iterator[ObjectInfo | PrefixInfo] = storage.iter_entries(url.bucket, url.key, recursive=options.recursive)
+    # -r walks the folder (and the object itself), like every command; without -r, a prefix match as `aws s3 ls`
+    entries: Iterator[ObjectInfo | PrefixInfo] = (
+        walk(storage, url) if options.recursive else storage.iter_entries(url.bucket, url.key, recursive=False)
+    )
     if options.where is not None:
         entries = _filtered(entries, options.where, keep_dirs=options.dirs or options.dirs_only)
     for entry in entries:

@@ -9,7 +9,7 @@ from s3safe.core.errors import S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
-from s3safe.ops.targets import iter_targets
+from s3safe.ops.targets import iter_targets, walk_versions
 from s3safe.ops.where import ObjectFilter
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import DELETE_BATCH, MAX_SINGLE_COPY, S3Storage, version_url
@@ -25,9 +25,10 @@ def remove(
     if versions:
         if not recursive and url.is_prefix:
             raise UsageError(f"{url} names a folder or bucket", hint="add -r to delete every version under it")
-        listed = storage.iter_versions(url.bucket, url.key)
-        # without -r, only the exact key's versions (the listing is a prefix match)
-        chosen = (v for v in listed if recursive or v.key == url.key)
+        if recursive:
+            chosen = walk_versions(storage, url)
+        else:  # only the exact key's versions (the listing is a prefix match)
+            chosen = (v for v in storage.iter_versions(url.bucket, url.key) if v.key == url.key)
         items = ((v.key, v.version_id) for v in (where.select(chosen) if where else chosen))
     else:
         items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive, where=where))
@@ -73,8 +74,7 @@ def copy(
     plan = plan_upload(conn, dst.bucket, options)
     if recursive:
         # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
-        src = src if src.is_prefix else S3Url(src.bucket, src.key + "/")
-        dst = dst if dst.is_prefix else S3Url(dst.bucket, dst.key + "/")
+        src, dst = S3Url(src.bucket, src.folder), S3Url(dst.bucket, dst.folder)
     base = src.key
 
     def destination(obj: ObjectInfo) -> str:

@@ -34,6 +34,8 @@ def list_uploads(conn: Connection, url: S3Url, *, older_than: timedelta | None =
     except OverflowError:  # before year 1: no upload is that old
         return
     for upload in S3Storage(conn).iter_uploads(url.bucket, url.key):
+        if upload.key != url.key and not upload.key.startswith(url.folder):
+            continue  # s3://b/big names big and big/…, never bigger (README "Which objects -r selects")
         if cutoff is None or (upload.initiated is not None and upload.initiated <= cutoff):
             yield upload
 
