@@ -199,6 +199,9 @@ def harden(app: App, url: str, versioning: bool, keep_acls: bool, acl_sample: in
     watch = _Watch(plan.results)
     if plan.steps:
         app.actions(watch, noun="setting")
+    elif plan.unsupported:
+        app.render.warn(f"no change: s3://{plan.bucket} has nothing left to harden that this endpoint supports; "
+                        f"not supported: {', '.join(plan.unsupported)}")  # fmt: skip
     else:
         app.render.info(f"no change: s3://{plan.bucket} is already hardened", data={"type": "summary", "changed": False})
     rows = report_rows(plan.before, plan.read_after() if watch.changed else None)

@@ -20,9 +20,9 @@ from s3safe.core.models import AclInfo, ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.policy import bucket_of, read_policy, write_policy
 from s3safe.security.policy_templates import diff, merge, require_tls, validate
-from s3safe.storage.buckets import BLOCK_ALL, OWNER_ENFORCED, BucketAdmin, Setting
+from s3safe.storage.buckets import BLOCK_ALL, OWNER_ENFORCED, BucketAdmin, Setting, is_unsupported
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translated
+from s3safe.storage.errors import UNSUPPORTED, translated
 from s3safe.storage.s3 import S3Storage
 
 DEFAULT_ACL_SAMPLE = 200
@@ -49,6 +49,7 @@ class HardenPlan:
     notes: list[str]
     results: Iterator[ActionResult]
     read_after: Callable[[], list[Setting]] = field(repr=False)
+    unsupported: list[str] = field(default_factory=list)  # settings the endpoint does not implement
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ def _value(setting: Setting | None) -> dict[str, Any]:
 def _ownership_step(
     conn: Connection, bucket: str, current: Setting | None, *, keep_acls: bool, acl_sample: int, notes: list[str]
 ) -> HardenStep | None:
+    if is_unsupported(current):
+        return None
     rules = _value(current).get("OwnershipControls", {}).get("Rules", [])
     value = rules[0].get("ObjectOwnership") if rules else ("ObjectWriter" if current and current.state != "unknown" else None)
     if value == OWNER_ENFORCED:
@@ -135,7 +138,9 @@ def _steps(conn: Connection, bucket: str, before: dict[str, Setting], *, version
     encryption = before.get("default encryption")
     rules = _value(encryption).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
     algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules]
-    if encryption is not None and encryption.state == "unknown":
+    if is_unsupported(encryption):
+        pass
+    elif encryption is not None and encryption.state == "unknown":
         notes.append(f"default encryption left alone: {encryption.summary}")
     elif any(a in KMS_ALGORITHMS for a in algorithms):
         notes.append("default encryption already uses KMS; kept")
@@ -145,15 +150,8 @@ def _steps(conn: Connection, bucket: str, before: dict[str, Setting], *, version
             ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
         )))  # fmt: skip
 
-    current = read_policy(conn, bucket)
-    proposed = merge(current, require_tls(bucket))
-    if diff(current, proposed):
-        validate(proposed, bucket)
-        count = len(current.get("Statement", [])) if current else 0
-        steps.append(HardenStep("policy", f"{count} statement(s) without a TLS-only rule", "denies plain-HTTP requests (S3SafeDenyInsecureTransport)",
-                                lambda: write_policy(conn, bucket, proposed)))  # fmt: skip
-        if conn.settings.uses_http:
-            notes.append("you are connected over plain HTTP, which the TLS-only statement denies on AWS")
+    if not is_unsupported(before.get("policy")):
+        steps += _policy_steps(conn, bucket, notes)
 
     status = _value(before.get("versioning")).get("Status")
     if versioning and status != "Enabled":
@@ -165,10 +163,23 @@ def _steps(conn: Connection, bucket: str, before: dict[str, Setting], *, version
     # last: a public policy could not be changed once BlockPublicPolicy is on
     block = before.get("block public access")
     conf = _value(block).get("PublicAccessBlockConfiguration", {})
-    if not all(conf.get(k) for k in BLOCK_ALL):
+    if not is_unsupported(block) and not all(conf.get(k) for k in BLOCK_ALL):
         steps.append(HardenStep("block public access", block.summary if block else "not set", "all four settings on",
                                 lambda: client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)))  # type: ignore[arg-type]  # fmt: skip
     return steps
+
+
+def _policy_steps(conn: Connection, bucket: str, notes: list[str]) -> list[HardenStep]:
+    current = read_policy(conn, bucket)
+    proposed = merge(current, require_tls(bucket))
+    if not diff(current, proposed):
+        return []
+    validate(proposed, bucket)
+    count = len(current.get("Statement", [])) if current else 0
+    if conn.settings.uses_http:
+        notes.append("you are connected over plain HTTP, which the TLS-only statement denies on AWS")
+    return [HardenStep("policy", f"{count} statement(s) without a TLS-only rule", "denies plain-HTTP requests (S3SafeDenyInsecureTransport)",
+                       lambda: write_policy(conn, bucket, proposed))]  # fmt: skip
 
 
 def _execute(bucket: str, batch: Sequence[HardenStep]) -> list[ActionResult]:
@@ -193,10 +204,11 @@ def plan_harden(
         raise UsageError("--acl-sample must be zero or more")
     admin = BucketAdmin(conn)
     before = admin.info(bucket)
-    notes: list[str] = []
+    unsupported = [s.name for s in before if is_unsupported(s) and s.name in REPORTED]
+    notes = [f"{name}: {UNSUPPORTED}; left as it is" for name in unsupported]
     steps = _steps(conn, bucket, _by_name(before), versioning=versioning, keep_acls=keep_acls, acl_sample=acl_sample, notes=notes)
     results = gate.apply("harden", steps, lambda batch: _execute(bucket, batch), describe=lambda s: f"s3://{bucket} {s.describe()}")
-    return HardenPlan(bucket, before, steps, notes, results, lambda: admin.info(bucket))
+    return HardenPlan(bucket, before, steps, notes, results, lambda: admin.info(bucket), unsupported=unsupported)
 
 
 def report_rows(before: Sequence[Setting], after: Sequence[Setting] | None) -> list[tuple[str, str, str]]:

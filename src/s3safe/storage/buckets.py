@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translate, translated
+from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 
 log = logging.getLogger("s3safe.buckets")
 
@@ -55,11 +56,22 @@ def read_setting(
         code = _code(exc)
         if code in absent_codes:
             return Setting(name, "not set", "not set")
-        return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of')}")
+        error = translate(exc, action=f"read {name} of")
+        if isinstance(error, UnsupportedError):
+            return Setting(name, "unknown", UNSUPPORTED)
+        return Setting(name, "unknown", f"unknown: {error}")
     except botocore.exceptions.BotoCoreError as exc:
         return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of')}")
-    is_set, summary = summarize(response)
+    try:
+        is_set, summary = summarize(response)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # an answer of the wrong shape
+        return Setting(name, "unknown", f"unknown: the endpoint's answer could not be read ({type(exc).__name__})")
     return Setting(name, "set" if is_set else "not set", summary, _plain(response))
+
+
+def is_unsupported(setting: Setting | None) -> bool:
+    """The endpoint does not implement this setting at all (as opposed to not answering this time)."""
+    return setting is not None and setting.state == "unknown" and setting.summary == UNSUPPORTED
 
 
 def _plain(response: Any) -> Any:
@@ -79,11 +91,14 @@ class BucketAdmin:
     def create(self, bucket: str, *, region: str | None, hardened: bool) -> list[str]:
         """Create a bucket; hardened means ACLs disabled, public access blocked, AES256 by default.
 
-        Returns the steps done, for the CLI to show. If hardening fails the bucket is left in place
-        (it is private by AWS defaults) and the error names what is missing.
+        Returns the steps done, for the CLI to show. A bucket that already exists and answers to these
+        credentials is reported as yours (UsageError), never as created. A hardening setting the endpoint
+        does not support is listed as such and the others still run; any other hardening failure leaves
+        the bucket in place (private by AWS defaults) and the error names what is missing.
         """
         region = region or self.conn.default_region
         client = self.conn.client(region)
+        self._refuse_existing(bucket)
         params: dict[str, Any] = {"Bucket": bucket}
         if region != "us-east-1" and not self.conn.settings.is_custom_endpoint:
             params["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -94,17 +109,39 @@ class BucketAdmin:
         steps = [f"created bucket s3://{bucket} in {region}"]
         if not hardened:
             return steps
-        with translated("harden new bucket", bucket=bucket):
-            client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
-            steps.append("object ownership: BucketOwnerEnforced (ACLs disabled)")
-            client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)  # type: ignore[arg-type]
-            steps.append("block public access: all four settings on")
-            client.put_bucket_encryption(
+        hardening: list[tuple[str, str, Callable[[], Any]]] = [
+            ("object ownership", "BucketOwnerEnforced (ACLs disabled)", lambda: client.put_bucket_ownership_controls(
+                Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})),
+            ("block public access", "all four settings on", lambda: client.put_public_access_block(
+                Bucket=bucket, PublicAccessBlockConfiguration=BLOCK_ALL)),  # type: ignore[arg-type]
+            ("default encryption", "AES256", lambda: client.put_bucket_encryption(
                 Bucket=bucket,
-                ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
-            )
-            steps.append("default encryption: AES256")
+                ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})),
+        ]  # fmt: skip
+        for name, done, call in hardening:
+            try:
+                with translated(f"set {name} of new bucket", bucket=bucket):
+                    call()
+            except UnsupportedError:
+                steps.append(f"{name}: {UNSUPPORTED}")
+                continue
+            steps.append(f"{name}: {done}")
         return steps
+
+    def _refuse_existing(self, bucket: str) -> None:
+        """UsageError when the bucket already exists and these credentials can open it.
+
+        CreateBucket alone cannot tell: AWS answers 200 to re-creating your own bucket in us-east-1, and
+        some stores answer BucketAlreadyExists ("taken by another account") for your own bucket.
+        """
+        try:
+            self.exists(bucket)
+        except NotFoundError:
+            return
+        except S3SafeError:  # 403 and the like: not ours to open; CreateBucket says the rest
+            return
+        raise UsageError(f"bucket s3://{bucket} already exists and is yours; nothing was changed",
+                         hint=f"lock it down with 's3safe harden s3://{bucket}'")  # fmt: skip
 
     def delete(self, bucket: str) -> None:
         with translated("delete bucket", bucket=bucket):

@@ -47,6 +47,33 @@ def _redirect_guard(*, custom: bool) -> Any:
     return guard
 
 
+_CONFIG_PREFIXES = ("GetBucket", "PutBucket", "DeleteBucket", "GetPublicAccessBlock", "PutPublicAccessBlock",
+                    "DeletePublicAccessBlock", "GetObjectLockConfiguration", "PutObjectLockConfiguration")  # fmt: skip
+_NOT_IMPLEMENTED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>'
+                    b"<Message>the endpoint does not support this bucket sub-resource</Message></Error>")  # fmt: skip
+
+
+def _unsupported_subresource(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """Turn a store's misreading of a bucket sub-resource request into the 501 NotImplemented it means.
+
+    Stores without a sub-resource often ignore the query string: `GET ?policy` answers the bucket listing
+    (which would be parsed as an empty setting, or fed to a JSON parser), and `PUT ?ownershipControls` is
+    taken for a second CreateBucket (409 BucketAlreadyExists, which would read as "name taken").
+    """
+    name = operation_model.name
+    if name == "DeleteBucket" or not name.startswith(_CONFIG_PREFIXES):
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, bytes):
+        return
+    head = body[:512]
+    listing = response_dict.get("status_code") == 200 and name.startswith("Get") and b"<ListBucketResult" in head
+    recreated = response_dict.get("status_code") == 409 and not name.startswith("Get") and b"<Code>BucketAlready" in head
+    if listing or recreated:
+        response_dict["status_code"] = 501
+        response_dict["body"] = _NOT_IMPLEMENTED
+
+
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
@@ -128,6 +155,7 @@ class Connection:
         # before botocore's region redirector, which would otherwise chase a redirecting server through
         # nested HEAD requests until Python's recursion limit
         client.meta.events.register_first("needs-retry.s3", _redirect_guard(custom=custom))
+        client.meta.events.register("before-parse.s3", _unsupported_subresource)
         with self._lock:
             self._clients.setdefault(region, client)
             return self._clients[region]

@@ -40,6 +40,13 @@ class AclsDisabledError(UsageError):
     """The bucket refuses ACL headers because Object Ownership is BucketOwnerEnforced."""
 
 
+class UnsupportedError(ServiceError):
+    """The endpoint does not implement this request (an S3-compatible store without that sub-resource)."""
+
+
+UNSUPPORTED = "not supported by this endpoint"
+
+
 def _where(bucket: str | None, key: str | None) -> str:
     if bucket and key:
         return f"s3://{bucket}/{key}"
@@ -60,6 +67,8 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     where = _where(bucket, key)
     if isinstance(status, int) and 300 <= status < 400:
         return _redirect_error(exc, action=action, where=where, status=status)
+    if code == "NotImplemented" or status == 501:
+        return UnsupportedError(f"cannot {action}{_on(where)}: {UNSUPPORTED}")
     if code in _CREDENTIAL_CODES:
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
     if code == "InvalidObjectState":
