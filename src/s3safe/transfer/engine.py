@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import json
 import logging
 import os
 import tempfile
@@ -100,21 +101,28 @@ class TreeSummary:
 
 
 class _DeleteSpool:
-    """Keys to delete after the transfers, kept on disk so a huge mirror stays flat in memory."""
+    """Keys to delete after the transfers, kept on disk so a huge mirror stays flat in memory.
+
+    One JSON string per line: it round-trips every key (backslashes, CR, LF, lone surrogates from
+    undecodable file names), where an escaping scheme of our own once turned `docs\\new.txt` into a
+    different key that S3 reported as deleted.
+    """
 
     def __init__(self) -> None:
-        # closed by close(), which the engine calls in a finally block
-        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        # closed by close(), which the engine calls in a finally block; ASCII lines, no newline translation
+        self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="\n")  # noqa: SIM115
         self.count = 0
 
     def add(self, key: str) -> None:
-        self._file.write(key.replace("\\", "\\\\").replace("\n", "\\n") + "\n")
+        self._file.write(json.dumps(key, ensure_ascii=True) + "\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[str]:
         self._file.seek(0)
         for line in self._file:
-            yield line[:-1].replace("\\n", "\n").replace("\\\\", "\\")
+            key = json.loads(line)
+            assert isinstance(key, str)
+            yield key
 
     def close(self) -> None:
         self._file.close()
