@@ -81,3 +81,14 @@ def test_the_bucket_account_and_identity_policy_can_be_given(run_cli: Run, tmp_p
     assert _decision(_simulate(run_cli, tmp_path / "p.json", PUBLIC_SITE, *own, "--identity-policy", "deny")) == "implicit-deny"
     bad = _simulate(run_cli, tmp_path / "p.json", PUBLIC_SITE, *own[:-1], "--bucket-account", "12")
     assert bad.returncode == 2 and "not a 12-digit AWS account id" in bad.stderr
+
+
+@pytest.mark.parametrize("header", [{"Version": "2008-10-17"}, {}], ids=["2008-10-17", "no-version"])
+def test_apply_refuses_to_merge_legacy_literal_variables(run_cli: Run, tmp_path: Path, header: dict[str, str]) -> None:
+    """Merged into a 2012-10-17 bucket policy, the literal "${aws:username}" would become a variable."""
+    path = tmp_path / "legacy.json"
+    path.write_text(json.dumps({**header, "Statement": [{**LITERAL_VAR, "Sid": "Legacy"}]}))
+    result = run_cli(*NOWHERE, "policy", "apply", "s3://b-bucket", "--from-file", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 1 and "where ${...} is literal text" in errors[0], result.stderr

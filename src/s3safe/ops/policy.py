@@ -209,6 +209,22 @@ def load_policy_document(path: Path) -> tuple[Policy, list[str]]:
     return wrapped, [f"{path} holds statements without a policy around them: read as Version 2012-10-17"]
 
 
+def _statements_to_merge(path: Path) -> list[Policy]:
+    """The file's statements. Merged, they live under the bucket policy's Version 2012-10-17, so those of a
+    2008-10-17 (or Version-less) file that contain "${" are refused: their literal text would become a
+    policy variable (the change that hid a public path in issue 20.10)."""
+    document, _ = load_policy_document(path)
+    statements = load_statements(path)
+    version = document.get("Version", "2008-10-17")
+    if version != "2012-10-17" and "${" in json.dumps(statements):
+        raise UsageError(
+            f"{path} is a Version {version} policy, where ${{...}} is literal text; merged into the bucket policy "
+            "(Version 2012-10-17) it would become a policy variable",
+            hint="set the file's Version to 2012-10-17 if variables are meant; a literal '$' is written ${$} there",
+        )
+    return statements
+
+
 def check_ip(text: str | None, what: str) -> str | None:
     if text is None:
         return None
@@ -245,7 +261,7 @@ def plan_apply(conn: Connection, url: S3Url, request: ApplyRequest, gate: Safety
     caller_ip = check_ip(request.caller_ip, "--caller-ip")
     statements = build_statements(bucket, request.templates)
     if request.policy_file is not None:
-        statements += load_statements(request.policy_file)
+        statements += _statements_to_merge(request.policy_file)
     statements += [dict(s) for s in request.statements]
     if not statements:
         raise UsageError(
