@@ -24,7 +24,8 @@ def tree_options(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.option("--only-diff", is_flag=True, help="Transfer only new or changed files (by content)."),
         click.option("--only-newer", is_flag=True, help="Transfer only files newer than the other side."),
-        click.option("--purge", is_flag=True, help="Delete what the source no longer has (after all transfers)."),
+        click.option("--purge", "--delete", "purge", is_flag=True,
+                     help="Delete what the source no longer has, on the destination side (after all transfers)."),  # fmt: skip
         click.option("--include", multiple=True, metavar="GLOB", help="Only matching files (repeatable)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files; wins over --include."),
         click.option("--where", metavar="EXPR", help="Transfer only files/objects matching the condition."),

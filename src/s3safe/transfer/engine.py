@@ -426,7 +426,8 @@ def download_tree(
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
     if not has_source and not options.allow_empty:
         _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude))
-    root.mkdir(parents=True, exist_ok=True)
+    if not gate.dry_run:  # a dry run creates nothing, not even the destination folder
+        root.mkdir(parents=True, exist_ok=True)
     own_cache = cache is None
     cache = cache or StateCache(read_only=gate.dry_run)
     if cache.unavailable:
