@@ -97,6 +97,8 @@ def fetch_object(
             result = obstore.get(store, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
+            if decryption is not None:
+                decryption.check_marked(fmt, url)
             if attributes.get(SHA256_META):
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
             if fmt and decryption is not None and decryption.enabled:
@@ -157,6 +159,8 @@ def _fetch_ranged(
             raise
     with translated("download", bucket=bucket, key=key):
         attributes = dict(first.attributes)
+        if decryption is not None:
+            decryption.check_marked(attributes.get(ENCRYPTION_META), url)
         if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
             return None
         etag = first.meta.get("e_tag")

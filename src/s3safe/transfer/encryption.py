@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from s3safe.core.errors import AccessDeniedError, UsageError
+from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
 from s3safe.crypto._common import Transformer
 
 Format = Literal["age", "aescrypt"]
@@ -116,16 +116,19 @@ class Decryption:
 
     `identities` and `passphrase` are callables so that an identity file is read, or a prompt shown, only
     when an encrypted object actually arrives; thread-safe, loaded once.
+    `require_encrypted`: the restore was given keys, so it expects encrypted objects and refuses one stored
+    without the encryption marker (an object swapped for plaintext would otherwise be restored silently).
     """
 
     def __init__(
         self, *, identities: Callable[[], Sequence[str]] | None = None, passphrase: Callable[[], str] | None = None,
-        digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True,
+        digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True, require_encrypted: bool = False,
     ) -> None:  # fmt: skip
         self._identities = identities
         self._passphrase = passphrase
         self._digest_key = digest_key
         self.enabled = enabled
+        self.require_encrypted = require_encrypted
         self._lock = threading.Lock()
         self._loaded_identities: list[str] | None = None
         self._loaded_passphrase: str | None = None
@@ -149,6 +152,15 @@ class Decryption:
             if bucket not in self._digest_keys:
                 self._digest_keys[bucket] = self._digest_key(bucket) if self._digest_key else None
             return self._digest_keys[bucket]
+
+    def check_marked(self, fmt: str | None, url: str) -> None:
+        """Refuse (IntegrityError, nothing written) an unmarked object when encrypted objects are expected."""
+        if not fmt and self.enabled and self.require_encrypted:
+            raise IntegrityError(
+                f"{url} is not client-side encrypted, but this restore was given decryption keys; it was not written "
+                "(anyone who can write to the bucket could have replaced the ciphertext with plaintext)",
+                hint="pass --allow-unencrypted if the prefix really holds unencrypted objects",
+            )
 
     def decryptor(self, fmt: str, url: str) -> Transformer:
         if fmt == "aescrypt":
@@ -221,8 +233,12 @@ def decryption_for(
     digest_key_file: str | None = None,
     prompt: Callable[[str], str] | None = None,
     enabled: bool = True,
+    allow_unencrypted: bool = False,
 ) -> Decryption:
     """The download side: keys are looked for only when the first encrypted object arrives.
+
+    Keys given for this run (identity files or a passphrase file) mean the objects are expected to be
+    encrypted: one without the marker is refused unless `allow_unencrypted`.
 
     The plaintext digest is checked with the passphrase-derived key when a passphrase is set (file or
     environment), else with the digest key file when one exists; a digest made under another key is skipped
@@ -244,4 +260,8 @@ def decryption_for(
             return digest.digest_key_from_passphrase(passphrase(), context=bucket.encode())
         return load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=False)
 
-    return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled)
+    # only keys named for this run count: a passphrase exported in a login profile is no statement that the
+    # prefix at hand is encrypted, and must not make plain downloads fail
+    keys_given = bool(identity_files) or passphrase_file is not None
+    return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
+                      require_encrypted=keys_given and not allow_unencrypted)  # fmt: skip
