@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s3safe.security import policy_conditions
 from s3safe.security.policy_conditions import StepCounter, arn_match, glob_match, parse_template
 from s3safe.security.policy_eval import PolicyError, evaluate, parse_policy, s3_request
 
@@ -178,3 +180,31 @@ def test_arn_matching_keeps_wildcards_inside_the_first_five_components(pattern: 
 
 def test_policy_json_round_trip_still_works() -> None:
     assert parse_policy(json.dumps(_policy({"StringEquals": {"aws:username": "alice"}}))).version == "2012-10-17"
+
+
+def _area(pattern: str, value: str) -> int:
+    return (len(pattern) + 1) * (len(value) + 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet="ab*?", min_size=1, max_size=30), min_size=1, max_size=4), st.text(alphabet="ab", min_size=1, max_size=60))
+def test_evaluation_work_is_bounded_by_policy_and_request_size(patterns: list[str], key: str) -> None:
+    """Every wildcard comparison of a whole evaluation (Action, Resource, StringLike) is counted through the
+    matcher's one inner step; the count stays within the sum of pattern x value sizes."""
+    resources = [f"arn:aws:s3:::{B}/{p}" for p in patterns]
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:Get*", "Resource": resources,
+        "Condition": {"StringLike": {"s3:prefix": patterns}}}]}  # fmt: skip
+    request = s3_request("s3:GetObject", B, key, extra={"s3:prefix": key})
+    calls = 0
+    real = policy_conditions._segment_at
+
+    def counting(*args: Any) -> bool:
+        nonlocal calls
+        calls += 1
+        return real(*args)
+
+    with mock.patch.object(policy_conditions, "_segment_at", counting):
+        evaluate(policy, request)
+    bound = _area("s3:Get*", "s3:GetObject") + sum(_area(r, request.resource) + _area(p, key) for r, p in zip(resources, patterns, strict=True))
+    assert 0 < calls <= bound
