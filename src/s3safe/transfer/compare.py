@@ -16,11 +16,13 @@ from pathlib import Path
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectInfo
 from s3safe.storage.s3 import S3Storage
+from s3safe.transfer import planner
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
-from s3safe.transfer.options import SHA256_META
+from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.state import StateCache, Verified
 
 CHUNK = 1024 * 1024
+MTIME_SLACK_NS = 2_000  # s3safe-mtime is written with microseconds, from a float
 
 
 def file_digests(path: Path) -> tuple[str, str]:
@@ -99,6 +101,35 @@ class ContentComparator:
             self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
             return None
         return "content differs"
+
+    def newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+        """`--only-newer`: the local file's mtime against the one s3safe stored with the object (s3safe-mtime, the
+        same kind of clock: the uploading file's), never against the server's LastModified, another clock. Only
+        an object without s3safe-mtime falls back to LastModified."""
+        local, remote = (source, target) if self.upload else (target, source)
+        try:
+            mtime_ns = self._path(local).stat().st_mtime_ns
+        except OSError:
+            return "local file changed during the run" if self.upload else "source is newer"
+        stored = self._stored_mtime_ns(remote)
+        if stored is None:
+            return planner.newer(source, target)
+        later, earlier = (mtime_ns, stored) if self.upload else (stored, mtime_ns)
+        # s3safe-mtime keeps microseconds (and a float's rounding): closer than that is the same time
+        return "source is newer" if later - earlier > MTIME_SLACK_NS else None
+
+    def _stored_mtime_ns(self, remote: ObjectInfo) -> int | None:
+        """The local mtime that goes with this object version: the cache's (it recorded the file that matched
+        this ETag), else the s3safe-mtime metadata (one HEAD); None when the object carries neither."""
+        cached = self.cache.get(remote.bucket, remote.key)
+        if cached and not cached.refuted and cached.etag == (remote.etag or "").strip('"'):
+            return cached.mtime_ns
+        try:
+            self.heads += 1
+            value = self.storage.head(remote.bucket, remote.key).metadata.get(MTIME_META)
+            return round(float(value) * 1_000_000_000) if value else None
+        except (S3SafeError, ValueError, OverflowError):
+            return None
 
     def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, mtime_ns: int, etag: str) -> str | None:
         """Client-encrypted objects: the listed size and ETag describe ciphertext, so past the cache the

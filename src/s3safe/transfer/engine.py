@@ -132,7 +132,7 @@ def _comparator(mode: Mode, content: ContentComparator) -> planner.Comparator:
     if mode == "diff":
         return content
     if mode == "newer":
-        return planner.newer
+        return content.newer
     return planner.always
 
 
