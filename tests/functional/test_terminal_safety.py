@@ -54,6 +54,9 @@ def _commands(bucket: str, tmp: Path) -> dict[str, list[str]]:
         "restore": ["restore", "-r", "--days", "1", f"s3://{bucket}/g/"],
         "get": ["get", "-r", url, str(tmp / "dest")],  # control characters in keys are refused: FAILED lines
         "uploads": ["uploads", "ls", f"s3://{bucket}/"],
+        "acl-get": ["acl", "get", f"s3://{bucket}/{TITLE}"],
+        "sync": ["sync", url, str(tmp / "mirror")],
+        "audit": ["audit", "--objects", f"s3://{bucket}"],
     }
 
 
