@@ -114,3 +114,21 @@ def test_a_hostile_local_file_name_is_escaped_on_upload(
             assert any(name in str(value) for record in records for value in record.values()), records
         else:
             assert "clip\\x1b]52;c;" in result.stdout + result.stderr
+
+
+def test_shell_completion_never_offers_a_name_that_would_drive_the_terminal(moto: MotoServer, hostile: str) -> None:
+    """readline prints completion candidates raw; such names cannot be typed anyway."""
+    import click
+
+    from s3safe.cli.app import App
+    from s3safe.cli.cmd_shell import Console
+    from s3safe.cli.main import main
+    from s3safe.cli.render import Renderer
+    from s3safe.core.settings import ConnectionSettings
+
+    settings = ConnectionSettings(endpoint_url=moto.endpoint_url, allow_http=True, region="us-east-1")
+    app = App(settings=settings, render=Renderer(json_mode=False, quiet=True))
+    console = Console(click.Context(main), app, history=False)
+    offered = console.candidates("ls ", f"s3://{hostile}/h/")
+    assert f"s3://{hostile}/h/ok.txt" in offered
+    assert all(_inert(name) for name in offered), offered

@@ -14,6 +14,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.cmd_exec import NESTED, run_inner
+from s3safe.cli.render import printable
 from s3safe.core.errors import S3SafeError, UsageError, exit_code_for
 
 BUILTINS = {
@@ -240,7 +241,9 @@ class Console:
         cached = self._cache.get((bucket, prefix))
         if cached and now - cached[0] < LISTING_CACHE_SECONDS:
             return cached[1]
-        names = list(s3_lister(self.app.conn)(bucket, prefix))
+        # readline shows candidates as they are: a name with control characters could drive the terminal,
+        # and it cannot be typed anyway
+        names = [name for name in s3_lister(self.app.conn)(bucket, prefix) if printable(name) == name]
         self._cache[(bucket, prefix)] = (now, names)
         return names
 
