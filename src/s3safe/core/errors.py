@@ -78,6 +78,20 @@ class SafetyRefusal(S3SafeError):
     exit_code = EXIT_REFUSED
 
 
+class DeleteCapRefusal(SafetyRefusal):
+    """--max-delete refused a batch of deletions before the first one; `after` says what the run did before."""
+
+    def __init__(self, action: str, cap: int, *, already: str | None = None) -> None:
+        outcome = f"none of them was deleted, but {already}" if already else "nothing was changed"
+        super().__init__(f"refusing to {action} more than {cap} object(s) (--max-delete); {outcome}",
+                         hint="raise --max-delete or narrow the selection; --dry-run shows the full plan")  # fmt: skip
+        self.action = action
+        self.cap = cap
+
+    def after(self, already: str) -> DeleteCapRefusal:
+        return DeleteCapRefusal(self.action, self.cap, already=already)
+
+
 class AuditFindings(S3SafeError):
     exit_code = EXIT_AUDIT
 

@@ -13,7 +13,7 @@ from itertools import islice
 from typing import TypeVar
 
 from s3safe.core.concurrency import run_unordered
-from s3safe.core.errors import SafetyRefusal
+from s3safe.core.errors import DeleteCapRefusal, SafetyRefusal
 from s3safe.core.models import ActionResult
 
 T = TypeVar("T")
@@ -40,10 +40,7 @@ class SafetyGate:
         # Look ahead one past the cap before deleting anything, so a refusal deletes nothing.
         head = list(islice(iterator, self.max_delete + 1))
         if len(head) > self.max_delete:
-            raise SafetyRefusal(
-                f"refusing to {action} more than {self.max_delete} object(s) (--max-delete); nothing was changed",
-                hint="raise --max-delete or narrow the selection; --dry-run shows the full plan",
-            )
+            raise DeleteCapRefusal(action, self.max_delete)
         yield from head
 
     def apply_each(

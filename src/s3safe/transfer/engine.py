@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
-from s3safe.core.errors import NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
+from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
@@ -163,6 +163,7 @@ class _Run:
         self.root = root
         self.notes: deque[ActionResult] = deque()
         self._lock = threading.Lock()
+        self.replaced = 0  # transfers that overwrote an existing object or file
         self.select = select
         self.local_delete = local_delete
 
@@ -200,9 +201,20 @@ class _Run:
         while self.notes:
             yield self.notes.popleft()
 
-    def add_bytes(self, size: int) -> None:
+    def add_bytes(self, size: int, *, replaced: bool) -> None:
         with self._lock:  # called from worker threads
             self.summary.transferred_bytes += size
+            self.replaced += replaced
+
+    def refusal_after(self, refusal: DeleteCapRefusal, *, verb: str) -> DeleteCapRefusal:
+        """Deletions come last: a cap that refuses them does so after this run's transfers already happened."""
+        done = []
+        if self.summary.transferred:
+            replacing = f" ({self.replaced} replacing an existing copy)" if self.replaced else ""
+            done.append(f"{verb} {self.summary.transferred} file(s){replacing}")
+        if self.summary.deleted:
+            done.append(f"deleted {self.summary.deleted} in an earlier step")
+        return refusal.after("this run had already " + " and ".join(done)) if done else refusal
 
     def fail(self, result: ActionResult) -> None:
         """A failure found outside the transfers (an unreadable folder): shown in order, and it blocks deletes."""
@@ -272,7 +284,7 @@ def upload_tree(
             return ActionResult("upload", target, ok=False, error=str(exc))
         except OSError as exc:  # the file's reads are translated; this is the last net under one file's failure
             return ActionResult("upload", target, ok=False, error=str(local_read_error(source, exc)))
-        run.add_bytes(result.size)
+        run.add_bytes(result.size, replaced=action.target is not None)
         if before is None:  # it appeared meanwhile: nothing is known about the file that was sent
             return ActionResult("upload", target, detail=action.reason)
         if result.etag and result.sha256_hex:
@@ -293,15 +305,10 @@ def upload_tree(
             yield from run.drain()
             yield run.count(result)
         yield from run.drain()
-        yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
-        evidence = Evidence(storage, cache, dest.bucket, prefix)
-        # each moved file carries its own evidence: another file's failure is no reason to keep it
-        yield from _count_local(run, remove_planned(root, run.moves, gate, action="move", evidence=evidence))
-        if run.local_deletes.count and run.summary.failed:
-            yield ActionResult("skip", str(root), ok=False, error=f"{run.local_deletes.count} local deletion(s) skipped "
-                               f"because {run.summary.failed} transfer(s) failed")  # fmt: skip
-        else:
-            yield from _count_local(run, remove_planned(root, run.local_deletes, gate, action="local-delete", evidence=evidence))
+        try:
+            yield from _upload_deletions(root, dest, prefix, run, gate, storage=storage, cache=cache)
+        except DeleteCapRefusal as refusal:
+            raise run.refusal_after(refusal, verb="uploaded") from None
     finally:
         run.close()
         if own_cache:
@@ -310,6 +317,21 @@ def upload_tree(
             cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _upload_deletions(
+    root: Path, dest: S3Url, prefix: str, run: _Run, gate: SafetyGate, *, storage: S3Storage, cache: StateCache
+) -> Iterator[ActionResult]:  # fmt: skip
+    """After every upload: the mirror purge, then --move and --local-delete of local files."""
+    yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
+    evidence = Evidence(storage, cache, dest.bucket, prefix)
+    # each moved file carries its own evidence: another file's failure is no reason to keep it
+    yield from _count_local(run, remove_planned(root, run.moves, gate, action="move", evidence=evidence))
+    if run.local_deletes.count and run.summary.failed:
+        yield ActionResult("skip", str(root), ok=False, error=f"{run.local_deletes.count} local deletion(s) skipped "
+                           f"because {run.summary.failed} transfer(s) failed")  # fmt: skip
+    else:
+        yield from _count_local(run, remove_planned(root, run.local_deletes, gate, action="local-delete", evidence=evidence))
 
 
 def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
@@ -460,7 +482,7 @@ def download_tree(
             )
         except (S3SafeError, OSError) as exc:
             return ActionResult("download", url, ok=False, error=str(exc))
-        run.add_bytes(obj.size)
+        run.add_bytes(obj.size, replaced=action.target is not None)
         if obj.etag:
             # the local file's own size: a decrypted file is smaller than the object that holds it
             written = target.stat()
@@ -473,7 +495,10 @@ def download_tree(
             yield from run.drain()
             yield run.count(result)
         yield from run.drain()
-        yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
+        try:
+            yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
+        except DeleteCapRefusal as refusal:
+            raise run.refusal_after(refusal, verb="downloaded") from None
         yield from _remove_stale_temps(root, temps, gate, before=started_at)
     finally:
         run.close()
