@@ -242,7 +242,7 @@ def upload_tree(
     options.validate()
     if not root.is_dir():
         raise NotFoundError(f"local folder not found: {root}")
-    prefix = dest.key if dest.is_prefix else dest.key + "/"
+    prefix = dest.folder  # the one rule for what a tree names (core.locations.S3Url.folder)
     storage = S3Storage(conn)
     own_cache = cache is None
     cache = cache or StateCache(read_only=gate.dry_run)
@@ -439,7 +439,7 @@ def download_tree(
     options.validate()
     if options.move:
         raise UsageError("--move applies to uploads only")
-    prefix = source.key if source.is_prefix else source.key + "/"
+    prefix = source.folder
     storage = S3Storage(conn)
     keep = planner.Filter(options.include, options.exclude)
     remote = _objects(_listing(storage, source.bucket, prefix, options), keep, prefix)
