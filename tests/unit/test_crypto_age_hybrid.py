@@ -102,3 +102,24 @@ def test_identity_files_hold_hybrid_identities() -> None:
     assert f"# public key: {recipient}" in text
     assert age.parse_identity_file(text) == [secret]
     assert age.parse_recipients_file(recipient + "\n") == [recipient]
+
+
+def test_without_ml_kem_a_hybrid_key_is_a_clear_error_and_x25519_still_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from s3safe.crypto import _agepq
+
+    secret, _ = age.generate_identity(post_quantum=True)
+    _agepq._mlkem.cache_clear()
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.asymmetric.mlkem", None)  # import fails
+    try:
+        with pytest.raises(UsageError, match="need ML-KEM-768"):
+            age.Decryptor(identities=[secret])
+        classic, recipient = age.generate_identity()
+        out = io.BytesIO()
+        age.encrypt_stream(io.BytesIO(b"x"), out, recipients=[recipient])
+        back = io.BytesIO()
+        age.decrypt_stream(io.BytesIO(out.getvalue()), back, identities=[classic])
+        assert back.getvalue() == b"x"
+    finally:
+        _agepq._mlkem.cache_clear()

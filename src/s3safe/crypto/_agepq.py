@@ -8,24 +8,31 @@
                 KEM 0x647a (MLKEM768-X25519, X-Wing-style SHA3-256 combiner), HKDF-SHA256, ChaCha20-Poly1305
 
 Checked against the C2SP/CCTV age vectors for the hybrid type (tests/unit/data/cctv-age-hybrid). The
-primitives are pyca's (ML-KEM-768 needs cryptography >= 46 on OpenSSL >= 3.5).
+primitives are pyca's: ML-KEM-768 needs cryptography >= 47 on a backend that has it (OpenSSL >= 3.5 or
+AWS-LC), imported only when a hybrid key is used, so X25519 and passphrase files work without it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import importlib
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey, MLKEM768PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
+from s3safe.core.errors import UsageError
 from s3safe.crypto._agefmt import HeaderError, Stanza, b64_raw, b64_raw_decode
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
 
 STANZA_TYPE = "mlkem768x25519"
 IDENTITY_HRP = "age-secret-key-pq-"
@@ -50,10 +57,25 @@ class HybridIdentity:
     @classmethod
     def from_seed(cls, seed: bytes) -> HybridIdentity:
         expanded = hashlib.shake_256(seed).digest(64 + 32)
-        return cls(MLKEM768PrivateKey.from_seed_bytes(expanded[:64]), X25519PrivateKey.from_private_bytes(expanded[64:]))
+        private = _mlkem().MLKEM768PrivateKey.from_seed_bytes(expanded[:64])
+        return cls(private, X25519PrivateKey.from_private_bytes(expanded[64:]))
 
     def recipient(self) -> bytes:
         return self.pq.public_key().public_bytes_raw() + self.classic.public_key().public_bytes_raw()
+
+
+@functools.cache
+def _mlkem() -> Any:
+    """pyca's ML-KEM module, or a UsageError saying what is missing (checked once per process)."""
+    try:
+        mlkem = importlib.import_module("cryptography.hazmat.primitives.asymmetric.mlkem")
+        mlkem.MLKEM768PrivateKey.generate()  # raises UnsupportedAlgorithm when the backend lacks ML-KEM
+    except (ImportError, UnsupportedAlgorithm):
+        raise UsageError(
+            "post-quantum age keys (mlkem768x25519) need ML-KEM-768, which this installation of 'cryptography' lacks",
+            hint="install cryptography >= 47 built with OpenSSL >= 3.5 or AWS-LC, or use an X25519 key",
+        ) from None
+    return mlkem
 
 
 def _extract(salt: bytes, label: bytes, ikm: bytes) -> bytes:
@@ -82,7 +104,7 @@ def _x25519(scalar: X25519PrivateKey, point: bytes) -> bytes:
 
 def wrap(file_key: bytes, recipient: bytes) -> Stanza:
     pk_pq, pk_t = recipient[:_PQ_PUBLIC], recipient[_PQ_PUBLIC:]
-    ss_pq, ct_pq = MLKEM768PublicKey.from_public_bytes(pk_pq).encapsulate()
+    ss_pq, ct_pq = _mlkem().MLKEM768PublicKey.from_public_bytes(pk_pq).encapsulate()
     ephemeral = X25519PrivateKey.generate()
     ct_t = ephemeral.public_key().public_bytes_raw()
     key, nonce = _seal_key(ss_pq, _x25519(ephemeral, pk_t), ct_t, pk_t)
