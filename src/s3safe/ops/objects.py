@@ -70,11 +70,12 @@ def copy(
 ) -> Iterator[ActionResult]:
     """Server-side copy of one object or, with `recursive`, of everything under a prefix."""
     options.validate()
-    storage = S3Storage(conn)
-    plan = plan_upload(conn, dst.bucket, options)
     if recursive:
         # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
         src, dst = S3Url(src.bucket, src.folder), S3Url(dst.bucket, dst.folder)
+        _refuse_copy_into_itself(src, dst)
+    storage = S3Storage(conn)
+    plan = plan_upload(conn, dst.bucket, options)
     base = src.key
 
     def destination(obj: ObjectInfo) -> str:
@@ -104,6 +105,16 @@ def copy(
         execute,
         describe=lambda obj: f"s3://{dst.bucket}/{destination(obj)} (from s3://{obj.bucket}/{obj.key})",
     )
+
+
+def _refuse_copy_into_itself(src: S3Url, dst: S3Url) -> None:
+    """The source is listed as the copy runs, so a destination inside it would feed the copy its own copies."""
+    if src.bucket == dst.bucket and dst.key != src.key and dst.key.startswith(src.key):
+        raise UsageError(
+            f"refusing to copy s3://{src.bucket}/{src.key} into s3://{dst.bucket}/{dst.key}, which is inside it: "
+            "the copy would keep finding its own copies",
+            hint="copy to a prefix outside the source (or to another bucket), then move it into place",
+        )
 
 
 def _copy_args(
