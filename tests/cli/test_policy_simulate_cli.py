@@ -47,7 +47,7 @@ def test_a_legacy_policy_keeps_variables_as_literal_text(run_cli: Run, tmp_path:
         ({"Version": "2012-10-18", "Statement": [LITERAL_VAR]}, "Version must be"),
         ({"Version": "2012-10-17", "Statment": [], "Statement": [LITERAL_VAR]}, "unknown top-level element(s) Statment"),
         ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Effect": "Deny", "Principal": "*", '
-         '"Action": "s3:GetObject", "Resource": "*"}]}', "duplicate key 'Effect'"),
+         '"Action": "s3:GetObject", "Resource": "*"}]}', "repeats the key 'Effect'"),
     ],
     ids=["bad-version", "unknown-top-level", "duplicate-key"],
 )

@@ -77,14 +77,14 @@ STORAGE_LENS = """{
 def test_duplicate_keys_are_rejected_not_collapsed_to_the_last() -> None:
     """The S3 User Guide's Storage Lens example repeats "StringEquals": a JSON reader keeps only the last of
     the three conditions; IAM refuses the document."""
-    with pytest.raises(PolicyError, match="duplicate key 'StringEquals'"):
+    with pytest.raises(PolicyError, match="repeats the key 'StringEquals'"):
         parse_policy(STORAGE_LENS)
 
 
 @pytest.mark.parametrize("text", ['{"Version": "2012-10-17", "Version": "2012-10-17", "Statement": []}',
                                   '{"Statement": [{"Effect": "Allow", "Effect": "Deny"}]}'])  # fmt: skip
 def test_duplicate_keys_anywhere_are_rejected(text: str) -> None:
-    with pytest.raises(PolicyError, match="duplicate key"):
+    with pytest.raises(PolicyError, match="repeats the key"):
         parse_policy(text)
 
 
@@ -208,3 +208,10 @@ def test_evaluation_work_is_bounded_by_policy_and_request_size(patterns: list[st
         evaluate(policy, request)
     bound = _area("s3:Get*", "s3:GetObject") + sum(_area(r, request.resource) + _area(p, key) for r, p in zip(resources, patterns, strict=True))
     assert 0 < calls <= bound
+
+
+def test_local_validation_reports_a_repeated_key_of_a_stored_policy() -> None:
+    from s3safe.security.policy_templates import policy_problems
+
+    problems = policy_problems(STORAGE_LENS.replace("amzn-s3-demo-destination-bucket", B), B)
+    assert problems and problems[0].startswith("repeats the key 'StringEquals'")

@@ -55,14 +55,17 @@ class PolicyError(UsageError):
     """A policy document is malformed or uses an element or operator this evaluator does not know."""
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
-            raise PolicyError(
-                f"duplicate key {key!r} in one JSON object: IAM refuses such a policy (a JSON reader would keep only the last one)",
-                hint=f"merge the values of the two {key!r} entries into one",
-            )
+            raise _DuplicateKey(key)
         seen[key] = value
     return seen
 
@@ -71,6 +74,12 @@ def load_policy_json(text: str, *, what: str = "the policy") -> Any:
     """Parse policy JSON the way IAM does: a key repeated inside one object is an error, not "last wins"."""
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as dup:
+        raise PolicyError(
+            f"{what} repeats the key {dup.key!r} inside one JSON object: IAM refuses such a policy "
+            "(a JSON reader would silently keep only the last one)",
+            hint=f"merge the values of the {dup.key!r} entries into one",
+        ) from None
     except json.JSONDecodeError as exc:
         raise PolicyError(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:

@@ -406,7 +406,7 @@ def policy_problems(policy: Mapping[str, Any] | str, bucket: str) -> list[str]:
         try:
             policy = load_policy_json(policy, what="it")
         except PolicyError as exc:
-            return [str(exc).removeprefix("it is ")]
+            return [str(exc).removeprefix("it is ").removeprefix("it ")]
     if not isinstance(policy, Mapping):
         return ["a policy must be a JSON object"]
     if policy.get("Version") != VERSION_2012:
