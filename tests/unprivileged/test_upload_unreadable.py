@@ -114,3 +114,20 @@ def test_put_of_one_unreadable_file_is_one_line_and_exit_4(unpriv_moto: Sandbox,
     assert done.returncode == 4, done.stderr
     assert _error_lines(done.stderr) == [f"s3safe: error: cannot read {secret}: permission denied (fix its permissions or leave it out with --exclude)"]
     assert _keys(s3, bucket) == []
+
+
+@pytest.mark.parametrize("purge", [False, True], ids=["plain", "purge"])
+def test_an_unreadable_source_folder_is_one_line_and_exit_4(
+    unpriv_moto: Sandbox, s3: Any, bucket_name: Callable[[], str], purge: bool
+) -> None:
+    """Not "the source is empty" (which --purge would say) and not a tree of failures: the folder itself is refused."""
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="kept.txt", Body=b"kept")
+    src = _tree(unpriv_moto.root)
+    src.chmod(0o311)  # enterable, not listable
+    done = unpriv_moto.run("put", "-r", *(["--purge"] if purge else []), str(src), f"s3://{bucket}/")
+    _assert_clean(done.stderr)
+    assert done.returncode == 4, done.stderr
+    assert _error_lines(done.stderr) == [f"s3safe: error: cannot read folder {src}: permission denied (fix its permissions)"]
+    assert _keys(s3, bucket) == ["kept.txt"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
-from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
+from s3safe.core.errors import AccessDeniedError, DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
@@ -242,6 +242,7 @@ def upload_tree(
     options.validate()
     if not root.is_dir():
         raise NotFoundError(f"local folder not found: {root}")
+    _check_listable(root)
     prefix = dest.folder  # the one rule for what a tree names (core.locations.S3Url.folder)
     storage = S3Storage(conn)
     own_cache = cache is None
@@ -317,6 +318,15 @@ def upload_tree(
             cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _check_listable(root: Path) -> None:
+    """The source folder itself: unreadable, it would look empty (and --purge would call it empty)."""
+    try:
+        with os.scandir(root):
+            pass
+    except PermissionError:
+        raise AccessDeniedError(f"cannot read folder {root}: permission denied", hint="fix its permissions") from None
 
 
 def _upload_deletions(
