@@ -212,7 +212,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
-        refuse(crypto, ("identity", "no_decrypt", "allow_unencrypted"), "apply to downloads, not to an upload")
+        refuse(crypto, ("identity", "no_decrypt", "allow_unencrypted", "max_work_factor"), "apply to downloads, not to an upload")
         if tree_values["allow_empty"]:
             raise UsageError("--allow-empty applies to downloads, not to an upload")
         dest = parse_s3_url(destination)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -17,6 +18,19 @@ from typing import BinaryIO, Protocol
 from s3safe.core.errors import NotFoundError, UsageError
 
 CHUNK = 64 * 1024
+
+
+# scrypt's memory is its point (N = 2**18 takes 256 MiB); derivations take turns, so that many threads
+# opening passphrase-encrypted objects never hold more than one such buffer at a time
+_SCRYPT_TURN = threading.Lock()
+
+
+def scrypt(secret: bytes, *, salt: bytes, work_factor: int) -> bytes:
+    """32 bytes of scrypt(N = 2**work_factor, r = 8, p = 1), one derivation at a time in this process."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    with _SCRYPT_TURN:
+        return Scrypt(salt=salt, length=32, n=1 << work_factor, r=8, p=1).derive(secret)
 
 
 class Source(Protocol):

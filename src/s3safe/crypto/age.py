@@ -29,7 +29,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
 from s3safe.core.redact import register_secret
@@ -49,7 +48,7 @@ from s3safe.crypto._agefmt import (
     find_header_end,
     parse_header,
 )
-from s3safe.crypto._common import Sink, Source, passphrase_bytes, pump, transform_file
+from s3safe.crypto._common import Sink, Source, passphrase_bytes, pump, scrypt, transform_file
 
 CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
@@ -58,6 +57,7 @@ FILE_KEY_SIZE = 16
 NONCE_SIZE = 16
 DEFAULT_WORK_FACTOR = 18  # what the age CLI uses: scrypt N = 2**18
 MAX_WORK_FACTOR = 22  # decryption cap (the age CLI's too): N = 2**22 already needs 4 GiB of memory
+OBJECT_WORK_FACTOR = DEFAULT_WORK_FACTOR  # what s3safe accepts from objects by default: what it writes itself
 IDENTITY_HRP = "age-secret-key-"
 RECIPIENT_HRP = "age"
 _X25519_LABEL = b"age-encryption.org/v1/X25519"
@@ -173,7 +173,7 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
 
 
 def _scrypt_key(passphrase: str, salt: bytes, work_factor: int) -> bytes:
-    return Scrypt(salt=_SCRYPT_LABEL + salt, length=32, n=1 << work_factor, r=8, p=1).derive(passphrase.encode("utf-8"))
+    return scrypt(passphrase.encode("utf-8"), salt=_SCRYPT_LABEL + salt, work_factor=work_factor)
 
 
 def _wrap_x25519(file_key: bytes, recipient: bytes) -> Stanza:
@@ -237,7 +237,7 @@ def _unwrap_scrypt(passphrase: str, stanza: Stanza, max_work_factor: int) -> byt
     if work_factor > max_work_factor:
         raise IntegrityError(
             f"age file asks for scrypt work factor {work_factor}, above the limit {max_work_factor}",
-            hint="raise the limit only for a file you trust",
+            hint="raise the limit (--max-work-factor, at most 22) only for a file you trust",
         )
     return _unwrap_body(_scrypt_key(passphrase, salt, work_factor), stanza.body)
 

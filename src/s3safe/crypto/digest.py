@@ -22,11 +22,10 @@ from typing import Literal
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from s3safe.core.errors import UsageError
 from s3safe.crypto import bech32
-from s3safe.crypto._common import CHUNK, Source
+from s3safe.crypto._common import CHUNK, Source, scrypt
 
 SCHEME = "hmac-sha256-v1"
 _SALT = b"s3safe/v1"
@@ -60,9 +59,7 @@ def digest_key_from_passphrase(
     """Passphrase -> scrypt -> HKDF. `context` (e.g. the bucket name) separates keys of different stores."""
     if not passphrase:
         raise UsageError("an empty passphrase cannot key the plaintext digest")
-    stretched = Scrypt(salt=_PASSPHRASE_SALT + b"\x00" + context, length=32, n=1 << work_factor, r=8, p=1).derive(
-        passphrase.encode("utf-8")
-    )
+    stretched = scrypt(passphrase.encode("utf-8"), salt=_PASSPHRASE_SALT + b"\x00" + context, work_factor=work_factor)
     return derive_digest_key(stretched)
 
 

@@ -123,7 +123,14 @@ class Decryption:
     def __init__(
         self, *, identities: Callable[[], Sequence[str]] | None = None, passphrase: Callable[[], str] | None = None,
         digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True, require_encrypted: bool = False,
+        max_work_factor: int | None = None,
     ) -> None:  # fmt: skip
+        from s3safe.crypto import age
+
+        if max_work_factor is not None and not 1 <= max_work_factor <= age.MAX_WORK_FACTOR:
+            raise UsageError(f"--max-work-factor must be between 1 and {age.MAX_WORK_FACTOR}, not {max_work_factor}")
+        # an object's header chooses scrypt's memory cost: by default no more than s3safe itself writes
+        self.max_work_factor = max_work_factor or age.OBJECT_WORK_FACTOR
         self._identities = identities
         self._passphrase = passphrase
         self._digest_key = digest_key
@@ -182,7 +189,7 @@ class Decryption:
             if not identities and secret is None:
                 raise AccessDeniedError(f"{url} is age encrypted; no identity or passphrase to open it",
                                         hint="pass --identity FILE, set S3SAFE_IDENTITY_FILE or S3SAFE_PASSPHRASE")  # fmt: skip
-            return age.Decryptor(identities=identities or None, passphrase=secret)
+            return age.Decryptor(identities=identities or None, passphrase=secret, max_work_factor=self.max_work_factor)
         raise UsageError(
             f"{url} is marked as encrypted with an unknown format {fmt!r}", hint="use --no-decrypt to fetch it as stored"
         )
@@ -234,6 +241,7 @@ def decryption_for(
     prompt: Callable[[str], str] | None = None,
     enabled: bool = True,
     allow_unencrypted: bool = False,
+    max_work_factor: int | None = None,
 ) -> Decryption:
     """The download side: keys are looked for only when the first encrypted object arrives.
 
@@ -264,4 +272,4 @@ def decryption_for(
     # prefix at hand is encrypted, and must not make plain downloads fail
     keys_given = bool(identity_files) or passphrase_file is not None
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
-                      require_encrypted=keys_given and not allow_unencrypted)  # fmt: skip
+                      require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor)  # fmt: skip
