@@ -39,6 +39,9 @@ follow_option = click.option("--follow-symlinks", is_flag=True, help="Follow sym
 allow_empty_option = click.option(
     "--allow-empty", is_flag=True, help="With -r: an empty or missing source is not an error (default: exit 3)."
 )
+keep_setuid_option = click.option(
+    "--keep-setuid", is_flag=True, help="Restore setuid, setgid and sticky bits stored at upload (default: dropped)."
+)
 TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks", "where", "local_delete")
 local_delete_option = click.option(
     "--local-delete", "local_delete", is_flag=False, flag_value="true", default=None, metavar="[EXPR]",
@@ -62,6 +65,7 @@ def _tree(
     local_delete = compile_where(values["local_delete"], scope="any") if values.get("local_delete") else None
     return TreeOptions(
         where=where, local_delete=local_delete, allow_empty=values.get("allow_empty", False),
+        keep_setuid=values.get("keep_setuid", False),
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
         follow_symlinks=values.get("follow_symlinks", False),
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
@@ -165,6 +169,7 @@ def put(
 @click.argument("local", default=".")  # a str: a trailing "/" (a folder) must survive
 @click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
 @allow_empty_option
+@keep_setuid_option
 @tree_options
 @crypto_options(upload=False, download=True)
 @pass_app
@@ -180,6 +185,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
         results = download_tree(app.conn, parse_s3_url(url), Path(local), options=options, gate=gate, summary=summary)
         _render_tree(app, results, summary)
         return
+    keep_setuid = values.pop("keep_setuid")
     if any(values.values()):
         raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where and --allow-empty need -r")
     from s3safe.transfer.download import download_file
@@ -187,7 +193,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     source = parse_s3_url(url, require_key=True)
 
     def fetch(_: object) -> ActionResult:
-        r = download_file(app.conn, source, local, decryption=decryption)
+        r = download_file(app.conn, source, local, decryption=decryption, special_bits=keep_setuid)
         return ActionResult("download", r.destination, detail=f"{r.size} bytes, verified by {r.verified}")
 
     app.actions(gate.apply_each("download", [source], fetch, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
@@ -199,6 +205,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 @local_delete_option
 @follow_option
 @allow_empty_option
+@keep_setuid_option
 @tree_options
 @upload_options
 @crypto_options(upload=True, download=True)
@@ -207,14 +214,14 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
 
-    tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty")}
+    tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty", "keep_setuid")}
     crypto = pop_crypto(values)
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
         refuse(crypto, ("identity", "no_decrypt", "allow_unencrypted", "max_work_factor"), "apply to downloads, not to an upload")
-        if tree_values["allow_empty"]:
-            raise UsageError("--allow-empty applies to downloads, not to an upload")
+        if tree_values["allow_empty"] or tree_values["keep_setuid"]:
+            raise UsageError("--allow-empty and --keep-setuid apply to downloads, not to an upload")
         dest = parse_s3_url(destination)
         options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff",
                         encryption=encryption_from(crypto, bucket=dest.bucket))  # fmt: skip

@@ -144,6 +144,8 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
         return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
     if isinstance(exc, oex.BaseError):
         return _translate_obstore_text(str(exc), action=action, where=where)
+    if isinstance(exc, FileNotFoundError) and exc.filename is None and where:
+        return NotFoundError(f"not found: {where} does not exist")  # obstore's way of saying NoSuchKey
     if isinstance(exc, FileNotFoundError):
         return NotFoundError(f"local file not found: {exc.filename}")
     if isinstance(exc, PermissionError):

@@ -1,15 +1,13 @@
-"""Downloads: streamed to a temp file beside the target, verified, then renamed into place."""
+"""Downloads: streamed to a temp file beside the target, verified, then renamed into place (localdest.py
+creates them relative to open folders)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import io
-import itertools
 import logging
 import os
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,7 +21,8 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
-from s3safe.transfer.options import MTIME_META, SHA256_META
+from s3safe.transfer.localdest import Destination, Target, Written, local_error, temp_name
+from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
@@ -41,7 +40,6 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
-TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,37 +62,49 @@ class Fetched:
 
 
 def fetch_object(
-    conn: Connection, bucket: str, key: str, target: Path, *, expected: Expected, decryption: Decryption | None = None
-) -> Fetched:
+    conn: Connection, bucket: str, key: str, target: Target | Path, *, expected: Expected,
+    decryption: Decryption | None = None,
+) -> Fetched:  # fmt: skip
     """GET one object into `target` atomically; IntegrityError (and no file) if it does not verify.
 
     An object s3safe encrypted is decrypted on the way (unless `decryption` is None or disabled): the
     ciphertext is checked as stored, the plaintext by the format's own authentication and the keyed digest.
+    A character device or FIFO at the target is written into: a large object's bytes go out before they
+    are verified (a small one is verified in memory first).
     """
-    import obstore
+    if isinstance(target, Path):
+        dest = Destination(target.parent, create=False)
+        try:
+            place = dest.target([target.name])
+            try:
+                return fetch_object(conn, bucket, key, place, expected=expected, decryption=decryption)
+            finally:
+                place.release()
+        finally:
+            dest.close()
 
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
     # a small object is verified in memory and written by the one writer thread; a large one streams to
     # a temp file beside the target
     small = expected.size <= SMALL_OBJECT and conn.limiter is None
-    if expected.size >= RANGED_MIN and conn.limiter is None:
+    if expected.size >= RANGED_MIN and conn.limiter is None and not target.in_place:
         fetched = _fetch_ranged(conn, bucket, key, target, expected=expected, decryption=decryption)
         if fetched is not None:
             return fetched
-    tmp: Path | None = None
+    written_to: Written | None = None
     content = b""
     try:
         if small:
             handle: BinaryIO = io.BytesIO()
         else:
-            fd, tmp = _temp_beside(target)
-            handle = os.fdopen(fd, "wb")
+            written_to = target.create(temp_name(target.name))
+            handle = os.fdopen(written_to.fd, "wb", closefd=False)
         sha256, written = hashlib.sha256(), 0
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
         with handle, translated("download", bucket=bucket, key=key):
-            result = obstore.get(store, key)
+            result = _get(store, url, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
             if decryption is not None:
@@ -122,22 +132,34 @@ def fetch_object(
         if plain is not None:
             verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
         mtime = _mtime(attributes.get(MTIME_META), url)
-        if tmp is None:
+        mode = target.mode_for(attributes.get(MODE_META), url)
+        if written_to is None:
             cancel.check()
-            _writer().submit(_write_atomically, target, content, mtime).result()
+            _writer().submit(_write_atomically, target, content, mtime=mtime, mode=mode).result()
         else:
-            if mtime is not None:
-                os.utime(tmp, (mtime, mtime))
-            os.replace(tmp, target)
+            target.commit(written_to, mtime=mtime, mode=mode)
+            if target.in_place:
+                verified += f" (after writing: {target.path} is a device or FIFO, written in place)"
     except BaseException:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        if written_to is not None:
+            target.discard(written_to)
         raise
     return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
 
 
+def _get(store: Any, url: str, key: str, options: dict[str, Any] | None = None) -> GetResult:
+    """The GET of an object that was just listed (or HEADed): not found means it went away meanwhile."""
+    import obstore
+
+    try:
+        return obstore.get(store, key, options=options)
+    except FileNotFoundError:
+        raise NotFoundError(f"{url} no longer exists (deleted after it was listed); nothing was written",
+                            hint="run again to restore what the prefix holds now") from None  # fmt: skip
+
+
 def _fetch_ranged(
-    conn: Connection, bucket: str, key: str, target: Path, *, expected: Expected, decryption: Decryption | None
+    conn: Connection, bucket: str, key: str, target: Target, *, expected: Expected, decryption: Decryption | None
 ) -> Fetched | None:
     """A large object as parallel ranged GETs written in place (pwrite), then hashed and verified whole.
 
@@ -150,7 +172,9 @@ def _fetch_ranged(
     url = f"s3://{bucket}/{key}"
     size = expected.size
     try:
-        first = obstore.get(store, key, options={"range": (0, min(RANGE_PART, size))})
+        first = _get(store, url, key, options={"range": (0, min(RANGE_PART, size))})
+    except NotFoundError:
+        raise
     except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
         if "non-partial" in str(exc).lower():
             log.debug("%s: the server ignores Range; streaming instead", url)
@@ -166,7 +190,8 @@ def _fetch_ranged(
         etag = first.meta.get("e_tag")
         if first.meta["size"] > size:
             raise IntegrityError(_longer(url, size, first.meta["size"]))
-    fd, tmp = _temp_beside(target)
+    written_to = target.create(temp_name(target.name))
+    fd = written_to.fd
     try:
         os.ftruncate(fd, size)
         with translated("download", bucket=bucket, key=key):
@@ -195,21 +220,16 @@ def _fetch_ranged(
                 failed.set()
                 raise
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
-        with tmp.open("rb") as reader:
-            while block := reader.read(CHUNK):
-                sha256.update(block)
-                md5.update(block)
-        os.close(fd)
-        fd = -1
+        offset = 0
+        while block := os.pread(fd, CHUNK, offset):
+            sha256.update(block)
+            md5.update(block)
+            offset += len(block)
         verified = _verify(conn, url, expected, attributes, written=size, sha256=sha256.digest(), md5=md5.hexdigest())
         mtime = _mtime(attributes.get(MTIME_META), url)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
-        os.replace(tmp, target)
+        target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        tmp.unlink(missing_ok=True)
+        target.discard(written_to)
         raise
     return Fetched(verified, sha256.hexdigest(), mtime)
 
@@ -270,86 +290,19 @@ def _writer() -> ThreadPoolExecutor:
         return _WRITER
 
 
-def _write_atomically(target: Path, content: bytes, mtime: float | None) -> None:
-    fd, tmp = _temp_beside(target)
+def _write_atomically(target: Target, content: bytes, *, mtime: float | None, mode: int | None) -> None:
+    written = target.create(temp_name(target.name))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        if mtime is not None:
-            os.utime(tmp, (mtime, mtime))
-        os.replace(tmp, target)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(written.fd, view) :]
+        target.commit(written, mtime=mtime, mode=mode)
+    except OSError as exc:
+        target.discard(written)
+        raise local_error(exc, target.path, doing="write") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        target.discard(written)
         raise
-
-
-_TEMP_COUNTER = itertools.count()
-_TEMP_RE = re.compile(r"\.(?P<name>.+)\.(?P<unique>[0-9]+-[0-9]+)-(?P<tag>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX), re.DOTALL)
-_TEMP_KEY: bytes | None = None
-_TEMP_KEY_LOCK = threading.Lock()
-
-
-def _temp_key() -> bytes:
-    """This user's secret for marking temp names, kept in the state folder: a temp file left by a killed
-    run is recognised as s3safe's by its mark, so a user's file that merely ends in .s3safe-tmp (or an
-    object named like one) is never swept."""
-    global _TEMP_KEY
-    with _TEMP_KEY_LOCK:
-        if _TEMP_KEY is None:
-            _TEMP_KEY = _load_temp_key()
-        return _TEMP_KEY
-
-
-def _load_temp_key() -> bytes:
-    from s3safe.transfer.state import state_dir
-
-    path = state_dir() / "temp-mark.key"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-        except FileExistsError:
-            key = path.read_bytes()
-            if len(key) == 32:
-                return key
-            raise OSError(f"unusable temp mark key {path}") from None
-        key = os.urandom(32)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        return key
-    except OSError as exc:  # no state folder: this run's temps cannot be recognised by a later run
-        log.debug("temp files of this run will not be swept by later runs: %s", exc)
-        return os.urandom(32)
-
-
-def _temp_tag(name: str, unique: str) -> str:
-    message = f"{name}\0{unique}".encode("utf-8", "surrogateescape")
-    return hmac.new(_temp_key(), message, "sha256").hexdigest()[:16]
-
-
-def temp_name(name: str) -> str:
-    """`.NAME.PID-N-MARK.s3safe-tmp`: unique within the machine, marked as made by s3safe for this user."""
-    unique = f"{os.getpid()}-{next(_TEMP_COUNTER)}"
-    return f".{name}.{unique}-{_temp_tag(name, unique)}{TEMP_SUFFIX}"
-
-
-def is_own_temp(filename: str) -> bool:
-    """Whether a file name is one of s3safe's temp names (for this user), not merely one ending the same."""
-    found = _TEMP_RE.fullmatch(filename) if filename.endswith(TEMP_SUFFIX) else None
-    return found is not None and hmac.compare_digest(found["tag"], _temp_tag(found["name"], found["unique"]))
-
-
-def _temp_beside(target: Path) -> tuple[int, Path]:
-    """A new private file beside `target` (pid and a counter make the name unique; O_EXCL makes sure).
-
-    Cheaper than tempfile.mkstemp, which matters when thousands of small files arrive.
-    """
-    while True:
-        tmp = target.with_name(temp_name(target.name))
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
-        except FileExistsError:  # left by an earlier process with the same pid
-            continue
 
 
 class _Plaintext:
@@ -431,32 +384,52 @@ def _verify(
     return "size"
 
 
+def _is_link(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except OSError:  # a folder on the way that cannot be entered: opening it below says so
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def download_file(
-    conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None
+    conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None, special_bits: bool = False
 ) -> TransferResult:  # fmt: skip
     """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path.
 
-    LOCAL names a folder when it is one, or when it ends with a separator (created if missing).
+    LOCAL names a folder when it is one, or when it ends with a separator (created if missing). A link the
+    user named as LOCAL is followed (as cp does); nothing below a folder is.
     """
     if source.is_prefix:
         raise UsageError(f"{source} names a folder", hint="add -r to download everything under it")
     as_folder = str(dest).endswith(("/", os.sep))
     dest = Path(dest)
-    if as_folder and not dest.exists():
-        dest.mkdir(parents=True)
-    if dest.is_dir():
-        name = source.name
+    if as_folder or _is_dir(dest):
+        folder, name = dest, source.name
         reason = unsafe_key_reason(name)
         if reason:
             raise UsageError(f"refusing key {source.key!r}: its file name {reason}")
-        target = dest / name
     else:
-        target = dest
-    if not target.parent.is_dir():
-        raise NotFoundError(f"destination folder {target.parent} does not exist")
-    details = S3Storage(conn).head(source.bucket, source.key)
-    expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
-    fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)
-    size = target.stat().st_size if fetched.decrypted else details.size
-    return TransferResult("download", str(source), str(target), size, sse=details.sse_algorithm,
+        if _is_link(dest):
+            dest = Path(os.path.realpath(dest))
+        folder, name = dest.parent, dest.name
+    place = Destination(folder, create=as_folder, special_bits=special_bits)
+    try:
+        details = S3Storage(conn).head(source.bucket, source.key)
+        expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
+        target = place.target([name])
+        try:
+            fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)
+            size = target.stat().st_size if fetched.decrypted and not target.in_place else details.size
+        finally:
+            target.release()
+    finally:
+        place.close()
+    return TransferResult("download", str(source), str(target.path), size, sse=details.sse_algorithm,
                           verified=fetched.verified, etag=details.etag, sha256_hex=fetched.sha256_hex)  # fmt: skip

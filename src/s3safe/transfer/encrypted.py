@@ -44,7 +44,7 @@ from s3safe.transfer.multipart import (
     listed_parts,
     load_journal,
 )
-from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions
+from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, file_mode_meta
 from s3safe.transfer.single import (
     ETAG_PROOF,
     INLINE_MAX,
@@ -72,8 +72,8 @@ def upload_encrypted(
     encryption.validate()
     before = source.stat()
     size = before.st_size
-    base = {**options.metadata, MTIME_META: f"{before.st_mtime:.6f}", ENCRYPTION_META: encryption.format,
-            PLAIN_SIZE_META: str(size)}  # fmt: skip
+    base = {**options.metadata, MTIME_META: f"{before.st_mtime:.6f}", **file_mode_meta(before),
+            ENCRYPTION_META: encryption.format, PLAIN_SIZE_META: str(size)}  # fmt: skip
     if size <= INLINE_MAX:
         data = source.read_bytes()
         digest = PlaintextDigest(encryption.digest_key)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
 from s3safe.core.errors import AccessDeniedError, DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
-from s3safe.core.locations import MAX_KEY_BYTES, S3Url, safe_local_path, unsafe_key_reason
+from s3safe.core.locations import MAX_KEY_BYTES, S3Url, local_parts, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.connection import Connection
@@ -30,8 +30,9 @@ from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage
 from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
-from s3safe.transfer.download import Expected, fetch_object, is_own_temp
+from s3safe.transfer.download import Expected, fetch_object
 from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
+from s3safe.transfer.localdest import Destination, is_own_temp
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -55,6 +56,7 @@ class TreeOptions:
     exclude: tuple[str, ...] = ()
     follow_symlinks: bool = False
     allow_empty: bool = False  # downloads: an empty or missing source is not an error
+    keep_setuid: bool = False  # downloads: restore setuid, setgid and sticky bits stored at upload
     upload: UploadOptions = field(default_factory=UploadOptions)
     where: Condition | None = None  # only transfers it selects happen; purge is not affected
     local_delete: Condition | None = None  # local files with a verified match on S3 that it selects
@@ -458,8 +460,8 @@ def download_tree(
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
     if not has_source and not options.allow_empty:
         _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude))
-    if not gate.dry_run:  # a dry run creates nothing, not even the destination folder
-        root.mkdir(parents=True, exist_ok=True)
+    # a dry run creates nothing, not even the destination folder (and never writes through it)
+    dest = None if gate.dry_run else Destination(root, create=True, special_bits=options.keep_setuid)
     own_cache = cache is None
     cache = cache or StateCache(read_only=gate.dry_run)
     if cache.unavailable:
@@ -484,20 +486,27 @@ def download_tree(
         if reason:
             run.summary.refused += 1
             return ActionResult("refuse", url, ok=False, error=f"key {reason}; not written")
+        parts = local_parts(action.key)
+        if not parts:
+            run.summary.refused += 1
+            return ActionResult("refuse", url, ok=False, error="key names no file; not written")
+        assert dest is not None  # fetch runs only in a real run
         try:
-            target = safe_local_path(root, action.key)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fetched = fetch_object(
-                conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag), decryption=decryption
-            )
+            target = dest.target(parts)
+            try:
+                fetched = fetch_object(
+                    conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag), decryption=decryption
+                )
+                # the local file's own size: a decrypted file is smaller than the object that holds it
+                written = target.stat() if obj.etag and not target.in_place else None
+            finally:
+                target.release()
         except (S3SafeError, OSError) as exc:
             return ActionResult("download", url, ok=False, error=str(exc))
         run.add_bytes(obj.size, replaced=action.target is not None)
-        if obj.etag:
-            # the local file's own size: a decrypted file is smaller than the object that holds it
-            written = target.stat()
+        if obj.etag and written is not None:
             cache.put(obj.bucket, obj.key, Verified(written.st_size, written.st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
-        return ActionResult("download", str(target), detail=f"{action.reason}; verified by {fetched.verified}")
+        return ActionResult("download", str(target.path), detail=f"{action.reason}; verified by {fetched.verified}")
 
     try:
         for result in gate.apply_each("download", run.route(actions, planner.Kind.DOWNLOAD), fetch,
@@ -511,6 +520,8 @@ def download_tree(
             raise run.refusal_after(refusal, verb="downloaded") from None
         yield from _remove_stale_temps(root, temps, gate, before=started_at)
     finally:
+        if dest is not None:
+            dest.close()
         run.close()
         if own_cache:
             cache.close()

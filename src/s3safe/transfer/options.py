@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +12,18 @@ from s3safe.core.settings import STORAGE_CLASSES
 
 SSE_CHOICES = ("AES256", "aws:kms")
 MTIME_META = "s3safe-mtime"
+MODE_META = "s3safe-mode"  # the file's POSIX permission bits (octal), restored on download
 SHA256_META = "s3safe-sha256"
 _META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_META_BYTES = 2048  # S3's limit for all user metadata together
+
+
+def file_mode_meta(stat: os.stat_result) -> dict[str, str]:
+    """The metadata that records a file's permission bits (setuid, setgid and sticky included; a restore
+    drops those unless asked). None on Windows, where POSIX modes mean little."""
+    if os.name == "nt":
+        return {}
+    return {MODE_META: f"{stat.st_mode & 0o7777:04o}"}
 
 
 def parse_meta(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
 from s3safe.transfer.bandwidth import ThrottledFile
 from s3safe.transfer.multipart import ResumableUpload
-from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for
+from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for, file_mode_meta
 
 if TYPE_CHECKING:
     from s3safe.transfer.encryption import Encryption
@@ -201,6 +201,7 @@ def upload_file(
     metadata = {
         **options.metadata,
         MTIME_META: f"{before.st_mtime:.6f}",
+        **file_mode_meta(before),
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
         SHA256_META: base64.b64decode(sha256_b64).hex(),
     }

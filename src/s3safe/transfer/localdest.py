@@ -1,0 +1,364 @@
+"""Where downloads land: folders and files created relative to open directory descriptors.
+
+Every folder below the destination is opened with O_NOFOLLOW from its already-open parent, and every file
+is created, renamed and stamped relative to its open folder, so no path is resolved again after it was
+checked: a symbolic link swapped in during the run cannot redirect a write outside the destination (the
+tar/rsync symlink race). A character device or FIFO at the target is written into, never replaced; a
+socket, block device or folder there is refused.
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import itertools
+import logging
+import os
+import re
+import stat
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from s3safe.core.errors import AccessDeniedError, NotFoundError, S3SafeError, UsageError
+
+log = logging.getLogger("s3safe.transfer")
+
+# open directory descriptors kept per run; more are open only while downloads are still writing into them
+MAX_OPEN_FOLDERS = 64
+_AT = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and os.rename in os.supports_dir_fd
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_CREATE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
+PERMISSION_BITS = 0o777
+SPECIAL_BITS = 0o7000  # setuid, setgid, sticky
+
+
+def local_error(exc: OSError, path: Path | str, *, doing: str) -> S3SafeError:
+    """An OS error on a local path as one actionable line with the documented exit code."""
+    if isinstance(exc, PermissionError):
+        return AccessDeniedError(f"cannot {doing} {path}: permission denied",
+                                 hint="choose a folder you can write to, or fix its permissions")  # fmt: skip
+    if isinstance(exc, FileNotFoundError):
+        return NotFoundError(f"cannot {doing} {path}: it does not exist")
+    if exc.errno == errno.ENOSPC:
+        return S3SafeError(f"cannot {doing} {path}: no space left on the device", hint="free space and run again")
+    if exc.errno == errno.EROFS:
+        return S3SafeError(f"cannot {doing} {path}: the filesystem is read-only")
+    return S3SafeError(f"cannot {doing} {path}: {exc.strerror or exc}")
+
+
+_TEMP_COUNTER = itertools.count()
+_TEMP_RE = re.compile(r"\.(?P<name>.+)\.(?P<unique>[0-9]+-[0-9]+)-(?P<tag>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX), re.DOTALL)
+_TEMP_KEY: bytes | None = None
+_TEMP_KEY_LOCK = threading.Lock()
+
+
+def _temp_key() -> bytes:
+    """This user's secret for marking temp names, kept in the state folder: a temp file left by a killed
+    run is recognised as s3safe's by its mark, so a user's file that merely ends in .s3safe-tmp (or an
+    object named like one) is never swept."""
+    global _TEMP_KEY
+    with _TEMP_KEY_LOCK:
+        if _TEMP_KEY is None:
+            _TEMP_KEY = _load_temp_key()
+        return _TEMP_KEY
+
+
+def _load_temp_key() -> bytes:
+    from s3safe.transfer.state import state_dir
+
+    path = state_dir() / "temp-mark.key"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        except FileExistsError:
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+            raise OSError(f"unusable temp mark key {path}") from None
+        key = os.urandom(32)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        return key
+    except OSError as exc:  # no state folder: this run's temps cannot be recognised by a later run
+        log.debug("temp files of this run will not be swept by later runs: %s", exc)
+        return os.urandom(32)
+
+
+def _temp_tag(name: str, unique: str) -> str:
+    message = f"{name}\0{unique}".encode("utf-8", "surrogateescape")
+    return hmac.new(_temp_key(), message, "sha256").hexdigest()[:16]
+
+
+def temp_name(name: str) -> str:
+    """`.NAME.PID-N-MARK.s3safe-tmp`: unique within the machine, marked as made by s3safe for this user."""
+    unique = f"{os.getpid()}-{next(_TEMP_COUNTER)}"
+    return f".{name}.{unique}-{_temp_tag(name, unique)}{TEMP_SUFFIX}"
+
+
+def is_own_temp(filename: str) -> bool:
+    """Whether a file name is one of s3safe's temp names (for this user), not merely one ending the same."""
+    found = _TEMP_RE.fullmatch(filename) if filename.endswith(TEMP_SUFFIX) else None
+    return found is not None and hmac.compare_digest(found["tag"], _temp_tag(found["name"], found["unique"]))
+
+
+class _Folder:
+    """One open folder; `leases` counts the downloads writing into it (it is closed only at zero)."""
+
+    __slots__ = ("fd", "leases", "path")
+
+    def __init__(self, fd: int | None, path: Path) -> None:
+        self.fd = fd  # None where the platform has no *at() calls (Windows): paths are used instead
+        self.path = path
+        self.leases = 0
+
+    def at(self, name: str) -> str:
+        """The name to hand to an os call together with dir_fd=self.fd."""
+        return name if self.fd is not None else str(self.path / name)
+
+
+@dataclass(slots=True)
+class Written:
+    """A file being written: a private temp beside the target, or (a device, a FIFO) the target itself."""
+
+    fd: int
+    temp: str | None  # None: written in place
+
+
+class Target:
+    """One file to write below the destination: its open parent folder and its name."""
+
+    def __init__(self, dest: Destination, folder: _Folder, name: str, *, in_place: bool) -> None:
+        self._dest = dest
+        self._folder = folder
+        self.name = name
+        self.path = folder.path / name
+        self.in_place = in_place  # a character device or FIFO: the bytes go out before they are verified
+
+    def create(self, temp_name: str) -> Written:
+        """Open what the bytes go to: a new private temp file beside the target (or the device itself)."""
+        folder = self._folder
+        try:
+            if self.in_place:
+                return Written(os.open(folder.at(self.name), os.O_WRONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                                       dir_fd=folder.fd), None)  # fmt: skip
+            return Written(os.open(folder.at(temp_name), _CREATE_FLAGS, 0o600, dir_fd=folder.fd), temp_name)
+        except OSError as exc:
+            raise local_error(exc, self.path, doing="write") from None
+
+    def commit(self, written: Written, *, mtime: float | None, mode: int | None) -> None:
+        """Stamp the temp file by its descriptor and rename it over the target; closes `written`."""
+        folder = self._folder
+        try:
+            if written.temp is None:
+                return
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(written.fd, mode)
+            if mtime is not None:
+                os.utime(written.fd if os.utime in os.supports_fd else folder.at(written.temp), (mtime, mtime))
+            os.close(written.fd)
+            written.fd = -1
+            os.rename(folder.at(written.temp), folder.at(self.name), src_dir_fd=folder.fd, dst_dir_fd=folder.fd)
+            written.temp = None
+        except OSError as exc:
+            raise local_error(exc, self.path, doing="write") from None
+        finally:
+            self.discard(written)
+
+    def discard(self, written: Written) -> None:
+        """Close and remove what was written, if it is still there (never the device written in place)."""
+        if written.fd >= 0:
+            os.close(written.fd)
+            written.fd = -1
+        if written.temp is not None:
+            try:
+                os.unlink(self._folder.at(written.temp), dir_fd=self._folder.fd)
+            except FileNotFoundError:
+                pass
+            written.temp = None
+
+    def mode_for(self, stored: str | None, url: str) -> int | None:
+        return None if self.in_place else self._dest.mode_for(stored, url)
+
+    def stat(self) -> os.stat_result:
+        return os.stat(self._folder.at(self.name), dir_fd=self._folder.fd, follow_symlinks=False)
+
+    def release(self) -> None:
+        self._dest.release(self._folder)
+
+
+class Destination:
+    """The destination folder of one run, opened once (the path the user gave is resolved this once).
+
+    Folders below it are opened or created component by component without following links, and cached
+    (at most MAX_OPEN_FOLDERS idle ones) so a tree of many small files does not walk from the root each time.
+    """
+
+    def __init__(self, root: Path, *, create: bool, special_bits: bool = False) -> None:
+        self.root = root
+        self.special_bits = special_bits  # restore setuid, setgid and sticky too
+        self.default_mode = 0o666 & ~_umask()
+        self._lock = threading.Lock()
+        self._open: OrderedDict[tuple[str, ...], _Folder] = OrderedDict()
+        if create:
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise UsageError(f"destination {root} is a file, not a folder", hint="name a folder for -r") from None
+            except OSError as exc:
+                raise local_error(exc, root, doing="create the folder") from None
+        try:
+            fd = os.open(root, _DIR_FLAGS & ~_NOFOLLOW) if _AT else None
+        except NotADirectoryError:
+            raise UsageError(f"destination {root} is a file, not a folder", hint="name a folder") from None
+        except FileNotFoundError:
+            raise NotFoundError(f"destination folder {root} does not exist", hint="create it first") from None
+        except OSError as exc:
+            raise local_error(exc, root, doing="open the folder") from None
+        if fd is None and not root.is_dir():
+            raise NotFoundError(f"destination folder {root} does not exist", hint="create it first")
+        self._root = _Folder(fd, root)
+        self._root.leases = 1  # never evicted
+
+    def mode_for(self, stored: str | None, url: str) -> int:
+        """The mode a downloaded file gets: the one stored at upload (without setuid, setgid and sticky unless
+        asked), else what a new file gets here (0666 less the umask)."""
+        if not stored:
+            return self.default_mode
+        try:
+            mode = int(stored, 8)
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o7777:
+            log.warning("ignoring unusable %s metadata on %s", "s3safe-mode", url)
+            return self.default_mode
+        return mode if self.special_bits else mode & PERMISSION_BITS
+
+    def target(self, parts: Sequence[str]) -> Target:
+        """The file `parts` names below the root, its folders created as needed; release() it when done."""
+        *folders, name = parts
+        with self._lock:
+            folder = self._folder(tuple(folders))
+            folder.leases += 1
+            self._evict()
+        try:
+            return Target(self, folder, name, in_place=_written_in_place(folder, name))
+        except BaseException:
+            self.release(folder)
+            raise
+
+    def release(self, folder: _Folder) -> None:
+        with self._lock:
+            folder.leases -= 1
+            self._evict()
+
+    def close(self) -> None:
+        with self._lock:
+            for folder in self._open.values():
+                if folder.fd is not None:
+                    os.close(folder.fd)
+            self._open.clear()
+            if self._root.fd is not None:
+                os.close(self._root.fd)
+                self._root.fd = None
+
+    def _folder(self, parts: tuple[str, ...]) -> _Folder:
+        if not parts:
+            return self._root
+        found = self._open.get(parts)
+        if found is not None:
+            self._open.move_to_end(parts)
+            return found
+        parent = self._folder(parts[:-1])
+        child = _Folder(_open_child(parent, parts[-1]), parent.path / parts[-1])
+        self._open[parts] = child
+        return child
+
+    def _evict(self) -> None:
+        if len(self._open) <= MAX_OPEN_FOLDERS:
+            return
+        for parts in [p for p, f in self._open.items() if f.leases == 0][: len(self._open) - MAX_OPEN_FOLDERS]:
+            folder = self._open.pop(parts)
+            if folder.fd is not None:
+                os.close(folder.fd)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system says (changing it races other threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _open_child(parent: _Folder, name: str) -> int | None:
+    """Open (creating if needed) the folder `name` inside `parent`, never through a symbolic link."""
+    path = parent.path / name
+    if parent.fd is None:
+        if os.path.islink(path):
+            raise UsageError(f"{path} is a symbolic link; s3safe does not follow links inside the destination")
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise local_error(exc, path, doing="create the folder") from None
+        return None
+    for attempt in range(2):
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent.fd)
+        except FileNotFoundError:
+            if attempt:
+                raise NotFoundError(f"folder {path} vanished while it was being created") from None
+            try:
+                os.mkdir(name, 0o777, dir_fd=parent.fd)
+            except FileExistsError:
+                continue  # made meanwhile by another download, or a link swapped in: the open decides
+            except OSError as exc:
+                raise local_error(exc, path, doing="create the folder") from None
+        except OSError as exc:
+            raise _not_a_folder(parent, name, exc) from None
+    raise AssertionError("unreachable")
+
+
+def _not_a_folder(parent: _Folder, name: str, exc: OSError) -> S3SafeError:
+    path = parent.path / name
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        try:
+            link = stat.S_ISLNK(os.stat(name, dir_fd=parent.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            link = False
+        if link:
+            return UsageError(f"{path} is a symbolic link; s3safe does not follow links inside the destination",
+                              hint="remove the link or restore into another folder")  # fmt: skip
+        return UsageError(f"{path} is a file, not a folder", hint="move the file away or restore into another folder")
+    return local_error(exc, path, doing="open the folder")
+
+
+def _written_in_place(folder: _Folder, name: str) -> bool:
+    """Whether the target exists as something written into (a character device, a FIFO); refuses what
+    can be neither replaced nor written (a folder, a socket, a block device)."""
+    path = folder.path / name
+    try:
+        mode = os.stat(folder.at(name), dir_fd=folder.fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise local_error(exc, path, doing="write") from None
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return True
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a folder; not replaced by a file", hint="move the folder away or choose another name")
+    if stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a block device"
+        raise UsageError(f"{path} is {kind}; s3safe neither replaces nor writes into it", hint="choose another name")
+    return False  # a regular file or a link: replaced (the link itself, never what it points to)
