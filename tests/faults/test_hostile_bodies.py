@@ -73,3 +73,22 @@ def test_a_range_longer_than_asked_is_reported_as_longer_not_short(
         download_file(conn, S3Url(bucket, "big.bin"), out)
     assert "came back short" not in str(caught.value)
     assert list(out.parent.iterdir()) == []
+
+
+def test_reencrypt_sniffing_reads_only_the_first_bytes(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """reencrypt asks for bytes 0-63 of each object to recognise AES Crypt; a server that ignores Range (or
+    answers with far more) must not have the whole body read into memory."""
+    from s3safe.crypto.age import generate_identity
+
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="t/plain.bin", Body=os.urandom(1000))
+    proxy.set_plan(FaultPlan(rewrite_response=longer_bodies(bucket, extra=EXTRA), window_seconds=600))
+    _, recipient = generate_identity()
+    result, peak = run_measured(proxied.command("reencrypt", "-r", "--dry-run", "--recipient", recipient, f"s3://{bucket}/t/"),
+                                env=proxied.full_env(), timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert peak < RSS_BOUND, f"peak RSS {peak / 1024**2:.0f} MiB"

@@ -87,7 +87,11 @@ def _sniff(conn: Connection, obj: ObjectInfo) -> str | None:
     if obj.size < 5:
         return None
     with translated("read the start of", bucket=obj.bucket, key=obj.key):
-        head = conn.client_for(obj.bucket).get_object(Bucket=obj.bucket, Key=obj.key, Range="bytes=0-63")["Body"].read()
+        body = conn.client_for(obj.bucket).get_object(Bucket=obj.bucket, Key=obj.key, Range="bytes=0-63")["Body"]
+        try:
+            head = body.read(64)  # a server may ignore Range (or send more): never the whole body
+        finally:
+            body.close()
     return detect_format(head)
 
 
