@@ -100,6 +100,11 @@ def parse_s3_url(text: str, *, require_key: bool = False) -> S3Url:
     return S3Url(bucket, key)
 
 
+def has_control_characters(key: str) -> bool:
+    """C0, DEL or C1 characters: what a restore refuses and what would drive a terminal."""
+    return _CONTROL_RE.search(key) is not None
+
+
 def unsafe_key_reason(relative_key: str) -> str | None:
     """Why a key must not become a local path, or None when it is safe.
 

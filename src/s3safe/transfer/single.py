@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
-from s3safe.core.locations import S3Url
+from s3safe.core.locations import S3Url, has_control_characters
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
@@ -185,6 +185,10 @@ def upload_file(
     size = _check_local_file(source)
     if key is None:
         key = dest.key + source.name if dest.is_prefix else dest.key
+    if has_control_characters(key):
+        # obstore cannot send them, and a download refuses such keys: an object s3safe could not restore
+        raise UsageError(f"cannot upload {source}: its name contains control characters (a newline, tab or escape), "
+                         "which s3safe does not put in object keys because a restore would refuse them; rename the file")  # fmt: skip
     plan = plan or plan_upload(conn, dest.bucket, options)
     if encryption is not None:
         from s3safe.transfer.encrypted import upload_encrypted
