@@ -248,7 +248,8 @@ def upload_tree(
     prefix = dest.folder  # the one rule for what a tree names (core.locations.S3Url.folder)
     storage = S3Storage(conn)
     own_cache = cache is None
-    cache = cache or StateCache(read_only=gate.dry_run)
+    # entries belong to this server and this folder: another folder with the same sizes and mtimes is compared
+    cache = (cache or StateCache(read_only=gate.dry_run)).scoped(endpoint=conn.settings.endpoint_url, root=root)
     if cache.unavailable:
         summary.warnings.append(cache.unavailable)
     keep = planner.Filter(options.include, options.exclude)
@@ -463,7 +464,8 @@ def download_tree(
     # a dry run creates nothing, not even the destination folder (and never writes through it)
     dest = None if gate.dry_run else Destination(root, create=True, special_bits=options.keep_setuid)
     own_cache = cache is None
-    cache = cache or StateCache(read_only=gate.dry_run)
+    # entries belong to this server and this folder: another folder with the same sizes and mtimes is compared
+    cache = (cache or StateCache(read_only=gate.dry_run)).scoped(endpoint=conn.settings.endpoint_url, root=root)
     if cache.unavailable:
         summary.warnings.append(cache.unavailable)
     local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")

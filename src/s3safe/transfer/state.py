@@ -18,15 +18,21 @@ from pathlib import Path
 
 from s3safe.core.errors import AccessDeniedError, S3SafeError
 
+# One row per (server, local folder, bucket, key): an entry describes one file and one object on one
+# server, and a different folder with the same sizes and mtimes must not borrow it. The first table,
+# keyed by bucket and key alone, cannot say which folder or server its rows were about: it is dropped.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS verified (
+CREATE TABLE IF NOT EXISTS verified_v2 (
+    endpoint TEXT NOT NULL,
+    root TEXT NOT NULL,
     bucket TEXT NOT NULL,
     key TEXT NOT NULL,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     etag TEXT NOT NULL,
     sha256 TEXT NOT NULL,
-    PRIMARY KEY (bucket, key)
+    proof TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (endpoint, root, bucket, key)
 )
 """
 
@@ -43,8 +49,8 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "s3safe"
 
 
-_SELECT = "SELECT size, mtime_ns, etag, sha256, proof FROM verified WHERE bucket = ? AND key = ?"
-_SELECT_OLD = "SELECT size, mtime_ns, etag, sha256, '' FROM verified WHERE bucket = ? AND key = ?"  # read-only, older cache
+_SELECT = "SELECT size, mtime_ns, etag, sha256, proof FROM verified_v2 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
+_DELETE = "DELETE FROM verified_v2 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
 REFUTED = "refuted"
 
 
@@ -83,88 +89,111 @@ class Verified:
 FLUSH_EVERY = 512
 
 
+Scope = tuple[str, str]  # (endpoint, local root)
+
+
+def _scope(endpoint: str | None, root: Path | str | None) -> Scope:
+    server = (endpoint or "").strip().rstrip("/").lower()  # "" is AWS S3 (bucket names are global there)
+    folder = str(Path(root).resolve()) if root is not None else ""
+    return server, folder
+
+
+class _Store:
+    """The database and the writes not yet committed, shared by every scoped view of one cache."""
+
+    def __init__(self, db: sqlite3.Connection, *, read_only: bool) -> None:
+        self.db = db
+        self.read_only = read_only
+        self.lock = threading.Lock()
+        self.pending: dict[tuple[str, str, str, str], Verified | None] = {}
+
+    def flush_locked(self) -> None:
+        if not self.pending or self.read_only:
+            return
+        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if e is not None]
+        gone = [ident for ident, e in self.pending.items() if e is None]
+        with self.db:  # one transaction
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO verified_v2 (endpoint, root, bucket, key, size, mtime_ns, etag, sha256, proof)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.db.executemany(_DELETE, gone)
+        self.pending.clear()
+
+
 class StateCache:
     """Thread-safe; one connection guarded by a lock (lookups are tiny).
 
     Writes are buffered and committed in batches: one transaction per file would cost a WAL write
     each, which dominates a run of many small files. close() (or flush()) commits the rest.
+    Entries belong to a scope, the server and the local folder: `scoped()` gives the view a tree
+    transfer uses; the unscoped cache is a scope of its own.
     """
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         """`read_only` (a dry run): reads what is there, writes nothing anywhere, not even the folder."""
         path = path or state_dir() / "verified.sqlite"
-        self._lock = threading.Lock()
-        self._read_only = read_only
-        self._pending: dict[tuple[str, str], Verified | None] = {}
-        self._has_proof = True
+        self._scope: Scope = ("", "")
         # why the cache lives in memory for this run only (None: on disk); the caller shows it as a warning
         self.unavailable: str | None = None
         try:
-            self._db = _open_read_only(path) if read_only else _open_writable(path)
-            if read_only:
-                self._has_proof = "proof" in {row[1] for row in self._db.execute("PRAGMA table_info(verified)")}
+            db = _open_read_only(path) if read_only else _open_writable(path)
         except (OSError, sqlite3.Error) as exc:
             # an optimisation only: cron, DynamicUser or a read-only container must still be able to transfer
             verb = "read" if read_only else "write"
             self.unavailable = (f"the verified-state cache is off for this run (cannot {verb} {path}: {_reason(exc)}); "
                                 "set S3SAFE_STATE_DIR to a writable folder to keep it")  # fmt: skip
-            self._db = _prepare(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
+            db = _prepare(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
+        self._store = _Store(db, read_only=read_only)
+
+    def scoped(self, *, endpoint: str | None, root: Path | str | None) -> StateCache:
+        """A view of the same cache whose entries are those of one server and one local folder."""
+        view = object.__new__(StateCache)
+        view._store, view.unavailable, view._scope = self._store, self.unavailable, _scope(endpoint, root)
+        return view
 
     def get(self, bucket: str, key: str) -> Verified | None:
-        with self._lock:
-            if (bucket, key) in self._pending:
-                return self._pending[(bucket, key)]
+        ident = (*self._scope, bucket, key)
+        store = self._store
+        with store.lock:
+            if ident in store.pending:
+                return store.pending[ident]
             try:
-                row = self._db.execute(_SELECT if self._has_proof else _SELECT_OLD, (bucket, key)).fetchone()
-            except sqlite3.Error:  # read-only: no cache yet
+                row = store.db.execute(_SELECT, ident).fetchone()
+            except sqlite3.Error:  # read-only: no cache yet, or one older than this table
                 return None
         return Verified(*row) if row else None
 
     def put(self, bucket: str, key: str, entry: Verified) -> None:
-        if self._read_only:
-            return  # a dry run learns nothing it would keep
-        with self._lock:
-            self._pending[(bucket, key)] = entry
-            if len(self._pending) >= FLUSH_EVERY:
-                self._flush_locked()
+        self._set(bucket, key, entry)
 
     def forget(self, bucket: str, key: str) -> None:
-        if self._read_only:
-            return
-        with self._lock:
-            self._pending[(bucket, key)] = None
-            if len(self._pending) >= FLUSH_EVERY:
-                self._flush_locked()
+        self._set(bucket, key, None)
+
+    def _set(self, bucket: str, key: str, entry: Verified | None) -> None:
+        store = self._store
+        if store.read_only:
+            return  # a dry run learns nothing it would keep
+        with store.lock:
+            store.pending[(*self._scope, bucket, key)] = entry
+            if len(store.pending) >= FLUSH_EVERY:
+                store.flush_locked()
 
     def flush(self) -> None:
-        with self._lock:
-            self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        if not self._pending or self._read_only:
-            return
-        rows = [(b, k, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for (b, k), e in self._pending.items() if e is not None]
-        gone = [(b, k) for (b, k), e in self._pending.items() if e is None]
-        with self._db:  # one transaction
-            self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO verified (bucket, key, size, mtime_ns, etag, sha256, proof) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self._db.executemany("DELETE FROM verified WHERE bucket = ? AND key = ?", gone)
-        self._pending.clear()
+        with self._store.lock:
+            self._store.flush_locked()
 
     def close(self) -> None:
-        with self._lock:
-            self._flush_locked()
-            self._db.close()
+        with self._store.lock:
+            self._store.flush_locked()
+            self._store.db.close()
 
 
 def _prepare(db: sqlite3.Connection) -> sqlite3.Connection:
     db.execute(_SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(verified)")}
-    if "proof" not in columns:  # a cache written before proofs were recorded: its entries prove nothing
-        db.execute("ALTER TABLE verified ADD COLUMN proof TEXT NOT NULL DEFAULT ''")
+    db.execute("DROP TABLE IF EXISTS verified")  # the old table: costs one hash or HEAD per file, once
     return db
 
 
