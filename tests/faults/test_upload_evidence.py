@@ -231,3 +231,18 @@ def test_move_deletions_go_through_the_gate_and_are_counted(
     assert _remaining(src) == set()
     summary = [line for line in _lines(moved.stdout) if line.get("type") == "summary"][-1]
     assert (summary["transferred"], summary["deleted"]) == (3, 3), summary
+
+
+def test_move_under_sse_kms_proves_by_read_back(
+    proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """With SSE-KMS an ETag is no MD5 of the content, so the upload proves nothing by itself: the object is read
+    back and hashed against the file before the file goes."""
+    _direct, bucket = _setup(proxied, moto, bucket_name)
+    src = tmp_path / "src"
+    _write(src, {"a.txt": b"kms " * 50, "big.bin": os.urandom(6 * 1024 * 1024)})
+    moved = proxied.run("--json", "put", "-r", "--move", "--sse", "aws:kms", "--part-size", "5MiB", str(src), f"s3://{bucket}/k/")
+    assert moved.returncode == 0, moved.stderr
+    assert _remaining(src) == set()
+    details = [line.get("detail") for line in _lines(moved.stdout) if line.get("action") == "move"]
+    assert details == ["evidence: read back and compared"] * 2, moved.stdout
