@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
 from s3safe.core.errors import NotFoundError, SafetyRefusal, UsageError
@@ -12,6 +15,7 @@ from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.buckets import bucket_info, make_bucket, remove_bucket
 from s3safe.storage.connection import Connection
+from tests.conftest import S3SAFE
 
 
 def test_mb_creates_a_hardened_bucket(moto_conn: Connection, moto_client: Any, bucket_name: Callable[[], str]) -> None:
@@ -95,3 +99,43 @@ def test_rb_without_force_refuses_a_non_empty_bucket(moto_conn: Connection, moto
     with pytest.raises(UsageError, match="not empty"):
         list(remove_bucket(moto_conn, S3Url(name), force=False, gate=SafetyGate()))
     assert moto_client.head_object(Bucket=name, Key="keep")["ContentLength"] == 1
+
+
+def _server_cli(server: Any) -> list[str]:
+    base = [S3SAFE, "--endpoint-url", server.endpoint_url]
+    if server.endpoint_url.startswith("http://"):
+        base.append("--allow-http")
+    if getattr(server, "ca_bundle", None):
+        base += ["--ca-bundle", server.ca_bundle]
+    return base
+
+
+def _location(server: Any, bucket: str) -> str | None:
+    client = boto3.client(
+        "s3", endpoint_url=server.endpoint_url, region_name="us-east-1", verify=getattr(server, "ca_bundle", None) or True,
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )  # fmt: skip
+    return client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+
+
+@pytest.mark.parametrize("server_name", ["moto", "localstack"])
+@pytest.mark.parametrize("how", ["--bucket-region", "--region"])
+def test_mb_in_another_region_on_a_custom_endpoint_sends_the_location_constraint(
+    server_name: str, how: str, request: pytest.FixtureRequest, bucket_name: Callable[[], str]
+) -> None:
+    """Issue 20.4: moto and LocalStack, like AWS, refuse a regional CreateBucket without its LocationConstraint."""
+    server = request.getfixturevalue(server_name)
+    name = bucket_name()
+    region_args = ["mb", "--bucket-region", "eu-west-1"] if how == "--bucket-region" else ["--region", "eu-west-1", "mb"]
+    made = subprocess.run([*_server_cli(server), *region_args, f"s3://{name}"], capture_output=True, text=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
+    assert f"created bucket s3://{name} in eu-west-1" in made.stdout
+    assert "IllegalLocationConstraint" not in made.stdout + made.stderr
+    assert _location(server, name) == "eu-west-1"
+
+
+def test_mb_in_us_east_1_on_a_custom_endpoint_sends_no_location_constraint(moto: Any, bucket_name: Callable[[], str]) -> None:
+    name = bucket_name()
+    made = subprocess.run([*_server_cli(moto), "mb", "--bucket-region", "us-east-1", f"s3://{name}"], capture_output=True, text=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
+    assert _location(moto, name) in (None, "", "us-east-1")

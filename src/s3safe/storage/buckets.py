@@ -100,7 +100,10 @@ class BucketAdmin:
         client = self.conn.client(region)
         self._refuse_existing(bucket)
         params: dict[str, Any] = {"Bucket": bucket}
-        if region != "us-east-1" and not self.conn.settings.is_custom_endpoint:
+        # As the AWS CLI does, on any endpoint: a regional CreateBucket without its constraint is refused
+        # (IllegalLocationConstraintException) by AWS, moto and LocalStack alike. us-east-1 is the one
+        # region named by no constraint; "auto" is a signing region (R2), not a location.
+        if region not in ("us-east-1", "auto"):
             params["CreateBucketConfiguration"] = {"LocationConstraint": region}
         if hardened:
             params["ObjectOwnership"] = OWNER_ENFORCED

@@ -96,6 +96,11 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
         return UsageError(f"bucket name {bucket!r} is taken by another account", hint="choose another name")
     if code == "BucketNotEmpty":
         return UsageError(f"bucket {where} is not empty", hint="empty it first, or use 'rb --force'")
+    if code in ("IllegalLocationConstraintException", "InvalidLocationConstraint"):
+        return UsageError(
+            f"cannot {action}{_on(where)}: {message} ({code})",
+            hint="name a region this endpoint serves with --bucket-region (and sign for it with --region)",
+        )
     if code in _USAGE_CODES:
         return UsageError(f"cannot {action}{_on(where)}: {message} ({code})")
     return ServiceError(f"cannot {action}{_on(where)}: {message} ({code or status})")
