@@ -5,11 +5,17 @@ store a digest of the plaintext in metadata. A bare hash would let anyone who ca
 guess of the content, so the digest is HMAC-SHA256 under a key derived (HKDF) from the user's key material:
 
 * `digest_key_from_identity` — from an ``AGE-SECRET-KEY-1…`` identity;
-* `digest_key_from_passphrase` — scrypt first (a passphrase is low-entropy), then HKDF;
+* `digest_key_from_passphrase_salt` — scrypt first (a passphrase is low-entropy), at the age CLI's own cost
+  (N = 2**18) with a random per-bucket salt, then HKDF;
 * `generate_digest_key` — 32 random bytes, for a backup host that holds only public recipients and must not
   hold anything that decrypts: keep it in the keyring; losing it only means the next run re-uploads.
 
-Tokens look like ``hmac-sha256-v1:<key id>:<hex>``; the key id tells a changed key apart from changed content.
+Tokens look like ``hmac-sha256-v1:<key id>:<hex>`` for random keys (the key id, a MAC under a 256-bit key,
+tells a changed key apart from changed content and reveals nothing), and ``hmac-sha256-v2:s-<salt>:<hex>``
+for passphrase keys: the label is the random salt the key was derived with, never a fingerprint of the key,
+so reading metadata lets nobody test a passphrase guess more cheaply than the age header itself does (one
+scrypt at N = 2**18 per guess, not precomputable). Version-1 passphrase keys (`digest_key_from_passphrase`:
+N = 2**16, salted with the bucket name only) are still derived to read old tokens, never to write new ones.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ from s3safe.crypto import bech32
 from s3safe.crypto._common import CHUNK, Source, scrypt
 
 SCHEME = "hmac-sha256-v1"
+SCHEME_V2 = "hmac-sha256-v2"
+SALT_LABEL = "s-"
+SALT_BYTES = 16
+_PASSPHRASE_SALT_V2 = b"s3safe/v2/digest-key-from-passphrase"
+PASSPHRASE_WORK_FACTOR_V2 = 18  # = age.DEFAULT_WORK_FACTOR, the age CLI's own scrypt cost: a digest token is no cheaper an oracle
 _SALT = b"s3safe/v1"
 _INFO = b"s3safe/v1/plaintext-digest"
 _PASSPHRASE_SALT = b"s3safe/v1/digest-key-from-passphrase"
@@ -63,6 +74,56 @@ def digest_key_from_passphrase(
     return derive_digest_key(stretched)
 
 
+class DigestKey(bytes):
+    """A digest key that knows the label its tokens carry (None: the v1 key id)."""
+
+    label: str | None
+
+    def __new__(cls, key: bytes, label: str | None = None) -> DigestKey:
+        made = super().__new__(cls, key)
+        made.label = label
+        return made
+
+
+def new_digest_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def digest_key_from_passphrase_salt(
+    passphrase: str, salt: bytes, *, work_factor: int = PASSPHRASE_WORK_FACTOR_V2
+) -> DigestKey:
+    """Passphrase -> scrypt (random per-bucket `salt`, the age CLI's cost) -> HKDF; tokens name the salt."""
+    if not passphrase:
+        raise UsageError("an empty passphrase cannot key the plaintext digest")
+    if len(salt) != SALT_BYTES:
+        raise UsageError(f"a digest salt is {SALT_BYTES} bytes")
+    stretched = scrypt(passphrase.encode("utf-8"), salt=_PASSPHRASE_SALT_V2 + b"\x00" + salt, work_factor=work_factor)
+    return DigestKey(derive_digest_key(stretched), SALT_LABEL + salt.hex())
+
+
+def salt_of(token: str | None) -> bytes | None:
+    """The salt a v2 passphrase token was made with; None for any other token."""
+    parts = (token or "").strip().split(":")
+    if len(parts) != 3 or parts[0] != SCHEME_V2 or not parts[1].startswith(SALT_LABEL):
+        return None
+    try:
+        salt = bytes.fromhex(parts[1][len(SALT_LABEL) :])
+    except ValueError:
+        return None
+    return salt if len(salt) == SALT_BYTES else None
+
+
+def _scheme_and_label(key: bytes) -> tuple[str, str]:
+    label = getattr(key, "label", None)
+    return (SCHEME_V2, label) if label else (SCHEME, key_id(key))
+
+
+def made_with(token: str | None, key: bytes) -> bool:
+    """Whether `token` was made under `key` (so comparing them says something about the content)."""
+    parts = (token or "").strip().split(":")
+    return len(parts) == 3 and tuple(parts[:2]) == _scheme_and_label(key)
+
+
 def generate_digest_key() -> bytes:
     return os.urandom(32)
 
@@ -78,7 +139,7 @@ class PlaintextDigest:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise UsageError("a digest key is 32 bytes")
-        self._key_id = key_id(key)
+        self._scheme, self._label = _scheme_and_label(key)
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def update(self, data: bytes) -> None:
@@ -88,7 +149,7 @@ class PlaintextDigest:
         return self._mac.hexdigest()
 
     def token(self) -> str:
-        return f"{SCHEME}:{self._key_id}:{self.hexdigest()}"
+        return f"{self._scheme}:{self._label}:{self.hexdigest()}"
 
 
 def digest_stream(src: Source, key: bytes, *, chunk_size: int = CHUNK) -> str:

@@ -50,9 +50,9 @@ class ContentComparator:
 
     def __init__(
         self, storage: S3Storage, cache: StateCache, *, local_root: Path, upload: bool,
-        encrypted: bool = False, digest_key: Callable[[str], bytes | None] | None = None,
+        encrypted: bool = False, digest_key: Callable[[str, str | None], bytes | None] | None = None,
     ) -> None:  # fmt: skip
-        """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket)` keys the plaintext digests."""
+        """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket, stored token)` keys the plaintext digests."""
         self.storage = storage
         self.cache = cache
         self.root = local_root
@@ -134,7 +134,7 @@ class ContentComparator:
     def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, mtime_ns: int, etag: str) -> str | None:
         """Client-encrypted objects: the listed size and ETag describe ciphertext, so past the cache the
         evidence is the plaintext size and keyed digest in the object's metadata (one HEAD)."""
-        from s3safe.crypto.digest import digest_file, key_id, same_digest  # cryptography loads only when needed
+        from s3safe.crypto.digest import digest_file, made_with, same_digest  # cryptography loads only when needed
 
         try:
             self.heads += 1
@@ -145,9 +145,9 @@ class ContentComparator:
             return "not encrypted on S3" if self.upload else "size differs"
         if meta.get(PLAIN_SIZE_META) != str(local.size):
             return "size differs"
-        key = self.digest_key(remote.bucket) if self.digest_key else None
         stored = meta.get(DIGEST_META) or ""
-        if key is None or stored.split(":")[1:2] != [key_id(key)]:
+        key = self.digest_key(remote.bucket, stored) if self.digest_key else None
+        if key is None or not made_with(stored, key):
             return "digest made with another key" if self.upload else "content unknown (no digest key)"
         self.hashed += 1
         try:

@@ -112,7 +112,7 @@ def fetch_object(
             if attributes.get(SHA256_META):
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
             if fmt and decryption is not None and decryption.enabled:
-                plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket))
+                plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket, attributes.get(DIGEST_META)))
             for data in _body(result, url, expected=expected.size):
                 cancel.check()
                 if conn.limiter:

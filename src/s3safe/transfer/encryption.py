@@ -8,8 +8,9 @@ An encrypted object carries, in user metadata:
 * ``s3safe-plain-size``: the plaintext size, so a size change is seen without hashing;
 * ``s3safe-sha256``: as for every upload, the SHA-256 of the stored bytes (here: the ciphertext), when known.
 
-Digest keys: with a passphrase, derived from it (scrypt, per bucket), so any holder of the passphrase can
-compare; with age recipients, a random key in a 0600 file under the config dir, because a backup host that
+Digest keys: with a passphrase, derived from it (scrypt at the age CLI's cost, with a random salt per bucket
+kept in the state directory and named in every token), so any holder of the passphrase can compare, on any
+machine, while metadata is no cheaper a passphrase oracle than the age header; with age recipients, a random key in a 0600 file under the config dir, because a backup host that
 holds only public keys must not hold anything that decrypts. Losing that file costs one re-upload, no data.
 """
 
@@ -70,6 +71,29 @@ def load_or_create_digest_key(path: Path | None = None, *, create: bool) -> byte
     return key
 
 
+def bucket_digest_salt(bucket: str, *, directory: Path | None = None) -> bytes:
+    """This user's random digest salt for `bucket` (public: tokens name it), created on first use."""
+    import hashlib
+
+    from s3safe.crypto.digest import SALT_BYTES, new_digest_salt
+    from s3safe.transfer.state import state_dir
+
+    folder = directory or state_dir() / "digest-salts"
+    path = folder / (hashlib.sha256(bucket.encode()).hexdigest()[:32] + ".salt")
+    try:
+        salt = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        if len(salt) == SALT_BYTES:
+            return salt
+    except (OSError, ValueError):
+        pass  # missing or damaged: a new salt only means new tokens; old ones are still read by their own salt
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    salt = new_digest_salt()
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(salt.hex() + "\n", encoding="ascii")
+    os.replace(tmp, path)
+    return salt
+
+
 @dataclass(frozen=True, slots=True)
 class Encryption:
     """How uploads are encrypted. Exactly one of `recipients` (age) and `passphrase` (age or aescrypt)."""
@@ -79,6 +103,19 @@ class Encryption:
     recipients: tuple[str, ...] = ()
     passphrase: str | None = field(default=None, repr=False)
     aescrypt_iterations: int | None = None
+    _salted: dict[bytes, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    def digest_key_for(self, token: str | None) -> bytes:
+        """The key to compare `token` with: for a passphrase token under another salt (another machine's), the
+        key of that salt (derived once per run); otherwise this upload's own key."""
+        from s3safe.crypto.digest import digest_key_from_passphrase_salt, made_with, salt_of
+
+        salt = salt_of(token)
+        if salt is None or self.passphrase is None or made_with(token, self.digest_key):
+            return self.digest_key
+        if salt not in self._salted:
+            self._salted[salt] = digest_key_from_passphrase_salt(self.passphrase, salt)
+        return self._salted[salt]
 
     def validate(self) -> Encryption:
         if self.format not in FORMATS:
@@ -124,6 +161,7 @@ class Decryption:
         self, *, identities: Callable[[], Sequence[str]] | None = None, passphrase: Callable[[], str] | None = None,
         digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True, require_encrypted: bool = False,
         max_work_factor: int | None = None,
+        salted_digest_key: Callable[[bytes], bytes | None] | None = None,
     ) -> None:  # fmt: skip
         from s3safe.crypto import age
 
@@ -134,6 +172,7 @@ class Decryption:
         self._identities = identities
         self._passphrase = passphrase
         self._digest_key = digest_key
+        self._salted_digest_key = salted_digest_key  # the key of a v2 passphrase token, from the salt it names
         self.enabled = enabled
         self.require_encrypted = require_encrypted
         self._lock = threading.Lock()
@@ -153,9 +192,17 @@ class Decryption:
                 self._loaded_passphrase = self._passphrase()
             return self._loaded_passphrase
 
-    def digest_key(self, bucket: str) -> bytes | None:
-        """The key to check (or compare) plaintext digests of objects in `bucket`, if one is available."""
+    def digest_key(self, bucket: str, token: str | None = None) -> bytes | None:
+        """The key to check (or compare) the plaintext digest `token` of an object in `bucket`, if available."""
+        from s3safe.crypto.digest import salt_of
+
+        salt = salt_of(token)
         with self._lock:
+            if salt is not None and self._salted_digest_key is not None:
+                slot = "salt:" + salt.hex()
+                if slot not in self._digest_keys:
+                    self._digest_keys[slot] = self._salted_digest_key(salt)
+                return self._digest_keys[slot]
             if bucket not in self._digest_keys:
                 self._digest_keys[bucket] = self._digest_key(bucket) if self._digest_key else None
             return self._digest_keys[bucket]
@@ -229,7 +276,7 @@ def encryption_for(
         return Encryption(format="age", digest_key=key, recipients=tuple(found)).validate()
     passphrase = keys.resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt, confirm=True,
                                          purpose=f"{fmt} passphrase")  # fmt: skip
-    key = digest.digest_key_from_passphrase(passphrase, context=bucket.encode())
+    key = digest.digest_key_from_passphrase_salt(passphrase, bucket_digest_salt(bucket))
     return Encryption(format=fmt, digest_key=key, passphrase=passphrase).validate()
 
 
@@ -264,12 +311,16 @@ def decryption_for(
     quiet_passphrase = passphrase_file is not None or bool(os.environ.get(keys.ENV_PASSPHRASE))
 
     def digest_key(bucket: str) -> bytes | None:
-        if quiet_passphrase:
+        if quiet_passphrase:  # objects uploaded before digest v2: their tokens are under the v1 derivation
             return digest.digest_key_from_passphrase(passphrase(), context=bucket.encode())
         return load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=False)
+
+    def salted_digest_key(salt: bytes) -> bytes | None:
+        return digest.digest_key_from_passphrase_salt(passphrase(), salt) if quiet_passphrase else None
 
     # only keys named for this run count: a passphrase exported in a login profile is no statement that the
     # prefix at hand is encrypted, and must not make plain downloads fail
     keys_given = bool(identity_files) or passphrase_file is not None
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
-                      require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor)  # fmt: skip
+                      require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
+                      salted_digest_key=salted_digest_key)  # fmt: skip

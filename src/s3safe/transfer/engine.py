@@ -263,7 +263,7 @@ def upload_tree(
     remote = _objects(_listing(storage, dest.bucket, prefix, options), keep, prefix)
     encryption = options.encryption
     content = ContentComparator(storage, cache, local_root=root, upload=True, encrypted=encryption is not None,
-                                digest_key=(lambda _bucket: encryption.digest_key) if encryption else None)  # fmt: skip
+                                digest_key=(lambda _bucket, token: encryption.digest_key_for(token)) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix, names=(str(root), f"s3://{dest.bucket}/{prefix}"))  # fmt: skip
     if not gate.dry_run:  # a dry run changes nothing anywhere, not even an abandoned upload
