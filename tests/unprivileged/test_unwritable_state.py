@@ -79,3 +79,19 @@ def test_config_set_with_a_read_only_home_is_one_line_naming_the_variable(unpriv
     errors = _lines(done.stderr, "error")
     assert len(errors) == 1 and "config.toml" in errors[0] and "S3SAFE_CONFIG_DIR" in errors[0], done.stderr
     assert not (unpriv.home / ".config").exists()
+
+
+def test_an_object_audit_with_a_read_only_home_scans_with_one_note(
+    unpriv_moto: Sandbox, s3: Any, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    for n in range(501):  # past the scan's first checkpoint (every 500 objects)
+        s3.put_object(Bucket=bucket, Key=f"k{n:04}", Body=b"x", ServerSideEncryption="AES256")
+    unpriv_moto.home.chmod(0o555)
+    done = unpriv_moto.run("audit", "--objects", f"s3://{bucket}")
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert done.returncode in (0, 8), done.stderr
+    assert "501" in done.stdout, done.stdout
+    noted = [line for line in (done.stdout + done.stderr).splitlines() if "S3SAFE_STATE_DIR" in line]
+    assert len(noted) == 1 and "--resume" in noted[0], done.stdout + done.stderr

@@ -36,6 +36,8 @@ class Checkpoint:
         self.bucket = bucket
         digest = hashlib.sha256(f"{self.endpoint}\0{bucket}".encode()).hexdigest()[:16]
         self.path = (directory or state_dir() / "audit") / f"{bucket}-{digest}.json"
+        # why the checkpoint cannot be written (read-only HOME, DynamicUser): the scan goes on without it
+        self.unavailable: str | None = None
 
     def load(self) -> ScanState | None:
         """The saved state, or None when there is none (or it is unreadable or for another scan)."""
@@ -53,6 +55,16 @@ class Checkpoint:
         return ScanState(data.get("last_key"), dict(data.get("counts", {})), list(data.get("findings", [])), dict(scope))
 
     def save(self, state: ScanState) -> None:
+        """Write the state; a folder that cannot be written turns checkpoints off for this scan (see `unavailable`)."""
+        if self.unavailable is not None:
+            return
+        try:
+            self._write(state)
+        except OSError as exc:
+            self.unavailable = (f"the object scan cannot save checkpoints in {self.path.parent} ({exc.strerror or exc}): "
+                                "an interrupted scan cannot be continued with --resume; set S3SAFE_STATE_DIR to a writable folder")  # fmt: skip
+
+    def _write(self, state: ScanState) -> None:
         data = {"version": VERSION, "endpoint": self.endpoint, "bucket": self.bucket, "last_key": state.last_key,
                 "counts": state.counts, "findings": state.findings, "scope": state.scope}  # fmt: skip
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

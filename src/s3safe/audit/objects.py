@@ -9,6 +9,7 @@ only its list requests and memory stays at N keys).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -201,7 +202,10 @@ def scan_objects(
             checkpoint.save(state)  # what was checked stays checked: --resume goes on from here
         raise
     if options.sample is None:
-        checkpoint.clear()
+        with contextlib.suppress(OSError):  # nothing to remove when the folder cannot even be read
+            checkpoint.clear()
+    if checkpoint.unavailable is not None:
+        notes.append(checkpoint.unavailable)
     if state.counts["errors"]:
         notes.append(f"{state.counts['errors']} object(s) could not be checked (see -v for the requests)")
     counts = state.counts
