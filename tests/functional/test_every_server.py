@@ -99,3 +99,24 @@ def test_bucket_and_transfer_commands_on_every_server(
     _clean(audit)
     assert audit.returncode in (0, 8), audit.stderr
     assert any(json.loads(line).get("type") == "finding" for line in audit.stdout.splitlines() if line.startswith("{"))
+
+
+@pytest.mark.parametrize("server_name", SERVERS)
+def test_rb_force_empties_and_removes_a_bucket_on_every_server(
+    server_name: str, request: pytest.FixtureRequest, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """Where the store cannot list versions (rclone), the bucket is unversioned: its objects are the versions."""
+    server = request.getfixturevalue(server_name)
+    run = _cli(server)
+    bucket = bucket_name()
+    assert run("mb", "--plain", f"s3://{bucket}").returncode == 0
+    (tmp_path / "a.txt").write_text("a")
+    assert run("put", str(tmp_path / "a.txt"), f"s3://{bucket}/d/a.txt").returncode == 0
+    refused = run("rb", f"s3://{bucket}")
+    _clean(refused)
+    assert refused.returncode == 2 and "not empty" in refused.stderr, refused.stderr
+    removed = run("rb", "--force", f"s3://{bucket}")
+    _clean(removed)
+    assert removed.returncode == 0, removed.stderr
+    listed = run("ls")
+    assert listed.returncode == 0 and bucket not in listed.stdout

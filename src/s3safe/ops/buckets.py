@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from s3safe.core.errors import SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url, validate_bucket_name
-from s3safe.core.models import ActionResult
+from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import BucketAdmin, Setting
 from s3safe.storage.connection import Connection
+from s3safe.storage.errors import UnsupportedError
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage, version_url
 
 
@@ -32,7 +33,7 @@ def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate
     admin.exists(bucket)
     storage = S3Storage(conn)
     if force:
-        versions = ((v.key, v.version_id) for v in storage.iter_versions(bucket, ""))
+        versions = _every_version(storage, bucket)
         results = gate.apply(
             "delete",
             versions,
@@ -47,11 +48,26 @@ def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate
             yield result
         if failed:
             raise SafetyRefusal(f"{failed} object(s) could not be deleted, so bucket s3://{bucket} was kept")
-    elif next(iter(storage.iter_versions(bucket, "")), None) is not None:
+    elif next(_every_version(storage, bucket), None) is not None:
         raise UsageError(f"bucket s3://{bucket} is not empty", hint="use 'rb --force' to delete its objects first (try --dry-run)")
     yield from gate.apply(
         "delete-bucket", [bucket], lambda _: _delete(admin, bucket), describe=lambda b: f"s3://{b}"
     )
+
+
+def _every_version(storage: S3Storage, bucket: str) -> Iterator[tuple[str, str | None]]:
+    """Every (key, version id) in the bucket. A store that cannot list versions has none beyond its
+    objects: then each object is listed once, without a version id."""
+    listed = False
+    try:
+        for version in storage.iter_versions(bucket, ""):
+            listed = True
+            yield version.key, version.version_id
+    except UnsupportedError:
+        if listed:
+            raise
+        entries = storage.iter_entries(bucket, "", recursive=True)
+        yield from ((entry.key, None) for entry in entries if isinstance(entry, ObjectInfo))
 
 
 def _delete(admin: BucketAdmin, bucket: str) -> list[ActionResult]:
