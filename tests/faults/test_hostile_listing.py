@@ -152,3 +152,16 @@ def test_a_cycle_of_empty_pages_stops_a_botocore_listing(
     result = _run(proxied, *TREE_COMMANDS[name](bucket, tmp_path))
     assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "continuation token" in result.stderr and hook.served < 50, (hook.served, result.stderr[-2000:])
+
+
+def test_a_repeated_continuation_token_stops_an_object_audit(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """The object audit lists the whole bucket (resumable, with StartAfter) through the same checked listing."""
+    bucket = bucket_name()
+    _fill_bucket(proxied.client(moto.endpoint_url), bucket)
+    hook = HostileListing(bucket, loop_token=True, loop_period=2, loop_empty=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, "audit", "--objects", f"s3://{bucket}")
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert "continuation token" in result.stderr.strip().splitlines()[-1] and hook.served < 50, (hook.served, result.stderr[-2000:])

@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from s3safe.audit.checkpoint import Checkpoint, ScanState
 from s3safe.audit.checks.objects import OBJECT_ACL_PUBLIC, OBJECT_NOT_ENCRYPTED
@@ -24,7 +23,6 @@ from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.core.models import AclInfo, ObjectDetails, ObjectInfo
 from s3safe.query.facts import CLIENT_ENCRYPTION_META_KEY
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
 
 # (bucket, objects checked so far, objects to check or None when unknown)
@@ -53,13 +51,10 @@ class _Checked:
 
 
 def _listing(conn: Connection, bucket: str, *, start_after: str | None) -> Iterator[ObjectInfo]:
-    params: dict[str, Any] = {"Bucket": bucket}
-    if start_after:
-        params["StartAfter"] = start_after
-    with translated("list", bucket=bucket):
-        for page in conn.client_for(bucket).get_paginator("list_objects_v2").paginate(**params):
-            for item in page.get("Contents", []):
-                yield ObjectInfo(bucket, item["Key"], item.get("Size", 0), item.get("LastModified"))
+    # through the storage listing: its order and continuation tokens are checked, so a looping server ends the scan
+    for entry in S3Storage(conn).iter_entries(bucket, "", recursive=True, start_after=start_after):
+        if isinstance(entry, ObjectInfo):
+            yield entry
 
 
 def _sample(objects: Iterator[ObjectInfo], size: int) -> list[ObjectInfo]:

@@ -127,11 +127,13 @@ class S3Storage:
                 guard.token("\0".join(str(page.get(name)) for name in tokens))
             yield dict(page)
 
-    def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
+    def iter_entries(self, container: str, prefix: str, *, recursive: bool, start_after: str | None = None) -> Iterator[Entry]:
         """Stream a listing page by page, in strictly increasing key order (checked); never holds more than one page."""
         params: dict[str, Any] = {"Bucket": container, "Prefix": prefix}
         if not recursive:
             params["Delimiter"] = "/"
+        if start_after:
+            params["StartAfter"] = start_after
         guard = self.listing_guard(container, prefix)
         with translated("list", bucket=container, key=prefix or None):
             for page in self._pages("list_objects_v2", container, params, guard, tokens=("NextContinuationToken",)):
