@@ -37,11 +37,13 @@ def _tree_state(root: Path) -> dict[str, str]:
     return out
 
 
-def _bucket_state(client: Any, bucket: str) -> dict[str, Any]:
+def _bucket_state(client: Any, bucket: str, *, skip: str | None = None) -> dict[str, Any]:
     objects = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
             key = item["Key"]
+            if skip and key.startswith(skip):
+                continue
             head = client.head_object(Bucket=bucket, Key=key)
             acl = client.get_object_acl(Bucket=bucket, Key=key)["Grants"] if item.get("StorageClass") != "GLACIER" else None
             objects[key] = (head["ETag"], head.get("ContentType"), head.get("Metadata"), head.get("StorageClass"),
@@ -150,3 +152,73 @@ def test_delete_is_an_alias_of_purge_on_sync_and_tree_transfers(
     capped = run_cli(*base, "sync", str(tmp_path / "empty-but-not"), f"s3://{bucket}/s/", "--delete")
     assert capped.returncode != 0
     assert sorted(o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket)["Contents"]) == keys
+
+
+_CONFIG_READS = (
+    ("policy", "get_bucket_policy", "Policy"), ("acl", "get_bucket_acl", "Grants"), ("logging", "get_bucket_logging", "LoggingEnabled"),
+    ("encryption", "get_bucket_encryption", "ServerSideEncryptionConfiguration"),
+    ("public_access", "get_public_access_block", "PublicAccessBlockConfiguration"),
+    ("ownership", "get_bucket_ownership_controls", "OwnershipControls"), ("versioning", "get_bucket_versioning", "Status"),
+    ("lifecycle", "get_bucket_lifecycle_configuration", "Rules"),
+)  # fmt: skip
+
+
+def _config_state(client: Any, bucket: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, call, field in _CONFIG_READS:
+        try:
+            out[name] = json.dumps(getattr(client, call)(Bucket=bucket).get(field), sort_keys=True, default=str)
+        except client.exceptions.ClientError as exc:
+            out[name] = exc.response["Error"]["Code"]
+    return out
+
+
+def test_every_bucket_configuration_dry_run_changes_nothing(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, run_cli: Run
+) -> None:
+    """harden, policy, logging, audit --fix and reencrypt: their --dry-run prints a plan and sets nothing."""
+    from s3safe.crypto import age
+
+    bucket, logs = bucket_name(), bucket_name()
+    for name in (bucket, logs):
+        moto_client.create_bucket(Bucket=name)
+    moto_client.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    moto_client.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    moto_client.put_object(Bucket=bucket, Key="x/plain.txt", Body=b"plain", ACL="public-read")
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    secret = {"S3SAFE_PASSPHRASE": "correct horse battery staple"}
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "old.txt").write_bytes(b"legacy AES Crypt")
+    # something for each dry run to plan: an AES Crypt object to re-encrypt, logging to move or turn off
+    # (no policy is set for real: moto ignores conditions, so a Deny would refuse every request)
+    assert run_cli(*base, "put", "--encrypt", "aescrypt", str(src / "old.txt"), f"s3://{bucket}/x/", env=secret).returncode == 0
+    assert run_cli(*base, "logging", "enable", f"s3://{bucket}", "--target", f"s3://{logs}/old/").returncode == 0
+    _identity, recipient = age.generate_identity()
+    commands = [
+        ("harden", f"s3://{bucket}", "--keep-acls"),
+        ("policy", "apply", f"s3://{bucket}", "--private-acl-only"),
+        ("logging", "enable", f"s3://{bucket}", "--target", f"s3://{logs}/l/"),
+        ("logging", "disable", f"s3://{bucket}"),
+        ("audit", f"s3://{bucket}", "--fix", "--log-target", f"s3://{logs}/l/"),
+        ("reencrypt", f"s3://{bucket}/x/", "-r", "--recipient", recipient),
+    ]
+
+    def snapshot() -> dict[str, Any]:
+        # the access logs moto delivers under old/ grow with every request, dry or not
+        return {name: (_config_state(moto_client, name), _bucket_state(moto_client, name, skip="old/")) for name in (bucket, logs)} | {
+            "state": _tree_state(state_dir())
+        }
+
+    before = snapshot()
+    changed = []
+    for command in commands:
+        words = 2 if command[0] in ("policy", "logging") else 1
+        result = run_cli(*base, *command[:words], "--dry-run", *command[words:], env=secret)
+        assert "Traceback" not in result.stderr, (command, result.stderr)
+        assert "would" in result.stdout, (command, result.stdout, result.stderr)  # a plan, not a refusal
+        after = snapshot()
+        if after != before:
+            changed.append((" ".join(command[:words]), result.returncode))
+            before = after
+    assert changed == []
