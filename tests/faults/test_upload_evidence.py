@@ -246,3 +246,26 @@ def test_move_under_sse_kms_proves_by_read_back(
     assert _remaining(src) == set()
     details = [line.get("detail") for line in _lines(moved.stdout) if line.get("action") == "move"]
     assert details == ["evidence: read back and compared"] * 2, moved.stdout
+
+
+def test_move_keeps_a_file_rewritten_after_its_upload(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """a.txt is uploaded, then rewritten while the upload of b.txt is held: the move at the end must keep it."""
+    direct, bucket = _setup(proxied, moto, bucket_name)
+    src = tmp_path / "src"
+    _write(src, {"a.txt": b"as uploaded\n", "b.txt": b"bravo\n"})
+    proxy.set_plan(FaultPlan(hold=lambda r: r.method == "PUT" and key_of(r, bucket) == "v/b.txt"))
+    log = tmp_path / "run.log"
+    child = proxied.popen("--json", "-t", "1", "put", "-r", "--move", str(src), f"s3://{bucket}/v/", log=log)
+    try:
+        assert proxy.held.wait(60), log.read_text()
+        (src / "a.txt").write_bytes(b"rewritten after its upload\n")
+    finally:
+        proxy.release()
+        child.wait(120)
+    assert child.returncode == 0, log.read_text()
+    assert _remaining(src) == {"a.txt"}
+    assert (src / "a.txt").read_bytes() == b"rewritten after its upload\n"
+    assert [line["target"] for line in _lines(log.read_text()) if line.get("action") == "keep"] == [str(src / "a.txt")]
+    assert bucket_digests(direct, bucket, "v/")["a.txt"] == hashlib.sha256(b"as uploaded\n").hexdigest()
