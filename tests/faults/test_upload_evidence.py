@@ -269,3 +269,15 @@ def test_move_keeps_a_file_rewritten_after_its_upload(
     assert (src / "a.txt").read_bytes() == b"rewritten after its upload\n"
     assert [line["target"] for line in _lines(log.read_text()) if line.get("action") == "keep"] == [str(src / "a.txt")]
     assert bucket_digests(direct, bucket, "v/")["a.txt"] == hashlib.sha256(b"as uploaded\n").hexdigest()
+
+
+def test_a_single_file_put_whose_body_was_corrupted_exits_6(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    _direct, bucket = _setup(proxied, moto, bucket_name)
+    _write(tmp_path, {"one.txt": b"only copy " * 30})
+    proxy.set_plan(FaultPlan(rewrite_request=ByteFlipper(lambda r: key_of(r, bucket) == "one.txt")))
+    result = proxied.run("put", str(tmp_path / "one.txt"), f"s3://{bucket}/")
+    assert result.returncode == 6, result.stderr
+    assert "Traceback" not in result.stderr and "damaged on its way" in result.stderr, result.stderr
+    assert (tmp_path / "one.txt").read_bytes() == b"only copy " * 30
