@@ -48,3 +48,44 @@ def test_an_object_deleted_after_the_listing_fails_alone_with_a_clear_line(
     assert sorted(p.name for p in dest.iterdir()) == ["a.txt", "z.txt"]
 
 
+
+
+def test_a_link_swapped_in_before_the_purge_cannot_aim_a_deletion_outside(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """get -r --purge: the folder d is listed (its x.txt is to be purged), then, while the last download is
+    held, d is moved aside and a link to a folder outside that also holds x.txt takes its name. The purge
+    must not delete the outside file."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="t/d/keep.txt", Body=b"keep")
+    direct.put_object(Bucket=bucket, Key="t/z.txt", Body=b"last")  # after d/ in key order: d is listed by then
+    dest, outside = tmp_path / "dest", tmp_path / "outside"
+    (dest / "d").mkdir(parents=True)
+    (dest / "d" / "x.txt").write_bytes(b"listed, to be purged")
+    outside.mkdir()
+    (outside / "x.txt").write_bytes(b"not yours to delete")
+    fired = threading.Event()
+
+    def hold(request: Request) -> bool:
+        if fired.is_set() or request.method != "GET" or not request.target.startswith(f"/{bucket}/t/z.txt"):
+            return False
+        fired.set()
+        return True
+
+    def swap_when_held() -> None:
+        if proxy.held.wait(60):
+            (dest / "d").rename(dest / "d.moved")
+            (dest / "d").symlink_to(outside, target_is_directory=True)
+        proxy.release()
+
+    proxy.set_plan(FaultPlan(hold=hold))
+    swapper = threading.Thread(target=swap_when_held, daemon=True)
+    swapper.start()
+    result = proxied.run("--retries", "0", "get", "-r", "--purge", f"s3://{bucket}/t/", str(dest), timeout=120)
+    swapper.join(timeout=60)
+    assert fired.is_set() and (dest / "d").is_symlink()
+    assert (outside / "x.txt").read_bytes() == b"not yours to delete", result.stderr
+    assert result.returncode in (0, 5), result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

@@ -517,10 +517,10 @@ def download_tree(
             yield run.count(result)
         yield from run.drain()
         try:
-            yield from _remove_local(root, run.deletes, run, gate, action="delete-local")
+            yield from _remove_local(root, run.deletes, run, gate, action="delete-local", dest=dest)
         except DeleteCapRefusal as refusal:
             raise run.refusal_after(refusal, verb="downloaded") from None
-        yield from _remove_stale_temps(root, temps, gate, before=started_at)
+        yield from _remove_stale_temps(root, temps, gate, before=started_at, dest=dest)
     finally:
         if dest is not None:
             dest.close()
@@ -555,7 +555,9 @@ def _is_temp(key: str, found: list[str]) -> bool:
     return False
 
 
-def _remove_stale_temps(root: Path, keys: list[str], gate: SafetyGate, *, before: float) -> Iterator[ActionResult]:
+def _remove_stale_temps(
+    root: Path, keys: list[str], gate: SafetyGate, *, before: float, dest: Destination | None
+) -> Iterator[ActionResult]:  # fmt: skip
     """Remove the temp files a killed run (kill -9, power loss) left behind: ours by their marked name, and
     not written to since this run began, so no download is still filling them. Deletions like any other:
     through the gate, within --max-delete."""
@@ -571,13 +573,14 @@ def _remove_stale_temps(root: Path, keys: list[str], gate: SafetyGate, *, before
 
     def remove(batch: Any) -> list[ActionResult]:
         out = []
+        assert dest is not None  # removals run only in a real run
         for key in batch:
             try:
-                path_of(key).unlink()
-            except FileNotFoundError:
+                dest.remove(key.split("/"))
+            except NotFoundError:
                 continue
-            except OSError as exc:
-                out.append(ActionResult("remove-temp", str(path_of(key)), ok=False, error=exc.strerror or str(exc)))
+            except S3SafeError as exc:
+                out.append(ActionResult("remove-temp", str(path_of(key)), ok=False, error=str(exc)))
                 continue
             out.append(ActionResult("remove-temp", str(path_of(key)), detail="left by an interrupted download"))
         return out
@@ -612,8 +615,11 @@ def _decider(
     return decide
 
 
-def _remove_local(root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, *, action: str) -> Iterator[ActionResult]:
-    """Delete local files (mirror purge or --local-delete), after the transfers and only if none failed."""
+def _remove_local(
+    root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, *, action: str, dest: Destination | None
+) -> Iterator[ActionResult]:  # fmt: skip
+    """Delete local files a download mirror no longer has, after the transfers and only if none failed;
+    through open folders that are never links, so a link swapped in meanwhile cannot aim a deletion outside."""
     if not spool.count:
         return
     if run.summary.failed:
@@ -623,13 +629,14 @@ def _remove_local(root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, 
 
     def remove(batch: Any) -> list[ActionResult]:
         out = []
+        assert dest is not None  # removals run only in a real run
         for key in batch:
             path = root.joinpath(*key.split("/"))
             try:
-                os.unlink(path)
+                dest.remove(key.split("/"))
                 out.append(ActionResult(action, str(path)))
-            except OSError as exc:
-                out.append(ActionResult(action, str(path), ok=False, error=exc.strerror or str(exc)))
+            except S3SafeError as exc:
+                out.append(ActionResult(action, str(path), ok=False, error=str(exc)))
         return out
 
     for result in gate.apply(action, iter(spool), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),

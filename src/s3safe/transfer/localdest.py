@@ -252,6 +252,20 @@ class Destination:
             self.release(folder)
             raise
 
+    def remove(self, parts: Sequence[str]) -> None:
+        """Delete the file `parts` names through open folders that are never links; creates nothing."""
+        *folders, name = parts
+        with self._lock:
+            folder = self._folder(tuple(folders), create=False)
+            folder.leases += 1
+            self._evict()
+        try:
+            os.unlink(folder.at(name), dir_fd=folder.fd)
+        except OSError as exc:
+            raise local_error(exc, folder.path / name, doing="delete") from None
+        finally:
+            self.release(folder)
+
     def release(self, folder: _Folder) -> None:
         with self._lock:
             folder.leases -= 1
@@ -267,15 +281,15 @@ class Destination:
                 os.close(self._root.fd)
                 self._root.fd = None
 
-    def _folder(self, parts: tuple[str, ...]) -> _Folder:
+    def _folder(self, parts: tuple[str, ...], *, create: bool = True) -> _Folder:
         if not parts:
             return self._root
         found = self._open.get(parts)
         if found is not None:
             self._open.move_to_end(parts)
             return found
-        parent = self._folder(parts[:-1])
-        child = _Folder(_open_child(parent, parts[-1]), parent.path / parts[-1])
+        parent = self._folder(parts[:-1], create=create)
+        child = _Folder(_open_child(parent, parts[-1], create=create), parent.path / parts[-1])
         self._open[parts] = child
         return child
 
@@ -302,14 +316,15 @@ def _umask() -> int:
     return mask
 
 
-def _open_child(parent: _Folder, name: str) -> int | None:
-    """Open (creating if needed) the folder `name` inside `parent`, never through a symbolic link."""
+def _open_child(parent: _Folder, name: str, *, create: bool) -> int | None:
+    """Open (creating if needed and asked) the folder `name` inside `parent`, never through a symbolic link."""
     path = parent.path / name
     if parent.fd is None:
         if os.path.islink(path):
             raise UsageError(f"{path} is a symbolic link; s3safe does not follow links inside the destination")
         try:
-            path.mkdir(exist_ok=True)
+            if create:
+                path.mkdir(exist_ok=True)
         except OSError as exc:
             raise local_error(exc, path, doing="create the folder") from None
         return None
@@ -317,8 +332,8 @@ def _open_child(parent: _Folder, name: str) -> int | None:
         try:
             return os.open(name, _DIR_FLAGS, dir_fd=parent.fd)
         except FileNotFoundError:
-            if attempt:
-                raise NotFoundError(f"folder {path} vanished while it was being created") from None
+            if attempt or not create:
+                raise NotFoundError(f"folder {path} does not exist (any more)") from None
             try:
                 os.mkdir(name, 0o777, dir_fd=parent.fd)
             except FileExistsError:
