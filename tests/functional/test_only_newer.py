@@ -45,3 +45,26 @@ def test_only_newer_sends_an_edit_made_on_a_clock_behind_the_server(
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         assert [line["target"] for line in lines if line.get("action") == "upload"] == [f"s3://{bucket}/n/edited.txt"]
     assert _body(moto_client, bucket, "n/same.txt") == b"version 1\n"
+
+
+def test_get_only_newer_does_not_fetch_again_what_it_restored(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, run_cli: Run
+) -> None:
+    """A restored file takes the mtime stored with the object, which is older than the server's LastModified:
+    compared with LastModified it would look stale forever and be downloaded on every run."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f.txt").write_bytes(b"data\n")
+    os.utime(src / "f.txt", (time.time() - 100, time.time() - 100))
+    assert run_cli(*base, "put", "-r", str(src), f"s3://{bucket}/g/").returncode == 0
+    for state in (None, str(tmp_path / "fresh-state")):  # the cache's record, then s3safe-mtime by HEAD
+        env = {"S3SAFE_STATE_DIR": state} if state else None
+        first = run_cli(*base, "--json", "get", "-r", "--only-newer", f"s3://{bucket}/g/", str(tmp_path / "out"))
+        assert first.returncode == 0, first.stderr
+        again = run_cli(*base, "--json", "get", "-r", "--only-newer", f"s3://{bucket}/g/", str(tmp_path / "out"), env=env)
+        assert again.returncode == 0, again.stderr
+        summary = [json.loads(line) for line in again.stdout.splitlines() if line.startswith('{"type": "summary"')][-1]
+        assert (summary["transferred"], summary["skipped"]) == (0, 1), again.stdout
