@@ -32,7 +32,7 @@ from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
 from s3safe.transfer.download import Expected, fetch_object
 from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
-from s3safe.transfer.localdest import Destination, is_own_temp
+from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -478,6 +478,7 @@ def download_tree(
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
     run = _Run(summary, select=_decider(conn, options.where, root, upload=False))
+    claims = NameClaims()
 
     def fetch(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -493,6 +494,11 @@ def download_tree(
             run.summary.refused += 1
             return ActionResult("refuse", url, ok=False, error="key names no file; not written")
         assert dest is not None  # fetch runs only in a real run
+        other = claims.claim(action.key, parts)
+        if other is not None:
+            run.summary.refused += 1
+            return ActionResult("refuse", url, ok=False,
+                                error=f"key names the same local file as {other!r} here (a backslash separates folders); not written")  # fmt: skip
         try:
             target = dest.target(parts)
             try:

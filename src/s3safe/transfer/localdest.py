@@ -192,6 +192,24 @@ class Target:
         self._dest.release(self._folder)
 
 
+class NameClaims:
+    """Where a backslash separates folders (Windows), the keys `a\\b` and `a/b` name one file: the first
+    to claim it is written and the others are reported, instead of one silently replacing the other.
+    Elsewhere every key has a name of its own and nothing is tracked (memory stays flat)."""
+
+    def __init__(self, *, active: bool = os.name == "nt") -> None:
+        self._owners: dict[tuple[str, ...], str] | None = {} if active else None
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, parts: Sequence[str]) -> str | None:
+        """None when `key` may write the file `parts` names; else the key that already claimed it."""
+        if self._owners is None:
+            return None
+        with self._lock:
+            owner = self._owners.setdefault(tuple(parts), key)
+        return None if owner == key else owner
+
+
 class Destination:
     """The destination folder of one run, opened once (the path the user gave is resolved this once).
 
