@@ -113,3 +113,13 @@ def test_an_age_older_than_the_calendar_lists_nothing(run_cli: Run, moto: MotoSe
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "uploads", "ls", "--older-than", "999999999d", f"s3://{bucket}")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and '"upload"' not in result.stdout
+
+
+def test_config_set_ca_bundle_must_exist_and_is_stored_absolute(run_cli: Run, tmp_path: Path) -> None:
+    path = _config_file()
+    line = _one_error(run_cli("config", "set", "ca_bundle", str(tmp_path / "missing.pem")), 2)
+    assert "ca_bundle" in line or "CA bundle" in line
+    assert not path.exists() or "ca_bundle" not in path.read_text()
+    (tmp_path / "ca.pem").write_text("not checked here")
+    assert run_cli("config", "set", "ca_bundle", "ca.pem", cwd=tmp_path).returncode == 0
+    assert f'ca_bundle = "{tmp_path / "ca.pem"}"' in path.read_text()

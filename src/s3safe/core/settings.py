@@ -260,6 +260,10 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
         return _as_timeout(value)
     if key == "endpoint_url":
         check_endpoint(value, allow_http=False)
+    if key == "ca_bundle":
+        if not Path(value).is_file():
+            raise UsageError(f"CA bundle {value} does not exist or is not a file")
+        return str(Path(value).resolve())  # a relative path would break commands run elsewhere
     if key == "max_bandwidth":
         parse_rate(value)
     if key == "sse" and value not in ("AES256", "aws:kms"):
