@@ -255,3 +255,17 @@ def test_mode_metadata_does_not_make_only_diff_upload_an_existing_tree_again(
     assert result.returncode == 0, result.stderr
     summary = next(json.loads(line) for line in result.stdout.splitlines() if '"summary"' in line)
     assert summary["transferred"] == 0 and summary["skipped"] == 1
+
+
+def test_a_link_at_the_target_of_a_single_get_is_replaced_not_written_through(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket: str, tmp_path: Path
+) -> None:
+    moto_client.put_object(Bucket=bucket, Key="k.txt", Body=b"downloaded")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "planted"
+    link.symlink_to(victim)
+    result = _cli(run_cli, moto, "get", f"s3://{bucket}/k.txt", str(link))
+    assert result.returncode == 0, result.stderr
+    assert victim.read_bytes() == b"precious"
+    assert not link.is_symlink() and link.read_bytes() == b"downloaded"

@@ -384,17 +384,10 @@ def _verify(
     return "size"
 
 
-def _is_link(path: Path) -> bool:
-    try:
-        return path.is_symlink()
-    except OSError:  # a folder on the way that cannot be entered: opening it below says so
-        return False
-
-
 def _is_dir(path: Path) -> bool:
     try:
         return path.is_dir()
-    except OSError:
+    except OSError:  # a folder on the way that cannot be entered: opening it below says so
         return False
 
 
@@ -403,8 +396,8 @@ def download_file(
 ) -> TransferResult:  # fmt: skip
     """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path.
 
-    LOCAL names a folder when it is one, or when it ends with a separator (created if missing). A link the
-    user named as LOCAL is followed (as cp does); nothing below a folder is.
+    LOCAL names a folder when it is one, or when it ends with a separator (created if missing). A link at
+    LOCAL is replaced, never written through (a link planted there must not aim root's write elsewhere).
     """
     if source.is_prefix:
         raise UsageError(f"{source} names a folder", hint="add -r to download everything under it")
@@ -416,8 +409,6 @@ def download_file(
         if reason:
             raise UsageError(f"refusing key {source.key!r}: its file name {reason}")
     else:
-        if _is_link(dest):
-            dest = Path(os.path.realpath(dest))
         folder, name = dest.parent, dest.name
     place = Destination(folder, create=as_folder, special_bits=special_bits)
     try:
