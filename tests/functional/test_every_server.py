@@ -120,3 +120,20 @@ def test_rb_force_empties_and_removes_a_bucket_on_every_server(
     assert removed.returncode == 0, removed.stderr
     listed = run("ls")
     assert listed.returncode == 0 and bucket not in listed.stdout
+
+
+def test_a_policy_that_mentions_a_listing_is_still_read_as_a_policy(moto: Any, bucket_name: Callable[[], str]) -> None:
+    """Only an XML listing as the whole answer means "not supported": a JSON policy quoting one is a policy."""
+    import boto3
+
+    bucket = bucket_name()
+    client = boto3.client("s3", endpoint_url=moto.endpoint_url, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "Odd", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"aws:UserAgent": "<ListBucketResult>"}}}]}  # fmt: skip
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    info = _cli(moto)("--json", "info", f"s3://{bucket}")
+    assert info.returncode == 0, info.stderr
+    settings = {s["name"]: s for s in map(json.loads, info.stdout.splitlines()) if s.get("type") == "setting"}
+    assert settings["policy"]["state"] == "set" and "Odd" in settings["policy"]["summary"], settings["policy"]

@@ -67,11 +67,22 @@ def _unsupported_subresource(operation_model: Any, response_dict: dict[str, Any]
     if not isinstance(body, bytes):
         return
     head = body[:512]
-    listing = response_dict.get("status_code") == 200 and name.startswith("Get") and b"<ListBucketResult" in head
+    listing = response_dict.get("status_code") == 200 and name.startswith("Get") and _root_element(head) == b"ListBucketResult"
     recreated = response_dict.get("status_code") == 409 and not name.startswith("Get") and b"<Code>BucketAlready" in head
     if listing or recreated:
         response_dict["status_code"] = 501
         response_dict["body"] = _NOT_IMPLEMENTED
+
+
+def _root_element(head: bytes) -> bytes:
+    """The name of an XML document's root element from its first bytes (b"" when it is not XML), so that a
+    JSON policy that merely mentions <ListBucketResult> is never taken for a listing."""
+    text = head.lstrip()
+    if text.startswith(b"<?xml"):
+        text = text.partition(b"?>")[2].lstrip()
+    if not text.startswith(b"<"):
+        return b""
+    return text[1:].split(b">", 1)[0].split(None, 1)[0] if len(text) > 1 else b""
 
 
 class Connection:
