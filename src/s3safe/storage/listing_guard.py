@@ -17,15 +17,17 @@ from s3safe.core.errors import ListingError
 T = TypeVar("T")
 
 _HINT = "nothing was deleted; S3 lists each key once, in UTF-8 byte order, and s3safe relies on it: report this to the server's maintainers"
+MERGE_HINT = "nothing was deleted; a merge needs every key once, in UTF-8 byte order, on both sides"
 
 
 class ListingGuard:
     """One listing's order and progress. `what` names it in errors (e.g. "s3://b/p/ from https://host"),
     `base` is what a key is shown after (e.g. "s3://b/")."""
 
-    def __init__(self, what: str, *, base: str = "") -> None:
+    def __init__(self, what: str, *, base: str = "", hint: str = _HINT) -> None:
         self.what = what
         self.base = base
+        self.hint = hint
         self._last: bytes | None = None
         self._last_key = ""
         self._tokens: set[str] = set()
@@ -37,8 +39,8 @@ class ListingGuard:
         if last is not None and raw <= last:
             shown, before = self.base + key, self.base + self._last_key
             if raw == last:
-                raise ListingError(f"the listing of {self.what} gave {shown} twice; stopped", hint=_HINT)
-            raise ListingError(f"the listing of {self.what} is out of order: {shown} came after {before}; stopped", hint=_HINT)
+                raise ListingError(f"the listing of {self.what} gave {shown} twice; stopped", hint=self.hint)
+            raise ListingError(f"the listing of {self.what} is out of order: {shown} came after {before}; stopped", hint=self.hint)
         self._last, self._last_key = raw, key
 
     def token(self, token: str | None) -> None:

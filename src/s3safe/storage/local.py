@@ -12,9 +12,10 @@ from s3safe.core.models import ObjectInfo, PrefixInfo
 from s3safe.storage.base import Entry, Features
 
 
-def _sort_key(entry: os.DirEntry[str]) -> bytes:
-    # S3 orders keys by UTF-8 bytes; a directory "a" holds keys "a/…", so it sorts as "a/".
-    suffix = "/" if entry.is_dir(follow_symlinks=False) else ""
+def _sort_key(entry: os.DirEntry[str], *, follow_symlinks: bool) -> bytes:
+    # S3 orders keys by UTF-8 bytes; a directory "a" holds keys "a/…", so it sorts as "a/". A link to a
+    # directory is one exactly when the walk follows it: sorted any other way, "a/x" would come before "a-b".
+    suffix = "/" if entry.is_dir(follow_symlinks=follow_symlinks) else ""
     return (entry.name + suffix).encode("utf-8", "surrogateescape")
 
 
@@ -46,7 +47,7 @@ class LocalStorage:
         """`above`: the folders (device, inode) this one is inside, where following links could loop back."""
         try:
             with os.scandir(directory) as scan:
-                entries = sorted(scan, key=_sort_key)
+                entries = sorted(scan, key=lambda e: _sort_key(e, follow_symlinks=self.follow_symlinks))
         except (FileNotFoundError, NotADirectoryError) as exc:
             if self.on_error is not None and prefix:
                 self.on_error(prefix, exc)  # a folder that vanished mid-run: its files are unknown, not gone

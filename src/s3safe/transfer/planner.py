@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from s3safe.core.models import ObjectInfo
-from s3safe.storage.listing_guard import ListingGuard
+from s3safe.storage.listing_guard import MERGE_HINT, ListingGuard
 
 
 class Kind(StrEnum):
@@ -107,8 +107,8 @@ def plan(
     """
     transfer = Kind.UPLOAD if upload else Kind.DOWNLOAD
     orphan = Kind.DELETE_REMOTE if upload else Kind.DELETE_LOCAL
-    src = _relative(sources, source_prefix, keep, ListingGuard(names[0], base=names[0].rstrip("/") + "/"))
-    dst = _relative(targets, target_prefix, keep, ListingGuard(names[1], base=names[1].rstrip("/") + "/"))
+    src = _relative(sources, source_prefix, keep, ListingGuard(names[0], base=names[0].rstrip("/") + "/", hint=MERGE_HINT))
+    dst = _relative(targets, target_prefix, keep, ListingGuard(names[1], base=names[1].rstrip("/") + "/", hint=MERGE_HINT))
     s = next(src, None)
     d = next(dst, None)
     while s is not None or d is not None:
