@@ -17,7 +17,7 @@ from typing import Any
 from s3safe.crypto import age
 from tests.faults.conftest import Target, bucket_digests, open_uploads
 from tests.faults.flip import ByteFlipper, key_of
-from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
 from tests.servers.moto import MotoServer
 
 
@@ -281,3 +281,26 @@ def test_a_single_file_put_whose_body_was_corrupted_exits_6(
     assert result.returncode == 6, result.stderr
     assert "Traceback" not in result.stderr and "damaged on its way" in result.stderr, result.stderr
     assert (tmp_path / "one.txt").read_bytes() == b"only copy " * 30
+
+
+def test_a_server_whose_etags_are_no_md5s_is_read_back_not_accused(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """Some S3-compatible servers answer a PUT with an ETag that is not the MD5 of the body (an encrypted or
+    random tag). That alone is no proof of damage: the object is read back, and the file moves on that evidence."""
+    _direct, bucket = _setup(proxied, moto, bucket_name)
+    src = tmp_path / "src"
+    _write(src, {"a.txt": b"honest bytes " * 20})
+
+    def opaque_etag(request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        if not request.is_upload or key_of(request, bucket) != "o/a.txt" or status != 200:
+            return None
+        return Rewritten(build_response(status, {**headers, "etag": '"0123456789abcdef0123456789abcdef"'}, body))
+
+    proxy.set_plan(FaultPlan(rewrite_response=opaque_etag))
+    moved = proxied.run("--json", "put", "-r", "--move", str(src), f"s3://{bucket}/o/")
+    assert moved.returncode == 0, moved.stderr
+    assert _remaining(src) == set()
+    assert [line.get("detail") for line in _lines(moved.stdout) if line.get("action") == "move"] == [
+        "evidence: read back and compared"
+    ], moved.stdout

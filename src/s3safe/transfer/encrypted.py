@@ -46,15 +46,15 @@ from s3safe.transfer.multipart import (
 )
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, file_mode_meta
 from s3safe.transfer.single import (
-    ETAG_PROOF,
     INLINE_MAX,
     PARTS_PROOF,
+    Sent,
     TransferResult,
     UploadPlan,
     _upload_obstore,
-    check_etag,
     check_unchanged,
     etags_are_md5,
+    prove_put,
     upload_extra,
     with_acl_fallback,
 )
@@ -87,8 +87,8 @@ def upload_encrypted(
 
         def put(p: UploadPlan) -> tuple[str | None, str | None]:
             etag = _put_small(conn, ciphertext, bucket, key, plan=p, options=options, metadata=metadata, sha256=sha256)
-            proven = check_etag(etag, md5, plan=p, what=f"encrypted upload of {source} to s3://{bucket}/{key}", stored=etag)
-            return etag, ETAG_PROOF if proven else None
+            return etag, prove_put(conn, bucket, key, etag, Sent(md5, sha256.hex()), plan=p,
+                                   what=f"encrypted upload of {source} to s3://{bucket}/{key}")  # fmt: skip
 
         (etag, proof), plan = with_acl_fallback(plan, options, put)
         check_unchanged(source, before)

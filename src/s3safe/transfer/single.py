@@ -110,6 +110,7 @@ def reading(path: Path) -> Iterator[None]:
 
 ETAG_PROOF = "ETag = MD5 of the bytes sent"
 PARTS_PROOF = "part ETags = MD5s of the parts sent"
+READ_BACK_PROOF = "read back and compared"
 
 
 def etags_are_md5(plan: UploadPlan) -> bool:
@@ -123,19 +124,33 @@ def plain_etag(etag: str | None) -> str | None:
     return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
-def check_etag(etag: str | None, md5_hex: str, *, plan: UploadPlan, what: str, stored: str | None = None) -> bool:
-    """True when the server's ETag proves it holds the bytes whose MD5 is `md5_hex`; raises when it proves
-    the opposite (a body corrupted on its way, on a server that does not check the checksum sent with it).
-    `stored`: the ETag of what now sits on the server, if this was a whole object (not a part)."""
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One object's bytes as they went out in a single PUT, by their digests (hex)."""
+
+    md5: str
+    sha256: str
+
+
+def prove_put(conn: Connection, bucket: str, key: str, etag: str | None, sent: Sent, *, plan: UploadPlan, what: str) -> str | None:
+    """How the server showed it stored exactly the bytes sent (None: its ETag proves nothing here). An ETag that
+    is not their MD5 means the body was damaged on its way (to a server that does not check the checksum sent
+    with it), or that this server's ETags are no MD5s after all: reading the object back decides which."""
     value = plain_etag(etag)
     if value is None or not etags_are_md5(plan):
-        return False
-    if value != md5_hex:
-        raise StoredCopyMismatch(
-            f"{what}: the server's ETag {value} is not the MD5 of the bytes sent ({md5_hex}); the data was damaged on its way",
-            etag=stored, hint="the local file is kept; run again to send it again",
-        )  # fmt: skip
-    return True
+        return None
+    if value == sent.md5:
+        return ETAG_PROOF
+    digest = hashlib.sha256()
+    for block in S3Storage(conn).read_chunks(bucket, key):
+        digest.update(block)
+    if digest.hexdigest() == sent.sha256:
+        return READ_BACK_PROOF
+    raise StoredCopyMismatch(
+        f"{what}: the server stored other bytes than were sent (its ETag {value} is not their MD5 {sent.md5}, "
+        "and reading it back confirms it); the data was damaged on its way",
+        etag=value, hint="the local file is kept; run again to send it again",
+    )  # fmt: skip
 
 
 def _check_local_file(path: Path) -> int:
@@ -224,8 +239,8 @@ def upload_file(
         def send(p: UploadPlan) -> tuple[str | None, str | None]:
             etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
                                    options=options, metadata=metadata, content_type=content_type)  # fmt: skip
-            proven = check_etag(etag, md5_hex, plan=p, what=f"upload of {source} to {url}", stored=etag)
-            return etag, ETAG_PROOF if proven else None
+            sent = Sent(md5_hex, base64.b64decode(sha256_b64).hex())
+            return etag, prove_put(conn, dest.bucket, key, etag, sent, plan=p, what=f"upload of {source} to {url}")
 
     (etag, proof), plan = with_acl_fallback(plan, options, send)
     check_unchanged(source, before)
@@ -270,8 +285,8 @@ def _upload_boto3(
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         etag = (response.get("ETag") or "").strip('"') or None
-        proven = check_etag(etag, md5, plan=plan, what=f"upload of {source} to s3://{bucket}/{key}", stored=etag)
-        return etag, ETAG_PROOF if proven else None
+        sent = Sent(md5, base64.b64decode(sha256).hex())
+        return etag, prove_put(conn, bucket, key, etag, sent, plan=plan, what=f"upload of {source} to s3://{bucket}/{key}")
     upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra,
                              md5_etags=etags_are_md5(plan))  # fmt: skip
     etag = upload.run()
