@@ -20,7 +20,7 @@ from tests.faults.hostile_bodies import longer_bodies, run_measured, temp_files
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
-EXTRA = 768 * 1024**2  # sent after each object's real bytes, generated lazily by the proxy
+EXTRA = 2 * 1024**3  # sent after each object's real bytes, generated lazily by the proxy
 RSS_BOUND = 400 * 1024**2  # far below one body, far above the CLI's own footprint
 
 
