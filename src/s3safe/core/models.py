@@ -80,6 +80,7 @@ class ObjectDetails:
     metadata: dict[str, str]
     version_id: str | None = None
     checksums: dict[str, str] = field(default_factory=dict)
+    checksum_type: str | None = None  # FULL_OBJECT or COMPOSITE, when the server says
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,13 @@ def part_size_for(size: int, *, minimum: int = MIN_PART) -> int:
     return size_mib * 1024**2
 
 
+def uniform_layout(size: int, *, count: int, first: int) -> tuple[int, ...] | None:
+    """The part sizes when every part but the last has the first part's size (what most tools do)."""
+    if count < 1 or first <= 0 or not first * (count - 1) < size <= first * count:
+        return None
+    return (*([first] * (count - 1)), size - first * (count - 1))
+
+
 @dataclass(frozen=True, slots=True)
 class UploadInfo:
     bucket: str
@@ -221,10 +228,13 @@ class S3Storage:
                     )
 
     # --- single objects ----------------------------------------------------------------------------
-    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> ObjectDetails:
+    def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails:
+        """`if_match`: of the version with that ETag only (else an error)."""
         params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumMode": "ENABLED"}
         if version_id:
             params["VersionId"] = version_id
+        if if_match:
+            params["IfMatch"] = f'"{if_match.strip(chr(34))}"'
         with translated("read metadata of", bucket=bucket, key=key):
             r = self.client(bucket).head_object(**params)
         checksums = {
@@ -246,7 +256,34 @@ class S3Storage:
             metadata=dict(r.get("Metadata", {})),
             version_id=r.get("VersionId"),
             checksums=checksums,
+            checksum_type=r.get("ChecksumType"),
         )
+
+    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
+        """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
+
+        One `HEAD ?partNumber=1` when every part but the last has the first one's size (what the AWS CLI, the
+        SDKs, s5cmd and rclone do); else GetObjectAttributes, which lists the parts of objects uploaded with
+        checksums. Both are asked with If-Match, so a replaced object is never measured.
+        """
+        client = self.client(bucket)
+        try:
+            with translated("read the first part of", bucket=bucket, key=key):
+                first = client.head_object(Bucket=bucket, Key=key, PartNumber=1, IfMatch=f'"{etag}"')
+            layout = uniform_layout(size, count=count, first=int(first.get("ContentLength", 0)))
+            if layout is not None:
+                return layout
+            with translated("read the parts of", bucket=bucket, key=key):
+                attributes = client.get_object_attributes(
+                    Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts"], MaxParts=MAX_PARTS)  # fmt: skip
+        except S3SafeError as exc:
+            log.debug("no part layout for s3://%s/%s: %s", bucket, key, exc)
+            return None
+        parts = attributes.get("ObjectParts", {})
+        sizes = tuple(int(p.get("Size", 0)) for p in sorted(parts.get("Parts", []), key=lambda p: p.get("PartNumber", 0)))
+        if parts.get("IsTruncated") or len(sizes) != count or sum(sizes) != size:
+            return None
+        return sizes
 
     def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
         """The object's bytes as stored, streamed; `if_match`: only the version with that ETag (else an error)."""

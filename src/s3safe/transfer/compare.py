@@ -1,7 +1,9 @@
 """`--only-diff`: content comparison that stays cheap on the common (unchanged) path.
 
 Order of evidence: size; the verified-state cache (size + mtime + ETag unchanged since a verified
-match); the MD5 of a plain ETag; the whole-file SHA-256 s3safe stores in metadata (one HEAD).
+match); the MD5 of a plain ETag; the whole-file SHA-256 s3safe stores in metadata (one HEAD); for objects
+other tools wrote, the server's own checksums (CRC64NVME, CRC32, CRC32C, SHA-1/256, full-object or
+composite) and the multipart ETag, recomputed over the file for the object's part layout.
 The metadata is s3safe's own claim, written before the bytes went out: it never outvotes an ETag that is
 the server's MD5 of what it stored (SSE-S3 or none) and contradicts the file, nor a cache record that the
 object with this ETag failed verification when it was uploaded.
@@ -14,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from s3safe.core.errors import S3SafeError
-from s3safe.core.models import ObjectInfo
+from s3safe.core.models import ObjectDetails, ObjectInfo
 from s3safe.storage.s3 import S3Storage
 from s3safe.transfer import planner
+from s3safe.transfer.checksums import EvidenceCheck, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.state import StateCache, Verified
@@ -80,15 +83,16 @@ class ContentComparator:
             return None
         if encrypted:
             return self._compare_encrypted(local, remote, path=path, mtime_ns=mtime_ns, etag=etag)
-        self.hashed += 1
-        try:
-            sha256, md5 = file_digests(path)
-        except OSError:
-            return "local file unreadable"  # planned as a transfer, whose own read reports the error for this file alone
         plain = _plain_etag(etag)
-        if plain is not None and plain == md5:
-            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256, "ETag = MD5 of the file"))
-            return None
+        if plain is not None:
+            self.hashed += 1
+            try:
+                sha256, md5 = file_digests(path)
+            except OSError:
+                return "local file unreadable"  # planned as a transfer, whose own read reports the error for this file alone
+            if plain == md5:
+                self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256, "ETag = MD5 of the file"))
+                return None
         try:
             self.heads += 1
             details = self.storage.head(remote.bucket, remote.key)
@@ -97,10 +101,38 @@ class ContentComparator:
         if plain is not None and details.sse_algorithm in (None, "AES256"):
             return "content differs"  # the server's MD5 of what it holds is not the file's
         stored = details.metadata.get(SHA256_META)
-        if stored and stored.lower() == sha256:
-            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
-            return None
-        return "content differs"
+        if stored:
+            try:
+                sha256 = file_digests(path)[0] if plain is None else sha256
+            except OSError:
+                return "local file unreadable"
+            if stored.lower() == sha256:
+                self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
+                return None
+        return self._compare_checksums(local, details, path=path, mtime_ns=mtime_ns, etag=etag)
+
+    def _compare_checksums(self, local: ObjectInfo, details: ObjectDetails, *, path: Path, mtime_ns: int, etag: str) -> str | None:
+        """An object without s3safe's digest (another tool wrote it): the server's own checksums of it, or its
+        multipart ETag, recomputed over the file for the object's part layout. No bytes are transferred."""
+        evidence = server_evidence(self.storage, details)
+        if evidence.empty or (evidence.needs_layout and evidence.parts is None):
+            return "content differs"
+        self.hashed += 1
+        check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(CHUNK):
+                    check.update(block)
+                    sha256.update(block)
+        except OSError:
+            return "local file unreadable"
+        same, what = check.verdict()
+        if not same:
+            return "content differs"
+        # a multipart ETag is the server's MD5s of the parts it stored: evidence, as a plain ETag is
+        proof = "multipart ETag = MD5s of the file's parts" if evidence.multipart_etag and "ETag" in what else ""
+        self.cache.put(details.bucket, details.key, Verified(local.size, mtime_ns, etag, sha256.hexdigest(), proof))
+        return None
 
     def newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         """`--only-newer`: the local file's mtime against the one s3safe stored with the object (s3safe-mtime, the

@@ -20,6 +20,7 @@ from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
+from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.localdest import Destination, Target, Written, local_error, temp_name
 from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
@@ -111,6 +112,7 @@ def fetch_object(
                 decryption.check_marked(fmt, url)
             if attributes.get(SHA256_META):
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
+            peer = _peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes)
             if fmt and decryption is not None and decryption.enabled:
                 plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket, attributes.get(DIGEST_META)))
             for data in _body(result, url, expected=expected.size):
@@ -123,12 +125,14 @@ def fetch_object(
                     handle.write(data)
                 sha256.update(data)
                 md5.update(data)
+                if peer is not None:
+                    peer.update(data)
                 written += len(data)
             if plain is not None:
                 plain.finish()
             if isinstance(handle, io.BytesIO):
                 content = handle.getvalue()
-        verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest())
+        verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
         if plain is not None:
             verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
         mtime = _mtime(attributes.get(MTIME_META), url)
@@ -220,12 +224,15 @@ def _fetch_ranged(
                 failed.set()
                 raise
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
+        peer = _peer_check(conn, bucket, key, etag, attributes)
         offset = 0
         while block := os.pread(fd, CHUNK, offset):
             sha256.update(block)
             md5.update(block)
+            if peer is not None:
+                peer.update(block)
             offset += len(block)
-        verified = _verify(conn, url, expected, attributes, written=size, sha256=sha256.digest(), md5=md5.hexdigest())
+        verified = _verify(conn, url, expected, attributes, written=size, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
         mtime = _mtime(attributes.get(MTIME_META), url)
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
     except BaseException:
@@ -352,9 +359,22 @@ def _mtime(value: str | None, url: str) -> float | None:
         return None
 
 
+def _peer_check(conn: Connection, bucket: str, key: str, etag: str | None, attributes: dict[str, str]) -> EvidenceCheck | None:
+    """For a multipart object another tool wrote (no s3safe digest): its stored checksums and multipart ETag,
+    to check the bytes against as they arrive. The HEAD (and part HEAD) ask for the version just read."""
+    if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(etag) is None or etag is None:
+        return None
+    storage = S3Storage(conn)
+    evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag))
+    if evidence.empty or (evidence.needs_layout and evidence.parts is None):
+        return None
+    return EvidenceCheck(evidence)
+
+
 def _verify(
-    conn: Connection, url: str, expected: Expected, attributes: dict[str, str], *, written: int, sha256: bytes, md5: str
-) -> str:
+    conn: Connection, url: str, expected: Expected, attributes: dict[str, str], *, written: int, sha256: bytes, md5: str,
+    peer: EvidenceCheck | None = None,
+) -> str:  # fmt: skip
     problem = f"download of {url} does not match its stored %s; nothing was written"
     if written != expected.size:
         raise IntegrityError(f"download of {url} got {written} bytes, expected {expected.size}; nothing was written")
@@ -369,6 +389,12 @@ def _verify(
         if base64.b64decode(expected.server_sha256_b64) != sha256:
             raise IntegrityError(problem % "SHA-256 checksum")
         return "sha256"
+    if peer is not None:
+        same, what = peer.verdict()
+        if same is False:
+            raise IntegrityError(problem % what)
+        if same:
+            return what
     etag = (expected.etag or "").strip('"').lower()
     if len(etag) != 32 or "-" in etag:
         return "size"
