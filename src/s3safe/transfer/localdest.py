@@ -34,7 +34,6 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(o
 _CREATE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
 PERMISSION_BITS = 0o777
-SPECIAL_BITS = 0o7000  # setuid, setgid, sticky
 
 
 def local_error(exc: OSError, path: Path | str, *, doing: str) -> S3SafeError:
