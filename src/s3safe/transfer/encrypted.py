@@ -87,7 +87,7 @@ def upload_encrypted(
 
         def put(p: UploadPlan) -> tuple[str | None, str | None]:
             etag = _put_small(conn, ciphertext, bucket, key, plan=p, options=options, metadata=metadata, sha256=sha256)
-            return etag, prove_put(conn, bucket, key, etag, Sent(md5, sha256.hex()), plan=p,
+            return etag, prove_put(conn, Sent(md5, sha256.hex()), bucket=bucket, key=key, etag=etag, plan=p,
                                    what=f"encrypted upload of {source} to s3://{bucket}/{key}")  # fmt: skip
 
         (etag, proof), plan = with_acl_fallback(plan, options, put)
@@ -230,7 +230,7 @@ class EncryptedUpload:
                 and (held.get("ETag", "").strip('"') in (md5, ""))
             ):
                 done[number] = {"PartNumber": number, "ETag": held["ETag"], "ChecksumSHA256": checksum}
-                self.parts.check(number, held.get("ETag"), md5, raise_on_mismatch=False)
+                self.parts.check(number, held.get("ETag"), md5_hex=md5, raise_on_mismatch=False)
                 self.parts_reused += 1
                 return
             while len(pending) >= workers:  # bounded: at most `workers` parts in flight plus the one being cut
@@ -279,7 +279,7 @@ class EncryptedUpload:
         with translated("upload a part to", bucket=self.bucket, key=self.key):
             r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
                                         PartNumber=number, Body=data, ChecksumSHA256=checksum)  # fmt: skip
-        self.parts.check(number, r.get("ETag"), hashlib.md5(data, usedforsecurity=False).hexdigest())
+        self.parts.check(number, r.get("ETag"), md5_hex=hashlib.md5(data, usedforsecurity=False).hexdigest())
         self.parts_sent += 1
         return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": checksum}
 

@@ -337,7 +337,7 @@ def _upload_deletions(
 ) -> Iterator[ActionResult]:  # fmt: skip
     """After every upload: the mirror purge, then --move and --local-delete of local files."""
     yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
-    evidence = Evidence(storage, cache, dest.bucket, prefix)
+    evidence = Evidence(storage, cache, bucket=dest.bucket, prefix=prefix)
     # each moved file carries its own evidence: another file's failure is no reason to keep it
     yield from _count_local(run, remove_planned(root, run.moves, gate, action="move", evidence=evidence))
     if run.local_deletes.count and run.summary.failed:

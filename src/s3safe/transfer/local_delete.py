@@ -81,7 +81,7 @@ class PlannedSpool:
 class Evidence:
     """Establishes, for one planned deletion, that the object on S3 holds the local file's bytes."""
 
-    def __init__(self, storage: S3Storage, cache: StateCache, bucket: str, prefix: str) -> None:
+    def __init__(self, storage: S3Storage, cache: StateCache, *, bucket: str, prefix: str) -> None:
         self.storage = storage
         self.cache = cache
         self.bucket = bucket
@@ -118,9 +118,9 @@ class Evidence:
             return "ETag = MD5 of the file"
         if recorded and cached is not None:
             return f"recorded at upload: {cached.proof}"
-        return self._read_back(url, key, etag, path)
+        return self._read_back(key, path, url=url, etag=etag)
 
-    def _read_back(self, url: str, key: str, etag: str, path: Path) -> str:
+    def _read_back(self, key: str, path: Path, *, url: str, etag: str) -> str:
         remote = hashlib.sha256()
         for block in self.storage.read_chunks(self.bucket, key, if_match=etag or None, chunk=CHUNK):
             remote.update(block)

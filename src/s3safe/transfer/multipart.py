@@ -95,7 +95,7 @@ class PartEvidence:
     def proven(self) -> bool:
         return not self._unproven and bool(self._md5s)
 
-    def check(self, number: int, etag: str | None, md5_hex: str, *, raise_on_mismatch: bool = True) -> None:
+    def check(self, number: int, etag: str | None, *, md5_hex: str, raise_on_mismatch: bool = True) -> None:
         value = (etag or "").strip('"').lower()
         with self._lock:
             if not self.enabled or len(value) != 32:
@@ -200,7 +200,7 @@ class ResumableUpload:
             md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
             if part.get("ChecksumSHA256") in (sha, None) and part.get("ETag", "").strip('"') in (md5, ""):
                 good[number] = {"PartNumber": number, "ETag": part["ETag"], "ChecksumSHA256": sha}
-                self.parts.check(number, part.get("ETag"), md5, raise_on_mismatch=False)
+                self.parts.check(number, part.get("ETag"), md5_hex=md5, raise_on_mismatch=False)
         self.parts_reused = len(good)
         return good
 
@@ -219,7 +219,7 @@ class ResumableUpload:
             with translated("upload a part to", bucket=self.bucket, key=self.key):
                 r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
                                             PartNumber=number, Body=data, ChecksumSHA256=digest)  # fmt: skip
-            self.parts.check(number, r.get("ETag"), hashlib.md5(data, usedforsecurity=False).hexdigest())
+            self.parts.check(number, r.get("ETag"), md5_hex=hashlib.md5(data, usedforsecurity=False).hexdigest())
             self.parts_sent += 1
             return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
 

@@ -132,7 +132,7 @@ class Sent:
     sha256: str
 
 
-def prove_put(conn: Connection, bucket: str, key: str, etag: str | None, sent: Sent, *, plan: UploadPlan, what: str) -> str | None:
+def prove_put(conn: Connection, sent: Sent, *, bucket: str, key: str, etag: str | None, plan: UploadPlan, what: str) -> str | None:
     """How the server showed it stored exactly the bytes sent (None: its ETag proves nothing here). An ETag that
     is not their MD5 means the body was damaged on its way (to a server that does not check the checksum sent
     with it), or that this server's ETags are no MD5s after all: reading the object back decides which."""
@@ -240,7 +240,7 @@ def upload_file(
             etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
                                    options=options, metadata=metadata, content_type=content_type)  # fmt: skip
             sent = Sent(md5_hex, base64.b64decode(sha256_b64).hex())
-            return etag, prove_put(conn, dest.bucket, key, etag, sent, plan=p, what=f"upload of {source} to {url}")
+            return etag, prove_put(conn, sent, bucket=dest.bucket, key=key, etag=etag, plan=p, what=f"upload of {source} to {url}")
 
     (etag, proof), plan = with_acl_fallback(plan, options, send)
     check_unchanged(source, before)
@@ -286,7 +286,8 @@ def _upload_boto3(
             response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         etag = (response.get("ETag") or "").strip('"') or None
         sent = Sent(md5, base64.b64decode(sha256).hex())
-        return etag, prove_put(conn, bucket, key, etag, sent, plan=plan, what=f"upload of {source} to s3://{bucket}/{key}")
+        return etag, prove_put(conn, sent, bucket=bucket, key=key, etag=etag, plan=plan,
+                                     what=f"upload of {source} to s3://{bucket}/{key}")  # fmt: skip
     upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra,
                              md5_etags=etags_are_md5(plan))  # fmt: skip
     etag = upload.run()
