@@ -39,9 +39,14 @@ def human_size(size: int) -> str:
 _CONTROL = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)] if chr(i) not in "\t"}
 # invisible characters that reorder or split what is shown (bidi overrides, line separators)
 _CONTROL.update({i: f"\\u{i:04x}" for i in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]})
-# JSON may carry any character inside a string; these are the ones a terminal could obey
+# a local name that is not UTF-8 arrives with its bytes as lone surrogates (surrogateescape): shown as \\xNN,
+# never written raw (a stray byte breaks every UTF-8 reader, and a strict stream refuses it)
+_CONTROL.update({i: f"\\x{i - 0xDC00:02x}" for i in range(0xDC80, 0xDD00)})
+_CONTROL.update({i: f"\\u{i:04x}" for i in [*range(0xD800, 0xDC80), *range(0xDD00, 0xE000)]})
+# JSON may carry any character inside a string; these are the ones a terminal could obey, and lone
+# surrogates, which UTF-8 cannot encode (json.loads gives them back as they were)
 _JSON_UNSAFE = {i: f"\\u{i:04x}" for i in [*range(127, 160), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-                                            *range(0x2066, 0x206A), 0x2028, 0x2029]}  # fmt: skip
+                                            *range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000)]}  # fmt: skip
 
 
 def printable(text: str) -> str:

@@ -105,6 +105,15 @@ def has_control_characters(key: str) -> bool:
     return _CONTROL_RE.search(key) is not None
 
 
+def is_utf8(name: str) -> bool:
+    """False for a local name whose bytes are not UTF-8 (they arrive as lone surrogates): no S3 key can hold it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def unsafe_key_reason(relative_key: str) -> str | None:
     """Why a key must not become a local path, or None when it is safe.
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
-from s3safe.core.locations import S3Url, has_control_characters
+from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
@@ -200,6 +200,9 @@ def upload_file(
     size = _check_local_file(source)
     if key is None:
         key = dest.key + source.name if dest.is_prefix else dest.key
+    if not is_utf8(key):
+        raise UsageError(f"cannot upload {source}: its name is not valid UTF-8 (written in another encoding), and S3 keys "
+                         "are UTF-8; rename the file (e.g. with convmv) and run again")  # fmt: skip
     if has_control_characters(key):
         # obstore cannot send them, and a download refuses such keys: an object s3safe could not restore
         raise UsageError(f"cannot upload {source}: its name contains control characters (a newline, tab or escape), "
