@@ -21,11 +21,15 @@ AWS_CLI = Path(os.environ.get("S3SAFE_TEST_AWS_CLI", REPO / ".venv-awscli" / "bi
 PART = 5 * 1024 * 1024
 
 
-def aws_cli(server: Any, workdir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the stock AWS CLI against `server` (with its own config file: small multipart threshold)."""
+def aws_cli(server: Any, workdir: Path, *, checksums: bool = True) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the stock AWS CLI against `server` (with its own config file: small multipart threshold).
+
+    checksums=False: no CRC trailers (`when_required`), for stores that reject aws-chunked bodies (rclone).
+    """
     assert AWS_CLI.exists(), f"the AWS CLI is installed by 'make awscli' ({AWS_CLI})"
     config = workdir / "aws-cli-config"
-    config.write_text("[default]\nregion = us-east-1\ns3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n")
+    extra = "" if checksums else "request_checksum_calculation = when_required\nresponse_checksum_validation = when_required\n"
+    config.write_text(f"[default]\nregion = us-east-1\n{extra}s3 =\n  multipart_threshold = 5MB\n  multipart_chunksize = 5MB\n")
     env = {**os.environ, "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-credentials"),
            "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key, "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
     if getattr(server, "ca_bundle", None):

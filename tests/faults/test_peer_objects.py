@@ -256,3 +256,21 @@ def test_objects_an_sdk_uploaded_with_modern_checksums_on_localstack(
     client.create_bucket(Bucket=bucket)
     _sdk_tree(client, bucket, tmp_path / "src", SDK_OBJECTS_LOCALSTACK)
     _check_sdk_tree(target, bucket, tmp_path / "src", tmp_path / "restored", SDK_OBJECTS_LOCALSTACK)
+
+
+def test_a_store_without_checksums_or_part_heads_still_syncs_and_restores_peer_objects(
+    rclone: Any, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """rclone serve s3 keeps no checksums and ignores ?partNumber: peer objects fall back to what it has."""
+    target = Target(rclone.endpoint_url, rclone.access_key, rclone.secret_key, ca_bundle=rclone.ca_bundle)
+    bucket = bucket_name()
+    target.client().create_bucket(Bucket=bucket)
+    src = tmp_path / "src"
+    files = _tree(src)
+    aws_cli(rclone, tmp_path, checksums=False)("s3", "sync", str(src), f"s3://{bucket}/t/")
+    up = target.run("--json", "sync", str(src), f"s3://{bucket}/t/")
+    assert up.returncode == 0, up.stderr
+    got = target.run("--json", "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "restored"))
+    assert got.returncode == 0, got.stderr
+    assert "Traceback" not in up.stderr + got.stderr
+    assert {rel: (tmp_path / "restored" / rel).read_bytes() for rel in files} == files

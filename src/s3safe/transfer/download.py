@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from s3safe.core import cancel
-from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
+from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
@@ -365,7 +365,11 @@ def _peer_check(conn: Connection, bucket: str, key: str, etag: str | None, attri
     if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(etag) is None or etag is None:
         return None
     storage = S3Storage(conn)
-    evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag))
+    try:
+        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag))
+    except S3SafeError as exc:  # a store that refuses these HEADs: verified by size, as before
+        log.debug("no stored checksums for s3://%s/%s: %s", bucket, key, exc)
+        return None
     if evidence.empty or (evidence.needs_layout and evidence.parts is None):
         return None
     return EvidenceCheck(evidence)
