@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -115,16 +116,27 @@ class _DeleteSpool:
         self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="\n")  # noqa: SIM115
         self.count = 0
 
-    def add(self, key: str) -> None:
-        self._file.write(json.dumps(key, ensure_ascii=True) + "\n")
+    def add(self, key: str, *, seen: ObjectInfo | None = None) -> None:
+        """`seen`: the entry as listed, kept for a local deletion so it can be re-checked just before the unlink."""
+        stamp = seen.last_modified.timestamp() if seen is not None and seen.last_modified is not None else None
+        line = json.dumps(key if seen is None else [key, seen.size, stamp], ensure_ascii=True)
+        self._file.write(line + "\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[str]:
+        for key, _seen in self.entries():
+            yield key
+
+    def entries(self) -> Iterator[tuple[str, tuple[int, float | None] | None]]:
+        """(key, (size, mtime) as listed or None)."""
         self._file.seek(0)
         for line in self._file:
-            key = json.loads(line)
-            assert isinstance(key, str)
-            yield key
+            value = json.loads(line)
+            if isinstance(value, str):
+                yield value, None
+            else:
+                key, size, stamp = value
+                yield key, (size, stamp)
 
     def close(self) -> None:
         self._file.close()
@@ -156,9 +168,10 @@ class _Run:
 
     def __init__(
         self, summary: TreeSummary, *, select: Callable[[planner.Action], bool] | None = None,
-        local_delete: Callable[[planner.Action], bool] | None = None, root: Path | None = None,
+        local_delete: Callable[[planner.Action], bool] | None = None, root: Path | None = None, local_target: bool = False,
     ) -> None:  # fmt: skip
         self.summary = summary
+        self.local_target = local_target  # a download: the deletions it plans are local files
         self.deletes = _DeleteSpool()
         self.local_deletes = PlannedSpool()  # --local-delete: files found unchanged on S3
         self.moves = PlannedSpool()  # --move: files uploaded in this run
@@ -184,7 +197,7 @@ class _Run:
                 if self.local_delete is not None and action.reason == "unchanged" and self.local_delete(action):
                     self._plan_local_delete(action.key)
             else:
-                self.deletes.add(action.key)
+                self.deletes.add(action.key, seen=action.target if self.local_target else None)
 
     def _plan_local_delete(self, key: str) -> None:
         assert self.root is not None
@@ -477,7 +490,7 @@ def download_tree(
                                 digest_key=decryption.digest_key if decryption else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
-    run = _Run(summary, select=_decider(conn, options.where, root, upload=False))
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=False), local_target=True)
     claims = NameClaims()
 
     def fetch(action: planner.Action) -> ActionResult:
@@ -621,6 +634,19 @@ def _decider(
     return decide
 
 
+def _as_listed(seen: tuple[int, float | None] | None) -> Callable[[os.stat_result], bool] | None:
+    """A test that a file still has the size and mtime it was listed with (None: nothing to compare)."""
+    if seen is None:
+        return None
+    size, stamp = seen
+
+    def same(stat: os.stat_result) -> bool:
+        when = datetime.fromtimestamp(stat.st_mtime, tz=UTC).timestamp()  # as the listing converted it
+        return stat.st_size == size and (stamp is None or when == stamp)
+
+    return same
+
+
 def _remove_local(
     root: Path, spool: _DeleteSpool, run: _Run, gate: SafetyGate, *, action: str, dest: Destination | None
 ) -> Iterator[ActionResult]:  # fmt: skip
@@ -636,15 +662,18 @@ def _remove_local(
     def remove(batch: Any) -> list[ActionResult]:
         out = []
         assert dest is not None  # removals run only in a real run
-        for key in batch:
+        for key, seen in batch:
             path = root.joinpath(*key.split("/"))
             try:
-                dest.remove(key.split("/"))
-                out.append(ActionResult(action, str(path)))
+                # a file written or replaced while the run went on is no longer the one the plan was about
+                if dest.remove(key.split("/"), unchanged=_as_listed(seen)):
+                    out.append(ActionResult(action, str(path)))
+                else:
+                    out.append(ActionResult(KEEP, str(path), detail="changed since it was planned; not deleted"))
             except S3SafeError as exc:
                 out.append(ActionResult(action, str(path), ok=False, error=str(exc)))
         return out
 
-    for result in gate.apply(action, iter(spool), remove, describe=lambda k: str(root.joinpath(*k.split("/"))),
+    for result in gate.apply(action, spool.entries(), remove, describe=lambda e: str(root.joinpath(*e[0].split("/"))),
                              batch_size=256, deletes=True):  # fmt: skip
         yield run.count(result, deletion=True)

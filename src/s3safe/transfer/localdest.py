@@ -18,7 +18,7 @@ import re
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,15 +269,19 @@ class Destination:
             self.release(folder)
             raise
 
-    def remove(self, parts: Sequence[str]) -> None:
-        """Delete the file `parts` names through open folders that are never links; creates nothing."""
+    def remove(self, parts: Sequence[str], *, unchanged: Callable[[os.stat_result], bool] | None = None) -> bool:
+        """Delete the file `parts` names through open folders that are never links; creates nothing.
+        False (nothing deleted) when `unchanged` says the file is no longer the one that was planned."""
         *folders, name = parts
         with self._lock:
             folder = self._folder(tuple(folders), create=False)
             folder.leases += 1
             self._evict()
         try:
+            if unchanged is not None and not unchanged(os.stat(folder.at(name), dir_fd=folder.fd, follow_symlinks=False)):
+                return False
             os.unlink(folder.at(name), dir_fd=folder.fd)
+            return True
         except OSError as exc:
             raise local_error(exc, folder.path / name, doing="delete") from None
         finally:
