@@ -71,7 +71,9 @@ def test_presign_url_alone_on_stdout_and_never_in_debug_logs(moto_cli: Run) -> N
     assert result.stdout.count("\n") == 1 and url.startswith("http://127.0.0.1:")
     signature = url.rsplit("X-Amz-Signature=", 1)[1]
     assert len(signature) == 64
-    assert "botocore.auth" in result.stderr  # debug logging really ran
+    # debug logging really ran (with awscrt installed botocore signs through the CRT, which logs no signature
+    # lines; without it botocore.auth logs them and they must be masked: the line below covers both)
+    assert "DEBUG botocore." in result.stderr
     assert signature not in result.stderr
     assert "Signature: ****" in result.stderr
 
