@@ -75,7 +75,8 @@ def test_presign_url_alone_on_stdout_and_never_in_debug_logs(moto_cli: Run) -> N
     # lines; without it botocore.auth logs them and they must be masked: the line below covers both)
     assert "DEBUG botocore." in result.stderr
     assert signature not in result.stderr
-    assert "Signature: ****" in result.stderr
+    # botocore's own signer (no awscrt) logs the signature on a line of its own: it must come out masked
+    assert "Signature: ****" in result.stderr or "botocore.auth" not in result.stderr
 
     post = moto_cli("presign", "s3://any-bucket/in/", "--method", "POST", "--max-size", "1MB", "--debug")
     form = json.loads(post.stdout)
