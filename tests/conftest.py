@@ -12,6 +12,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# as the s3safe command does (cli/main.py): awscrt is installed for checksums, not to replace botocore's
+# signer in the test process's own clients (tests patch botocore.auth's clock to sign in the past)
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
+
 import pytest
 
 from tests.servers.localstack import LocalStackServer, start_localstack

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any, ClassVar
+
+# awscrt is here for S3's CRC checksums only. botocore, finding it importable, would also sign every request
+# with the CRT's SigV4 signer instead of its own: another code path, with none of the botocore.auth logging
+# that --debug shows (redacted). The s3safe process keeps botocore's own signer; BOTO_DISABLE_CRT=false in
+# the environment still chooses the CRT. Set before anything imports botocore.
+os.environ.setdefault("BOTO_DISABLE_CRT", "true")
 
 import click
 

@@ -143,7 +143,9 @@ class EvidenceCheck:
         self._whole = {c.algorithm: new_digest(c.algorithm) for c in evidence.claims if not c.composite}
         layout = evidence.parts or ()
         self._layout = list(layout)
-        self._per_part = sorted({c.algorithm for c in evidence.claims if c.composite} | ({"md5"} if evidence.multipart_etag else set()))
+        self._per_part = sorted(
+            {c.algorithm for c in evidence.claims if c.composite} | ({"md5"} if evidence.multipart_etag else set())
+        )
         if not layout:
             self._per_part = []
         self._part_digests: dict[str, list[bytes]] = {a: [] for a in self._per_part}
