@@ -206,7 +206,7 @@ def _sdk_tree(client: Any, bucket: str, src: Path, objects: dict[str, tuple[str,
         data = os.urandom(2 * PART + 4321)
         (src / name).write_bytes(data)
         _sdk_upload(client, bucket, f"s/{name}", data, algorithm=algorithm, kind=kind)
-    client.put_object(Bucket=bucket, Key="s/single.bin", Body=b"x" * 5000, ChecksumAlgorithm="CRC64NVME")
+    client.put_object(Bucket=bucket, Key="s/single.bin", Body=b"x" * 5000, ChecksumCRC64NVME=_part_checksum("CRC64NVME", b"x" * 5000))
     (src / "single.bin").write_bytes(b"x" * 5000)
 
 
