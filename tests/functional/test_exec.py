@@ -13,6 +13,8 @@ from pathlib import Path
 from subprocess import CompletedProcess
 from typing import Any
 
+import pytest
+
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., CompletedProcess[str]]
@@ -93,3 +95,40 @@ def test_an_empty_variable_never_widens_rm_to_the_whole_bucket(
     result = run_cli(*base, env={"BUCKET": bucket, "DIR": "tmp/"})
     assert result.returncode == 0, result.stderr
     assert _keys(moto_client, bucket) == ["keep/a.txt"]
+
+
+def test_an_empty_variable_in_a_local_path_never_purges_the_current_folder(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """Found by an outside tester: `get -r --purge s3://b/up/ ${SRC}` with SRC= downloaded into the current folder
+    and deleted everything else in it, the script included."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="up/a.txt", Body=b"a")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "keep-me").write_text("mine")
+    script = work / "g.s3safe"
+    script.write_text(f"get -r --purge s3://{bucket}/up/ ${{SRC}}\n")
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "exec", str(script), env={"SRC": ""}, cwd=work)
+    assert result.returncode == 2, result.stderr
+    assert "line 1: environment variable SRC is empty" in result.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["g.s3safe", "keep-me"]
+
+
+@pytest.mark.parametrize("args", [("get", "-r", "--purge", "s3://{b}/up/", ""), ("put", "-r", "--purge", "", "s3://{b}/up/"),
+                                  ("sync", "--purge", "", "s3://{b}/up/"), ("sync", "s3://{b}/up/", ""),
+                                  ("get", "s3://{b}/up/a.txt", "")])  # fmt: skip
+def test_an_empty_local_path_argument_is_a_usage_error(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="up/a.txt", Body=b"a")
+    (tmp_path / "keep-me").write_text("mine")
+    argv = [a.format(b=bucket) for a in args]
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", *argv, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "empty" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["keep-me"]
+    assert [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket)["Contents"]] == ["up/a.txt"]

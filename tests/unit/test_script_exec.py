@@ -156,5 +156,8 @@ def test_an_empty_variable_in_an_s3_url_is_an_error_unless_the_script_says_so() 
     assert variables.expand("s3://b/${DIR:-tmp/}") == "s3://b/tmp/"
     assert variables.expand("s3://b/${UNSET:-tmp/}") == "s3://b/tmp/"
     assert variables.expand("s3://b/${NAME:-tmp/}") == "s3://b/x"
-    # outside an S3 URL an empty value is an ordinary argument
-    assert variables.expand("--meta=k=${DIR}") == "--meta=k="
+    # outside an S3 URL too: an empty local path is the current folder, an empty --where no filter
+    for word in ("${DIR}", "./${DIR}", "--meta=k=${DIR}"):
+        with pytest.raises(UsageError, match=r"DIR is empty in '"):
+            variables.expand(word)
+    assert variables.expand("--meta=k=${DIR:-}") == "--meta=k="

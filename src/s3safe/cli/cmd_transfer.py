@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -13,7 +12,7 @@ from s3safe.cli.crypto_options import ENCRYPT_KEYS, crypto_options, decryption_f
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, make_gate, upload_options
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
-from s3safe.core.locations import is_s3_url, parse_s3_url
+from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
 
 pass_app = click.make_pass_decorator(App)
@@ -151,7 +150,7 @@ def put(
             raise UsageError("with -r give one local folder and the destination S3URL")
         options = _tree(tree_values, values, defaults=app.defaults, move=move, encryption=encryption)
         summary = TreeSummary()
-        _render_tree(app, upload_tree(app.conn, Path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
+        _render_tree(app, upload_tree(app.conn, local_path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
         return
     if any(tree_values[k] for k in TREE_KEYS) or move:
         raise UsageError(
@@ -160,7 +159,7 @@ def put(
     from s3safe.transfer.single import upload_files
 
     options = build_upload_options(values, app.defaults)
-    files = [Path(p) for p in paths[:-1]]
+    files = [local_path(p) for p in paths[:-1]]
     app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption), noun="file")
 
 
@@ -182,7 +181,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 
         summary = TreeSummary()
         options = _tree(values, None, defaults=app.defaults, decryption=decryption)
-        results = download_tree(app.conn, parse_s3_url(url), Path(local), options=options, gate=gate, summary=summary)
+        results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary)
         _render_tree(app, results, summary)
         return
     keep_setuid = values.pop("keep_setuid")
@@ -191,6 +190,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
+    local_path(local)  # refuses "": the destination keeps its own spelling (a trailing / means a folder)
 
     def fetch(_: object) -> ActionResult:
         r = download_file(app.conn, source, local, decryption=decryption, special_bits=keep_setuid)
@@ -225,7 +225,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
         dest = parse_s3_url(destination)
         options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff",
                         encryption=encryption_from(crypto, bucket=dest.bucket))  # fmt: skip
-        results = upload_tree(app.conn, Path(source), dest, options=options, gate=gate, summary=summary)
+        results = upload_tree(app.conn, local_path(source), dest, options=options, gate=gate, summary=summary)
     elif is_s3_url(source) and not is_s3_url(destination):
         given = [k for k in UPLOAD_KEYS if values.get(k)] + [k for k in ("follow_symlinks", "local_delete") if tree_values[k]]
         if given:
@@ -234,7 +234,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
             )
         refuse(crypto, ENCRYPT_KEYS, "apply to uploads; downloads decrypt automatically")
         options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff", decryption=decryption_from(crypto))
-        results = download_tree(app.conn, parse_s3_url(source), Path(destination), options=options, gate=gate, summary=summary)
+        results = download_tree(app.conn, parse_s3_url(source), local_path(destination), options=options, gate=gate, summary=summary)
     else:
         raise UsageError("sync needs one local folder and one S3URL", hint="for S3 to S3 use 'cp -r'")
     _render_tree(app, results, summary)

@@ -100,6 +100,14 @@ def parse_s3_url(text: str, *, require_key: bool = False) -> S3Url:
     return S3Url(bucket, key)
 
 
+def local_path(text: str) -> Path:
+    """A local path argument; the empty string is refused rather than read as the current folder (an empty
+    shell variable would otherwise aim a --purge at wherever the command happened to run)."""
+    if not text:
+        raise UsageError("an empty local path was given; write . to mean the current folder")
+    return Path(text)
+
+
 def has_control_characters(key: str) -> bool:
     """C0, DEL or C1 characters: what a restore refuses and what would drive a terminal."""
     return _CONTROL_RE.search(key) is not None

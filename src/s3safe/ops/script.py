@@ -7,8 +7,8 @@ Syntax of a line (close to a POSIX shell, with no way to run anything but s3safe
 - `%date%` (2026-03-01), `%time%` (13-45-07) and `%datetime%` (2026-03-01_13-45-07) expand to the local time
   the script started, the same in every line; `${NAME}` expands to an environment variable, and an unset
   one is an error (an empty expansion could turn `rm -r s3://b/${DIR}` into a whole-bucket delete); so is
-  one set to the empty string inside an S3 URL, unless the script says so with `${NAME:-}` (or gives a
-  default, `${NAME:-tmp/}`); `$${` gives a literal `${`. Expansion happens inside each word after
+  one set to the empty string, in any word (an empty local path is the current folder, an empty --where no
+  filter), unless the script says so with `${NAME:-}` (or gives a default, `${NAME:-tmp/}`); `$${` gives a literal `${`. Expansion happens inside each word after
   splitting, so a value can never add, remove or re-quote words.
 
 The whole script is checked before its first command runs; any bad line means nothing runs.
@@ -101,9 +101,12 @@ class Variables:
             return value
 
         expanded = _VARIABLE_RE.sub(substitute, word)
-        if empty and is_s3_url(expanded):
+        if empty:
+            # not only in S3 URLs: an empty local path is the current folder (get -r --purge into it), an empty
+            # --where is no filter at all
+            where = f"the S3 URL {expanded}" if is_s3_url(expanded) else f"'{word}'"
             raise UsageError(
-                f"environment variable {empty[0]} is empty in the S3 URL {expanded}, which would then name more than meant",
+                f"environment variable {empty[0]} is empty in {where}, which would then name more than meant",
                 hint=f"set it, or write ${{{empty[0]}:-}} if an empty value is intended",
             )
         return expanded
