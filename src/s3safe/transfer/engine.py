@@ -35,7 +35,7 @@ from s3safe.transfer.download import Expected, fetch_object
 from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
 from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp
 from s3safe.transfer.options import UploadOptions
-from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, upload_file
+from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, unsendable_name, upload_file
 from s3safe.transfer.state import StateCache, Verified
 
 if TYPE_CHECKING:
@@ -311,7 +311,7 @@ def upload_tree(
             run.moves.add(Planned.of(action.key, before, proof=result.proof))
         return ActionResult("upload", target, detail=action.reason)
 
-    uploads = run.route(actions, planner.Kind.UPLOAD)
+    uploads = _sendable(run.route(actions, planner.Kind.UPLOAD), run, root=root)
     if options.move and gate.dry_run:
         uploads = _planned_moves(uploads, run.moves)
 
@@ -401,6 +401,16 @@ def _count_local(run: _Run, results: Iterator[ActionResult]) -> Iterator[ActionR
             yield result
         else:
             yield run.count(result, deletion=True)
+
+
+def _sendable(actions: Iterator[planner.Action], run: _Run, *, root: Path) -> Iterator[planner.Action]:
+    """Files whose names no key can carry fail here, at planning, so --dry-run shows them as the real run would."""
+    for action in actions:
+        reason = unsendable_name(action.key)
+        if reason is None:
+            yield action
+        else:
+            run.fail(ActionResult("upload", str(root.joinpath(*action.key.split("/"))), ok=False, error=reason))
 
 
 def _drop_stale_journals(

@@ -183,6 +183,19 @@ def _digests(path: Path, *, md5_too: bool = True) -> tuple[str, str]:
     return base64.b64encode(sha256.digest()).decode(), md5.hexdigest() if md5 is not None else ""
 
 
+def unsendable_name(key: str) -> str | None:
+    """Why a local name cannot become an object key, or None. Checked when the plan is made, so a dry run
+    shows the same refusals as the real run."""
+    if not is_utf8(key):
+        return ("its name is not valid UTF-8 (written in another encoding), and S3 keys are UTF-8; rename the file "
+                "(e.g. with convmv) and run again")  # fmt: skip
+    if has_control_characters(key):
+        # obstore cannot send them, and a download refuses such keys: an object s3safe could not restore
+        return ("its name contains control characters (a newline, tab or escape), which s3safe does not put in "
+                "object keys because a restore would refuse them; rename the file")  # fmt: skip
+    return None
+
+
 def upload_file(
     conn: Connection,
     source: Path,
@@ -200,13 +213,8 @@ def upload_file(
     size = _check_local_file(source)
     if key is None:
         key = dest.key + source.name if dest.is_prefix else dest.key
-    if not is_utf8(key):
-        raise UsageError(f"cannot upload {source}: its name is not valid UTF-8 (written in another encoding), and S3 keys "
-                         "are UTF-8; rename the file (e.g. with convmv) and run again")  # fmt: skip
-    if has_control_characters(key):
-        # obstore cannot send them, and a download refuses such keys: an object s3safe could not restore
-        raise UsageError(f"cannot upload {source}: its name contains control characters (a newline, tab or escape), "
-                         "which s3safe does not put in object keys because a restore would refuse them; rename the file")  # fmt: skip
+    if (reason := unsendable_name(key)) is not None:
+        raise UsageError(f"cannot upload {source}: {reason}")
     plan = plan or plan_upload(conn, dest.bucket, options)
     if encryption is not None:
         from s3safe.transfer.encrypted import upload_encrypted
