@@ -36,6 +36,32 @@ def test_env_endpoint_is_checked_too(run_cli: Run) -> None:
     assert result.returncode == 2 and "--allow-http" in result.stderr
 
 
+def test_local_commands_do_not_check_the_endpoint(run_cli: Run, tmp_path: Path) -> None:
+    """keygen, encrypt, decrypt, completion and config show send no request: a plain-HTTP endpoint in the
+    environment (set for the commands that do) must not stop them, nor earn the plain-HTTP warning."""
+    env = {"S3SAFE_ENDPOINT_URL": "http://127.0.0.1:9"}
+    identity = tmp_path / "id.txt"
+    made = run_cli("--json", "keygen", "-o", str(identity), env=env)
+    assert made.returncode == 0, made.stderr
+    recipient = json.loads(made.stdout.splitlines()[-1])["recipient"]
+    (tmp_path / "note.txt").write_text("local only\n")
+    sealed = run_cli("encrypt", "--to", "age", "-r", recipient, str(tmp_path / "note.txt"), env=env)
+    assert sealed.returncode == 0, sealed.stderr
+    (tmp_path / "note.txt").unlink()
+    opened = run_cli("decrypt", "-i", str(identity), str(tmp_path / "note.txt.age"), env=env)
+    assert opened.returncode == 0, opened.stderr
+    assert (tmp_path / "note.txt").read_text() == "local only\n"
+    completion = run_cli("completion", "bash", env=env)
+    shown = run_cli("config", "show", env=env)
+    for result in (made, sealed, opened, completion, shown):
+        assert result.returncode == 0, result.stderr
+        assert "plain-HTTP" not in result.stderr and "plain HTTP" not in result.stderr
+    assert "http://127.0.0.1:9" in shown.stdout  # shown as in effect, as given
+    # a command that talks to S3 still refuses it
+    refused = run_cli("ls", env=env)
+    assert refused.returncode == 2 and "--allow-http" in refused.stderr
+
+
 def test_allow_http_works_and_warns_every_run(run_cli: Run, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
     name = bucket_name()
     base = ("--endpoint-url", moto.endpoint_url, "--allow-http")

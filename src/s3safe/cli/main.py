@@ -82,6 +82,8 @@ def _setup_logging(render: Renderer, verbose: int, debug: bool) -> None:
 
 
 _WARNED_HTTP: set[str] = set()
+# commands that send no request: an endpoint they would refuse (plain HTTP in the environment) is no concern of theirs
+LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "config"})
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
@@ -110,8 +112,9 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
     _setup_logging(render, verbose, debug)
     configure_auth(options.pop("auth", None))
     config = load_config()
-    settings = resolve_settings(options, config=config)
-    if settings.uses_http and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
+    local = ctx.invoked_subcommand in LOCAL_COMMANDS
+    settings = resolve_settings(options, config=config, check_endpoint_url=not local)
+    if settings.uses_http and not local and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
         _WARNED_HTTP.add(str(settings.endpoint_url))
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
     ctx.obj = App(settings=settings, render=render, verbose=verbose, defaults=config)

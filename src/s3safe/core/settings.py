@@ -84,6 +84,12 @@ def check_endpoint(url: str, *, allow_http: bool) -> str:
     return url.rstrip("/")
 
 
+def _endpoint(value: Any, *, allow_http: bool, checked: bool) -> str | None:
+    if not value:
+        return None
+    return check_endpoint(str(value), allow_http=allow_http) if checked else str(value).rstrip("/")
+
+
 def _first(*values: Any) -> Any:
     for value in values:
         if value is not None and value != "":
@@ -125,8 +131,12 @@ def resolve_settings(
     *,
     env: Mapping[str, str] | None = None,
     config: Mapping[str, Any] | None = None,
+    check_endpoint_url: bool = True,
 ) -> ConnectionSettings:
-    """Merge option, environment and config-file values into validated settings."""
+    """Merge option, environment and config-file values into validated settings.
+
+    `check_endpoint_url=False` (commands that send no request) keeps the endpoint as given, unchecked.
+    """
     env = os.environ if env is None else env
     config = config or {}
     allow_http = bool(cli.get("allow_http"))
@@ -144,7 +154,7 @@ def resolve_settings(
     timeout = _as_timeout(_first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT))
     return ConnectionSettings(
         profile=_first(cli.get("profile"), config.get("profile")),
-        endpoint_url=check_endpoint(str(endpoint), allow_http=allow_http) if endpoint else None,
+        endpoint_url=_endpoint(endpoint, allow_http=allow_http, checked=check_endpoint_url),
         region=str(region) if region else None,
         ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
         allow_http=allow_http,
