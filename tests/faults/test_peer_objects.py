@@ -183,13 +183,15 @@ def _part_checksum(algorithm: str, data: bytes) -> str:
     return base64.b64encode(getattr(awscrt.checksums, algorithm.lower())(data).to_bytes(size, "big")).decode()
 
 
-def _sdk_upload(client: Any, bucket: str, key: str, data: bytes, *, algorithm: str, kind: str) -> None:
-    """A multipart upload as an SDK makes it with a checksum algorithm and type of its choice."""
+def _sdk_upload(client: Any, bucket: str, key: str, data: bytes, *, algorithm: str, kind: str, first: int = PART) -> None:
+    """A multipart upload as an SDK makes it with a checksum algorithm and type of its choice; `first`: the
+    first part's size (the others are PART), so a layout of unequal parts can be made."""
     upload = client.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm, ChecksumType=kind)["UploadId"]
     parts = []
-    for number, start in enumerate(range(0, len(data), PART), start=1):
-        value = _part_checksum(algorithm, data[start : start + PART])
-        sent = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start : start + PART],
+    starts = [0, *range(first, len(data), PART)]
+    for number, (start, end) in enumerate(zip(starts, [*starts[1:], len(data)], strict=True), start=1):
+        value = _part_checksum(algorithm, data[start:end])
+        sent = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start:end],
                                   **{f"Checksum{algorithm}": value})  # fmt: skip
         parts.append({"PartNumber": number, "ETag": sent["ETag"], f"Checksum{algorithm}": value})
     client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
@@ -197,15 +199,20 @@ def _sdk_upload(client: Any, bucket: str, key: str, data: bytes, *, algorithm: s
 
 # moto stores wrong CRC32C values for multipart uploads (neither full-object nor composite): LocalStack only
 SDK_OBJECTS = {"crc64nvme.bin": ("CRC64NVME", "FULL_OBJECT"), "sha256.bin": ("SHA256", "COMPOSITE")}
-SDK_OBJECTS_LOCALSTACK = {**SDK_OBJECTS, "crc32c.bin": ("CRC32C", "FULL_OBJECT"), "crc32c-parts.bin": ("CRC32C", "COMPOSITE")}
+SDK_OBJECTS_LOCALSTACK = {**SDK_OBJECTS, "crc32c.bin": ("CRC32C", "FULL_OBJECT"), "crc32c-parts.bin": ("CRC32C", "COMPOSITE"),
+                          "uneven-parts.bin": ("CRC32", "COMPOSITE")}  # fmt: skip
 
 
 def _sdk_tree(client: Any, bucket: str, src: Path, objects: dict[str, tuple[str, str]]) -> None:
     src.mkdir()
     for name, (algorithm, kind) in objects.items():
-        data = os.urandom(2 * PART + 4321)
+        # parts of unequal sizes (6 MiB, 5 MiB, 4 MiB + 4321 bytes): the first part's size predicts a wrong last
+        # part, so the layout comes from GetObjectAttributes
+        uneven = name.startswith("uneven")
+        data = os.urandom((3 if uneven else 2) * PART + 4321)
         (src / name).write_bytes(data)
-        _sdk_upload(client, bucket, f"s/{name}", data, algorithm=algorithm, kind=kind)
+        first = PART + 1024 * 1024 if uneven else PART
+        _sdk_upload(client, bucket, f"s/{name}", data, algorithm=algorithm, kind=kind, first=first)
     client.put_object(Bucket=bucket, Key="s/single.bin", Body=b"x" * 5000, ChecksumCRC64NVME=_part_checksum("CRC64NVME", b"x" * 5000))
     (src / "single.bin").write_bytes(b"x" * 5000)
 

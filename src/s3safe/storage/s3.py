@@ -262,16 +262,21 @@ class S3Storage:
     def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
         """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
 
-        One `HEAD ?partNumber=1` when every part but the last has the first one's size (what the AWS CLI, the
-        SDKs, s5cmd and rclone do); else GetObjectAttributes, which lists the parts of objects uploaded with
+        `HEAD ?partNumber=1` (and `?partNumber=N` to confirm) when every part but the last has the first one's
+        size (what the AWS CLI, the SDKs, s5cmd and rclone do); else GetObjectAttributes, which lists the parts of objects uploaded with
         checksums. Both are asked with If-Match, so a replaced object is never measured.
         """
         client = self.client(bucket)
+
+        def part_length(number: int) -> int:
+            with translated("read a part of", bucket=bucket, key=key):
+                return int(client.head_object(Bucket=bucket, Key=key, PartNumber=number, IfMatch=f'"{etag}"').get("ContentLength", 0))
+
         try:
-            with translated("read the first part of", bucket=bucket, key=key):
-                first = client.head_object(Bucket=bucket, Key=key, PartNumber=1, IfMatch=f'"{etag}"')
-            layout = uniform_layout(size, count=count, first=int(first.get("ContentLength", 0)))
-            if layout is not None:
+            layout = uniform_layout(size, count=count, first=part_length(1))
+            # two parts are the first and the rest; with more, the last part's size confirms the guess (a
+            # wrong layout would make a good copy fail its checksums)
+            if layout is not None and (count <= 2 or part_length(count) == layout[-1]):
                 return layout
             with translated("read the parts of", bucket=bucket, key=key):
                 attributes = client.get_object_attributes(
