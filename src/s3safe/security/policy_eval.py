@@ -168,6 +168,8 @@ def _caller(ctx: RequestContext) -> _Caller:
             is_root = True
         elif service == "iam" and res.startswith("user/"):
             keys.update({"aws:PrincipalType": "User", "aws:username": res.rsplit("/", 1)[1]})
+        elif service == "iam" and res.startswith("role/"):
+            keys["aws:PrincipalType"] = "AssumedRole"  # a role calls only through a session of it, as IAM sees it
         elif service == "sts" and res.startswith("assumed-role/") and res.count("/") >= 2:
             role_arn = f"arn:{partition}:iam::{account}:role/{res.split('/')[1]}"
             ids.add(_norm_aws(role_arn))
