@@ -70,3 +70,39 @@ def test_the_audit_agrees_with_policy_simulate(run_cli: Run, moto: MotoServer, m
     passed = _audit(run_cli, moto, bucket)
     assert passed.returncode == 0, (passed.stdout, passed.stderr)
     assert '"finding"' not in passed.stdout
+
+
+def _get_statement(bucket: str, **rest: Any) -> dict[str, Any]:
+    return {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*", **rest}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ({"Condition": {"Null": {"aws:SourceIp": "false"}}}, "report.pdf"),  # the key is always present
+        ({"Condition": {"StringLike": {"aws:SourceIp": "*"}}}, "report.pdf"),
+        (None, "public/x"),  # with a Deny on everything outside public/: GetObject inside it is open
+    ],
+    ids=["null-source-ip", "any-source-ip", "deny-not-resource"],
+)
+def test_what_simulate_allows_an_anonymous_caller_the_audit_reports(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[str], str], extra: dict[str, Any] | None,
+    key: str,
+) -> None:  # fmt: skip
+    bucket = bucket_name("pubgap")
+    moto_client.create_bucket(Bucket=bucket)
+    statements = [_get_statement(bucket, **(extra or {}))]
+    if extra is None:
+        statements.append({"Sid": "Fence", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                           "NotResource": f"arn:aws:s3:::{bucket}/public/*"})  # fmt: skip
+    moto_client.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    simulated = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "policy", "simulate",
+                        f"s3://{bucket}", "--action", "s3:GetObject", "--key", key, "--source-ip", "198.51.100.7")  # fmt: skip
+    assert simulated.returncode == 0, simulated.stderr
+    assert json.loads(simulated.stdout)["decision"] == "allow"
+    result = _audit(run_cli, moto, bucket)
+    assert result.returncode == 8, (result.stdout, result.stderr)
+    findings = [json.loads(line) for line in result.stdout.splitlines() if '"finding"' in line]
+    assert [(f["check"], f["bucket"]) for f in findings] == [("bucket-policy-public", bucket)]
+    assert "statement Open allows s3:GetObject" in findings[0]["found"]

@@ -1,21 +1,25 @@
 """What the bucket policy means, decided with s3safe's own policy evaluator (the one `policy simulate` uses).
 
-Public policy: every Allow statement is tried on its own (with every Deny of the policy kept) against
-requests from an anonymous caller and from a stranger's AWS account. Before trying it, the statement's
-conditions that restrict nobody are dropped. That is every condition on a key a caller chooses freely
-(aws:Referer and aws:UserAgent are headers anyone can send; aws:SecureTransport, the request's ACL/SSE
-headers, s3:prefix, tags on the caller's own principal … are picked by the caller), and, following AWS's
-definition of a non-public policy ("The meaning of 'public'", S3 User Guide), every condition on the other
-keys (aws:PrincipalOrgID, aws:SourceAccount, aws:SourceArn, aws:SourceVpce, aws:PrincipalAccount …) that
-does not pin them to fixed values: a wildcard or policy variable in a value, a negated operator, IfExists,
-ForAllValues or Null. What is left is a condition a stranger's request cannot satisfy, so the probe, which
-carries none of those keys, is not let in.
+Public policy: every Allow statement is tried on its own (with the policy's Deny statements no stranger escapes)
+against requests from an anonymous caller and from a stranger's AWS account. Before trying it, the statement's
+conditions that restrict nobody are dropped. Following AWS's definition of a non-public policy ("The meaning of
+'public'", S3 User Guide), only a condition pinning one of RESTRICTING_KEYS (aws:PrincipalOrgID,
+aws:SourceAccount, aws:SourceArn, aws:SourceVpce, aws:PrincipalAccount …) to fixed values under a positive,
+must-be-present operator restricts. A condition on any other key (aws:Referer, aws:SecureTransport, the request's
+headers, s3:prefix, aws:PrincipalType, the caller's own tags …) is one a stranger meets at will or with an account,
+role or user of the right kind; a wildcard or policy variable in a value, a negated operator, IfExists,
+ForAllValues or Null restricts nobody either. What is left is a condition a stranger's request cannot satisfy.
 
-aws:SourceIp is kept and probed: without the key, from an address outside every range the policy lists (per
-address family), and from inside each range wider than a /8 (IPv4) or a /32 (IPv6), RFC 1918 ranges
-excepted. A range list covering a whole family has no outside address, so it is probed from inside. A
-statement that still allows a probe is public. Its object actions are probed on a key its own Resource
-pattern matches.
+A Deny keeps strangers out only when every one of its conditions holds for all of them: a negated operator on
+fixed values of those keys ("not my organization"), an address range, the clock. A Deny with any other condition
+("not in any organization", "not through any VPC endpoint", a header) is escaped, so it is left out.
+
+aws:SourceIp under IpAddress/NotIpAddress is kept and probed: without the key, from an address outside every
+range the policy lists (per address family; a documentation address when none is listed), and from inside each
+range wider than a /8 (IPv4) or a /32 (IPv6), RFC 1918 ranges excepted. A range list covering a whole family has
+no outside address, so it is probed from inside. Object actions are probed on PROBE_KEY and on one key per
+Resource and NotResource pattern of the policy (so a Deny sparing "public/*" is probed inside public/). A
+statement that still allows a probe is public.
 """
 
 from __future__ import annotations
@@ -43,18 +47,20 @@ PUBLIC_PROBES: tuple[tuple[str, bool, bool], ...] = (
     ("s3:PutBucketAcl", False, True),
     ("s3:DeleteBucket", False, True),
 )
-FORGEABLE_KEYS = frozenset(
+# AWS's definition of a non-public policy: a fixed value of one of these keys keeps strangers out. Any other key
+# (the request's headers, s3:prefix, aws:PrincipalType, aws:username, the caller's own tags …) is one a stranger
+# satisfies at will or by making an account, a role or a user of the right kind.
+RESTRICTING_KEYS = frozenset(
     k.lower()
     for k in (
-        "aws:Referer", "aws:UserAgent", "aws:SecureTransport", "aws:CurrentTime", "aws:EpochTime", "aws:RequestedRegion",
-        "s3:x-amz-acl", "s3:x-amz-server-side-encryption", "s3:x-amz-storage-class", "s3:x-amz-content-sha256",
-        "s3:x-amz-metadata-directive", "s3:prefix", "s3:delimiter", "s3:max-keys", "s3:signatureversion",
-        "s3:authType", "s3:TlsVersion", "s3:signatureAge", "s3:object-lock-mode",
+        "aws:SourceArn", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceOwner", "aws:SourceAccount", "aws:SourceOrgID",
+        "aws:SourceOrgPaths", "aws:userid", "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths", "aws:PrincipalServiceName", "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id",
     )
 )  # fmt: skip
-FORGEABLE_PREFIXES = (
-    "s3:existingobjecttag/", "s3:requestobjecttag/", "aws:requesttag/", "s3:x-amz-grant-", "aws:principaltag/",
-)  # fmt: skip
+CLOCK_KEYS = frozenset(("aws:currenttime", "aws:epochtime"))  # no caller picks the time: a Deny on it is evaluated
+IP_OPERATORS = frozenset(("ipaddress", "notipaddress"))
 SOURCE_IP = "aws:sourceip"
 # AWS: ranges wider than this are public ("excluding RFC1918 private ranges")
 WIDEST_FIXED_PREFIX = {4: 8, 6: 32}
@@ -82,49 +88,80 @@ def _statements(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(s) for s in items if isinstance(s, Mapping)]
 
 
-def _forgeable(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in FORGEABLE_KEYS or lowered.startswith(FORGEABLE_PREFIXES)
+def _operator(operator: str) -> tuple[str | None, str, bool]:
+    """(set qualifier or None, base operator without IfExists, IfExists), all lower case."""
+    head, sep, base = operator.lower().partition(":")
+    qualifier = head if sep else None
+    base = base if sep else head
+    if_exists = base.endswith("ifexists")
+    return qualifier, base.removesuffix("ifexists") if if_exists else base, if_exists
 
 
-def _fixed_value(key: str, value: object) -> bool:
+def _fixed_value(key: str, value: object, *, version: str) -> bool:
+    """No wildcard, and no policy variable (before Version 2012-10-17 "${...}" is literal text)."""
     text = str(value)
     if key.lower() == "aws:userid" and ROLE_SESSIONS.fullmatch(text):
         return True
-    return not any(c in text for c in ("*", "?", "${"))
+    return not any(c in text for c in ("*", "?")) and ("${" not in text or version != "2012-10-17")
 
 
-def _restricts(operator: str, key: str, values: object) -> bool:
-    """A condition a stranger cannot satisfy at will: fixed values under a positive, must-be-present operator."""
-    if _forgeable(key):
-        return False
-    if key.lower() == SOURCE_IP:
-        return True  # kept, and probed from addresses a stranger may have (_probe_addresses)
-    head, sep, base = operator.lower().partition(":")
-    if not sep:
-        base = head
-    elif head == "forallvalues":
-        return False  # true when the key is absent
-    if base == "null" or base.endswith("ifexists") or base in NEGATED_OPERATORS:
-        return False
+def _all_fixed(key: str, values: object, *, version: str) -> bool:
     items = values if isinstance(values, list) else [values]
-    return bool(items) and all(_fixed_value(key, v) for v in items)
+    return bool(items) and all(_fixed_value(key, v, version=version) for v in items)
 
 
-def _without_unrestricting_conditions(statement: dict[str, Any]) -> dict[str, Any]:
+def _identity_key(key: str) -> bool:
+    return key in RESTRICTING_KEYS or key == SOURCE_IP
+
+
+def _restricts(operator: str, key: str, values: object, *, version: str) -> bool:
+    """An Allow's condition a stranger cannot satisfy at will: fixed values under a positive, must-be-present
+    operator on a key of AWS's definition."""
+    qualifier, base, if_exists = _operator(operator)
+    lowered = key.lower()
+    if lowered == SOURCE_IP and base in IP_OPERATORS:
+        return True  # kept, and probed from addresses a stranger may have (_probe_addresses)
+    if not _identity_key(lowered) or qualifier == "forallvalues":  # ForAllValues: true when the key is absent
+        return False
+    if base == "null" or if_exists or base in NEGATED_OPERATORS:
+        return False
+    return _all_fixed(key, values, version=version)
+
+
+def _shuts_out(operator: str, key: str, values: object, *, version: str) -> bool:
+    """A Deny's condition that holds for every stranger, so none escapes the Deny by making it false: a negated
+    operator on fixed values of a key of AWS's definition ("not my organization"). Conditions on the source
+    address and the clock are kept for the evaluator, the address being probed."""
+    qualifier, base, _ = _operator(operator)
+    lowered = key.lower()
+    if (lowered == SOURCE_IP and base in IP_OPERATORS) or lowered in CLOCK_KEYS:
+        return True
+    if not _identity_key(lowered) or qualifier is not None or base == "null":
+        return False  # the caller picks the value, or has or lacks the key as it likes (any org, any endpoint)
+    return base in NEGATED_OPERATORS and _all_fixed(key, values, version=version)
+
+
+def _conditions(statement: Mapping[str, Any]) -> Iterator[tuple[str, str, object]]:
     condition = statement.get("Condition")
-    if not isinstance(condition, Mapping):
-        return statement
-    kept: dict[str, Any] = {}
-    for operator, keys in condition.items():
-        if isinstance(keys, Mapping):
-            rest = {k: v for k, v in keys.items() if _restricts(str(operator), str(k), v)}
-            if rest:
-                kept[operator] = rest
+    for operator, keys in condition.items() if isinstance(condition, Mapping) else ():
+        for key, values in keys.items() if isinstance(keys, Mapping) else ():
+            yield str(operator), str(key), values
+
+
+def _without_unrestricting_conditions(statement: dict[str, Any], *, version: str) -> dict[str, Any]:
+    kept: dict[str, dict[str, Any]] = {}
+    for operator, key, values in _conditions(statement):
+        if _restricts(operator, key, values, version=version):
+            kept.setdefault(operator, {})[key] = values
     out = {k: v for k, v in statement.items() if k != "Condition"}
     if kept:
         out["Condition"] = kept
     return out
+
+
+def _inescapable(denies: list[dict[str, Any]], *, version: str) -> list[dict[str, Any]]:
+    """The Deny statements no stranger escapes: one condition a stranger can make false lifts the whole Deny."""
+    return [d for d in denies if all(_shuts_out(o, k, v, version=version) for o, k, v in _conditions(d))]
 
 
 def _source_networks(statements: list[dict[str, Any]]) -> Iterator[Network]:
@@ -166,9 +203,7 @@ def _outside(networks: list[Network], version: int) -> ipaddress.IPv4Address | i
 
 def _probe_addresses(statements: list[dict[str, Any]]) -> list[str]:
     """Source addresses a stranger may call from, chosen to slip past the statements' aws:SourceIp conditions."""
-    listed = list(_source_networks(statements))
-    if not listed:
-        return []
+    listed = list(_source_networks(statements))  # none listed: still probed from a public address of each family
     out: list[str] = []
     for version in (4, 6):
         networks = _collapsed(listed, version)
@@ -184,33 +219,50 @@ def _probe_addresses(statements: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _probe_keys(statement: Mapping[str, Any], bucket: str, *, version: str) -> list[str]:
-    """PROBE_KEY plus one key per object pattern of the statement, so "public/*" is probed inside public/.
-    Before Version 2012-10-17 "${...}" is literal text, so such a pattern is probed too."""
+def _instance_key(pattern: str, bucket: str, *, version: str) -> str | None:
+    """A key of `bucket` that the object pattern matches, wildcards filled in ("public/*" -> "public/x"), or None."""
+    match = re.fullmatch(r"arn:aws[a-z-]*:s3:::([^/]*)/(.*)", pattern, re.DOTALL)
+    if not match or ("${" in match.group(2) and version == "2012-10-17"):
+        return None
+    bucket_glob = re.escape(match.group(1)).replace(r"\*", ".*").replace(r"\?", ".")
+    if not re.fullmatch(bucket_glob, bucket, re.DOTALL):
+        return None
+    return re.sub(r"[*?]", "x", match.group(2)) or "x"
+
+
+def _probe_keys(statements: list[dict[str, Any]], bucket: str, *, version: str) -> list[str]:
+    """PROBE_KEY plus one key per object pattern of every Resource and NotResource of the policy, so "public/*"
+    is probed inside public/ whether an Allow names it or a Deny spares it. Before Version 2012-10-17 "${...}"
+    is literal text, so such a pattern is probed too."""
     keys = [PROBE_KEY]
-    resources = statement.get("Resource", [])
-    for resource in resources if isinstance(resources, list) else [resources]:
-        match = re.fullmatch(rf"arn:aws[a-z-]*:s3:::{re.escape(bucket)}/(.*)", str(resource), re.DOTALL)
-        if match and ("${" not in match.group(1) or version != "2012-10-17"):
-            keys.append(re.sub(r"[*?]", "x", match.group(1)) or "x")
+    for statement in statements:
+        for element in ("Resource", "NotResource"):
+            patterns = statement.get(element, [])
+            for pattern in patterns if isinstance(patterns, list) else [patterns]:
+                key = _instance_key(str(pattern), bucket, version=version)
+                if key is not None:
+                    keys.append(key)
     return list(dict.fromkeys(keys))
 
 
 def _public_actions(
-    statement: dict[str, Any], denies: list[dict[str, Any]], *, bucket: str, ctx: AuditContext, version: str
+    statement: dict[str, Any], statements: list[dict[str, Any]], *, bucket: str, ctx: AuditContext, version: str
 ) -> list[str]:
-    """The probe actions this one Allow statement opens to anonymous callers or any AWS account. The policy
-    keeps its own Version: under 2008-10-17 "${aws:username}" is literal text, not a variable."""
-    policy = parse_policy({"Version": version, "Statement": [*denies, _without_unrestricting_conditions(statement)]})
+    """The probe actions this one Allow statement opens to anonymous callers or any AWS account, past the Denies
+    of `statements` that no stranger escapes. The policy keeps its own Version: under 2008-10-17
+    "${aws:username}" is literal text, not a variable."""
+    denies = _inescapable([s for s in statements if s.get("Effect") == "Deny"], version=version)
+    allow = _without_unrestricting_conditions(statement, version=version)
+    policy = parse_policy({"Version": version, "Statement": [*denies, allow]})
     callers = [("anonymous", None), (stranger(ctx), ctx.account or "000000000000")]
-    addresses: list[str | None] = [None, *_probe_addresses([statement, *denies])]
+    addresses: list[str | None] = [None, *_probe_addresses([allow, *denies])]
+    object_keys = _probe_keys(statements, bucket, version=version)
     opened = []
     for action, on_object, _ in PUBLIC_PROBES:
-        keys = _probe_keys(statement, bucket, version=version) if on_object else [None]
         requests = [
             s3_request(action, bucket, key, principal=principal, bucket_account=bucket_account, source_ip=address)
             for principal, bucket_account in callers
-            for key in keys
+            for key in (object_keys if on_object else [None])
             for address in addresses
         ]
         if any(_allowed_by_statement(policy, r) for r in requests):
@@ -235,13 +287,13 @@ def policy_public(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[F
     if not policy:
         return []
     statements = _statements(policy)
-    denies = [s for s in statements if s.get("Effect") == "Deny"]
     version = policy.get("Version", "2008-10-17")  # parse_policy refuses anything else than the two Versions
     offending: list[tuple[str | None, list[str]]] = []
     try:
+        parse_policy(policy)  # a malformed statement is reported even where the probes would leave it out
         for statement in statements:
             if statement.get("Effect") == "Allow":
-                actions = _public_actions(statement, denies, bucket=facts.name, ctx=ctx, version=version)
+                actions = _public_actions(statement, statements, bucket=facts.name, ctx=ctx, version=version)
                 if actions:
                     offending.append((statement.get("Sid") if isinstance(statement.get("Sid"), str) else None, actions))
     except PolicyError as exc:
