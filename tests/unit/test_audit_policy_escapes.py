@@ -77,8 +77,12 @@ def test_a_deny_strangers_escape_leaves_the_allow_public(deny: dict[str, Any]) -
         _deny(Resource=OBJECTS, Condition={"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
         _deny(NotResource=f"arn:aws:s3:::{B}", Condition={"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
         _deny(Resource=OBJECTS),
+        # a data perimeter: the bucket's own account or organization, or roles of one account
+        _deny(Resource=OBJECTS, Condition={"StringNotEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}}),
+        _deny(Resource=OBJECTS, Condition={"StringNotEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}),
+        _deny(Resource=OBJECTS, Condition={"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/*"}}),
     ],
-    ids=["not-my-org", "not-my-endpoint", "not-my-office", "everyone"],
+    ids=["my-org", "my-endpoint", "my-office", "everyone", "my-account", "bucket-org", "my-roles"],
 )
 def test_a_deny_no_stranger_escapes_keeps_the_allow_private(deny: dict[str, Any]) -> None:
     assert _findings([_get(), deny]) == []
@@ -115,3 +119,17 @@ def test_simulate_derives_the_principal_type_from_the_arn(principal: str, princi
     request = s3_request("s3:GetObject", B, "k", principal=principal, source_ip="198.51.100.7", bucket_account="123456789012")
     result = evaluate(policy, request)  # another account's caller: the bucket policy's Allow must apply
     assert (result.decision, result.sid) == ("allow", "Get")
+
+
+@pytest.mark.parametrize(
+    ("condition", "public"),
+    [
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}, False),  # one account's roles
+        ({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}}, False),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/admin"}}, True),  # a role named admin anywhere
+        ({"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}, True),
+    ],
+    ids=["one-accounts-roles", "own-account", "any-accounts-admin", "any-bucket"],
+)
+def test_wildcards_inside_one_account_are_fixed(condition: dict[str, Any], public: bool) -> None:
+    assert bool(_findings([_get(condition)])) is public

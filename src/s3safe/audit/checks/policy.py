@@ -68,6 +68,11 @@ PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0
 # tried first as "an address outside every listed range": documentation ranges no real policy lists
 OUTSIDE_CANDIDATES = tuple(ipaddress.ip_address(a) for a in ("203.0.113.7", "198.51.100.7", "2001:db8::7"))
 ROLE_SESSIONS = re.compile(r"AROA[A-Z0-9]+:\*")  # aws:userid of any session of one role: fixed, per AWS
+# the bucket's own account or organization: as fixed as writing its id
+RESOURCE_VARIABLES = re.compile(r"\$\{aws:Resource(?:Account|OrgID|OrgPaths)\}", re.IGNORECASE)
+ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn"))
+# an ARN naming one account, wildcards only in its resource part ("arn:aws:iam::111122223333:role/*")
+ONE_ACCOUNT_ARN = re.compile(r"arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:\d{12}:[^${]*")
 NEGATED_OPERATORS = frozenset(
     o.lower() for o in ("StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
                         "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike", "BinaryNotEquals")
@@ -100,7 +105,11 @@ def _operator(operator: str) -> tuple[str | None, str, bool]:
 def _fixed_value(key: str, value: object, *, version: str) -> bool:
     """No wildcard, and no policy variable (before Version 2012-10-17 "${...}" is literal text)."""
     text = str(value)
+    if version == "2012-10-17":
+        text = RESOURCE_VARIABLES.sub("0", text)
     if key.lower() == "aws:userid" and ROLE_SESSIONS.fullmatch(text):
+        return True
+    if key.lower() in ARN_KEYS and ONE_ACCOUNT_ARN.fullmatch(text):
         return True
     return not any(c in text for c in ("*", "?")) and ("${" not in text or version != "2012-10-17")
 
