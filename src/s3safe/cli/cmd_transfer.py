@@ -8,7 +8,15 @@ from typing import Any, Literal
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.crypto_options import ENCRYPT_KEYS, crypto_options, decryption_from, encryption_from, pop_crypto, refuse
+from s3safe.cli.crypto_options import (
+    DECRYPT_KEYS,
+    ENCRYPT_KEYS,
+    crypto_options,
+    decryption_from,
+    encryption_from,
+    pop_crypto,
+    refuse,
+)
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, make_gate, upload_options
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
@@ -219,7 +227,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     gate = make_gate(dry_run, max_delete)
     summary = TreeSummary()
     if is_s3_url(destination) and not is_s3_url(source):
-        refuse(crypto, ("identity", "no_decrypt", "allow_unencrypted", "max_work_factor"), "apply to downloads, not to an upload")
+        refuse(crypto, DECRYPT_KEYS, "apply to downloads, not to an upload")
         if tree_values["allow_empty"] or tree_values["keep_setuid"]:
             raise UsageError("--allow-empty and --keep-setuid apply to downloads, not to an upload")
         dest = parse_s3_url(destination)

@@ -13,7 +13,7 @@ from s3safe.core.errors import UsageError
 F = TypeVar("F", bound=Callable[..., Any])
 
 ENCRYPT_KEYS = ("encrypt", "recipient", "recipients_file")
-DECRYPT_KEYS = ("identity", "no_decrypt", "allow_unencrypted", "max_work_factor")
+DECRYPT_KEYS = ("identity", "no_decrypt", "allow_unencrypted", "allow_unsigned", "max_work_factor")
 SHARED_KEYS = ("passphrase_file", "digest_key_file")
 CRYPTO_KEYS = ENCRYPT_KEYS + DECRYPT_KEYS + SHARED_KEYS
 
@@ -27,6 +27,8 @@ _decrypt = [
     click.option("--no-decrypt", is_flag=True, help="Keep client-encrypted objects as stored (ciphertext)."),
     click.option("--allow-unencrypted", is_flag=True,
                  help="With decryption keys: also restore objects stored without client-side encryption (refused by default)."),
+    click.option("--allow-unsigned", is_flag=True,
+                 help="Also restore encrypted objects without a plaintext digest under your digest key (refused by default)."),
     click.option("--max-work-factor", type=int, metavar="N",
                  help="Open age passphrase objects with a scrypt work factor up to N (default 18, what s3safe writes; max 22 = 4 GiB)."),
 ]  # fmt: skip
@@ -72,6 +74,7 @@ def decryption_from(values: dict[str, Any]) -> Any:
     return decryption_for(identity_files=values.get("identity") or (), passphrase_file=values.get("passphrase_file"),
                           digest_key_file=values.get("digest_key_file"), prompt=prompt_or_none(),
                           enabled=not values.get("no_decrypt"), allow_unencrypted=bool(values.get("allow_unencrypted")),
+                          allow_unsigned=bool(values.get("allow_unsigned")),
                           max_work_factor=values.get("max_work_factor"))  # fmt: skip
 
 

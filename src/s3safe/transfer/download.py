@@ -114,7 +114,9 @@ def fetch_object(
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
             peer = _peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes)
             if fmt and decryption is not None and decryption.enabled:
-                plain = _Plaintext(decryption.decryptor(fmt, url), handle, digest_key=decryption.digest_key(bucket, attributes.get(DIGEST_META)))
+                decryptor = decryption.decryptor(fmt, url)
+                digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
+                plain = _Plaintext(decryptor, handle, digest_key=digest_key, signed_only=signed_only)
             for data in _body(result, url, expected=expected.size):
                 cancel.check()
                 if conn.limiter:
@@ -315,9 +317,10 @@ def _write_atomically(target: Target, content: bytes, *, mtime: float | None, mo
 class _Plaintext:
     """The decrypting side of a download: plaintext to the temp file, hashed for the cache and the digest."""
 
-    def __init__(self, decryptor: Transformer, handle: BinaryIO, *, digest_key: bytes | None) -> None:
+    def __init__(self, decryptor: Transformer, handle: BinaryIO, *, digest_key: bytes | None, signed_only: bool = False) -> None:
         from s3safe.crypto.digest import PlaintextDigest
 
+        self.signed_only = signed_only  # no digest under `digest_key`: refuse once the format's checks passed
         self.decryptor = decryptor
         self.handle = handle
         self.sha256 = hashlib.sha256()
@@ -341,6 +344,12 @@ class _Plaintext:
         from s3safe.crypto.digest import same_digest
 
         if self.digest is None or not stored or stored.split(":")[1:2] != [self.digest.token().split(":")[1]]:
+            if self.signed_only:
+                raise IntegrityError(
+                    f"{url} carries no plaintext digest made with this host's digest key; it was not written "
+                    "(anyone holding the public age recipient, or another tool, could have made this ciphertext)",
+                    hint="pass --digest-key-file with the uploading host's key, or --allow-unsigned if you trust its origin",
+                )
             return ""
         if not same_digest(stored, self.digest.token()):
             raise IntegrityError(

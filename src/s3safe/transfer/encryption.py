@@ -155,6 +155,9 @@ class Decryption:
     when an encrypted object actually arrives; thread-safe, loaded once.
     `require_encrypted`: the restore was given keys, so it expects encrypted objects and refuses one stored
     without the encryption marker (an object swapped for plaintext would otherwise be restored silently).
+    `require_digest`: an encrypted object must carry a plaintext digest under a key this restore holds, when
+    it holds one for that object (`recipient_digest_key` for age identities; with a passphrase, always):
+    an age recipient is public, so a ciphertext alone proves nothing about who made it.
     """
 
     def __init__(
@@ -162,6 +165,7 @@ class Decryption:
         digest_key: Callable[[str], bytes | None] | None = None, enabled: bool = True, require_encrypted: bool = False,
         max_work_factor: int | None = None,
         salted_digest_key: Callable[[bytes], bytes | None] | None = None,
+        recipient_digest_key: Callable[[], bytes | None] | None = None, require_digest: bool = False,
     ) -> None:  # fmt: skip
         from s3safe.crypto import age
 
@@ -175,6 +179,8 @@ class Decryption:
         self._salted_digest_key = salted_digest_key  # the key of a v2 passphrase token, from the salt it names
         self.enabled = enabled
         self.require_encrypted = require_encrypted
+        self._recipient_digest_key = recipient_digest_key
+        self.require_digest = require_digest
         self._lock = threading.Lock()
         self._loaded_identities: list[str] | None = None
         self._loaded_passphrase: str | None = None
@@ -206,6 +212,45 @@ class Decryption:
             if bucket not in self._digest_keys:
                 self._digest_keys[bucket] = self._digest_key(bucket) if self._digest_key else None
             return self._digest_keys[bucket]
+
+    def digest_check(self, fmt: str, bucket: str, token: str | None) -> tuple[bytes | None, bool]:
+        """For an object `decryptor` opened: the key its digest `token` was made with, if this restore holds
+        it (else None), and whether a missing or unverifiable digest must refuse the object."""
+        from s3safe.crypto.digest import made_with
+
+        known = self.digest_key(bucket, token)
+        if known is not None and made_with(token, known):
+            return known, False
+        if fmt == "age" and self._try_identities():
+            own = self._recipient_key()
+            held = own is not None  # a recipient-only host holds nothing that could tell
+        else:
+            own = self._passphrase_digest_key(bucket, token)
+            held = self._loaded_passphrase is not None
+        if own is not None and made_with(token, own):
+            return own, False
+        return None, held and self.require_digest
+
+    def _recipient_key(self) -> bytes | None:
+        with self._lock:
+            if "recipient" not in self._digest_keys:
+                self._digest_keys["recipient"] = self._recipient_digest_key() if self._recipient_digest_key else None
+            return self._digest_keys["recipient"]
+
+    def _passphrase_digest_key(self, bucket: str, token: str | None) -> bytes | None:
+        """The key the passphrase that opened the object gives for `token`'s scheme (derived once per salt or
+        bucket); None for a token no passphrase key could have made, without paying for a derivation."""
+        from s3safe.crypto.digest import SCHEME, digest_key_from_passphrase, digest_key_from_passphrase_salt, salt_of
+
+        passphrase, salt = self._loaded_passphrase, salt_of(token)
+        if passphrase is None or (salt is None and not (token or "").startswith(SCHEME + ":")):
+            return None
+        slot = f"passphrase:{salt.hex()}" if salt is not None else f"passphrase-v1:{bucket}"
+        with self._lock:
+            if slot not in self._digest_keys:
+                self._digest_keys[slot] = (digest_key_from_passphrase_salt(passphrase, salt) if salt is not None
+                                           else digest_key_from_passphrase(passphrase, context=bucket.encode()))  # fmt: skip
+            return self._digest_keys[slot]
 
     def check_marked(self, fmt: str | None, url: str) -> None:
         """Refuse (IntegrityError, nothing written) an unmarked object when encrypted objects are expected."""
@@ -288,12 +333,14 @@ def decryption_for(
     prompt: Callable[[str], str] | None = None,
     enabled: bool = True,
     allow_unencrypted: bool = False,
+    allow_unsigned: bool = False,
     max_work_factor: int | None = None,
 ) -> Decryption:
     """The download side: keys are looked for only when the first encrypted object arrives.
 
-    Keys given for this run (identity files or a passphrase file) mean the objects are expected to be
-    encrypted: one without the marker is refused unless `allow_unencrypted`.
+    Keys given for this run (identity files, $S3SAFE_IDENTITY_FILE or a passphrase file) mean the objects are
+    expected to be encrypted: one without the marker is refused unless `allow_unencrypted`. An encrypted
+    object without a digest under the key this restore holds for it is refused unless `allow_unsigned`.
 
     The plaintext digest is checked with the passphrase-derived key when a passphrase is set (file or
     environment), else with the digest key file when one exists; a digest made under another key is skipped
@@ -318,9 +365,13 @@ def decryption_for(
     def salted_digest_key(salt: bytes) -> bytes | None:
         return digest.digest_key_from_passphrase_salt(passphrase(), salt) if quiet_passphrase else None
 
-    # only keys named for this run count: a passphrase exported in a login profile is no statement that the
-    # prefix at hand is encrypted, and must not make plain downloads fail
-    keys_given = bool(identity_files) or passphrase_file is not None
+    def recipient_digest_key() -> bytes | None:
+        return load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=False)
+
+    # S3SAFE_PASSPHRASE does not count: it also unlocks saved credentials, so exporting it is no statement that
+    # the prefix at hand is encrypted and must not make plain downloads fail; S3SAFE_IDENTITY_FILE only decrypts
+    keys_given = bool(identity_files) or passphrase_file is not None or bool(os.environ.get(keys.ENV_IDENTITY_FILE))
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
                       require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
-                      salted_digest_key=salted_digest_key)  # fmt: skip
+                      salted_digest_key=salted_digest_key, recipient_digest_key=recipient_digest_key,
+                      require_digest=not allow_unsigned)  # fmt: skip
