@@ -7,6 +7,7 @@ environment still refuses an object swapped for plaintext."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -103,6 +104,16 @@ def test_a_recipient_only_host_cannot_tell_and_says_what_it_checked(
                env=elsewhere)  # fmt: skip
     assert got.returncode == 0, got.stderr
     assert out.read_bytes() == EVIL and "keyed plaintext digest" not in got.stdout
+    # the same host given a copy of the uploading host's digest key tells them apart
+    copy = tmp_path / "uploader-digest.key"
+    copy.write_bytes((Path(os.environ["S3SAFE_CONFIG_DIR"]) / "digest.key").read_bytes())
+    out.unlink()
+    checked = _cli(run_cli, moto, "get", f"s3://{bucket}/bin/run.sh", str(out), "--identity", str(identity),
+                   "--digest-key-file", str(copy), env=elsewhere)  # fmt: skip
+    assert checked.returncode == 6 and not out.exists(), (checked.stdout, checked.stderr)
+    genuine = _cli(run_cli, moto, "--json", "get", f"s3://{bucket}/notes.txt", str(tmp_path / "notes.txt"),
+                   "--identity", str(identity), "--digest-key-file", str(copy), env=elsewhere)  # fmt: skip
+    assert genuine.returncode == 0 and "keyed plaintext digest" in genuine.stdout, genuine.stderr
 
 
 def test_passphrase_restores_always_require_the_digest(

@@ -346,8 +346,8 @@ class _Plaintext:
         if self.digest is None or not stored or stored.split(":")[1:2] != [self.digest.token().split(":")[1]]:
             if self.signed_only:
                 raise IntegrityError(
-                    f"{url} carries no plaintext digest made with this host's digest key; it was not written "
-                    "(anyone holding the public age recipient, or another tool, could have made this ciphertext)",
+                    f"{url} carries no valid plaintext digest under your digest key; it was not written (a ciphertext "
+                    "alone does not show who made it: anyone holding your public age recipient could have)",
                     hint="pass --digest-key-file with the uploading host's key, or --allow-unsigned if you trust its origin",
                 )
             return ""
