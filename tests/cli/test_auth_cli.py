@@ -12,6 +12,7 @@ that moto's request recorder saw.
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Callable
@@ -47,7 +48,8 @@ def _no_secret(*results: CompletedProcess[str]) -> None:
 @pytest.fixture
 def keyring_env(tmp_path: Path) -> dict[str, str]:
     return {
-        "PYTHONPATH": str(REPO),
+        # src first: the s3safe under test, not whichever the venv has installed (tests.file_keyring from REPO)
+        "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO))),
         "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
         "S3SAFE_TEST_KEYRING_FILE": str(tmp_path / "test-keyring.json"),
     }
@@ -150,6 +152,21 @@ def test_credential_process_export_works_for_botocore(
     assert listed.returncode == 0, listed.stderr
     assert _signed_with(moto_server) == {KEY_ID}
     _no_secret(listed)
+
+
+def test_credential_process_ignores_a_plain_http_endpoint_it_never_uses(
+    on_moto: Run, run_cli: Run, keyring_env: dict[str, str]
+) -> None:
+    """The AWS CLI runs `s3safe auth credential-process` with its own environment, where AWS_ENDPOINT_URL may
+    name a local http:// store; s3safe sends no request there and must hand over the credentials."""
+    assert on_moto("auth", "save", "ci", input_text=f"{KEY_ID}\n{SECRET}\n", env=keyring_env).returncode == 0
+    env = {**keyring_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    printed = run_cli("auth", "credential-process", "ci", env=env)
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == {"Version": 1, "AccessKeyId": KEY_ID, "SecretAccessKey": SECRET}
+    listed = run_cli("auth", "list", env=env)
+    assert listed.returncode == 0 and "ci" in listed.stdout, listed.stderr
+    assert "plain HTTP" not in printed.stderr + listed.stderr
 
 
 def test_keys_are_never_taken_from_argv_and_rm(

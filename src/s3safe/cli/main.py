@@ -83,7 +83,7 @@ def _setup_logging(render: Renderer, verbose: int, debug: bool) -> None:
 
 _WARNED_HTTP: set[str] = set()
 # commands that send no request: an endpoint they would refuse (plain HTTP in the environment) is no concern of theirs
-LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "config"})
+LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "config", "auth"})
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT)
