@@ -23,6 +23,17 @@ class App:
     defaults: dict[str, Any] = field(default_factory=dict)  # the config file's values
     _conn: Connection | None = field(default=None, repr=False)
 
+    def use_sse_c_key(self, path: str | None) -> None:
+        """--sse-c-key-file: from here on every object request carries that key (refused over plain HTTP)."""
+        if not path:
+            return
+        from dataclasses import replace
+
+        from s3safe.core.ssec import load_sse_c_key
+
+        self.settings = replace(self.settings, sse_c_key=load_sse_c_key(path, plain_http=self.settings.uses_http))
+        self._conn = None
+
     @property
     def conn(self) -> Connection:
         if self._conn is None:

@@ -19,10 +19,13 @@ def meta() -> None:
 
 @meta.command("get")
 @click.argument("url")
+@click.option("--sse-c-key-file", "sse_c_key_file", metavar="FILE", help="The SSE-C key the object was written with (HTTPS only).")
 @pass_app
-def meta_get_cmd(app: App, url: str) -> None:
+def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None) -> None:
     """Show an object's headers and user metadata."""
     from s3safe.ops.meta import meta_get
+
+    app.use_sse_c_key(sse_c_key_file)
 
     d = meta_get(app.conn, parse_s3_url(url, require_key=True))
     if app.render.json_mode:

@@ -91,11 +91,14 @@ def rm(app: App, url: str, recursive: bool, versions: bool, where: str | None, d
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @where_option
 @upload_options
+@click.option("--sse-c-key-file", "sse_c_key_file", metavar="FILE",
+              help="SSE-C: the key the source objects were written with, and the copies get (HTTPS only).")  # fmt: skip
 @pass_app
 def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: bool, where: str | None, **values: Any) -> None:
     """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
     from s3safe.ops.objects import copy
 
+    app.use_sse_c_key(values.pop("sse_c_key_file"))
     options = build_upload_options(values, app.defaults)
     with object_filter(app, where) as selector:
         results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,

@@ -49,6 +49,10 @@ allow_empty_option = click.option(
 keep_setuid_option = click.option(
     "--keep-setuid", is_flag=True, help="Restore setuid, setgid and sticky bits stored at upload (default: dropped)."
 )
+sse_c_option = click.option(
+    "--sse-c-key-file", "sse_c_key_file", metavar="FILE",
+    help="SSE-C: encrypt/decrypt on the server with this 256-bit key (32 bytes, or base64); HTTPS only.",
+)  # fmt: skip
 TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks", "where", "local_delete")
 local_delete_option = click.option(
     "--local-delete", "local_delete", is_flag=False, flag_value="true", default=None, metavar="[EXPR]",
@@ -139,6 +143,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @tree_options
 @upload_options
 @crypto_options(upload=True, download=False)
+@sse_c_option
 @pass_app
 def put(
     app: App, /, paths: tuple[str, ...], recursive: bool, move: bool, dry_run: bool, max_delete: int | None, **values: Any
@@ -146,6 +151,7 @@ def put(
     """Upload files or (-r) folder trees: private, encrypted, checksummed."""
     if len(paths) < 2:
         raise click.UsageError("give at least one local path and the destination S3URL")
+    app.use_sse_c_key(values.pop("sse_c_key_file"))
     tree_values = {k: values.pop(k) for k in TREE_KEYS}
     crypto = pop_crypto(values)
     dest = parse_s3_url(paths[-1])
@@ -179,9 +185,11 @@ def put(
 @keep_setuid_option
 @tree_options
 @crypto_options(upload=False, download=True)
+@sse_c_option
 @pass_app
 def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
+    app.use_sse_c_key(values.pop("sse_c_key_file"))
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
     if recursive:
@@ -217,10 +225,13 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 @tree_options
 @upload_options
 @crypto_options(upload=True, download=True)
+@sse_c_option
 @pass_app
 def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Mirror a folder to S3 or S3 to a folder, transferring only what changed."""
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
+
+    app.use_sse_c_key(values.pop("sse_c_key_file"))
 
     tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty", "keep_setuid")}
     crypto = pop_crypto(values)

@@ -10,7 +10,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +44,8 @@ class ConnectionSettings:
     retries: int = DEFAULT_RETRIES
     timeout: float = DEFAULT_TIMEOUT
     max_bandwidth: int | None = None  # bytes per second
+    # SSE-C: every object request of this connection carries the key (core/ssec.py loads it)
+    sse_c_key: bytes | None = field(default=None, repr=False)
 
     @property
     def is_custom_endpoint(self) -> bool:

@@ -85,6 +85,26 @@ def _root_element(head: bytes) -> bytes:
     return text[1:].split(b">", 1)[0].split(None, 1)[0] if len(text) > 1 else b""
 
 
+# the object requests that take an SSE-C key (CopyObject and UploadPartCopy also for their source)
+_SSE_C_OPERATIONS = ("HeadObject", "GetObject", "PutObject", "CreateMultipartUpload", "UploadPart",
+                     "CompleteMultipartUpload", "CopyObject", "UploadPartCopy")  # fmt: skip
+
+
+def _add_sse_c(client: Any, key: bytes) -> None:
+    """Give every object request of this client the SSE-C key; botocore's own handler, which runs after
+    this one, encodes it and adds its MD5."""
+
+    def add(params: dict[str, Any], model: Any, **_: Any) -> None:
+        params.setdefault("SSECustomerAlgorithm", "AES256")
+        params.setdefault("SSECustomerKey", key)
+        if model.name in ("CopyObject", "UploadPartCopy"):
+            params.setdefault("CopySourceSSECustomerAlgorithm", "AES256")
+            params.setdefault("CopySourceSSECustomerKey", key)
+
+    for operation in _SSE_C_OPERATIONS:
+        client.meta.events.register_first(f"before-parameter-build.s3.{operation}", add)
+
+
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
@@ -167,6 +187,8 @@ class Connection:
         # nested HEAD requests until Python's recursion limit
         client.meta.events.register_first("needs-retry.s3", _redirect_guard(custom=custom))
         client.meta.events.register("before-parse.s3", _unsupported_subresource)
+        if self.settings.sse_c_key:
+            _add_sse_c(client, self.settings.sse_c_key)
         with self._lock:
             self._clients.setdefault(region, client)
             return self._clients[region]
@@ -224,6 +246,12 @@ class Connection:
             config["server_side_encryption"] = sse
         if kms_key_id:
             config["sse_kms_key_id"] = kms_key_id
+        if self.settings.sse_c_key:
+            import base64
+
+            # obstore sends the key (and its MD5) on every request of this store, reads included
+            config["server_side_encryption"] = "sse-c"
+            config["sse_customer_key_base64"] = base64.b64encode(self.settings.sse_c_key).decode("ascii")
         client_options: dict[str, Any] = {
             "allow_http": self.settings.allow_http,
             "timeout": timedelta(seconds=self.settings.timeout),

@@ -84,6 +84,10 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> Upload
     # are enabled, because BucketOwnerEnforced buckets reject any ACL header.
     acl_header = None if acls_enabled is False else (options.acl or "private")
     sse = options.sse
+    if conn.settings.sse_c_key:
+        if sse is not None or options.sse_kms_key_id:
+            raise UsageError("--sse-c-key-file encrypts with your own key: leave out --sse and --sse-kms-key-id")
+        return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled)
     if sse is None:
         default = admin.default_encryption(bucket)
         # never override a bucket's KMS default with the weaker AES256
