@@ -3,7 +3,7 @@ a pre-signed URL's signature pasted into commands); a representative set of comm
 --debug and --json, successes and error paths alike; none of the secrets may appear in stdout, stderr, any
 file s3safe wrote under HOME (config, state, journals' neighbours), or the process title while it runs.
 
-Not covered: SSE-C keys (s3safe has no --sse-c-key-file yet).
+SSE-C keys (HTTPS only, so not on this plain-HTTP moto): tests/functional/test_sse_c.py scans the same way.
 """
 
 from __future__ import annotations
