@@ -182,6 +182,18 @@ class BucketAdmin:
                 return str(algorithm)
         return None
 
+    def blocked_encryption_types(self, bucket: str) -> set[str]:
+        """The encryption types the bucket refuses for new objects (BlockedEncryptionTypes: "SSE-C", the default
+        for buckets created since April 2026); empty when there are none or they cannot be read."""
+        import botocore.exceptions
+
+        try:
+            r = self.conn.client_for(bucket).get_bucket_encryption(Bucket=bucket)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            return set()
+        rules = r.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+        return {str(t) for rule in rules for t in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", [])} - {"NONE"}
+
     def info(self, bucket: str) -> list[Setting]:
         self.exists(bucket)
         client = self.conn.client_for(bucket)

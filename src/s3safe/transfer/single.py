@@ -87,6 +87,12 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> Upload
     if conn.settings.sse_c_key:
         if sse is not None or options.sse_kms_key_id:
             raise UsageError("--sse-c-key-file encrypts with your own key: leave out --sse and --sse-kms-key-id")
+        if "SSE-C" in admin.blocked_encryption_types(bucket):
+            # S3 would answer a bare 403 AccessDenied, indistinguishable from a missing permission
+            raise AccessDeniedError(f"bucket s3://{bucket} blocks SSE-C uploads (BlockedEncryptionTypes = SSE-C, the default "
+                                    "for buckets created since April 2026); nothing was sent",
+                                    hint="upload with --sse AES256 or aws:kms instead, or allow SSE-C in the bucket's "
+                                         "default encryption configuration")  # fmt: skip
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled)
     if sse is None:
         default = admin.default_encryption(bucket)
