@@ -142,3 +142,22 @@ def test_a_key_file_without_a_256_bit_key_is_a_usage_error(localstack: Any, tmp_
     _client(localstack).create_bucket(Bucket=bucket)
     both = run("put", "--sse", "AES256", "--sse-c-key-file", str(tmp_path / "good"), str(tmp_path / "f.txt"), f"s3://{bucket}/f.txt")
     assert both.returncode == 2 and "leave out --sse" in both.stderr, both.stderr
+
+
+def test_a_bucket_that_blocks_sse_c_is_named_in_one_line(localstack: Any, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    """BlockedEncryptionTypes (the default for new buckets since April 2026): AWS answers a bare 403."""
+    run = _cli(localstack)
+    client = _client(localstack)
+    bucket = bucket_name()
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BlockedEncryptionTypes": {"EncryptionType": ["SSE-C"]}}]})  # fmt: skip
+    (tmp_path / "k").write_bytes(os.urandom(32))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "f.txt").write_text("x")
+    for args in (("put", str(tmp_path / "src" / "f.txt"), f"s3://{bucket}/f.txt"), ("sync", str(tmp_path / "src"), f"s3://{bucket}/t/")):
+        result = run(args[0], "--sse-c-key-file", str(tmp_path / "k"), *args[1:])
+        assert result.returncode in (4, 5), result.stderr  # put: the file fails (5); sync: the plan (4)
+        assert f"bucket s3://{bucket} blocks SSE-C uploads (BlockedEncryptionTypes" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
