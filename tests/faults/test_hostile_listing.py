@@ -165,3 +165,26 @@ def test_a_repeated_continuation_token_stops_an_object_audit(
     result = _run(proxied, "audit", "--objects", f"s3://{bucket}")
     assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "continuation token" in result.stderr.strip().splitlines()[-1] and hook.served < 50, (hook.served, result.stderr[-2000:])
+
+
+def _reverse_each_page(size: int) -> Callable[[list[str]], list[int]]:
+    def order(names: list[str]) -> list[int]:
+        return [i for start in range(0, len(names), size) for i in reversed(range(start, min(start + size, len(names))))]
+
+    return order
+
+
+@pytest.mark.parametrize("name", ["ls", "rm"])
+def test_keys_out_of_order_inside_one_page_stop_ls_and_rm(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str
+) -> None:
+    """Found by an outside tester: each page reversed (pages in order between them) went unnoticed by ls -r and
+    rm -r, because a page's entries were sorted before they were checked."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=HostileListing(bucket, page_size=3, reorder=_reverse_each_page(3))))
+    result = _run(proxied, *TREE_COMMANDS[name](bucket, tmp_path))
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    assert "out of order" in result.stderr, result.stderr
+    assert _remote_keys(direct, bucket) == {"t/" + rel for rel in FILES}

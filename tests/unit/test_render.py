@@ -319,3 +319,10 @@ def test_debug_log_lines_are_escaped() -> None:
     finally:
         logger.removeHandler(handler)
     assert "\x1b" not in err.getvalue() and "\\x1b]0;pwned" in err.getvalue()
+
+
+def test_a_tab_in_a_name_is_escaped_so_it_cannot_fake_a_column() -> None:
+    """Found by an outside tester: `ls` printed a key's TAB raw, so `cut -f2` saw a column the key made up."""
+    from s3safe.cli.render import clean
+
+    assert clean("s3://b/tab\tq") == "s3://b/tab\\x09q"

@@ -36,7 +36,8 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)] if chr(i) not in "\t"}
+# TAB too: a key with a raw TAB would fake an extra column for cut/awk readers of the output
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)]}
 # invisible characters that reorder or split what is shown (bidi overrides, line separators)
 _CONTROL.update({i: f"\\u{i:04x}" for i in [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029]})
 # a local name that is not UTF-8 arrives with its bytes as lone surrogates (surrogateescape): shown as \\xNN,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -106,6 +107,10 @@ def _acl_from_response(response: dict[str, Any]) -> AclInfo:
     return AclInfo(owner=owner, grants=tuple(grants))
 
 
+def _entry_sort_key(entry: Entry) -> bytes:
+    return (entry.key if isinstance(entry, ObjectInfo) else entry.prefix).encode("utf-8", "surrogateescape")
+
+
 class S3Storage:
     features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True)
 
@@ -144,7 +149,7 @@ class S3Storage:
         guard = self.listing_guard(container, prefix)
         with translated("list", bucket=container, key=prefix or None):
             for page in self._pages("list_objects_v2", container, params, guard, tokens=("NextContinuationToken",)):
-                for entry in self._page_entries(container, page):
+                for entry in self._page_entries(container, page, guard):
                     guard.key(entry.key if isinstance(entry, ObjectInfo) else entry.prefix)
                     yield entry
 
@@ -182,13 +187,13 @@ class S3Storage:
             params["StartAfter"] = last
         with translated("list", bucket=bucket, key=prefix or None):
             for page in self._pages("list_objects_v2", bucket, params, guard, tokens=("NextContinuationToken",)):
-                for entry in self._page_entries(bucket, page):
+                for entry in self._page_entries(bucket, page, guard):
                     if isinstance(entry, ObjectInfo):
                         guard.key(entry.key)
                         yield entry
 
     @staticmethod
-    def _page_entries(bucket: str, page: dict[str, Any]) -> Iterator[Entry]:
+    def _page_entries(bucket: str, page: dict[str, Any], guard: ListingGuard | None = None) -> Iterator[Entry]:
         # S3 returns objects and common prefixes as two sorted lists; merge them to keep key order.
         objects = [
             ObjectInfo(
@@ -202,9 +207,15 @@ class S3Storage:
             for item in page.get("Contents", [])
         ]
         prefixes = [PrefixInfo(bucket, item["Prefix"]) for item in page.get("CommonPrefixes", [])]
-        merged: list[Entry] = [*objects, *prefixes]
-        merged.sort(key=lambda e: (e.key if isinstance(e, ObjectInfo) else e.prefix).encode("utf-8"))
-        yield from merged
+        # each list must already be in order: sorting them here would hide a server's disorder inside a page
+        # (the guard that follows sees only the merged result)
+        if guard is not None:
+            for check, items in ((ListingGuard(guard.what, base=guard.base, hint=guard.hint), [o.key for o in objects]),
+                                 (ListingGuard(guard.what, base=guard.base, hint=guard.hint), [p.prefix for p in prefixes])):  # fmt: skip
+                for key in items:
+                    check.key(key)
+        entries: tuple[list[Entry], list[Entry]] = (list(objects), list(prefixes))
+        yield from heapq.merge(*entries, key=_entry_sort_key)
 
     def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         guard = self.listing_guard(bucket, prefix)
