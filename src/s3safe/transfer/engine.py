@@ -587,9 +587,10 @@ def _is_temp(key: str, found: list[str]) -> bool:
 def _remove_stale_temps(
     root: Path, keys: list[str], gate: SafetyGate, *, before: float, dest: Destination | None
 ) -> Iterator[ActionResult]:  # fmt: skip
-    """Remove the temp files a killed run (kill -9, power loss) left behind: ours by their marked name, and
-    not written to since this run began, so no download is still filling them. Deletions like any other:
-    through the gate, within --max-delete."""
+    """Remove the temp files a killed run (kill -9, power loss) left behind: ours by their marked name, not
+    written to since this run began, and not locked: a run that still writes a temp file (another s3safe
+    restoring into the same folder) holds an advisory lock on it. Deletions like any other: through the
+    gate, within --max-delete."""
 
     def path_of(key: str) -> Path:
         return root.joinpath(*key.split("/"))
@@ -605,7 +606,9 @@ def _remove_stale_temps(
         assert dest is not None  # removals run only in a real run
         for key in batch:
             try:
-                dest.remove(key.split("/"))
+                if not dest.remove_unused_temp(key.split("/")):
+                    log.debug("%s: in use by another run; kept", path_of(key))
+                    continue
             except NotFoundError:
                 continue
             except S3SafeError as exc:

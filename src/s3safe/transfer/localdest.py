@@ -35,6 +35,26 @@ _CREATE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_
 TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
 PERMISSION_BITS = 0o777
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted there anyway
+    fcntl = None  # type: ignore[assignment]
+
+
+def _lock_temp(fd: int) -> bool:
+    """Take the advisory lock a run holds on its temp file for as long as it writes it: another run's sweep
+    tests it and leaves a locked temp alone. A lock, not the PID in the name: it dies with the process
+    (kill -9, power loss) and a reused PID cannot fake it. True when taken (or there are no locks here)."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError as exc:  # a filesystem without locks: the sweep falls back to the file's age alone
+        log.debug("no advisory lock on a temp file: %s", exc)
+    return True
+
 
 def local_error(exc: OSError, path: Path | str, *, doing: str) -> S3SafeError:
     """An OS error on a local path as one actionable line with the documented exit code."""
@@ -146,7 +166,9 @@ class Target:
             if self.in_place:
                 return Written(os.open(folder.at(self.name), os.O_WRONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
                                        dir_fd=folder.fd), None)  # fmt: skip
-            return Written(os.open(folder.at(temp_name), _CREATE_FLAGS, 0o600, dir_fd=folder.fd), temp_name)
+            fd = os.open(folder.at(temp_name), _CREATE_FLAGS, 0o600, dir_fd=folder.fd)
+            _lock_temp(fd)
+            return Written(fd, temp_name)
         except OSError as exc:
             raise local_error(exc, self.path, doing="write") from None
 
@@ -160,8 +182,10 @@ class Target:
                 os.fchmod(written.fd, mode)
             if mtime is not None:
                 os.utime(written.fd if os.utime in os.supports_fd else folder.at(written.temp), (mtime, mtime))
-            os.close(written.fd)
-            written.fd = -1
+            if os.name == "nt":  # Windows renames no open file
+                os.close(written.fd)
+                written.fd = -1
+            # renamed while still open (and locked): no other run's sweep can take the temp in between
             os.rename(folder.at(written.temp), folder.at(self.name), src_dir_fd=folder.fd, dst_dir_fd=folder.fd)
             written.temp = None
         except OSError as exc:
@@ -282,6 +306,29 @@ class Destination:
                 return False
             os.unlink(folder.at(name), dir_fd=folder.fd)
             return True
+        except OSError as exc:
+            raise local_error(exc, folder.path / name, doing="delete") from None
+        finally:
+            self.release(folder)
+
+    def remove_unused_temp(self, parts: Sequence[str]) -> bool:
+        """Delete a temp file `parts` names unless a run still writes it (holds its lock); False when in use."""
+        *folders, name = parts
+        with self._lock:
+            folder = self._folder(tuple(folders), create=False)
+            folder.leases += 1
+            self._evict()
+        try:
+            # O_NONBLOCK: something other than a file swapped in under the name must not hang the open
+            flags = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(folder.at(name), flags, dir_fd=folder.fd)
+            try:
+                if not _lock_temp(fd):
+                    return False
+                os.unlink(folder.at(name), dir_fd=folder.fd)  # under the lock: its writer cannot be back
+                return True
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise local_error(exc, folder.path / name, doing="delete") from None
         finally:

@@ -1,0 +1,45 @@
+"""Two restores into one folder at once: the temp-file sweep of one run must leave alone the temp file the
+other run is still writing (it holds an advisory lock on it); only temps a killed run left are removed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.faults.conftest import Target
+from tests.faults.flip import key_of
+from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.servers.moto import MotoServer
+
+BIG = os.urandom(256 * 1024)
+
+
+def test_the_sweep_of_one_run_keeps_the_live_temp_file_of_another(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="a/big", Body=BIG)
+    direct.put_object(Bucket=bucket, Key="b/small", Body=b"small\n")
+    out = tmp_path / "cc"
+    out.mkdir()
+    # the GET of a/big waits at the proxy while run A already holds its temp file open beside cc/big
+    proxy.set_plan(FaultPlan(hold=lambda r: r.method == "GET" and key_of(r, bucket) == "a/big"))
+    log_a = tmp_path / "a.log"
+    run_a = proxied.popen("-t", "1", "--max-bandwidth", "100MB", "get", "-r", f"s3://{bucket}/a/", str(out), log=log_a)
+    try:
+        assert proxy.held.wait(60), log_a.read_text()
+        assert [p.name for p in out.iterdir() if p.name.endswith(".s3safe-tmp")], "run A has no temp file yet"
+        run_b = proxied.run("get", "-r", f"s3://{bucket}/b/", str(out), timeout=120)
+        assert run_b.returncode == 0, run_b.stdout + run_b.stderr
+        assert "remove-temp" not in run_b.stdout, run_b.stdout
+        assert [p.name for p in out.iterdir() if p.name.endswith(".s3safe-tmp")], "run B removed run A's live temp file"
+    finally:
+        proxy.release()
+        run_a.wait(120)
+    assert run_a.returncode == 0, log_a.read_text()
+    assert (out / "big").read_bytes() == BIG
+    assert (out / "small").read_bytes() == b"small\n"
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".s3safe-tmp")]
