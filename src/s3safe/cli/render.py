@@ -156,7 +156,7 @@ class Renderer:
         """The stderr handler for the logging module: records redacted, then escaped line by line."""
         handler = logging.StreamHandler(self.err)
         handler.addFilter(RedactingFilter())
-        handler.setFormatter(_EscapingFormatter(fmt))
+        handler.setFormatter(_EscapingFormatter(fmt, json_mode=self.json_mode))
         return handler
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None) -> None:
@@ -203,7 +203,20 @@ class Renderer:
 
 
 class _EscapingFormatter(logging.Formatter):
-    """Log lines may quote a server's raw response (--debug): escaped so it cannot drive the terminal."""
+    """Log lines may quote a server's raw response (--debug): escaped so it cannot drive the terminal.
+
+    The library's own warnings and errors read like the CLI's (`s3safe: warning: …`, or one JSON object
+    with --json): the user sees one kind of warning line whichever layer noticed the problem."""
+
+    def __init__(self, fmt: str, *, json_mode: bool = False) -> None:
+        super().__init__(fmt)
+        self._json = json_mode
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.WARNING and record.name.partition(".")[0] == "s3safe":
+            level = "warning" if record.levelno == logging.WARNING else "error"
+            message = " ".join(record.getMessage().split())
+            if self._json:
+                return json.dumps({"type": level, "message": message})
+            return f"s3safe: {level}: {printable(message)}"
         return "\n".join(printable(line) for line in super().format(record).splitlines())
