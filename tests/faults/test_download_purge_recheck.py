@@ -18,10 +18,10 @@ def _lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def test_a_local_file_rewritten_during_the_run_is_not_purged(
-    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
-) -> None:
-    bucket = bucket_name()
+def _purge_while_a_file_is_rewritten(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket: str
+) -> tuple[Path, Path, int | None]:  # fmt: skip
+    """get -r --purge of a prefix with one object into a folder with two extra files, one rewritten meanwhile."""
     direct = proxied.client(moto.endpoint_url)
     direct.create_bucket(Bucket=bucket)
     direct.put_object(Bucket=bucket, Key="r/new.txt", Body=b"from the bucket\n")
@@ -38,9 +38,28 @@ def test_a_local_file_rewritten_during_the_run_is_not_purged(
     finally:
         proxy.release()
         child.wait(120)
-    assert child.returncode == 0, log.read_text()
+    return out, log, child.returncode
+
+
+def test_a_local_file_rewritten_during_the_run_is_not_purged(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    out, log, returncode = _purge_while_a_file_is_rewritten(proxy, proxied, moto, tmp_path, bucket_name())
+    assert returncode == 0, log.read_text()
     assert (out / "new.txt").read_bytes() == b"from the bucket\n"
     assert (out / "extra.txt").read_bytes() == b"written while the run went on: must survive\n"
     assert not (out / "gone.txt").exists(), "an unchanged file the bucket lacks is still purged"
     kept = [line for line in _lines(log.read_text()) if line.get("action") == "keep"]
     assert [line["target"] for line in kept] == [str(out / "extra.txt")], log.read_text()
+
+
+def test_the_summary_counts_a_kept_file_as_skipped_not_deleted(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    out, log, returncode = _purge_while_a_file_is_rewritten(proxy, proxied, moto, tmp_path, bucket_name())
+    assert returncode == 0, log.read_text()
+    assert (out / "extra.txt").exists() and not (out / "gone.txt").exists()
+    summary = [line for line in _lines(log.read_text()) if line.get("type") == "summary"]
+    assert len(summary) == 1, log.read_text()
+    assert summary[0]["deleted"] == 1, summary  # gone.txt only: extra.txt was kept
+    assert summary[0]["skipped"] == 1 and summary[0]["transferred"] == 1, summary

@@ -6,11 +6,13 @@ replacing objects). "nothing was changed" was false; the message must say what c
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from s3safe.transfer.localdest import temp_name
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -58,3 +60,25 @@ def test_a_refusal_with_nothing_transferred_still_says_nothing_was_changed(
     assert done.returncode == 7, done.stderr
     assert "nothing was changed" in done.stderr
     assert len(moto_client.list_objects_v2(Bucket=bucket)["Contents"]) == 4
+
+
+def test_a_temp_sweep_refused_by_max_delete_reports_the_downloads_that_already_happened(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    for i in range(3):
+        moto_client.put_object(Bucket=bucket, Key=f"tmpt/{i}.txt", Body=b"x")
+    dest = tmp_path / "tmpd"
+    dest.mkdir()
+    stale = dest / temp_name("0.txt")  # left by a killed run: swept, within --max-delete
+    stale.write_bytes(b"partial")
+    os.utime(stale, (1_500_000_000, 1_500_000_000))
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", "--max-delete", "0",
+                   f"s3://{bucket}/tmpt/", str(dest))  # fmt: skip
+    assert done.returncode == 7, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, done.stderr
+    assert "nothing was changed" not in errors[0]
+    assert "remove-temp" in errors[0] and "downloaded 3 file(s)" in errors[0], errors[0]
+    assert sorted(p.name for p in dest.glob("*.txt")) == ["0.txt", "1.txt", "2.txt"] and stale.exists()

@@ -131,3 +131,24 @@ def test_an_unreadable_source_folder_is_one_line_and_exit_4(
     assert done.returncode == 4, done.stderr
     assert _error_lines(done.stderr) == [f"s3safe: error: cannot read folder {src}: permission denied (fix its permissions)"]
     assert _keys(s3, bucket) == ["kept.txt"]
+
+
+def test_a_source_whose_only_content_is_an_unreadable_folder_fails_it_and_purges_nothing(
+    unpriv_moto: Sandbox, s3: Any, bucket_name: Callable[[], str]
+) -> None:
+    """Not "the source folder is empty or missing" (exit 7): the folder is named as unreadable, exit 5."""
+    bucket = bucket_name()
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="locked/inner.txt", Body=b"kept")
+    s3.put_object(Bucket=bucket, Key="other.txt", Body=b"kept too")
+    src = unpriv_moto.root / "src"
+    (src / "locked").mkdir(parents=True)
+    (src / "locked" / "inner.txt").write_text("inner")
+    (src / "locked").chmod(0)
+    done = unpriv_moto.run("sync", "--delete", str(src), f"s3://{bucket}/")
+    _assert_clean(done.stderr)
+    assert done.returncode == 5, done.stderr
+    assert "empty or missing" not in done.stderr
+    named = [line for line in done.stderr.splitlines() if "locked" in line]
+    assert len(named) == 1 and "FAILED" in named[0] and "permission denied" in named[0], done.stderr
+    assert _keys(s3, bucket) == ["locked/inner.txt", "other.txt"]

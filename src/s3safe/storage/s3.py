@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -156,8 +157,9 @@ class S3Storage:
     def iter_objects_fast(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         """Every object under `prefix` (which ends with '/', or is empty), in key order, through obstore.
 
-        obstore refuses keys that are not clean paths ('..', '//', control characters, a trailing '/'); at
-        the first such key, or any other obstore error, the listing continues through botocore right after
+        obstore refuses keys that are not clean paths ('..', '//', control characters) and strips a trailing
+        '/' (so an empty object may be a folder marker in disguise); at the first such key, the first empty
+        object, or any other obstore error, the listing continues through botocore right after
         the last key already yielded, so every key is still seen exactly once. Storage class is not known.
         Keys are checked to increase strictly: obstore's own pagination cannot be watched, and a server
         that hands back a used continuation token makes it list the same keys again, which the check stops.
@@ -170,14 +172,19 @@ class S3Storage:
         guard = self.listing_guard(bucket, prefix)
         last: str | None = None
         try:
-            for batch in obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000):
-                for meta in batch:
-                    key = meta["path"]
-                    guard.key(key)
-                    etag = (meta.get("e_tag") or "").strip('"') or None
-                    yield ObjectInfo(bucket=bucket, key=key, size=meta["size"], last_modified=meta["last_modified"], etag=etag)
-                    last = key
-            return
+            batches = obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000)
+            for meta in itertools.chain.from_iterable(batches):
+                key = meta["path"]
+                if meta["size"] == 0:
+                    # obstore strips a trailing '/': a folder marker ("reports/sub/") would come back as the
+                    # empty file "reports/sub", content that is not there; botocore keeps the key whole
+                    break
+                guard.key(key)
+                etag = (meta.get("e_tag") or "").strip('"') or None
+                yield ObjectInfo(bucket=bucket, key=key, size=meta["size"], last_modified=meta["last_modified"], etag=etag)
+                last = key
+            else:
+                return
         except ListingError:
             raise
         except Exception as exc:  # any failure: botocore takes over, and reports the real errors

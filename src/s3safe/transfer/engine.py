@@ -271,7 +271,9 @@ def upload_tree(
     walker = LocalStorage(follow_symlinks=options.follow_symlinks, on_error=_walk_failure(root, run))
     local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
     has_source, local = _peek(local)
-    if options.purge:
+    if options.purge and not run.summary.failed:
+        # a folder the walk could not read is not an empty one: it fails by name, and the failure keeps the purge
+        # from running (exit 5) rather than the source being called empty
         gate.require_source(has_entries=has_source, what=f"folder {root}")
     remote = _objects(_listing(storage, dest.bucket, prefix, options), keep, prefix)
     encryption = options.encryption
@@ -545,11 +547,11 @@ def download_tree(
             yield from run.drain()
             yield run.count(result)
         yield from run.drain()
-        try:
+        try:  # either refusal comes after this run's downloads, and must say so
             yield from _remove_local(root, run.deletes, run, gate, action="delete-local", dest=dest)
+            yield from _remove_stale_temps(root, temps, gate, before=started_at, dest=dest)
         except DeleteCapRefusal as refusal:
             raise run.refusal_after(refusal, verb="downloaded") from None
-        yield from _remove_stale_temps(root, temps, gate, before=started_at, dest=dest)
     finally:
         if dest is not None:
             dest.close()
@@ -687,6 +689,6 @@ def _remove_local(
                 out.append(ActionResult(action, str(path), ok=False, error=str(exc)))
         return out
 
-    for result in gate.apply(action, spool.entries(), remove, describe=lambda e: str(root.joinpath(*e[0].split("/"))),
-                             batch_size=256, deletes=True):  # fmt: skip
-        yield run.count(result, deletion=True)
+    # a file kept because it changed is a skip, not a deletion
+    yield from _count_local(run, gate.apply(action, spool.entries(), remove, batch_size=256, deletes=True,
+                                            describe=lambda e: str(root.joinpath(*e[0].split("/")))))  # fmt: skip

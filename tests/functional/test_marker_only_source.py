@@ -1,0 +1,65 @@
+"""Folder markers are not content: a source whose listing holds only markers is empty, in both directions.
+
+An outside tester found `sync --delete s3://b/reports/ rep` wiped rep/ when the prefix held only the
+0-byte "reports/" marker that `mkdir` creates, and `get -r` of it "succeeded" with an empty folder.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.servers.moto import MotoServer
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _markers(client: Any, bucket: str) -> None:
+    client.create_bucket(Bucket=bucket)
+    for key in ("reports/", "reports/sub/", "reports/sub/deeper/"):
+        client.put_object(Bucket=bucket, Key=key, Body=b"")
+
+
+def test_a_prefix_of_only_folder_markers_is_an_empty_source_for_sync_delete(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    _markers(moto_client, bucket)
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    (rep / "q1.txt").write_text("only copy")
+    (rep / "q2.txt").write_text("q2")
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "sync", "--delete", f"s3://{bucket}/reports/", str(rep))
+    assert done.returncode == 7, done.stdout + done.stderr
+    assert "empty or missing" in done.stderr
+    assert sorted(p.name for p in rep.iterdir()) == ["q1.txt", "q2.txt"]
+    assert (rep / "q1.txt").read_text() == "only copy"
+
+
+def test_get_r_of_a_prefix_of_only_folder_markers_is_not_found(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    _markers(moto_client, bucket)
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", f"s3://{bucket}/reports/",
+                   str(tmp_path / "newrep"))  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "nothing to download" in done.stderr
+    assert not (tmp_path / "newrep").exists()
+
+
+def test_a_local_folder_of_only_empty_folders_is_an_empty_source_for_put_purge(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="data/a.txt", Body=b"only copy")
+    src = tmp_path / "src"
+    (src / "empty" / "nested").mkdir(parents=True)
+    (src / "other").mkdir()
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "put", "-r", "--purge", str(src), f"s3://{bucket}/data/")
+    assert done.returncode == 7, done.stdout + done.stderr
+    assert "empty or missing" in done.stderr
+    assert moto_client.get_object(Bucket=bucket, Key="data/a.txt")["Body"].read() == b"only copy"
