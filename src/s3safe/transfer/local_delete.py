@@ -28,7 +28,7 @@ from s3safe.storage.s3 import S3Storage
 from s3safe.transfer.compare import file_digests
 from s3safe.transfer.encryption import ENCRYPTION_META
 from s3safe.transfer.single import plain_etag
-from s3safe.transfer.state import StateCache
+from s3safe.transfer.state import StateCache, Verified
 
 KEEP = "keep"  # the action of a result that says a planned deletion did not happen, and why
 CHUNK = 1024 * 1024
@@ -89,6 +89,16 @@ class Evidence:
 
     def prove(self, planned: Planned, path: Path) -> str:
         """How the server showed it holds the file's bytes; IntegrityError when it cannot, or shows otherwise."""
+        try:
+            return self._prove(planned, path)
+        except StoredCopyMismatch as exc:
+            # the server has just shown the object is not this file: a record saying it matches (the reason
+            # --only-diff skipped it) is refuted, so the next --only-diff run uploads the file
+            if exc.etag:
+                self.cache.put(self.bucket, self.prefix + planned.key, Verified.refuting(exc.etag))
+            raise
+
+    def _prove(self, planned: Planned, path: Path) -> str:
         if planned.proof:
             return planned.proof
         key = self.prefix + planned.key
