@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.faults.conftest import Target
 from tests.faults.flip import key_of
+from tests.faults.hostile_listing import HostileListing
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
@@ -43,3 +44,36 @@ def test_the_sweep_of_one_run_keeps_the_live_temp_file_of_another(
     assert (out / "big").read_bytes() == BIG
     assert (out / "small").read_bytes() == b"small\n"
     assert not [p.name for p in out.iterdir() if p.name.endswith(".s3safe-tmp")]
+
+
+def test_a_local_folder_that_vanishes_during_the_destination_walk_fails_alone(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    out = tmp_path / "dl"
+    (out / "d").mkdir(parents=True)
+    keys = ["a", *(f"d/f{i:02d}" for i in range(20)), "z"]
+    for key in keys:
+        direct.put_object(Bucket=bucket, Key=f"t/{key}", Body=key.encode())
+        (out / key).write_bytes(key.encode())  # the folder already holds the tree: the walk stats each file
+    # pages of two keys; the second page waits at the proxy while the walk of dl/d is under way
+    proxy.set_plan(FaultPlan(rewrite_response=HostileListing(bucket, page_size=2),
+                             hold=lambda r: r.method == "GET" and "continuation-token=hostile-1" in r.target))  # fmt: skip
+    log = tmp_path / "run.log"
+    # --where lists through botocore, page by page as the plan asks (obstore reads ahead): the walk of dl/d
+    # has begun when page two is asked for
+    child = proxied.popen("-t", "1", "get", "-r", "--where", "size >= 0", f"s3://{bucket}/t/", str(out), log=log)
+    try:
+        assert proxy.held.wait(60), log.read_text()
+        (out / "d").rename(tmp_path / "elsewhere")
+    finally:
+        proxy.release()
+        child.wait(120)
+    text = log.read_text()
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert child.returncode == 5, text
+    failed = [line for line in text.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and f"{out / 'd'}/" in failed[0] and "vanished" in failed[0], text
+    assert (out / "a").read_bytes() == b"a" and (out / "z").read_bytes() == b"z"

@@ -33,7 +33,7 @@ from s3safe.transfer import planner
 from s3safe.transfer.compare import ContentComparator
 from s3safe.transfer.download import Expected, fetch_object
 from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
-from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp
+from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp, local_error
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, unsendable_name, upload_file
 from s3safe.transfer.state import StateCache, Verified
@@ -382,6 +382,24 @@ def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
     return failed
 
 
+def _destination_walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
+    """A local folder or file that changes under the destination walk (renamed, swapped for a link) fails
+    alone, by its full path; the rest of the restore goes on (and deletes are held back)."""
+
+    def failed(key: str, exc: OSError) -> None:
+        path = root.joinpath(*key.split("/")) if key else root
+        if key.endswith("/") or not key:
+            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                what = "folder vanished during the run; what it held was not compared (run again to check it)"
+            else:
+                what = f"cannot read this folder: {(exc.strerror or str(exc)).lower()}; what it held was not compared"
+            run.fail(ActionResult("download", f"{path}{os.sep}", ok=False, error=what))
+        else:
+            run.fail(ActionResult("download", str(path), ok=False, error=str(local_error(exc, path, doing="read"))))
+
+    return failed
+
+
 def _stat_or_none(path: Path) -> os.stat_result | None:
     try:
         return path.stat()
@@ -493,7 +511,9 @@ def download_tree(
     cache = (cache or StateCache(read_only=gate.dry_run)).scoped(endpoint=conn.settings.endpoint_url, root=root)
     if cache.unavailable:
         summary.warnings.append(cache.unavailable)
-    local = _objects(LocalStorage().iter_entries(str(root), "", recursive=True), keep, "")
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=False), local_target=True)
+    walker = LocalStorage(on_error=_destination_walk_failure(root, run))
+    local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
     temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
     local = (e for e in local if not _is_temp(e.key, temps))
     started_at = time.time()
@@ -502,7 +522,6 @@ def download_tree(
                                 digest_key=decryption.digest_key if decryption else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
-    run = _Run(summary, select=_decider(conn, options.where, root, upload=False), local_target=True)
     claims = NameClaims()
 
     def fetch(action: planner.Action) -> ActionResult:
@@ -534,8 +553,10 @@ def download_tree(
                 written = target.stat() if obj.etag and not target.in_place else None
             finally:
                 target.release()
-        except (S3SafeError, OSError) as exc:
+        except S3SafeError as exc:
             return ActionResult("download", url, ok=False, error=str(exc))
+        except OSError as exc:  # raised by a call relative to an open folder: it names the file alone
+            return ActionResult("download", url, ok=False, error=str(local_error(exc, root.joinpath(*parts), doing="write")))
         run.add_bytes(obj.size, replaced=action.target is not None)
         if obj.etag and written is not None:
             cache.put(obj.bucket, obj.key, Verified(written.st_size, written.st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
