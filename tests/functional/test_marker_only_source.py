@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from s3safe.core.models import ObjectInfo
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import S3Storage
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -63,3 +66,32 @@ def test_a_local_folder_of_only_empty_folders_is_an_empty_source_for_put_purge(
     assert done.returncode == 7, done.stdout + done.stderr
     assert "empty or missing" in done.stderr
     assert moto_client.get_object(Bucket=bucket, Key="data/a.txt")["Body"].read() == b"only copy"
+
+
+def test_a_tree_with_folder_markers_downloads_its_files_and_nothing_for_the_markers(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """The markers the S3 console and `mkdir` create beside real objects are neither files nor failures."""
+    bucket = bucket_name()
+    _markers(moto_client, bucket)
+    moto_client.put_object(Bucket=bucket, Key="reports/sub/q1.txt", Body=b"q1")
+    moto_client.put_object(Bucket=bucket, Key="reports/empty.txt", Body=b"")  # a real empty file stays one
+    out = tmp_path / "out"
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", f"s3://{bucket}/reports/", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == ["empty.txt", "sub/q1.txt"], files
+    assert (out / "sub" / "q1.txt").read_bytes() == b"q1" and (out / "empty.txt").read_bytes() == b""
+
+
+def test_the_fast_listing_keeps_a_marker_s_trailing_slash(
+    moto_conn: Connection, moto_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    _markers(moto_client, bucket)
+    moto_client.put_object(Bucket=bucket, Key="reports/a.txt", Body=b"a")
+    storage = S3Storage(moto_conn)
+    reference = [(o.key, o.size) for o in storage.iter_entries(bucket, "reports/", recursive=True) if isinstance(o, ObjectInfo)]
+    fast = [(o.key, o.size) for o in storage.iter_objects_fast(bucket, "reports/")]
+    assert fast == reference
+    assert ("reports/sub/", 0) in fast and ("reports/sub", 0) not in fast
