@@ -78,3 +78,43 @@ def test_links_to_the_same_folder_twice_are_not_a_loop(
     done = _put(run_cli, moto, str(src), f"s3://{bucket}/")
     assert done.returncode == 0, done.stderr
     assert _keys(moto_client, bucket) == ["one/s.txt", "two/s.txt"]
+
+
+def test_a_link_that_loops_on_itself_fails_alone(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """A link the kernel cannot resolve (ELOOP) used to fail its whole folder: nothing beside it was sent."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    src = tmp_path / "sl"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "f").write_text("x")
+    (src / "top").write_text("y")
+    os.symlink("self", src / "self")
+    os.symlink("loop1", src / "a" / "loop2")
+    os.symlink("loop2", src / "a" / "loop1")
+    done = _put(run_cli, moto, str(src), f"s3://{bucket}/")
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert done.returncode == 5, done.stderr
+    failed = [line for line in done.stderr.splitlines() if "FAILED" in line]
+    assert len(failed) == 3, done.stderr
+    for name in (src / "self", src / "a" / "loop1", src / "a" / "loop2"):
+        assert any(str(name) in line and "symbolic link" in line for line in failed), done.stderr
+    assert _keys(moto_client, bucket) == ["a/f", "top"]
+
+
+def test_a_dangling_link_is_reported_as_failed(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    os.symlink("nowhere", src / "gone")
+    done = _put(run_cli, moto, str(src), f"s3://{bucket}/")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 5, done.stderr
+    failed = [line for line in done.stderr.splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and str(src / "gone") in failed[0] and "points to nothing" in failed[0], done.stderr
+    assert _keys(moto_client, bucket) == ["a.txt"]

@@ -11,11 +11,28 @@ from pathlib import Path
 from s3safe.core.models import ObjectInfo, PrefixInfo
 from s3safe.storage.base import Entry, Features
 
+Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
 
-def _sort_key(entry: os.DirEntry[str], *, follow_symlinks: bool) -> bytes:
+
+def _kind(entry: os.DirEntry[str], *, follow_symlinks: bool) -> Kind:
+    """What the walk sees at this entry; a link that loops or leads nowhere is an error of its own,
+    so it fails alone instead of taking its folder (and everything beside it) with it."""
+    try:
+        if entry.is_dir(follow_symlinks=follow_symlinks):
+            return "dir"
+        if entry.is_file(follow_symlinks=follow_symlinks):
+            return "file"
+        if follow_symlinks and entry.is_symlink() and not os.path.exists(entry.path):
+            return FileNotFoundError(errno.ENOENT, "symbolic link points to nothing that exists", entry.path)
+    except OSError as exc:
+        return exc
+    return "other"
+
+
+def _sort_key(entry: os.DirEntry[str], kind: Kind) -> bytes:
     # S3 orders keys by UTF-8 bytes; a directory "a" holds keys "a/…", so it sorts as "a/". A link to a
     # directory is one exactly when the walk follows it: sorted any other way, "a/x" would come before "a-b".
-    suffix = "/" if entry.is_dir(follow_symlinks=follow_symlinks) else ""
+    suffix = "/" if kind == "dir" else ""
     return (entry.name + suffix).encode("utf-8", "surrogateescape")
 
 
@@ -47,7 +64,8 @@ class LocalStorage:
         """`above`: the folders (device, inode) this one is inside, where following links could loop back."""
         try:
             with os.scandir(directory) as scan:
-                entries = sorted(scan, key=lambda e: _sort_key(e, follow_symlinks=self.follow_symlinks))
+                kinds = [(e, _kind(e, follow_symlinks=self.follow_symlinks)) for e in scan]
+            entries = sorted(kinds, key=lambda pair: _sort_key(*pair))
         except (FileNotFoundError, NotADirectoryError) as exc:
             if self.on_error is not None and prefix:
                 self.on_error(prefix, exc)  # a folder that vanished mid-run: its files are unknown, not gone
@@ -57,9 +75,19 @@ class LocalStorage:
                 raise
             self.on_error(prefix, exc)
             return
-        for entry in entries:
+        for entry, kind in entries:
             key = prefix + entry.name
-            if entry.is_dir(follow_symlinks=self.follow_symlinks):
+            if isinstance(kind, OSError):
+                if self.on_error is None:
+                    if isinstance(kind, FileNotFoundError):
+                        continue  # nobody to tell: a link to nothing holds nothing to list
+                    raise kind
+                if isinstance(kind, FileNotFoundError) and not entry.is_symlink() and not directory.exists():
+                    self.on_error(prefix, kind)  # the whole folder went away: one report, not one per entry
+                    return
+                self.on_error(key, kind)
+                continue
+            if kind == "dir":
                 if entry.is_symlink() and not self.follow_symlinks:
                     continue
                 if recursive:
@@ -68,7 +96,7 @@ class LocalStorage:
                         yield from self._walk(Path(entry.path), key + "/", recursive=True, container=container, above=inside)
                 else:
                     yield PrefixInfo(container, key + "/")
-            elif entry.is_file(follow_symlinks=self.follow_symlinks):
+            elif kind == "file":
                 if entry.is_symlink() and not self.follow_symlinks:
                     continue
                 try:

@@ -376,6 +376,9 @@ def _walk_failure(root: Path, run: _Run) -> Callable[[str, OSError], None]:
                 what = (f"cannot read this folder: {(exc.strerror or str(exc)).lower()}; nothing under it was uploaded "
                         "(fix its permissions or leave it out with --exclude)")  # fmt: skip
             run.fail(ActionResult("upload", f"{path}{os.sep}", ok=False, error=what))
+        elif path.is_symlink() and (isinstance(exc, FileNotFoundError) or exc.errno == errno.ELOOP):
+            what = "points to nothing that exists" if isinstance(exc, FileNotFoundError) else "loops (it leads back to itself)"
+            run.fail(ActionResult("upload", str(path), ok=False, error=f"symbolic link {what}; not followed (fix it or leave it out with --exclude)"))
         else:
             run.fail(ActionResult("upload", str(path), ok=False, error=str(local_read_error(path, exc))))
 
