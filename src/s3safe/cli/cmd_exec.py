@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from s3safe.cli.app import App
-from s3safe.core.errors import NotFoundError, UsageError
+from s3safe.core.errors import UsageError
+from s3safe.core.smallfile import read_small_file
 
 NESTED = frozenset({"exec", "shell"})  # a script or the console must not start another one
 
@@ -47,15 +47,8 @@ def _read_script(source: str) -> str:
         data = sys.stdin.buffer.read(MAX_SCRIPT_BYTES + 1)
         where = "standard input"
     else:
-        path = Path(source)
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_SCRIPT_BYTES + 1)
-        except FileNotFoundError:
-            raise NotFoundError(f"script not found: {path}") from None
-        except IsADirectoryError:
-            raise UsageError(f"script is a directory: {path}") from None
-        where = str(path)
+        data = read_small_file(source, what="script", limit=MAX_SCRIPT_BYTES)
+        where = source
     if len(data) > MAX_SCRIPT_BYTES:
         raise UsageError(f"script {where} is larger than {MAX_SCRIPT_BYTES:,} bytes")
     try:

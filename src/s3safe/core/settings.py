@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
+from s3safe.core.errors import AccessDeniedError, NotFoundError, S3SafeError, UsageError
+from s3safe.core.smallfile import read_small_file
 
 DEFAULT_THREADS = 10
 DEFAULT_RETRIES = 5
@@ -150,8 +151,8 @@ def resolve_settings(
     if region is not None and not _REGION_RE.fullmatch(str(region)):
         raise UsageError(f"invalid region {region!r}", hint="e.g. us-east-1 or eu-central-1")
     ca_bundle = _first(cli.get("ca_bundle"), env.get("S3SAFE_CA_BUNDLE"), config.get("ca_bundle"))
-    if ca_bundle is not None and not Path(ca_bundle).is_file():
-        raise UsageError(f"CA bundle {ca_bundle} does not exist or is not a file")
+    if ca_bundle is not None:
+        read_ca_bundle(str(ca_bundle))
     bandwidth = _first(cli.get("max_bandwidth"), config.get("max_bandwidth"))
     timeout = _as_timeout(_first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT))
     return ConnectionSettings(
@@ -210,20 +211,17 @@ def load_config(path: Path | None = None, *, check_values: bool = True) -> dict[
     """The config file's keys; every value checked as `config set` would (unless `check_values` is off)."""
     path = path or config_path()
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
+        raw = read_small_file(path, what="config file")
+    except NotFoundError:
         return {}
+    except AccessDeniedError as exc:  # a config problem is a usage problem, whatever its cause
+        raise UsageError(exc.message, hint=exc.hint) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}", hint="fix or delete it") from None
     except RecursionError:
         raise UsageError(f"config file {path} is nested too deeply to read", hint="fix or delete it") from None
-    except PermissionError:
-        raise UsageError(f"cannot read config file {path}: permission denied") from None
-    except IsADirectoryError:
-        raise UsageError(f"config file {path} is a folder, not a file", hint="move it away") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     unknown = sorted(set(data) - set(CONFIG_KEYS))
     if unknown:
         raise UsageError(f"config file {path} has unknown keys: {', '.join(unknown)}", hint="remove them")
@@ -273,8 +271,7 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
     if key == "endpoint_url":
         check_endpoint(value, allow_http=False)
     if key == "ca_bundle":
-        if not Path(value).is_file():
-            raise UsageError(f"CA bundle {value} does not exist or is not a file")
+        read_ca_bundle(value)
         return str(Path(value).resolve())  # a relative path would break commands run elsewhere
     if key == "max_bandwidth":
         parse_rate(value)
@@ -285,6 +282,20 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
     if key == "storage_class" and value not in STORAGE_CLASSES:
         raise UsageError(f"unknown storage class {value!r} for storage_class", hint="one of: " + ", ".join(STORAGE_CLASSES))
     return value
+
+
+CA_BUNDLE_LIMIT = 16 * 1024 * 1024  # a full system bundle is a few hundred KB
+
+
+def read_ca_bundle(path: str) -> bytes:
+    """The PEM bytes of a CA bundle; UsageError unless it is a small regular file holding a PEM certificate."""
+    try:
+        data = read_small_file(path, what="CA bundle", limit=CA_BUNDLE_LIMIT)
+    except (NotFoundError, AccessDeniedError) as exc:
+        raise UsageError(exc.message, hint=exc.hint) from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise UsageError(f"CA bundle {path} holds no PEM certificate", hint="name a PEM file of CA certificates")
+    return data
 
 
 def _toml_value(value: Any) -> str:

@@ -12,8 +12,9 @@ import binascii
 import hashlib
 from pathlib import Path
 
-from s3safe.core.errors import AccessDeniedError, UsageError
+from s3safe.core.errors import NotFoundError, UsageError
 from s3safe.core.redact import register_secret
+from s3safe.core.smallfile import read_small_file
 
 KEY_BYTES = 32  # AES-256
 _MAX_FILE = 1024
@@ -26,14 +27,9 @@ def load_sse_c_key(path: str | Path, *, plain_http: bool) -> bytes:
                          hint="use an https:// endpoint (AWS S3 refuses SSE-C over HTTP too)")  # fmt: skip
     file = Path(path)
     try:
-        with file.open("rb") as handle:
-            data = handle.read(_MAX_FILE + 1)
-    except FileNotFoundError:
-        raise UsageError(f"SSE-C key file {file} does not exist") from None
-    except PermissionError:
-        raise AccessDeniedError(f"cannot read the SSE-C key file {file}: permission denied") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read the SSE-C key file {file}: {exc.strerror or exc}") from None
+        data = read_small_file(file, what="SSE-C key file", limit=_MAX_FILE)
+    except NotFoundError as exc:
+        raise UsageError(exc.message) from None
     key = data if len(data) == KEY_BYTES else _from_base64(data)
     if key is None:
         raise UsageError(f"SSE-C key file {file} does not hold a 256-bit key",

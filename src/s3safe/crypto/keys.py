@@ -14,8 +14,9 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from s3safe.core.errors import AccessDeniedError, NotFoundError, UsageError
+from s3safe.core.errors import AccessDeniedError, UsageError
 from s3safe.core.redact import register_secret
+from s3safe.core.smallfile import read_small_file
 from s3safe.crypto import age
 from s3safe.crypto._common import atomic_output
 
@@ -39,19 +40,7 @@ def _accept(passphrase: str, source: str) -> str:
 
 
 def _read_small(path: PathLike, what: str) -> bytes:
-    target = Path(path)
-    try:
-        with target.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE + 1)
-    except FileNotFoundError:
-        raise NotFoundError(f"{what} not found: {target}") from None
-    except PermissionError:
-        raise AccessDeniedError(f"cannot read {what}: {target}", hint="check the file's permissions") from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} is a directory: {target}") from None
-    if len(data) > MAX_KEY_FILE:
-        raise UsageError(f"{what} is larger than {MAX_KEY_FILE:,} bytes: {target}")
-    return data
+    return read_small_file(path, what=what, limit=MAX_KEY_FILE)
 
 
 def passphrase_from_env(environ: Mapping[str, str] | None = None, *, name: str = ENV_PASSPHRASE) -> str | None:

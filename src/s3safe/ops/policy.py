@@ -23,6 +23,7 @@ from s3safe.core.errors import NotFoundError, SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
+from s3safe.core.smallfile import read_small_file
 from s3safe.security.policy_conditions import PolicyError, load_policy_json
 from s3safe.security.policy_eval import evaluate, parse_policy, s3_request
 from s3safe.security.policy_summary import summarize_policy, summarize_statement
@@ -179,11 +180,9 @@ class ApplyRequest:
 
 def _read_policy_file(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFoundError(f"policy file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read policy file {path}: {exc}") from None
+        text = read_small_file(path, what="policy file").decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"policy file {path} is not UTF-8 text") from None
     return load_policy_json(text, what=f"policy file {path}")
 
 

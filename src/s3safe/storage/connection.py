@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s3safe import __version__
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
-from s3safe.core.settings import ConnectionSettings
+from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage.errors import translated
 from s3safe.transfer.bandwidth import BandwidthLimiter
 
@@ -259,7 +258,7 @@ class Connection:
             "user_agent": f"s3safe/{__version__}",
         }
         if self.settings.ca_bundle:
-            client_options["root_certificate"] = Path(self.settings.ca_bundle).read_bytes()
+            client_options["root_certificate"] = read_ca_bundle(self.settings.ca_bundle)
         if acl:
             client_options["default_headers"] = {"x-amz-acl": acl}
         retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}

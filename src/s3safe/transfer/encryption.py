@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
+from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, UsageError
+from s3safe.core.smallfile import read_small_file
 from s3safe.crypto._common import Transformer
 
 Format = Literal["age", "aescrypt"]
@@ -47,8 +48,8 @@ def load_or_create_digest_key(path: Path | None = None, *, create: bool) -> byte
 
     path = path or default_digest_key_path()
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = read_small_file(path, what="digest key file", limit=4096)
+    except NotFoundError:
         if not create:
             return None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -60,8 +61,6 @@ def load_or_create_digest_key(path: Path | None = None, *, create: bool) -> byte
         with os.fdopen(fd, "wb") as handle:
             handle.write(key.hex().encode() + b"\n")
         return key
-    except OSError as exc:
-        raise UsageError(f"cannot read the digest key {path}: {exc.strerror}") from None
     try:
         key = bytes.fromhex(data.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
