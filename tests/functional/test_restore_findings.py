@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
+import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import S3SAFE
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -40,3 +45,46 @@ def test_a_library_warning_reads_like_the_cli_own_warnings(
     assert result.returncode == 0, result.stderr
     warnings = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert {"type": "warning", "message": expected.removeprefix("s3safe: warning: ")} in warnings, result.stderr
+
+
+def test_a_fifo_with_no_reader_fails_alone_instead_of_hanging(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket: str, tmp_path: Path
+) -> None:
+    moto_client.put_object(Bucket=bucket, Key="p/k10", Body=b"to the fifo\n")
+    moto_client.put_object(Bucket=bucket, Key="p/k20", Body=b"a file\n")
+    out = tmp_path / "ff"
+    out.mkdir()
+    os.mkfifo(out / "k10")
+    result = _cli(run_cli, moto, "get", "-r", f"s3://{bucket}/p/", str(out))  # run_cli's timeout bounds a hang
+    assert result.returncode == 5, result.stdout + result.stderr
+    failed = [line for line in (result.stdout + result.stderr).splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and "FIFO with no reader" in failed[0] and str(out / "k10") in failed[0], failed
+    assert stat.S_ISFIFO((out / "k10").lstat().st_mode) and (out / "k20").read_bytes() == b"a file\n"
+    single = _cli(run_cli, moto, "get", f"s3://{bucket}/p/k10", str(out / "k10"))
+    assert single.returncode == 1 and "FIFO with no reader" in single.stderr, single.stderr
+
+
+def test_ctrl_c_ends_a_download_stuck_writing_into_a_fifo(
+    moto: MotoServer, moto_client: Any, bucket: str, tmp_path: Path
+) -> None:
+    moto_client.put_object(Bucket=bucket, Key="p/k10", Body=os.urandom(1024 * 1024))  # far more than a pipe holds
+    out = tmp_path / "ff"
+    out.mkdir()
+    os.mkfifo(out / "k10")
+    reader = os.open(out / "k10", os.O_RDONLY | os.O_NONBLOCK)  # a reader that never reads
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": moto.access_key, "AWS_SECRET_ACCESS_KEY": moto.secret_key,
+           "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    child = subprocess.Popen([S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", f"s3://{bucket}/p/", str(out)],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        ready, _, _ = select.select([reader], [], [], 60)
+        assert ready, "the download never wrote into the FIFO"
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+        os.close(reader)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err, err

@@ -82,6 +82,7 @@ def _setup_logging(render: Renderer, verbose: int, debug: bool) -> None:
 
 
 _WARNED_HTTP: set[str] = set()
+INTERRUPT_GRACE_SECONDS = 3.0
 # commands that send no request: an endpoint they would refuse (plain HTTP in the environment) is no concern of theirs
 LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "config", "auth"})
 
@@ -188,7 +189,31 @@ def run(argv: list[str] | None = None) -> None:
     from s3safe.core.process import forbid_core_dumps
 
     forbid_core_dumps()  # every command holds credentials, many a passphrase or keys: no core file may copy them
-    sys.exit(invoke(list(sys.argv[1:] if argv is None else argv)))
+    code = invoke(list(sys.argv[1:] if argv is None else argv))
+    if code == EXIT_INTERRUPTED:
+        _end_past_stuck_workers(code)
+    sys.exit(code)
+
+
+def _end_past_stuck_workers(code: int) -> None:
+    """After Ctrl-C, a worker blocked in a system call (writing into a FIFO whose reader stopped reading, a
+    hung network filesystem) never sees the cancel flag, and Python would wait for it at exit forever.
+    Workers get a short grace to clean up; then the process ends anyway."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in others):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 def invoke(argv: list[str]) -> int:

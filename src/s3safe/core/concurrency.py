@@ -23,42 +23,56 @@ def _stop(pending: Iterable[Future[Any]], exc: BaseException) -> None:
         future.cancel()
 
 
+def _shutdown(pool: ThreadPoolExecutor, *, interrupted: bool) -> None:
+    """Wait for the workers, except after Ctrl-C: one blocked in a system call (writing into a FIFO nobody
+    reads) never sees the cancel flag, and waiting for it would make the interrupt hang the run."""
+    pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
+
+
 def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
     """Map `func` over a stream with at most `window` calls in flight, yielding results in order.
 
     Unlike Executor.map, this never submits the whole stream up front, so memory stays flat.
     """
     window = window or threads * 4
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: deque[Future[R]] = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(func, item))
-                if len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    pending: deque[Future[R]] = deque()
+    interrupted = False
+    try:
+        for item in items:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= window:
                 yield pending.popleft().result()
-        except BaseException as exc:
-            _stop(pending, exc)
-            raise
+        while pending:
+            yield pending.popleft().result()
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        _stop(pending, exc)
+        raise
+    finally:
+        _shutdown(pool, interrupted=interrupted)
 
 
 def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
     """Like run_bounded, but yields each result as soon as it is ready (no head-of-line wait)."""
     window = window or threads * 4
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: set[Future[R]] = set()
-        try:
-            for item in items:
-                pending.add(pool.submit(func, item))
-                if len(pending) >= window:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield future.result()
-            while pending:
+    pool = ThreadPoolExecutor(max_workers=threads)
+    pending: set[Future[R]] = set()
+    interrupted = False
+    try:
+        for item in items:
+            pending.add(pool.submit(func, item))
+            if len(pending) >= window:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
-        except BaseException as exc:
-            _stop(pending, exc)
-            raise
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        _stop(pending, exc)
+        raise
+    finally:
+        _shutdown(pool, interrupted=interrupted)

@@ -164,13 +164,27 @@ class Target:
         folder = self._folder
         try:
             if self.in_place:
-                return Written(os.open(folder.at(self.name), os.O_WRONLY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                                       dir_fd=folder.fd), None)  # fmt: skip
+                return Written(self._open_in_place(), None)
             fd = os.open(folder.at(temp_name), _CREATE_FLAGS, 0o600, dir_fd=folder.fd)
             _lock_temp(fd)
             return Written(fd, temp_name)
         except OSError as exc:
             raise local_error(exc, self.path, doing="write") from None
+
+    def _open_in_place(self) -> int:
+        """Open the device or FIFO without waiting: a FIFO nobody reads would block the open forever (and
+        no Ctrl-C reaches a thread stuck there). ENXIO says so at once; the writes then block as usual."""
+        folder = self._folder
+        flags = os.O_WRONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(folder.at(self.name), flags, dir_fd=folder.fd)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                raise S3SafeError(f"cannot write {self.path}: it is a FIFO with no reader",
+                                  hint="start the program that reads it first, or remove the FIFO") from None  # fmt: skip
+            raise
+        os.set_blocking(fd, True)
+        return fd
 
     def commit(self, written: Written, *, mtime: float | None, mode: int | None) -> None:
         """Stamp the temp file by its descriptor and rename it over the target; closes `written`."""
