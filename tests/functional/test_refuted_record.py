@@ -33,6 +33,11 @@ def test_a_mismatch_proven_by_local_delete_makes_the_next_only_diff_run_upload_t
     stamp = path.stat().st_mtime_ns
     path.write_bytes(b"version TWO\n")  # same size, same mtime: the record alone cannot tell
     os.utime(path, ns=(stamp, stamp))
+    dry = run_cli(*base, "put", "-r", "--local-delete", "--only-diff", "--dry-run", str(src), f"s3://{bucket}/ld/")
+    assert dry.returncode == 0, dry.stderr
+    planned = [line for line in dry.stdout.splitlines() if "local-delete" in line]
+    # a candidate, not a promise: the dry run has not asked the server for evidence
+    assert len(planned) == 1 and "if the server's copy proves it holds these bytes" in planned[0], dry.stdout
     refused = run_cli(*base, "put", "-r", "--local-delete", "--only-diff", str(src), f"s3://{bucket}/ld/")
     assert refused.returncode == 5, refused.stdout + refused.stderr
     assert "differs" in refused.stdout + refused.stderr and path.exists()

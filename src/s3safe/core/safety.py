@@ -68,8 +68,11 @@ class SafetyGate:
         describe: Callable[[T], str],
         batch_size: int = 1,
         deletes: bool = False,
+        planned_detail: str | None = None,
     ) -> Iterator[ActionResult]:
-        """Yield one ActionResult per item: planned (dry run) or the outcome of `execute`."""
+        """Yield one ActionResult per item: planned (dry run) or the outcome of `execute`.
+
+        `planned_detail`: a condition the real run still checks, shown on each planned item of a dry run."""
         # a dry run shows the whole plan, then says whether a real run would be refused
         stream = self._capped(items, action=action) if deletes and not self.dry_run else iter(items)
         planned = 0
@@ -84,6 +87,6 @@ class SafetyGate:
             planned += len(batch)
             if self.dry_run:
                 for item in batch:
-                    yield ActionResult(action, describe(item), dry_run=True)
+                    yield ActionResult(action, describe(item), dry_run=True, detail=planned_detail)
             else:
                 yield from execute(batch)

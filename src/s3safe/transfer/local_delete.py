@@ -152,7 +152,9 @@ def remove_planned(
     def remove(batch: Sequence[Planned]) -> list[ActionResult]:
         return [_remove_one(planned, path_of(planned), action=action, evidence=evidence) for planned in batch]
 
-    yield from gate.apply(action, iter(spool), remove, describe=lambda p: str(path_of(p)), batch_size=64, deletes=True)
+    # a dry run asks the server nothing: what it lists is a candidate, deleted only with the evidence
+    yield from gate.apply(action, iter(spool), remove, describe=lambda p: str(path_of(p)), batch_size=64, deletes=True,
+                          planned_detail="if the server's copy proves it holds these bytes")  # fmt: skip
 
 
 def _remove_one(planned: Planned, path: Path, *, action: str, evidence: Evidence) -> ActionResult:
