@@ -154,6 +154,25 @@ def test_a_cycle_of_empty_pages_stops_a_botocore_listing(
     assert "continuation token" in result.stderr and hook.served < 50, (hook.served, result.stderr[-2000:])
 
 
+@pytest.mark.parametrize("name", ["ls", "rm"])
+def test_endless_empty_pages_with_new_tokens_stop_a_botocore_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str
+) -> None:
+    """Every page after the first is empty and truncated, each with a token never given before: no key
+    and no token repeats, so only counting empty pages in a row ends the listing (before: it ran until
+    the hostile listing's own cap of 10,000 pages)."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    hook = HostileListing(bucket, loop_token=True, loop_period=10**9, loop_empty=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *TREE_COMMANDS[name](bucket, tmp_path))
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    error = result.stderr.strip().splitlines()[-1]
+    assert "empty pages" in error and f"s3://{bucket}/t/" in error, error
+    assert hook.served <= 110, (hook.served, result.stderr[-2000:])
+
+
 def test_a_repeated_continuation_token_stops_an_object_audit(
     proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
 ) -> None:

@@ -17,6 +17,9 @@ from s3safe.core.errors import ListingError
 T = TypeVar("T")
 
 _HINT = "nothing was deleted; S3 lists each key once, in UTF-8 byte order, and s3safe relies on it: report this to the server's maintainers"
+# S3 may return an empty truncated page now and then (deleted keys, delete markers); a hundred in a row,
+# each with a new token, is a server that will never get anywhere
+MAX_EMPTY_PAGES = 100
 MERGE_HINT = "nothing was deleted; a merge needs every key once, in UTF-8 byte order, on both sides"
 
 
@@ -31,6 +34,7 @@ class ListingGuard:
         self._last: bytes | None = None
         self._last_key = ""
         self._tokens: set[str] = set()
+        self._empty_in_a_row = 0
 
     def key(self, key: str) -> None:
         """Accept the next key, or raise ListingError if it does not come strictly after the last one."""
@@ -53,6 +57,16 @@ class ListingGuard:
                 hint="nothing was deleted; this is a server bug: report it to the server's maintainers",
             )
         self._tokens.add(token)
+
+    def page(self, *, empty: bool, truncated: bool) -> None:
+        """Count empty truncated pages in a row; raise at MAX_EMPTY_PAGES (new tokens each time never repeat)."""
+        self._empty_in_a_row = self._empty_in_a_row + 1 if empty and truncated else 0
+        if self._empty_in_a_row >= MAX_EMPTY_PAGES:
+            raise ListingError(
+                f"the listing of {self.what} sent {MAX_EMPTY_PAGES} empty pages in a row, each asking for another, "
+                "so it would never end; stopped",
+                hint="nothing was deleted; this is a server bug: report it to the server's maintainers",
+            )
 
     def keys(self, entries: Iterable[T], key: Callable[[T], str]) -> Iterator[T]:
         """Pass `entries` through, checking each one's key."""

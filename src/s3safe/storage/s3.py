@@ -53,6 +53,8 @@ CANNED_ACLS = (
 )
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _GROUP_NAMES = {ALL_USERS_URI: "AllUsers", AUTH_USERS_URI: "AuthenticatedUsers", LOG_DELIVERY_URI: "LogDelivery"}
+# what a page of any listing s3safe pages through can hold: a page with none of them is empty
+_LISTED = ("Contents", "CommonPrefixes", "Versions", "DeleteMarkers", "Uploads")
 
 
 def version_url(bucket: str, key: str, version: str | None) -> str:
@@ -133,10 +135,13 @@ class S3Storage:
         return ListingGuard(f"s3://{bucket}/{prefix} from {server}", base=f"s3://{bucket}/")
 
     def _pages(self, operation: str, bucket: str, params: dict[str, Any], guard: ListingGuard, *, tokens: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-        """botocore's pages of one listing; a token handed out twice (not only twice in a row) stops it."""
+        """botocore's pages of one listing; a token handed out twice (not only twice in a row), or
+        MAX_EMPTY_PAGES empty truncated pages in a row, stop it."""
         paginator = self.client(bucket).get_paginator(operation)  # type: ignore[call-overload]
         for page in paginator.paginate(**params):
-            if page.get("IsTruncated"):
+            truncated = bool(page.get("IsTruncated"))
+            guard.page(empty=not any(page.get(name) for name in _LISTED), truncated=truncated)
+            if truncated:
                 guard.token("\0".join(str(page.get(name)) for name in tokens))
             yield dict(page)
 
