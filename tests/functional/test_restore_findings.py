@@ -88,3 +88,21 @@ def test_ctrl_c_ends_a_download_stuck_writing_into_a_fifo(
         os.close(reader)
     assert child.returncode == 130, err
     assert "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("key", ["h/./dot", "h/a//b", "h/x/."])
+def test_a_key_obstore_cannot_parse_is_still_downloaded(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket: str, tmp_path: Path, key: str
+) -> None:
+    body = os.urandom(3000)
+    moto_client.put_object(Bucket=bucket, Key=key, Body=body)
+    result = _cli(run_cli, moto, "get", f"s3://{bucket}/{key}", str(tmp_path / "one"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "one").read_bytes() == body
+    assert "Could not parse" not in result.stderr and "ValueError" not in result.stderr, result.stderr
+    tree = _cli(run_cli, moto, "get", "-r", f"s3://{bucket}/h/", str(tmp_path / "tree"))
+    assert "Could not parse" not in tree.stdout + tree.stderr and "internal error" not in tree.stderr, tree.stdout + tree.stderr
+    written = [p for p in (tmp_path / "tree").rglob("*") if p.is_file()]
+    # written where the key's path leads, or refused by one line naming the key (exit 5)
+    assert (tree.returncode == 0 and [p.read_bytes() for p in written] == [body]) or (
+        tree.returncode == 5 and key in tree.stdout + tree.stderr and not written), tree.stdout + tree.stderr

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
+from s3safe.storage import compat
+from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
@@ -105,7 +107,7 @@ def fetch_object(
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
         with handle, translated("download", bucket=bucket, key=key):
-            result = _get(store, url, key)
+            result = _get(store, url, key) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
             if decryption is not None:
@@ -174,6 +176,8 @@ def _fetch_ranged(
     """
     import obstore
 
+    if not obstore_can_address(key):
+        return None  # streamed whole through botocore instead
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
     size = expected.size
@@ -249,7 +253,7 @@ def _longer(url: str, expected: int, promised: int | None = None) -> str:
             "changed since it was listed); nothing was written")  # fmt: skip
 
 
-def _body(result: GetResult, url: str, *, expected: int) -> Iterator[memoryview]:
+def _body(result: GetResult | compat.BotocoreGet, url: str, *, expected: int) -> Iterator[memoryview]:
     """The body's chunks, never more than `expected` bytes in all.
 
     A hostile or changed object must not cost memory or disk beyond what the listing promised, so a longer
