@@ -120,6 +120,6 @@ def test_config_set_ca_bundle_must_exist_and_is_stored_absolute(run_cli: Run, tm
     line = _one_error(run_cli("config", "set", "ca_bundle", str(tmp_path / "missing.pem")), 2)
     assert "ca_bundle" in line or "CA bundle" in line
     assert not path.exists() or "ca_bundle" not in path.read_text()
-    (tmp_path / "ca.pem").write_text("not checked here")
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     assert run_cli("config", "set", "ca_bundle", "ca.pem", cwd=tmp_path).returncode == 0
     assert f'ca_bundle = "{tmp_path / "ca.pem"}"' in path.read_text()

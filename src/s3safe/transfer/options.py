@@ -26,6 +26,20 @@ def file_mode_meta(stat: os.stat_result) -> dict[str, str]:
     return {MODE_META: f"{stat.st_mode & 0o7777:04o}"}
 
 
+def check_header_value(what: str, value: str) -> None:
+    """A value sent as an HTTP header must be one line of printable ASCII: S3 stores and returns header bytes
+    as Latin-1, so anything else (UTF-8, a line separator, a byte the shell could not decode) comes back mangled
+    or cannot be sent at all."""
+    for ch in value:
+        if ord(ch) < 32 or 127 <= ord(ch) <= 159:
+            raise UsageError(f"{what} contains control characters (CR, LF, DEL …)",
+                             hint="an HTTP header value is one line of printable text")  # fmt: skip
+        if ord(ch) > 126:
+            shown = f"U+{ord(ch):04X}" if not 0xDC80 <= ord(ch) <= 0xDCFF else f"the undecodable byte 0x{ord(ch) - 0xDC00:02x}"
+            raise UsageError(f"{what} contains {shown}: an S3 header value must be printable ASCII",
+                             hint="use only printable ASCII characters (space to '~')")  # fmt: skip
+
+
 def parse_meta(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """`K=V` strings -> metadata dict; anything malformed is a usage error naming the pair."""
     meta: dict[str, str] = {}
@@ -36,8 +50,7 @@ def parse_meta(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
             raise UsageError(f"malformed metadata {pair!r}", hint="write it as NAME=VALUE, e.g. --meta owner=ops")
         if not _META_KEY_RE.match(key):
             raise UsageError(f"invalid metadata name {key!r}", hint="use letters, digits, '-', '_' and '.'")
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise UsageError(f"metadata value for {key!r} contains control characters")
+        check_header_value(f"metadata value for {key!r}", value)
         meta[key.lower()] = value
     if sum(len(k) + len(v.encode()) for k, v in meta.items()) > MAX_META_BYTES:
         raise UsageError(f"user metadata exceeds S3's {MAX_META_BYTES}-byte limit")
@@ -73,9 +86,8 @@ class UploadOptions:
         if self.storage_class and self.storage_class not in STORAGE_CLASSES:
             raise UsageError(f"unknown storage class {self.storage_class!r}", hint="one of: " + ", ".join(STORAGE_CLASSES))
         for option, value in (("--content-type", self.content_type), ("--cache-control", self.cache_control)):
-            if value and any(ord(ch) < 32 or 127 <= ord(ch) <= 159 for ch in value):
-                raise UsageError(f"{option} {value!r} contains control characters (CR, LF, DEL …)",
-                                 hint="an HTTP header value is one line of printable text")  # fmt: skip
+            if value:
+                check_header_value(f"{option} {value!r}", value)
         if self.part_size is not None and not MIN_PART <= self.part_size <= MAX_PART:
             raise UsageError("--part-size must be between 5MiB and 5GiB (S3's part size limits)")
         return self
