@@ -106,3 +106,21 @@ def test_a_key_obstore_cannot_parse_is_still_downloaded(
     # written where the key's path leads, or refused by one line naming the key (exit 5)
     assert (tree.returncode == 0 and [p.read_bytes() for p in written] == [body]) or (
         tree.returncode == 5 and key in tree.stdout + tree.stderr and not written), tree.stdout + tree.stderr
+
+
+@pytest.mark.parametrize("key", ["u/./dot", "u/a//b", "u/x/."])
+def test_a_key_obstore_cannot_parse_is_uploaded_listed_and_removed_by_its_exact_name(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket: str, tmp_path: Path, key: str
+) -> None:
+    source = tmp_path / "f"
+    source.write_bytes(b"exact key\n")
+    put = _cli(run_cli, moto, "put", str(source), f"s3://{bucket}/{key}")
+    assert put.returncode == 0, put.stderr
+    keys = [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == [key]
+    assert moto_client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"exact key\n"
+    listed = _cli(run_cli, moto, "ls", "-r", f"s3://{bucket}/u/")
+    assert listed.returncode == 0 and key in listed.stdout, listed.stdout + listed.stderr
+    removed = _cli(run_cli, moto, "rm", f"s3://{bucket}/{key}")
+    assert removed.returncode == 0, removed.stderr
+    assert not moto_client.list_objects_v2(Bucket=bucket).get("Contents")

@@ -17,6 +17,7 @@ from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
+from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
@@ -247,9 +248,9 @@ def upload_file(
     }
     content_type = options.content_type or content_type_for(source)
     # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
-    # uploads go through botocore
+    # uploads go through botocore, and so do keys obstore would refuse or rewrite (h/./dot, a//b)
     url = f"s3://{dest.bucket}/{key}"
-    if conn.limiter is not None or size > threshold:
+    if conn.limiter is not None or size > threshold or not obstore_can_address(key):
 
         def send(p: UploadPlan) -> tuple[str | None, str | None]:
             return _upload_boto3(conn, source, dest.bucket, key, plan=p, options=options, metadata=metadata,
