@@ -205,7 +205,7 @@ class Renderer:
 class _EscapingFormatter(logging.Formatter):
     """Log lines may quote a server's raw response (--debug): escaped so it cannot drive the terminal.
 
-    The library's own warnings and errors read like the CLI's (`s3safe: warning: …`, or one JSON object
+    The library's own warnings read like the CLI's (`s3safe: warning: …`, or one JSON object
     with --json): the user sees one kind of warning line whichever layer noticed the problem."""
 
     def __init__(self, fmt: str, *, json_mode: bool = False) -> None:
@@ -213,10 +213,9 @@ class _EscapingFormatter(logging.Formatter):
         self._json = json_mode
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.levelno >= logging.WARNING and record.name.partition(".")[0] == "s3safe":
-            level = "warning" if record.levelno == logging.WARNING else "error"
+        if record.levelno == logging.WARNING and record.name.partition(".")[0] == "s3safe":
             message = " ".join(record.getMessage().split())
             if self._json:
-                return json.dumps({"type": level, "message": message})
-            return f"s3safe: {level}: {printable(message)}"
+                return json.dumps({"type": "warning", "message": message})
+            return f"s3safe: warning: {printable(message)}"
         return "\n".join(printable(line) for line in super().format(record).splitlines())
