@@ -89,5 +89,12 @@ def build_upload_options(values: dict[str, Any], defaults: dict[str, Any] | None
         metadata=parse_meta(values.get("meta") or ()),
         content_type=values.get("content_type"),
         cache_control=values.get("cache_control"),
-        part_size=parse_rate(part) if part else None,
+        part_size=_part_size(part) if part else None,
     ).validate()
+
+
+def _part_size(text: str) -> int:
+    try:
+        return parse_rate(text)
+    except UsageError:
+        raise UsageError(f"invalid --part-size {text!r}", hint="a size from 5MiB to 5GiB, e.g. 16MiB") from None

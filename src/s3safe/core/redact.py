@@ -91,11 +91,13 @@ _matcher = SecretMatcher()
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # pre-signed URL query strings (SigV4 and SigV2)
-    (re.compile(r"(?i)(X-Amz-Signature=)[^&\s'\"]+"), r"\1" + MASK),
-    (re.compile(r"(?i)(X-Amz-Security-Token=)[^&\s'\"]+"), r"\1" + MASK),
-    (re.compile(r"(?i)(X-Amz-Credential=)[^&\s'\"]+"), r"\1" + MASK),
-    (re.compile(r"(?i)([?&]Signature=)[^&\s'\"]+"), r"\1" + MASK),
-    (re.compile(r"(?i)([?&]AWSAccessKeyId=)[^&\s'\"]+"), r"\1" + MASK),
+    (re.compile(r"(?i)(X-Amz-Signature=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
+    (re.compile(r"(?i)(X-Amz-Security-Token=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
+    (re.compile(r"(?i)(X-Amz-Credential=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
+    (re.compile(r"(?i)([?&]Signature=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
+    (re.compile(r"(?i)([?&]AWSAccessKeyId=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
+    # a password in a URL's user:password@ part
+    (re.compile(r"(://[^/\s:@'\"]*:)[^@/\s'\"]+@"), r"\1" + MASK + "@"),
     # Authorization headers: keep the scheme, hide credential scope and signature
     (re.compile(r"(?i)(Credential=)[^,&\s'\"]+"), r"\1" + MASK),
     # SigV2 headers: "Authorization: AWS ACCESSKEY:signature"

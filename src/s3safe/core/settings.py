@@ -24,7 +24,7 @@ DEFAULT_TIMEOUT = 60.0
 MAX_THREADS = 256
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^[a-z0-9][a-z0-9-]{0,62}$")
-_RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)(?:/s)?\s*$", re.IGNORECASE)
+_RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b?)(?:/s)?\s*$", re.IGNORECASE | re.ASCII)
 _RATE_UNITS = {
     "": 1, "b": 1,
     "k": 1000, "kb": 1000, "ki": 1024, "kib": 1024,
@@ -75,13 +75,49 @@ def parse_rate(text: str) -> int:
     return value
 
 
+MIN_BANDWIDTH = 64 * 1024  # below this a limiter turns every transfer into an apparent hang
+
+
+def parse_bandwidth(text: str) -> int:
+    """A --max-bandwidth / max_bandwidth value in bytes per second, at least 64 KiB/s."""
+    rate = parse_rate(text)
+    if rate < MIN_BANDWIDTH:
+        raise UsageError(f"max_bandwidth {text!r} is below the minimum of 64KiB/s", hint="e.g. 512KiB or 10MB")
+    return rate
+
+
+def masked_url(url: str) -> str:
+    """`url` with any user:password@ part masked, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "****@" + netloc.rpartition("@")[2]
+    return f"{scheme}://{netloc}{slash}{tail}"
+
+
 def check_endpoint(url: str, *, allow_http: bool) -> str:
+    """`url` without a trailing '/': scheme http(s), a host, a port 1–65535, no credentials, path, query or fragment."""
+    shown = masked_url(url)
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        raise UsageError(f"endpoint URL {shown} holds credentials, which s3safe never takes in a URL",
+                         hint="remove the user:password@ part; use an AWS profile or environment variables")  # fmt: skip
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"invalid endpoint URL {url!r}", hint="write it as https://HOST[:PORT]")
+        raise UsageError(f"invalid endpoint URL {shown!r}", hint="write it as https://HOST[:PORT]")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        raise UsageError(f"invalid endpoint URL {shown!r}: the port must be a number from 1 to 65535")
+    if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")) or parts.path.strip("/"):
+        raise UsageError(f"invalid endpoint URL {shown!r}: an endpoint is a scheme, host and port only (no path, query or fragment)",
+                         hint="write it as https://HOST[:PORT]")  # fmt: skip
     if parts.scheme == "http" and not allow_http:
         raise UsageError(
-            f"refusing plain-HTTP endpoint {url}: credentials and data would cross the network unencrypted",
+            f"refusing plain-HTTP endpoint {shown}: credentials and data would cross the network unencrypted",
             hint="use https://, or pass --allow-http if this is a trusted local test server",
         )
     return url.rstrip("/")
@@ -104,6 +140,8 @@ def _as_int(name: str, value: Any, *, low: int, high: int) -> int:
     # int() would truncate 2.5, map true to 1 and overflow on 1e400; only whole numbers are taken
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise UsageError(f"{name} must be a whole number, not {value!r}")
+    if isinstance(value, str) and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", value, re.ASCII):  # int() takes any script's digits
+        raise UsageError(f"{name} must be a whole number written with the digits 0-9, not {value!r}")
     try:
         number = int(value)
     except (TypeError, ValueError, OverflowError):
@@ -115,6 +153,7 @@ def _as_int(name: str, value: Any, *, low: int, high: int) -> int:
 
 MAX_RETRIES = 20
 MAX_TIMEOUT = 3600.0
+MIN_TIMEOUT = 1.0  # shorter and no request to a real store can finish
 
 
 def _as_timeout(value: Any) -> float:
@@ -124,8 +163,8 @@ def _as_timeout(value: Any) -> float:
         timeout = float(value)
     except (TypeError, ValueError, OverflowError):
         raise UsageError(f"timeout must be a number of seconds, not {value!r}") from None
-    if not 0 < timeout <= MAX_TIMEOUT:  # also false for nan
-        raise UsageError(f"timeout must be above 0 and at most {MAX_TIMEOUT:g} seconds, not {value!r}")
+    if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:  # also false for nan
+        raise UsageError(f"timeout must be from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds, not {value!r}")
     return timeout
 
 
@@ -164,7 +203,7 @@ def resolve_settings(
         threads=_as_int("threads", _first(cli.get("threads"), config.get("threads"), DEFAULT_THREADS), low=1, high=MAX_THREADS),
         retries=_as_int("retries", _first(cli.get("retries"), config.get("retries"), DEFAULT_RETRIES), low=0, high=MAX_RETRIES),
         timeout=timeout,
-        max_bandwidth=parse_rate(str(bandwidth)) if bandwidth else None,
+        max_bandwidth=parse_bandwidth(str(bandwidth)) if bandwidth else None,
     )  # fmt: skip
 
 
@@ -236,7 +275,8 @@ def _check_stored_value(path: Path, key: str, value: Any) -> None:
     allowed = _NUMBER_KEYS.get(key, (str,))
     hint = f"edit {path}, or delete it to start over"
     if isinstance(value, bool) or not isinstance(value, allowed):
-        kinds = " or ".join("a number" if t in (int, float) else "a string" for t in dict.fromkeys(allowed))
+        names = {int: "a whole number" if float not in allowed else "a number", float: "a number", str: "a string"}
+        kinds = " or ".join(dict.fromkeys(names[t] for t in allowed))
         raise UsageError(f"config file {path}: {key} must be {kinds}, not {value!r}", hint=hint)
     try:
         if isinstance(value, str):
@@ -244,7 +284,7 @@ def _check_stored_value(path: Path, key: str, value: Any) -> None:
         elif key == "timeout":
             _as_timeout(value)
         elif key == "max_bandwidth":
-            parse_rate(str(value))
+            parse_bandwidth(str(value))
         else:
             _as_int(key, value, low=0 if key == "retries" else 1, high=MAX_RETRIES if key == "retries" else MAX_THREADS)
     except UsageError as exc:
@@ -274,7 +314,7 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
         read_ca_bundle(value)
         return str(Path(value).resolve())  # a relative path would break commands run elsewhere
     if key == "max_bandwidth":
-        parse_rate(value)
+        parse_bandwidth(value)
     if key == "sse" and value not in ("AES256", "aws:kms"):
         raise UsageError("sse must be AES256 or aws:kms")
     if key == "region" and not _REGION_RE.fullmatch(value):
