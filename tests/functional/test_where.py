@@ -91,3 +91,18 @@ def test_rm_with_where_and_a_syntax_error(run_cli: Run, moto: MotoServer, mixed_
     gone = run_cli(*base, "--json", "rm", "-r", "--where", "s3_ext = '.bin'", url)
     assert gone.returncode == 0, gone.stderr
     assert _keys(run_cli(*base, "--json", "ls", "-r", url)) == ["a/private-sse.txt", "a/public-sse.txt", "b/public-plain.txt", "c/tagged.txt"]
+
+
+def test_matches_runs_on_re2_with_unicode_classes_and_clear_errors(run_cli: Run, moto: MotoServer, moto_client: Any, acl_bucket: str) -> None:
+    for key in ("docs/café-menu.txt", "docs/cafe-menu.txt", "docs/caféteria.txt", "docs/r\u00e9sum\u00e9 2024.pdf"):
+        moto_client.put_object(Bucket=acl_bucket, Key=key, Body=b"x")
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "--json")
+    url = f"s3://{acl_bucket}/docs/"
+    # RE2's own \b and \w are ASCII; the language's are Unicode, as documented
+    assert _keys(run_cli(*base, "ls", "-r", "--where", r"s3_name matches '\bcafé\b'", url)) == ["docs/café-menu.txt"]
+    assert _keys(run_cli(*base, "ls", "-r", "--where", r"s3_name matches '^\w+\s\d+\.pdf$'", url)) == ["docs/résumé 2024.pdf"]
+    refused = run_cli(*base[:-1], "ls", "-r", "--where", r"s3_name matches '[^\W\d]'", url)
+    assert refused.returncode == 2
+    lines = [line for line in refused.stderr.splitlines() if "warning: using plain HTTP" not in line]
+    assert lines[0].startswith("s3safe: error: invalid regular expression: a negated class"), refused.stderr
+    assert lines[2].strip() == "^" and "re2" not in refused.stderr.lower() and "Traceback" not in refused.stderr

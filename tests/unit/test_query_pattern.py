@@ -1,18 +1,17 @@
-"""`matches`: the linear-time regular-expression engine, its time bound, and agreement with Python's `re`."""
+"""`matches`: RE2 under the language's syntax, Unicode classes and boundaries as in Python, agreement with `re`."""
 
 from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s3safe.query import QueryEvaluationError, compile_where
-from s3safe.query.pattern import MAX_PROGRAM, Pattern, PatternError, PatternTimeout
+from s3safe.query import QueryError, compile_where
+from s3safe.query.pattern import MAX_ANCHORS, MAX_PROGRAM, Pattern, PatternError
 from tests.unit.test_query_support import LOCAL, ev, subject
 
 # ---- features ----------------------------------------------------------------------------------------
@@ -122,46 +121,103 @@ PATHOLOGICAL = ["(a+)+$", "(a|a)*$", "(a|aa)+$", "(a*)*b", "(.*a){12}$", "(\\w+\
 
 
 @pytest.mark.parametrize("pattern", PATHOLOGICAL)
-def test_catastrophic_patterns_run_in_linear_time(pattern: str) -> None:
-    # Python's re would take years on several of these (exponential backtracking)
-    text = "a" * 20_000 + "!"
-    start = time.monotonic()
-    result = Pattern(pattern).search(text, deadline=time.monotonic() + 5)
-    assert time.monotonic() - start < 2.0
-    assert isinstance(result, bool)
+def test_catastrophic_patterns_agree_with_re_on_short_texts(pattern: str) -> None:
+    # Python's re would take years on these with a long text; RE2 is linear (the speed is in bench/, not here)
+    compiled = Pattern(pattern)
+    for n in range(12):
+        text = "a" * n + "!"
+        assert compiled.search(text) is (re.search(pattern, text, re.IGNORECASE | re.DOTALL) is not None), (pattern, n)
+    assert isinstance(compiled.search("a" * 20_000 + "!"), bool)
 
 
-def test_catastrophic_pattern_through_the_language() -> None:
-    c = compile_where("name matches '(a+)+$'", scope="local")
-    long_name = subject(local=replace(LOCAL, path="dir/" + "a" * 50_000 + "b"), s3=None)
-    start = time.monotonic()
-    assert c.evaluate(long_name) is False
-    assert time.monotonic() - start < 2.0
+def test_a_long_name_is_matched_not_given_up_on() -> None:
+    # the hand-written engine gave up past 0.5 s (an evaluation error); RE2 finishes any text
+    c = compile_where("name matches '(a+)+b$'", scope="local")
+    long_name = subject(local=replace(LOCAL, path="dir/" + "a" * 3_000_000 + "b"), s3=None)
+    assert c.evaluate(long_name) is True
 
 
-def test_past_the_deadline_the_match_raises() -> None:
-    with pytest.raises(PatternTimeout):
-        Pattern("(a+)+$").search("a" * 10_000, deadline=time.monotonic() - 1)
-    c = compile_where("name matches '(a+)+$'", scope="local", regex_timeout=0.0)
-    long_name = subject(local=replace(LOCAL, path="a" * 10_000), s3=None)
-    with pytest.raises(QueryEvaluationError) as info:
-        c.evaluate(long_name)
-    assert "regular expression took longer than 0 s" in info.value.message
-    assert info.value.pointer[1] == "^" * len("name matches '(a+)+$'")
+@settings(max_examples=60, deadline=None)
+@given(pattern=st.sampled_from([*PATHOLOGICAL, "\\bfoo\\b", "(\\b\\w+\\B)+", "^a|b$"]), n=st.integers(0, 2_000))
+def test_work_is_bounded_by_the_size_of_the_input(pattern: str, n: int) -> None:
+    # counts, not time: RE2 runs in time linear in what it is given, so bound what it is given
+    compiled = Pattern(pattern)
+    text = ("a foo_" * n)[:n]
+    marked, _ = compiled.subject(text)
+    assert len(marked) <= (n + 1) * (MAX_ANCHORS + 1)
+    assert len(marked) == (n if not compiled.marked else n + (n + 1) * compiled.copies)
+    assert compiled._regex(_ or None).programsize < 2_000 * len(pattern)  # a Unicode class is ~1,300 steps
 
 
-def test_short_texts_never_time_out() -> None:
-    # the deadline is checked every 256 characters: short texts finish first
-    assert Pattern("a").search("a" * 10, deadline=time.monotonic() - 1) is True
+def test_compiled_once_per_expression() -> None:
+    first, second = Pattern("^report\\.(?:pdf|txt)$"), Pattern("^report\\.(?:pdf|txt)$")
+    assert first._regex(None) is second._regex(None)
 
 
-def test_cache_stays_bounded_and_results_stay_right() -> None:
-    pattern = Pattern("^(a|b)*a(a|b){8}$")  # a DFA with ~2^9 states
-    for n in range(3000):
-        text = format(n, "b").replace("0", "a").replace("1", "b")
-        expected = re.search("^(a|b)*a(a|b){8}$", text) is not None
-        assert pattern.search(text) is expected
-    assert len(pattern._states) <= 4096 + 10
+def test_ascii_only_re2_classes_are_translated_to_unicode() -> None:
+    # RE2's own \w \d \s \b are ASCII: a plain switch would change these answers
+    cases = [
+        ("^\\w+$", "café_2", True),
+        ("^\\W+$", "é", False),
+        ("^\\d+$", "\u0663\u0664", True),  # Arabic-Indic digits
+        ("^\\D$", "\u0663", False),
+        ("^\\s$", "\u2003", True),  # em space
+        ("^\\s$", "\x1c", True),
+        ("^\\S$", "\u2029", False),
+        ("\\bcafé\\b", "le café!", True),
+        ("\\bcaf\\b", "le café!", False),
+        ("caf\\B", "café", True),
+        ("^[\\w-]+$", "über-straße", True),
+        ("^[^\\d]+$", "x\u0663", False),
+        ("^[\\W\\d]+$", "-\u0663 ", True),
+        ("^[\\W\\d]+$", "-é", False),
+        ("^[^é]$", "É", False),  # case-insensitive negated set
+        ("\\b", "", False),
+        ("(\\b)\\b^\\bé", "é", True),  # several anchors at one position
+        ("^(?:\\b\\w+\\b\\W*){1,40}$", "a b c", True),
+        (".", "\udc80", True),  # an undecodable file-name byte is still a character
+    ]
+    for pattern, text, expected in cases:
+        assert Pattern(pattern).search(text) is expected, (pattern, text)
+        assert (re.search(pattern, text, re.IGNORECASE | re.DOTALL) is not None) is expected, (pattern, text)
+
+
+def test_unicode_classes_agree_with_python_on_every_character_it_knows() -> None:
+    import unicodedata
+
+    for cp in range(0x110000):
+        c = chr(cp)
+        if unicodedata.category(c) in ("Cn", "Cs"):
+            continue  # unassigned here: RE2's tables may be newer
+        if cp % 7 and cp > 0x3000:  # a sample above the busiest blocks keeps this quick
+            continue
+        for cls in ("\\w", "\\d", "\\s"):
+            assert Pattern(f"(?-i)^{cls}$").search(c) is (re.fullmatch(cls, c) is not None), (cls, hex(cp))
+
+
+def test_marker_characters_in_the_text_still_match() -> None:
+    text = "".join(chr(cp) for cp in range(0xFDD0, 0xFDE8)) + " foo"
+    assert Pattern("\\bfoo$").search(text) is True
+    assert Pattern("^.{24} \\b").search(text) is True
+
+
+def test_re2_specific_refusals_are_one_clear_line_with_a_caret() -> None:
+    with pytest.raises(PatternError) as info:
+        Pattern("[^\\W\\d]")
+    assert info.value.message.startswith("a negated class")
+    with pytest.raises(PatternError, match="too many anchors"):
+        Pattern("(\\b){17}x")
+    with pytest.raises(PatternError, match="surrogate"):
+        Pattern("\\ud800")
+    with pytest.raises(QueryError) as err:
+        compile_where("name matches 'ab[^\\W]'", scope="local")
+    assert "invalid regular expression: a negated class" in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_re2_memory_limit_refuses_a_huge_program() -> None:
+    with pytest.raises(PatternError, match="too large"):
+        Pattern("(?:[\\w\\s]{1,999}){1,2}")
 
 
 def test_one_pattern_shared_between_threads() -> None:
@@ -185,7 +241,7 @@ def test_one_pattern_shared_between_threads() -> None:
 
 # ---- agreement with Python's re on random patterns --------------------------------------------------
 
-_atoms = st.sampled_from(["a", "b", "A", ".", "[ab]", "[^a]", "\\w", "\\d", "(a|b)", "(?:ab)", "x", "\\b", "^", "$"])
+_atoms = st.sampled_from(["a", "b", "A", "é", ".", "[ab]", "[^a]", "\\w", "\\W", "\\d", "\\s", "[\\w-]", "(a|b)", "(?:ab)", "x", "\\b", "\\B", "^", "$"])
 
 
 @st.composite
@@ -198,18 +254,20 @@ def _regex(draw: st.DrawFn, depth: int = 0) -> str:
             atom = f"({inner}|{alt})" if alt is not None else f"({inner})"
         else:
             atom = draw(_atoms)
-        if atom not in ("^", "$", "\\b"):
+        if atom not in ("^", "$", "\\b", "\\B"):
             atom += draw(st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,3}", "{,2}", "*?"]))
         parts.append(atom)
     return "".join(parts)
 
 
 @settings(max_examples=300, deadline=None)
-@given(pattern=_regex(), texts=st.lists(st.text(alphabet="abAB1 x_-", max_size=12), min_size=1, max_size=5))
+@given(pattern=_regex(), texts=st.lists(st.text(alphabet="abAB1 x_-éÉ\u0663\u2003", max_size=12), min_size=1, max_size=5))
 def test_agrees_with_python_re(pattern: str, texts: list[str]) -> None:
     ours = Pattern(pattern)
     theirs = re.compile(pattern, re.IGNORECASE | re.DOTALL)
     for text in texts:
+        if not text and "\\B" in pattern:
+            continue  # Python < 3.14 quirk: \B never matches an empty text (3.14 changed it to match)
         assert ours.search(text) is (theirs.search(text) is not None), (pattern, text)
 
 

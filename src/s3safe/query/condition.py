@@ -9,7 +9,6 @@ from s3safe.query.evaluator import Compiler, Run
 from s3safe.query.facts import Clock, LocalFacts, S3Facts, Subject, ValueSource
 from s3safe.query.nodes import Expr, Var, walk
 from s3safe.query.parser import Scope, parse
-from s3safe.query.pattern import DEFAULT_TIME_LIMIT
 from s3safe.query.unparse import unparse
 from s3safe.query.values import FETCH_ORDER, UNKNOWN, Cost
 
@@ -25,7 +24,7 @@ class Verdict:
 class Condition:
     """A compiled --where condition. Immutable and safe to share between threads."""
 
-    def __init__(self, text: str, scope: Scope, tree: Expr, *, regex_timeout: float = DEFAULT_TIME_LIMIT) -> None:
+    def __init__(self, text: str, scope: Scope, tree: Expr) -> None:
         self.text = text
         self.scope: Scope = scope
         self.tree = tree
@@ -35,7 +34,7 @@ class Condition:
         """Every cost class the condition may need; LISTING alone means no extra request per object."""
         self.uses_local = any(v.side == "local" for v in used)
         self.uses_s3 = any(v.side == "s3" for v in used)
-        self._fn = Compiler(text, regex_timeout).compile(tree)
+        self._fn = Compiler(text).compile(tree)
 
     @property
     def extra_requests(self) -> frozenset[Cost]:
@@ -69,13 +68,13 @@ class Condition:
         return hash((self.tree, self.scope))
 
 
-def compile_where(text: str, *, scope: Scope = "any", regex_timeout: float = DEFAULT_TIME_LIMIT) -> Condition:
+def compile_where(text: str, *, scope: Scope = "any") -> Condition:
     """Parse and type-check `text`. Raises QueryError (exit code 2) with a caret and suggestions.
 
     scope: 's3' for commands that look only at S3 objects (ls, rm, cp, meta set, acl set, restore),
     'local' for local files only, 'any' where both sides exist (put/get/sync, --local-delete).
     """
-    return Condition(text, scope, parse(text, scope), regex_timeout=regex_timeout)
+    return Condition(text, scope, parse(text, scope))
 
 
 Fetch = Callable[[S3Facts, Cost], S3Facts]

@@ -1,35 +1,46 @@
-"""Regular expressions for `matches`, on a linear-time engine (no backtracking, so no ReDoS).
+"""Regular expressions for `matches`, run by RE2 (google-re2): linear time in the text, no backtracking.
 
-Python's `re` backtracks: `(a+)+$` against 'aaaa…b' takes exponential time, and a match running
-inside C code cannot be interrupted from another thread. So `matches` does not use `re`. Patterns
-are compiled to a Thompson NFA and run as a lazily built DFA (a cache of state sets): time is
-linear in the length of the text, whatever the pattern. As defence in depth the program size is
-capped (MAX_PROGRAM instructions) and a match that still runs past its deadline raises
-PatternTimeout.
+Python's `re` backtracks: `(a+)+$` against 'aaaa…b' takes exponential time, and a match running inside C
+code cannot be interrupted. RE2 guarantees time linear in the text whatever the pattern, and its compiled
+program is capped (MAX_MEM). This module checks the language's documented syntax (a subset of Python's)
+itself, so errors keep their wording and caret, and translates it into RE2 syntax where the two differ:
 
-Supported syntax (a subset of Python's): literals, `.`, `[…]`/`[^…]` with ranges, `\\d \\D \\w \\W \\s \\S`,
-`\\b \\B`, `^ $ \\A \\Z`, groups `( )`, `(?: )`, `(?P<name> )`, alternation `|`, quantifiers
-`* + ? {n} {n,} {,m} {n,m}` and their lazy forms, escapes `\\t \\n \\r \\f \\v \\xhh \\uhhhh` and `\\` before any
-punctuation. Not supported (refused with a clear error): backreferences, lookaround, possessive
-quantifiers, other inline flags. The search is unanchored (like `re.search`), `^`/`$` are the
-start/end of the whole text, `.` matches any character. Matching is case-insensitive like every text
-comparison of the language; a leading `(?-i)` makes it case-sensitive (`(?i)` is accepted).
+- `\\d \\w \\s` (and `\\D \\W \\S`) are Unicode classes as in Python (`str.isdecimal`, `isalnum() or '_'`,
+  `isspace`); RE2's own are ASCII only, so they become `\\p{Nd}`, `[\\p{L}\\p{N}_]` and
+  `[\\t\\n\\v\\f\\r\\x1c-\\x1f\\x85\\p{Z}]`. They agree with Python on every character Python's Unicode
+  database knows; RE2's tables may be newer and also classify characters assigned since.
+- `\\b \\B` are Unicode word boundaries as in Python; RE2's are ASCII only and RE2 has no lookaround, so
+  a pattern using them runs on a marked copy of the text: each position between characters carries K marker
+  characters (noncharacters U+FDD0…) that say whether it is a start, an end and a word boundary; each
+  anchor consumes one marker and each character-matching item skips the markers before it. K is the number
+  of anchors that can apply at one position (at most MAX_ANCHORS), so the text grows K+1 times, still linearly.
+- `\\Z` is RE2's `\\z`; `^ $` are the start/end of the whole text; `.` matches any character (`(?s)`).
+- A negated class inside a negated set (`[^\\W\\d]`) has no RE2 form (no class intersection): refused.
+
+Matching is case-insensitive like every text comparison of the language; a leading `(?-i)` makes it
+case-sensitive (`(?i)` is accepted). The search is unanchored (like `re.search`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+import functools
+from dataclasses import dataclass
 
-MAX_PROGRAM = 3_000  # NFA instructions
+import re2
+
+MAX_PROGRAM = 3_000  # instructions once repetitions are expanded (as counted before RE2 sees it)
 MAX_NESTING = 50  # group depth
-MAX_STATES = 4_096  # cached DFA states per pattern, then the cache starts over
-MAX_EDGES = 256  # cached transitions per DFA state
-DEFAULT_TIME_LIMIT = 0.5  # seconds per match (never reached in practice: the engine is linear)
+MAX_ANCHORS = 16  # \b \B ^ $ applying at one position, in a pattern that uses \b or \B
+MAX_MEM = 8 << 20  # bytes RE2 may use for one compiled pattern (program and DFA cache)
 
-Pred = Callable[[str], bool]
+_WORD = r"\p{L}\p{N}_"
+_DIGIT = r"\p{Nd}"
+_SPACE = r"\t\n\x0b\f\r\x1c-\x1f\x85\p{Z}"
+# positive forms go inside [...]; negated ones are ("^", body) and cannot be merged into another set
+_CLASS_BODY = {"d": _DIGIT, "w": _WORD, "s": _SPACE}
+_CONTROL = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+_MARK_BASE = 0xFDD0  # 4 sets of 8 noncharacters: U+FDD0..U+FDEF
+_START, _END, _BOUNDARY = 1, 2, 4
 
 
 class PatternError(ValueError):
@@ -39,63 +50,61 @@ class PatternError(ValueError):
         self.index = index
 
 
-class PatternTimeout(Exception):
-    pass
+@dataclass(frozen=True, slots=True)
+class _Zero:
+    """How many anchors a piece can apply at one text position (each consumes one marker there)."""
+
+    nullable: bool  # can match consuming no character
+    whole: int  # most anchors on a path consuming no character (0 when not nullable)
+    pre: int  # most anchors before the first character consumed (or on a whole nullable path)
+    post: int  # most anchors after the last character consumed (or on a whole nullable path)
+    most: int  # most anchors at any one position
+
+    def then(self, b: _Zero) -> _Zero:
+        return _Zero(
+            self.nullable and b.nullable,
+            self.whole + b.whole if self.nullable and b.nullable else 0,
+            max(self.pre, self.whole + b.pre) if self.nullable else self.pre,
+            max(b.post, b.whole + self.post) if b.nullable else b.post,
+            max(self.most, b.most, self.post + b.pre),
+        )
+
+    def either(self, b: _Zero) -> _Zero:
+        whole = max(z.whole for z in (self, b) if z.nullable) if self.nullable or b.nullable else 0
+        return _Zero(self.nullable or b.nullable, whole, max(self.pre, b.pre), max(self.post, b.post), max(self.most, b.most))
+
+    def repeated(self, lo: int, hi: int | None) -> _Zero:
+        made = self
+        for _ in range((hi if hi is not None else max(lo, 1) + 1) - 1):
+            made = made.then(self)  # more copies than the upper count (or lo + 1) add nothing new
+        return made.either(_NOTHING) if lo == 0 else made
 
 
-# ---- syntax tree -----------------------------------------------------------------------------------
+_CONSUMES = _Zero(False, 0, 0, 0, 0)
+_NOTHING = _Zero(True, 0, 0, 0, 0)
+_ONE_ANCHOR = _Zero(True, 1, 1, 1, 1)
 
 
-@dataclass(slots=True)
-class _Char:
-    pred: Pred
+@dataclass(frozen=True, slots=True)
+class _Frag:
+    text: str  # RE2 syntax, with "\0A<kind>\0" placeholders for anchors (kind: ^ $ b B)
+    size: int  # instructions once expanded
+    zero: _Zero
+    is_assert: bool = False
 
 
-@dataclass(slots=True)
-class _Assert:
-    kind: str  # bol eol wordb nwordb
-
-
-@dataclass(slots=True)
-class _Cat:
-    items: list[_Node] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Alt:
-    items: list[_Node]
-
-
-@dataclass(slots=True)
-class _Rep:
-    item: _Node
-    lo: int
-    hi: int | None
-
-
-_Node = _Char | _Assert | _Cat | _Alt | _Rep
+def _lit(ch: str) -> str:
+    return ch if ch.isalnum() or ch == "_" else f"\\x{{{ord(ch):x}}}"
 
 
 def _is_word(c: str) -> bool:
     return c.isalnum() or c == "_"
 
 
-_CLASSES: dict[str, Pred] = {
-    "d": str.isdecimal,
-    "D": lambda c: not c.isdecimal(),
-    "w": _is_word,
-    "W": lambda c: not _is_word(c),
-    "s": str.isspace,
-    "S": lambda c: not c.isspace(),
-}
-_CONTROL = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
-
-
 class _Parser:
-    def __init__(self, text: str, ignore_case: bool) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
-        self.ic = ignore_case
         self.depth = 0
 
     def fail(self, message: str, index: int | None = None) -> PatternError:
@@ -104,32 +113,35 @@ class _Parser:
     def peek(self) -> str:
         return self.text[self.i] if self.i < len(self.text) else ""
 
-    def parse(self) -> _Node:
-        node = self.alternation()
+    def parse(self) -> _Frag:
+        frag = self.alternation()
         if self.i < len(self.text):  # only an unmatched ')' stops alternation early
             raise self.fail("unbalanced ')'")
-        return node
+        return frag
 
-    def alternation(self) -> _Node:
+    def alternation(self) -> _Frag:
         items = [self.sequence()]
         while self.peek() == "|":
             self.i += 1
             items.append(self.sequence())
-        return items[0] if len(items) == 1 else _Alt(items)
+        if len(items) == 1:
+            return items[0]
+        return _Frag("|".join(f.text for f in items), sum(f.size for f in items) + 2 * (len(items) - 1), functools.reduce(_Zero.either, (f.zero for f in items)))
 
-    def sequence(self) -> _Node:
-        items: list[_Node] = []
+    def sequence(self) -> _Frag:
+        items: list[_Frag] = []
         while self.i < len(self.text) and self.peek() not in "|)":
             start = self.i
-            atom = self.atom()
-            items.append(self.quantified(atom, start))
-        return items[0] if len(items) == 1 else _Cat(items)
+            items.append(self.quantified(self.atom(), start))
+        if len(items) == 1:
+            return items[0]
+        return _Frag("".join(f.text for f in items), sum(f.size for f in items), functools.reduce(_Zero.then, (f.zero for f in items), _NOTHING))
 
-    def quantified(self, atom: _Node, start: int) -> _Node:
+    def quantified(self, atom: _Frag, start: int) -> _Frag:
         bounds = self.quantifier()
         if bounds is None:
             return atom
-        if isinstance(atom, _Assert) and self.text[start] != "(":  # (^)* is fine, ^* is not (as in Python)
+        if atom.is_assert and self.text[start] != "(":  # (^)* is fine, ^* is not (as in Python)
             raise self.fail("nothing to repeat", start)
         lo, hi = bounds
         if self.peek() == "?":  # lazy: the same language, and we only ask whether it matches
@@ -138,7 +150,11 @@ class _Parser:
             raise self.fail("possessive quantifiers are not supported")
         if self.quantifier_ahead():
             raise self.fail("multiple repeat")
-        return _Rep(atom, lo, hi)
+        size = atom.size * lo + atom.size + 2 if hi is None else atom.size * lo + (hi - lo) * (atom.size + 1)
+        suffix = {(0, None): "*", (1, None): "+", (0, 1): "?"}.get((lo, hi))
+        if suffix is None:
+            suffix = f"{{{lo},}}" if hi is None else f"{{{lo},{hi}}}"
+        return _Frag(f"(?:{atom.text}){suffix}", size, atom.zero.repeated(lo, hi))
 
     def quantifier_ahead(self) -> bool:
         saved = self.i
@@ -170,7 +186,7 @@ class _Parser:
         self.i = close + 1
         return lo, hi
 
-    def atom(self) -> _Node:
+    def atom(self) -> _Frag:
         ch = self.text[self.i]
         start = self.i
         self.i += 1
@@ -179,16 +195,14 @@ class _Parser:
         if ch == "(":
             return self.group(start)
         if ch == "[":
-            return _Char(self.char_class(start))
+            return _Frag("\0S\0" + self.char_class(start), 1, _CONSUMES)
         if ch == ".":
-            return _Char(lambda _c: True)
-        if ch == "^":
-            return _Assert("bol")
-        if ch == "$":
-            return _Assert("eol")
+            return _Frag("\0S\0\0.\0", 1, _CONSUMES)
+        if ch in "^$":
+            return _anchor(ch)
         if ch == "\\":
-            return self.escape(in_class=False)
-        return _Char(self.literal(ch))
+            return self.escape()
+        return _Frag("\0S\0" + _lit(ch), 1, _CONSUMES)
 
     def _brace_is_quantifier(self, start: int) -> bool:
         saved = self.i
@@ -198,7 +212,7 @@ class _Parser:
         finally:
             self.i = saved
 
-    def group(self, start: int) -> _Node:
+    def group(self, start: int) -> _Frag:
         if self.text.startswith("?", self.i):
             rest = self.text[self.i :]
             if rest.startswith("?:"):
@@ -218,101 +232,94 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_NESTING:
             raise self.fail("too many nested groups", start)
-        node = self.alternation()
+        inner = self.alternation()
         self.depth -= 1
         if self.peek() != ")":
             raise self.fail("missing ')'", start)
         self.i += 1
-        return node
+        return _Frag(f"(?:{inner.text})", inner.size, inner.zero)
 
-    def literal(self, ch: str) -> Pred:
-        if not self.ic:
-            return ch.__eq__
-        variants = frozenset({ch, ch.lower(), ch.upper()})
-        return variants.__contains__
-
-    def escape(self, *, in_class: bool) -> _Node:
-        target = self.escape_target(in_class=in_class)
-        if isinstance(target, str):
-            return _Char(self.literal(target))
-        if isinstance(target, _Assert):
+    def escape(self) -> _Frag:
+        target = self.escape_target(in_class=False)
+        if isinstance(target, _Frag):
             return target
-        return _Char(target)
+        if isinstance(target, tuple):
+            body = f"[^{target[1]}\0M\0]" if target[0] == "^" else f"[{target[1]}]"
+            return _Frag("\0S\0" + body, 1, _CONSUMES)
+        return _Frag("\0S\0" + _lit(target), 1, _CONSUMES)
 
-    def escape_target(self, *, in_class: bool) -> str | Pred | _Assert:
-        """After a backslash: the character it stands for, a class predicate (\\d …) or an assertion."""
+    def escape_target(self, *, in_class: bool) -> str | tuple[str, str] | _Frag:
+        """After a backslash: the character it stands for, a class ("" or "^", body) or an anchor."""
         if self.i >= len(self.text):
             raise self.fail("bad escape (end of pattern)", self.i - 1)
         ch = self.text[self.i]
         start = self.i - 1
         self.i += 1
-        if ch in _CLASSES:
-            return _CLASSES[ch]
+        if ch.lower() in _CLASS_BODY:
+            return ("^" if ch.isupper() else "", _CLASS_BODY[ch.lower()])
         if ch == "b" and in_class:
             return "\b"
-        if not in_class and ch in "bB":
-            return _Assert("wordb" if ch == "b" else "nwordb")
-        if not in_class and ch in "AZ":
-            return _Assert("bol" if ch == "A" else "eol")
+        if not in_class and ch in "bBAZ":
+            return _anchor({"A": "^", "Z": "$"}.get(ch, ch))
         if ch in _CONTROL:
             return _CONTROL[ch]
         if ch in "xuU":
-            width = {"x": 2, "u": 4, "U": 8}[ch]
-            digits = self.text[self.i : self.i + width]
-            if len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits) or int(digits, 16) > 0x10FFFF:
-                raise self.fail(f"bad escape \\{ch}{digits}", start)
-            self.i += width
-            return chr(int(digits, 16))
+            return self.code_point(ch, start)
         if ch.isdigit():
             raise self.fail("backreferences are not supported", start)
         if ch.isascii() and ch.isalpha():
             raise self.fail(f"bad escape \\{ch}", start)
         return ch
 
-    def char_class(self, start: int) -> Pred:
+    def code_point(self, ch: str, start: int) -> str:
+        width = {"x": 2, "u": 4, "U": 8}[ch]
+        digits = self.text[self.i : self.i + width]
+        if len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits) or int(digits, 16) > 0x10FFFF:
+            raise self.fail(f"bad escape \\{ch}{digits}", start)
+        if 0xD800 <= int(digits, 16) <= 0xDFFF:
+            raise self.fail(f"bad escape \\{ch}{digits} (a surrogate is not a character)", start)
+        self.i += width
+        return chr(int(digits, 16))
+
+    def char_class(self, start: int) -> str:
         negate = self.peek() == "^"
         if negate:
             self.i += 1
-        singles: set[str] = set()
-        ranges: list[tuple[str, str]] = []
-        preds: list[Pred] = []
+        members: list[str] = []
+        negated: list[str] = []  # bodies of \D \W \S: each is a set of its own
         first = True
         while True:
             if self.i >= len(self.text):
                 raise self.fail("unterminated character set", start)
-            ch = self.text[self.i]
-            if ch == "]" and not first:
+            if self.text[self.i] == "]" and not first:
                 self.i += 1
                 break
             first = False
-            low = self.class_char(preds)
+            low = self.class_char(members, negated)
             if low is None:
                 continue
             if self.peek() == "-" and self.i + 1 < len(self.text) and self.text[self.i + 1] != "]":
                 self.i += 1
                 range_start = self.i
-                high = self.class_char(preds)
+                high = self.class_char(members, negated)
                 if high is None:
                     raise self.fail("bad character range", range_start)
                 if high < low:
                     raise self.fail(f"bad character range {low}-{high}", range_start)
-                ranges.append((low, high))
+                members.append(f"{_lit(low)}-{_lit(high)}")
             else:
-                singles.add(low)
-        frozen = frozenset(singles)
-        ic = self.ic
+                members.append(_lit(low))
+        if negate and negated:
+            raise self.fail("a negated class (\\D, \\W, \\S) inside [^…] is not supported; write the set positively", start)
+        if negate:
+            return f"[^{''.join(members)}\0M\0]"
+        if not negated:
+            return f"[{''.join(members)}]"
+        parts = ([f"[{''.join(members)}]"] if members else []) + [f"[^{body}\0M\0]" for body in negated]
+        return f"(?:{'|'.join(parts)})"
 
-        def inner(c: str) -> bool:
-            return c in frozen or any(lo <= c <= hi for lo, hi in ranges) or any(p(c) for p in preds)
-
-        def pred(c: str) -> bool:
-            hit = inner(c) or (ic and (inner(c.lower()) or inner(c.upper())))
-            return hit != negate
-
-        return pred
-
-    def class_char(self, preds: list[Pred]) -> str | None:
-        """One member of a class: a character, or None after adding a class escape like \\d to `preds`."""
+    def class_char(self, members: list[str], negated: list[str]) -> str | None:
+        """One member of a set: a character, or None after adding a class escape like \\d."""
         ch = self.text[self.i]
         self.i += 1
         if ch != "\\":
@@ -320,34 +327,52 @@ class _Parser:
         target = self.escape_target(in_class=True)
         if isinstance(target, str):
             return target
-        assert not isinstance(target, _Assert)
-        preds.append(target)
+        assert isinstance(target, tuple)
+        (negated if target[0] == "^" else members).append(target[1])
         return None
 
 
-# ---- program and matcher ---------------------------------------------------------------------------
-
-_CHAR, _SPLIT, _JMP, _ASSERT, _MATCH = range(5)
-
-
-def _size(node: _Node) -> int:
-    if isinstance(node, _Char | _Assert):
-        return 1
-    if isinstance(node, _Cat):
-        return sum(_size(i) for i in node.items)
-    if isinstance(node, _Alt):
-        return sum(_size(i) for i in node.items) + 2 * (len(node.items) - 1)
-    inner = _size(node.item)
-    if node.hi is None:
-        return inner * node.lo + inner + 2
-    return inner * node.lo + (node.hi - node.lo) * (inner + 1)
+def _anchor(kind: str) -> _Frag:
+    return _Frag(f"\0A{kind}\0", 1, _ONE_ANCHOR, is_assert=True)
 
 
-@dataclass(slots=True)
-class _DState:
-    chars: tuple[int, ...]
-    matched: bool
-    edges: dict[str, frozenset[int]] = field(default_factory=dict)
+# ---- compiling and matching -------------------------------------------------------------------------
+
+
+def _marks(kind: str, base: int) -> str:
+    """The set of markers (of one marker set) that satisfy an anchor."""
+    need = {"^": _START, "$": _END, "b": _BOUNDARY, "B": _BOUNDARY}[kind]
+    chosen = [b for b in range(8) if bool(b & need) == (kind != "B")]
+    return "[" + "".join(f"\\x{{{base + b:x}}}" for b in chosen) + "]"
+
+
+def _render(template: str, *, base: int | None) -> str:
+    """The RE2 text for a template: plain anchors without markers, marker-consuming ones with them."""
+    mark_range = "" if base is None else f"\\x{{{base:x}}}-\\x{{{base + 7:x}}}"
+    out = template.replace("\0.\0", "." if base is None else "[^\0M\0]")
+    for kind, plain in (("^", r"\A"), ("$", r"\z"), ("b", r"\b"), ("B", r"\B")):
+        out = out.replace(f"\0A{kind}\0", plain if base is None else _marks(kind, base))
+    # every character-matching item skips the markers standing before it
+    out = out.replace("\0S\0", "" if base is None else f"[{mark_range}]*")
+    return out.replace("\0M\0", mark_range)
+
+
+def _options(*, ignore_case: bool) -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = not ignore_case
+    options.dot_nl = True
+    options.never_capture = True
+    options.log_errors = False  # RE2 would write its own lines to stderr
+    options.max_mem = MAX_MEM
+    return options
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(text: str, *, ignore_case: bool) -> re2._Regexp:
+    return re2.compile(text, _options(ignore_case=ignore_case))
+
+
+_SURROGATES = {cp: 0xFFFD for cp in range(0xD800, 0xE000)}
 
 
 class Pattern:
@@ -363,126 +388,50 @@ class Pattern:
         offset = len(source) - len(body)
         self.ignore_case = ignore_case
         try:
-            tree = _Parser(body, ignore_case).parse()
+            frag = _Parser(body).parse()
         except PatternError as exc:
             raise PatternError(exc.message, exc.index + offset) from None
-        if _size(tree) + 1 > MAX_PROGRAM:
+        if frag.size + 1 > MAX_PROGRAM:
             raise PatternError(f"regular expression too large (more than {MAX_PROGRAM} steps once expanded)", 0)
-        self._ops: list[int] = []
-        self._args: list[Any] = []
-        self._emit(tree)
-        self._add(_MATCH, None)
-        self._has_assert = _ASSERT in self._ops
-        self._start = frozenset({0})
-        self._states: dict[tuple[frozenset[int], int], _DState] = {}
+        self._template = frag.text
+        # only RE2's \b \B are ASCII: without them, ^ $ are RE2's own and the text is matched as it is
+        self.marked = "\0Ab\0" in frag.text or "\0AB\0" in frag.text
+        self.copies = max(1, frag.zero.most)
+        if self.marked and self.copies > MAX_ANCHORS:
+            raise PatternError(f"too many anchors (\\b \\B ^ $: more than {MAX_ANCHORS} at one position)", 0)
+        self._regex(None if not self.marked else _MARK_BASE)  # errors now, not at the first match
 
-    def _add(self, op: int, arg: Any) -> int:
-        self._ops.append(op)
-        self._args.append(arg)
-        return len(self._ops) - 1
+    def _regex(self, base: int | None) -> re2._Regexp:
+        try:
+            return _compile(_render(self._template, base=base), ignore_case=self.ignore_case)
+        except re2.error as exc:
+            raise PatternError(f"regular expression too large or not accepted by RE2 ({exc})", 0) from None
 
-    def _emit(self, node: _Node) -> None:
-        if isinstance(node, _Char):
-            self._add(_CHAR, node.pred)
-        elif isinstance(node, _Assert):
-            self._add(_ASSERT, node.kind)
-        elif isinstance(node, _Cat):
-            for item in node.items:
-                self._emit(item)
-        elif isinstance(node, _Alt):
-            jumps = []
-            for item in node.items[:-1]:
-                split = self._add(_SPLIT, None)
-                self._emit(item)
-                jumps.append(self._add(_JMP, None))
-                self._args[split] = (split + 1, len(self._ops))
-            self._emit(node.items[-1])
-            for j in jumps:
-                self._args[j] = len(self._ops)
-        else:
-            for _ in range(node.lo):
-                self._emit(node.item)
-            if node.hi is None:
-                loop = self._add(_SPLIT, None)
-                self._emit(node.item)
-                self._add(_JMP, loop)
-                self._args[loop] = (loop + 1, len(self._ops))
-            else:
-                for _ in range(node.hi - node.lo):
-                    split = self._add(_SPLIT, None)
-                    self._emit(node.item)
-                    self._args[split] = (split + 1, len(self._ops))
+    def subject(self, text: str) -> tuple[str, int | None]:
+        """The text RE2 runs on (marked when the pattern has \\b or \\B) and the marker set used."""
+        text = text.translate(_SURROGATES)  # undecodable file-name bytes: RE2 reads UTF-8 only
+        if not self.marked:
+            return text, None
+        base = next((b for b in range(_MARK_BASE, _MARK_BASE + 32, 8) if not any(b <= ord(c) < b + 8 for c in text)), None)
+        if base is None:
+            base = _MARK_BASE  # all four marker sets occur in the text: those characters simply do not match
+        return _marked(text, base=base, copies=self.copies), base
 
-    def _closure(self, pcs: frozenset[int], ctx: int) -> _DState:
-        chars: list[int] = []
-        matched = False
-        seen: set[int] = set()
-        stack = list(pcs)
-        ops, args = self._ops, self._args
-        while stack:
-            pc = stack.pop()
-            if pc in seen:
-                continue
-            seen.add(pc)
-            op = ops[pc]
-            if op == _CHAR:
-                chars.append(pc)
-            elif op == _SPLIT:
-                x, y = args[pc]
-                stack.append(y)
-                stack.append(x)
-            elif op == _JMP:
-                stack.append(args[pc])
-            elif op == _ASSERT:
-                if _holds(args[pc], ctx):
-                    stack.append(pc + 1)
-            else:
-                matched = True
-        return _DState(tuple(sorted(chars)), matched)
-
-    def search(self, text: str, *, deadline: float | None = None) -> bool:
-        """Whether the pattern matches anywhere in `text`; PatternTimeout past `deadline` (time.monotonic)."""
-        if deadline is None:
-            deadline = time.monotonic() + DEFAULT_TIME_LIMIT
-        states = self._states
-        if len(states) > MAX_STATES:
-            states = self._states = {}
-        args = self._args
-        has_assert = self._has_assert
-        cur = self._start
-        n = len(text)
-        prev_word = False
-        for i in range(n + 1):
-            ctx = 0
-            if has_assert:
-                cur_word = i < n and _is_word(text[i])
-                ctx = (i == 0) | (i == n) << 1 | prev_word << 2 | cur_word << 3
-                prev_word = cur_word
-            state = states.get((cur, ctx))
-            if state is None:
-                state = self._closure(cur, ctx)
-                states[(cur, ctx)] = state
-            if state.matched:
-                return True
-            if i == n:
-                return False
-            c = text[i]
-            nxt = state.edges.get(c)
-            if nxt is None:
-                nxt = frozenset([0, *(pc + 1 for pc in state.chars if args[pc](c))])
-                if len(state.edges) < MAX_EDGES:
-                    state.edges[c] = nxt
-            cur = nxt
-            if i & 255 == 255 and time.monotonic() > deadline:
-                raise PatternTimeout(f"gave up after {i + 1} of {n} characters")
-        return False  # pragma: no cover - the loop always returns
+    def search(self, text: str) -> bool:
+        """Whether the pattern matches anywhere in `text`, in time linear in its length."""
+        subject, base = self.subject(text)
+        return self._regex(base).search(subject) is not None
 
 
-def _holds(kind: str, ctx: int) -> bool:
-    at_start, at_end, prev_word, cur_word = ctx & 1, ctx & 2, ctx & 4, ctx & 8
-    if kind == "bol":
-        return bool(at_start)
-    if kind == "eol":
-        return bool(at_end)
-    boundary = bool(prev_word) != bool(cur_word)
-    return boundary if kind == "wordb" else not boundary
+def _marked(text: str, *, base: int, copies: int) -> str:
+    n = len(text)
+    out: list[str] = []
+    prev_word = False
+    for i in range(n + 1):
+        cur_word = i < n and _is_word(text[i])
+        bits = (_START if i == 0 else 0) | (_END if i == n else 0) | (_BOUNDARY if prev_word != cur_word else 0)
+        out.append(chr(base + bits) * copies)
+        if i < n:
+            out.append(text[i])
+        prev_word = cur_word
+    return "".join(out)
