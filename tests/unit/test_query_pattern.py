@@ -206,7 +206,7 @@ def test_re2_specific_refusals_are_one_clear_line_with_a_caret() -> None:
         Pattern("[^\\W\\d]")
     assert info.value.message.startswith("a negated class")
     with pytest.raises(PatternError, match="too many anchors"):
-        Pattern("(\\b){17}x")
+        Pattern("(\\b){33}x")
     with pytest.raises(PatternError, match="surrogate"):
         Pattern("\\ud800")
     with pytest.raises(QueryError) as err:
@@ -263,6 +263,16 @@ def _regex(draw: st.DrawFn, depth: int = 0) -> str:
 @settings(max_examples=300, deadline=None)
 @given(pattern=_regex(), texts=st.lists(st.text(alphabet="abAB1 x_-éÉ\u0663\u2003", max_size=12), min_size=1, max_size=5))
 def test_agrees_with_python_re(pattern: str, texts: list[str]) -> None:
+    if sum(pattern.count(a) for a in ("\\b", "\\B", "^", "$")) > MAX_ANCHORS // 4:
+        try:  # piles of nested anchors may reach the documented limit; only that refusal is accepted
+            Pattern(pattern)
+        except PatternError as exc:
+            refusal = exc.message
+        else:
+            refusal = ""
+        if refusal:
+            assert refusal.startswith("too many anchors"), refusal
+            return
     ours = Pattern(pattern)
     theirs = re.compile(pattern, re.IGNORECASE | re.DOTALL)
     for text in texts:

@@ -30,7 +30,7 @@ import re2
 
 MAX_PROGRAM = 3_000  # instructions once repetitions are expanded (as counted before RE2 sees it)
 MAX_NESTING = 50  # group depth
-MAX_ANCHORS = 16  # \b \B ^ $ applying at one position, in a pattern that uses \b or \B
+MAX_ANCHORS = 32  # \b \B ^ $ applying at one position, in a pattern that uses \b or \B
 MAX_MEM = 8 << 20  # bytes RE2 may use for one compiled pattern (program and DFA cache)
 
 _WORD = r"\p{L}\p{N}_"
