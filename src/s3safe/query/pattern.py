@@ -409,7 +409,8 @@ class Pattern:
 
     def subject(self, text: str) -> tuple[str, int | None]:
         """The text RE2 runs on (marked when the pattern has \\b or \\B) and the marker set used."""
-        text = text.translate(_SURROGATES)  # undecodable file-name bytes: RE2 reads UTF-8 only
+        if not text.isascii():
+            text = text.translate(_SURROGATES)  # undecodable file-name bytes: RE2 reads UTF-8 only
         if not self.marked:
             return text, None
         base = next((b for b in range(_MARK_BASE, _MARK_BASE + 32, 8) if not any(b <= ord(c) < b + 8 for c in text)), None)
