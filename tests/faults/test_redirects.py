@@ -3,12 +3,14 @@ never botocore's redirect chase (hundreds of nested HEADs ending in a RecursionE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.faults.conftest import Target
 from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
+from tests.servers.moto import MotoServer
 
 
 def _always_redirect(proxy: FaultProxy) -> FaultPlan:
@@ -33,3 +35,39 @@ def test_a_redirecting_server_gives_one_clear_error(proxy: FaultProxy, proxied: 
     assert "Traceback" not in result.stderr and "RecursionError" not in result.stderr
     assert proxy.requests <= 12, f"{proxy.requests} requests: {proxy.log[:20]}"
     assert not (tmp_path / "a.txt").exists()
+
+
+def _redirect_data_requests(proxy: FaultProxy, status: int) -> FaultPlan:
+    """HEAD and listings pass (the control requests work); GETs of objects and PUTs are redirected."""
+
+    def rewrite(request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        data = request.method == "PUT" or (request.method == "GET" and "list-type" not in request.target and request.target.count("/") > 1)
+        if not data:
+            return None
+        return Rewritten(build_response(status, {"Location": proxy.endpoint_url + request.target}, b""))
+
+    return FaultPlan(rewrite_response=rewrite)
+
+
+@pytest.mark.parametrize("status", [301, 307])
+@pytest.mark.parametrize("command", ["get", "put"])
+def test_a_redirect_on_data_requests_is_named_as_a_redirect(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, status: int, command: str
+) -> None:
+    """Before: a download said "access denied" (exit 4) and an upload printed obstore's raw debug text."""
+    moto_bucket = bucket_name()
+    proxied.client(moto.endpoint_url).create_bucket(Bucket=moto_bucket)
+    (tmp_path / "one.bin").write_bytes(b"x" * 100)
+    assert proxied.run("put", str(tmp_path / "one.bin"), f"s3://{moto_bucket}/t/one.bin").returncode == 0
+    proxy.set_plan(_redirect_data_requests(proxy, status))
+    args = ("get", f"s3://{moto_bucket}/t/one.bin", str(tmp_path / "out")) if command == "get" else (
+        "put", str(tmp_path / "one.bin"), f"s3://{moto_bucket}/red/")
+    result = proxied.run("--retries", "1", *args, timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, result.stderr[-2000:]
+    assert "answered with a redirect" in errors[0] and "does not follow" in errors[0], errors[0]
+    # an upload sees the status; obstore's client follows a GET's redirect itself and says only that it failed
+    assert command == "get" or f"(HTTP {status})" in errors[0], errors[0]
+    assert "Debug source" not in result.stderr and "access denied" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +17,8 @@ from s3safe.core.errors import (
     UsageError,
 )
 from s3safe.core.redact import redact
+
+log = logging.getLogger("s3safe.storage")
 
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId": "the access key ID is not known to the server",
@@ -160,9 +164,42 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
     return ServiceError(f"cannot {action}{_on(where)}: {type(exc).__name__}: {redact(str(exc))}")
 
 
+# obstore's exceptions carry no status: its text does ("… non-2xx status code: 503 Service Unavailable: …"),
+# followed by a Rust debug dump ("Debug source: Generic { … }") that only --debug should show
+_STATUS = re.compile(r"non-2xx status code: (\d{3})")
+_S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]{1,64})</Code>")
+_REDIRECT_HINT = "check --endpoint-url and --region; an S3 endpoint answers requests itself"
+_CUT = ("error sending request", "connection closed", "IncompleteMessage", "Interrupted", "error decoding response body",
+        "end of file before message length", "connection reset")  # fmt: skip
+
+
+def _obstore_brief(flat: str, *, action: str, where: str) -> S3SafeError | None:
+    """A redirect, a server error or a cut connection, as one line; None for anything else."""
+    brief = flat.split(" Debug source:")[0]
+    found = _STATUS.search(brief)
+    status = int(found.group(1)) if found else None
+    if "error following redirect" in brief or (status is not None and 300 <= status < 400):
+        shown = f" (HTTP {status})" if status is not None else ""
+        return ServiceError(
+            f"cannot {action}{_on(where)}: the endpoint answered with a redirect{shown}, which s3safe does not follow", hint=_REDIRECT_HINT
+        )
+    if status is not None and status >= 500:
+        code = _S3_CODE.search(flat)
+        named = f" ({code.group(1)})" if code else ""
+        return ServiceError(f"cannot {action}{_on(where)}: the server failed with HTTP {status}{named}",
+                            hint="try again later; if it persists, the server's logs say why")  # fmt: skip
+    if status is None and any(sign in brief or sign in flat for sign in _CUT):
+        return ServiceError(f"cannot {action}{_on(where)}: the connection was cut before the server's answer was complete",
+                            hint="nothing partial was kept; run the command again (check the network or a proxy in between)")  # fmt: skip
+    return None
+
+
 def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeError:
     """obstore reports many S3 errors as generic text; pick out the codes we know."""
     flat = redact(" ".join(text.split()))
+    brief = _obstore_brief(flat, action=action, where=where)
+    if brief is not None:
+        return brief
     for code, meaning in _CREDENTIAL_CODES.items():
         if code in flat:
             return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
@@ -179,6 +216,7 @@ def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeErro
             return IntegrityError(f"integrity check failed for {where or 'the endpoint'} ({code})")
     if "certificate" in flat.lower():
         return ServiceError(f"TLS certificate verification failed for {where or 'the endpoint'}", hint="pass --ca-bundle FILE for a private CA")
+    flat = flat.split(" Debug source:")[0]
     if len(flat) > 300:
         flat = flat[:300] + "…"
     return ServiceError(f"cannot {action}{_on(where)}: {flat}")
@@ -194,6 +232,7 @@ def translated(action: str, *, bucket: str | None = None, key: str | None = None
     except (KeyboardInterrupt, GeneratorExit):
         raise
     except Exception as exc:
+        log.debug("cannot %s %s: the client said: %s", action, _where(bucket, key), redact(str(exc)))  # the raw text, for --debug
         raise translate(exc, action=action, bucket=bucket, key=key) from None
     except BaseException as exc:
         if not is_panic(exc):
