@@ -288,9 +288,11 @@ class S3Storage:
     def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
         """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
 
-        `HEAD ?partNumber=1` (and `?partNumber=N` to confirm) when every part but the last has the first one's
-        size (what the AWS CLI, the SDKs, s5cmd and rclone do); else GetObjectAttributes, which lists the parts of objects uploaded with
-        checksums. Both are asked with If-Match, so a replaced object is never measured.
+        Measured, never guessed: two parts are `HEAD ?partNumber=1` and the rest; with more, the parts
+        GetObjectAttributes lists (objects uploaded with checksums), else one `HEAD ?partNumber=k` per part
+        (at most 10,000). A guess from the first part's size would make a good copy of an object with
+        unequal parts fail its multipart ETag, and leave a damaged copy of one verified by size only. All
+        are asked with If-Match, so a replaced object is never measured.
         """
         client = self.client(bucket)
 
@@ -298,21 +300,36 @@ class S3Storage:
             with translated("read a part of", bucket=bucket, key=key):
                 return int(client.head_object(Bucket=bucket, Key=key, PartNumber=number, IfMatch=f'"{etag}"').get("ContentLength", 0))
 
+        if not 1 <= count <= MAX_PARTS:
+            return None
         try:
-            layout = uniform_layout(size, count=count, first=part_length(1))
-            # two parts are the first and the rest; with more, the last part's size confirms the guess (a
-            # wrong layout would make a good copy fail its checksums)
-            if layout is not None and (count <= 2 or part_length(count) == layout[-1]):
-                return layout
-            with translated("read the parts of", bucket=bucket, key=key):
-                attributes = client.get_object_attributes(
-                    Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts"], MaxParts=MAX_PARTS)  # fmt: skip
+            first = part_length(1)
+            if not 0 < first <= size:  # a server that ignores ?partNumber answers with the whole object
+                return None
+            if count <= 2:
+                return (first, size - first) if count == 2 else (first,)
+            listed = self._listed_part_sizes(bucket, key, count=count, etag=etag)
+            sizes = listed or (first, *(part_length(n) for n in range(2, count + 1)))
         except S3SafeError as exc:
             log.debug("no part layout for s3://%s/%s: %s", bucket, key, exc)
             return None
+        if sum(sizes) != size or min(sizes) <= 0:
+            return None
+        return sizes
+
+    def _listed_part_sizes(self, bucket: str, key: str, *, count: int, etag: str) -> tuple[int, ...] | None:
+        """The part sizes GetObjectAttributes lists, when it lists all `count` of them (else None)."""
+        try:
+            with translated("read the parts of", bucket=bucket, key=key):
+                attributes = self.client(bucket).get_object_attributes(
+                    Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts", "ETag"], MaxParts=MAX_PARTS)  # fmt: skip
+        except S3SafeError as exc:
+            log.debug("no part list for s3://%s/%s: %s", bucket, key, exc)
+            return None
         parts = attributes.get("ObjectParts", {})
         sizes = tuple(int(p.get("Size", 0)) for p in sorted(parts.get("Parts", []), key=lambda p: p.get("PartNumber", 0)))
-        if parts.get("IsTruncated") or len(sizes) != count or sum(sizes) != size:
+        # no If-Match here: the ETag it reports tells a replaced object
+        if (attributes.get("ETag") or etag).strip('"') != etag.strip('"') or parts.get("IsTruncated") or len(sizes) != count:
             return None
         return sizes
 

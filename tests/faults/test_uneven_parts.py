@@ -1,0 +1,80 @@
+"""Multipart objects another tool wrote with parts of unequal sizes (6, 5, 7 MiB + 100 bytes; 5, 7, 7 MiB):
+the first part's size and the part count do not tell the layout, so s3safe must measure the parts before it
+recomputes a multipart ETag or a composite checksum (moto gives no ObjectParts from GetObjectAttributes)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.faults.conftest import Target
+from tests.faults.flip import key_of
+from tests.faults.peer import GetBodyFlipper
+from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.faults.test_peer_objects import _part_checksum
+from tests.servers.moto import MotoServer
+
+MIB = 1024 * 1024
+
+
+def _upload(client: Any, bucket: str, key: str, sizes: list[int], *, algorithm: str | None = None) -> bytes:
+    """A multipart upload with parts of exactly `sizes` bytes, as boto3 makes it; returns the object's bytes."""
+    data = os.urandom(sum(sizes))
+    extra = {"ChecksumAlgorithm": algorithm} if algorithm else {}
+    upload = client.create_multipart_upload(Bucket=bucket, Key=key, **extra)["UploadId"]
+    parts, start = [], 0
+    for number, size in enumerate(sizes, start=1):
+        body = data[start : start + size]
+        start += size
+        sums = {f"Checksum{algorithm}": _part_checksum(algorithm, body)} if algorithm else {}
+        sent = client.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body, **sums)
+        parts.append({"PartNumber": number, "ETag": sent["ETag"], **sums})
+    client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+    return data
+
+
+def _detail(stdout: str) -> str:
+    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return " ".join(str(line.get("detail", "")) for line in lines if line.get("action") == "download")
+
+
+def test_uneven_parts_that_the_first_part_and_count_do_not_tell_are_measured_and_verified(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    client = proxied.client(moto.endpoint_url)
+    client.create_bucket(Bucket=bucket)
+    uneven = [6 * MIB, 5 * MIB, 7 * MIB, 100]
+    objects = {"none/uneven": _upload(client, bucket, "none/uneven", uneven),
+               "sha/uneven": _upload(client, bucket, "sha/uneven", uneven, algorithm="SHA256"),
+               "two/bigger-last": _upload(client, bucket, "two/bigger-last", [5 * MIB, 7 * MIB])}  # fmt: skip
+    for key, data in objects.items():
+        target = tmp_path / key.replace("/", "-")
+        got = proxied.run("--json", "get", f"s3://{bucket}/{key}", str(target))
+        assert got.returncode == 0, got.stderr
+        assert target.read_bytes() == data
+        detail = _detail(got.stdout)
+        assert "verified by size" not in detail and ("multipart ETag" in detail or "SHA256" in detail), got.stdout
+
+    # an unchanged local copy is not "content differs": nothing is sent
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "uneven").write_bytes(objects["none/uneven"])
+    up = proxied.run("--json", "sync", str(src), f"s3://{bucket}/none/")
+    assert up.returncode == 0, up.stderr
+    assert '"action": "upload"' not in up.stdout, up.stdout
+
+    # parts that do not fit a uniform guess at all: a flipped byte is an integrity failure, not "verified by size"
+    odd = _upload(client, bucket, "odd/obj", [5 * MIB, 7 * MIB, 7 * MIB])
+    good = proxied.run("--json", "get", f"s3://{bucket}/odd/obj", str(tmp_path / "odd-good"))
+    assert good.returncode == 0 and (tmp_path / "odd-good").read_bytes() == odd, good.stderr
+    assert "verified by size" not in _detail(good.stdout), good.stdout
+    flipper = GetBodyFlipper(lambda r: key_of(r, bucket) == "odd/obj")
+    proxy.set_plan(FaultPlan(rewrite_response=flipper))
+    bad = proxied.run("get", f"s3://{bucket}/odd/obj", str(tmp_path / "odd-bad"))
+    assert flipper.flipped, "the scenario did not corrupt anything"
+    assert bad.returncode == 6, bad.stdout + bad.stderr
+    assert f"s3://{bucket}/odd/obj" in bad.stderr and not (tmp_path / "odd-bad").exists(), bad.stderr
