@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -337,3 +338,32 @@ def test_many_secrets_are_still_masked_everywhere_and_overlaps_merge() -> None:
     out = redact(text)
     assert not any(value in out for value in known)
     assert out.count(MASK) == len(known[::7])
+
+
+def test_a_short_passphrase_is_not_masked_inside_names() -> None:
+    """Found by an outside tester: with the passphrase "report", `quarterly-report.txt` was shown as
+    `quarterly-****.txt` (in --json too), which garbled names and told any log reader the passphrase."""
+    from s3safe.core.redact import PASSPHRASE_MASK_MIN, register_passphrase
+
+    forget_secrets()
+    try:
+        register_passphrase("report")
+        assert redact("upload s3://b/quarterly-report.txt") == "upload s3://b/quarterly-report.txt"
+        long_one = "correct horse battery staple"
+        assert len(long_one) >= PASSPHRASE_MASK_MIN
+        register_passphrase(long_one)
+        assert redact(f"echo {long_one}") == f"echo {MASK}"
+    finally:
+        forget_secrets()
+
+
+def test_a_short_passphrase_loaded_from_a_file_does_not_garble_output(tmp_path: Path) -> None:
+    from s3safe.crypto import keys
+
+    forget_secrets()
+    try:
+        (tmp_path / "pw").write_text("report\n")
+        assert keys.resolve_passphrase(passphrase_file=str(tmp_path / "pw")) == "report"
+        assert redact("out/quarterly-report.txt") == "out/quarterly-report.txt"
+    finally:
+        forget_secrets()

@@ -129,6 +129,19 @@ def register_secret(value: str | bytes | None) -> None:
         _matcher.add(text)
 
 
+# A passphrase is a word people also use in names ("report"): masking every occurrence would garble keys
+# and file names in output (and --json could no longer give them back), and the masked spots would show
+# anyone reading the log which word the passphrase is. s3safe never prints a passphrase; masking it inside
+# other text is a last net kept for passphrases long enough not to occur in names by chance.
+PASSPHRASE_MASK_MIN = 12
+
+
+def register_passphrase(passphrase: str | None) -> None:
+    """A user-chosen passphrase: masked in output only when at least PASSPHRASE_MASK_MIN characters long."""
+    if passphrase is not None and len(passphrase) >= PASSPHRASE_MASK_MIN:
+        register_secret(passphrase)
+
+
 def forget_secrets() -> None:
     with _lock:
         _matcher.clear()

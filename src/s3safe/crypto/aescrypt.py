@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.padding import PKCS7
 
 from s3safe import __version__
 from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
-from s3safe.core.redact import register_secret
+from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.crypto._common import CHUNK, Sink, Source, passphrase_bytes, pump, transform_file
 
 MAGIC = b"AES"
@@ -57,7 +57,7 @@ class AesCryptHeader:
 
 def _check_passphrase(passphrase: str) -> bytes:
     secret = passphrase_bytes(passphrase)
-    register_secret(passphrase)
+    register_passphrase(passphrase)
     return secret
 
 

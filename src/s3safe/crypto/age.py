@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from s3safe.core.errors import AccessDeniedError, IntegrityError, UsageError
-from s3safe.core.redact import register_secret
+from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.crypto import _agepq, bech32
 from s3safe.crypto._agefmt import (
     INTRO,
@@ -290,7 +290,7 @@ def _chunk_nonce(counter: int, last: bool) -> bytes:
 def _check_inputs(identities: Sequence[str] | None, passphrase: str | None) -> list[Identity]:
     if passphrase is not None:
         passphrase_bytes(passphrase)
-        register_secret(passphrase)
+        register_passphrase(passphrase)
     return [_identity_key(i) for i in identities or ()]
 
 
@@ -315,7 +315,7 @@ class Encryptor:
             passphrase_bytes(passphrase)
             if not 1 <= work_factor <= MAX_WORK_FACTOR:
                 raise UsageError(f"scrypt work factor must be between 1 and {MAX_WORK_FACTOR}")
-            register_secret(passphrase)
+            register_passphrase(passphrase)
             stanzas = [_wrap_scrypt(file_key, passphrase, work_factor)]
         else:
             stanzas = _wrap(file_key, recipients or ())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from s3safe.core.errors import AccessDeniedError, UsageError
-from s3safe.core.redact import register_secret
+from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.core.smallfile import read_small_file
 from s3safe.crypto import age
 from s3safe.crypto._common import atomic_output
@@ -35,7 +35,7 @@ PathLike = str | os.PathLike[str]
 def _accept(passphrase: str, source: str) -> str:
     if not passphrase:
         raise UsageError(f"the passphrase from {source} is empty")
-    register_secret(passphrase)
+    register_passphrase(passphrase)
     return passphrase
 
 
@@ -79,7 +79,7 @@ def store_passphrase_in_keyring(entry: str, passphrase: str, *, service: str = K
         import keyring  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise UsageError("the keyring is not available", hint="pip install keyring") from None
-    register_secret(passphrase)
+    register_passphrase(passphrase)
     keyring.set_password(service, entry, passphrase)
 
 
@@ -148,7 +148,7 @@ def write_identity_file(
         recipient = age.recipient_from_identity(identity)
     content = age.identity_file_text(identity).encode("ascii")
     if passphrase is not None:
-        register_secret(passphrase)
+        register_passphrase(passphrase)
         sealed = io.BytesIO()
         age.encrypt_stream(io.BytesIO(content), sealed, passphrase=passphrase, armor=True, work_factor=work_factor)
         content = sealed.getvalue()
