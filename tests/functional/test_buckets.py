@@ -139,3 +139,14 @@ def test_mb_in_us_east_1_on_a_custom_endpoint_sends_no_location_constraint(moto:
     made = subprocess.run([*_server_cli(moto), "mb", "--bucket-region", "us-east-1", f"s3://{name}"], capture_output=True, text=True, timeout=120, check=False)
     assert made.returncode == 0, made.stderr
     assert _location(moto, name) in (None, "", "us-east-1")
+
+
+@pytest.mark.parametrize("region", ["", "eu-central-1 ", "EU-CENTRAL-1"])
+def test_mb_refuses_an_empty_or_malformed_bucket_region(run_cli: Any, moto: Any, bucket_name: Any, region: str) -> None:
+    """Found by an outside tester: --bucket-region "" (an unset variable) silently made the bucket in us-east-1,
+    and a trailing space was a client error (exit 1) instead of a usage error."""
+    bucket = bucket_name()
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "mb", "--bucket-region", region, f"s3://{bucket}")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "invalid --bucket-region" in result.stderr
+    assert bucket not in run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "ls").stdout

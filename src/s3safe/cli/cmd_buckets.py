@@ -18,9 +18,12 @@ pass_app = click.make_pass_decorator(App)
 @pass_app
 def mb(app: App, url: str, plain: bool, region: str | None) -> None:
     """Make a bucket: public access blocked, ACLs disabled, AES256 by default."""
+    from s3safe.core.settings import check_region
     from s3safe.ops.buckets import make_bucket
 
     target = parse_s3_url(url)
+    if region is not None:  # "" is an unset shell variable, not "the default region"
+        check_region(region, option="--bucket-region")
     steps = make_bucket(app.conn, target, region=region, plain=plain)
     for step in steps:
         app.render.record({"type": "step", "bucket": target.bucket, "step": step}, step)

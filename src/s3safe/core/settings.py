@@ -24,6 +24,13 @@ DEFAULT_TIMEOUT = 60.0
 MAX_THREADS = 256
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def check_region(value: str, *, option: str = "--region") -> str:
+    """A region name as S3 spells them; an empty one (an unset shell variable) or stray spaces are refused."""
+    if not _REGION_RE.fullmatch(value):
+        raise UsageError(f"invalid {option} {value!r}", hint="e.g. us-east-1 or eu-central-1")
+    return value
 _RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b?)(?:/s)?\s*$", re.IGNORECASE | re.ASCII)
 _RATE_UNITS = {
     "": 1, "b": 1,
