@@ -71,3 +71,24 @@ def test_a_redirect_on_data_requests_is_named_as_a_redirect(
     assert command == "get" or f"(HTTP {status})" in errors[0], errors[0]
     assert "Debug source" not in result.stderr and "access denied" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_info_when_every_setting_is_redirected_names_the_bucket_and_fails(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """HEAD passes, every GET is redirected: before, each line said "cannot read versioning of:" (no
+    bucket) and the command exited 0 though it had learnt nothing."""
+    bucket = bucket_name()
+    proxied.client(moto.endpoint_url).create_bucket(Bucket=bucket)
+
+    def rewrite(request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        if request.method != "GET":
+            return None
+        return Rewritten(build_response(301, {"Location": proxy.endpoint_url + request.target}, b""))
+
+    proxy.set_plan(FaultPlan(rewrite_response=rewrite))
+    result = proxied.run("--retries", "1", "info", f"s3://{bucket}", timeout=120)
+    assert result.returncode == 1, (result.stdout[-2000:], result.stderr[-2000:])
+    assert f"read versioning of s3://{bucket}:" in result.stdout, result.stdout[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and f"s3://{bucket}" in errors[0], result.stderr[-2000:]

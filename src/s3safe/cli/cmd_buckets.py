@@ -48,12 +48,16 @@ def rb(app: App, url: str, force: bool, dry_run: bool, max_delete: int | None) -
 @pass_app
 def info(app: App, url: str) -> None:
     """Show a bucket's security-relevant settings, each as set / not set."""
-    from s3safe.ops.buckets import bucket_info
+    from s3safe.core.errors import ServiceError
+    from s3safe.ops.buckets import bucket_info, nothing_read
 
     target = parse_s3_url(url)
     settings = bucket_info(app.conn, target)
     if app.render.json_mode:
         for setting in settings:
             app.render.record({**setting.to_dict(), "bucket": target.bucket}, None)
-        return
-    app.render.table(["setting", "state", "details"], [[s.name, s.state, s.summary] for s in settings], title=f"s3://{target.bucket}")
+    else:
+        app.render.table(["setting", "state", "details"], [[s.name, s.state, s.summary] for s in settings], title=f"s3://{target.bucket}")
+    if nothing_read(settings):  # a table of unknowns is not an answer: say so, and exit 1
+        raise ServiceError(f"could not read any setting of s3://{target.bucket}; see the details above",
+                           hint="check --endpoint-url and your permissions")  # fmt: skip

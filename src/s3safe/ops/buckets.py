@@ -8,7 +8,7 @@ from s3safe.core.errors import SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url, validate_bucket_name
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.buckets import BucketAdmin, Setting
+from s3safe.storage.buckets import BucketAdmin, Setting, is_unsupported
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UnsupportedError
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage, version_url
@@ -77,3 +77,10 @@ def _delete(admin: BucketAdmin, bucket: str) -> list[ActionResult]:
 
 def bucket_info(conn: Connection, url: S3Url) -> list[Setting]:
     return BucketAdmin(conn).info(_bucket_only(url, "info"))
+
+
+def nothing_read(settings: list[Setting]) -> bool:
+    """Every setting unknown, and not because the endpoint lacks them: `info` learnt nothing (the region
+    comes from the bucket's HEAD, which answered, and says nothing about its security)."""
+    read = [s for s in settings if s.name != "region"]
+    return bool(read) and all(s.state == "unknown" and not is_unsupported(s) for s in read)

@@ -46,6 +46,7 @@ def read_setting(
     summarize: Callable[[Any], tuple[bool, str]],
     *,
     absent_codes: tuple[str, ...],
+    bucket: str | None = None,
 ) -> Setting:
     """Run one Get* call; absence codes mean "not set", other failures mean "unknown"."""
     import botocore.exceptions
@@ -56,12 +57,12 @@ def read_setting(
         code = _code(exc)
         if code in absent_codes:
             return Setting(name, "not set", "not set")
-        error = translate(exc, action=f"read {name} of")
+        error = translate(exc, action=f"read {name} of", bucket=bucket)
         if isinstance(error, UnsupportedError):
             return Setting(name, "unknown", UNSUPPORTED)
         return Setting(name, "unknown", f"unknown: {error}")
     except botocore.exceptions.BotoCoreError as exc:
-        return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of')}")
+        return Setting(name, "unknown", f"unknown: {translate(exc, action=f'read {name} of', bucket=bucket)}")
     try:
         is_set, summary = summarize(response)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # an answer of the wrong shape
@@ -269,5 +270,5 @@ class BucketAdmin:
             ("object lock", lambda: client.get_object_lock_configuration(Bucket=bucket), object_lock, ("ObjectLockConfigurationNotFoundError",)),
         ]
         for name, call, summarize, absent in checks:
-            settings.append(read_setting(name, call, summarize, absent_codes=absent))
+            settings.append(read_setting(name, call, summarize, absent_codes=absent, bucket=bucket))
         return settings
