@@ -304,3 +304,20 @@ def test_get_into_a_new_folder_named_with_a_trailing_slash(moto_cli: Run, tmp_pa
     assert (tmp_path / "restored" / "k.txt").read_bytes() == b"content"  # a folder, not a file named 'restored'
     to_file = moto_cli("get", f"s3://{bucket}/k.txt", str(tmp_path / "copy.txt"))
     assert to_file.returncode == 0 and (tmp_path / "copy.txt").read_bytes() == b"content"
+
+
+def test_decrypt_can_be_told_a_lower_scrypt_limit_for_a_file_it_does_not_trust(run_cli: Run, tmp_path: Path) -> None:
+    """Found by an outside tester: `decrypt` spent 28 s and 4.2 GB on a hand-edited header asking for work factor 22,
+    and its error for a higher factor pointed at a --max-work-factor option decrypt did not have."""
+    from tests.faults.test_scrypt_limits import hostile_age
+
+    hostile = tmp_path / "hostile.age"
+    hostile.write_bytes(hostile_age(22))
+    (tmp_path / "pw").write_text("correct horse battery staple\n")
+    args = ("decrypt", "--passphrase-file", str(tmp_path / "pw"), "-o", str(tmp_path / "out"))
+    refused = run_cli(*args, "--max-work-factor", "18", str(hostile))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+    assert "work factor 22" in refused.stderr and "limit 18" in refused.stderr, refused.stderr
+    assert not (tmp_path / "out").exists()
+    bad = run_cli(*args, "--max-work-factor", "23", str(hostile))
+    assert bad.returncode == 2 and "between 1 and 22" in bad.stderr, bad.stderr

@@ -70,9 +70,12 @@ def encrypt(
 @click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option("--max-work-factor", type=int, metavar="N",
+              help="Highest scrypt work factor an age passphrase file may ask for (default and maximum 22 = 4 GiB; lower it for files you do not trust).")
 @pass_app
 def decrypt(
-    app: App, /, files: tuple[Path, ...], identity: tuple[str, ...], passphrase_file: str | None, output: Path | None, force: bool
+    app: App, /, files: tuple[Path, ...], identity: tuple[str, ...], passphrase_file: str | None, output: Path | None, force: bool,
+    max_work_factor: int | None,
 ) -> None:
     """Decrypt age files and AES Crypt files (v0–v3, as made by AES Crypt and S3Express -le); format is detected."""
     from s3safe.crypto import keys
@@ -82,7 +85,7 @@ def decrypt(
         return keys.load_identities(identity, passphrase=_passphrase(None, confirm=False, purpose="identity file passphrase"))
 
     results = decrypt_files(list(files), identities=identities, passphrase=_passphrase(passphrase_file, confirm=False),
-                            output=output, overwrite=force)  # fmt: skip
+                            output=output, overwrite=force, max_work_factor=max_work_factor)  # fmt: skip
     app.actions(results, noun="file")
 
 

@@ -101,9 +101,15 @@ def encrypt_files(
 def decrypt_files(
     sources: Sequence[Path], *, identities: Callable[[], Sequence[str]] | None = None,
     passphrase: Callable[[], str] | None = None, output: Path | None = None, overwrite: bool = False,
+    max_work_factor: int | None = None,
 ) -> Iterator[ActionResult]:  # fmt: skip
-    """Decrypt each file, its format (age, AES Crypt v0–v3) read from its header; stops at the first failure."""
+    """Decrypt each file, its format (age, AES Crypt v0–v3) read from its header; stops at the first failure.
+    `max_work_factor`: the highest scrypt cost an age passphrase file may ask for (default: the age CLI's 22)."""
     from s3safe.crypto import aescrypt, age
+
+    limit = age.MAX_WORK_FACTOR if max_work_factor is None else max_work_factor
+    if not 1 <= limit <= age.MAX_WORK_FACTOR:
+        raise UsageError(f"--max-work-factor must be between 1 and {age.MAX_WORK_FACTOR}")
     from s3safe.crypto.digest import detect_format
 
     targets = [(s, _output_for(s, output, count=len(sources), suffix=None)) for s in sources]
@@ -118,7 +124,7 @@ def decrypt_files(
         if fmt == "aescrypt":
             aescrypt.decrypt_file(source, target, _need(passphrase, "a passphrase"))
         elif _uses_passphrase(source):
-            age.decrypt_file(source, target, passphrase=_need(passphrase, "a passphrase"))
+            age.decrypt_file(source, target, passphrase=_need(passphrase, "a passphrase"), max_work_factor=limit)
         else:
             found = list(identities()) if identities else []
             if not found:
