@@ -28,7 +28,7 @@ from s3safe.core.models import (
 from s3safe.storage import watched
 from s3safe.storage.base import Entry, Features
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translate, translated
+from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 from s3safe.storage.listing_guard import ListingGuard
 
 if TYPE_CHECKING:
@@ -109,6 +109,13 @@ def _acl_from_response(response: dict[str, Any]) -> AclInfo:
             name = grantee.get("ID") or grantee.get("EmailAddress") or grantee.get("DisplayName") or "?"
         grants.append(Grant(grantee=name, grantee_type=kind, permission=grant.get("Permission", "")))
     return AclInfo(owner=owner, grants=tuple(grants))
+
+
+def _bare_server_error(exc: Any) -> bool:
+    """An HTTP 5xx whose body named no S3 error code (botocore then puts the status in its place)."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    code = str(exc.response.get("Error", {}).get("Code", "") or "")
+    return isinstance(status, int) and status >= 500 and code in ("", str(status))
 
 
 def _entry_sort_key(entry: Entry) -> bytes:
@@ -363,9 +370,18 @@ class S3Storage:
         return True
 
     def get_acl(self, bucket: str, key: str | None = None) -> AclInfo:
+        import botocore.exceptions
+
         with translated("read the ACL of", bucket=bucket, key=key):
             client = self.client(bucket)
-            response = client.get_object_acl(Bucket=bucket, Key=key) if key else client.get_bucket_acl(Bucket=bucket)
+            try:
+                response = client.get_object_acl(Bucket=bucket, Key=key) if key else client.get_bucket_acl(Bucket=bucket)
+            except botocore.exceptions.ClientError as exc:
+                if _bare_server_error(exc):
+                    # rclone serve s3 answers GET ?acl on an object with a plain 500, every time (after
+                    # botocore's retries): no S3 error document, so no S3 implementation of ACLs behind it
+                    raise UnsupportedError(f"cannot read the ACL of s3://{bucket}/{key or ''}: {UNSUPPORTED}") from None
+                raise
         return _acl_from_response(dict(response))
 
     def put_acl(self, bucket: str, key: str | None, canned: str) -> None:
@@ -459,10 +475,19 @@ class S3Storage:
     def iter_uploads(self, bucket: str, prefix: str = "") -> Iterator[UploadInfo]:
         guard = self.listing_guard(bucket, prefix)
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        import botocore.exceptions
+
+        pages = self._pages("list_multipart_uploads", bucket, params, guard, tokens=("NextKeyMarker", "NextUploadIdMarker"))
         with translated("list multipart uploads in", bucket=bucket):
-            for page in self._pages("list_multipart_uploads", bucket, params, guard, tokens=("NextKeyMarker", "NextUploadIdMarker")):
-                for u in page.get("Uploads", []):
-                    yield UploadInfo(bucket, u["Key"], u["UploadId"], u.get("Initiated"), u.get("StorageClass"))
+            try:
+                for page in pages:
+                    for u in page.get("Uploads", []):
+                        yield UploadInfo(bucket, u["Key"], u["UploadId"], u.get("Initiated"), u.get("StorageClass"))
+            except botocore.exceptions.ClientError as exc:
+                # rclone serve s3 answers the listing of a bucket with no uploads with NoSuchUpload (404):
+                # there is nothing to list, and the bucket's existence was not in question
+                if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                    raise
 
     def abort_upload(self, upload: UploadInfo) -> ActionResult:
         target = f"s3://{upload.bucket}/{upload.key}?uploadId={upload.upload_id}"
