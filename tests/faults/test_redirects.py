@@ -92,3 +92,37 @@ def test_info_when_every_setting_is_redirected_names_the_bucket_and_fails(
     assert f"read versioning of s3://{bucket}:" in result.stdout, result.stdout[-2000:]
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and f"s3://{bucket}" in errors[0], result.stderr[-2000:]
+
+
+def _bad_object_gets(kind: str) -> FaultPlan:
+    """Object GETs answer a 500 with an S3 error document, or a body cut short of its Content-Length."""
+
+    def rewrite(request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        if request.method != "GET" or "/t/" not in request.target:
+            return None
+        if kind == "500":
+            doc = b"<?xml version='1.0'?><Error><Code>InternalError</Code><Message>boom</Message></Error>"
+            return Rewritten(build_response(500, {"content-type": "application/xml"}, doc))
+        return Rewritten(build_response(code, headers, body[:10], content_length=len(body)), close=True)
+
+    return FaultPlan(rewrite_response=rewrite)
+
+
+@pytest.mark.parametrize("kind", ["500", "cut"])
+def test_a_failed_download_is_one_line_without_the_client_dump(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, kind: str
+) -> None:
+    """Before: the error line carried obstore's Rust debug dump ("Debug source: Generic { … }"), cut off."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="t/one.bin", Body=b"y" * 5000)
+    proxy.set_plan(_bad_object_gets(kind))
+    result = proxied.run("--retries", "1", "get", f"s3://{bucket}/t/one.bin", str(tmp_path / "out"), timeout=120)
+    assert result.returncode == 1, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and f"s3://{bucket}/t/one.bin" in errors[0], result.stderr[-2000:]
+    assert "Debug source" not in errors[0] and "…" not in errors[0], errors[0]
+    expected = "the server failed with HTTP 500 (InternalError)" if kind == "500" else "the connection was cut"
+    assert expected in errors[0], errors[0]
+    assert not (tmp_path / "out").exists()
