@@ -161,3 +161,16 @@ def test_a_bucket_that_blocks_sse_c_is_named_in_one_line(localstack: Any, tmp_pa
         assert f"bucket s3://{bucket} blocks SSE-C uploads (BlockedEncryptionTypes" in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_a_put_with_an_sse_c_key_reports_sse_c(localstack: Any, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    run = _cli(localstack)
+    bucket = bucket_name()
+    _client(localstack).create_bucket(Bucket=bucket)
+    (tmp_path / "k").write_bytes(os.urandom(32))
+    (tmp_path / "f.txt").write_text("secret text\n")
+    for output in ("--json", "--verbose"):
+        put = run(output, "put", "--sse-c-key-file", str(tmp_path / "k"), str(tmp_path / "f.txt"), f"s3://{bucket}/f.txt")
+        assert put.returncode == 0, put.stderr
+        assert "sse SSE-C" in put.stdout and "bucket default" not in put.stdout, put.stdout
+

@@ -271,8 +271,13 @@ def upload_file(
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=size > threshold,
                                   sha256=sha256_b64, md5=md5_hex)  # fmt: skip
     return TransferResult("upload", str(source), f"s3://{dest.bucket}/{key}", size,
-                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse, verified=verified,
+                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse or _sse_c(conn), verified=verified,
                           etag=etag, sha256_hex=metadata[SHA256_META], proof=proof)  # fmt: skip
+
+
+def _sse_c(conn: Connection) -> str | None:
+    """The encryption to report when no SSE header was planned: SSE-C rides on every request instead."""
+    return "SSE-C" if conn.settings.sse_c_key else None
 
 
 def upload_extra(plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str) -> dict[str, Any]:
