@@ -150,3 +150,15 @@ def test_mb_refuses_an_empty_or_malformed_bucket_region(run_cli: Any, moto: Any,
     assert result.returncode == 2, result.stdout + result.stderr
     assert "invalid --bucket-region" in result.stderr
     assert bucket not in run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "ls").stdout
+
+
+def test_info_shows_the_bucket_s_own_region_on_a_custom_endpoint(run_cli: Any, moto: Any, bucket_name: Any) -> None:
+    """Found by an outside tester: `info` showed the client's region (us-east-1, or whatever --region said)
+    for a bucket made in eu-central-1."""
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", "--bucket-region", "eu-central-1", f"s3://{bucket}").returncode == 0
+    for extra in ((), ("--region", "eu-west-1")):
+        shown = run_cli(*base, *extra, "--json", "info", f"s3://{bucket}")
+        assert shown.returncode == 0, shown.stderr
+        assert "eu-central-1" in shown.stdout and '"us-east-1"' not in shown.stdout, shown.stdout

@@ -195,10 +195,25 @@ class BucketAdmin:
         rules = r.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
         return {str(t) for rule in rules for t in rule.get("BlockedEncryptionTypes", {}).get("EncryptionType", [])} - {"NONE"}
 
+    @staticmethod
+    def _location(client: Any, bucket: str) -> str | None:
+        """Where the bucket lives, as the store says (on a custom endpoint the client's signing region says
+        nothing about it); None when the store cannot tell."""
+        import botocore.exceptions
+
+        try:
+            answer = client.get_bucket_location(Bucket=bucket)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+            return None
+        value = answer.get("LocationConstraint")
+        if not isinstance(value, str | None):
+            return None  # a store that answers the sub-resource with something else
+        return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(value, value)
+
     def info(self, bucket: str) -> list[Setting]:
         self.exists(bucket)
         client = self.conn.client_for(bucket)
-        region = self.conn.bucket_region(bucket)
+        region = self._location(client, bucket) or self.conn.bucket_region(bucket)
         settings = [Setting("region", "set", region, region)]
 
         def versioning(r: Any) -> tuple[bool, str]:
