@@ -15,7 +15,9 @@ itself, so errors keep their wording and caret, and translates it into RE2 synta
   anchor consumes one marker and each character-matching item skips the markers before it. K is the number
   of anchors that can apply at one position (at most MAX_ANCHORS), so the text grows K+1 times, still linearly.
 - `\\Z` is RE2's `\\z`; `^ $` are the start/end of the whole text; `.` matches any character (`(?s)`).
-- A negated class inside a negated set (`[^\\W\\d]`) has no RE2 form (no class intersection): refused.
+- A negated class inside a negated set (`[^\\W\\d]`) is an intersection, which RE2 lacks: it is worked out
+  here on the disjoint pieces of the classes; a member that cuts into a category (`[^\\W5]`) is refused.
+- RE2 closes a class under case folding, which adds U+0345 to `\\p{L}`: class escapes match case-sensitively.
 
 Matching is case-insensitive like every text comparison of the language; a leading `(?-i)` makes it
 case-sensitive (`(?i)` is accepted). The search is unanchored (like `re.search`).
@@ -24,6 +26,8 @@ case-sensitive (`(?i)` is accepted). The search is unanchored (like `re.search`)
 from __future__ import annotations
 
 import functools
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import re2
@@ -102,10 +106,11 @@ def _is_word(c: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, ignore_case: bool) -> None:
         self.text = text
         self.i = 0
         self.depth = 0
+        self.ignore_case = ignore_case
 
     def fail(self, message: str, index: int | None = None) -> PatternError:
         return PatternError(message, self.i if index is None else index)
@@ -244,7 +249,7 @@ class _Parser:
         if isinstance(target, _Frag):
             return target
         if isinstance(target, tuple):
-            body = f"[^{target[1]}\0M\0]" if target[0] == "^" else f"[{target[1]}]"
+            body = f"(?-i:[^{target[1]}\0M\0])" if target[0] == "^" else f"(?-i:[{target[1]}])"
             return _Frag("\0S\0" + body, 1, _CONSUMES)
         return _Frag("\0S\0" + _lit(target), 1, _CONSUMES)
 
@@ -285,7 +290,8 @@ class _Parser:
         negate = self.peek() == "^"
         if negate:
             self.i += 1
-        members: list[str] = []
+        ranges: list[tuple[str, str]] = []
+        positive: list[str] = []  # bodies of \d \w \s
         negated: list[str] = []  # bodies of \D \W \S: each is a set of its own
         first = True
         while True:
@@ -295,30 +301,38 @@ class _Parser:
                 self.i += 1
                 break
             first = False
-            low = self.class_char(members, negated)
+            low = self.class_char(positive, negated)
             if low is None:
                 continue
             if self.peek() == "-" and self.i + 1 < len(self.text) and self.text[self.i + 1] != "]":
                 self.i += 1
                 range_start = self.i
-                high = self.class_char(members, negated)
+                high = self.class_char(positive, negated)
                 if high is None:
                     raise self.fail("bad character range", range_start)
                 if high < low:
                     raise self.fail(f"bad character range {low}-{high}", range_start)
-                members.append(f"{_lit(low)}-{_lit(high)}")
+                ranges.append((low, high))
             else:
-                members.append(_lit(low))
+                ranges.append((low, low))
         if negate and negated:
-            raise self.fail("a negated class (\\D, \\W, \\S) inside [^…] is not supported; write the set positively", start)
-        if negate:
-            return f"[^{''.join(members)}\0M\0]"
-        if not negated:
-            return f"[{''.join(members)}]"
-        parts = ([f"[{''.join(members)}]"] if members else []) + [f"[^{body}\0M\0]" for body in negated]
-        return f"(?:{'|'.join(parts)})"
+            return _negated_set_with_negated_classes(ranges, positive, negated, fail=lambda m: self.fail(m, start))
+        return self.render_set(ranges, positive, negated, negate=negate)
 
-    def class_char(self, members: list[str], negated: list[str]) -> str | None:
+    def render_set(self, ranges: list[tuple[str, str]], positive: list[str], negated: list[str], *, negate: bool) -> str:
+        # class bodies go case-sensitive: RE2 would close \p{L} under case folding and add U+0345
+        members = "".join(_lit(lo) if lo == hi else f"{_lit(lo)}-{_lit(hi)}" for lo, hi in ranges)
+        if negate:
+            made = f"[^{members}{''.join(positive)}\0M\0]"
+            if self.ignore_case and _WORD in positive and not any(lo <= c <= hi for lo, hi in ranges for c in _FOLDS_TO_0345):
+                made = f"(?:{made}|(?-i:\\x{{345}}))"  # Python's \w leaves U+0345 out even ignoring case
+            return made
+        parts = [f"[{members}]"] if members else []
+        parts += [f"(?-i:[{''.join(positive)}])"] if positive else []
+        parts += [f"(?-i:[^{body}\0M\0])" for body in negated]
+        return parts[0] if len(parts) == 1 else f"(?:{'|'.join(parts)})"
+
+    def class_char(self, positive: list[str], negated: list[str]) -> str | None:
         """One member of a set: a character, or None after adding a class escape like \\d."""
         ch = self.text[self.i]
         self.i += 1
@@ -328,8 +342,46 @@ class _Parser:
         if isinstance(target, str):
             return target
         assert isinstance(target, tuple)
-        (negated if target[0] == "^" else members).append(target[1])
+        (negated if target[0] == "^" else positive).append(target[1])
         return None
+
+
+_FOLDS_TO_0345 = "\u0345\u0399\u03b9\u1fbe"
+# what \w \d \s hold, as disjoint pieces: Unicode categories ("p:…") and single characters
+_PIECES = {
+    _WORD: frozenset({"p:L", "p:Nd", "p:Nl", "p:No", "_"}),
+    _DIGIT: frozenset({"p:Nd"}),
+    _SPACE: frozenset({"p:Z", "\t", "\n", "\x0b", "\f", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85"}),
+}
+_MAX_SUBTRACTED = 0x3000  # characters of explicit members checked against the categories left
+
+
+def _negated_set_with_negated_classes(
+    ranges: list[tuple[str, str]], positive: list[str], negated: list[str], *, fail: Callable[[str], PatternError]
+) -> str:
+    """[^…\\W…] is the intersection of the negated classes' complements minus the rest: RE2 has no
+    intersection, so it is worked out here on the disjoint pieces of \\w \\d \\s (e.g. [^\\W\\d] = letters,
+    Nl, No and '_')."""
+    pieces = functools.reduce(frozenset.intersection, (_PIECES[body] for body in negated))
+    for body in positive:
+        pieces -= _PIECES[body]
+    categories = {p[2:] for p in pieces if p.startswith("p:")}
+    if sum(ord(hi) - ord(lo) + 1 for lo, hi in ranges) > _MAX_SUBTRACTED:
+        raise fail("a negated class (\\D, \\W, \\S) inside [^…] with a wide range is not supported")
+    for lo, hi in ranges:
+        for cp in range(ord(lo), ord(hi) + 1):
+            c = chr(cp)
+            if any(unicodedata.category(x).startswith(tuple(categories)) for x in {c, c.lower(), c.upper()} if len(x) == 1):
+                raise fail(f"a negated class (\\D, \\W, \\S) inside [^…] with {_show(c)} in it is not supported")
+            pieces -= {c}
+    if not pieces:
+        return "[^\\x00-\\x{10ffff}]"  # nothing is in the set
+    body = "".join(f"\\p{{{p[2:]}}}" if p.startswith("p:") else _lit(p) for p in sorted(pieces))
+    return f"(?-i:[{body}])"
+
+
+def _show(c: str) -> str:
+    return repr(c) if c.isprintable() else f"U+{ord(c):04X}"
 
 
 def _anchor(kind: str) -> _Frag:
@@ -388,7 +440,7 @@ class Pattern:
         offset = len(source) - len(body)
         self.ignore_case = ignore_case
         try:
-            frag = _Parser(body).parse()
+            frag = _Parser(body, ignore_case=ignore_case).parse()
         except PatternError as exc:
             raise PatternError(exc.message, exc.index + offset) from None
         if frag.size + 1 > MAX_PROGRAM:
