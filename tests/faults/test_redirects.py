@@ -126,3 +126,22 @@ def test_a_failed_download_is_one_line_without_the_client_dump(
     expected = "the server failed with HTTP 500 (InternalError)" if kind == "500" else "the connection was cut"
     assert expected in errors[0], errors[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_redirect_on_each_download_of_a_tree_fails_each_object_by_name(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """Before: each object's line was obstore's raw text, and "access denied" whenever "403" appeared in it
+    (a request timing such as "12.403ms" was enough)."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    for name in ("a", "b"):
+        direct.put_object(Bucket=bucket, Key=f"t/{name}", Body=b"x" * 10)
+    proxy.set_plan(_redirect_data_requests(proxy, 307))
+    result = proxied.run("--retries", "1", "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "out"), timeout=120)
+    assert result.returncode == 5, result.stderr[-2000:]
+    failed = [line for line in (result.stdout + result.stderr).splitlines() if "FAILED" in line]
+    assert len(failed) == 2, result.stdout[-2000:] + result.stderr[-2000:]
+    assert all("answered with a redirect" in line and "does not follow" in line for line in failed), failed
+    assert not any("access denied" in line or "Debug source" in line for line in failed), failed

@@ -205,11 +205,13 @@ def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeErro
             return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
     if "AccessControlListNotSupported" in flat:
         return AclsDisabledError(f"cannot {action}{_on(where)}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)")
-    if "AccessDenied" in flat or "403" in flat:
+    status = _STATUS.search(flat)
+    http = int(status.group(1)) if status else None
+    if "AccessDenied" in flat or http == 403:  # not "403" anywhere: a timing such as "12.403ms" has it
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}")
     if "NoSuchBucket" in flat:
         return NotFoundError(f"not found: bucket {where or ''} does not exist")
-    if "NoSuchKey" in flat or "404" in flat:
+    if "NoSuchKey" in flat or http == 404:
         return NotFoundError(f"not found: {where or 'the object'} does not exist")
     for code in _INTEGRITY_CODES:
         if code in flat:

@@ -1,0 +1,23 @@
+"""obstore's errors carry no status: storage.errors reads it from the text, never from a stray "403"."""
+
+from __future__ import annotations
+
+import obstore.exceptions as oex
+
+from s3safe.core.errors import AccessDeniedError, NotFoundError, ServiceError
+from s3safe.storage.errors import translate
+
+
+def test_a_timing_with_403_in_it_is_not_access_denied() -> None:
+    exc = oex.GenericError("Generic S3 error: Error performing GET http://h/b/k in 12.403ms - HTTP error: something odd")
+    error = translate(exc, action="download", bucket="b", key="k")
+    assert not isinstance(error, AccessDeniedError | NotFoundError), error
+    assert isinstance(error, ServiceError) and "12.403ms" in str(error)
+
+
+def test_a_status_in_the_text_is_used() -> None:
+    denied = oex.GenericError("Error performing PUT http://h/b/k in 1ms - Server returned non-2xx status code: 403 Forbidden: ")
+    assert isinstance(translate(denied, action="upload to", bucket="b", key="k"), AccessDeniedError)
+    dump = oex.GenericError("x - Server returned non-2xx status code: 503 Service Unavailable: Debug source: Generic { store: \"S3\" }")
+    error = translate(dump, action="upload to", bucket="b", key="k")
+    assert "HTTP 503" in str(error) and "Debug source" not in str(error), error
