@@ -203,7 +203,8 @@ class BucketAdmin:
 
         try:
             answer = client.get_bucket_location(Bucket=bucket)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, SyntaxError):
+            # SyntaxError: xml's ParseError, which botocore's GetBucketLocation handler lets out of an empty body (a redirect)
             return None
         value = answer.get("LocationConstraint")
         if not isinstance(value, str | None):
