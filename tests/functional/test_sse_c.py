@@ -174,3 +174,32 @@ def test_a_put_with_an_sse_c_key_reports_sse_c(localstack: Any, tmp_path: Path, 
         assert put.returncode == 0, put.stderr
         assert "sse SSE-C" in put.stdout and "bucket default" not in put.stdout, put.stdout
 
+
+
+def test_a_wrong_or_missing_sse_c_key_is_named_as_such(localstack: Any, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    """LocalStack checks the key as AWS does: a wrong key or none for an SSE-C object is a refusal that must
+    say the key is the likely cause, for single get, meta get and get -r, never raw server text."""
+    run = _cli(localstack)
+    bucket = bucket_name()
+    _client(localstack).create_bucket(Bucket=bucket)
+    (tmp_path / "right.key").write_bytes(os.urandom(32))
+    (tmp_path / "wrong.key").write_bytes(os.urandom(32))
+    (tmp_path / "f.txt").write_text("secret text\n")
+    put = run("--json", "put", "--sse-c-key-file", str(tmp_path / "right.key"), str(tmp_path / "f.txt"), f"s3://{bucket}/t/f.txt")
+    assert put.returncode == 0, put.stderr
+    url = f"s3://{bucket}/t/f.txt"
+    cases = {
+        "wrong get": ("get", "--sse-c-key-file", str(tmp_path / "wrong.key"), url, str(tmp_path / "out1")),
+        "wrong meta": ("meta", "get", "--sse-c-key-file", str(tmp_path / "wrong.key"), url),
+        "wrong tree": ("get", "-r", "--sse-c-key-file", str(tmp_path / "wrong.key"), f"s3://{bucket}/t/", str(tmp_path / "tree1")),
+        "none get": ("get", url, str(tmp_path / "out2")),
+        "none meta": ("meta", "get", url),
+        "none tree": ("get", "-r", f"s3://{bucket}/t/", str(tmp_path / "tree2")),
+    }
+    results = {name: run(*args) for name, args in cases.items()}
+    for name, result in results.items():
+        assert result.returncode == (5 if "tree" in name else 4), {n: (r.returncode, r.stderr) for n, r in results.items()}
+        assert "SSE-C key" in result.stderr and "--sse-c-key-file" in result.stderr, (name, result.stderr)
+        assert "Bad Request" not in result.stderr and "<?xml" not in result.stderr and "Generic S3 error" not in result.stderr, (name, result.stderr)
+        assert "(check the bucket policy" not in result.stderr and "Traceback" not in result.stderr, (name, result.stderr)
+    assert not (tmp_path / "out1").exists() and not (tmp_path / "out2").exists()

@@ -14,7 +14,7 @@ from s3safe import __version__
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
-from s3safe.storage.errors import translated
+from s3safe.storage.errors import SSE_C_SENT, translated
 from s3safe.transfer.bandwidth import BandwidthLimiter
 
 if TYPE_CHECKING:
@@ -100,8 +100,14 @@ def _add_sse_c(client: Any, key: bytes) -> None:
             params.setdefault("CopySourceSSECustomerAlgorithm", "AES256")
             params.setdefault("CopySourceSSECustomerKey", key)
 
+    def mark(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        # botocore raises from `parsed` right after this: the error translation can then name the key
+        if getattr(http_response, "status_code", 200) >= 400:
+            parsed.setdefault("Error", {})[SSE_C_SENT] = True
+
     for operation in _SSE_C_OPERATIONS:
         client.meta.events.register_first(f"before-parameter-build.s3.{operation}", add)
+        client.meta.events.register(f"after-call.s3.{operation}", mark)
 
 
 class Connection:

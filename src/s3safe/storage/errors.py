@@ -51,6 +51,40 @@ class UnsupportedError(ServiceError):
 UNSUPPORTED = "not supported by this endpoint"
 
 
+# set by the connection's botocore hook on an error answer to a request that carried an SSE-C key
+SSE_C_SENT = "S3SafeSseCKeySent"
+_SSE_C_HINT = "pass the key the object was written with: --sse-c-key-file FILE"
+
+
+def _sse_c_error(status: int | None, code: str, message: str, *, sent: bool, action: str, where: str) -> S3SafeError | None:
+    """A refusal SSE-C explains, as one line that names the key: a wrong key is a bare 403 (HEAD) or
+    AccessDenied, a missing one a bare 400 (HEAD) or InvalidRequest "…stored using a form of Server Side
+    Encryption…" (GET). None for anything else."""
+    if not where.count("/") > 2:  # object requests only: s3://bucket/key
+        return None
+    stored_sse_c = "Server Side Encryption" in message and code in ("InvalidRequest", "400", "BadRequest", "")
+    if sent and (status == 403 or code in ("AccessDenied", "403", "Forbidden")):
+        return AccessDeniedError(
+            f"access denied: cannot {action} {where}: the SSE-C key may be wrong (S3 refuses a key other than the one the object was written with)",
+            hint="check that --sse-c-key-file names that object's SSE-C key; else check the bucket policy and your IAM permissions",
+        )
+    about_key = code in ("400", "BadRequest") or "ncryption" in message or "key" in message.lower()
+    if sent and about_key and (status == 400 or code in ("InvalidRequest", "400", "BadRequest")):
+        return AccessDeniedError(
+            f"cannot {action} {where}: the server refused the SSE-C key ({message or 'HTTP 400'})",
+            hint="leave out --sse-c-key-file for objects that are not SSE-C encrypted",
+        )
+    if not sent and (stored_sse_c or (status == 400 and code in ("400", "BadRequest") and message in ("", "Bad Request", code))):
+        if stored_sse_c:
+            return AccessDeniedError(f"cannot {action} {where}: the object is SSE-C encrypted and no SSE-C key was given", hint=_SSE_C_HINT)
+        # a HEAD's 400 has no body: a missing SSE-C key is the usual cause, a wrong --region the other
+        return AccessDeniedError(
+            f"cannot {action} {where}: the server answered HTTP 400 without a reason; the object may be SSE-C encrypted and no SSE-C key was given",
+            hint=f"{_SSE_C_HINT}; or check --region",
+        )
+    return None
+
+
 def _where(bucket: str | None, key: str | None) -> str:
     if bucket and key:
         return f"s3://{bucket}/{key}"
@@ -71,6 +105,10 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     where = _where(bucket, key)
     if isinstance(status, int) and 300 <= status < 400:
         return _redirect_error(exc, action=action, where=where, status=status)
+    sse_c = _sse_c_error(status if isinstance(status, int) else None, code, message,
+                         sent=bool(error.get(SSE_C_SENT)), action=action, where=where)  # fmt: skip
+    if sse_c is not None:
+        return sse_c
     if code == "NotImplemented" or status == 501:
         return UnsupportedError(f"cannot {action}{_on(where)}: {UNSUPPORTED}")
     if code in _CREDENTIAL_CODES:
@@ -120,8 +158,11 @@ def _redirect_error(exc: Any, *, action: str, where: str, status: int) -> S3Safe
     )
 
 
-def translate(exc: BaseException, *, action: str, bucket: str | None = None, key: str | None = None) -> S3SafeError:
-    """Map any exception from boto3, botocore or obstore to an S3SafeError."""
+def translate(
+    exc: BaseException, *, action: str, bucket: str | None = None, key: str | None = None, sse_c: bool = False
+) -> S3SafeError:
+    """Map any exception from boto3, botocore or obstore to an S3SafeError; `sse_c`: the request (through
+    obstore, whose errors cannot say so) carried an SSE-C key."""
     if isinstance(exc, S3SafeError):
         return exc
     import botocore.exceptions as bex
@@ -145,6 +186,10 @@ def translate(exc: BaseException, *, action: str, bucket: str | None = None, key
         return UsageError(redact(str(exc)).replace("\n", " "))
     if isinstance(exc, bex.BotoCoreError):
         return ServiceError(f"cannot {action}{_on(where)}: {redact(str(exc))}")
+    if isinstance(exc, oex.BaseError):
+        explained = _obstore_sse_c(str(exc), sent=sse_c, action=action, where=where)
+        if explained is not None:
+            return explained
     if isinstance(exc, oex.NotFoundError):
         return NotFoundError(f"not found: {where or 'the object'} does not exist")
     if isinstance(exc, oex.PermissionDeniedError):
@@ -171,6 +216,18 @@ _S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]{1,64})</Code>")
 _REDIRECT_HINT = "check --endpoint-url and --region; an S3 endpoint answers requests itself"
 _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Interrupted", "error decoding response body",
         "end of file before message length", "connection reset")  # fmt: skip
+
+
+_S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
+
+
+def _obstore_sse_c(text: str, *, sent: bool, action: str, where: str) -> S3SafeError | None:
+    flat = redact(" ".join(text.split())).split(" Debug source:")[0]
+    found = _STATUS.search(flat)
+    code = _S3_CODE.search(flat)
+    message = _S3_MESSAGE.search(flat)
+    return _sse_c_error(int(found.group(1)) if found else None, code.group(1) if code else "",
+                        message.group(1) if message else "", sent=sent, action=action, where=where)  # fmt: skip
 
 
 def _obstore_brief(flat: str, *, action: str, where: str) -> S3SafeError | None:
@@ -225,8 +282,8 @@ def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeErro
 
 
 @contextmanager
-def translated(action: str, *, bucket: str | None = None, key: str | None = None) -> Iterator[None]:
-    """Run a block and re-raise anything it throws as an S3SafeError."""
+def translated(action: str, *, bucket: str | None = None, key: str | None = None, sse_c: bool = False) -> Iterator[None]:
+    """Run a block and re-raise anything it throws as an S3SafeError; `sse_c`: see translate."""
     try:
         yield
     except S3SafeError:
@@ -235,7 +292,7 @@ def translated(action: str, *, bucket: str | None = None, key: str | None = None
         raise
     except Exception as exc:
         log.debug("cannot %s %s: the client said: %s", action, _where(bucket, key), redact(str(exc)))  # the raw text, for --debug
-        raise translate(exc, action=action, bucket=bucket, key=key) from None
+        raise translate(exc, action=action, bucket=bucket, key=key, sse_c=sse_c) from None
     except BaseException as exc:
         if not is_panic(exc):
             raise

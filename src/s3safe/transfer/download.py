@@ -106,7 +106,7 @@ def fetch_object(
         sha256, written = hashlib.sha256(), 0
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
-        with handle, translated("download", bucket=bucket, key=key):
+        with handle, translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
             result = _get(store, url, key) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
@@ -189,9 +189,9 @@ def _fetch_ranged(
         if "non-partial" in str(exc).lower():
             log.debug("%s: the server ignores Range; streaming instead", url)
             return None
-        with translated("download", bucket=bucket, key=key):
+        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
             raise
-    with translated("download", bucket=bucket, key=key):
+    with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
         attributes = dict(first.attributes)
         if decryption is not None:
             decryption.check_marked(attributes.get(ENCRYPTION_META), url)
@@ -204,7 +204,7 @@ def _fetch_ranged(
     fd = written_to.fd
     try:
         os.ftruncate(fd, size)
-        with translated("download", bucket=bucket, key=key):
+        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
             if _write_at(fd, first, url, offset=0, expected=min(RANGE_PART, size)) < min(RANGE_PART, size):
                 raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
 
@@ -214,7 +214,7 @@ def _fetch_ranged(
             cancel.check()
             if failed.is_set():  # another range failed: do not fetch the rest
                 return
-            with translated("download", bucket=bucket, key=key):
+            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
                 options: dict[str, Any] = {"range": (start, min(start + RANGE_PART, size))}
                 if etag:
                     options["if_match"] = etag
