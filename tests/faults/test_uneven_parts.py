@@ -66,6 +66,9 @@ def test_uneven_parts_that_the_first_part_and_count_do_not_tell_are_measured_and
     up = proxied.run("--json", "sync", str(src), f"s3://{bucket}/none/")
     assert up.returncode == 0, up.stderr
     assert '"action": "upload"' not in up.stdout, up.stdout
+    down = proxied.run("--json", "get", "-r", "--only-diff", f"s3://{bucket}/none/", str(src))
+    assert down.returncode == 0, down.stderr
+    assert '"action": "download"' not in down.stdout, down.stdout
 
     # parts that do not fit a uniform guess at all: a flipped byte is an integrity failure, not "verified by size"
     odd = _upload(client, bucket, "odd/obj", [5 * MIB, 7 * MIB, 7 * MIB])
