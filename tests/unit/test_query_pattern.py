@@ -296,3 +296,15 @@ def test_matches_in_conditions() -> None:
     assert ev("s3_etag matches '-\\d+$'") is False
     assert ev("NOT name matches 'x'") is True
     assert ev("s3_meta('owner') matches '^al'") is True
+
+
+@pytest.mark.parametrize("source", ["[[:alpha:]]", "[[:digit:]]", "x[a[:space:]]", "[^[:upper:]]", "[[=a=]]", "[[.hyphen.]]"])
+def test_posix_bracket_classes_are_refused_not_misread(source: str) -> None:
+    """Found by an outside tester: '[[:alpha:]]' silently meant "one of [ : a l p h, then ]", so it matched
+    nothing and `NOT s3_name matches '[[:digit:]]'` would select everything."""
+    with pytest.raises(PatternError, match="POSIX classes"):
+        Pattern(source)
+
+
+def test_a_literal_bracket_inside_a_set_still_works() -> None:
+    assert Pattern("[[]").search("a[b") and Pattern(r"[\[:]").search(":")

@@ -301,6 +301,11 @@ class _Parser:
                 self.i += 1
                 break
             first = False
+            if self.text.startswith(("[:", "[=", "[."), self.i):
+                # POSIX classes ([[:alpha:]]) would silently read as the characters "[:alph" plus a literal "]"
+                # (as in Python's re): refuse, so that NOT … matches '[[:digit:]]' cannot select everything
+                raise self.fail("POSIX classes such as [:alpha:] are not supported: use \\w, \\d, \\s or a range "
+                                "such as [a-z], and \\[ for a literal '['", self.i)  # fmt: skip
             low = self.class_char(positive, negated)
             if low is None:
                 continue
