@@ -173,26 +173,6 @@ def test_endless_empty_pages_with_new_tokens_stop_a_botocore_listing(
     assert hook.served <= 110, (hook.served, result.stderr[-2000:])
 
 
-@pytest.mark.parametrize("name", ["get", "put", "sync"])
-def test_endless_empty_pages_stop_the_obstore_listing(
-    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str
-) -> None:
-    """obstore pages inside Rust and returns nothing while the pages are empty: before, it asked until the
-    hostile listing's cap of 10,000 pages. A batch that does not come within 3 request timeouts (here
-    3 × 2 s) hands over to botocore, whose guard stops at 100 empty pages in a row."""
-    bucket = bucket_name()
-    direct = proxied.client(moto.endpoint_url)
-    _fill_bucket(direct, bucket)
-    hook = HostileListing(bucket, loop_token=True, loop_period=10**9, loop_empty=True)
-    proxy.set_plan(FaultPlan(rewrite_response=hook))
-    result = _run(proxied, "--timeout", "2", *TREE_COMMANDS[name](bucket, tmp_path))
-    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
-    error = result.stderr.strip().splitlines()[-1]
-    assert "empty pages" in error and f"s3://{bucket}/t/" in error, error
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    assert hook.served < 9000, (hook.served, result.stderr[-2000:])
-
-
 def test_a_repeated_continuation_token_stops_an_object_audit(
     proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
 ) -> None:

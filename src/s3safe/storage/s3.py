@@ -25,7 +25,6 @@ from s3safe.core.models import (
     ObjectInfo,
     PrefixInfo,
 )
-from s3safe.storage import watched
 from s3safe.storage.base import Entry, Features
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
@@ -176,8 +175,8 @@ class S3Storage:
         the last key already yielded, so every key is still seen exactly once. Storage class is not known.
         Keys are checked to increase strictly: obstore's own pagination cannot be watched, and a server
         that hands back a used continuation token makes it list the same keys again, which the check stops.
-        A batch that does not come within STALL_TIMEOUTS request timeouts (endless empty pages) also hands
-        over to botocore, whose guards stop such a listing.
+        Endless EMPTY pages cannot be seen from here (obstore pages inside Rust); an asyncio watchdog was
+        tried and removed: the process aborted (SIGABRT) at exit now and then.
         """
         if prefix and not prefix.endswith("/"):
             yield from (e for e in self.iter_entries(bucket, prefix, recursive=True) if isinstance(e, ObjectInfo))
@@ -187,8 +186,8 @@ class S3Storage:
         guard = self.listing_guard(bucket, prefix)
         last: str | None = None
         try:
-            stream = obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000)
-            for meta in itertools.chain.from_iterable(watched.batches(stream, limit=watched.STALL_TIMEOUTS * self.conn.settings.timeout)):
+            batches = obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000)
+            for meta in itertools.chain.from_iterable(batches):
                 key = meta["path"]
                 if meta["size"] == 0:
                     # obstore strips a trailing '/': a folder marker ("reports/sub/") would come back as the
