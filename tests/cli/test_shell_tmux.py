@@ -133,10 +133,10 @@ def test_shell_cd_ls_put_get_in_a_real_terminal(
     assert (work / "restored" / "hello.txt").read_text() == "hello from the shell\n"
 
     # Ctrl-C cancels the running command, not the shell: a throttled download, stopped mid-way ...
-    (work / "big.bin").write_bytes(os.urandom(400_000))
+    (work / "big.bin").write_bytes(os.urandom(800_000))
     terminal.type("put big.bin")
     terminal.wait_text(here, count=6)
-    terminal.type("--max-bandwidth 40KB get -r . slow/")
+    terminal.type("--max-bandwidth 64KiB get -r . slow/")
     deadline = time.monotonic() + DEADLINE
     while not any(p.name.endswith(".s3safe-tmp") for p in (work / "slow").rglob("*")):  # it is running
         assert time.monotonic() < deadline, terminal.screen()
@@ -147,7 +147,7 @@ def test_shell_cd_ls_put_get_in_a_real_terminal(
     # ... and the next command runs normally (the cancellation does not linger)
     terminal.type("get -r . fast/")
     terminal.wait_text(here, count=8)
-    assert (work / "fast" / "big.bin").stat().st_size == 400_000
+    assert (work / "fast" / "big.bin").stat().st_size == 800_000
     # a command waiting at a prompt is cancelled the same way
     terminal.type("auth save scratch")
     terminal.wait_text("Access key ID:")
