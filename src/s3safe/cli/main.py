@@ -208,11 +208,9 @@ def _end_past_stuck_workers(code: int) -> None:
     for thread in others:
         thread.join(max(0.0, deadline - time.monotonic()))
     if any(thread.is_alive() for thread in others):
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        from s3safe.cli.render import flush_terminal
+
+        flush_terminal()  # os._exit skips the interpreter's own flush
         os._exit(code)
 
 

@@ -50,6 +50,15 @@ _JSON_UNSAFE = {i: f"\\u{i:04x}" for i in [*range(127, 160), 0x061C, 0x200E, 0x2
                                             *range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000)]}  # fmt: skip
 
 
+def flush_terminal() -> None:
+    """Flush what was written to stdout and stderr (before an exit that skips the interpreter's own flush)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def printable(text: str) -> str:
     """Escape control characters so names from a store cannot drive the terminal."""
     return text.translate(_CONTROL)
