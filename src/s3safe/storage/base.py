@@ -1,32 +1,186 @@
-"""The storage interface commands are written against, with what each backend declares it can do."""
+"""The storage interface the engines are written against, with what each backend declares it can do.
+
+Two interfaces, after rclone's backend interface: `ObjectStore` moves objects (list, head, get, put, a multipart
+chunk writer, server-side copy, batch delete) and `BucketSettings` administers buckets (existence, ownership,
+encryption, policy, logging, lifecycle). Implementations: S3 (storage/s3.py: boto3 control plane, obstore data
+plane), the local filesystem (storage/local.py) and an in-memory store (storage/memory.py) for fast engine tests.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
 
-from s3safe.core.models import ObjectInfo, PrefixInfo
+from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
 
 Entry = ObjectInfo | PrefixInfo
+Body = bytes | memoryview | Path  # what a single PUT sends: bytes in memory, or a file the backend reads itself
 
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """What a backend can do; callers ask instead of guessing from the class."""
+    """What a backend can do; callers ask instead of guessing from the class (rclone's `Features`)."""
 
     server_side_copy: bool
     acls: bool
     versions: bool
     server_side_encryption: bool
+    supports_range: bool = True  # a ranged GET answers the range (not the whole object with 200)
+    md5_etag: bool = False  # a single PUT's or a part's ETag is the MD5 of the bytes stored (SSE-S3 or none)
+    checksums: bool = False  # a SHA-256 sent with a PUT or a part is verified by the backend
+    multipart: bool = False  # has a chunk writer (create / write part / complete / abort / list parts)
 
 
-class Storage(Protocol):
+@dataclass(frozen=True, slots=True)
+class PutRequest:
+    """Everything a PUT (or a multipart upload's create) carries apart from the bytes."""
+
+    bucket: str
+    key: str
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    acl: str | None = None  # canned ACL header; None sends none (buckets with ACLs disabled refuse one)
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    storage_class: str | None = None
+    cache_control: str | None = None
+
+    def extra(self) -> dict[str, Any]:
+        """PutObject / CreateMultipartUpload arguments for ACL, SSE, storage class and metadata."""
+        extra: dict[str, Any] = {"Metadata": dict(self.metadata)}
+        if self.content_type:
+            extra["ContentType"] = self.content_type
+        for name, value in (("ACL", self.acl), ("ServerSideEncryption", self.sse), ("SSEKMSKeyId", self.sse_kms_key_id),
+                            ("StorageClass", self.storage_class), ("CacheControl", self.cache_control)):  # fmt: skip
+            if value:
+                extra[name] = value
+        return extra
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One part of a multipart upload, as sent or as the server lists it."""
+
+    number: int
+    etag: str  # as the server gave it (quotes kept: CompleteMultipartUpload wants it back as it was)
+    sha256_b64: str | None = None
+    size: int | None = None
+
+    @property
+    def plain_etag(self) -> str:
+        return self.etag.strip('"')
+
+
+class ChunkWriter(Protocol):
+    """The multipart upload of one key, across processes: an upload ID recorded by the caller (a journal) lets
+    the next run list the parts the server holds and send only the rest."""
+
+    bucket: str
+    key: str
+
+    def create(self, request: PutRequest) -> str:
+        """Start an upload (every part then carries a SHA-256); its upload ID."""
+        ...
+
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part: ...
+
+    def complete(self, upload_id: str, parts: Sequence[Part]) -> str | None:
+        """Assemble the parts; the object's ETag."""
+        ...
+
+    def abort(self, upload_id: str) -> None:
+        """End the upload and drop its parts; an upload already gone is not an error."""
+        ...
+
+    def list_parts(self, upload_id: str) -> dict[int, Part] | None:
+        """The parts the server holds, by number; None when the upload is gone (completed or aborted)."""
+        ...
+
+    def open_uploads(self, *, since: datetime | None = None) -> set[str] | None:
+        """IDs of the open uploads of exactly this key (begun at or after `since`); None when they cannot be listed."""
+        ...
+
+
+class Download(Protocol):
+    """A GET answered: user metadata, object metadata, the byte range served, and the body streamed."""
+
+    @property
+    def attributes(self) -> Mapping[str, Any]: ...
+
+    @property
+    def meta(self) -> Mapping[str, Any]: ...
+
+    @property
+    def range(self) -> tuple[int, int]: ...
+
+    def stream(self, *, min_chunk_size: int) -> Iterator[bytes]: ...
+
+
+class ObjectStore(Protocol):
     features: Features
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
-        """Entries under `prefix`, streamed in ascending UTF-8 key order.
+        """Entries under `prefix`, streamed in ascending UTF-8 key order (checked by storage/listing_guard.py).
 
         With `recursive=False`, keys below the next '/' are folded into PrefixInfo entries.
         """
         ...
+
+    def iter_objects_fast(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Every object under `prefix`, in key order, by the cheapest listing (storage class may be unknown)."""
+        ...
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails: ...
+
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Download:
+        """The object, or the bytes [start, end) of it, streamed."""
+        ...
+
+    def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+        """The whole object's bytes, streamed; `if_match`: only the version with that ETag (else an error)."""
+        ...
+
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+        """One PUT whose SHA-256 the server checks; the ETag it answers."""
+        ...
+
+    def chunk_writer(self, bucket: str, key: str) -> ChunkWriter: ...
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, *, size: int, extra: dict[str, Any],
+             threads: int) -> None: ...  # fmt: skip
+
+    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
+        """Delete up to 1,000 (key, version) pairs; one result per item. Callers go through core/safety.py first."""
+        ...
+
+
+class BucketSettings(Protocol):
+    """Bucket administration, apart from object I/O: what storage/buckets.py's BucketAdmin does on S3."""
+
+    def exists(self, bucket: str) -> None:
+        """Raise NotFoundError / AccessDeniedError unless the bucket is there and reachable."""
+        ...
+
+    def object_ownership(self, bucket: str) -> str | None: ...
+
+    def default_encryption(self, bucket: str) -> str | None: ...
+
+    def blocked_encryption_types(self, bucket: str) -> set[str]: ...
+
+    def policy(self, bucket: str) -> str | None:
+        """The bucket policy document (JSON text), None when there is none."""
+        ...
+
+    def put_policy(self, bucket: str, document: str) -> None: ...
+
+    def logging(self, bucket: str) -> dict[str, Any]:
+        """The LoggingEnabled configuration, empty when logging is off."""
+        ...
+
+    def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]: ...
+
+
+Storage = ObjectStore  # the name this interface had before it grew beyond listing

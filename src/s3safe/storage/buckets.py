@@ -288,3 +288,35 @@ class BucketAdmin:
         for name, call, summarize, absent in checks:
             settings.append(read_setting(name, call, summarize, absent_codes=absent, bucket=bucket))
         return settings
+
+    # --- settings read and written one at a time (the BucketSettings interface) ---------------------------
+    def _read(self, bucket: str, what: str, call: Callable[[Any], Any], *, absent: str) -> Any:
+        """One Get* call; None when the answer is the error code `absent` (the setting is not there)."""
+        import botocore.exceptions
+
+        with translated(f"read the {what} of", bucket=bucket):
+            try:
+                return call(self.conn.client_for(bucket))
+            except botocore.exceptions.ClientError as exc:
+                if absent and _code(exc) == absent:
+                    return None
+                raise
+
+    def policy(self, bucket: str) -> str | None:
+        """The bucket policy document, None when the bucket has none."""
+        r = self._read(bucket, "policy", lambda c: c.get_bucket_policy(Bucket=bucket), absent="NoSuchBucketPolicy")
+        return None if r is None else str(r["Policy"])
+
+    def put_policy(self, bucket: str, document: str) -> None:
+        with translated("set the policy of", bucket=bucket):
+            self.conn.client_for(bucket).put_bucket_policy(Bucket=bucket, Policy=document)
+
+    def logging(self, bucket: str) -> dict[str, Any]:
+        """The LoggingEnabled configuration; empty when access logging is off."""
+        r = self._read(bucket, "logging configuration", lambda c: c.get_bucket_logging(Bucket=bucket), absent="")
+        return dict((r or {}).get("LoggingEnabled") or {})
+
+    def lifecycle_rules(self, bucket: str) -> list[dict[str, Any]]:
+        r = self._read(bucket, "lifecycle rules", lambda c: c.get_bucket_lifecycle_configuration(Bucket=bucket),
+                       absent="NoSuchLifecycleConfiguration")  # fmt: skip
+        return [dict(rule) for rule in (r or {}).get("Rules", [])]

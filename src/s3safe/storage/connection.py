@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from obstore.store import S3Store
 
+    from s3safe.storage.base import BucketSettings, ObjectStore
+
 log = logging.getLogger("s3safe.connection")
 
 DEFAULT_REGION = "us-east-1"
@@ -113,8 +115,11 @@ def _add_sse_c(client: Any, key: bytes) -> None:
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(self, settings: ConnectionSettings, *, objects: ObjectStore | None = None, admin: BucketSettings | None = None) -> None:
+        """`objects` / `admin`: another backend than S3 behind the same interface (the in-memory one in tests)."""
         self.settings = settings
+        self._objects = objects
+        self._admin = admin
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[str, S3Client] = {}
@@ -123,6 +128,25 @@ class Connection:
         self.limiter: BandwidthLimiter | None = (
             BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
         )
+
+    # --- the storage interface (storage/base.py) ------------------------------------------------------
+    @property
+    def objects(self) -> ObjectStore:
+        """The object store the engines talk to: S3 unless another backend was given."""
+        if self._objects is None:
+            from s3safe.storage.s3 import S3Storage
+
+            self._objects = S3Storage(self)
+        return self._objects
+
+    @property
+    def admin(self) -> BucketSettings:
+        """Bucket administration: S3's BucketAdmin unless another backend was given."""
+        if self._admin is None:
+            from s3safe.storage.buckets import BucketAdmin
+
+            self._admin = BucketAdmin(self)
+        return self._admin
 
     # --- boto3 -------------------------------------------------------------------------------------
     @property

@@ -1,15 +1,28 @@
-"""The local filesystem seen as a store: relative POSIX keys, streamed in S3 key order."""
+"""The local filesystem seen as a store: relative POSIX keys, streamed in S3 key order.
+
+The container is a folder; a key is a path below it (keys that would climb out are refused). Writes are atomic
+(a temporary file renamed into place); a multipart upload keeps its parts in a hidden folder of the container
+until it is completed or aborted. Metadata, ACLs and encryption have no place here and are not kept.
+"""
 
 from __future__ import annotations
 
+import base64
 import errno
+import hashlib
 import os
-from collections.abc import Callable, Iterator
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from s3safe.core.models import ObjectInfo, PrefixInfo
-from s3safe.storage.base import Entry, Features
+from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
+from s3safe.core.locations import unsafe_key_reason
+from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
+from s3safe.storage.base import Body, Entry, Features, Part, PutRequest
 
 Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
 
@@ -49,14 +62,55 @@ def _identity(path: Path) -> frozenset[Node]:
     return frozenset({(st.st_dev, st.st_ino)})
 
 
+UPLOADS = ".s3safe-uploads"  # a container's open multipart uploads, one folder each
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _write_atomically(target: Path, chunks: Iterator[bytes]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".s3safe-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class LocalGet:
+    """A read of a local file, shaped like obstore's GetResult."""
+
+    def __init__(self, path: Path, *, start: int, end: int, size: int) -> None:
+        self._path = path
+        self.attributes: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {"size": size, "e_tag": None, "version": None}
+        self.range = (start, end)
+
+    def stream(self, *, min_chunk_size: int) -> Iterator[bytes]:
+        start, end = self.range
+        with self._path.open("rb") as handle:
+            handle.seek(start)
+            while start < end and (block := handle.read(min(max(min_chunk_size, 1), end - start))):
+                start += len(block)
+                yield block
+
+
 class LocalStorage:
-    features = Features(server_side_copy=False, acls=False, versions=False, server_side_encryption=False)
+    features = Features(server_side_copy=True, acls=False, versions=False, server_side_encryption=False,
+                        supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
 
     def __init__(self, *, follow_symlinks: bool = False, on_error: OnError | None = None) -> None:
         self.follow_symlinks = follow_symlinks
         self.on_error = on_error
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
+        """The files below the folder `container`, in UTF-8 key order; `prefix` is put before each key (the
+        container is the folder a tree run names, so every key in it belongs to that prefix)."""
         root = Path(container)
         yield from self._walk(root, prefix, recursive=recursive, container=container, above=_identity(root))
 
@@ -133,3 +187,139 @@ class LocalStorage:
             self.on_error(key + "/", loop)
             return None
         return above | {node}
+
+    # --- object I/O (the ObjectStore interface) ---------------------------------------------------------
+    @staticmethod
+    def path_of(container: str, key: str) -> Path:
+        if (reason := unsafe_key_reason(key)) is not None:
+            raise UsageError(f"{key!r} cannot name a file below {container}: it {reason}")
+        return Path(container).joinpath(*key.split("/"))
+
+    def iter_objects_fast(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        for entry in self.iter_entries(bucket, prefix, recursive=True):
+            if isinstance(entry, ObjectInfo):
+                yield entry
+
+    def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails:
+        path = self.path_of(bucket, key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise NotFoundError(f"{path} does not exist") from None
+        return ObjectDetails(bucket=bucket, key=key, size=st.st_size, last_modified=datetime.fromtimestamp(st.st_mtime, tz=UTC),
+                             etag=None, content_type=None, cache_control=None, storage_class="STANDARD", sse_algorithm=None,
+                             sse_kms_key_id=None, metadata={})  # fmt: skip
+
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> LocalGet:
+        size = self.head(bucket, key).size
+        return LocalGet(self.path_of(bucket, key), start=start or 0, end=size if end is None else min(end, size), size=size)
+
+    def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+        yield from self.get(bucket, key).stream(min_chunk_size=chunk)
+
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+        data = body.read_bytes() if isinstance(body, Path) else bytes(body)
+        if base64.b64encode(hashlib.sha256(data).digest()).decode() != sha256_b64:
+            raise IntegrityError(f"write of {request.key} below {request.bucket}: the bytes do not match their SHA-256")
+        _write_atomically(self.path_of(request.bucket, request.key), iter((data,)))
+        return _md5(data)
+
+    def chunk_writer(self, bucket: str, key: str) -> LocalChunkWriter:
+        return LocalChunkWriter(self, bucket, key)
+
+    def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, *, size: int, extra: dict[str, Any],
+             threads: int) -> None:  # fmt: skip
+        _write_atomically(self.path_of(dst_bucket, dst_key), self.read_chunks(src_bucket, src_key))
+
+    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
+        results = []
+        for key, _version in items:
+            path = self.path_of(bucket, key)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                results.append(ActionResult("delete", str(path), ok=False, error=exc.strerror or str(exc)))
+                continue
+            results.append(ActionResult("delete", str(path)))
+        return results
+
+
+class LocalChunkWriter:
+    """Parts kept as files in <container>/.s3safe-uploads/<upload id>/, joined into the target on completion."""
+
+    def __init__(self, storage: LocalStorage, bucket: str, key: str) -> None:
+        self.storage = storage
+        self.bucket = bucket
+        self.key = key
+        self.target = storage.path_of(bucket, key)
+        self.root = Path(bucket) / UPLOADS
+
+    def _folder(self, upload_id: str) -> Path:
+        folder = self.root / upload_id
+        if not (folder / "key").is_file() or (folder / "key").read_text("utf-8", "surrogateescape") != self.key:
+            raise NotFoundError(f"the multipart upload {upload_id} of {self.target} does not exist (NoSuchUpload)")
+        return folder
+
+    def create(self, request: PutRequest) -> str:
+        upload_id = uuid.uuid4().hex
+        folder = self.root / upload_id
+        folder.mkdir(parents=True, mode=0o700)
+        (folder / "key").write_text(self.key, "utf-8", "surrogateescape")
+        return upload_id
+
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
+        if base64.b64encode(hashlib.sha256(data).digest()).decode() != sha256_b64:
+            raise IntegrityError(f"part {number} of {self.target}: the bytes do not match their SHA-256")
+        _write_atomically(self._folder(upload_id) / f"{number:05d}", iter((data,)))
+        return Part(number, f'"{_md5(data)}"', sha256_b64, len(data))
+
+    def complete(self, upload_id: str, parts: Sequence[Part]) -> str | None:
+        folder = self._folder(upload_id)
+
+        def chunks() -> Iterator[bytes]:
+            for part in parts:
+                yield (folder / f"{part.number:05d}").read_bytes()
+
+        _write_atomically(self.target, chunks())
+        shutil.rmtree(folder, ignore_errors=True)
+        combined = hashlib.md5(b"".join(bytes.fromhex(p.plain_etag) for p in parts), usedforsecurity=False)
+        return f"{combined.hexdigest()}-{len(parts)}"
+
+    def abort(self, upload_id: str) -> None:
+        try:
+            shutil.rmtree(self._folder(upload_id))
+        except NotFoundError:
+            pass
+
+    def list_parts(self, upload_id: str) -> dict[int, Part] | None:
+        try:
+            folder = self._folder(upload_id)
+        except NotFoundError:
+            return None
+        parts: dict[int, Part] = {}
+        for path in folder.iterdir():
+            if path.name.isdigit():
+                data = path.read_bytes()
+                sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+                parts[int(path.name)] = Part(int(path.name), f'"{_md5(data)}"', sha, len(data))
+        return parts
+
+    def open_uploads(self, *, since: datetime | None = None) -> set[str] | None:
+        if not self.root.is_dir():
+            return set()
+        found = set()
+        for folder in self.root.iterdir():
+            try:
+                self._folder(folder.name)
+            except NotFoundError:
+                continue
+            if since is None or datetime.fromtimestamp(folder.stat().st_mtime, UTC) >= since:
+                found.add(folder.name)
+        return found
+
+
+def _conforms() -> None:  # checked by mypy: the local filesystem implements the object interface
+    from s3safe.storage.base import ObjectStore
+
+    store: ObjectStore = LocalStorage()
+    del store

@@ -25,10 +25,12 @@ from s3safe.core.models import (
     ObjectInfo,
     PrefixInfo,
 )
-from s3safe.storage.base import Entry, Features
+from s3safe.storage.base import Body, Entry, Features, PutRequest
+from s3safe.storage.compat import BotocoreGet, obstore_can_address
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 from s3safe.storage.listing_guard import ListingGuard
+from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -122,7 +124,9 @@ def _entry_sort_key(entry: Entry) -> bytes:
 
 
 class S3Storage:
-    features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True)
+    # md5_etag: with SSE-S3 or none (an upload plan knows which encryption a bucket applies)
+    features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True,
+                        supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -351,6 +355,29 @@ class S3Storage:
             finally:
                 body.close()
 
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Any:
+        """The object (or bytes [start, end) of it) through obstore; botocore for keys obstore cannot address."""
+        ranged = start is not None or end is not None
+        if not obstore_can_address(key):
+            params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+            if ranged:
+                params["Range"] = f"bytes={start or 0}-{'' if end is None else end - 1}"
+            with translated("download", bucket=bucket, key=key):
+                return BotocoreGet(self.client(bucket).get_object(**params))
+        import obstore
+
+        options: dict[str, Any] = {"range": (start or 0, end)} if ranged and end is not None else {}
+        if ranged and end is None:
+            options = {"range": {"offset": start or 0}}
+        with translated("download", bucket=bucket, key=key):
+            return obstore.get(self.conn.store(bucket), key, options=options or None)
+
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+        return put_object(self.conn, request, body, sha256_b64=sha256_b64)
+
+    def chunk_writer(self, bucket: str, key: str) -> S3ChunkWriter:
+        return S3ChunkWriter(self.conn, bucket, key)
+
     def tags(self, bucket: str, key: str, *, version_id: str | None = None) -> dict[str, str]:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version_id:
@@ -509,3 +536,12 @@ class S3Storage:
                 return ActionResult("restore", target, detail="already in progress")
             return ActionResult("restore", target, ok=False, error=str(exc))
         return ActionResult("restore", target, detail=f"{days} days, {tier}")
+
+
+def _conforms(conn: Connection) -> None:  # checked by mypy: S3 implements the storage interface
+    from s3safe.storage.base import BucketSettings, ObjectStore
+    from s3safe.storage.buckets import BucketAdmin
+
+    store: ObjectStore = S3Storage(conn)
+    admin: BucketSettings = BucketAdmin(conn)
+    del store, admin
