@@ -14,6 +14,7 @@ from s3safe import __version__
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
+from s3safe.storage import requestlog
 from s3safe.storage.errors import SSE_C_SENT, translated
 from s3safe.transfer.bandwidth import BandwidthLimiter
 
@@ -218,6 +219,7 @@ class Connection:
         client.meta.events.register("before-parse.s3", _unsupported_subresource)
         if self.settings.sse_c_key:
             _add_sse_c(client, self.settings.sse_c_key)
+        requestlog.register(client)
         with self._lock:
             self._clients.setdefault(region, client)
             return self._clients[region]

@@ -25,6 +25,7 @@ from s3safe.core.models import (
     ObjectInfo,
     PrefixInfo,
 )
+from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.compat import BotocoreGet, obstore_can_address
 from s3safe.storage.connection import Connection
@@ -185,12 +186,11 @@ class S3Storage:
         if prefix and not prefix.endswith("/"):
             yield from (e for e in self.iter_entries(bucket, prefix, recursive=True) if isinstance(e, ObjectInfo))
             return
-        import obstore
-
         guard = self.listing_guard(bucket, prefix)
         last: str | None = None
         try:
-            batches = obstore.list(self.conn.store(bucket), prefix=prefix.rstrip("/") or None, chunk_size=1000)
+            batches = dataplane.list_objects(self.conn.store(bucket), bucket=bucket, prefix=prefix.rstrip("/") or None,
+                                             chunk_size=1000)  # fmt: skip
             for meta in itertools.chain.from_iterable(batches):
                 key = meta["path"]
                 if meta["size"] == 0:
@@ -364,13 +364,11 @@ class S3Storage:
                 params["Range"] = f"bytes={start or 0}-{'' if end is None else end - 1}"
             with translated("download", bucket=bucket, key=key):
                 return BotocoreGet(self.client(bucket).get_object(**params))
-        import obstore
-
         options: dict[str, Any] = {"range": (start or 0, end)} if ranged and end is not None else {}
         if ranged and end is None:
             options = {"range": {"offset": start or 0}}
         with translated("download", bucket=bucket, key=key):
-            return obstore.get(self.conn.store(bucket), key, options=options or None)
+            return dataplane.get(self.conn.store(bucket), key, bucket=bucket, options=options or None)
 
     def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
         return put_object(self.conn, request, body, sha256_b64=sha256_b64)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from s3safe.core.errors import NotFoundError, S3SafeError
+from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Part, PutRequest
 from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.errors import translated
@@ -37,8 +38,6 @@ def put_object(conn: Connection, request: PutRequest, body: Body, *, sha256_b64:
 
 
 def _put_obstore(conn: Connection, request: PutRequest, body: Body) -> str | None:
-    import obstore
-
     # obstore has no per-request ACL or SSE: the store is made for this combination (and cached)
     store = conn.store(request.bucket, sse=request.sse, kms_key_id=request.sse_kms_key_id, acl=request.acl)
     attributes: dict[str, str] = {"Content-Type": request.content_type or "application/octet-stream", **request.metadata}
@@ -47,7 +46,7 @@ def _put_obstore(conn: Connection, request: PutRequest, body: Body) -> str | Non
     if request.storage_class:
         attributes["Storage-Class"] = request.storage_class
     with translated("upload to", bucket=request.bucket, key=request.key):
-        result = obstore.put(store, request.key, body, attributes=attributes, use_multipart=False)
+        result = dataplane.put(store, request.key, body, bucket=request.bucket, attributes=attributes)
     return _etag(result)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
-from s3safe.storage import compat
+from s3safe.storage import compat, dataplane
 from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
@@ -107,7 +107,7 @@ def fetch_object(
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
         with handle, translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            result = _get(store, url, key) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
+            result = _get(store, url, key, bucket=bucket) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
             if decryption is not None:
@@ -155,12 +155,10 @@ def fetch_object(
     return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
 
 
-def _get(store: Any, url: str, key: str, options: dict[str, Any] | None = None) -> GetResult:
+def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
     """The GET of an object that was just listed (or HEADed): not found means it went away meanwhile."""
-    import obstore
-
     try:
-        return obstore.get(store, key, options=options)
+        return dataplane.get(store, key, bucket=bucket, options=options)
     except FileNotFoundError:
         raise NotFoundError(f"{url} no longer exists (deleted after it was listed); nothing was written",
                             hint="run again to restore what the prefix holds now") from None  # fmt: skip
@@ -174,15 +172,13 @@ def _fetch_ranged(
     Every range is asked with If-Match on the first range's ETag, so a replaced object fails instead of
     mixing versions. None (nothing written) for an object to decrypt: decryption streams in order.
     """
-    import obstore
-
     if not obstore_can_address(key):
         return None  # streamed whole through botocore instead
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
     size = expected.size
     try:
-        first = _get(store, url, key, options={"range": (0, min(RANGE_PART, size))})
+        first = _get(store, url, key, bucket=bucket, options={"range": (0, min(RANGE_PART, size))})
     except NotFoundError:
         raise
     except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
@@ -219,7 +215,7 @@ def _fetch_ranged(
                 if etag:
                     options["if_match"] = etag
                 length = min(RANGE_PART, size - start)
-                if _write_at(fd, obstore.get(store, key, options=options), url, offset=start, expected=length) < length:
+                if _write_at(fd, dataplane.get(store, key, bucket=bucket, options=options), url, offset=start, expected=length) < length:
                     raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
 
         with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:

@@ -16,6 +16,7 @@ from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError,
 from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
+from s3safe.storage import dataplane
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.connection import Connection
@@ -347,8 +348,6 @@ def _upload_obstore(
     metadata: dict[str, str], content_type: str,
 ) -> str | None:  # fmt: skip
     """One PutObject through obstore, with x-amz-checksum-sha256 computed over the bytes it sends."""
-    import obstore
-
     store = conn.store(bucket, sse=plan.sse, kms_key_id=options.sse_kms_key_id, acl=plan.acl_header)
     attributes: dict[str, str] = {"Content-Type": content_type, **metadata}
     if options.cache_control:
@@ -356,7 +355,7 @@ def _upload_obstore(
     if options.storage_class:
         attributes["Storage-Class"] = options.storage_class
     with translated("upload to", bucket=bucket, key=key):
-        result = obstore.put(store, key, source, attributes=attributes, use_multipart=False)
+        result = dataplane.put(store, key, source, bucket=bucket, attributes=attributes)
     return (result.get("e_tag") or "").strip('"') or None
 
 

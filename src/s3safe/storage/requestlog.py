@@ -1,0 +1,131 @@
+"""--debug request lines: one line per request through the storage seam, botocore's and obstore's alike.
+
+    PUT s3://bucket/key status=200 sent=4096 received=0 time=3.1ms retries=0 via=obstore:put
+
+A line carries the method, the object, the HTTP status, the payload bytes each way, the time until the
+answer (a streamed body is read after it), the retries and which client sent it. It never carries headers
+or query strings, so no signature, token or SSE-C key can reach it (and the log handler redacts anyway).
+
+Off (the default), the cost is one `isEnabledFor` check per request. obstore does not say how often it
+retried a request that succeeded: such lines read `retries=?`; a failure states the count obstore gives.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+log = logging.getLogger("s3safe.request")
+
+_STATUS = re.compile(r"non-2xx status code: (\d{3})")
+_RETRIES = re.compile(r"after (\d+) retries")
+
+
+def enabled() -> bool:
+    return log.isEnabledFor(logging.DEBUG)
+
+
+def where(bucket: str | None, key: str | None) -> str:
+    return f"s3://{bucket or ''}/{key or ''}" if bucket else "(no bucket)"
+
+
+def emit(
+    method: str, target: str, *, status: int | str, sent: int | None, received: int | None, seconds: float,
+    retries: int | str, via: str, note: str = "",
+) -> None:  # fmt: skip
+    log.debug(
+        "%s %s status=%s sent=%s received=%s time=%.1fms retries=%s via=%s%s",
+        method, target, status, "-" if sent is None else sent, "-" if received is None else received,
+        seconds * 1000, retries, via, f" {note}" if note else "",
+    )  # fmt: skip
+
+
+def failure(exc: BaseException) -> tuple[str, str]:
+    """(status, retries) for a failed obstore request, read from its text: obstore's exceptions carry no fields."""
+    text = str(exc)
+    status = _STATUS.search(text)
+    retries = _RETRIES.search(text)
+    shown = status.group(1) if status else ("404" if isinstance(exc, FileNotFoundError) else f"failed:{type(exc).__name__}")
+    return shown, retries.group(1) if retries else ("0" if status else "?")
+
+
+# --- botocore: event hooks on each client (storage.connection registers them) --------------------------
+
+_CONTEXT_KEY = "s3safe_request"
+
+
+def _started(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if enabled():
+        context[_CONTEXT_KEY] = (params.get("Bucket"), params.get("Key"), time.monotonic(), _body_size(params.get("Body")))
+
+
+def _retries(context: dict[str, Any], parsed: dict[str, Any] | None) -> int | str:
+    if parsed is not None:
+        attempts = parsed.get("ResponseMetadata", {}).get("RetryAttempts")
+        if isinstance(attempts, int):
+            return attempts
+    attempt = (context.get("retries") or {}).get("attempt")
+    return attempt - 1 if isinstance(attempt, int) and attempt > 0 else "?"
+
+
+def _answered(http_response: Any, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    begun = context.get(_CONTEXT_KEY)
+    if begun is None or not enabled():
+        return
+    bucket, key, started, sent = begun
+    method = model.http.get("method", "?")
+    code = parsed.get("Error", {}).get("Code") if http_response.status_code >= 300 else None
+    emit(method, where(bucket, key), status=http_response.status_code, sent=sent, received=_received(http_response, model),
+         seconds=time.monotonic() - started, retries=_retries(context, parsed), via=f"botocore:{model.name}",
+         note=f"code={code}" if code else "")  # fmt: skip
+
+
+def _received(http_response: Any, model: Any) -> int | None:
+    """Body bytes of the answer: a HEAD's Content-Length describes the object, not what was received."""
+    if model.http.get("method") == "HEAD":
+        return 0
+    length = str(getattr(http_response, "headers", {}).get("content-length", ""))
+    if length.isdigit():
+        return int(length)
+    if not model.has_streaming_output:  # already read in full: counting it reads nothing more
+        return len(http_response.content or b"")
+    return None
+
+
+def _failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+    begun = context.get(_CONTEXT_KEY)
+    if begun is None or not enabled():
+        return
+    bucket, key, started, sent = begun
+    emit("?", where(bucket, key), status=f"failed:{type(exception).__name__}", sent=sent, received=None,
+         seconds=time.monotonic() - started, retries=_retries(context, None), via="botocore")  # fmt: skip
+
+
+def _body_size(body: Any) -> int | None:
+    if body is None:
+        return None
+    if isinstance(body, bytes | bytearray | memoryview):
+        return len(body)
+    if isinstance(body, str):
+        return len(body.encode("utf-8"))
+    try:
+        return len(body)
+    except TypeError:
+        pass
+    try:  # a file: what is left to read from where it stands
+        here = body.tell()
+        end = body.seek(0, 2)
+        body.seek(here)
+        return int(end - here)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def register(client: Any) -> None:
+    """Log every request of a botocore S3 client (the hooks return at once while --debug is off)."""
+    events = client.meta.events
+    events.register("before-parameter-build.s3", _started)
+    events.register("after-call.s3", _answered)
+    events.register("after-call-error.s3", _failed)
