@@ -18,11 +18,12 @@ from s3safe.auth import selection
 from s3safe.auth.backends import usable_keyring
 from s3safe.auth.index import INDEX_NAME
 from s3safe.auth.profiles import Credentials, make_credentials, mask_key_id, validate_name
-from s3safe.auth.provider import METHOD, make_session
+from s3safe.auth.provider import METHOD, saved_profile_for
 from s3safe.auth.store import ProfileStore, credential_process_line
 from s3safe.auth.vault import VAULT_NAME
 from s3safe.core.errors import AccessDeniedError, NotFoundError, UsageError
 from s3safe.core.redact import MASK, redact
+from s3safe.storage.session import make_session
 from tests.file_keyring import ENV as KEYRING_FILE_ENV
 from tests.file_keyring import FileKeyring
 
@@ -189,7 +190,8 @@ def test_provider_goes_first_in_botocore_chain(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT1")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
     monkeypatch.setattr(selection, "_choice", selection.AuthChoice())
-    assert make_session(None).get_credentials().access_key == "AKIAFROMENVIRONMENT1"  # no selection: the AWS chain
+    assert saved_profile_for(None) is None
+    assert make_session(None, saved=None).get_credentials().access_key == "AKIAFROMENVIRONMENT1"  # no selection: the AWS chain
     selection.choose("prod")
     loaded: list[str] = []
 
@@ -197,7 +199,7 @@ def test_provider_goes_first_in_botocore_chain(monkeypatch: pytest.MonkeyPatch) 
         loaded.append(name)
         return Credentials(KEY_ID, SECRET)
 
-    session = make_session(None, loader=loader)
+    session = make_session(None, saved=saved_profile_for(None, loader=loader))
     assert loaded == []  # nothing is unlocked before credentials are needed
     creds = session.get_credentials()
     assert (creds.access_key, creds.secret_key, creds.method) == (KEY_ID, SECRET, METHOD)

@@ -16,9 +16,9 @@ from s3safe.core.errors import S3SafeError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import AclInfo
 from s3safe.ops.access_logging import LoggingStatus, logging_status
-from s3safe.ops.policy import caller_identity
 from s3safe.storage.buckets import BucketAdmin, Setting, read_setting
 from s3safe.storage.connection import Connection
+from s3safe.storage.identity import caller_identity
 from s3safe.storage.s3 import S3Storage
 
 # settings the checks read, as BucketAdmin.info names them, plus the two read here

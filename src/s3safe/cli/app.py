@@ -37,9 +37,10 @@ class App:
     @property
     def conn(self) -> Connection:
         if self._conn is None:
+            from s3safe.auth.provider import saved_profile_for
             from s3safe.storage.connection import Connection
 
-            self._conn = Connection(self.settings)
+            self._conn = Connection(self.settings, saved_profile=saved_profile_for)
         return self._conn
 
     def actions(self, results: Iterable[ActionResult], *, noun: str = "object") -> None:

@@ -18,15 +18,16 @@ from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.buckets import make_bucket
-from s3safe.ops.policy import bucket_of, caller_identity, read_policy, write_policy
+from s3safe.ops.policy import bucket_of, read_policy, write_policy
 from s3safe.security.log_delivery import LOGGING_SERVICE, log_delivery_statement, merge_rules, retention_rule
 from s3safe.security.policy_conditions import PolicyError
 from s3safe.security.policy_eval import evaluate, s3_request
 from s3safe.security.policy_summary import summarize_statement
 from s3safe.security.policy_templates import diff, merge, validate
-from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin, Setting
+from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin, Setting, read_optional
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translate, translated
+from s3safe.storage.errors import translated
+from s3safe.storage.identity import caller_identity
 
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -48,10 +49,6 @@ class LoggingPlan:
     results: Iterator[ActionResult]
 
 
-def _code(exc: Any) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def read_logging(conn: Connection, bucket: str) -> dict[str, Any] | None:
     """The source bucket's LoggingEnabled element, or None when logging is off."""
     with translated("read the logging configuration of", bucket=bucket):
@@ -62,16 +59,11 @@ def read_logging(conn: Connection, bucket: str) -> dict[str, Any] | None:
 
 def read_lifecycle(conn: Connection, bucket: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(rules, extra top-level parameters to send back unchanged); ([], {}) when there is no configuration."""
-    import botocore.exceptions
-
-    try:
-        response = conn.client_for(bucket).get_bucket_lifecycle_configuration(Bucket=bucket)
-    except botocore.exceptions.ClientError as exc:
-        if _code(exc) == "NoSuchLifecycleConfiguration":
-            return [], {}
-        raise translate(exc, action="read the lifecycle rules of", bucket=bucket) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise translate(exc, action="read the lifecycle rules of", bucket=bucket) from None
+    client = conn.client_for(bucket)
+    response = read_optional(lambda: client.get_bucket_lifecycle_configuration(Bucket=bucket),
+                             absent_codes=("NoSuchLifecycleConfiguration",), action="read the lifecycle rules of", bucket=bucket)  # fmt: skip
+    if response is None:
+        return [], {}
     extra = {k: v for k, v in response.items() if k == "TransitionDefaultMinimumObjectSize"}
     return [dict(r) for r in response.get("Rules", [])], extra
 

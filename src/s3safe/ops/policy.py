@@ -40,8 +40,10 @@ from s3safe.security.policy_templates import (
     would_lock_out,
 )
 from s3safe.security.s3_actions import canonical_action, is_object_action
+from s3safe.storage.buckets import read_optional
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translate, translated
+from s3safe.storage.errors import translated
+from s3safe.storage.identity import caller_identity
 
 Policy = dict[str, Any]
 UNKNOWN_CALLER = "arn:aws:iam::000000000000:user/s3safe-caller"
@@ -51,52 +53,13 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 # ------------------------------------------------------------------------------------ shared helpers
 
 
-@dataclass(frozen=True)
-class CallerIdentity:
-    arn: str
-    account: str | None
-
-
-def caller_identity(conn: Connection) -> CallerIdentity | None:
-    """Who the credentials belong to (STS GetCallerIdentity), or None when the endpoint cannot say.
-
-    On a custom endpoint the same endpoint is asked (moto and some stores answer; most do not).
-    """
-    import botocore.exceptions
-    from botocore.config import Config
-
-    settings = conn.settings
-    conn.credentials()
-    try:
-        sts: Any = conn.session.client(
-            "sts",
-            region_name=conn.default_region,
-            endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
-            verify=settings.ca_bundle or True,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10),
-        )
-        response = sts.get_caller_identity()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-        return None
-    arn = response.get("Arn")
-    account = response.get("Account")
-    if not isinstance(arn, str) or not arn.startswith("arn:"):
-        return None
-    return CallerIdentity(arn, account if isinstance(account, str) else None)
-
-
 def read_policy(conn: Connection, bucket: str) -> Policy | None:
     """The bucket's policy as a dict, or None when it has none."""
-    import botocore.exceptions
-
-    try:
-        response = conn.client_for(bucket).get_bucket_policy(Bucket=bucket)
-    except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
-            return None
-        raise translate(exc, action="read the bucket policy of", bucket=bucket) from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise translate(exc, action="read the bucket policy of", bucket=bucket) from None
+    client = conn.client_for(bucket)
+    response = read_optional(lambda: client.get_bucket_policy(Bucket=bucket), absent_codes=("NoSuchBucketPolicy",),
+                             action="read the bucket policy of", bucket=bucket)  # fmt: skip
+    if response is None:
+        return None
     text = response.get("Policy") or ""
     if not text.strip():
         return None

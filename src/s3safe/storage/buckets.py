@@ -6,13 +6,15 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 
 log = logging.getLogger("s3safe.buckets")
+
+T = TypeVar("T")
 
 BLOCK_ALL = {
     "BlockPublicAcls": True,
@@ -68,6 +70,21 @@ def read_setting(
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # an answer of the wrong shape
         return Setting(name, "unknown", f"unknown: the endpoint's answer could not be read ({type(exc).__name__})")
     return Setting(name, "set" if is_set else "not set", summary, _plain(response))
+
+
+def read_optional(call: Callable[[], T], *, absent_codes: tuple[str, ...], action: str, bucket: str) -> T | None:
+    """Run one Get* call of a setting that may not exist: None when the service says it is absent (one of
+    `absent_codes`), the library's own error for any other failure."""
+    import botocore.exceptions
+
+    try:
+        return call()
+    except botocore.exceptions.ClientError as exc:
+        if _code(exc) in absent_codes:
+            return None
+        raise translate(exc, action=action, bucket=bucket) from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, action=action, bucket=bucket) from exc
 
 
 def is_unsupported(setting: Setting | None) -> bool:

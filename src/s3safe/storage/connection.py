@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from s3safe import __version__
+from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import requestlog
 from s3safe.storage.errors import SSE_C_SENT, translated
-from s3safe.transfer.bandwidth import BandwidthLimiter
 
 if TYPE_CHECKING:
     import boto3
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from obstore.store import S3Store
 
     from s3safe.storage.base import BucketSettings, ObjectStore
+    from s3safe.storage.session import SavedProfile
 
 log = logging.getLogger("s3safe.connection")
 
@@ -116,11 +118,21 @@ def _add_sse_c(client: Any, key: bytes) -> None:
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
-    def __init__(self, settings: ConnectionSettings, *, objects: ObjectStore | None = None, admin: BucketSettings | None = None) -> None:
-        """`objects` / `admin`: another backend than S3 behind the same interface (the in-memory one in tests)."""
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        *,
+        objects: ObjectStore | None = None,
+        admin: BucketSettings | None = None,
+        saved_profile: Callable[[str | None], SavedProfile | None] | None = None,
+    ) -> None:
+        """`objects` / `admin`: another backend than S3 behind the same interface (the in-memory one in tests).
+        `saved_profile`: given the AWS profile, the saved s3safe profile to sign with (auth.provider.saved_profile_for),
+        asked once, when the session is first needed; None: the plain AWS credential chain."""
         self.settings = settings
         self._objects = objects
         self._admin = admin
+        self._saved_profile = saved_profile
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[str, S3Client] = {}
@@ -154,12 +166,13 @@ class Connection:
     def session(self) -> boto3.Session:
         with self._lock:
             if self._session is None:
-                from s3safe.auth.provider import make_session
+                from s3safe.storage.session import make_session
 
+                saved = self._saved_profile(self.settings.profile) if self._saved_profile else None
                 with translated("load the AWS profile"):
                     # boto3 raises ProfileNotFound here, before any request is made; a saved s3safe
                     # profile (--auth, $S3SAFE_AUTH, `auth use`) goes first in botocore's credential chain
-                    self._session = make_session(self.settings.profile)
+                    self._session = make_session(self.settings.profile, saved=saved)
             return self._session
 
     def credentials(self) -> Any:

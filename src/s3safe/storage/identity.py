@@ -1,0 +1,42 @@
+"""Who the credentials belong to: STS GetCallerIdentity, through the connection's own session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from s3safe.storage.connection import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class CallerIdentity:
+    arn: str
+    account: str | None
+
+
+def caller_identity(conn: Connection) -> CallerIdentity | None:
+    """The caller's ARN and account, or None when the endpoint cannot say (an answer, not an error).
+
+    On a custom endpoint the same endpoint is asked (moto and some stores answer; most do not).
+    """
+    import botocore.exceptions
+    from botocore.config import Config
+
+    settings = conn.settings
+    conn.credentials()
+    try:
+        sts: Any = conn.session.client(
+            "sts",
+            region_name=conn.default_region,
+            endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
+            verify=settings.ca_bundle or True,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10),
+        )
+        response = sts.get_caller_identity()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+        return None
+    arn = response.get("Arn")
+    account = response.get("Account")
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        return None
+    return CallerIdentity(arn, account if isinstance(account, str) else None)

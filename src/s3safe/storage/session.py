@@ -1,0 +1,69 @@
+"""boto3 sessions, with a saved s3safe profile put first in botocore's own credential chain.
+
+Which saved profile a command uses is decided above storage (auth/selection.py); it arrives here as a
+SavedProfile: a name and a loader that unlocks its secrets only when botocore first asks for them. With
+none, the session is the plain AWS chain (environment, shared files and profiles, SSO, roles, container
+and instance metadata), untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.credentials import Credentials as BotocoreCredentials
+
+METHOD = "s3safe-auth"
+
+
+class SecretMaterial(Protocol):
+    """A saved profile's secrets (auth.profiles.Credentials is one)."""
+
+    @property
+    def access_key_id(self) -> str: ...
+
+    @property
+    def secret_access_key(self) -> str: ...
+
+    @property
+    def session_token(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedProfile:
+    name: str
+    load: Callable[[str], SecretMaterial]  # called with `name`, lazily, when botocore needs credentials
+
+
+def _provider(saved: SavedProfile) -> Any:
+    from botocore.credentials import CredentialProvider
+
+    class SavedProfileProvider(CredentialProvider):
+        METHOD = METHOD
+        CANONICAL_NAME = "custom-s3safe-auth"  # botocore asks third-party providers to start with "custom"
+
+        def load(self) -> BotocoreCredentials:
+            from botocore.credentials import Credentials as BotocoreCredentials
+
+            creds = saved.load(saved.name)
+            return BotocoreCredentials(creds.access_key_id, creds.secret_access_key, creds.session_token, method=METHOD)
+
+    return SavedProfileProvider()
+
+
+def make_session(profile: str | None, *, saved: SavedProfile | None = None) -> boto3.Session:
+    """A boto3 session for the AWS `profile` whose credential chain starts with `saved`, if given."""
+    import boto3
+    import botocore.session
+
+    if saved is None:
+        return boto3.Session(profile_name=profile)
+    core = botocore.session.get_session()
+    if profile:
+        core.set_config_variable("profile", profile)
+    resolver: Any = core.get_component("credential_provider")
+    resolver.insert_before("env", _provider(saved))
+    return boto3.Session(botocore_session=core, profile_name=profile)
