@@ -8,17 +8,14 @@ evaluated on partial facts answers True, False or None ("unknown: fetch more and
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from s3safe.core.models import AclInfo, ObjectDetails, ObjectInfo
 from s3safe.query.values import UNKNOWN, Cost, Value
-
-if TYPE_CHECKING:
-    from s3safe.query.variables import Variable
 
 # the user-metadata key that marks an object as client-side encrypted by s3safe
 CLIENT_ENCRYPTION_META_KEY = "s3safe-encryption"
@@ -151,6 +148,17 @@ class LocalFacts:
         return cls(path=rel_path.replace(os.sep, "/"), size=st.st_size, mtime=datetime.fromtimestamp(st.st_mtime, UTC))
 
 
+class VariableRef(Protocol):
+    """What a value source reads of a catalogue variable (query.variables.Variable is one): declared here so
+    that the facts do not import the catalogue, which is built on them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def getter(self) -> Callable[[Subject, str | None], Value]: ...
+
+
 class ValueSource(Protocol):
     """Anything that can say a variable's value, lazily: asked only for variables the evaluation reaches.
 
@@ -162,7 +170,7 @@ class ValueSource(Protocol):
     @property
     def time_zone(self) -> tzinfo | None: ...
 
-    def value(self, var: Variable, arg: str | None, /) -> Value: ...
+    def value(self, var: VariableRef, arg: str | None, /) -> Value: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +181,7 @@ class MappingSource:
     values: Mapping[str, Value]
     time_zone: tzinfo | None = None
 
-    def value(self, var: Variable, arg: str | None, /) -> Value:
+    def value(self, var: VariableRef, arg: str | None, /) -> Value:
         return self.values.get(var.name if arg is None else f"{var.name}:{arg}", UNKNOWN)
 
 
@@ -189,5 +197,5 @@ class Subject:
     def time_zone(self) -> tzinfo | None:
         return self.clock.zone
 
-    def value(self, var: Variable, arg: str | None, /) -> Value:
+    def value(self, var: VariableRef, arg: str | None, /) -> Value:
         return var.getter(self, arg)

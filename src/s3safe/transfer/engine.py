@@ -655,8 +655,8 @@ def _decider(
     """A test of one planned action against a condition on the local file and the S3 object."""
     if condition is None:
         return None
-    from s3safe.ops.where import ObjectFilter
     from s3safe.query import LocalFacts
+    from s3safe.transfer.where import ObjectFilter
 
     selector = ObjectFilter(conn, condition)
 
