@@ -2,6 +2,6 @@
 
 Modules: `profiles` (names, credentials, masking), `index` (the non-secret list of profiles and the
 default), `backends` (OS keyring), `vault` (age scrypt-encrypted file), `store` (the facade the CLI
-calls), `selection` (which profile a command uses) and `provider` (the botocore credential provider).
+calls), `selection` (which profile a command uses) and `provider` (hands it to storage/session.py).
 This package imports neither keyring nor the crypto code until a secret is actually read or written.
 """
