@@ -178,4 +178,5 @@ def cycles(graph: Graph) -> list[frozenset[str]]:
 def cycle_edges(graph: Graph, component: Iterable[str]) -> list[Import]:
     """The imports that hold a cycle together, to name file and line."""
     members = set(component)
-    return [imp for imp in graph.imports if imp.importer in members and imp.imported in members and imp.importer != imp.imported]
+    found = (imp for imp in graph.imports if imp.importer in members and imp.imported in members and imp.importer != imp.imported)
+    return list(dict.fromkeys(found))  # `from m import a, b` is one import

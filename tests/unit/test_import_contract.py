@@ -3,6 +3,7 @@ libraries, arrows point down, no cycles. Each failure names the importing module
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from tests.unit.import_graph import (
@@ -25,6 +26,9 @@ ALLOWED_CLIENT_IMPORTS_IN_PROGRESS: frozenset[tuple[str, str]] = frozenset({
 })  # fmt: skip
 ALLOWED_CYCLES_IN_PROGRESS: frozenset[frozenset[str]] = frozenset({
     frozenset({"s3safe.transfer.single", "s3safe.transfer.encrypted"}),
+    # h2: Connection.objects/.admin build S3Storage/BucketAdmin, which import Connection (lazy, but a cycle)
+    frozenset({"s3safe.storage.buckets", "s3safe.storage.compat", "s3safe.storage.connection", "s3safe.storage.s3",
+               "s3safe.storage.s3_upload"}),
 })  # fmt: skip
 
 
@@ -38,7 +42,8 @@ def _report(title: str, lines: list[str]) -> str:
     return text
 
 
-def _graph() -> Graph:
+@functools.cache
+def _graph() -> Graph:  # parsed once for the module's tests
     return build_graph(SRC)
 
 

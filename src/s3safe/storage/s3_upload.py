@@ -51,7 +51,7 @@ def _put_obstore(conn: Connection, request: PutRequest, body: Body) -> str | Non
 
 
 def _put_botocore(conn: Connection, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
-    from s3safe.transfer.bandwidth import ThrottledFile
+    from s3safe.core.bandwidth import ThrottledFile
 
     client = conn.client_for(request.bucket)
     extra = request.extra()
