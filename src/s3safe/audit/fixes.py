@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from s3safe.audit.batch_fix import BatchOptions, plan_batch, run_batch
 from s3safe.audit.checks.logging import DEFAULT_RETAIN_DAYS
 from s3safe.audit.checks.policy import SSE_C_KEY
 from s3safe.audit.checks.protection import abort_rule
@@ -47,6 +48,7 @@ RUN = SafetyGate()  # the outer gate already decided that this run is real
 class FixOptions:
     log_target: S3Url | None = None  # where `bucket-logging-off` fixes send logs (s3://LOGBUCKET/prefix/)
     log_retain_days: int = DEFAULT_RETAIN_DAYS
+    batch: BatchOptions | None = None  # object ACLs fixed by one S3 Batch Operations job (audit --inventory --fix)
 
 
 @dataclass
@@ -101,6 +103,18 @@ def _object_acls(conn: Connection, bucket: str, *, findings: list[Finding]) -> F
     lines = [f"{f.url}: {f.found} -> private" for f in findings]
     command = f"s3safe acl set private s3://{bucket}/KEY  (for each of {len(findings)} object(s))"
     return FixUnit(bucket, command, lines, findings, run, lambda r: [by_url[r.target]] if r.target in by_url else [])
+
+
+def _batch_acls(conn: Connection, bucket: str, *, findings: list[Finding], options: BatchOptions, notes: list[str]) -> FixUnit:
+    from s3safe.ops.policy import caller_identity
+
+    account = options.account or (identity.account if (identity := caller_identity(conn)) else None)
+    plan = plan_batch(bucket, findings, options, account=account)
+    notes.append(f"s3://{bucket}: the objects are private once the Batch Operations job has run; "
+                 "'s3safe jobs report JOB' reads its completion report back")  # fmt: skip
+    command = f"S3 Batch Operations PutObjectAcl private job on {len(plan.keys)} object(s) of s3://{bucket}"
+    # the job runs later, at AWS: no finding is settled by creating it
+    return FixUnit(bucket, command, plan.lines(), findings, lambda: run_batch(conn, plan), lambda _: [])
 
 
 def _policy_remove(conn: Connection, finding: Finding) -> FixUnit:
@@ -212,7 +226,10 @@ def _bucket_units(
     builders: list[Callable[[], FixUnit | None]] = []
     if "bucket-acl-public" in ids:
         builders.append(lambda: _bucket_acl(conn, ids["bucket-acl-public"]))
-    if objects:
+    batch = options.batch
+    if objects and batch is not None:
+        builders.append(lambda: _batch_acls(conn, bucket, findings=objects, options=batch, notes=notes))
+    elif objects:
         builders.append(lambda: _object_acls(conn, bucket, findings=objects))
     if "bucket-policy-public" in ids and ids["bucket-policy-public"].fixable:
         builders.append(lambda: _policy_remove(conn, ids["bucket-policy-public"]))

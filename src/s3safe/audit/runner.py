@@ -31,6 +31,9 @@ class AuditRequest:
     sample: int | None = None  # check only N objects per bucket
     resume: bool = False  # continue an interrupted object scan
     checks: tuple[str, ...] = ()  # only these check ids (all when empty)
+    inventory: bool = False  # run the object checks on the newest S3 Inventory report instead
+    inventory_manifest: S3Url | None = None  # that report's manifest.json (default: found from the configuration)
+    inventory_id: str | None = None  # the inventory configuration to read (default: the newest report of any)
 
 
 @dataclass
@@ -97,9 +100,47 @@ def _object_phase(conn: Connection, result: BucketResult, *, facts: BucketFacts,
     result.findings += findings
 
 
+def _inventory_phase(conn: Connection, result: BucketResult, *, facts: BucketFacts, request: AuditRequest, ids: set[str],
+                     single: bool) -> None:  # fmt: skip
+    from s3safe.audit.inventory import scan_inventory
+
+    wanted = {c.id for c in registry.OBJECT_CHECKS} & ids
+    try:
+        acls_enabled = facts.acls_enabled
+    except Unknown:
+        acls_enabled = True
+    if OBJECT_ACL_PUBLIC.id in wanted and not acls_enabled:
+        wanted.discard(OBJECT_ACL_PUBLIC.id)
+        result.notes.append("ACLs are disabled (BucketOwnerEnforced): object ACLs grant nothing, so none were checked")
+    if not wanted:
+        return
+    try:
+        found = scan_inventory(conn, result.bucket, checks=frozenset(wanted), manifest=request.inventory_manifest,
+                               config_id=request.inventory_id)  # fmt: skip
+    except S3SafeError as exc:
+        if single:
+            raise
+        result.notes.append(f"objects not checked: {exc}")
+        return
+    result.objects = found.scan
+    result.findings += found.findings
+    result.notes += found.notes
+    result.status["inventory"] = f"{found.manifest.created:%Y-%m-%d %H:%M} UTC, {found.manifest.file_format}"
+
+
+def _validate(request: AuditRequest) -> None:
+    if request.inventory and (request.objects or request.sample is not None or request.resume):
+        raise UsageError("--inventory answers the object checks from an inventory report: leave out --objects, --sample and --resume")
+    if (request.inventory_manifest or request.inventory_id) and not request.inventory:
+        raise UsageError("--inventory-manifest and --inventory-id go with --inventory")
+    if request.inventory_manifest and (request.all_buckets or len(request.urls) != 1):
+        raise UsageError("--inventory-manifest names the report of one bucket: audit that bucket alone")
+
+
 def run_audit(conn: Connection, request: AuditRequest, *, progress: ProgressFn | None = None) -> AuditReport:
     checks = registry.select(request.checks)
     ids = {c.id for c in checks}
+    _validate(request)
     if request.sample is not None and not request.objects:
         raise UsageError("--sample applies to the object scan: add --objects")
     if request.resume and not request.objects:
@@ -117,6 +158,11 @@ def run_audit(conn: Connection, request: AuditRequest, *, progress: ProgressFn |
         for result, facts in done:
             if facts is not None:
                 _object_phase(conn, result, facts=facts, request=request, ids=ids, progress=progress)
+    if request.inventory:
+        single = len(buckets) == 1 and not request.all_buckets
+        for result, facts in done:
+            if facts is not None:
+                _inventory_phase(conn, result, facts=facts, request=request, ids=ids, single=single)
     results = [result for result, _ in done]
     for result in results:
         result.findings = sort_findings(result.findings)

@@ -19,6 +19,7 @@ from s3safe.core.locations import parse_s3_url
 
 if TYPE_CHECKING:
     from s3safe.audit import AuditOutcome, AuditReport, FixPlan, Severity
+    from s3safe.audit.batch_fix import BatchOptions
     from s3safe.audit.objects import ProgressFn
 
 pass_app = click.make_pass_decorator(App)
@@ -32,6 +33,13 @@ LEVELS = ["low", "medium", "high", "critical"]
 @click.option("--objects", is_flag=True, help="Also check every object: public ACL grants, SSE, client-side encryption.")
 @click.option("--sample", type=int, metavar="N", help="With --objects: check N objects per bucket, drawn at random.")
 @click.option("--resume", is_flag=True, help="With --objects: continue an interrupted object scan where it stopped.")
+@click.option("--inventory", is_flag=True, help="Check objects from the newest S3 Inventory report (DuckDB), not one request each.")
+@click.option("--inventory-manifest", metavar="s3://BUCKET/…/manifest.json", help="With --inventory: read this report.")
+@click.option("--inventory-id", metavar="ID", help="With --inventory: the inventory configuration to read.")
+@click.option("--batch-manifest", metavar="s3://BUCKET/prefix/",
+              help="With --inventory --fix: where the Batch Operations manifest and completion report go.")
+@click.option("--batch-role", metavar="ARN", help="With --inventory --fix: the IAM role the Batch Operations job runs as.")
+@click.option("--account", metavar="ID", help="With --batch-manifest: the account that runs the job (default: from STS).")
 @click.option("--check", "checks", multiple=True, metavar="ID", help="Run only this check (repeatable; see --list-checks).")
 @click.option("--list-checks", is_flag=True, help="List the checks and exit.")
 @click.option("--fix", is_flag=True, help="Fix what can be fixed (shows the plan first; try --dry-run).")
@@ -53,13 +61,16 @@ LEVELS = ["low", "medium", "high", "critical"]
 @click.option("--html", "html_file", type=FILE, metavar="FILE", help="Also write a self-contained HTML report.")
 @pass_app
 def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sample: int | None, resume: bool,
-          checks: tuple[str, ...], list_checks: bool, fix: bool, log_target: str | None, log_retain_days: int,
+          inventory: bool, inventory_manifest: str | None, inventory_id: str | None, batch_manifest: str | None,
+          batch_role: str | None, account: str | None, checks: tuple[str, ...], list_checks: bool, fix: bool, log_target: str | None, log_retain_days: int,
           dry_run: bool, fail_on: str, sarif_file: Path | None, html_file: Path | None) -> None:  # fmt: skip
     """Audit buckets (and with --objects their objects) for exposure and weak settings; exit 8 on findings.
 
     Each finding has an id, a severity, what was found, why it matters and the s3safe command that fixes it.
     --fix applies the fixes with the same code as harden, policy apply/remove, logging enable and acl set.
     An interrupted --objects scan keeps a checkpoint in the state directory; --resume continues it.
+    --inventory answers the object checks from the bucket's newest S3 Inventory report; with --fix, public
+    object ACLs are made private by one S3 Batch Operations job (--batch-manifest, --batch-role).
     """
     from s3safe.audit import AuditRequest, FixOptions, Severity
     from s3safe.audit import audit as run
@@ -71,9 +82,11 @@ def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sam
         raise UsageError("--dry-run shows the plan of --fix: add --fix")
     if (log_target or log_retain_days != 365) and not fix:
         raise UsageError("--log-target and --log-retain-days go with --fix")
+    batch = _batch_options(inventory=inventory, fix=fix, dry_run=dry_run, location=batch_manifest, role=batch_role, account=account)
     request = AuditRequest(tuple(parse_s3_url(u) for u in urls), all_buckets=all_buckets, objects=objects, sample=sample,
-                           resume=resume, checks=checks)  # fmt: skip
-    fix_options = FixOptions(parse_s3_url(log_target) if log_target else None, log_retain_days) if fix else None
+                           resume=resume, checks=checks, inventory=inventory, inventory_id=inventory_id,
+                           inventory_manifest=parse_s3_url(inventory_manifest) if inventory_manifest else None)  # fmt: skip
+    fix_options = FixOptions(parse_s3_url(log_target) if log_target else None, log_retain_days, batch) if fix else None
     with _progress(app) as progress:
         outcome = run(app.conn, request, fix=fix_options, gate=make_gate(dry_run, None), progress=progress)
     _render_report(app, outcome.report)
@@ -81,6 +94,23 @@ def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sam
     statuses = _statuses(outcome, dry_run=dry_run)
     _write_reports(app, outcome.report, statuses=statuses, sarif=sarif_file, html=html_file)
     _exit(outcome, Severity.parse(fail_on), dry_run=dry_run, fix_failure=fix_failure)
+
+
+def _batch_options(*, inventory: bool, fix: bool, dry_run: bool, location: str | None, role: str | None,
+                   account: str | None) -> BatchOptions | None:  # fmt: skip
+    from s3safe.audit.batch_fix import BatchOptions
+
+    if (location or role or account) and not (inventory and fix):
+        raise UsageError("--batch-manifest, --batch-role and --account go with --inventory --fix")
+    if not (inventory and fix):
+        return None
+    if not location:
+        raise UsageError("--inventory --fix fixes object ACLs with an S3 Batch Operations job: name where its manifest goes",
+                         hint="add --batch-manifest s3://BUCKET/prefix/ (and --batch-role ARN; try --dry-run first)")  # fmt: skip
+    if not dry_run and not role:
+        raise UsageError("--inventory --fix needs the IAM role the Batch Operations job runs as", hint="add --batch-role ARN, or --dry-run to see the plan")
+    url = parse_s3_url(location)
+    return BatchOptions(url, role, account)
 
 
 def _list_checks(app: App) -> None:

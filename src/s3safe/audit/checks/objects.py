@@ -17,4 +17,12 @@ OBJECT_NOT_ENCRYPTED = Check(
     fixable=False, scope="object",
 )  # fmt: skip
 
-CHECKS = [OBJECT_ACL_PUBLIC, OBJECT_NOT_ENCRYPTED]
+OBJECT_SSE_C = Check(
+    "object-sse-c", "Object is encrypted with a customer-provided key (SSE-C)", Severity.LOW,
+    "S3 keeps no copy of an SSE-C key: whoever holds it can read the object, losing it loses the object, and S3 cannot "
+    "rotate or audit its use. AWS disables SSE-C on new buckets by default; SSE-KMS or s3safe's client-side encryption "
+    "keeps the key under control. Found from inventory reports (audit --inventory).",
+    fixable=False, scope="object",
+)  # fmt: skip
+
+CHECKS = [OBJECT_ACL_PUBLIC, OBJECT_NOT_ENCRYPTED, OBJECT_SSE_C]

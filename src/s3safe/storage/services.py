@@ -1,0 +1,41 @@
+"""Clients for the AWS services beside S3 that s3safe drives (CloudTrail, S3 Control, STS).
+
+They get the connection's credentials, region, CA bundle, retries and timeouts. On a custom endpoint
+(moto, LocalStack) the same endpoint is asked, as the test servers serve every service on one port.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from s3safe import __version__
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translated
+
+
+def service_client(conn: Connection, service: str, *, region: str | None = None) -> Any:
+    """A boto3 client for `service` with the connection's settings."""
+    from botocore.config import Config
+
+    settings = conn.settings
+    conn.credentials()
+    config = Config(
+        region_name=region or conn.default_region,
+        retries={"max_attempts": settings.retries + 1, "mode": "standard"},
+        connect_timeout=settings.timeout,
+        read_timeout=settings.timeout,
+        user_agent_extra=f"s3safe/{__version__}",
+    )
+    with translated(f"create the {service} client"):
+        return conn.session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
+            verify=settings.ca_bundle or True,
+            config=config,
+        )
+
+
+def error_code(exc: BaseException) -> str:
+    """The service's error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
