@@ -106,7 +106,7 @@ def _object_acls(conn: Connection, bucket: str, *, findings: list[Finding]) -> F
 
 
 def _batch_acls(conn: Connection, bucket: str, *, findings: list[Finding], options: BatchOptions, notes: list[str]) -> FixUnit:
-    from s3safe.ops.policy import caller_identity
+    from s3safe.storage.identity import caller_identity
 
     account = options.account or (identity.account if (identity := caller_identity(conn)) else None)
     plan = plan_batch(bucket, findings, options, account=account)
