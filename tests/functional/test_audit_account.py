@@ -157,6 +157,11 @@ def account(fresh_moto: str) -> Account:
     _bucket(c, name("unprotected"), lock=False)
     c.put_bucket_versioning(Bucket=name("unprotected"), VersioningConfiguration={"Status": "Enabled"})
     _bucket(c, name("nolifecycle"), lifecycle=[])
+    # Object Lock on, no default retention, and an object s3safe wrote without one; no TLS-only policy, which moto
+    # enforces on this plain-HTTP client's object reads (so that bucket also trips bucket-tls-not-required)
+    c.create_bucket(Bucket=name("unretained"), ObjectLockEnabledForBucket=True, ObjectOwnership="BucketOwnerEnforced")
+    c.put_object(Bucket=name("unretained"), Key="backup.tar", Body=b"x", Metadata={"s3safe-sha256": "0" * 64})
+    _bucket(c, name("unretained"), policy=_policy(name("unretained"), tls=False), create=False)
     _bucket(c, "acme-backups")
     _bucket(c, name("cors"))
     c.put_bucket_cors(Bucket=name("cors"), CORSConfiguration=cors)
@@ -176,6 +181,7 @@ def account(fresh_moto: str) -> Account:
         name("unversioned"): {"bucket-versioning-off"},
         name("unprotected"): {"bucket-delete-protection"},
         name("nolifecycle"): {"bucket-abort-mpu-missing"},
+        name("unretained"): {"bucket-backup-unretained", "bucket-tls-not-required"},
         "acme-backups": {"bucket-name-guessable"},
         name("cors"): {"bucket-cors-wildcard"},
     }  # fmt: skip

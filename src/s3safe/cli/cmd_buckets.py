@@ -15,8 +15,9 @@ pass_app = click.make_pass_decorator(App)
 @click.argument("url")
 @click.option("--plain", is_flag=True, help="Skip the secure defaults (not recommended).")
 @click.option("--bucket-region", "region", metavar="REGION", help="Region for the new bucket (default: --region).")
+@click.option("--object-lock", is_flag=True, help="Enable Object Lock (and versioning): uploads can then be made immutable.")
 @pass_app
-def mb(app: App, url: str, plain: bool, region: str | None) -> None:
+def mb(app: App, url: str, plain: bool, region: str | None, object_lock: bool) -> None:
     """Make a bucket: public access blocked, ACLs disabled, AES256 by default."""
     from s3safe.core.settings import check_region
     from s3safe.ops.buckets import make_bucket
@@ -24,7 +25,7 @@ def mb(app: App, url: str, plain: bool, region: str | None) -> None:
     target = parse_s3_url(url)
     if region is not None:  # "" is an unset shell variable, not "the default region"
         check_region(region, option="--bucket-region")
-    steps = make_bucket(app.conn, target, region=region, plain=plain)
+    steps = make_bucket(app.conn, target, region=region, plain=plain, object_lock=object_lock)
     for step in steps:
         app.render.record({"type": "step", "bucket": target.bucket, "step": step}, step)
     if plain:

@@ -17,7 +17,7 @@ from s3safe.cli.crypto_options import (
     pop_crypto,
     refuse,
 )
-from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, make_gate, upload_options
+from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
@@ -142,6 +142,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @follow_option
 @tree_options
 @upload_options
+@lock_options
 @crypto_options(upload=True, download=False)
 @sse_c_option
 @pass_app
@@ -224,6 +225,7 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 @keep_setuid_option
 @tree_options
 @upload_options
+@lock_options
 @crypto_options(upload=True, download=True)
 @sse_c_option
 @pass_app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -81,6 +81,16 @@ class ObjectDetails:
     version_id: str | None = None
     checksums: dict[str, str] = field(default_factory=dict)
     checksum_type: str | None = None  # FULL_OBJECT or COMPOSITE, when the server says
+    lock_mode: str | None = None  # Object Lock retention: GOVERNANCE or COMPLIANCE
+    retain_until: datetime | None = None
+    legal_hold: bool | None = None  # None: the server did not say (no Object Lock, or not shown)
+
+    @property
+    def locked_until(self) -> datetime | None:
+        """When this version's retention ends, if it is still running."""
+        if self.retain_until is None or self.retain_until <= datetime.now(UTC):
+            return None
+        return self.retain_until
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +109,9 @@ class ObjectDetails:
             "metadata": dict(self.metadata),
             "version_id": self.version_id,
             "checksums": dict(self.checksums),
+            "lock_mode": self.lock_mode,
+            "retain_until": self.retain_until.isoformat() if self.retain_until else None,
+            "legal_hold": self.legal_hold,
         }
 
 

@@ -20,10 +20,10 @@ def _bucket_only(url: S3Url, command: str) -> str:
     return validate_bucket_name(url.bucket)
 
 
-def make_bucket(conn: Connection, url: S3Url, *, region: str | None = None, plain: bool = False) -> list[str]:
-    """Create a bucket; hardened unless `plain`. Returns the steps done."""
+def make_bucket(conn: Connection, url: S3Url, *, region: str | None = None, plain: bool = False, object_lock: bool = False) -> list[str]:
+    """Create a bucket; hardened unless `plain`, with Object Lock (and versioning) if asked. Returns the steps done."""
     bucket = _bucket_only(url, "mb")
-    return BucketAdmin(conn).create(bucket, region=region, hardened=not plain)
+    return BucketAdmin(conn).create(bucket, region=region, hardened=not plain, object_lock=object_lock)
 
 
 def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate) -> Iterator[ActionResult]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from s3safe.core.errors import S3SafeError, UsageError
+from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets, walk_versions
 from s3safe.ops.where import ObjectFilter
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import DELETE_BATCH, MAX_SINGLE_COPY, S3Storage, version_url
+from s3safe.storage.s3 import DELETE_BATCH, LOCKED, MAX_SINGLE_COPY, S3Storage, version_url
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import plan_upload
 
@@ -32,7 +32,7 @@ def remove(
         items = ((v.key, v.version_id) for v in (where.select(chosen) if where else chosen))
     else:
         items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive, where=where))
-    yield from gate.apply(
+    results = gate.apply(
         "delete",
         items,
         lambda batch: storage.delete_batch(url.bucket, batch),
@@ -40,6 +40,24 @@ def remove(
         batch_size=DELETE_BATCH,
         deletes=True,
     )
+    yield from _locks_refuse(results, url)
+
+
+def _locks_refuse(results: Iterator[ActionResult], url: S3Url) -> Iterator[ActionResult]:
+    """When Object Lock refused every deletion (nothing was deleted), the run ends as access denied (exit 4),
+    each version having named its retention date; a run that deleted some ends as a partial failure (exit 5)."""
+    deleted = locked = other = 0
+    for result in results:
+        if result.ok:
+            deleted += not result.dry_run
+        elif LOCKED in (result.error or ""):
+            locked += 1
+        else:
+            other += 1
+        yield result
+    if locked and not deleted and not other:
+        raise AccessDeniedError(f"nothing under {url} was deleted: {locked} version(s) {LOCKED} (dates above)",
+                                hint="wait until their retention ends; s3safe never bypasses Object Lock")  # fmt: skip
 
 
 def make_folder(conn: Connection, url: S3Url) -> ActionResult:

@@ -9,7 +9,7 @@ import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from s3safe.core.errors import ListingError, S3SafeError
@@ -56,6 +56,7 @@ CANNED_ACLS = (
 )
 PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 _GROUP_NAMES = {ALL_USERS_URI: "AllUsers", AUTH_USERS_URI: "AuthenticatedUsers", LOG_DELIVERY_URI: "LogDelivery"}
+LOCKED = "protected by Object Lock"  # begins every refusal to delete a locked version
 # what a page of any listing s3safe pages through can hold: a page with none of them is empty
 _LISTED = ("Contents", "CommonPrefixes", "Versions", "DeleteMarkers", "Uploads")
 
@@ -293,7 +294,42 @@ class S3Storage:
             version_id=r.get("VersionId"),
             checksums=checksums,
             checksum_type=r.get("ChecksumType"),
+            lock_mode=r.get("ObjectLockMode"),
+            retain_until=r.get("ObjectLockRetainUntilDate"),
+            legal_hold=None if "ObjectLockLegalHoldStatus" not in r else r.get("ObjectLockLegalHoldStatus") == "ON",
         )
+
+    def apply_lock(self, bucket: str, key: str, *, version_id: str | None, mode: str | None, until: datetime | None,
+                   legal_hold: bool) -> None:  # fmt: skip
+        """Give one version the Object Lock settings it was meant to be written with, where it lacks them (a
+        server may ignore the headers of CreateMultipartUpload: moto does)."""
+        details = self.head(bucket, key, version_id=version_id)
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "ChecksumAlgorithm": "SHA256"}
+        if version_id:
+            params["VersionId"] = version_id
+        client = self.client(bucket)
+        if until is not None and (details.retain_until is None or details.retain_until < until):
+            with translated("set the retention of", bucket=bucket, key=key):
+                retention: dict[str, Any] = {"Mode": mode or "GOVERNANCE", "RetainUntilDate": until}
+                client.put_object_retention(Retention=retention, **params)  # type: ignore[arg-type]
+        if legal_hold and not details.legal_hold:
+            with translated("set the legal hold of", bucket=bucket, key=key):
+                client.put_object_legal_hold(LegalHold={"Status": "ON"}, **params)
+
+    def lock_refusal(self, bucket: str, key: str, version_id: str | None) -> str | None:
+        """Why Object Lock keeps this version from being deleted (naming the retention date), or None."""
+        try:
+            details = self.head(bucket, key, version_id=version_id)
+        except S3SafeError:
+            return None
+        reasons = []
+        if (until := details.locked_until) is not None:
+            reasons.append(f"its {details.lock_mode or 'Object Lock'} retention runs until {until.astimezone(UTC).isoformat(timespec='seconds')}")
+        if details.legal_hold:
+            reasons.append("a legal hold is on")
+        if not reasons:
+            return None
+        return f"{LOCKED}: {' and '.join(reasons)}; it cannot be deleted before then"
 
     def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
         """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
@@ -438,6 +474,9 @@ class S3Storage:
         for key, version in items:
             target = version_url(bucket, key, version)
             error = failed.get((key, version)) or failed.get((key, None))
+            if error is not None and version and error.startswith("AccessDenied"):
+                # S3 refuses a locked version with a bare AccessDenied: say which lock, and until when
+                error = self.lock_refusal(bucket, key, version) or error
             results.append(ActionResult("delete", target, ok=error is None, error=error))
         return results
 

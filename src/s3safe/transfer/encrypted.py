@@ -53,6 +53,7 @@ from s3safe.transfer.single import (
     UploadPlan,
     _upload_obstore,
     check_unchanged,
+    ensure_lock,
     etags_are_md5,
     prove_put,
     upload_extra,
@@ -103,6 +104,7 @@ def upload_encrypted(
             upload = EncryptedUpload(conn, source, bucket, key, encryption=encryption, token=token,
                                      part_size=part_size, extra=extra, md5_etags=etags_are_md5(p))  # fmt: skip
             etag = upload.run()
+            ensure_lock(conn, bucket, key, version_id=upload.version_id, options=options)
             return etag, PARTS_PROOF if upload.parts.proven else None
 
         (etag, proof), plan = with_acl_fallback(plan, options, run)
@@ -118,11 +120,14 @@ def _put_small(
     conn: Connection, ciphertext: bytes, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
     metadata: dict[str, str], sha256: bytes,
 ) -> str | None:  # fmt: skip
-    if conn.limiter is None:
+    if conn.limiter is None and not options.object_lock:
         return _upload_obstore(conn, ciphertext, bucket, key, plan=plan, options=options, metadata=metadata,
                                content_type=ENCRYPTED_CONTENT_TYPE)  # fmt: skip
-    conn.limiter.consume(len(ciphertext))
+    if conn.limiter is not None:
+        conn.limiter.consume(len(ciphertext))
     extra = upload_extra(plan, options, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE)
+    if options.object_lock:  # S3 wants a Content-MD5 (or a checksum it names) on an upload it must retain
+        extra["ContentMD5"] = base64.b64encode(hashlib.md5(ciphertext, usedforsecurity=False).digest()).decode()
     with translated("upload to", bucket=bucket, key=key):
         response = conn.client_for(bucket).put_object(Bucket=bucket, Key=key, Body=ciphertext,
                                                       ChecksumSHA256=base64.b64encode(sha256).decode(), **extra)  # fmt: skip
@@ -155,6 +160,7 @@ class EncryptedUpload:
         self.path = journal_path(bucket, key, journal_dir)
         self.parts_sent = 0
         self.parts_reused = 0
+        self.version_id: str | None = None  # of the object completed, on a versioned bucket
         # the ETag of each part is the MD5 of the ciphertext sent, which only this process knows
         self.parts = PartEvidence(f"encrypted upload of {source} to s3://{bucket}/{key}", enabled=md5_etags)
 
@@ -185,6 +191,7 @@ class EncryptedUpload:
             self._abort(journal)
             raise
         self.path.unlink(missing_ok=True)
+        self.version_id = result.get("VersionId")
         etag = (result.get("ETag") or "").strip('"') or None
         self.parts.check_object(etag)
         return etag

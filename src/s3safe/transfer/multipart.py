@@ -143,6 +143,7 @@ class ResumableUpload:
         self.path = journal_path(bucket, key, journal_dir)
         self.parts_sent = 0
         self.parts_reused = 0
+        self.version_id: str | None = None  # of the object completed, on a versioned bucket
         self.parts = PartEvidence(f"upload of {source} to s3://{bucket}/{key}", enabled=md5_etags)
 
     @property
@@ -251,6 +252,7 @@ class ResumableUpload:
                 MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
             )
         self.path.unlink(missing_ok=True)
+        self.version_id = result.get("VersionId")
         etag = (result.get("ETag") or "").strip('"') or None
         self.parts.check_object(etag)
         return etag

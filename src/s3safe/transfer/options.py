@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from s3safe.core.errors import UsageError
@@ -68,6 +69,14 @@ class UploadOptions:
     content_type: str | None = None
     cache_control: str | None = None
     part_size: int | None = None
+    retain_until: datetime | None = None  # Object Lock retention of each version written (UTC)
+    lock_mode: str | None = None  # GOVERNANCE or COMPLIANCE (with retain_until)
+    legal_hold: bool = False
+
+    @property
+    def object_lock(self) -> bool:
+        """Each version written carries Object Lock settings (sent as headers only botocore can send)."""
+        return self.retain_until is not None or self.legal_hold
 
     def validate(self) -> UploadOptions:
         from s3safe.storage.s3 import CANNED_ACLS, MAX_PART, MIN_PART, PUBLIC_ACLS
@@ -90,7 +99,50 @@ class UploadOptions:
                 check_header_value(f"{option} {value!r}", value)
         if self.part_size is not None and not MIN_PART <= self.part_size <= MAX_PART:
             raise UsageError("--part-size must be between 5MiB and 5GiB (S3's part size limits)")
+        self._validate_lock()
         return self
+
+    def _validate_lock(self) -> None:
+        if self.lock_mode is not None and self.lock_mode not in LOCK_MODES:
+            raise UsageError(f"unknown --lock-mode {self.lock_mode!r}", hint="governance or compliance")
+        if self.lock_mode is not None and self.retain_until is None:
+            raise UsageError("--lock-mode needs --retain-until DATE or --retain-days N")
+        if self.retain_until is not None and self.retain_until <= datetime.now(UTC):
+            raise UsageError(f"--retain-until {self.retain_until.isoformat()} is in the past",
+                             hint="give a future date, e.g. --retain-days 30")  # fmt: skip
+
+
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+
+
+def retention(*, until: str | None, days: int | None, mode: str | None) -> tuple[datetime | None, str | None]:
+    """(retain-until in UTC, lock mode) from --retain-until / --retain-days / --lock-mode; governance unless
+    compliance is asked for by name (compliance cannot be shortened or lifted by anyone, root included)."""
+    if until is not None and days is not None:
+        raise UsageError("give --retain-until or --retain-days, not both")
+    when: datetime | None = None
+    if days is not None:
+        if days < 1:
+            raise UsageError("--retain-days must be at least 1")
+        when = datetime.now(UTC) + timedelta(days=days)
+    elif until is not None:
+        when = parse_retain_until(until)
+    upper = mode.upper() if mode else None
+    return when, (upper or "GOVERNANCE") if when is not None else upper
+
+
+def parse_retain_until(text: str) -> datetime:
+    """An ISO 8601 date or date-time; a bare date is midnight UTC, a time without a zone is refused (ambiguous)."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"invalid --retain-until {text!r}", hint="an ISO 8601 date, e.g. 2027-01-31 or 2027-01-31T12:00:00Z") from None
+    if parsed.tzinfo is None:
+        if len(value) > 10:
+            raise UsageError(f"--retain-until {text!r} has a time but no zone", hint="add Z or an offset such as +02:00")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def content_type_for(path: Path) -> str:

@@ -85,6 +85,9 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> Upload
     # An explicit private ACL satisfies policies that require x-amz-acl; it is sent only where ACLs
     # are enabled, because BucketOwnerEnforced buckets reject any ACL header.
     acl_header = None if acls_enabled is False else (options.acl or "private")
+    if options.object_lock and admin.object_lock_enabled(bucket) is False:
+        raise UsageError(f"bucket s3://{bucket} has no Object Lock, so --retain-until/--retain-days/--legal-hold cannot apply; nothing was sent",
+                         hint="create a bucket with 's3safe mb --object-lock' (or enable Object Lock on this one) and upload there")  # fmt: skip
     sse = options.sse
     if conn.settings.sse_c_key:
         if sse is not None or options.sse_kms_key_id:
@@ -251,7 +254,7 @@ def upload_file(
     # obstore is the fast path for single-request uploads; multipart (resumable) and throttled
     # uploads go through botocore, and so do keys obstore would refuse or rewrite (h/./dot, a//b)
     url = f"s3://{dest.bucket}/{key}"
-    if conn.limiter is not None or size > threshold or not obstore_can_address(key):
+    if conn.limiter is not None or size > threshold or not obstore_can_address(key) or options.object_lock:
 
         def send(p: UploadPlan) -> tuple[str | None, str | None]:
             return _upload_boto3(conn, source, dest.bucket, key, plan=p, options=options, metadata=metadata,
@@ -294,6 +297,17 @@ def upload_extra(plan: UploadPlan, options: UploadOptions, *, metadata: dict[str
         extra["StorageClass"] = options.storage_class
     if options.cache_control:
         extra["CacheControl"] = options.cache_control
+    return {**extra, **lock_extra(options)}
+
+
+def lock_extra(options: UploadOptions) -> dict[str, Any]:
+    """Object Lock arguments of PutObject / CreateMultipartUpload / CopyObject for the version written."""
+    extra: dict[str, Any] = {}
+    if options.retain_until is not None:
+        extra["ObjectLockMode"] = options.lock_mode or "GOVERNANCE"
+        extra["ObjectLockRetainUntilDate"] = options.retain_until
+    if options.legal_hold:
+        extra["ObjectLockLegalHoldStatus"] = "ON"
     return extra
 
 
@@ -310,6 +324,8 @@ def _upload_boto3(
     client = conn.client_for(bucket)
     size = source.stat().st_size
     if size <= threshold:
+        if options.object_lock:  # S3 wants a Content-MD5 (or a checksum it names) on an upload it must retain
+            extra["ContentMD5"] = base64.b64encode(bytes.fromhex(md5)).decode()
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
             response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
         etag = (response.get("ETag") or "").strip('"') or None
@@ -319,7 +335,16 @@ def _upload_boto3(
     upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra,
                              md5_etags=etags_are_md5(plan))  # fmt: skip
     etag = upload.run()
+    ensure_lock(conn, bucket, key, version_id=upload.version_id, options=options)
     return etag, PARTS_PROOF if upload.proven else None
+
+
+def ensure_lock(conn: Connection, bucket: str, key: str, *, version_id: str | None, options: UploadOptions) -> None:
+    """After a multipart upload: its version carries the retention and legal hold asked for (set now if the
+    server ignored them on CreateMultipartUpload, as moto does)."""
+    if options.object_lock:
+        S3Storage(conn).apply_lock(bucket, key, version_id=version_id, mode=options.lock_mode, until=options.retain_until,
+                                   legal_hold=options.legal_hold)  # fmt: skip
 
 
 def with_acl_fallback(plan: UploadPlan, options: UploadOptions, send: Callable[[UploadPlan], T]) -> tuple[T, UploadPlan]:

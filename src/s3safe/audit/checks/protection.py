@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from typing import TYPE_CHECKING, Any
 
 from s3safe.audit.checks._base import bucket_check
-from s3safe.audit.facts import AuditContext, BucketFacts
+from s3safe.audit.facts import AuditContext, BucketFacts, Unknown
 from s3safe.audit.model import Check, Finding, Severity
+from s3safe.core.errors import S3SafeError
+
+if TYPE_CHECKING:
+    from s3safe.core.models import ObjectDetails
 
 ABORT_RULE_ID = "s3safe-abort-incomplete-uploads"
 ABORT_AFTER_DAYS = 7
@@ -61,6 +66,49 @@ def delete_protection(check: Check, facts: BucketFacts, ctx: AuditContext) -> li
     return [check.finding(facts.name, "versioning is on, but neither MFA delete nor Object Lock protects old versions", fix=fix)]
 
 
+BACKUP_SAMPLE = 5  # objects read (HEAD) to tell a backup bucket: enough to find s3safe's metadata, cheap per bucket
+BACKUP_META_PREFIX = "s3safe-"  # every object s3safe uploads carries s3safe-mtime / s3safe-sha256 / s3safe-encryption
+
+
+def backup_sample(ctx: AuditContext, bucket: str) -> list[ObjectDetails]:
+    """The first few objects s3safe wrote in the bucket (by its metadata marker), read by HEAD."""
+    from s3safe.core.models import ObjectInfo
+    from s3safe.storage.s3 import S3Storage
+
+    storage = S3Storage(ctx.conn)
+    try:
+        listed = (e for e in storage.iter_entries(bucket, "", recursive=True) if isinstance(e, ObjectInfo) and not e.key.endswith("/"))
+        heads = [storage.head(bucket, obj.key) for obj in itertools.islice(listed, BACKUP_SAMPLE)]
+    except S3SafeError as exc:
+        raise Unknown(f"objects: {exc}") from None
+    return [d for d in heads if any(name.startswith(BACKUP_META_PREFIX) for name in d.metadata)]
+
+
+@bucket_check(
+    "bucket-backup-unretained", "Backups without retention (no Object Lock)", severity=Severity.MEDIUM,
+    why="Whoever holds the backup host's credentials (ransomware on that host included) can delete or overwrite every "
+    "version of a backup that no Object Lock retention protects; with a retention, not even they can until it ends.",
+    fixable=False,
+)  # fmt: skip
+def backup_unretained(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[Finding]:
+    lock = facts.value("object lock").get("ObjectLockConfiguration", {})
+    if lock.get("ObjectLockEnabled") == "Enabled" and lock.get("Rule", {}).get("DefaultRetention"):
+        return []
+    sample = backup_sample(ctx, facts.name)
+    if not sample or any(d.locked_until or d.legal_hold for d in sample):
+        return []  # no s3safe backups seen, or they are given a retention one by one (put --retain-days)
+    if lock.get("ObjectLockEnabled") == "Enabled":
+        found = "holds s3safe backups with no retention: Object Lock is on, but neither a default retention nor the objects have one"
+        fix = (f"upload with 's3safe sync --retain-days N', or set a default: aws s3api put-object-lock-configuration --bucket {facts.name} "
+               "--object-lock-configuration 'ObjectLockEnabled=Enabled,Rule={DefaultRetention={Mode=GOVERNANCE,Days=30}}'")  # fmt: skip
+    else:
+        found = "holds s3safe backups, but Object Lock is off: anyone with the backup credentials can destroy them"
+        fix = (f"back up into a bucket made with 's3safe mb --object-lock s3://NEW' using --retain-days N (or enable Object Lock "
+               f"on this versioned bucket: aws s3api put-object-lock-configuration --bucket {facts.name} "
+               "--object-lock-configuration ObjectLockEnabled=Enabled)")  # fmt: skip
+    return [check.finding(facts.name, found, fix=fix)]
+
+
 def covers_whole_bucket(rule: dict[str, Any]) -> bool:
     flt = rule.get("Filter")
     if isinstance(flt, dict):
@@ -91,4 +139,4 @@ def abort_rule() -> dict[str, Any]:
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_AFTER_DAYS}}  # fmt: skip
 
 
-CHECKS = [default_encryption, versioning_off, delete_protection, abort_mpu_missing]
+CHECKS = [default_encryption, versioning_off, delete_protection, backup_unretained, abort_mpu_missing]
