@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from s3safe.audit.model import Finding
@@ -20,6 +21,9 @@ from s3safe.core.errors import UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.storage.connection import Connection
+
+if TYPE_CHECKING:
+    from s3safe.storage.batch import BatchJobs
 
 # AWS list prices (us-east-1, S3 pricing page "Batch Operations" and "Requests"); a guide, not a bill
 PRICE_PER_JOB = 0.25
@@ -93,7 +97,7 @@ def plan_batch(bucket: str, findings: list[Finding], options: BatchOptions, *, a
                      options.account or account, options.role_arn, token)  # fmt: skip
 
 
-def run_batch(conn: Connection, plan: BatchPlan) -> Iterator[ActionResult]:
+def run_batch(conn: Connection, plan: BatchPlan, *, jobs: BatchJobs | None = None) -> Iterator[ActionResult]:
     """Write the manifest, then create the job; one result per step."""
     from s3safe.storage.batch import AclJobSpec, BatchJobs
     from s3safe.storage.reports import put_small
@@ -102,7 +106,7 @@ def run_batch(conn: Connection, plan: BatchPlan) -> Iterator[ActionResult]:
         raise UsageError("creating a Batch Operations job needs the IAM role it runs as", hint="pass --batch-role ARN")
     if not plan.account:
         raise UsageError("the account id is unknown", hint="pass --account ID")
-    jobs = BatchJobs(conn, account=plan.account)
+    jobs = jobs or BatchJobs(conn, account=plan.account)
     url = f"s3://{plan.manifest_bucket}/{plan.manifest_key}"
     etag = put_small(conn, plan.manifest_bucket, plan.manifest_key, plan.manifest_text.encode("utf-8"), content_type="text/csv")
     yield ActionResult("write-manifest", url, detail=f"{len(plan.keys)} row(s)")

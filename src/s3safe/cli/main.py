@@ -47,6 +47,8 @@ class LazyGroup(click.Group):
         "logging": ("s3safe.cli.cmd_security", "logging_group"),
         "presign": ("s3safe.cli.cmd_security", "presign"),
         "audit": ("s3safe.cli.cmd_audit", "audit"),
+        "inventory": ("s3safe.cli.cmd_inventory", "inventory"),
+        "jobs": ("s3safe.cli.cmd_inventory", "jobs"),
         "auth": ("s3safe.cli.cmd_auth", "auth"),
         "exec": ("s3safe.cli.cmd_exec", "exec_"),
         "shell": ("s3safe.cli.cmd_shell", "shell"),

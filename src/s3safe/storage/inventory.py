@@ -24,7 +24,7 @@ def list_inventories(conn: Connection, bucket: str) -> list[dict[str, Any]]:
             try:
                 response = client.list_bucket_inventory_configurations(**params)
             except botocore.exceptions.ClientError as exc:
-                if error_code(exc) == "NoSuchConfiguration":
+                if error_code(exc).startswith("NoSuch") and error_code(exc) != "NoSuchBucket":
                     return []
                 raise
             found += [dict(c) for c in response.get("InventoryConfigurationList", [])]
@@ -37,3 +37,19 @@ def list_inventories(conn: Connection, bucket: str) -> list[dict[str, Any]]:
 def put_inventory(conn: Connection, bucket: str, config: dict[str, Any]) -> None:
     with translated("set the inventory configuration of", bucket=bucket):
         conn.client_for(bucket).put_bucket_inventory_configuration(Bucket=bucket, Id=config["Id"], InventoryConfiguration=config)  # type: ignore[arg-type]
+
+
+def get_inventory(conn: Connection, bucket: str, config_id: str) -> dict[str, Any] | None:
+    """One configuration by id (None when there is none): the read a decision is based on, as list answers
+    may abbreviate (moto's list, for one, garbles OptionalFields)."""
+    import botocore.exceptions
+
+    with translated("read the inventory configuration of", bucket=bucket):
+        try:
+            response = conn.client_for(bucket).get_bucket_inventory_configuration(Bucket=bucket, Id=config_id)
+        except botocore.exceptions.ClientError as exc:
+            # AWS says NoSuchConfiguration, moto NoSuchInventoryConfig; a missing bucket stays an error
+            if error_code(exc).startswith("NoSuch") and error_code(exc) != "NoSuchBucket":
+                return None
+            raise
+    return dict(response.get("InventoryConfiguration", {}))
