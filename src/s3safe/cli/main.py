@@ -45,6 +45,7 @@ class LazyGroup(click.Group):
         "policy": ("s3safe.cli.cmd_security", "policy"),
         "harden": ("s3safe.cli.cmd_security", "harden"),
         "logging": ("s3safe.cli.cmd_security", "logging_group"),
+        "logs": ("s3safe.cli.cmd_logs", "logs"),
         "presign": ("s3safe.cli.cmd_security", "presign"),
         "audit": ("s3safe.cli.cmd_audit", "audit"),
         "inventory": ("s3safe.cli.cmd_inventory", "inventory"),

@@ -1,0 +1,229 @@
+"""Access-log questions in SQL, on an embedded DuckDB that can read nothing but the loaded logs.
+
+Log text is written by s3safe into private scratch files; DuckDB splits and parses them with the same
+pattern as access_log.parse_line (RE2 in both). Then external access is switched off and the
+configuration locked, so a user's SQL (`--sql`) sees the table `logs` and nothing else: no COPY … TO,
+no read_csv('/etc/passwd'), no ATTACH, no INSTALL/LOAD of an extension, no way to switch it back on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from s3safe.core.errors import UsageError
+from s3safe.security.access_log import COLUMNS, FIELDS, PATTERN, QUOTED
+
+
+class LogQueryError(UsageError):
+    """The SQL was refused or failed (exit 2: it is the user's question that needs changing)."""
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    title: str
+    sql: str  # over `logs`; the SQL both DuckDB and Athena (Trino) understand
+
+
+_READS = "('REST.GET.OBJECT', 'REST.HEAD.OBJECT', 'WEBSITE.GET.OBJECT', 'WEBSITE.HEAD.OBJECT', 'REST.COPY.OBJECT_GET')"
+_WRITES = "('REST.PUT.OBJECT', 'REST.POST.OBJECT', 'REST.COPY.OBJECT', 'REST.PUT.PART', 'REST.COPY.PART', 'REST.POST.UPLOAD')"
+_FLAGS = ("CASE WHEN requester IS NULL THEN 'anonymous' WHEN authentication_type = 'QueryString' THEN 'presigned' "
+          "WHEN tls_version IS NULL AND host_header IS NOT NULL THEN 'plain-http' ELSE '' END")  # fmt: skip
+_CHANGES = ("operation LIKE '%.DELETE.%' OR operation IN ('REST.POST.MULTI_OBJECT_DELETE', 'BATCH.DELETE.OBJECT') "
+            "OR (operation LIKE 'REST.PUT.%' AND (operation LIKE '%ACL%' OR operation LIKE '%POLICY%' "
+            "OR operation LIKE '%PUBLIC%ACCESS%' OR operation LIKE '%OWNERSHIP%' OR operation LIKE '%LOGGING%' "
+            "OR operation LIKE '%ENCRYPTION%' OR operation LIKE '%VERSIONING%' OR operation LIKE '%LIFECYCLE%' "
+            "OR operation LIKE '%CORS%' OR operation LIKE '%REPLICATION%'))")  # fmt: skip
+
+
+def _access(ops: str) -> str:
+    return (f'SELECT key, requester, remote_ip, user_agent, {_FLAGS} AS flags, count(*) AS requests, '
+            f'sum(coalesce(bytes_sent, 0)) AS bytes_sent, min("time") AS first_seen, max("time") AS last_seen '
+            f"FROM logs WHERE operation IN {ops} GROUP BY 1, 2, 3, 4, 5 ORDER BY key, first_seen")  # fmt: skip
+
+
+QUESTIONS: dict[str, Question] = {q.name: q for q in (
+    Question("reads", "who read which keys (GET/HEAD)", _access(_READS)),
+    Question("writes", "who wrote which keys (PUT, POST, copy, multipart)", _access(_WRITES)),
+    Question("anonymous", "requests without credentials",
+             'SELECT "time", remote_ip, operation, key, http_status, user_agent FROM logs WHERE requester IS NULL ORDER BY "time"'),
+    Question("presigned", "requests authenticated by a pre-signed URL (auth type QueryString)",
+             'SELECT "time", requester, remote_ip, operation, key, http_status, user_agent FROM logs '
+             "WHERE authentication_type = 'QueryString' ORDER BY \"time\""),
+    Question("errors", "403 and 404 answers per hour, busiest first",
+             "SELECT date_trunc('hour', \"time\") AS hour, http_status, count(*) AS requests, count(DISTINCT remote_ip) AS ips, "
+             "count(DISTINCT key) AS keys FROM logs WHERE http_status IN (403, 404) GROUP BY 1, 2 ORDER BY requests DESC, hour"),
+    Question("top-ips", "addresses by number of requests",
+             "SELECT remote_ip, count(*) AS requests, sum(coalesce(bytes_sent, 0)) AS bytes_sent, count(DISTINCT key) AS keys, "
+             "sum(CASE WHEN http_status >= 400 THEN 1 ELSE 0 END) AS errors FROM logs GROUP BY 1 ORDER BY requests DESC, remote_ip"),
+    Question("top-keys", "keys by number of requests",
+             "SELECT key, count(*) AS requests, sum(coalesce(bytes_sent, 0)) AS bytes_sent, count(DISTINCT remote_ip) AS ips "
+             "FROM logs WHERE key IS NOT NULL GROUP BY 1 ORDER BY requests DESC, key"),
+    Question("top-requesters", "requesters by bytes read (GET)",
+             "SELECT requester, sum(coalesce(bytes_sent, 0)) AS bytes_read, count(*) AS requests FROM logs "
+             "WHERE operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT') GROUP BY 1 ORDER BY bytes_read DESC, requests DESC"),
+    Question("plain-http", "requests over plain HTTP (TLS version '-')",
+             'SELECT "time", requester, remote_ip, operation, key, http_status, user_agent FROM logs '
+             'WHERE tls_version IS NULL AND host_header IS NOT NULL ORDER BY "time"'),
+    Question("changes", "deletes and ACL, policy and other configuration changes",
+             f'SELECT "time", requester, remote_ip, operation, key, http_status, user_agent FROM logs WHERE {_CHANGES} ORDER BY "time"'),
+)}  # fmt: skip
+
+
+def with_limit(sql: str, limit: int | None) -> str:
+    return f"SELECT * FROM ({sql}) AS answer LIMIT {int(limit)}" if limit is not None else sql
+
+
+@dataclass
+class LoadStats:
+    lines: int = 0
+    records: int = 0
+    malformed: int = 0
+    out_of_range: int = 0
+
+
+@dataclass
+class Answer:
+    columns: list[str]
+    rows: Iterator[tuple[Any, ...]]
+    stats: LoadStats = field(default_factory=LoadStats)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _typed(name: str, kind: str) -> str:
+    raw = f"f.{name}"
+    if name == "time":
+        # the offset is read apart: strptime's %z needs the ICU extension, which is never loaded here
+        sign = f"(CASE WHEN substr({raw}, 22, 1) = '-' THEN -1 ELSE 1 END)"
+        minutes = f"(CAST(substr({raw}, 23, 2) AS INTEGER) * 60 + CAST(substr({raw}, 25, 2) AS INTEGER))"
+        return f"try_strptime(substr({raw}, 1, 20), '%d/%b/%Y:%H:%M:%S') - to_minutes({sign} * {minutes}) AS \"time\""
+    if name in QUOTED:
+        inner = f"substr({raw}, 2, length({raw}) - 2)"
+        return f"CASE WHEN {raw} IN ('', '-') OR {inner} IN ('', '-') THEN NULL ELSE {inner} END AS {name}"
+    if kind != "VARCHAR":
+        return f"CASE WHEN {raw} IN ('', '-') THEN NULL ELSE CAST({raw} AS {kind}) END AS {name}"
+    return f"CASE WHEN {raw} IN ('', '-') THEN NULL ELSE {raw} END AS {name}"
+
+
+class LogDatabase:
+    """One in-memory DuckDB holding one run's logs."""
+
+    def __init__(self, scratch: Path, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        config: dict[str, Any] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "temp_directory": str(scratch / "spill"),
+        }
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self._duckdb = duckdb
+        self.con = duckdb.connect(":memory:", config=config)
+        self.locked = False
+
+    def load(self, files: Sequence[Path], *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> LoadStats:
+        """Parse the text files into the table `logs` (records outside [since, until) left out), then lock."""
+        names = ", ".join(f"'{n}'" for n in COLUMNS)
+        listing = "[" + ", ".join(_sql_string(str(p)) for p in files) + "]"
+        typed = ", ".join(_typed(name, kind) for name, kind in FIELDS)
+        self.con.execute(
+            "CREATE TEMP TABLE parsed AS "
+            "SELECT regexp_extract(line, " + _sql_string(PATTERN) + f", [{names}]) AS f "
+            f"FROM (SELECT unnest(string_split(content, chr(10))) AS line FROM read_text({listing if files else '[]'})) "
+            "WHERE line NOT IN ('', chr(13))"
+        )  # fmt: skip
+        self.con.execute(f"CREATE TEMP TABLE typed AS SELECT {typed} FROM parsed WHERE f.bucket_owner <> ''")
+        lines = self._scalar("SELECT count(*) FROM parsed")
+        records = self._scalar('SELECT count(*) FROM typed WHERE "time" IS NOT NULL')
+        window = ['"time" IS NOT NULL']
+        params: list[Any] = []
+        if since is not None:
+            window.append('"time" >= ?')
+            params.append(since.astimezone(dt.UTC).replace(tzinfo=None))
+        if until is not None:
+            window.append('"time" < ?')
+            params.append(until.astimezone(dt.UTC).replace(tzinfo=None))
+        self.con.execute(f"CREATE TABLE logs AS SELECT * FROM typed WHERE {' AND '.join(window)}", params)
+        self.con.execute("DROP TABLE parsed")
+        self.con.execute("DROP TABLE typed")
+        kept = self._scalar("SELECT count(*) FROM logs")
+        self.lock()
+        return LoadStats(lines=lines, records=kept, malformed=lines - records, out_of_range=records - kept)
+
+    def _scalar(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+
+    def lock(self) -> None:
+        """From here on no SQL reaches a file, the network or the settings."""
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        self.locked = True
+
+    def query(self, sql: str, *, batch: int = 1000) -> Answer:
+        if not self.locked:
+            raise AssertionError("query before lock")
+        try:
+            cursor = self.con.execute(sql)
+        except self._duckdb.Error as exc:
+            raise LogQueryError(f"the SQL was refused: {_first_line(exc)}", hint="query the table 'logs'; files and network are not reachable") from None
+        if cursor.description is None:
+            return Answer([], iter(()))
+        columns = [str(d[0]) for d in cursor.description]
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            while True:
+                try:
+                    chunk = cursor.fetchmany(batch)
+                except self._duckdb.Error as exc:
+                    raise LogQueryError(f"the SQL failed: {_first_line(exc)}") from None
+                if not chunk:
+                    return
+                yield from (tuple(plain(v) for v in row) for row in chunk)
+
+        return Answer(columns, rows())
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def plain(value: Any) -> Any:
+    """A cell as JSON can carry it: times in ISO form (UTC), decimals as numbers."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        return str(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def question(name: str) -> Question:
+    try:
+        return QUESTIONS[name]
+    except KeyError:
+        raise UsageError(f"no question named {name!r}", hint="one of: " + ", ".join(QUESTIONS)) from None
+
+
+__all__ = ["QUESTIONS", "Answer", "LoadStats", "LogDatabase", "LogQueryError", "Question", "plain", "question", "with_limit"]
