@@ -65,9 +65,21 @@ class _TlsMotoServer:
         self._thread.join(timeout=10)
 
 
+def _route_athena_rest_json() -> None:
+    """botocore (1.44) speaks Athena as rest-json (`POST /query-executions`, `GET /query-executions/ID`);
+    moto 5.2 routes only `POST /` to its Athena handler, which itself already matches operations by
+    botocore's model. One more route lets those requests reach it (before the server builds its app)."""
+    import moto.athena.urls as athena_urls
+    from moto.athena.responses import AthenaResponse
+
+    athena_urls.url_paths.setdefault("{0}/(?P<rest_json_path>.+)$", AthenaResponse.dispatch)
+
+
 def start_moto(workdir: Path, *, tls: bool = False) -> MotoServer:
     """moto on 127.0.0.1; with `tls`, over HTTPS with a throwaway CA (MotoServer.ca_bundle)."""
     import logging
+
+    _route_athena_rest_json()
 
     # the werkzeug request log would drown the demo's and tests' own output
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -100,9 +100,7 @@ def locate(conn: Connection, url: S3Url | None, *, target: S3Url | None = None) 
         return LogLocation(target.bucket, target.key, source, None)
     if source is None:
         raise UsageError("name the bucket whose logs to read, or the logs themselves with --target s3://LOGBUCKET/prefix/")
-    from s3safe.ops.access_logging import read_logging
-
-    enabled = read_logging(conn, source)
+    enabled = conn.admin.logging(source)
     if not enabled:
         raise NotFoundError(f"access logging is off for s3://{source}: there are no logs to read",
                             hint=f"turn it on with 's3safe logging enable s3://{source} --target s3://LOGBUCKET/', or pass --target")  # fmt: skip
@@ -266,10 +264,8 @@ def open_logs(conn: Connection | None, request: LogsRequest) -> Iterator[LogSess
             else:
                 if conn is None:
                     raise UsageError("no connection to read the logs through")
-                from s3safe.storage.s3 import S3Storage
-
                 location = locate(conn, request.url, target=request.target)
-                storage = S3Storage(conn)
+                storage = conn.objects
                 for info in log_objects(storage, location, since=request.since, until=request.until):
                     try:
                         size += scratch.add(storage.read_chunks(info.bucket, info.key))

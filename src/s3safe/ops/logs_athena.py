@@ -106,7 +106,6 @@ def plan(conn: Connection, *, url: object, target_url: object, question_name: st
          database: str, since: dt.datetime | None, until: dt.datetime | None, limit: int | None) -> AthenaPlan:  # fmt: skip
     """The statements that answer the question on Athena; nothing is run."""
     from s3safe.core.locations import S3Url
-    from s3safe.storage.s3 import S3Storage
 
     if not _NAME.match(database):
         raise UsageError(f"--athena-database {database!r} is not a valid Athena name", hint="lower-case letters, digits and _")
@@ -116,7 +115,7 @@ def plan(conn: Connection, *, url: object, target_url: object, question_name: st
     notes: list[str] = []
     partitioned = bool(location.partitioned)
     if location.partitioned is not False:
-        bases = list(partition_bases(S3Storage(conn), location))
+        bases = list(partition_bases(conn.objects, location))
         if bases:
             partitioned = True
             folder = f"s3://{location.bucket}/{bases[0]}"

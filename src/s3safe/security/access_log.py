@@ -185,8 +185,8 @@ def iter_records(lines: Iterable[str], stats: ParseStats | None = None) -> Itera
     if stats.examples is None:
         stats.examples = []
     for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
-        if not line.strip():
+        line = line.removesuffix("\n")
+        if line in ("", "\r"):  # what the SQL engine skips too
             continue
         record = parse_line(line)
         if record is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from s3safe.core.errors import S3SafeError, ServiceError
+from s3safe.core.errors import ServiceError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 
@@ -108,4 +108,4 @@ def _typed(value: str | None, kind: str) -> Any:
     return value
 
 
-__all__ = ["Athena", "AthenaQueryFailed", "AthenaTarget", "S3SafeError"]
+__all__ = ["Athena", "AthenaQueryFailed", "AthenaTarget"]
