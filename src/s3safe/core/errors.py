@@ -21,6 +21,9 @@ class S3SafeError(Exception):
     """Base of every error the library raises on purpose."""
 
     exit_code = EXIT_ERROR
+    # set when the error comes from an S3 answer (storage/errors.py): what callers test instead of the text
+    service_code: str | None = None  # the service's error code, e.g. "NoSuchKey", "RestoreAlreadyInProgress"
+    http_status: int | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

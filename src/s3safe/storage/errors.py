@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from s3safe.core.errors import (
@@ -56,27 +57,51 @@ SSE_C_SENT = "S3SafeSseCKeySent"
 _SSE_C_HINT = "pass the key the object was written with: --sse-c-key-file FILE"
 
 
-def _sse_c_error(status: int | None, code: str, message: str, *, sent: bool, action: str, where: str) -> S3SafeError | None:
-    """A refusal SSE-C explains, as one line that names the key: a wrong key is a bare 403 (HEAD) or
-    AccessDenied, a missing one a bare 400 (HEAD) or InvalidRequest "…stored using a form of Server Side
-    Encryption…" (GET). None for anything else."""
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """What a failed request said, read from its structure only: the HTTP status, the service's error code
+    (the <Code> of S3's error document), the request's method or operation, whether it carried an SSE-C key.
+    The message is kept to show the user; no decision is taken on its text."""
+
+    status: int | None
+    code: str
+    message: str = ""
+    operation: str = ""  # botocore's operation name (GetObject) or the HTTP method obstore names (GET)
+    sse_c_sent: bool = False
+    location: str = ""  # a redirect's Location header, when known
+
+    @property
+    def reads(self) -> bool:
+        return self.operation in _READ_OPERATIONS
+
+
+_READ_OPERATIONS = {"GET", "HEAD", "GetObject", "HeadObject", "GetObjectAttributes"}
+
+
+def _sse_c_error(fault: Fault, *, action: str, where: str) -> S3SafeError | None:
+    """A refusal SSE-C explains, as one line that names the key, or None. S3 has no error code of its own for
+    these: a wrong key is a bare 403 (HEAD) or AccessDenied, a key the object does not take a 400, a missing
+    one a bare 400 (HEAD) or InvalidRequest (GET)."""
     if not where.count("/") > 2:  # object requests only: s3://bucket/key
         return None
-    stored_sse_c = "Server Side Encryption" in message and code in ("InvalidRequest", "400", "BadRequest", "")
+    status, code, sent = fault.status, fault.code, fault.sse_c_sent
+    bare_400 = status == 400 and code in ("", "400", "BadRequest")  # botocore names a body-less answer by its status
     if sent and (status == 403 or code in ("AccessDenied", "403", "Forbidden")):
         return AccessDeniedError(
             f"access denied: cannot {action} {where}: the SSE-C key may be wrong (S3 refuses a key other than the one the object was written with)",
             hint="check that --sse-c-key-file names that object's SSE-C key; else check the bucket policy and your IAM permissions",
         )
-    about_key = code in ("400", "BadRequest") or "ncryption" in message or "key" in message.lower()
-    if sent and about_key and (status == 400 or code in ("InvalidRequest", "400", "BadRequest")):
+    if sent and (bare_400 or (status == 400 and code == "InvalidRequest")):
         return AccessDeniedError(
-            f"cannot {action} {where}: the server refused the SSE-C key ({message or 'HTTP 400'})",
+            f"cannot {action} {where}: the server refused the SSE-C key ({fault.message or 'HTTP 400'})",
             hint="leave out --sse-c-key-file for objects that are not SSE-C encrypted",
         )
-    if not sent and (stored_sse_c or (status == 400 and code in ("400", "BadRequest") and message in ("", "Bad Request", code))):
-        if stored_sse_c:
-            return AccessDeniedError(f"cannot {action} {where}: the object is SSE-C encrypted and no SSE-C key was given", hint=_SSE_C_HINT)
+    if not sent and fault.reads and status == 400 and code == "InvalidRequest":
+        return AccessDeniedError(
+            f"cannot {action} {where}: the server refused to read it without an SSE-C key ({fault.message or code}); the object is likely SSE-C encrypted",
+            hint=_SSE_C_HINT,
+        )
+    if not sent and bare_400:
         # a HEAD's 400 has no body: a missing SSE-C key is the usual cause, a wrong --region the other
         return AccessDeniedError(
             f"cannot {action} {where}: the server answered HTTP 400 without a reason; the object may be SSE-C encrypted and no SSE-C key was given",
@@ -97,34 +122,81 @@ def _on(where: str) -> str:
     return f" {where}" if where else ""
 
 
-def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: str | None) -> S3SafeError:
-    error = exc.response.get("Error", {}) if hasattr(exc, "response") else {}
+def _client_error_fault(exc: Any) -> Fault:
+    response = exc.response if isinstance(getattr(exc, "response", None), dict) else {}
+    error = response.get("Error", {})
+    metadata = response.get("ResponseMetadata", {})
+    status = metadata.get("HTTPStatusCode")
     code = str(error.get("Code", "") or "")
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if hasattr(exc, "response") else None
-    message = redact(str(error.get("Message", "") or code or exc))
-    where = _where(bucket, key)
-    if isinstance(status, int) and 300 <= status < 400:
-        return _redirect_error(exc, action=action, where=where, status=status)
-    sse_c = _sse_c_error(status if isinstance(status, int) else None, code, message,
-                         sent=bool(error.get(SSE_C_SENT)), action=action, where=where)  # fmt: skip
+    return Fault(
+        status if isinstance(status, int) else None,
+        code,
+        redact(str(error.get("Message", "") or code or exc)),
+        operation=str(getattr(exc, "operation_name", "") or ""),
+        sse_c_sent=bool(error.get(SSE_C_SENT)),
+        location=redact(str(metadata.get("HTTPHeaders", {}).get("location", "") or ""))[:200],
+    )
+
+
+def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: str | None) -> S3SafeError:
+    return classify(_client_error_fault(exc), action=action, bucket=bucket, key=key)
+
+
+def classify(fault: Fault, *, action: str, bucket: str | None = None, key: str | None = None) -> S3SafeError:
+    """The one place a failed S3 request becomes the library's error: by HTTP status and service error code.
+
+    The status decides the class where it is unambiguous (a redirect, 403 refused, 404 absent, 5xx the
+    server's failure); the code decides within it (which credential problem, bucket or key) and for the
+    rest. The resulting error carries both (`service_code`, `http_status`) for callers that need them.
+    """
+    error = _classified(fault, action=action, bucket=bucket, key=key, where=_where(bucket, key))
+    error.service_code = fault.code or None
+    error.http_status = fault.status
+    return error
+
+
+def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | None, where: str) -> S3SafeError:
+    status, code, message = fault.status, fault.code, fault.message
+    if status is not None and 300 <= status < 400:
+        to = f" to {fault.location}" if fault.location else ""
+        shown = f" (HTTP {status})" if status else ""
+        return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered with a redirect{shown}{to}, which s3safe does not follow",
+                            hint=_REDIRECT_HINT)  # fmt: skip
+    sse_c = _sse_c_error(fault, action=action, where=where)
     if sse_c is not None:
         return sse_c
+    if code in _CREDENTIAL_CODES and status in (None, 400, 401, 403):
+        return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
+    if code == "InvalidObjectState" and status in (None, 400, 403):  # S3 answers an archived object's GET with 403
+        return UsageError(f"cannot {action}{_on(where)}: the object's storage class does not allow it ({message})")
+    if status in (401, 403):
+        if status == 401:
+            return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
+        return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
+    if status == 404:
+        return NotFoundError(f"not found: {_absent(code, key=key)} {where or 'the object'} does not exist")
     if code == "NotImplemented" or status == 501:
         return UnsupportedError(f"cannot {action}{_on(where)}: {UNSUPPORTED}")
+    if status is not None and status >= 500:
+        named = f" ({code})" if code else ""
+        return ServiceError(f"cannot {action}{_on(where)}: the server failed with HTTP {status}{named}",
+                            hint="try again later; if it persists, the server's logs say why")  # fmt: skip
+    return _by_code(fault, action=action, bucket=bucket, key=key, where=where)
+
+
+def _absent(code: str, *, key: str | None) -> str:
+    return {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(code, "object" if key else "bucket")
+
+
+def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, where: str) -> S3SafeError:
+    """A 4xx other than 401/403/404 (or an answer without a status): the service's code says what it is."""
+    code, message, status = fault.code, fault.message, fault.status
     if code in _CREDENTIAL_CODES:
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
-    if code == "InvalidObjectState":
-        return UsageError(f"cannot {action}{_on(where)}: the object's storage class does not allow it ({message})")
-    if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden") or status == 403:
-        return AccessDeniedError(
-            f"access denied: cannot {action}{_on(where)}",
-            hint="check the bucket policy and your IAM permissions",
-        )
-    if code in _NOT_FOUND_CODES or status == 404:
-        what = {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(
-            code, "object" if key else "bucket"
-        )
-        return NotFoundError(f"not found: {what} {where} does not exist")
+    if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden"):
+        return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
+    if code in _NOT_FOUND_CODES:
+        return NotFoundError(f"not found: {_absent(code, key=key)} {where or 'the object'} does not exist")
     if code in _INTEGRITY_CODES:
         return IntegrityError(f"integrity check failed for {where or 'the endpoint'}: {message} ({code})")
     if code == "AccessControlListNotSupported":
@@ -146,16 +218,6 @@ def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: st
     if code in _USAGE_CODES:
         return UsageError(f"cannot {action}{_on(where)}: {message} ({code})")
     return ServiceError(f"cannot {action}{_on(where)}: {message} ({code or status})")
-
-
-def _redirect_error(exc: Any, *, action: str, where: str, status: int) -> S3SafeError:
-    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    location = redact(str(headers.get("location", "") or ""))[:200]
-    to = f" to {location}" if location else ""
-    return ServiceError(
-        f"cannot {action}{_on(where)}: the endpoint answered with a redirect (HTTP {status}){to}, which s3safe does not follow",
-        hint="check --endpoint-url and --region; an S3 endpoint answers requests itself",
-    )
 
 
 def translate(
@@ -186,10 +248,8 @@ def translate(
         return UsageError(redact(str(exc)).replace("\n", " "))
     if isinstance(exc, bex.BotoCoreError):
         return ServiceError(f"cannot {action}{_on(where)}: {redact(str(exc))}")
-    if isinstance(exc, oex.BaseError):
-        explained = _obstore_sse_c(str(exc), sent=sse_c, action=action, where=where)
-        if explained is not None:
-            return explained
+    if isinstance(exc, oex.BaseError | FileNotFoundError) and _STATUS.search(str(exc)):
+        return classify(_obstore_fault(exc, sse_c=sse_c), action=action, bucket=bucket, key=key)
     if isinstance(exc, oex.NotFoundError):
         return NotFoundError(f"not found: {where or 'the object'} does not exist")
     if isinstance(exc, oex.PermissionDeniedError):
@@ -197,7 +257,7 @@ def translate(
     if isinstance(exc, oex.UnauthenticatedError):
         return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
     if isinstance(exc, oex.BaseError):
-        return _translate_obstore_text(str(exc), action=action, where=where)
+        return _obstore_without_answer(str(exc), action=action, where=where)
     if isinstance(exc, FileNotFoundError) and exc.filename is None and where:
         return NotFoundError(f"not found: {where} does not exist")  # obstore's way of saying NoSuchKey
     if isinstance(exc, FileNotFoundError):
@@ -209,76 +269,44 @@ def translate(
     return ServiceError(f"cannot {action}{_on(where)}: {type(exc).__name__}: {redact(str(exc))}")
 
 
-# obstore's exceptions carry no status: its text does ("… non-2xx status code: 503 Service Unavailable: …"),
-# followed by a Rust debug dump ("Debug source: Generic { … }") that only --debug should show
+# obstore's exceptions carry no status attribute. Its text has the answer's status line ("… Server returned
+# non-2xx status code: 503 Service Unavailable: <body>") and the request line ("Error performing GET …"):
+# those, and the <Code> element of S3's error document, are read as the structure they are; the rest (and a
+# Rust debug dump, "Debug source: …", that only --debug should show) is never searched for meaning.
 _STATUS = re.compile(r"non-2xx status code: (\d{3})")
+_METHOD = re.compile(r"Error performing ([A-Z]{3,7}) ")
 _S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]{1,64})</Code>")
+_S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
 _REDIRECT_HINT = "check --endpoint-url and --region; an S3 endpoint answers requests itself"
 _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Interrupted", "error decoding response body",
         "end of file before message length", "connection reset")  # fmt: skip
 
 
-_S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
+def _obstore_fault(exc: BaseException, *, sse_c: bool) -> Fault:
+    brief = redact(" ".join(str(exc).split())).split(" Debug source:")[0]
+    status = _STATUS.search(brief)
+    body = brief[status.end():] if status else ""  # the error document follows the status line
+    code = _S3_CODE.search(body)
+    message = _S3_MESSAGE.search(body)
+    method = _METHOD.search(brief)
+    return Fault(int(status.group(1)) if status else None, code.group(1) if code else "", message.group(1) if message else "",
+                 operation=method.group(1) if method else "", sse_c_sent=sse_c)  # fmt: skip
 
 
-def _obstore_sse_c(text: str, *, sent: bool, action: str, where: str) -> S3SafeError | None:
-    flat = redact(" ".join(text.split())).split(" Debug source:")[0]
-    found = _STATUS.search(flat)
-    code = _S3_CODE.search(flat)
-    message = _S3_MESSAGE.search(flat)
-    return _sse_c_error(int(found.group(1)) if found else None, code.group(1) if code else "",
-                        message.group(1) if message else "", sent=sent, action=action, where=where)  # fmt: skip
-
-
-def _obstore_brief(flat: str, *, action: str, where: str) -> S3SafeError | None:
-    """A redirect, a server error or a cut connection, as one line; None for anything else."""
-    brief = flat.split(" Debug source:")[0]
-    found = _STATUS.search(brief)
-    status = int(found.group(1)) if found else None
-    if "error following redirect" in brief or (status is not None and 300 <= status < 400):
-        shown = f" (HTTP {status})" if status is not None else ""
-        return ServiceError(
-            f"cannot {action}{_on(where)}: the endpoint answered with a redirect{shown}, which s3safe does not follow", hint=_REDIRECT_HINT
-        )
-    if status is not None and status >= 500:
-        code = _S3_CODE.search(flat)
-        named = f" ({code.group(1)})" if code else ""
-        return ServiceError(f"cannot {action}{_on(where)}: the server failed with HTTP {status}{named}",
-                            hint="try again later; if it persists, the server's logs say why")  # fmt: skip
-    if status is None and any(sign in brief or sign in flat for sign in _CUT):
+def _obstore_without_answer(text: str, *, action: str, where: str) -> S3SafeError:
+    """An obstore failure that carries no HTTP answer: a redirect its client gave up on, a cut connection, a
+    TLS failure, or something else, shown briefly."""
+    brief = redact(" ".join(text.split())).split(" Debug source:")[0]
+    if "error following redirect" in brief:
+        return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered with a redirect, which s3safe does not follow", hint=_REDIRECT_HINT)
+    if any(sign in text for sign in _CUT):
         return ServiceError(f"cannot {action}{_on(where)}: the connection was cut before the server's answer was complete",
                             hint="nothing partial was kept; run the command again (check the network or a proxy in between)")  # fmt: skip
-    return None
-
-
-def _translate_obstore_text(text: str, *, action: str, where: str) -> S3SafeError:
-    """obstore reports many S3 errors as generic text; pick out the codes we know."""
-    flat = redact(" ".join(text.split()))
-    brief = _obstore_brief(flat, action=action, where=where)
-    if brief is not None:
-        return brief
-    for code, meaning in _CREDENTIAL_CODES.items():
-        if code in flat:
-            return AccessDeniedError(f"credential problem: {meaning} ({code})", hint=_CREDENTIAL_HINT)
-    if "AccessControlListNotSupported" in flat:
-        return AclsDisabledError(f"cannot {action}{_on(where)}: the bucket has ACLs disabled (Object Ownership = BucketOwnerEnforced)")
-    status = _STATUS.search(flat)
-    http = int(status.group(1)) if status else None
-    if "AccessDenied" in flat or http == 403:  # not "403" anywhere: a timing such as "12.403ms" has it
-        return AccessDeniedError(f"access denied: cannot {action}{_on(where)}")
-    if "NoSuchBucket" in flat:
-        return NotFoundError(f"not found: bucket {where or ''} does not exist")
-    if "NoSuchKey" in flat or http == 404:
-        return NotFoundError(f"not found: {where or 'the object'} does not exist")
-    for code in _INTEGRITY_CODES:
-        if code in flat:
-            return IntegrityError(f"integrity check failed for {where or 'the endpoint'} ({code})")
-    if "certificate" in flat.lower():
+    if "certificate" in brief.lower():
         return ServiceError(f"TLS certificate verification failed for {where or 'the endpoint'}", hint="pass --ca-bundle FILE for a private CA")
-    flat = flat.split(" Debug source:")[0]
-    if len(flat) > 300:
-        flat = flat[:300] + "…"
-    return ServiceError(f"cannot {action}{_on(where)}: {flat}")
+    if len(brief) > 300:
+        brief = brief[:300] + "…"
+    return ServiceError(f"cannot {action}{_on(where)}: {brief}")
 
 
 @contextmanager
@@ -292,7 +320,7 @@ def translated(action: str, *, bucket: str | None = None, key: str | None = None
         raise
     except Exception as exc:
         log.debug("cannot %s %s: the client said: %s", action, _where(bucket, key), redact(str(exc)))  # the raw text, for --debug
-        raise translate(exc, action=action, bucket=bucket, key=key, sse_c=sse_c) from None
+        raise translate(exc, action=action, bucket=bucket, key=key, sse_c=sse_c) from exc
     except BaseException as exc:
         if not is_panic(exc):
             raise

@@ -569,7 +569,7 @@ class S3Storage:
                     Bucket=bucket, Key=key, RestoreRequest={"Days": days, "GlacierJobParameters": {"Tier": tier}}  # type: ignore[typeddict-item]
                 )
         except S3SafeError as exc:
-            if "RestoreAlreadyInProgress" in str(exc):
+            if exc.service_code == "RestoreAlreadyInProgress":
                 return ActionResult("restore", target, detail="already in progress")
             return ActionResult("restore", target, ok=False, error=str(exc))
         return ActionResult("restore", target, detail=f"{days} days, {tier}")

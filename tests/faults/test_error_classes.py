@@ -1,0 +1,110 @@
+"""Errors are classified by HTTP status and the service's error code, never by the words of a message
+(storage/errors.py, issue #19 item 8): a server whose error document says something misleading still gets
+the exit code its answer means, and the library keeps the client's exception as the cause."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from s3safe.core.errors import AccessDeniedError, NotFoundError, S3SafeError
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translated
+from s3safe.storage.s3 import S3Storage
+from tests.faults.conftest import Target
+from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
+from tests.servers.moto import MotoServer
+
+
+def _error_document(code: str, message: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+            "<RequestId>r1</RequestId></Error>").encode()  # fmt: skip
+
+
+def _answer(select: Callable[[Request], bool], status: int, code: str, message: str) -> FaultPlan:
+    def rewrite(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
+        if not select(request):
+            return None
+        body = b"" if request.method == "HEAD" else _error_document(code, message)
+        return Rewritten(build_response(status, {"Content-Type": "application/xml"}, body))
+
+    return FaultPlan(rewrite_response=rewrite)
+
+
+@pytest.fixture
+def bucket(proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]) -> str:
+    name = bucket_name()
+    client = proxied.client(moto.endpoint_url)
+    client.create_bucket(Bucket=name)
+    client.put_object(Bucket=name, Key="k.txt", Body=b"hello")
+    return name
+
+
+def _object(bucket: str) -> Callable[[Request], bool]:
+    return lambda r: r.target.split("?")[0] == f"/{bucket}/k.txt"
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "expected"),
+    [
+        # the status says absent; the document names a refusal (code and words): not found, exit 3
+        (404, "AccessDenied", "Access Denied (HTTP 403)", 3),
+        # the status says refused; the document claims the endpoint lacks the feature and that the key is
+        # absent: access denied, exit 4 (before: 'not supported by this endpoint', exit 1)
+        (403, "NotImplemented", "NoSuchKey: 404 Not Found", 4),
+    ],
+)
+def test_the_status_decides_over_a_misleading_error_document(
+    proxy: FaultProxy, proxied: Target, bucket: str, status: int, code: str, message: str, expected: int
+) -> None:
+    proxy.set_plan(_answer(_object(bucket), status, code, message))
+    result = proxied.run("--retries", "0", "acl", "get", f"s3://{bucket}/k.txt", timeout=120)
+    assert result.returncode == expected, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and f"s3://{bucket}/k.txt" in result.stderr, result.stderr[-2000:]
+
+
+def test_a_client_error_whose_message_names_a_refusal_is_classified_by_its_code(
+    proxy: FaultProxy, proxied: Target, bucket: str, tmp_path: Path
+) -> None:
+    """A 400 InvalidArgument whose message says "AccessDenied … 403" is a usage problem (exit 2); obstore's
+    text used to be searched for 'AccessDenied' anywhere, which made it exit 4."""
+    proxy.set_plan(_answer(lambda r: _object(bucket)(r) and r.method == "GET", 400, "InvalidArgument",
+                           "AccessDenied: this answer is not a 403"))  # fmt: skip
+    result = proxied.run("--retries", "0", "get", f"s3://{bucket}/k.txt", str(tmp_path / "k.txt"), timeout=120)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert not (tmp_path / "k.txt").exists()
+    assert "(InvalidArgument)" in result.stderr and "access denied" not in result.stderr, result.stderr[-2000:]
+
+
+def _storage(proxy: FaultProxy) -> tuple[Connection, S3Storage]:
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    return conn, S3Storage(conn)
+
+
+def test_restore_in_progress_is_read_from_the_code_not_the_message(proxy: FaultProxy, bucket: str) -> None:
+    _, storage = _storage(proxy)
+    restore = _object(bucket)
+    proxy.set_plan(_answer(restore, 409, "InvalidObjectState", "RestoreAlreadyInProgress? no: not archived"))
+    refused = storage.restore(bucket, "k.txt", days=1, tier="Standard")
+    assert not refused.ok and "already in progress" not in (refused.detail or ""), refused
+    proxy.set_plan(_answer(restore, 409, "RestoreAlreadyInProgress", "Object restore is already in progress"))
+    running = storage.restore(bucket, "k.txt", days=1, tier="Standard")
+    assert running.ok and running.detail == "already in progress", running
+
+
+def test_the_clients_exception_is_kept_as_the_cause(proxy: FaultProxy, bucket: str) -> None:
+    conn, _ = _storage(proxy)
+    proxy.set_plan(_answer(_object(bucket), 403, "AccessDenied", "Access Denied"))
+    with pytest.raises(S3SafeError) as caught, translated("read", bucket=bucket, key="k.txt"):
+        conn.client().get_object(Bucket=bucket, Key="k.txt")
+    assert isinstance(caught.value, AccessDeniedError), caught.value
+    assert isinstance(caught.value.__cause__, botocore.exceptions.ClientError)
+    assert (caught.value.service_code, caught.value.http_status) == ("AccessDenied", 403)
+    proxy.set_plan(_answer(_object(bucket), 404, "NoSuchKey", "Access Denied"))
+    with pytest.raises(NotFoundError) as absent, translated("read", bucket=bucket, key="k.txt"):
+        conn.client().get_object(Bucket=bucket, Key="k.txt")
+    assert absent.value.__cause__ is not None and absent.value.service_code == "NoSuchKey"
