@@ -207,6 +207,12 @@ class BucketAdmin:
         rules = r.get("OwnershipControls", {}).get("Rules", [])
         return str(rules[0]["ObjectOwnership"]) if rules else "ObjectWriter"
 
+    def versioning(self, bucket: str) -> str:
+        """"Enabled", "Suspended", or "" for a bucket where versioning was never turned on."""
+        with translated("read the versioning status of", bucket=bucket):
+            r = self.conn.client_for(bucket).get_bucket_versioning(Bucket=bucket)
+        return str(r.get("Status") or "")
+
     def default_encryption(self, bucket: str) -> str | None:
         """The bucket's default SSE algorithm, or None when there is none or it cannot be read."""
         import botocore.exceptions

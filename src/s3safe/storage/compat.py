@@ -38,7 +38,11 @@ class BotocoreGet:
             self._body.close()
 
 
-def get_object(conn: Connection, bucket: str, key: str) -> BotocoreGet:
-    """GET the whole object through botocore (SSE-C headers, if set, are added by the connection's client)."""
+def get_object(conn: Connection, bucket: str, key: str, *, version_id: str | None = None) -> BotocoreGet:
+    """GET the whole object (or one version of it) through botocore (SSE-C headers, if set, are added by the
+    connection's client)."""
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if version_id and version_id != "null":
+        params["VersionId"] = version_id
     with translated("download", bucket=bucket, key=key):
-        return BotocoreGet(conn.client_for(bucket).get_object(Bucket=bucket, Key=key))
+        return BotocoreGet(conn.client_for(bucket).get_object(**params))

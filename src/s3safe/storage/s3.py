@@ -6,13 +6,14 @@ import heapq
 import itertools
 import logging
 import math
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from s3safe.core.errors import ListingError, S3SafeError
+from s3safe.core.errors import ListingError, NotFoundError, S3SafeError
 from s3safe.core.models import (
     ALL_USERS_URI,
     AUTH_USERS_URI,
@@ -30,7 +31,7 @@ from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.compat import BotocoreGet, obstore_can_address
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
-from s3safe.storage.listing_guard import ListingGuard
+from s3safe.storage.listing_guard import ListingGuard, VersionGuard
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 
 if TYPE_CHECKING:
@@ -123,6 +124,53 @@ def _bare_server_error(exc: Any) -> bool:
 
 def _entry_sort_key(entry: Entry) -> bytes:
     return (entry.key if isinstance(entry, ObjectInfo) else entry.prefix).encode("utf-8", "surrogateescape")
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+_ORDER_HOOK = "s3safe-version-order"
+_ORDER_FIELD = "S3SafeVersionOrder"
+_VERSION_TAGS = re.compile(rb"<(Version|DeleteMarker)>")
+
+
+def _keep_version_order(http_response: Any, parsed: dict[str, Any] | None, **_: Any) -> None:
+    """botocore hook: note in which order a ListObjectVersions answer had its versions ("V") and delete
+    markers ("D"), which its parser splits into two lists."""
+    if parsed is None or getattr(http_response, "status_code", 0) != 200:
+        return
+    body = getattr(http_response, "content", b"") or b""
+    parsed[_ORDER_FIELD] = "".join("D" if m.group(1) == b"DeleteMarker" else "V" for m in _VERSION_TAGS.finditer(body))
+
+
+def _interleave(versions: list[ObjectInfo], markers: list[ObjectInfo], order: str | None) -> Iterator[ObjectInfo]:
+    """Both lists merged: by key, the latest first, newest first, then as the answer had them (a server that
+    lists all versions before all delete markers, as moto does, puts a version first within one second)."""
+    if order is None or (order.count("V"), order.count("D")) != (len(versions), len(markers)):
+        order = "V" * len(versions) + "D" * len(markers)
+    ranks: dict[str, list[int]] = {"V": [], "D": []}
+    for position, kind in enumerate(order):
+        ranks[kind].append(position)
+
+    def ranked(items: list[ObjectInfo], kind: str) -> Iterator[tuple[tuple[bytes, bool, float, int], ObjectInfo]]:
+        for rank, item in zip(ranks[kind], items, strict=True):
+            when = (item.last_modified or _NO_TIME).timestamp()
+            yield (item.key.encode("utf-8", "surrogateescape"), not item.is_latest, -when, rank), item
+
+    for _order, item in heapq.merge(ranked(versions, "V"), ranked(markers, "D"), key=lambda pair: pair[0]):
+        yield item
+
+
+def _version_info(bucket: str, item: dict[str, Any], *, marker: bool) -> ObjectInfo:
+    return ObjectInfo(
+        bucket=bucket,
+        key=item["Key"],
+        size=item.get("Size", 0),
+        last_modified=item.get("LastModified"),
+        etag=item.get("ETag", "").strip('"') or None,
+        storage_class=item.get("StorageClass"),
+        version_id=item.get("VersionId"),
+        is_latest=bool(item.get("IsLatest", False)),
+        is_delete_marker=marker,
+    )
 
 
 class S3Storage:
@@ -244,25 +292,48 @@ class S3Storage:
         yield from heapq.merge(*entries, key=_entry_sort_key)
 
     def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Every version and delete marker under `prefix` (a raw key prefix), in key order, each key's newest first."""
+        for entry in self.iter_version_entries(bucket, prefix, recursive=True):
+            if isinstance(entry, ObjectInfo):
+                yield entry
+
+    def iter_version_entries(self, bucket: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
+        """Stream a version listing page by page: keys in strictly increasing order, each key's versions
+        together and newest first, each once (checked, as for keys: a restore picks versions by that order).
+        With `recursive=False`, keys below the next '/' fold into PrefixInfo entries."""
         guard = self.listing_guard(bucket, prefix)
+        order = VersionGuard(guard.what, base=guard.base)
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        if not recursive:
+            params["Delimiter"] = "/"
+        # the same handler under the same id is registered once per client, however many listings run
+        self.client(bucket).meta.events.register("after-call.s3.ListObjectVersions", _keep_version_order, unique_id=_ORDER_HOOK)
         with translated("list versions of", bucket=bucket, key=prefix or None):
             for page in self._pages("list_object_versions", bucket, params, guard, tokens=("NextKeyMarker", "NextVersionIdMarker")):
-                items: list[tuple[dict[str, Any], bool]] = [(dict(v), False) for v in page.get("Versions", [])]
-                items += [(dict(m), True) for m in page.get("DeleteMarkers", [])]
-                items.sort(key=lambda pair: (pair[0]["Key"].encode("utf-8"), not pair[0].get("IsLatest", False)))
-                for item, marker in items:
-                    yield ObjectInfo(
-                        bucket=bucket,
-                        key=item["Key"],
-                        size=item.get("Size", 0),
-                        last_modified=item.get("LastModified"),
-                        etag=item.get("ETag", "").strip('"') or None,
-                        storage_class=item.get("StorageClass"),
-                        version_id=item.get("VersionId"),
-                        is_latest=item.get("IsLatest"),
-                        is_delete_marker=marker,
-                    )
+                for entry in self._version_page(bucket, page, guard):
+                    if isinstance(entry, ObjectInfo):
+                        order.version(entry.key, entry.version_id, when=entry.last_modified, latest=bool(entry.is_latest))
+                    yield entry
+
+    @staticmethod
+    def _version_page(bucket: str, page: dict[str, Any], guard: ListingGuard) -> Iterator[Entry]:
+        # botocore parses versions and delete markers into two lists, each in S3's order; each is checked on
+        # its own, then they are merged back: by key, the latest first, newest first, and within one second
+        # in the order the answer had them (recorded by _keep_version_order; S3 interleaves them newest first).
+        lists: list[list[ObjectInfo]] = []
+        for name, marker in (("Versions", False), ("DeleteMarkers", True)):
+            check = VersionGuard(guard.what, base=guard.base, hint=guard.hint)
+            items = [_version_info(bucket, dict(item), marker=marker) for item in page.get(name, [])]
+            for item in items:
+                check.version(item.key, item.version_id, when=item.last_modified, latest=bool(item.is_latest))
+            lists.append(items)
+        prefixes = [PrefixInfo(bucket, item["Prefix"]) for item in page.get("CommonPrefixes", [])]
+        prefix_check = ListingGuard(guard.what, base=guard.base, hint=guard.hint)
+        for folder in prefixes:
+            prefix_check.key(folder.prefix)
+        versions = _interleave(lists[0], lists[1], page.get(_ORDER_FIELD))
+        entries: tuple[Iterator[Entry], list[Entry]] = (versions, list(prefixes))
+        yield from heapq.merge(*entries, key=_entry_sort_key)
 
     # --- single objects ----------------------------------------------------------------------------
     def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails:
@@ -272,8 +343,9 @@ class S3Storage:
             params["VersionId"] = version_id
         if if_match:
             params["IfMatch"] = f'"{if_match.strip(chr(34))}"'
-        with translated("read metadata of", bucket=bucket, key=key):
-            r = self.client(bucket).head_object(**params)
+        shown = key if not version_id else f"{key}?versionId={version_id}"
+        with translated("read metadata of", bucket=bucket, key=shown):
+            r = self._head_version(bucket, params, shown=shown)
         checksums = {
             name[len("Checksum"):].lower(): r[name]
             for name in ("ChecksumSHA256", "ChecksumSHA1", "ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME")
@@ -330,6 +402,19 @@ class S3Storage:
         if not reasons:
             return None
         return f"{LOCKED}: {' and '.join(reasons)}; it cannot be deleted before then"
+
+    def _head_version(self, bucket: str, params: dict[str, Any], *, shown: str) -> dict[str, Any]:
+        import botocore.exceptions
+
+        try:
+            return dict(self.client(bucket).head_object(**params))
+        except botocore.exceptions.ClientError as exc:
+            # S3 answers a HEAD of a delete marker's version id with 405 (no body): there is nothing to read
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if params.get("VersionId") and (status == 405 or exc.response.get("Error", {}).get("Code") == "MethodNotAllowed"):
+                raise NotFoundError(f"s3://{bucket}/{shown} is a delete marker: it holds no data",
+                                    hint="pick an object version from 'ls --versions'") from None  # fmt: skip
+            raise
 
     def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
         """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
@@ -421,8 +506,6 @@ class S3Storage:
         return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
 
     def exists(self, bucket: str, key: str) -> bool:
-        from s3safe.core.errors import NotFoundError
-
         try:
             self.head(bucket, key)
         except NotFoundError:
@@ -492,9 +575,13 @@ class S3Storage:
         extra: dict[str, Any],
         threads: int,
         multipart_threshold: int = MAX_SINGLE_COPY,
+        src_version: str | None = None,
     ) -> None:
-        """Copy server-side; sources above the threshold go through UploadPartCopy in parallel."""
+        """Copy server-side; sources above the threshold go through UploadPartCopy in parallel.
+        `src_version`: copy that version of the source (on a versioned bucket, onto its own key too)."""
         source = {"Bucket": src_bucket, "Key": src_key}
+        if src_version and src_version != "null":
+            source["VersionId"] = src_version
         client = self.client(dst_bucket)
         if size <= multipart_threshold:
             with translated("copy", bucket=src_bucket, key=src_key):
