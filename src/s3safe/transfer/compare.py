@@ -95,7 +95,7 @@ class ContentComparator:
                 return None
         try:
             self.heads += 1
-            details = self.storage.head(remote.bucket, remote.key)
+            details = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id)
         except S3SafeError:
             return "content unknown"
         if plain is not None and details.sse_algorithm in (None, "AES256"):
@@ -158,7 +158,7 @@ class ContentComparator:
             return cached.mtime_ns
         try:
             self.heads += 1
-            value = self.storage.head(remote.bucket, remote.key).metadata.get(MTIME_META)
+            value = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata.get(MTIME_META)
             return round(float(value) * 1_000_000_000) if value else None
         except (S3SafeError, ValueError, OverflowError):
             return None
@@ -170,7 +170,7 @@ class ContentComparator:
 
         try:
             self.heads += 1
-            meta = self.storage.head(remote.bucket, remote.key).metadata
+            meta = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
         except S3SafeError:
             return "content unknown"
         if not meta.get(ENCRYPTION_META):

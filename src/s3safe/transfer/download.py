@@ -54,6 +54,13 @@ class Expected:
     server_sha256_b64: str | None = None  # x-amz-checksum-sha256 of a single-part object
     sse: str | None = None
     sse_known: bool = False
+    version_id: str | None = None  # that version of the object, not the current one
+
+    def get_options(self, **options: Any) -> dict[str, Any]:
+        """obstore GET options, asking for this version when one is named."""
+        if self.version_id and self.version_id != "null":
+            options["version"] = self.version_id
+        return options
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +114,15 @@ def fetch_object(
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
         with handle, translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            result = _get(store, url, key, bucket=bucket) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
+            result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if obstore_can_address(key)
+                      else compat.get_object(conn, bucket, key, version_id=expected.version_id))  # fmt: skip
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
             if decryption is not None:
                 decryption.check_marked(fmt, url)
             if attributes.get(SHA256_META):
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
-            peer = _peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes)
+            peer = _peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes, version_id=expected.version_id)
             if fmt and decryption is not None and decryption.enabled:
                 decryptor = decryption.decryptor(fmt, url)
                 digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
@@ -178,7 +186,7 @@ def _fetch_ranged(
     url = f"s3://{bucket}/{key}"
     size = expected.size
     try:
-        first = _get(store, url, key, bucket=bucket, options={"range": (0, min(RANGE_PART, size))})
+        first = _get(store, url, key, bucket=bucket, options=expected.get_options(range=(0, min(RANGE_PART, size))))
     except NotFoundError:
         raise
     except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
@@ -211,7 +219,7 @@ def _fetch_ranged(
             if failed.is_set():  # another range failed: do not fetch the rest
                 return
             with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-                options: dict[str, Any] = {"range": (start, min(start + RANGE_PART, size))}
+                options = expected.get_options(range=(start, min(start + RANGE_PART, size)))
                 if etag:
                     options["if_match"] = etag
                 length = min(RANGE_PART, size - start)
@@ -226,7 +234,7 @@ def _fetch_ranged(
                 failed.set()
                 raise
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
-        peer = _peer_check(conn, bucket, key, etag, attributes)
+        peer = _peer_check(conn, bucket, key, etag, attributes, version_id=expected.version_id)
         offset = 0
         while block := os.pread(fd, CHUNK, offset):
             sha256.update(block)
@@ -368,14 +376,16 @@ def _mtime(value: str | None, url: str) -> float | None:
         return None
 
 
-def _peer_check(conn: Connection, bucket: str, key: str, etag: str | None, attributes: dict[str, str]) -> EvidenceCheck | None:
+def _peer_check(
+    conn: Connection, bucket: str, key: str, etag: str | None, attributes: dict[str, str], *, version_id: str | None = None
+) -> EvidenceCheck | None:  # fmt: skip
     """For a multipart object another tool wrote (no s3safe digest): its stored checksums and multipart ETag,
     to check the bytes against as they arrive. The HEAD (and part HEAD) ask for the version just read."""
     if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(etag) is None or etag is None:
         return None
     storage = S3Storage(conn)
     try:
-        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag))
+        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag, version_id=version_id))
     except S3SafeError as exc:  # a store that refuses these HEADs: verified by size, as before
         log.debug("no stored checksums for s3://%s/%s: %s", bucket, key, exc)
         return None
@@ -417,7 +427,7 @@ def _verify(
     sse = expected.sse
     if not expected.sse_known:
         bucket, _, key = url[5:].partition("/")
-        sse = S3Storage(conn).head(bucket, key).sse_algorithm
+        sse = S3Storage(conn).head(bucket, key, version_id=expected.version_id).sse_algorithm
     if sse in (None, "AES256"):
         raise IntegrityError(problem % "ETag (MD5)")
     return "size"
@@ -431,9 +441,11 @@ def _is_dir(path: Path) -> bool:
 
 
 def download_file(
-    conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None, special_bits: bool = False
+    conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None, special_bits: bool = False,
+    version_id: str | None = None,
 ) -> TransferResult:  # fmt: skip
-    """`get S3URL LOCAL` for one object: into a folder (keeping the name) or to a file path.
+    """`get S3URL LOCAL` for one object (or, with `version_id`, one version of it): into a folder (keeping
+    the name) or to a file path.
 
     LOCAL names a folder when it is one, or when it ends with a separator (created if missing). A link at
     LOCAL is replaced, never written through (a link planted there must not aim root's write elsewhere).
@@ -451,8 +463,9 @@ def download_file(
         folder, name = dest.parent, dest.name
     place = Destination(folder, create=as_folder, special_bits=special_bits)
     try:
-        details = S3Storage(conn).head(source.bucket, source.key)
-        expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
+        details = S3Storage(conn).head(source.bucket, source.key, version_id=version_id)
+        expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True,
+                            version_id=version_id)  # fmt: skip
         target = place.target([name])
         try:
             fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)

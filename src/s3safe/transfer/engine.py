@@ -37,6 +37,7 @@ from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp, loca
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, local_read_error, plan_upload, unsendable_name, upload_file
 from s3safe.transfer.state import StateCache, Verified
+from s3safe.transfer.versions import as_of
 
 if TYPE_CHECKING:
     from s3safe.query import Condition
@@ -63,6 +64,7 @@ class TreeOptions:
     local_delete: Condition | None = None  # local files with a verified match on S3 that it selects
     encryption: Encryption | None = None  # uploads: encrypt client-side
     decryption: Decryption | None = None  # downloads: how to open client-encrypted objects
+    as_of: datetime | None = None  # downloads: each key's version current at this time, not the latest
 
     @property
     def decrypting(self) -> bool:
@@ -255,6 +257,8 @@ def upload_tree(
 ) -> Iterator[ActionResult]:  # fmt: skip
     """Mirror a local folder to an S3 prefix."""
     options.validate()
+    if options.as_of is not None:
+        raise UsageError("--as-of applies to downloads only")
     if not root.is_dir():
         raise NotFoundError(f"local folder not found: {root}")
     _check_listable(root)
@@ -501,12 +505,14 @@ def download_tree(
     prefix = source.folder
     storage = S3Storage(conn)
     keep = planner.Filter(options.include, options.exclude)
-    remote = _objects(_listing(storage, source.bucket, prefix, options), keep, prefix)
+    listed = _listing(storage, source.bucket, prefix, options) if options.as_of is None else as_of(
+        storage.iter_versions(source.bucket, prefix), options.as_of)  # fmt: skip
+    remote = _objects(listed, keep, prefix)
     has_source, remote = _peek(remote)
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
     if not has_source and not options.allow_empty:
-        _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude))
+        _refuse_empty_source(storage, source, prefix, filtered=bool(options.include or options.exclude), as_of=options.as_of)
     # a dry run creates nothing, not even the destination folder (and never writes through it)
     dest = None if gate.dry_run else Destination(root, create=True, special_bits=options.keep_setuid)
     own_cache = cache is None
@@ -549,9 +555,8 @@ def download_tree(
         try:
             target = dest.target(parts)
             try:
-                fetched = fetch_object(
-                    conn, obj.bucket, obj.key, target, expected=Expected(obj.size, obj.etag), decryption=decryption
-                )
+                fetched = fetch_object(conn, obj.bucket, obj.key, target, decryption=decryption,
+                                       expected=Expected(obj.size, obj.etag, version_id=obj.version_id))  # fmt: skip
                 # the local file's own size: a decrypted file is smaller than the object that holds it
                 written = target.stat() if obj.etag and not target.in_place else None
             finally:
@@ -588,8 +593,8 @@ def download_tree(
         summary.elapsed = time.monotonic() - summary.started
 
 
-def _refuse_empty_source(storage: S3Storage, source: S3Url, prefix: str, *, filtered: bool) -> None:
-    """A restore from a mistyped prefix must not "succeed" with an empty folder."""
+def _refuse_empty_source(storage: S3Storage, source: S3Url, prefix: str, *, filtered: bool, as_of: datetime | None) -> None:
+    """A restore from a mistyped prefix (or a time before the backup) must not "succeed" with an empty folder."""
     if not source.is_prefix:
         try:
             storage.head(source.bucket, source.key)
@@ -599,8 +604,10 @@ def _refuse_empty_source(storage: S3Storage, source: S3Url, prefix: str, *, filt
             raise UsageError(f"{source} is an object, not a folder",
                              hint="to download one object, use 'get' without -r")  # fmt: skip
     matching = " matching --include/--exclude" if filtered else ""
-    raise NotFoundError(f"nothing to download: no object{matching} under s3://{source.bucket}/{prefix}",
-                        hint="check the URL; add --allow-empty if an empty source is expected")  # fmt: skip
+    when = f" at {as_of.isoformat()}" if as_of is not None else ""
+    raise NotFoundError(f"nothing to download: no object{matching} under s3://{source.bucket}/{prefix}{when}",
+                        hint="check the URL" + (" and the time ('ls -r --versions' shows what there was)" if when else "")
+                        + "; add --allow-empty if an empty source is expected")  # fmt: skip
 
 
 def _is_temp(key: str, found: list[str]) -> bool:
