@@ -20,14 +20,15 @@ def meta() -> None:
 @meta.command("get")
 @click.argument("url")
 @click.option("--sse-c-key-file", "sse_c_key_file", metavar="FILE", help="The SSE-C key the object was written with (HTTPS only).")
+@click.option("--version-id", "version_id", metavar="ID", help="That version of the object (see 'ls --versions').")
 @pass_app
-def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None) -> None:
+def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None, version_id: str | None) -> None:
     """Show an object's headers and user metadata."""
     from s3safe.ops.meta import meta_get
 
     app.use_sse_c_key(sse_c_key_file)
 
-    d = meta_get(app.conn, parse_s3_url(url, require_key=True))
+    d = meta_get(app.conn, parse_s3_url(url, require_key=True), version_id=version_id)
     if app.render.json_mode:
         app.render.record(d.to_dict(), None)
         return
@@ -38,6 +39,7 @@ def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None) -> None:
         ["content-type", d.content_type or "-"],
         ["cache-control", d.cache_control or "-"],
         ["storage class", d.storage_class],
+        *([["version id", d.version_id]] if d.version_id else []),
         ["encryption", (d.sse_algorithm or "none") + (f" ({d.sse_kms_key_id})" if d.sse_kms_key_id else "")],
     ]
     if d.lock_mode or d.retain_until or d.legal_hold is not None:

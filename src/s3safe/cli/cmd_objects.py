@@ -9,6 +9,7 @@ import click
 from s3safe.cli.app import App
 from s3safe.cli.options import build_upload_options, gate_options, make_gate, object_filter, upload_options, where_option
 from s3safe.cli.render import human_size, short_time
+from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
 
 pass_app = click.make_pass_decorator(App)
@@ -22,15 +23,19 @@ pass_app = click.make_pass_decorator(App)
 @click.option("--bytes", "raw_bytes", is_flag=True, help="Sizes in bytes, not KiB/MiB.")
 @click.option("--summary", is_flag=True, help="End with the object count and total size.")
 @click.option("--long", "long_", is_flag=True, help="Add storage class, SSE and whether the object is private.")
+@click.option("--versions", is_flag=True,
+              help="Every version and delete marker (version id, latest?, delete marker?, storage class), newest first.")
 @where_option
 @pass_app
 def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, raw_bytes: bool, summary: bool, long_: bool,
-       where: str | None) -> None:  # fmt: skip
+       versions: bool, where: str | None) -> None:  # fmt: skip
     """List buckets, or the objects and folders under S3URL."""
     from s3safe.ops.listing import ListOptions, ListSummary, iter_listing, list_buckets
 
     r = app.render
     if url is None:
+        if versions:
+            raise UsageError("--versions lists the versions under an S3URL", hint="e.g. ls -r --versions s3://bucket/")
         buckets = list_buckets(app.conn)
         if r.json_mode:
             for bucket in buckets:
@@ -42,17 +47,18 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
     totals = ListSummary()
     size = (lambda n: str(n)) if raw_bytes else human_size
     with object_filter(app, where) as selector:
-        options = ListOptions(recursive=recursive, dirs=dirs, dirs_only=dirs_only, long=long_, where=selector)
-        _ls_rows(app, iter_listing(app.conn, target, options, totals), size=size, long_=long_)
+        options = ListOptions(recursive=recursive, dirs=dirs, dirs_only=dirs_only, long=long_, where=selector, versions=versions)
+        _ls_rows(app, iter_listing(app.conn, target, options, totals), size=size, long_=long_, versions=versions)
     for problem in totals.errors:
         r.warn(problem)
     if summary:
-        r.record(totals.to_dict(), f"{totals.objects} object(s), {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
+        noun = "version(s) and delete marker(s)" if versions else "object(s)"
+        r.record(totals.to_dict(), f"{totals.objects} {noun}, {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
     if app.verbose and long_:
         r.warn(f"--long made {totals.extra_requests} extra request(s)")
 
 
-def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool) -> None:
+def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool, versions: bool) -> None:
     from s3safe.core.models import PrefixInfo
 
     r = app.render
@@ -61,7 +67,12 @@ def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool) -> None:
             r.record(row.to_dict(), f"{'':19}  {'DIR':>12}  s3://{row.bucket}/{row.prefix}")
             continue
         obj = row.obj
-        text = f"{short_time(obj.last_modified):19}  {size(obj.size):>12}  "
+        text = f"{short_time(obj.last_modified):19}  {'-' if obj.is_delete_marker else size(obj.size):>12}  "
+        if versions:
+            flags = ",".join(f for f, on in (("latest", obj.is_latest), ("DELETE-MARKER", obj.is_delete_marker)) if on) or "-"
+            text += f"{obj.version_id or 'null':<36}  {flags:<20}  "
+            if not long_:  # --long shows the storage class itself
+                text += f"{'-' if obj.is_delete_marker else obj.storage_class or '-':<12}  "
         if long_:
             privacy = "private" if row.private else "NOT PRIVATE" if row.private is False else "unknown"
             text += f"{obj.storage_class or '-':<12}  {row.sse or 'none':<8}  {privacy:<11}  "

@@ -62,7 +62,7 @@ local_delete_option = click.option(
 
 def _tree(
     values: dict[str, Any], upload_values: dict[str, Any] | None, *, defaults: dict[str, Any], move: bool = False,
-    default_mode: Mode = "all", encryption: Any = None, decryption: Any = None,
+    default_mode: Mode = "all", encryption: Any = None, decryption: Any = None, as_of: Any = None,
 ) -> Any:  # fmt: skip
     from s3safe.transfer.engine import TreeOptions
     from s3safe.transfer.options import UploadOptions
@@ -80,7 +80,7 @@ def _tree(
         mode=mode, purge=values["purge"], move=move, include=tuple(values["include"]), exclude=tuple(values["exclude"]),
         follow_symlinks=values.get("follow_symlinks", False),
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
-        encryption=encryption, decryption=decryption,
+        encryption=encryption, decryption=decryption, as_of=as_of,
     ).validate()  # fmt: skip
 
 
@@ -182,6 +182,9 @@ def put(
 @click.argument("url")
 @click.argument("local", default=".")  # a str: a trailing "/" (a folder) must survive
 @click.option("-r", "--recursive", is_flag=True, help="Download everything under the prefix.")
+@click.option("--as-of", "as_of", metavar="TIME",
+              help="With -r: the tree as it was at TIME (ISO 8601 with zone, or an age: 2d, 36h), from the bucket's versions.")
+@click.option("--version-id", "version_id", metavar="ID", help="That version of the object (see 'ls --versions').")
 @allow_empty_option
 @keep_setuid_option
 @tree_options
@@ -193,27 +196,42 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
+    as_of_text, version_id = values.pop("as_of"), values.pop("version_id")
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
+        if version_id is not None:
+            raise UsageError("--version-id names one version of one object; for a tree as it was, use -r --as-of TIME")
         summary = TreeSummary()
-        options = _tree(values, None, defaults=app.defaults, decryption=decryption)
+        options = _tree(values, None, defaults=app.defaults, decryption=decryption, as_of=_as_of(as_of_text))
         results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary)
         _render_tree(app, results, summary)
         return
     keep_setuid = values.pop("keep_setuid")
-    if any(values.values()):
-        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where and --allow-empty need -r")
+    if any(values.values()) or as_of_text is not None:
+        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where, --allow-empty and --as-of need -r",
+                         hint="for one object as it was, find its version with 'ls --versions' and use --version-id")  # fmt: skip
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
     local_path(local)  # refuses "": the destination keeps its own spelling (a trailing / means a folder)
 
     def fetch(_: object) -> ActionResult:
-        r = download_file(app.conn, source, local, decryption=decryption, special_bits=keep_setuid)
+        r = download_file(app.conn, source, local, decryption=decryption, special_bits=keep_setuid, version_id=version_id)
         return ActionResult("download", r.destination, detail=f"{r.size} bytes, verified by {r.verified}")
 
     app.actions(gate.apply_each("download", [source], fetch, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
+
+
+def _as_of(text: str | None) -> Any:
+    """The moment --as-of names (None without it); a time without zone is a usage error."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    from s3safe.core.timespec import parse_point_in_time
+
+    return parse_point_in_time(text, now=datetime.now(UTC))
 
 
 @click.command()

@@ -31,6 +31,8 @@ class LazyGroup(click.Group):
         "rm": ("s3safe.cli.cmd_objects", "rm"),
         "cp": ("s3safe.cli.cmd_objects", "cp"),
         "mkdir": ("s3safe.cli.cmd_objects", "mkdir"),
+        "revert": ("s3safe.cli.cmd_versions", "revert"),
+        "undelete": ("s3safe.cli.cmd_versions", "undelete"),
         "put": ("s3safe.cli.cmd_transfer", "put"),
         "get": ("s3safe.cli.cmd_transfer", "get"),
         "sync": ("s3safe.cli.cmd_transfer", "sync"),

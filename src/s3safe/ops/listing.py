@@ -10,7 +10,7 @@ from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import S3SafeError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import BucketInfo, ObjectInfo, PrefixInfo
-from s3safe.ops.targets import walk
+from s3safe.ops.targets import walk, walk_versions
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
@@ -26,6 +26,7 @@ class ListOptions:
     dirs_only: bool = False
     long: bool = False
     where: ObjectFilter | None = None
+    versions: bool = False  # every version and delete marker, each key's newest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +85,11 @@ def _raw_rows(
 ) -> Iterator[ListRow | PrefixInfo]:
     seen_dir = ""
     # -r walks the folder (and the object itself), like every command; without -r, a prefix match as `aws s3 ls`
-    entries: Iterator[ObjectInfo | PrefixInfo] = (
-        walk(storage, url) if options.recursive else storage.iter_entries(url.bucket, url.key, recursive=False)
-    )
+    entries: Iterator[ObjectInfo | PrefixInfo]
+    if options.versions:
+        entries = walk_versions(storage, url) if options.recursive else storage.iter_version_entries(url.bucket, url.key, recursive=False)
+    else:
+        entries = walk(storage, url) if options.recursive else storage.iter_entries(url.bucket, url.key, recursive=False)
     if options.where is not None:
         entries = _filtered(entries, options.where, keep_dirs=options.dirs or options.dirs_only)
     for entry in entries:
@@ -137,11 +140,11 @@ class _Enricher:
         self.acls_disabled = BucketAdmin(conn).object_ownership(bucket) == OWNER_ENFORCED
 
     def __call__(self, row: ListRow | PrefixInfo) -> ListRow | PrefixInfo:
-        if isinstance(row, PrefixInfo):
+        if isinstance(row, PrefixInfo) or row.obj.is_delete_marker:  # a delete marker has no headers or ACL
             return row
         obj = row.obj
         try:
-            details = self.storage.head(obj.bucket, obj.key)
+            details = self.storage.head(obj.bucket, obj.key, version_id=obj.version_id)
             self.summary.extra_requests += 1
             if self.acls_disabled:
                 private, reason = True, "ACLs disabled (BucketOwnerEnforced)"

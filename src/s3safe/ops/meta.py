@@ -25,10 +25,11 @@ SYSTEM_FIELDS = {
 }
 
 
-def meta_get(conn: Connection, url: S3Url) -> ObjectDetails:
+def meta_get(conn: Connection, url: S3Url, *, version_id: str | None = None) -> ObjectDetails:
+    """HEAD of the object, or of one version of it."""
     if url.is_prefix:
         raise UsageError(f"{url} names a folder or bucket, not an object")
-    return S3Storage(conn).head(url.bucket, url.key)
+    return S3Storage(conn).head(url.bucket, url.key, version_id=version_id)
 
 
 def meta_set(
