@@ -316,3 +316,66 @@ def test_revert_refuses_an_unversioned_bucket(run_cli: Run, moto: MotoServer, bu
     result = _cli(run_cli, moto, "revert", "-r", "--as-of", "2001-01-01T00:00:00+01:00", f"s3://{bucket}/{PREFIX}")
     assert result.returncode == 7 and "versioning is not enabled" in _one_error(result)
     assert _current(client, bucket) == {"new": b"x"}
+
+
+def test_get_as_of_decrypts_and_compares_the_old_versions(moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+    """Client-side encrypted backups: the version of TIME is decrypted (age), and --only-diff compares the
+    local files with that version's digests, not the current object's."""
+    from s3safe.crypto import age
+    from s3safe.crypto.digest import generate_digest_key
+    from s3safe.transfer.encryption import Decryption, Encryption
+
+    identity, recipient = age.generate_identity()
+    digest_key = generate_digest_key()
+    enc = Encryption(format="age", digest_key=digest_key, recipients=(recipient,)).validate()
+    dec = Decryption(identities=lambda: [identity], digest_key=lambda _b: digest_key)
+    client = _client(moto)
+    bucket = bucket_name("as-of-encrypted")
+    client.create_bucket(Bucket=bucket)
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    conn, url, src = _conn(moto), S3Url(bucket, PREFIX), tmp_path / "src"
+    old = {"a.txt": b"alpha, as it was\n", "b/c.txt": b"gamma, as it was\n"}
+    for rel, data in old.items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(data)
+
+    def up() -> None:
+        summary = TreeSummary()
+        cache = StateCache(tmp_path / "up.sqlite")
+        try:
+            list(upload_tree(conn, src, url, options=TreeOptions(mode="diff", purge=True, encryption=enc), gate=SafetyGate(),
+                             summary=summary, cache=cache))  # fmt: skip
+        finally:
+            cache.close()
+        assert summary.failed == 0
+
+    up()
+    before = _newest_time(client, bucket)
+    time.sleep(1.1)
+    (src / "a.txt").write_bytes(b"ENCRYPTED BY RANSOMWARE")
+    up()
+    out = tmp_path / "out"
+    (out / "b").mkdir(parents=True)
+    (out / "a.txt").write_bytes(old["a.txt"])  # already put back by hand: it matches the old version, not the current one
+    (out / "b" / "c.txt").write_bytes(b"damaged here only")
+    summary = TreeSummary()
+    cache = StateCache(tmp_path / "down.sqlite")
+    try:
+        results = list(download_tree(conn, url, out, options=TreeOptions(mode="diff", as_of=before, decryption=dec), gate=SafetyGate(),
+                                     summary=summary, cache=cache))  # fmt: skip
+    finally:
+        cache.close()
+    assert summary.failed == 0, [r for r in results if not r.ok]
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == old
+    assert (summary.transferred, summary.skipped) == (1, 1), results  # a.txt compared with its old version's digest
+
+
+def test_ls_versions_one_level(moto: MotoServer, history: History) -> None:
+    """Without -r: the versions of the keys at this level, and its folders as DIR entries, in key order."""
+    from s3safe.core.models import PrefixInfo
+    from s3safe.ops.listing import ListOptions, ListSummary, iter_listing
+
+    rows = list(iter_listing(_conn(moto), S3Url(history.bucket, PREFIX), ListOptions(versions=True), ListSummary()))
+    shown = [(r.prefix, None) if isinstance(r, PrefixInfo) else (r.obj.key, r.obj.is_latest) for r in rows]
+    assert shown == [(PREFIX + RANSOM, True), (PREFIX + "bin/", None), (PREFIX + "docs/", None),
+                     (PREFIX + "index.html", True), (PREFIX + "index.html", False)]  # fmt: skip
