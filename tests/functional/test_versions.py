@@ -379,3 +379,14 @@ def test_ls_versions_one_level(moto: MotoServer, history: History) -> None:
     shown = [(r.prefix, None) if isinstance(r, PrefixInfo) else (r.obj.key, r.obj.is_latest) for r in rows]
     assert shown == [(PREFIX + RANSOM, True), (PREFIX + "bin/", None), (PREFIX + "docs/", None),
                      (PREFIX + "index.html", True), (PREFIX + "index.html", False)]  # fmt: skip
+
+
+def test_ls_versions_long_reads_each_versions_own_acl(moto: MotoServer, moto_client: Any, acl_bucket: str) -> None:
+    """An old version left public is what --long must show, though the current one is private."""
+    from s3safe.ops.listing import ListOptions, ListRow, ListSummary, iter_listing
+
+    moto_client.put_bucket_versioning(Bucket=acl_bucket, VersioningConfiguration={"Status": "Enabled"})
+    moto_client.put_object(Bucket=acl_bucket, Key="k", Body=b"leaked", ACL="public-read")
+    moto_client.put_object(Bucket=acl_bucket, Key="k", Body=b"fixed", ACL="private")
+    rows = list(iter_listing(_conn(moto), S3Url(acl_bucket, ""), ListOptions(versions=True, long=True, recursive=True), ListSummary()))
+    assert [(r.obj.size, r.private) for r in rows if isinstance(r, ListRow)] == [(5, True), (6, False)]

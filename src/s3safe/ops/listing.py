@@ -149,7 +149,7 @@ class _Enricher:
             if self.acls_disabled:
                 private, reason = True, "ACLs disabled (BucketOwnerEnforced)"
             else:
-                acl = self.storage.get_acl(obj.bucket, obj.key)
+                acl = self.storage.get_acl(obj.bucket, obj.key, version_id=obj.version_id)
                 self.summary.extra_requests += 1
                 private = acl.is_private
                 reason = "owner-only ACL" if private else _exposure(acl.is_public_read, acl.is_public_write)

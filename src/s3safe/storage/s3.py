@@ -512,13 +512,15 @@ class S3Storage:
             return False
         return True
 
-    def get_acl(self, bucket: str, key: str | None = None) -> AclInfo:
+    def get_acl(self, bucket: str, key: str | None = None, *, version_id: str | None = None) -> AclInfo:
+        """The ACL of the bucket, of an object, or (`version_id`) of one version of it."""
         import botocore.exceptions
 
         with translated("read the ACL of", bucket=bucket, key=key):
             client = self.client(bucket)
+            versioned: dict[str, Any] = {"VersionId": version_id} if key and version_id else {}
             try:
-                response = client.get_object_acl(Bucket=bucket, Key=key) if key else client.get_bucket_acl(Bucket=bucket)
+                response = client.get_object_acl(Bucket=bucket, Key=key, **versioned) if key else client.get_bucket_acl(Bucket=bucket)
             except botocore.exceptions.ClientError as exc:
                 if _bare_server_error(exc):
                     # rclone serve s3 answers GET ?acl on an object with a plain 500, every time (after

@@ -56,7 +56,7 @@ class ObjectFilter:
             if cost is Cost.HEAD:
                 return replace(facts, head=HeadFacts.from_details(self.storage.head(obj.bucket, obj.key, version_id=obj.version_id)))
             if cost is Cost.ACL:
-                return replace(facts, acl=AclSummary.from_acl(self.storage.get_acl(obj.bucket, obj.key)))
+                return replace(facts, acl=AclSummary.from_acl(self.storage.get_acl(obj.bucket, obj.key, version_id=obj.version_id)))
             return replace(facts, tags=self.storage.tags(obj.bucket, obj.key, version_id=obj.version_id))
         except NotFoundError:
             # a delete marker or an object deleted meanwhile: it has no headers, grants or tags
