@@ -176,7 +176,7 @@ def account(fresh_moto: str) -> Account:
         name("nosse"): {"bucket-default-encryption"},
         name("ssec"): {"bucket-sse-c-not-blocked"},
         name("aclson"): {"bucket-acls-enabled"},
-        name("nolog"): {"bucket-logging-off"},
+        name("nolog"): {"bucket-logging-off", "bucket-activity-unrecorded"},
         name("keptlogs"): {"bucket-log-retention"},
         name("unversioned"): {"bucket-versioning-off"},
         name("unprotected"): {"bucket-delete-protection"},

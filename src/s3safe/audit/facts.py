@@ -20,6 +20,7 @@ from s3safe.storage.buckets import BucketAdmin, Setting, read_setting
 from s3safe.storage.connection import Connection
 from s3safe.storage.identity import caller_identity
 from s3safe.storage.s3 import S3Storage
+from s3safe.storage.trail import TrailInfo
 
 # settings the checks read, as BucketAdmin.info names them, plus the two read here
 ACL = "bucket acl"
@@ -38,6 +39,7 @@ class AuditContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _account: tuple[str | None] | None = field(default=None, repr=False)
     _logging: dict[str, LoggingStatus] = field(default_factory=dict, repr=False)
+    _trails: dict[str, list[TrailInfo] | str] = field(default_factory=dict, repr=False)
 
     @property
     def account(self) -> str | None:
@@ -56,6 +58,25 @@ class AuditContext:
             cached = logging_status(self.conn, S3Url(bucket))
             with self._lock:
                 self._logging[bucket] = cached
+        return cached
+
+
+    def trails(self, region: str) -> list[TrailInfo]:
+        """Every CloudTrail trail seen from `region`, read once per audit; Unknown when CloudTrail cannot be asked."""
+        from s3safe.storage.trail import Trails
+
+        with self._lock:
+            cached = self._trails.get(region)
+        if cached is None:
+            try:
+                # one attempt: an S3-only endpoint answers CloudTrail with an error, and retrying it only slows the audit
+                cached = Trails(self.conn, region=region, attempts=1).all()
+            except S3SafeError as exc:
+                cached = exc.message
+            with self._lock:
+                self._trails[region] = cached
+        if isinstance(cached, str):
+            raise Unknown(f"CloudTrail trails: {cached}")
         return cached
 
 

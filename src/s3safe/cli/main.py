@@ -52,6 +52,7 @@ class LazyGroup(click.Group):
         "audit": ("s3safe.cli.cmd_audit", "audit"),
         "inventory": ("s3safe.cli.cmd_inventory", "inventory"),
         "jobs": ("s3safe.cli.cmd_inventory", "jobs"),
+        "trail": ("s3safe.cli.cmd_trail", "trail"),
         "auth": ("s3safe.cli.cmd_auth", "auth"),
         "exec": ("s3safe.cli.cmd_exec", "exec_"),
         "shell": ("s3safe.cli.cmd_shell", "shell"),

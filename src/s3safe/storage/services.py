@@ -13,15 +13,16 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 
 
-def service_client(conn: Connection, service: str, *, region: str | None = None) -> Any:
-    """A boto3 client for `service` with the connection's settings."""
+def service_client(conn: Connection, service: str, *, region: str | None = None, attempts: int | None = None) -> Any:
+    """A boto3 client for `service` with the connection's settings (`attempts`: fewer tries, for lookups
+    that an S3-only endpoint cannot answer anyway)."""
     from botocore.config import Config
 
     settings = conn.settings
     conn.credentials()
     config = Config(
         region_name=region or conn.default_region,
-        retries={"max_attempts": settings.retries + 1, "mode": "standard"},
+        retries={"max_attempts": attempts or settings.retries + 1, "mode": "standard"},
         connect_timeout=settings.timeout,
         read_timeout=settings.timeout,
         user_agent_extra=f"s3safe/{__version__}",

@@ -51,4 +51,25 @@ def log_retention(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[F
     return [check.finding(facts.name, found, fix=fix, data={"target": bucket, "prefix": prefix})]
 
 
-CHECKS = [logging_off, log_retention]
+@bucket_check(
+    "bucket-activity-unrecorded", "Object-level activity is recorded nowhere", severity=Severity.MEDIUM,
+    why="With neither server access logs nor CloudTrail data events, no record says who read, wrote or deleted which "
+    "object: after a leak nobody can tell what was taken, by whom or since when.",
+    fixable=False,
+)  # fmt: skip
+def activity_unrecorded(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[Finding]:
+    from s3safe.ops.trail import coverage
+
+    if logging_target(facts) is not None:
+        return []
+    region = facts.region or ctx.conn.default_region
+    status = coverage(facts.name, ctx.trails(region), region=region)
+    if status.recorded_by:
+        return []
+    stopped = f"; trail {status.stopped[0].trail} would record it but is not logging" if status.stopped else ""
+    fix = (f"s3safe trail enable s3://{facts.name} --target s3://LOGBUCKET/ (CloudTrail data events), or "
+           f"s3safe logging enable s3://{facts.name} --target s3://LOGBUCKET/ --retain-days {DEFAULT_RETAIN_DAYS}")  # fmt: skip
+    return [check.finding(facts.name, f"no server access logs and no CloudTrail trail records its object-level events{stopped}", fix=fix)]
+
+
+CHECKS = [logging_off, log_retention, activity_unrecorded]
