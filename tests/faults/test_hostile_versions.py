@@ -35,3 +35,29 @@ def test_get_as_of_stops_on_versions_listed_oldest_first(
     assert f"s3://{bucket}/t/doc" in error and proxy.endpoint_url in error and "stopped" in error, error
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "doc").exists()
+
+
+def test_revert_adds_no_delete_marker_when_a_copy_back_fails(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """Every copy back is answered with a 500: the revert fails by name (exit 5) and, as deletions come after
+    transfers and not at all when one failed, the key created since keeps no delete marker."""
+    bucket = bucket_name("revert-fails")
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    direct.put_object(Bucket=bucket, Key="t/doc", Body=b"as it was")
+    before = max(v["LastModified"] for v in direct.list_object_versions(Bucket=bucket)["Versions"])
+    time.sleep(1.1)  # moto's clock has 1 s resolution
+    direct.put_object(Bucket=bucket, Key="t/doc", Body=b"damaged")
+    direct.put_object(Bucket=bucket, Key="t/new", Body=b"created since")
+    versions = direct.list_object_versions(Bucket=bucket)
+    proxy.set_plan(FaultPlan(error=1.0, eligible=lambda r: "x-amz-copy-source" in r.headers))
+    result = proxied.run("--retries", "0", "revert", "-r", "--as-of", before.isoformat(), f"s3://{bucket}/t/", timeout=60)
+    assert result.returncode == 5, (result.returncode, result.stdout, result.stderr)
+    assert proxy.injected["error"] >= 1
+    assert f"FAILED revert s3://{bucket}/t/doc" in result.stderr
+    assert "1 delete marker(s) not added because 1 revert(s) failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert direct.list_object_versions(Bucket=bucket).get("DeleteMarkers") == versions.get("DeleteMarkers")
+    assert direct.get_object(Bucket=bucket, Key="t/new")["Body"].read() == b"created since"

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError
+from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
@@ -390,3 +390,17 @@ def test_ls_versions_long_reads_each_versions_own_acl(moto: MotoServer, moto_cli
     moto_client.put_object(Bucket=acl_bucket, Key="k", Body=b"fixed", ACL="private")
     rows = list(iter_listing(_conn(moto), S3Url(acl_bucket, ""), ListOptions(versions=True, long=True, recursive=True), ListSummary()))
     assert [(r.obj.size, r.private) for r in rows if isinstance(r, ListRow)] == [(5, True), (6, False)]
+
+
+def test_undelete_without_r_acts_on_the_one_key(moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]) -> None:
+    bucket = bucket_name("undelete-one")
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for key in ("k", "k.txt", "k/inner"):
+        moto_client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+        moto_client.delete_object(Bucket=bucket, Key=key)
+    results = list(undelete(_conn(moto), S3Url(bucket, "k"), recursive=False, gate=SafetyGate()))
+    assert [(r.action, r.target, r.ok) for r in results] == [("undelete", f"s3://{bucket}/k", True)]
+    assert [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["k"]
+    with pytest.raises(UsageError):
+        list(undelete(_conn(moto), S3Url(bucket, "k/"), recursive=False, gate=SafetyGate()))

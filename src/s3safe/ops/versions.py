@@ -16,6 +16,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from itertools import takewhile
 from typing import Any
 
 from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError, SafetyRefusal, UsageError
@@ -58,7 +59,8 @@ def _versions(storage: S3Storage, url: S3Url, *, recursive: bool) -> Iterator[Ob
         return walk_versions(storage, url)
     if url.is_prefix:
         raise UsageError(f"{url} names a folder or bucket", hint="add -r to act on every key under it")
-    return (v for v in storage.iter_versions(url.bucket, url.key) if v.key == url.key)
+    # the listing is a prefix match in key order: the key's own versions come first, and end it
+    return takewhile(lambda v: v.key == url.key, storage.iter_versions(url.bucket, url.key))
 
 
 def _require_versioning(conn: Connection, url: S3Url, *, doing: str) -> None:
