@@ -158,3 +158,30 @@ def test_a_changed_completion_report_is_refused(moto: MotoServer, moto_conn: Con
     _report(c, bucket, "r", "job1", [["src", "k", "", "succeeded", "200", "", "Successful"]], corrupt=True)
     with pytest.raises(IntegrityError, match="does not match the MD5"):
         read_completion_report(moto_conn, S3Url(bucket, "r/"), "job1")
+
+
+def test_jobs_status_and_ls_read_describe_job_and_list_jobs_answers(moto_conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No local server implements DescribeJob/ListJobs: botocore's stubber checks the requests and the answers
+    against the s3control model, and s3safe's reading of them is what is tested."""
+    from botocore.stub import Stubber
+
+    from s3safe.ops.jobs import job_status, list_jobs
+
+    client = BatchJobs(moto_conn, account=ACCOUNT).client
+    monkeypatch.setattr(BatchJobs, "client", property(lambda self: client))
+    stub = Stubber(client)
+    job = {"JobId": "job-1", "Status": "Complete", "Operation": {"S3PutObjectAcl": {"AccessControlPolicy": {"CannedAccessControlList": "private"}}},
+           "ProgressSummary": {"TotalNumberOfTasks": 5, "NumberOfTasksSucceeded": 4, "NumberOfTasksFailed": 1},
+           "CreationTime": datetime(2026, 12, 6, 1, 0, tzinfo=UTC), "Description": "s3safe",
+           "Report": {"Bucket": "arn:aws:s3:::ops", "Format": "Report_CSV_20180820", "Enabled": True, "Prefix": "batch/lake/r", "ReportScope": "AllTasks"},
+           "FailureReasons": [{"FailureCode": "AccessDenied", "FailureReason": "role cannot read the manifest"}]}  # fmt: skip
+    stub.add_response("describe_job", {"Job": job}, expected_params={"AccountId": ACCOUNT, "JobId": "job-1"})
+    stub.add_response("list_jobs", {"Jobs": [{"JobId": "job-1", "Status": "Complete", "Operation": "S3PutObjectAcl"}], "NextToken": "t"},
+                      expected_params={"AccountId": ACCOUNT})  # fmt: skip
+    stub.add_response("list_jobs", {"Jobs": [{"JobId": "job-0", "Status": "Failed"}]}, expected_params={"AccountId": ACCOUNT, "NextToken": "t"})
+    with stub:
+        status = job_status(moto_conn, "job-1", account=ACCOUNT)
+        listed = list_jobs(moto_conn, account=ACCOUNT)
+    assert (status.status, status.operation, status.total, status.succeeded, status.failed) == ("Complete", "S3PutObjectAcl", 5, 4, 1)
+    assert status.report == S3Url("ops", "batch/lake/r") and status.reasons == ("AccessDenied: role cannot read the manifest",)
+    assert [(j.job_id, j.status, j.operation) for j in listed] == [("job-1", "Complete", "S3PutObjectAcl"), ("job-0", "Failed", "")]

@@ -71,7 +71,8 @@ class JobSummary:
 
 def _summary(job: dict[str, Any]) -> JobSummary:
     progress = job.get("ProgressSummary") or {}
-    operation = next(iter(job.get("Operation") or {}), "") or str(job.get("Operation", ""))
+    raw = job.get("Operation") or ""
+    operation = raw if isinstance(raw, str) else next(iter(raw), "")  # ListJobs names it, DescribeJob describes it
     report = job.get("Report") or {}
     location = None
     if report.get("Enabled") and report.get("Bucket"):
