@@ -16,7 +16,7 @@ from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
-from s3safe.storage import requestlog
+from s3safe.storage import envcreds, requestlog
 from s3safe.storage.errors import SSE_C_SENT, translated
 
 if TYPE_CHECKING:
@@ -138,6 +138,8 @@ class Connection:
         self._clients: dict[str, S3Client] = {}
         self._bucket_regions: dict[str, str] = {}
         self._stores: dict[tuple[str, str | None, str | None, str | None], S3Store] = {}
+        self._env_checked = False
+        self._env: envcreds.StaticCredentials | None = None
         self.limiter: BandwidthLimiter | None = (
             BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
         )
@@ -192,7 +194,21 @@ class Connection:
 
     @property
     def default_region(self) -> str:
-        return self.settings.region or self.session.region_name or DEFAULT_REGION
+        # the environment's region is botocore's own first choice: reading it here spares importing boto3
+        return self.settings.region or envcreds.region() or self.session.region_name or DEFAULT_REGION
+
+    def _static_credentials(self) -> envcreds.StaticCredentials | None:
+        """The environment's key pair when botocore's chain would certainly pick it (see storage.envcreds)."""
+        with self._lock:
+            if not self._env_checked:
+                self._env_checked = True
+                self._env = envcreds.credentials(self.settings.profile)
+            found = self._env
+        if found is not None:
+            register_secret(found.secret_key)
+            register_secret(found.token)
+            register_secret(found.access_key)
+        return found
 
     def client(self, region: str | None = None) -> S3Client:
         region = region or self.default_region
@@ -237,6 +253,11 @@ class Connection:
             self._clients.setdefault(region, client)
             return self._clients[region]
 
+    def _credential_provider(self) -> Any:
+        from obstore.auth.boto3 import Boto3CredentialProvider
+
+        return Boto3CredentialProvider(self.session)
+
     def bucket_region(self, bucket: str) -> str:
         """The bucket's own region, discovered once (AWS answers it even on a 301 or 403)."""
         if self.settings.is_custom_endpoint or self.settings.region:
@@ -274,10 +295,11 @@ class Connection:
             return cached
         from datetime import timedelta
 
-        from obstore.auth.boto3 import Boto3CredentialProvider
         from obstore.store import S3Store
 
-        self.credentials()
+        static = self._static_credentials()
+        if static is None:
+            self.credentials()
         config: dict[str, Any] = {
             "region": self.bucket_region(bucket),
             # every PUT and part carries x-amz-checksum-sha256, which the server verifies
@@ -307,15 +329,16 @@ class Connection:
         if acl:
             client_options["default_headers"] = {"x-amz-acl": acl}
         retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}
+        if static is not None:
+            config.update(access_key_id=static.access_key, secret_access_key=static.secret_key)
+            if static.token:
+                config["session_token"] = static.token
         with translated("create the object store", bucket=bucket):
             store = S3Store(
-                bucket,
-                config=config,
+                bucket, config=config, client_options=client_options, retry_config=retry_config,
                 # refreshes SSO / role / instance credentials the same way boto3 does
-                credential_provider=Boto3CredentialProvider(self.session),
-                client_options=client_options,
-                retry_config=retry_config,
-            )
+                credential_provider=None if static is not None else self._credential_provider(),
+            )  # fmt: skip
         with self._lock:
             self._stores.setdefault(cache_key, store)
             return self._stores[cache_key]

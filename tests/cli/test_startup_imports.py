@@ -1,0 +1,42 @@
+"""A restore (`get -r`) and a no-change `sync` with credentials in the environment never import boto3: they
+need no botocore request, and importing it (and resolving a session) cost more than the whole restore of
+2,000 small objects. Checked with Python's own import log, not with timings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from tests.conftest import S3SAFE
+from tests.servers.rclone import RcloneServer
+
+
+def _run(rclone: RcloneServer, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    argv = [sys.executable, "-X", "importtime", S3SAFE, "--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle, *args]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return done, imported
+
+
+def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp_path: Path) -> None:
+    bucket = f"imports-{uuid.uuid4().hex[:10]}"
+    (rclone.root / bucket).mkdir()
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a.txt", "sub/b.txt", "sub/c.txt"):
+        (src / name).write_text(f"content of {name}\n")
+    put, imported = _run(rclone, "put", "-r", str(src), f"s3://{bucket}/t/")
+    assert put.returncode == 0, put.stderr[-1500:]
+    assert "boto3" in imported  # an upload reads the bucket's settings through botocore: the check can fail
+
+    got, imported = _run(rclone, "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "back"))
+    assert got.returncode == 0, got.stderr[-1500:]
+    assert (tmp_path / "back" / "sub" / "c.txt").read_text() == "content of sub/c.txt\n"
+    assert not {"boto3", "botocore.session"} & imported
+
+    synced, imported = _run(rclone, "--json", "sync", str(src), f"s3://{bucket}/t/")
+    assert synced.returncode == 0, synced.stderr[-1500:]
+    assert '"transferred": 0' in synced.stdout and '"skipped": 3' in synced.stdout, synced.stdout
+    assert not {"boto3", "botocore.session"} & imported
