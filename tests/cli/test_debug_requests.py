@@ -34,11 +34,19 @@ def _one(lines: list[dict[str, str]], **want: str) -> dict[str, str]:
     return found[0]
 
 
+def _make_bucket(rclone: RcloneServer, bucket: str) -> None:
+    """Through the S3 API: a folder made under the server's root may not be seen (rclone caches its listing)."""
+    import boto3
+
+    boto3.client("s3", endpoint_url=rclone.endpoint_url, region_name="us-east-1", verify=rclone.ca_bundle,
+                 aws_access_key_id=rclone.access_key, aws_secret_access_key=rclone.secret_key).create_bucket(Bucket=bucket)  # fmt: skip
+
+
 def test_debug_logs_each_request_with_status_bytes_time_and_retries_and_no_secret(
     run_cli: Run, rclone: RcloneServer, tmp_path: Path
 ) -> None:
     bucket = f"debug-{uuid.uuid4().hex[:10]}"
-    (rclone.root / bucket).mkdir()
+    _make_bucket(rclone, bucket)
     base = ["--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle, "--debug"]
     src = tmp_path / "src"
     src.mkdir()
