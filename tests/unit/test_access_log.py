@@ -85,6 +85,20 @@ def test_hostile_quotes_spaces_and_control_characters() -> None:
     assert got.signature_version == "SigV4" and got.tls_version == "TLSv1.3"  # nothing after the agent shifted
 
 
+def test_duckdb_agrees_on_plain_and_hostile_lines(tmp_path: Path) -> None:
+    # plain lines are cut on quotes and spaces, the others matched with the full pattern: both as parse_line
+    lines = [record(WHEN), record(WHEN, fields=17), record(WHEN, fields=24, user_agent='a "b" c', referer='x"'),
+             record(WHEN, key='k"ey', extra=['"z z"']), record(WHEN) + "\r", record(WHEN, extra=["\tx"])]  # fmt: skip
+    (tmp_path / "logs.txt").write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
+    db = LogDatabase(tmp_path)
+    try:
+        assert db.load([tmp_path / "logs.txt"]).malformed == 0
+        got = [tuple(_norm(v) for v in row) for row in db.query("SELECT * FROM logs").rows]
+    finally:
+        db.close()
+    assert got == [tuple(_norm(getattr(_parsed(line), n)) for n in COLUMNS) for line in lines]
+
+
 @pytest.mark.parametrize("line", [
     "", "garbage", "-" * 5000, '"' * 300, "a b [c] d",
     record(WHEN, time="31/Feb/2026:00:00:00 +0000"),  # no such day

@@ -70,16 +70,23 @@ COLUMNS: tuple[str, ...] = tuple(name for name, _ in FIELDS)
 QUOTED = frozenset({"request_uri", "referer", "user_agent"})
 
 
-def _pattern() -> str:
-    head = " ".join(p for _, _, p in REQUIRED)
-    tail = r"(?: [^\n]*)?"  # fields added after the last known one: accepted, ignored
+def _pattern(*, plain: bool = False) -> str:
+    """The record pattern; `plain`: the same records, restricted to those without a quote inside a field
+    (and a CR at the end), whose fields a split on quotes and spaces finds (see log_sql)."""
+
+    def field(p: str) -> str:
+        return p.replace(_QUOTED, r'("[^"]*")').replace(r"\S", r'[^\s"]') if plain else p
+
+    head = " ".join(field(p) for _, _, p in REQUIRED)
+    tail = r'(?: [^\n"]*)?' if plain else r"(?: [^\n]*)?"  # fields added after the last known one: accepted, ignored
     for _, _, p in reversed(OPTIONAL):
-        tail = f"(?: {p}{tail})?"
+        tail = f"(?: {field(p)}{tail})?"
     # a trailing CR (a file that went through a Windows tool) is not part of the last field
-    return f"^{head}{tail}\r?$"
+    return f"^{head}{tail}$" if plain else f"^{head}{tail}\r?$"
 
 
 PATTERN = _pattern()
+PLAIN_PATTERN = _pattern(plain=True)
 _COMPILED = re2.compile(PATTERN)
 
 
@@ -210,4 +217,4 @@ def clean_text(chunks: Iterable[bytes]) -> Iterator[str]:
         yield tail.replace("\x00", "\ufffd")
 
 
-__all__ = ["COLUMNS", "FIELDS", "PATTERN", "LogRecord", "ParseStats", "clean_text", "iter_records", "parse_line", "parse_time"]
+__all__ = ["COLUMNS", "FIELDS", "PATTERN", "PLAIN_PATTERN", "LogRecord", "ParseStats", "clean_text", "iter_records", "parse_line", "parse_time"]
