@@ -10,7 +10,6 @@ tokens seen (one per page).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
 from typing import TypeVar
 
 from s3safe.core.errors import ListingError
@@ -78,35 +77,29 @@ class ListingGuard:
 
 class VersionGuard:
     """One version listing's order: keys in strictly increasing UTF-8 byte order, each key's versions
-    together and newest first (S3's order), each version once, and only the first of a key marked latest.
+    together, each version once, and only the first of a key marked latest (S3 lists them newest first).
 
-    A point-in-time restore picks, per key, the newest version at or before a time, and a revert deletes
-    (adds delete markers to) keys it finds no version of: a key listed twice, out of order or with its
-    versions split would make it pick the wrong one or hide a key. Holds the last key and its version ids.
+    A point-in-time restore picks, per key, the newest version at or before a time, and a revert adds delete
+    markers to keys it finds no version of: a key listed twice, out of order or with its versions split or
+    reversed would make it pick the wrong one or hide a key. Times are not required to decrease: S3 gives a
+    multipart object the time its upload began, so a version completed later may carry an earlier time.
+    Holds the last key and its version ids.
     """
 
     def __init__(self, what: str, *, base: str = "", hint: str = _HINT) -> None:
         self.keys = ListingGuard(what, base=base, hint=hint)
         self._key: str | None = None
         self._ids: set[str] = set()
-        self._when: datetime | None = None
 
-    def version(self, key: str, version_id: str | None, *, when: datetime | None, latest: bool) -> None:
+    def version(self, key: str, version_id: str | None, *, latest: bool) -> None:
         """Accept the next version, or raise ListingError if it breaks the order."""
         what, shown = self.keys.what, self.keys.base + key
         if key != self._key:
             self.keys.key(key)  # a new key: strictly after the last one
-            self._key, self._ids, self._when = key, set(), None
+            self._key, self._ids = key, set()
         elif latest:
             raise ListingError(f"the listing of {what} marks a second version of {shown} as the latest; stopped", hint=self.keys.hint)
         vid = version_id or "null"
         if vid in self._ids:
             raise ListingError(f"the listing of {what} gave version {vid} of {shown} twice; stopped", hint=self.keys.hint)
-        if when is not None and self._when is not None and when > self._when:
-            raise ListingError(
-                f"the listing of {what} is out of order: a version of {shown} from {when.isoformat()} came after one from "
-                f"{self._when.isoformat()} (S3 lists a key's versions newest first); stopped",
-                hint=self.keys.hint,
-            )
         self._ids.add(vid)
-        self._when = when if when is not None else self._when

@@ -141,22 +141,30 @@ def _keep_version_order(http_response: Any, parsed: dict[str, Any] | None, **_: 
     parsed[_ORDER_FIELD] = "".join("D" if m.group(1) == b"DeleteMarker" else "V" for m in _VERSION_TAGS.finditer(body))
 
 
-def _interleave(versions: list[ObjectInfo], markers: list[ObjectInfo], order: str | None) -> Iterator[ObjectInfo]:
-    """Both lists merged: by key, the latest first, newest first, then as the answer had them (a server that
-    lists all versions before all delete markers, as moto does, puts a version first within one second)."""
-    if order is None or (order.count("V"), order.count("D")) != (len(versions), len(markers)):
-        order = "V" * len(versions) + "D" * len(markers)
-    ranks: dict[str, list[int]] = {"V": [], "D": []}
-    for position, kind in enumerate(order):
-        ranks[kind].append(position)
+def _in_order(first: ObjectInfo, then: ObjectInfo) -> bool:
+    """Could `then` follow `first` in S3's order (by key; a key's latest first, then newest first)?"""
+    a, b = first.key.encode("utf-8", "surrogateescape"), then.key.encode("utf-8", "surrogateescape")
+    if a != b:
+        return a < b
+    if then.is_latest:
+        return False
+    return first.is_latest or then.last_modified is None or first.last_modified is None or then.last_modified <= first.last_modified
 
-    def ranked(items: list[ObjectInfo], kind: str) -> Iterator[tuple[tuple[bytes, bool, float, int], ObjectInfo]]:
-        for rank, item in zip(ranks[kind], items, strict=True):
-            when = (item.last_modified or _NO_TIME).timestamp()
-            yield (item.key.encode("utf-8", "surrogateescape"), not item.is_latest, -when, rank), item
 
-    for _order, item in heapq.merge(ranked(versions, "V"), ranked(markers, "D"), key=lambda pair: pair[0]):
-        yield item
+def _interleave(versions: list[ObjectInfo], markers: list[ObjectInfo], order: str | None) -> list[ObjectInfo]:
+    """Both lists of one page in the answer's own order (S3 lists each key's versions and delete markers
+    together, newest first); when that order is unknown or not by key (moto lists all versions, then all
+    markers), by key, the latest first, then newest first, a version before a delete marker of the same second."""
+    if order is not None and (order.count("V"), order.count("D")) == (len(versions), len(markers)):
+        streams = {"V": iter(versions), "D": iter(markers)}
+        merged = [next(streams[kind]) for kind in order]
+        if all(_in_order(a, b) for a, b in itertools.pairwise(merged)):
+            return merged
+
+    def newest_first(item: ObjectInfo) -> tuple[bytes, bool, float]:
+        return item.key.encode("utf-8", "surrogateescape"), not item.is_latest, -(item.last_modified or _NO_TIME).timestamp()
+
+    return sorted([*versions, *markers], key=newest_first)  # stable: versions stay before markers on a tie
 
 
 def _version_info(bucket: str, item: dict[str, Any], *, marker: bool) -> ObjectInfo:
@@ -312,27 +320,27 @@ class S3Storage:
             for page in self._pages("list_object_versions", bucket, params, guard, tokens=("NextKeyMarker", "NextVersionIdMarker")):
                 for entry in self._version_page(bucket, page, guard):
                     if isinstance(entry, ObjectInfo):
-                        order.version(entry.key, entry.version_id, when=entry.last_modified, latest=bool(entry.is_latest))
+                        order.version(entry.key, entry.version_id, latest=bool(entry.is_latest))
                     yield entry
 
     @staticmethod
     def _version_page(bucket: str, page: dict[str, Any], guard: ListingGuard) -> Iterator[Entry]:
         # botocore parses versions and delete markers into two lists, each in S3's order; each is checked on
-        # its own, then they are merged back: by key, the latest first, newest first, and within one second
-        # in the order the answer had them (recorded by _keep_version_order; S3 interleaves them newest first).
+        # its own, then they are put back in the answer's order (recorded by _keep_version_order): times
+        # cannot order them, as a version and a delete marker of one key often share a second.
         lists: list[list[ObjectInfo]] = []
         for name, marker in (("Versions", False), ("DeleteMarkers", True)):
             check = VersionGuard(guard.what, base=guard.base, hint=guard.hint)
             items = [_version_info(bucket, dict(item), marker=marker) for item in page.get(name, [])]
             for item in items:
-                check.version(item.key, item.version_id, when=item.last_modified, latest=bool(item.is_latest))
+                check.version(item.key, item.version_id, latest=bool(item.is_latest))
             lists.append(items)
         prefixes = [PrefixInfo(bucket, item["Prefix"]) for item in page.get("CommonPrefixes", [])]
         prefix_check = ListingGuard(guard.what, base=guard.base, hint=guard.hint)
         for folder in prefixes:
             prefix_check.key(folder.prefix)
         versions = _interleave(lists[0], lists[1], page.get(_ORDER_FIELD))
-        entries: tuple[Iterator[Entry], list[Entry]] = (versions, list(prefixes))
+        entries: tuple[list[Entry], list[Entry]] = (list(versions), list(prefixes))
         yield from heapq.merge(*entries, key=_entry_sort_key)
 
     # --- single objects ----------------------------------------------------------------------------
