@@ -90,12 +90,13 @@ def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Pat
     with open_logs(None if local else app.conn, request) as session:
         answer = session.ask(name=show, sql=sql, limit=limit)
         _render(app, answer.columns, answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
-        for path, error in session.failures:
-            app.render.line(f"s3safe: error: cannot read {path}: {error}", err=True)
+        for _, error in session.failures:  # each message names its object
+            app.render.line(f"s3safe: error: {error}", err=True)
         summary = session.summary()
         _summary(app, summary, [
             f"{session.objects} log object(s) read ({session.bytes_read} bytes) from "
-            f"{session.location.url if session.location else 'local files'}: {session.stats.records} request(s) in range",
+            f"{session.location.url if session.location else 'local files'}: {session.stats.records} request(s) in range"
+            + (f", {session.stats.out_of_range} outside it" if session.stats.out_of_range else ""),
         ] + ([f"{session.stats.malformed} line(s) are not access-log records and were skipped"] if session.stats.malformed else []))  # fmt: skip
         if session.failures:
             raise PartialFailure(f"{len(session.failures)} log object(s) could not be read; the answer leaves them out",

@@ -192,8 +192,9 @@ class _Scratch:
         return self._out
 
     def add(self, chunks: Iterable[bytes]) -> int:
-        """One log object's text; returns its size in bytes as read."""
+        """One log object's text, whole or not at all; returns its size in bytes as read."""
         out = self._file()
+        start = out.tell()
         size = 0
         ends_line = True
 
@@ -203,9 +204,15 @@ class _Scratch:
                 size += len(chunk)
                 yield chunk
 
-        for text in clean_text(counted()):
-            out.write(text)
-            ends_line = text.endswith("\n")
+        try:
+            for text in clean_text(counted()):
+                out.write(text)
+                ends_line = text.endswith("\n")
+        except BaseException:
+            # an object cut off midway is reported as unread: none of its lines may count in the answer
+            out.seek(start)
+            out.truncate()
+            raise
         if not ends_line:
             out.write("\n")  # the next object's first record must not join this one's last
         self._size += size
@@ -260,7 +267,7 @@ def open_logs(conn: Connection | None, request: LogsRequest) -> Iterator[LogSess
                         size += scratch.add(_read_file(path))
                         objects += 1
                     except OSError as exc:
-                        failures.append((str(path), exc.strerror or str(exc)))
+                        failures.append((str(path), f"cannot read {path}: {exc.strerror or exc}"))
             else:
                 if conn is None:
                     raise UsageError("no connection to read the logs through")
