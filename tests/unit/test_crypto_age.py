@@ -129,6 +129,8 @@ def test_generated_identity_is_registered_for_redaction() -> None:
         bech32.encode("age-secret-key-", bytes(31)).upper(),  # wrong length
         RECIPIENT,  # a public key given as identity
     ],
+    # fixed ids: the keys are generated at import, and pytest-xdist needs every worker to collect the same names
+    ids=["empty", "bare-prefix", "bad-checksum", "mixed-case", "wrong-length", "recipient"],
 )
 def test_invalid_identities_are_refused_without_echo(bad: str) -> None:
     with pytest.raises(UsageError) as info:
@@ -137,7 +139,11 @@ def test_invalid_identities_are_refused_without_echo(bad: str) -> None:
         assert bad[16:40] not in str(info.value) and bad[16:40].lower() not in str(info.value)
 
 
-@pytest.mark.parametrize("bad", ["age1", RECIPIENT[:-1] + "q" if RECIPIENT[-1] != "q" else "p", SECRET, "ssh-ed25519 AAAA"])
+@pytest.mark.parametrize(
+    "bad",
+    ["age1", RECIPIENT[:-1] + "q" if RECIPIENT[-1] != "q" else "p", SECRET, "ssh-ed25519 AAAA"],
+    ids=["bare-prefix", "bad-checksum", "secret-key", "ssh-key"],
+)
 def test_invalid_recipients_are_refused(bad: str) -> None:
     with pytest.raises(UsageError, match="recipient"):
         age.parse_recipient(bad)
