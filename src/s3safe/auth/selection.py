@@ -5,20 +5,24 @@ In order: `--auth NAME` (set by the CLI through `choose`), `$S3SAFE_AUTH`, then 
 config file's `profile`), since naming an AWS profile is an explicit choice of the AWS credential chain.
 `none` for `--auth` / `$S3SAFE_AUTH` ignores the saved default for one run.
 
-The choice is process-wide (the CLI sets it once per command, before any connection exists), because
-connections are built lazily, possibly from worker threads, where context variables would not follow.
+The choice belongs to the run (core/context.py): the CLI sets it once per command in the process's run;
+a program running two operations sets each one's inside its own `running()` block, and a run that chose
+nothing uses the process's choice. Worker threads see their run's choice through the library's pools
+(core.context.ContextPool), which carry the run into them.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from s3safe.auth.profiles import RESERVED_NAMES, validate_name
 from s3safe.auth.vault import PassphraseSource
+from s3safe.core import context
 
 ENV_AUTH = "S3SAFE_AUTH"
 
@@ -30,21 +34,28 @@ class AuthChoice:
 
 
 _lock = threading.Lock()
-_choice = AuthChoice()
+_choice = AuthChoice()  # the process's run (context.ROOT)
+_choices: weakref.WeakKeyDictionary[context.RunContext, AuthChoice] = weakref.WeakKeyDictionary()
 
 
 def choose(name: str | None, *, passphrase: PassphraseSource | None = None) -> None:
-    """Record `--auth NAME` (None: not given) and the caller's passphrase source for this command."""
+    """Record `--auth NAME` (None: not given) and the caller's passphrase source for the current run."""
     global _choice
     if name is not None and name.lower() not in RESERVED_NAMES:
         validate_name(name)
+    choice = AuthChoice(name, passphrase)
+    run = context.current()
     with _lock:
-        _choice = AuthChoice(name, passphrase)
+        if run is context.ROOT:
+            _choice = choice
+        else:
+            _choices[run] = choice
 
 
 def current() -> AuthChoice:
+    run = context.current()
     with _lock:
-        return _choice
+        return _choice if run is context.ROOT else _choices.get(run, _choice)
 
 
 def selected_profile(

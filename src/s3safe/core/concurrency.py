@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
 from s3safe.core import cancel
+from s3safe.core.context import ContextPool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -15,15 +16,15 @@ R = TypeVar("R")
 
 def _stop(pending: Iterable[Future[Any]], exc: BaseException) -> None:
     """Drop what has not started. Only Ctrl-C also tells running workers to stop at their next chunk: that
-    flag is process-wide, and set by an ordinary error (or a consumer that stopped reading) it would make
-    the next library call in this process fail with Cancelled. Those workers finish their current item."""
+    flag is the run's, and set by an ordinary error (or a consumer that stopped reading) it would make the
+    run's next library call fail with Cancelled. Those workers finish their current item."""
     if isinstance(exc, KeyboardInterrupt):
         cancel.cancel()
     for future in pending:
         future.cancel()
 
 
-def _shutdown(pool: ThreadPoolExecutor, *, interrupted: bool) -> None:
+def _shutdown(pool: ContextPool, *, interrupted: bool) -> None:
     """Wait for the workers, except after Ctrl-C: one blocked in a system call (writing into a FIFO nobody
     reads) never sees the cancel flag, and waiting for it would make the interrupt hang the run."""
     pool.shutdown(wait=not interrupted, cancel_futures=interrupted)
@@ -35,7 +36,7 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
     Unlike Executor.map, this never submits the whole stream up front, so memory stays flat.
     """
     window = window or threads * 4
-    pool = ThreadPoolExecutor(max_workers=threads)
+    pool = ContextPool(max_workers=threads)  # workers run in the caller's run (cancel flag, secrets)
     pending: deque[Future[R]] = deque()
     interrupted = False
     try:
@@ -56,7 +57,7 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
 def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
     """Like run_bounded, but yields each result as soon as it is ready (no head-of-line wait)."""
     window = window or threads * 4
-    pool = ThreadPoolExecutor(max_workers=threads)
+    pool = ContextPool(max_workers=threads)  # workers run in the caller's run (cancel flag, secrets)
     pending: set[Future[R]] = set()
     interrupted = False
     try:

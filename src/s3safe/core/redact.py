@@ -2,6 +2,11 @@
 
 Secrets known by value (keys, tokens, passphrases) are registered as soon as they are loaded;
 secrets known by shape (signatures in URLs and Authorization headers) are caught by patterns.
+
+Registered secrets belong to the run that registered them (core/context.py): text produced in a run is
+masked of that run's secrets and the process's (ROOT's). Text produced outside any run (the CLI, a log
+handler on a thread that carries no run) is masked of every live run's secrets: an unknown origin is
+treated as able to hold any of them. A run's secrets go when the run object does.
 """
 
 from __future__ import annotations
@@ -9,6 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import weakref
+
+from s3safe.core.context import ROOT, RunContext, current
 
 MASK = "****"
 _MIN_SECRET_LEN = 4
@@ -87,7 +95,24 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-_matcher = SecretMatcher()
+_matcher = SecretMatcher()  # the process's own (ROOT's)
+_matchers: weakref.WeakKeyDictionary[RunContext, SecretMatcher] = weakref.WeakKeyDictionary({ROOT: _matcher})
+
+
+def _matcher_of(run: RunContext) -> SecretMatcher:
+    """(under _lock)"""
+    found = _matchers.get(run)
+    if found is None:
+        found = _matchers[run] = SecretMatcher()
+    return found
+
+
+def _in_scope() -> list[SecretMatcher]:
+    """(under _lock) the registries whose secrets text of the current run is masked of."""
+    run = current()
+    if run is ROOT:
+        return [m for m in _matchers.values() if len(m)]
+    return [m for m in (_matchers.get(run), _matcher) if m is not None and len(m)]
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # pre-signed URL query strings (SigV4 and SigV2)
@@ -126,7 +151,7 @@ def register_secret(value: str | bytes | None) -> None:
     if len(text) < _MIN_SECRET_LEN:
         return
     with _lock:
-        _matcher.add(text)
+        _matcher_of(current()).add(text)
 
 
 # A passphrase is a word people also use in names ("report"): masking every occurrence would garble keys
@@ -143,13 +168,15 @@ def register_passphrase(passphrase: str | None) -> None:
 
 
 def forget_secrets() -> None:
+    """Forget the current run's secrets."""
     with _lock:
-        _matcher.clear()
+        _matcher_of(current()).clear()
 
 
 def redact(text: str) -> str:
     with _lock:
-        spans = _matcher.spans(text) if len(_matcher) else []
+        matchers = _in_scope()
+        spans = _merge([span for m in matchers for span in m.spans(text)]) if len(matchers) > 1 else matchers[0].spans(text) if matchers else []
     if spans:
         pieces, last = [], 0
         for start, end in spans:

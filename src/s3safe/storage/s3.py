@@ -8,11 +8,11 @@ import logging
 import math
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from s3safe.core.context import ContextPool
 from s3safe.core.errors import ListingError, NotFoundError, S3SafeError
 from s3safe.core.models import (
     ALL_USERS_URI,
@@ -620,7 +620,7 @@ class S3Storage:
                     )  # fmt: skip
                 return {"PartNumber": number, "ETag": r["CopyPartResult"]["ETag"]}
 
-            with ThreadPoolExecutor(max_workers=max(1, min(threads, 16))) as pool:
+            with ContextPool(max_workers=max(1, min(threads, 16))) as pool:
                 parts = list(pool.map(copy_part, ranges))
             with translated("complete the multipart copy to", bucket=bucket, key=key):
                 client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
