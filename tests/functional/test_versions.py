@@ -404,3 +404,22 @@ def test_undelete_without_r_acts_on_the_one_key(moto: MotoServer, moto_client: A
     assert [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["k"]
     with pytest.raises(UsageError):
         list(undelete(_conn(moto), S3Url(bucket, "k/"), recursive=False, gate=SafetyGate()))
+
+
+def test_an_old_version_of_a_peers_multipart_object_is_verified_by_its_parts(
+    moto: MotoServer, moto_client: Any, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """Its part layout is measured on that version (HEAD ?partNumber with its version id), so the multipart
+    ETag is checked, not only the size, although a newer object has replaced it since."""
+    bucket = bucket_name("old-multipart")
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    data = os.urandom(5 * 1024 * 1024 + 1024)
+    upload = moto_client.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": moto_client.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=n, Body=body)["ETag"]}
+             for n, body in ((1, data[: 5 * 1024 * 1024]), (2, data[5 * 1024 * 1024 :]))]  # fmt: skip
+    old = moto_client.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload, MultipartUpload={"Parts": parts})["VersionId"]
+    moto_client.put_object(Bucket=bucket, Key="big", Body=b"replaced")
+    result = download_file(_conn(moto), S3Url(bucket, "big"), tmp_path / "big", version_id=old)
+    assert (tmp_path / "big").read_bytes() == data
+    assert "multipart ETag" in result.verified, result.verified

@@ -424,20 +424,22 @@ class S3Storage:
                                     hint="pick an object version from 'ls --versions'") from None  # fmt: skip
             raise
 
-    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str) -> tuple[int, ...] | None:
+    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str, version_id: str | None = None) -> tuple[int, ...] | None:
         """The sizes of the `count` parts a multipart object was uploaded in; None when the server cannot say.
 
         Measured, never guessed: two parts are `HEAD ?partNumber=1` and the rest; with more, the parts
         GetObjectAttributes lists (objects uploaded with checksums), else one `HEAD ?partNumber=k` per part
         (at most 10,000). A guess from the first part's size would make a good copy of an object with
         unequal parts fail its multipart ETag, and leave a damaged copy of one verified by size only. All
-        are asked with If-Match, so a replaced object is never measured.
+        are asked with If-Match, so a replaced object is never measured; `version_id`: of that version.
         """
         client = self.client(bucket)
+        versioned: dict[str, Any] = {"VersionId": version_id} if version_id and version_id != "null" else {}
 
         def part_length(number: int) -> int:
             with translated("read a part of", bucket=bucket, key=key):
-                return int(client.head_object(Bucket=bucket, Key=key, PartNumber=number, IfMatch=f'"{etag}"').get("ContentLength", 0))
+                answer = client.head_object(Bucket=bucket, Key=key, PartNumber=number, IfMatch=f'"{etag}"', **versioned)
+                return int(answer.get("ContentLength", 0))
 
         if not 1 <= count <= MAX_PARTS:
             return None
@@ -447,7 +449,7 @@ class S3Storage:
                 return None
             if count <= 2:
                 return (first, size - first) if count == 2 else (first,)
-            listed = self._listed_part_sizes(bucket, key, count=count, etag=etag)
+            listed = self._listed_part_sizes(bucket, key, count=count, etag=etag, versioned=versioned)
             sizes = listed or (first, *(part_length(n) for n in range(2, count + 1)))
         except S3SafeError as exc:
             log.debug("no part layout for s3://%s/%s: %s", bucket, key, exc)
@@ -456,12 +458,12 @@ class S3Storage:
             return None
         return sizes
 
-    def _listed_part_sizes(self, bucket: str, key: str, *, count: int, etag: str) -> tuple[int, ...] | None:
+    def _listed_part_sizes(self, bucket: str, key: str, *, count: int, etag: str, versioned: dict[str, Any]) -> tuple[int, ...] | None:
         """The part sizes GetObjectAttributes lists, when it lists all `count` of them (else None)."""
         try:
             with translated("read the parts of", bucket=bucket, key=key):
                 attributes = self.client(bucket).get_object_attributes(
-                    Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts", "ETag"], MaxParts=MAX_PARTS)  # fmt: skip
+                    Bucket=bucket, Key=key, ObjectAttributes=["ObjectParts", "ETag"], MaxParts=MAX_PARTS, **versioned)  # fmt: skip
         except S3SafeError as exc:
             log.debug("no part list for s3://%s/%s: %s", bucket, key, exc)
             return None

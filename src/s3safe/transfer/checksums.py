@@ -125,12 +125,13 @@ def evidence_of(details: ObjectDetails) -> ServerEvidence:
     return ServerEvidence(tuple(claims), etag, None)
 
 
-def server_evidence(storage: S3Storage, details: ObjectDetails) -> ServerEvidence:
-    """The claims of a HEAD, with the part layout when they need it (one or two more requests)."""
+def server_evidence(storage: S3Storage, details: ObjectDetails, *, version_id: str | None = None) -> ServerEvidence:
+    """The claims of a HEAD, with the part layout when they need it (one or two more requests); `version_id`:
+    the HEAD was of that version."""
     evidence = evidence_of(details)
     count = multipart_count(details.etag)
     if evidence.needs_layout and count is not None and details.etag:
-        sizes = storage.part_sizes(details.bucket, details.key, size=details.size, count=count, etag=details.etag)
+        sizes = storage.part_sizes(details.bucket, details.key, size=details.size, count=count, etag=details.etag, version_id=version_id)
         evidence = replace(evidence, parts=sizes)
     return evidence
 

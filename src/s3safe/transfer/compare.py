@@ -109,12 +109,14 @@ class ContentComparator:
             if stored.lower() == sha256:
                 self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
                 return None
-        return self._compare_checksums(local, details, path=path, mtime_ns=mtime_ns, etag=etag)
+        return self._compare_checksums(local, details, path=path, mtime_ns=mtime_ns, etag=etag, version_id=remote.version_id)
 
-    def _compare_checksums(self, local: ObjectInfo, details: ObjectDetails, *, path: Path, mtime_ns: int, etag: str) -> str | None:
+    def _compare_checksums(
+        self, local: ObjectInfo, details: ObjectDetails, *, path: Path, mtime_ns: int, etag: str, version_id: str | None = None
+    ) -> str | None:  # fmt: skip
         """An object without s3safe's digest (another tool wrote it): the server's own checksums of it, or its
         multipart ETag, recomputed over the file for the object's part layout. No bytes are transferred."""
-        evidence = server_evidence(self.storage, details)
+        evidence = server_evidence(self.storage, details, version_id=version_id)
         if evidence.empty or (evidence.needs_layout and evidence.parts is None):
             return "content differs"
         self.hashed += 1

@@ -385,7 +385,7 @@ def _peer_check(
         return None
     storage = S3Storage(conn)
     try:
-        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag, version_id=version_id))
+        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag, version_id=version_id), version_id=version_id)
     except S3SafeError as exc:  # a store that refuses these HEADs: verified by size, as before
         log.debug("no stored checksums for s3://%s/%s: %s", bucket, key, exc)
         return None
