@@ -1,0 +1,44 @@
+"""`s3safe logs --local` as a user runs it: CSV that a spreadsheet reads back, and SQL that tries to leave
+the logs refused with one line and exit 2."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from tests.access_log_lines import record
+
+Run = Callable[..., CompletedProcess[str]]
+WHEN = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def _logs(tmp_path: Path) -> Path:
+    path = tmp_path / "2026-12-01-10-00-00-0123456789ABCDEF"
+    agent = 'Go-http-client/1.1, "crawler" \x1b[31mred'
+    path.write_text(record(WHEN, user_agent=agent, requester="-") + "\n" + record(WHEN, key="b.csv") + "\nnot a log line\n")
+    return path
+
+
+def test_csv_output_reads_back_with_escapes_shown_not_obeyed(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("logs", "--local", str(_logs(tmp_path)), "--show", "reads", "--csv", "--since", "all")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["key"], r["requester"], r["flags"]) for r in rows] == [("b.csv", "arn:aws:iam::123456789012:user/alice", ""),
+                                                                      ("reports/q1.csv", "", "anonymous")]  # fmt: skip
+    assert rows[1]["user_agent"] == 'Go-http-client/1.1, "crawler" \\x1b[31mred'
+    assert "1 line(s) are not access-log records" in result.stderr
+
+
+def test_sql_reaching_for_files_is_refused_with_exit_2(run_cli: Run, tmp_path: Path) -> None:
+    stolen = tmp_path / "stolen.csv"
+    result = run_cli("logs", "--local", str(_logs(tmp_path)), "--since", "all",
+                     "--sql", f"COPY (SELECT * FROM read_csv('/etc/passwd')) TO '{stolen}'")  # noqa: S608  # fmt: skip
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 1 and "refused" in errors[0] and "Traceback" not in result.stderr
+    assert not stolen.exists()
