@@ -70,10 +70,8 @@ def _tree(
     if values["only_diff"] and values["only_newer"]:
         raise UsageError("choose one of --only-diff and --only-newer")
     mode: Mode = "diff" if values["only_diff"] else "newer" if values["only_newer"] else default_mode
-    from s3safe.query import compile_where
-
-    where = compile_where(values["where"], scope="any") if values.get("where") else None
-    local_delete = compile_where(values["local_delete"], scope="any") if values.get("local_delete") else None
+    where = _compile(values.get("where"))
+    local_delete = _compile(values.get("local_delete"))
     return TreeOptions(
         where=where, local_delete=local_delete, allow_empty=values.get("allow_empty", False),
         keep_setuid=values.get("keep_setuid", False),
@@ -82,6 +80,16 @@ def _tree(
         upload=build_upload_options(upload_values, defaults) if upload_values is not None else UploadOptions(),
         encryption=encryption, decryption=decryption, as_of=as_of,
     ).validate()  # fmt: skip
+
+
+def _compile(text: str | None) -> Any:
+    """A --where / --local-delete condition; the condition language is imported only when one is given
+    (its import costs about as much as a small restore's planning)."""
+    if not text:
+        return None
+    from s3safe.query import compile_where
+
+    return compile_where(text, scope="any")
 
 
 def _with_progress(app: App, results: Iterator[ActionResult], summary: Any) -> Iterator[ActionResult]:
