@@ -146,8 +146,9 @@ def _copy_one(conn: Connection, storage: S3Storage, bucket: str, item: tuple[str
     target = f"s3://{bucket}/{key}"
     try:
         details = storage.head(bucket, key, version_id=version_id)
-        if details.sse_algorithm == "SSE-C" and not conn.settings.sse_c_key:
-            raise UsageError(f"version {version_id} of {target} is SSE-C encrypted", hint="pass its key with --sse-c-key-file")
+        if details.sse_algorithm == "SSE-C":
+            raise UsageError(f"version {version_id} of {target} is SSE-C encrypted, which revert cannot copy yet",
+                             hint=f"restore it with 'get --version-id {version_id} --sse-c-key-file FILE' and upload it again")  # fmt: skip
         extra = _copy_extra(details.sse_algorithm, details.sse_kms_key_id, details.storage_class, plan)
         if size > MAX_SINGLE_COPY:  # a multipart copy carries the version's headers itself
             extra.update(Metadata=dict(details.metadata), MetadataDirective="REPLACE",
