@@ -96,7 +96,8 @@ def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_600
     fix = next(r["fix"] for r in records if r.get("key") == "data/00017.bin")
     assert fix == f"s3safe acl set private s3://{source}/data/00017.bin"  # as audit --objects says it
     bucket = next(r for r in records if r["type"] == "bucket")
-    assert bucket["objects"]["scanned"] == TOTAL + 1 and bucket["objects"]["public"] == 5 and bucket["objects"]["unencrypted"] == 4
+    objects = bucket["objects"]
+    assert (objects["scanned"], objects["public"], objects["unencrypted"], objects["source"]) == (TOTAL + 1, 5, 4, "inventory")
     age = [n for n in bucket["notes"] if "hours old" in n]
     assert age and "3.0 hours old" in age[0] and "HEAD a finding" in age[0]
 

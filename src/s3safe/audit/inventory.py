@@ -297,7 +297,8 @@ def scan_files(bucket: str, file_format: str, columns: tuple[str, ...], paths: l
     """Run the object checks over local inventory files: (counts, findings, columns present)."""
     import duckdb
 
-    db = duckdb.connect(config={"threads": max(1, threads)})
+    # nothing is fetched: Parquet and CSV readers are built in, and an inventory must not make DuckDB download code
+    db = duckdb.connect(config={"threads": max(1, threads), "autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
         db.execute("SET enable_progress_bar = false")  # DuckDB would draw one on a terminal, in the middle of our output
         source = _source_sql(file_format, columns, paths)
@@ -346,7 +347,7 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
     if counts["errors"]:
         notes.append(f"{counts['errors']} object(s) had an ACL field s3safe could not read")
     scan = ObjectScan(counts["scanned"], counts["public"], counts["unencrypted"], 0, counts["errors"], sampled=False,
-                      resumed_after=None, acls_read="object_access_control_list" in present)  # fmt: skip
+                      resumed_after=None, acls_read="object_access_control_list" in present, inventory=True)  # fmt: skip
     return InventoryScan(report, scan, findings, notes)
 
 

@@ -101,12 +101,14 @@ class ObjectScan:
     sampled: bool  # only a sample (--sample) was checked
     resumed_after: str | None  # the key a resumed scan started after
     acls_read: bool  # False when the bucket has ACLs disabled (nothing to read)
+    inventory: bool = False  # read from an S3 Inventory report, which carries no user metadata (no client-side marker)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "scanned": self.scanned, "public": self.public, "unencrypted": self.unencrypted,
-            "client_encrypted": self.client_encrypted, "errors": self.errors, "sampled": self.sampled,
-            "resumed_after": self.resumed_after, "acls_read": self.acls_read,
+            "client_encrypted": None if self.inventory else self.client_encrypted, "errors": self.errors,
+            "sampled": self.sampled, "resumed_after": self.resumed_after, "acls_read": self.acls_read,
+            "source": "inventory" if self.inventory else "requests",
         }  # fmt: skip
 
 

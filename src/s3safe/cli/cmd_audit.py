@@ -170,8 +170,10 @@ def _render_report(app: App, report: AuditReport) -> None:
             o = bucket.objects
             scope = f"a sample of {o.scanned}" if o.sampled else f"{o.scanned}"
             resumed = f" (resumed after {o.resumed_after!r})" if o.resumed_after else ""
-            r.record({}, f"  objects: {scope} checked{resumed}: {o.public} public, {o.unencrypted} unencrypted, "
-                         f"{o.client_encrypted} client-side encrypted, {o.errors} error(s)")  # fmt: skip
+            client = "" if o.inventory else f"{o.client_encrypted} client-side encrypted, "
+            source = " (from the inventory report)" if o.inventory else ""
+            r.record({}, f"  objects: {scope} checked{source}{resumed}: {o.public} public, {o.unencrypted} unencrypted, "
+                         f"{client}{o.errors} error(s)")  # fmt: skip
         for note in bucket.notes:
             r.info(f"  note: {note}")
     _render_summary(app, report)
