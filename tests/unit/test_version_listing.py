@@ -22,8 +22,8 @@ def test_the_answers_interleaving_is_kept_within_one_second() -> None:
     """S3 lists k: marker m2, marker m1, version g2, version g1, all in one second: that order, not a guess."""
     versions = [_v("k", "g2", 5), _v("k", "g1", 5)]
     markers = [_v("k", "m2", 5, latest=True, marker=True), _v("k", "m1", 5, marker=True)]
-    assert [v.version_id for v in _interleave(versions, markers, "DDVV")] == ["m2", "m1", "g2", "g1"]
-    top = next(histories(_interleave(versions, markers, "DDVV")))
+    assert [v.version_id for v in _interleave(versions, markers, order="DDVV")] == ["m2", "m1", "g2", "g1"]
+    top = next(histories(_interleave(versions, markers, order="DDVV")))
     assert [m.version_id for m in top.top_markers] == ["m2", "m1"] and top.newest_object is not None
 
 
@@ -31,8 +31,8 @@ def test_an_answer_not_grouped_by_key_is_merged_by_key_latest_and_time() -> None
     """moto lists every version, then every delete marker: merged by key, the latest first, newest first."""
     versions = [_v("a", "a1", 3, latest=True), _v("b", "b2", 4), _v("b", "b1", 2)]
     markers = [_v("b", "bm", 6, latest=True, marker=True)]
-    assert [v.version_id for v in _interleave(versions, markers, "VVVD")] == ["a1", "bm", "b2", "b1"]
-    assert [v.version_id for v in _interleave(versions, markers, None)] == ["a1", "bm", "b2", "b1"]
+    assert [v.version_id for v in _interleave(versions, markers, order="VVVD")] == ["a1", "bm", "b2", "b1"]
+    assert [v.version_id for v in _interleave(versions, markers, order=None)] == ["a1", "bm", "b2", "b1"]
 
 
 def test_a_later_version_with_an_earlier_time_is_accepted() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from s3safe.core.errors import DeleteCapRefusal, NotFoundError, S3SafeError, SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url
-from s3safe.core.models import ActionResult, ObjectInfo
+from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import walk_versions
 from s3safe.storage.buckets import BucketAdmin
@@ -87,7 +87,7 @@ def revert(
     storage = S3Storage(conn)
     copies, markers = _Spool(), _Spool()
     try:
-        keys, existed = _plan_revert(histories(_versions(storage, url, recursive=recursive), when=when), copies, markers)
+        keys, existed = _plan_revert(histories(_versions(storage, url, recursive=recursive), when=when), copies=copies, markers=markers)
         if not keys:
             raise NotFoundError(f"nothing to revert: no version of any object under {url}", hint="check the URL ('ls -r --versions')")
         if markers.count and not existed:
@@ -95,16 +95,16 @@ def revert(
         if not gate.dry_run and gate.max_delete is not None and markers.count > gate.max_delete:
             raise DeleteCapRefusal("add delete markers to", gate.max_delete)  # before any copy: nothing changed yet
         failed = 0
-        for result in _copy_back(conn, storage, url.bucket, copies, gate):
+        for result in _copy_back(conn, storage, bucket=url.bucket, copies=copies, gate=gate):
             failed += not result.ok
             yield result
-        yield from _add_markers(storage, url.bucket, markers, gate, failed=failed)
+        yield from _add_markers(storage, url.bucket, markers=markers, gate=gate, failed=failed)
     finally:
         copies.close()
         markers.close()
 
 
-def _plan_revert(keys: Iterator[KeyHistory], copies: _Spool, markers: _Spool) -> tuple[int, int]:
+def _plan_revert(keys: Iterator[KeyHistory], *, copies: _Spool, markers: _Spool) -> tuple[int, int]:
     """Spool what the revert does for each key; how many keys there are, and how many existed at the time."""
     existed = seen = 0
     for history in keys:
@@ -127,13 +127,13 @@ def _same(latest: ObjectInfo, target: ObjectInfo) -> bool:
     return not latest.is_delete_marker and bool(latest.etag) and (latest.etag, latest.size) == (target.etag, target.size)
 
 
-def _copy_back(conn: Connection, storage: S3Storage, bucket: str, copies: _Spool, gate: SafetyGate) -> Iterator[ActionResult]:
+def _copy_back(conn: Connection, storage: S3Storage, *, bucket: str, copies: _Spool, gate: SafetyGate) -> Iterator[ActionResult]:
     plan: list[UploadPlan] = []
 
     def execute(batch: Sequence[tuple[str, str | None, int, str | None, str]]) -> list[ActionResult]:
         if not plan:  # the bucket's upload settings, read once and only if something is copied
             plan.append(plan_upload(conn, bucket, UploadOptions()))
-        return [_copy_one(conn, storage, bucket, item, plan[0]) for item in batch]
+        return [_copy_one(conn, storage, bucket=bucket, item=item, plan=plan[0]) for item in batch]
 
     yield from gate.apply(
         "revert", copies, execute,
@@ -141,7 +141,9 @@ def _copy_back(conn: Connection, storage: S3Storage, bucket: str, copies: _Spool
     )  # fmt: skip
 
 
-def _copy_one(conn: Connection, storage: S3Storage, bucket: str, item: tuple[str, str | None, int, str | None, str], plan: UploadPlan) -> ActionResult:
+def _copy_one(
+    conn: Connection, storage: S3Storage, *, bucket: str, item: tuple[str, str | None, int, str | None, str], plan: UploadPlan
+) -> ActionResult:  # fmt: skip
     key, version_id, size, when, note = item
     target = f"s3://{bucket}/{key}"
     try:
@@ -149,7 +151,7 @@ def _copy_one(conn: Connection, storage: S3Storage, bucket: str, item: tuple[str
         if details.sse_algorithm == "SSE-C":
             raise UsageError(f"version {version_id} of {target} is SSE-C encrypted, which revert cannot copy yet",
                              hint=f"restore it with 'get --version-id {version_id} --sse-c-key-file FILE' and upload it again")  # fmt: skip
-        extra = _copy_extra(details.sse_algorithm, details.sse_kms_key_id, details.storage_class, plan)
+        extra = _copy_extra(details, plan)
         if size > MAX_SINGLE_COPY:  # a multipart copy carries the version's headers itself
             extra.update(Metadata=dict(details.metadata), MetadataDirective="REPLACE",
                          ContentType=details.content_type or "application/octet-stream")  # fmt: skip
@@ -161,9 +163,10 @@ def _copy_one(conn: Connection, storage: S3Storage, bucket: str, item: tuple[str
     return ActionResult("revert", target, detail=f"version {version_id} of {_short(when)} is current again; {note}")
 
 
-def _copy_extra(sse: str | None, kms_key: str | None, storage_class: str | None, plan: UploadPlan) -> dict[str, Any]:
+def _copy_extra(details: ObjectDetails, plan: UploadPlan) -> dict[str, Any]:
     """The copy keeps the version's own encryption and storage class (a copy is otherwise encrypted as the
     bucket's uploads are), and is private like every upload."""
+    sse, kms_key, storage_class = details.sse_algorithm, details.sse_kms_key_id, details.storage_class
     extra: dict[str, Any] = {}
     if plan.acl_header:
         extra["ACL"] = plan.acl_header
@@ -178,7 +181,7 @@ def _copy_extra(sse: str | None, kms_key: str | None, storage_class: str | None,
     return extra
 
 
-def _add_markers(storage: S3Storage, bucket: str, markers: _Spool, gate: SafetyGate, *, failed: int) -> Iterator[ActionResult]:
+def _add_markers(storage: S3Storage, bucket: str, *, markers: _Spool, gate: SafetyGate, failed: int) -> Iterator[ActionResult]:
     if not markers.count:
         return
     if failed:
@@ -215,7 +218,7 @@ def undelete(conn: Connection, url: S3Url, *, recursive: bool, gate: SafetyGate)
 
     def execute(batch: Sequence[tuple[ObjectInfo, ObjectInfo]]) -> list[ActionResult]:
         results = storage.delete_batch(url.bucket, [(marker.key, marker.version_id) for marker, _ in batch])
-        return [_undeleted(result, marker, back) for result, (marker, back) in zip(results, batch, strict=True)]
+        return [_undeleted(result, marker=marker, back=back) for result, (marker, back) in zip(results, batch, strict=True)]
 
     yield from gate.apply(
         "undelete", items, execute, batch_size=DELETE_BATCH, deletes=True,
@@ -223,7 +226,7 @@ def undelete(conn: Connection, url: S3Url, *, recursive: bool, gate: SafetyGate)
     )  # fmt: skip
 
 
-def _undeleted(result: ActionResult, marker: ObjectInfo, back: ObjectInfo) -> ActionResult:
+def _undeleted(result: ActionResult, *, marker: ObjectInfo, back: ObjectInfo) -> ActionResult:
     target = f"s3://{marker.bucket}/{marker.key}"
     if not result.ok:
         return ActionResult("undelete", version_url(marker.bucket, marker.key, marker.version_id), ok=False, error=result.error)

@@ -151,7 +151,7 @@ def _in_order(first: ObjectInfo, then: ObjectInfo) -> bool:
     return first.is_latest or then.last_modified is None or first.last_modified is None or then.last_modified <= first.last_modified
 
 
-def _interleave(versions: list[ObjectInfo], markers: list[ObjectInfo], order: str | None) -> list[ObjectInfo]:
+def _interleave(versions: list[ObjectInfo], markers: list[ObjectInfo], *, order: str | None) -> list[ObjectInfo]:
     """Both lists of one page in the answer's own order (S3 lists each key's versions and delete markers
     together, newest first); when that order is unknown or not by key (moto lists all versions, then all
     markers), by key, the latest first, then newest first, a version before a delete marker of the same second."""
@@ -339,7 +339,7 @@ class S3Storage:
         prefix_check = ListingGuard(guard.what, base=guard.base, hint=guard.hint)
         for folder in prefixes:
             prefix_check.key(folder.prefix)
-        versions = _interleave(lists[0], lists[1], page.get(_ORDER_FIELD))
+        versions = _interleave(lists[0], lists[1], order=page.get(_ORDER_FIELD))
         entries: tuple[list[Entry], list[Entry]] = (list(versions), list(prefixes))
         yield from heapq.merge(*entries, key=_entry_sort_key)
 
