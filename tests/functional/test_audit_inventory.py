@@ -81,11 +81,12 @@ def _findings(records: list[dict[str, Any]], check: str) -> set[str]:
     return {r["key"] for r in records if r["type"] == "finding" and r["check"] == check}
 
 
-def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_6000(run_cli: Run, moto: MotoServer,
+def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_6000(run_cli: Run, moto: MotoServer, tmp_path: Path,
                                                                                   parquet_inventory: tuple[str, str]) -> None:  # fmt: skip
     source, _ = parquet_inventory
+    sarif, html = tmp_path / "a.sarif", tmp_path / "a.html"
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "audit", f"s3://{source}", "--inventory",
-                     "--fail-on", "critical")  # fmt: skip
+                     "--fail-on", "critical", "--sarif", str(sarif), "--html", str(html))  # fmt: skip
     assert result.returncode == 8, result.stderr  # a WRITE_ACP grant to everyone is critical
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert _findings(records, "object-acl-public") == set(PUBLIC) | AUTHENTICATED | {ODD}
@@ -98,6 +99,10 @@ def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_600
     bucket = next(r for r in records if r["type"] == "bucket")
     objects = bucket["objects"]
     assert (objects["scanned"], objects["public"], objects["unencrypted"], objects["source"]) == (TOTAL + 1, 5, 4, "inventory")
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results if r["ruleId"] == "object-acl-public"}
+    assert len(located) == 5 and f"s3://{source}/data/00017.bin" in located  # the same SARIF results as --objects
+    assert "from the inventory report" in html.read_text() and "data/04999.bin" in html.read_text()
     age = [n for n in bucket["notes"] if "hours old" in n]
     assert age and "3.0 hours old" in age[0] and "HEAD a finding" in age[0]
 

@@ -57,8 +57,10 @@ def _bucket_section(index: int, bucket: BucketResult, *, report: AuditReport, st
     if bucket.objects is not None:
         o = bucket.objects
         scope = "sample of " if o.sampled else ""
-        parts.append(f"<p>Objects checked: {scope}{o.scanned} · public: {o.public} · unencrypted: {o.unencrypted} · "
-                     f"client-side encrypted: {o.client_encrypted} · errors: {o.errors}</p>")  # fmt: skip
+        source = " (from the inventory report)" if o.inventory else ""
+        client = "" if o.inventory else f"client-side encrypted: {o.client_encrypted} · "
+        parts.append(f"<p>Objects checked{source}: {scope}{o.scanned} · public: {o.public} · unencrypted: {o.unencrypted} · "
+                     f"{client}errors: {o.errors}</p>")  # fmt: skip
     if bucket.findings:
         extra = "<th>status</th>" if statuses is not None else ""
         rows = "".join(_finding_row(f, statuses.get(f.uid) if statuses is not None else None) for f in bucket.findings)
