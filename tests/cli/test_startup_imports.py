@@ -5,10 +5,13 @@ log, not with timings."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import S3SAFE
 from tests.servers.rclone import RcloneServer
@@ -21,12 +24,18 @@ def _run(rclone: RcloneServer, *args: str) -> tuple[subprocess.CompletedProcess[
     return done, imported
 
 
+def _client(rclone: RcloneServer) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=rclone.endpoint_url, region_name="us-east-1", verify=rclone.ca_bundle,
+                        aws_access_key_id=rclone.access_key, aws_secret_access_key=rclone.secret_key,
+                        config=Config(request_checksum_calculation="when_required"))  # fmt: skip
+
+
 def _make_bucket(rclone: RcloneServer, bucket: str) -> None:
     """Through the S3 API: a folder made under the server's root may not be seen (rclone caches its listing)."""
-    import boto3
-
-    boto3.client("s3", endpoint_url=rclone.endpoint_url, region_name="us-east-1", verify=rclone.ca_bundle,
-                 aws_access_key_id=rclone.access_key, aws_secret_access_key=rclone.secret_key).create_bucket(Bucket=bucket)  # fmt: skip
+    _client(rclone).create_bucket(Bucket=bucket)
 
 
 def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp_path: Path) -> None:
@@ -49,3 +58,28 @@ def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp
     assert synced.returncode == 0, synced.stderr[-1500:]
     assert '"transferred": 0' in synced.stdout and '"skipped": 3' in synced.stdout, synced.stdout
     assert not {"boto3", "botocore.session", "s3safe.query"} & imported  # no --where: no condition language
+
+
+def test_a_saved_profile_still_signs_the_restore_when_the_environment_holds_other_keys(
+    rclone: RcloneServer, tmp_path: Path, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """The shortcut takes the environment's keys only where botocore would: a saved profile comes first.
+    rclone checks every signature, so a request signed with the environment's (wrong) keys is refused."""
+    bucket = f"saved-{uuid.uuid4().hex[:10]}"
+    _make_bucket(rclone, bucket)
+    _client(rclone).put_object(Bucket=bucket, Key="t/a.txt", Body=b"alpha")
+    repo = Path(__file__).resolve().parents[2]
+    env = {  # a keyring backend kept in a file of the test's (tests/file_keyring.py): no passphrase KDF to wait for
+        "PYTHONPATH": os.pathsep.join((str(repo / "src"), str(repo))), "PYTHON_KEYRING_BACKEND": "tests.file_keyring.FileKeyring",
+        "S3SAFE_TEST_KEYRING_FILE": str(tmp_path / "keyring.json"),
+        "AWS_ACCESS_KEY_ID": "AKIAWRONGENVKEY00000", "AWS_SECRET_ACCESS_KEY": "wrong-environment-secret",
+    }  # fmt: skip
+    base = ["--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle]
+    refused = run_cli(*base, "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "no"), env=env)
+    assert refused.returncode == 4, refused.stderr[-1500:]  # the environment's keys really are wrong
+    saved = run_cli("auth", "save", "srv", input_text=f"{rclone.access_key}\n{rclone.secret_key}\n", env=env)
+    assert saved.returncode == 0, saved.stderr[-1500:]
+    assert run_cli("auth", "use", "srv", env=env).returncode == 0
+    got = run_cli(*base, "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "back"), env=env)
+    assert got.returncode == 0, got.stderr[-1500:]
+    assert (tmp_path / "back" / "a.txt").read_bytes() == b"alpha"

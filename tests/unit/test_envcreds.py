@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from s3safe.auth.index import INDEX_NAME, ProfileIndex, save_index
+from s3safe.core.settings import ConnectionSettings
 from s3safe.storage import envcreds
+from s3safe.storage.connection import Connection
 from s3safe.storage.envcreds import StaticCredentials
+from s3safe.storage.session import SavedProfile
 
 KEYS = {"AWS_ACCESS_KEY_ID": "AKIAENVKEY", "AWS_SECRET_ACCESS_KEY": "env-secret-value"}
 
 
 @pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    return {**KEYS, "S3SAFE_CONFIG_DIR": str(tmp_path / "config")}
+def environ() -> dict[str, str]:
+    return dict(KEYS)
 
 
 def test_a_static_pair_with_nothing_before_it_is_read_directly(environ: dict[str, str]) -> None:
@@ -34,7 +34,6 @@ def test_a_static_pair_with_nothing_before_it_is_read_directly(environ: dict[str
         {"AWS_SECURITY_TOKEN": "legacy"},  # botocore prefers it to AWS_SESSION_TOKEN
         {"AWS_SESSION_TOKEN": ""},
         {"AWS_SECRET_ACCESS_KEY": ""},  # partial: botocore reports it
-        {"S3SAFE_AUTH": "saved"},  # a saved s3safe profile goes first in the chain
     ],
 )
 def test_anything_that_could_change_botocores_answer_leaves_it_to_botocore(
@@ -43,12 +42,25 @@ def test_anything_that_could_change_botocores_answer_leaves_it_to_botocore(
     assert envcreds.credentials(None, {**environ, **extra}) is None
 
 
-def test_a_profile_option_or_a_saved_default_leaves_it_to_botocore(environ: dict[str, str], tmp_path: Path) -> None:
+def test_a_profile_option_leaves_it_to_botocore(environ: dict[str, str]) -> None:
     assert envcreds.credentials("work", environ) is None
-    config = tmp_path / "config"
-    config.mkdir()
-    save_index(ProfileIndex(default="saved"), config / INDEX_NAME)  # `s3safe auth use saved`
-    assert envcreds.credentials(None, environ) is None
+
+
+def test_a_connection_with_a_saved_profile_selected_leaves_it_to_botocore(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in KEYS.items():
+        monkeypatch.setenv(name, value)
+    settings = ConnectionSettings(endpoint_url="http://127.0.0.1:9", allow_http=True, region="us-east-1")
+    plain = Connection(settings, saved_profile=lambda _profile: None)
+    assert plain._static_credentials() == StaticCredentials("AKIAENVKEY", "env-secret-value", None)
+    asked: list[str | None] = []
+
+    def selected(profile: str | None) -> SavedProfile:
+        asked.append(profile)
+        return SavedProfile("saved", lambda _name: pytest.fail("no secret is needed to decide"))
+
+    saved = Connection(settings, saved_profile=selected)
+    assert saved._static_credentials() is None
+    assert saved._static_credentials() is None and asked == [None]  # asked once per connection
 
 
 def test_the_region_is_botocores_first_choice() -> None:

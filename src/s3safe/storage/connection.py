@@ -138,6 +138,8 @@ class Connection:
         self._clients: dict[str, S3Client] = {}
         self._bucket_regions: dict[str, str] = {}
         self._stores: dict[tuple[str, str | None, str | None, str | None], S3Store] = {}
+        self._saved_resolved = False
+        self._saved: SavedProfile | None = None
         self._env_checked = False
         self._env: envcreds.StaticCredentials | None = None
         self.limiter: BandwidthLimiter | None = (
@@ -170,12 +172,19 @@ class Connection:
             if self._session is None:
                 from s3safe.storage.session import make_session
 
-                saved = self._saved_profile(self.settings.profile) if self._saved_profile else None
+                saved = self._saved_locked()
                 with translated("load the AWS profile"):
                     # boto3 raises ProfileNotFound here, before any request is made; a saved s3safe
                     # profile (--auth, $S3SAFE_AUTH, `auth use`) goes first in botocore's credential chain
                     self._session = make_session(self.settings.profile, saved=saved)
             return self._session
+
+    def _saved_locked(self) -> SavedProfile | None:
+        """The saved profile to sign with (asked once); the caller holds the lock."""
+        if not self._saved_resolved:
+            self._saved = self._saved_profile(self.settings.profile) if self._saved_profile else None
+            self._saved_resolved = True
+        return self._saved
 
     def credentials(self) -> Any:
         """Frozen credentials, registered for redaction; AccessDeniedError when there are none."""
@@ -202,7 +211,8 @@ class Connection:
         with self._lock:
             if not self._env_checked:
                 self._env_checked = True
-                self._env = envcreds.credentials(self.settings.profile)
+                # a saved s3safe profile goes first in the chain: then botocore decides, as always
+                self._env = None if self._saved_locked() is not None else envcreds.credentials(self.settings.profile)
             found = self._env
         if found is not None:
             register_secret(found.secret_key)

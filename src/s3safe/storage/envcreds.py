@@ -4,7 +4,8 @@ Importing boto3 and resolving a session costs 0.3–1 s of CPU on this class of 
 restore of 2,000 small objects through obstore, which needs no botocore at all. When the environment holds a
 static key pair and nothing could come before it in the chain, the answer is known without botocore:
 
-- no saved s3safe profile is selected (`--auth`, `$S3SAFE_AUTH`, `auth use`: it goes first in the chain);
+- no saved s3safe profile is selected (`--auth`, `$S3SAFE_AUTH`, `auth use`: it goes first in the chain;
+  the connection checks that, as it is told which one by its caller);
 - no AWS profile is named (`--profile`, `$AWS_PROFILE`, `$AWS_DEFAULT_PROFILE`: a named profile can take
   the environment's place);
 - AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are both set, with no expiry (`$AWS_CREDENTIAL_EXPIRATION`
@@ -36,10 +37,6 @@ def credentials(profile: str | None, environ: Mapping[str, str] | None = None) -
     key, secret = env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", "")
     token = env.get("AWS_SESSION_TOKEN")
     if not key or not secret or token == "":
-        return None
-    from s3safe.auth.selection import selected_profile
-
-    if selected_profile(aws_profile=None, environ=env) is not None:
         return None
     return StaticCredentials(key, secret, token)
 
