@@ -110,6 +110,7 @@ def build_upload_options(values: dict[str, Any], defaults: dict[str, Any] | None
         retain_until=retain_until,
         lock_mode=lock_mode,
         legal_hold=bool(values.get("legal_hold")),
+        no_clobber=bool(values.get("no_clobber")),
     ).validate()
 
 

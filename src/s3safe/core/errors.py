@@ -81,6 +81,15 @@ class SafetyRefusal(S3SafeError):
     exit_code = EXIT_REFUSED
 
 
+class ConditionFailed(S3SafeError):
+    """The server refused a request whose condition (If-Match, If-None-Match) no longer held (HTTP 412)."""
+
+
+class WriteConflict(SafetyRefusal):
+    """A conditional write refused: the key exists (--no-clobber) or another writer changed it since it was
+    planned; the object there was left as it was."""
+
+
 class DeleteCapRefusal(SafetyRefusal):
     """--max-delete refused a batch of deletions before the first one; `after` says what the run did before."""
 

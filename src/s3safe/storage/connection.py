@@ -145,6 +145,9 @@ class Connection:
         self.limiter: BandwidthLimiter | None = (
             BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
         )
+        # whether this endpoint honours If-Match / If-None-Match on PUT: probed once per run (storage.conditional)
+        self.honours_conditions: bool | None = None
+        self.conditions_lock = threading.Lock()
 
     # --- the storage interface (storage/base.py) ------------------------------------------------------
     @property

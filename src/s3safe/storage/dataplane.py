@@ -75,15 +75,16 @@ async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str,
     return result
 
 
-def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[str, str]) -> PutResult:
-    """One PutObject (never multipart: a multipart upload is the chunk writer's, through botocore)."""
+def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[str, str], mode: Any = None) -> PutResult:
+    """One PutObject (never multipart: a multipart upload is the chunk writer's, through botocore); `mode`:
+    obstore's PutMode ("create": If-None-Match: *, {"e_tag": …}: If-Match), None for an unconditional PUT."""
     import obstore
 
     if not requestlog.enabled():
-        return obstore.put(store, key, body, attributes=attributes, use_multipart=False)
+        return obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result = obstore.put(store, key, body, attributes=attributes, use_multipart=False)
+        result = obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
     except BaseException as exc:
         _failed("PUT", target, started, exc, "obstore:put")
         raise

@@ -11,6 +11,7 @@ from typing import Any
 
 from s3safe.core.errors import (
     AccessDeniedError,
+    ConditionFailed,
     IntegrityError,
     NotFoundError,
     S3SafeError,
@@ -175,6 +176,8 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
     if status == 404:
         return NotFoundError(f"not found: {_absent(code, key=key)} {where or 'the object'} does not exist")
+    if code == "PreconditionFailed" or status == 412:
+        return ConditionFailed(f"cannot {action}{_on(where)}: the object is no longer as the request's condition required (412)")
     if code == "NotImplemented" or status == 501:
         return UnsupportedError(f"cannot {action}{_on(where)}: {UNSUPPORTED}")
     if status is not None and status >= 500:
@@ -250,6 +253,8 @@ def translate(
         return ServiceError(f"cannot {action}{_on(where)}: {redact(str(exc))}")
     if isinstance(exc, oex.BaseError | FileNotFoundError) and _STATUS.search(str(exc)):
         return classify(_obstore_fault(exc, sse_c=sse_c), action=action, bucket=bucket, key=key)
+    if isinstance(exc, oex.AlreadyExistsError | oex.PreconditionError):
+        return ConditionFailed(f"cannot {action}{_on(where)}: the object is no longer as the request's condition required (412)")
     if isinstance(exc, oex.NotFoundError):
         return NotFoundError(f"not found: {where or 'the object'} does not exist")
     if isinstance(exc, oex.PermissionDeniedError):

@@ -24,6 +24,7 @@ from typing import Any
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, ServiceError
 from s3safe.crypto.digest import PlaintextDigest, digest_file, same_digest
+from s3safe.storage.conditional import WriteCondition
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage, part_size_for
@@ -39,6 +40,7 @@ from s3safe.transfer.multipart import (
     PartEvidence,
     abort_orphans,
     abort_upload,
+    complete_upload,
     create_upload,
     journal_path,
     listed_parts,
@@ -68,7 +70,7 @@ MIN_ENCRYPTED_PART = 8 * 1024**2
 
 def upload_encrypted(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    encryption: Encryption, verify: bool,
+    encryption: Encryption, verify: bool, condition: WriteCondition | None = None,
 ) -> TransferResult:  # fmt: skip
     encryption.validate()
     before = source.stat()
@@ -87,7 +89,8 @@ def upload_encrypted(
         md5 = hashlib.md5(ciphertext, usedforsecurity=False).hexdigest()  # the ETag the server should answer
 
         def put(p: UploadPlan) -> tuple[str | None, str | None]:
-            etag = _put_small(conn, ciphertext, bucket, key, plan=p, options=options, metadata=metadata, sha256=sha256)
+            etag = _put_small(conn, ciphertext, bucket, key, plan=p, options=options, metadata=metadata, sha256=sha256,
+                              condition=condition)  # fmt: skip
             return etag, prove_put(conn, Sent(md5, sha256.hex()), bucket=bucket, key=key, etag=etag, plan=p,
                                    what=f"encrypted upload of {source} to s3://{bucket}/{key}")  # fmt: skip
 
@@ -102,7 +105,7 @@ def upload_encrypted(
         def run(p: UploadPlan) -> tuple[str | None, str | None]:
             extra = upload_extra(p, options, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE)
             upload = EncryptedUpload(conn, source, bucket, key, encryption=encryption, token=token,
-                                     part_size=part_size, extra=extra, md5_etags=etags_are_md5(p))  # fmt: skip
+                                     part_size=part_size, extra=extra, md5_etags=etags_are_md5(p), condition=condition)  # fmt: skip
             etag = upload.run()
             ensure_lock(conn, bucket, key, version_id=upload.version_id, options=options)
             return etag, PARTS_PROOF if upload.parts.proven else None
@@ -118,11 +121,11 @@ def upload_encrypted(
 
 def _put_small(
     conn: Connection, ciphertext: bytes, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], sha256: bytes,
+    metadata: dict[str, str], sha256: bytes, condition: WriteCondition | None = None,
 ) -> str | None:  # fmt: skip
     if conn.limiter is None and not options.object_lock:
         return _upload_obstore(conn, ciphertext, bucket, key, plan=plan, options=options, metadata=metadata,
-                               content_type=ENCRYPTED_CONTENT_TYPE)  # fmt: skip
+                               content_type=ENCRYPTED_CONTENT_TYPE, condition=condition)  # fmt: skip
     if conn.limiter is not None:
         conn.limiter.consume(len(ciphertext))
     extra = upload_extra(plan, options, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE)
@@ -130,7 +133,8 @@ def _put_small(
         extra["ContentMD5"] = base64.b64encode(hashlib.md5(ciphertext, usedforsecurity=False).digest()).decode()
     with translated("upload to", bucket=bucket, key=key):
         response = conn.client_for(bucket).put_object(Bucket=bucket, Key=key, Body=ciphertext,
-                                                      ChecksumSHA256=base64.b64encode(sha256).decode(), **extra)  # fmt: skip
+                                                      ChecksumSHA256=base64.b64encode(sha256).decode(), **extra,
+                                                      **(condition.boto_args() if condition else {}))  # fmt: skip
     return (response.get("ETag") or "").strip('"') or None
 
 
@@ -147,7 +151,9 @@ class EncryptedUpload:
     def __init__(
         self, conn: Connection, source: Path, bucket: str, key: str, *, encryption: Encryption, token: str,
         part_size: int, extra: dict[str, Any], journal_dir: Path | None = None, md5_etags: bool = False,
+        condition: WriteCondition | None = None,
     ) -> None:  # fmt: skip
+        self.condition = condition
         self.conn = conn
         self.client = conn.client_for(bucket)
         self.source = source
@@ -177,13 +183,8 @@ class EncryptedUpload:
         try:
             parts = self._send_all(journal, encryptor, listed)
             check_unchanged(self.source, stat)
-            with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
-                result = self.client.complete_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=self.key,
-                    UploadId=journal.upload_id,
-                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-                )
+            result = complete_upload(self.conn, self.bucket, self.key, upload_id=journal.upload_id, parts=parts,
+                                     condition=self.condition)  # fmt: skip
         except (KeyboardInterrupt, ServiceError):
             log.info("upload of s3://%s/%s interrupted; the next run resumes it", self.bucket, self.key)
             raise

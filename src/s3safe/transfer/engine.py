@@ -6,6 +6,7 @@ transfer and delete passes through the SafetyGate, which is what makes --dry-run
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import itertools
 import json
@@ -297,8 +298,8 @@ def upload_tree(
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
         before = _stat_or_none(source)  # the file as sent: a --move deletes it only if it is still this one
         try:
-            result = upload_file(conn, source, dest, options=options.upload, plan=upload_plan.get(), key=prefix + action.key,
-                                 verify=False, encryption=encryption)  # fmt: skip
+            result = upload_file(conn, source, dest, options=_conditioned(options.upload, action), plan=upload_plan.get(),
+                                 key=prefix + action.key, verify=False, encryption=encryption)  # fmt: skip
         except StoredCopyMismatch as exc:
             if exc.etag:  # so that the next --only-diff run sends it again, whatever its metadata claims
                 cache.put(dest.bucket, prefix + action.key, Verified.refuting(exc.etag))
@@ -318,6 +319,8 @@ def upload_tree(
         return ActionResult("upload", target, detail=action.reason)
 
     uploads = _sendable(run.route(actions, planner.Kind.UPLOAD), run, root=root)
+    if options.upload.no_clobber:
+        uploads = _unclobbered(uploads, run, bucket=dest.bucket, prefix=prefix)
     if options.move and gate.dry_run:
         uploads = _planned_moves(uploads, run.moves)
 
@@ -438,6 +441,26 @@ def _sendable(actions: Iterator[planner.Action], run: _Run, *, root: Path) -> It
             yield action
         else:
             run.fail(ActionResult("upload", str(root.joinpath(*action.key.split("/"))), ok=False, error=reason))
+
+
+def _conditioned(upload: UploadOptions, action: planner.Action) -> UploadOptions:
+    """An overwrite replaces only the object it was planned against (If-Match its listed ETag): a concurrent
+    writer's newer object is then a conflict, never silently replaced."""
+    target = action.target
+    if target is None or not target.etag or upload.no_clobber:
+        return upload  # a new key (or --no-clobber, which sends If-None-Match: * instead)
+    return dataclasses.replace(upload, if_match=target.etag)
+
+
+def _unclobbered(actions: Iterator[planner.Action], run: _Run, *, bucket: str, prefix: str) -> Iterator[planner.Action]:
+    """--no-clobber: keys listed as existing are skipped at planning (a dry run shows it); the rest are sent
+    with If-None-Match: *, so one created meanwhile is a conflict."""
+    for action in actions:
+        if action.target is None:
+            yield action
+        else:
+            run.summary.skipped += 1
+            run.notes.append(ActionResult("skip", f"s3://{bucket}/{prefix}{action.key}", detail="exists (--no-clobber)"))
 
 
 def _drop_stale_journals(

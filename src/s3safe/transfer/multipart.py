@@ -23,6 +23,7 @@ from typing import Any
 
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, ServiceError, StoredCopyMismatch
+from s3safe.storage.conditional import WriteCondition, check_by_head
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.transfer.state import state_dir, unwritable_state
@@ -129,9 +130,11 @@ class PartEvidence:
 class ResumableUpload:
     def __init__(
         self, conn: Connection, source: Path, bucket: str, key: str, *, part_size: int, sha256_hex: str,
-        extra: dict[str, Any], journal_dir: Path | None = None, md5_etags: bool = False,
+        extra: dict[str, Any], journal_dir: Path | None = None, md5_etags: bool = False, condition: WriteCondition | None = None,
     ) -> None:  # fmt: skip
-        """`md5_etags`: the server's part ETags are MD5s of what it stored (SSE-S3), so they are checked."""
+        """`md5_etags`: the server's part ETags are MD5s of what it stored (SSE-S3), so they are checked.
+        `condition`: sent with CompleteMultipartUpload (the object is only then written)."""
+        self.condition = condition
         self.conn = conn
         self.client = conn.client_for(bucket)
         self.source = source
@@ -244,13 +247,7 @@ class ResumableUpload:
                 f"{self.source} changed while it was being uploaded; the upload was abandoned and s3://{self.bucket}/{self.key} left as it was",
                 hint="run again once the file is no longer being written",
             )
-        with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
-            result = self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=journal.upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-            )
+        result = complete_upload(self.conn, self.bucket, self.key, upload_id=journal.upload_id, parts=parts, condition=self.condition)
         self.path.unlink(missing_ok=True)
         self.version_id = result.get("VersionId")
         etag = (result.get("ETag") or "").strip('"') or None
@@ -262,6 +259,20 @@ class ResumableUpload:
 
     def _abort(self, journal: Journal) -> None:
         abort_upload(self.client, journal, self.path)
+
+
+def complete_upload(conn: Connection, bucket: str, key: str, *, upload_id: str, parts: list[dict[str, Any]],
+                    condition: WriteCondition | None) -> dict[str, Any]:  # fmt: skip
+    """CompleteMultipartUpload, with the write's condition. Some servers ignore If-Match there (moto does) while
+    honouring it on PUT: it is also checked by HEAD just before, so a replaced object is at least not overwritten
+    unless it changes in that instant."""
+    if condition is not None and condition.if_match is not None:
+        check_by_head(conn, condition, bucket=bucket, key=key)
+    with translated("complete the multipart upload to", bucket=bucket, key=key):
+        return dict(conn.client_for(bucket).complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            **(condition.boto_args() if condition else {}),
+        ))  # fmt: skip
 
 
 def create_upload(client: Any, intent: Journal, path: Path, extra: dict[str, Any]) -> Journal:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from s3safe.core.errors import UsageError
 from s3safe.core.settings import STORAGE_CLASSES
+from s3safe.storage.conditional import WriteCondition
 
 SSE_CHOICES = ("AES256", "aws:kms")
 MTIME_META = "s3safe-mtime"
@@ -72,6 +73,14 @@ class UploadOptions:
     retain_until: datetime | None = None  # Object Lock retention of each version written (UTC)
     lock_mode: str | None = None  # GOVERNANCE or COMPLIANCE (with retain_until)
     legal_hold: bool = False
+    no_clobber: bool = False  # create only: never replace an object (If-None-Match: *)
+    if_match: str | None = None  # replace only the object with this ETag (set per object by the tree engine)
+
+    @property
+    def condition(self) -> WriteCondition | None:
+        """What must hold at the key for the write to happen, if anything."""
+        condition = WriteCondition(if_none_match=self.no_clobber, if_match=None if self.no_clobber else self.if_match)
+        return condition if condition else None
 
     @property
     def object_lock(self) -> bool:

@@ -12,13 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
+from s3safe.core.errors import (
+    AccessDeniedError,
+    ConditionFailed,
+    IntegrityError,
+    NotFoundError,
+    S3SafeError,
+    StoredCopyMismatch,
+    UsageError,
+)
 from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.storage import dataplane
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.compat import obstore_can_address
+from s3safe.storage.conditional import WriteCondition, conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import AclsDisabledError, translated
 from s3safe.storage.s3 import S3Storage, part_size_for
@@ -231,10 +240,25 @@ def upload_file(
     if (reason := unsendable_name(key)) is not None:
         raise UsageError(f"cannot upload {source}: {reason}")
     plan = plan or plan_upload(conn, dest.bucket, options)
+    try:
+        return _upload_file(conn, source, dest.bucket, key, size=size, options=options, plan=plan, verify=verify, encryption=encryption)
+    except ConditionFailed:
+        assert options.condition is not None  # nothing else sends a condition
+        raise conflict(options.condition, bucket=dest.bucket, key=key) from None
+
+
+def _upload_file(
+    conn: Connection, source: Path, bucket: str, key: str, *, size: int, options: UploadOptions, plan: UploadPlan,
+    verify: bool, encryption: Encryption | None,
+) -> TransferResult:  # fmt: skip
+    # checked by HEAD here where the endpoint ignores conditional headers (then none is sent)
+    condition = prepare(conn, options.condition, bucket=bucket, key=key)
     if encryption is not None:
         from s3safe.transfer.encrypted import upload_encrypted
 
-        return upload_encrypted(conn, source, dest.bucket, key, plan=plan, options=options, encryption=encryption, verify=verify)
+        return upload_encrypted(conn, source, bucket, key, plan=plan, options=options, encryption=encryption, verify=verify,
+                                condition=condition)  # fmt: skip
+    dest = S3Url(bucket, key)
     part_size = options.part_size or part_size_for(size, minimum=8 * 1024**2)
     # an explicit --part-size also sets where multipart starts
     threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
@@ -259,12 +283,12 @@ def upload_file(
         def send(p: UploadPlan) -> tuple[str | None, str | None]:
             return _upload_boto3(conn, source, dest.bucket, key, plan=p, options=options, metadata=metadata,
                                  content_type=content_type, part_size=part_size, threshold=threshold, sha256=sha256_b64,
-                                 md5=md5_hex)  # fmt: skip
+                                 md5=md5_hex, condition=condition)  # fmt: skip
     else:
 
         def send(p: UploadPlan) -> tuple[str | None, str | None]:
             etag = _upload_obstore(conn, inline if inline is not None else source, dest.bucket, key, plan=p,
-                                   options=options, metadata=metadata, content_type=content_type)  # fmt: skip
+                                   options=options, metadata=metadata, content_type=content_type, condition=condition)  # fmt: skip
             sent = Sent(md5_hex, base64.b64decode(sha256_b64).hex())
             return etag, prove_put(conn, sent, bucket=dest.bucket, key=key, etag=etag, plan=p, what=f"upload of {source} to {url}")
 
@@ -314,6 +338,7 @@ def lock_extra(options: UploadOptions) -> dict[str, Any]:
 def _upload_boto3(
     conn: Connection, source: Path, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
     metadata: dict[str, str], content_type: str, part_size: int, threshold: int, sha256: str, md5: str,
+    condition: WriteCondition | None = None,
 ) -> tuple[str | None, str | None]:  # fmt: skip
     """The path for buckets that need an ACL header, which obstore cannot send per object.
 
@@ -327,13 +352,14 @@ def _upload_boto3(
         if options.object_lock:  # S3 wants a Content-MD5 (or a checksum it names) on an upload it must retain
             extra["ContentMD5"] = base64.b64encode(bytes.fromhex(md5)).decode()
         with translated("upload to", bucket=bucket, key=key), ThrottledFile(source, conn.limiter) as body:
-            response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra)
+            response = client.put_object(Bucket=bucket, Key=key, Body=body, ChecksumSHA256=sha256, **extra,
+                                         **(condition.boto_args() if condition else {}))  # fmt: skip
         etag = (response.get("ETag") or "").strip('"') or None
         sent = Sent(md5, base64.b64decode(sha256).hex())
         return etag, prove_put(conn, sent, bucket=bucket, key=key, etag=etag, plan=plan,
                                      what=f"upload of {source} to s3://{bucket}/{key}")  # fmt: skip
     upload = ResumableUpload(conn, source, bucket, key, part_size=part_size, sha256_hex=metadata[SHA256_META], extra=extra,
-                             md5_etags=etags_are_md5(plan))  # fmt: skip
+                             md5_etags=etags_are_md5(plan), condition=condition)  # fmt: skip
     etag = upload.run()
     ensure_lock(conn, bucket, key, version_id=upload.version_id, options=options)
     return etag, PARTS_PROOF if upload.proven else None
@@ -370,7 +396,7 @@ def check_unchanged(source: Path, before: os.stat_result) -> None:
 
 def _upload_obstore(
     conn: Connection, source: Path | bytes, bucket: str, key: str, *, plan: UploadPlan, options: UploadOptions,
-    metadata: dict[str, str], content_type: str,
+    metadata: dict[str, str], content_type: str, condition: WriteCondition | None = None,
 ) -> str | None:  # fmt: skip
     """One PutObject through obstore, with x-amz-checksum-sha256 computed over the bytes it sends."""
     store = conn.store(bucket, sse=plan.sse, kms_key_id=options.sse_kms_key_id, acl=plan.acl_header)
@@ -380,7 +406,8 @@ def _upload_obstore(
     if options.storage_class:
         attributes["Storage-Class"] = options.storage_class
     with translated("upload to", bucket=bucket, key=key):
-        result = dataplane.put(store, key, source, bucket=bucket, attributes=attributes)
+        result = dataplane.put(store, key, source, bucket=bucket, attributes=attributes,
+                               mode=condition.obstore_mode() if condition else None)  # fmt: skip
     return (result.get("e_tag") or "").strip('"') or None
 
 

@@ -1,0 +1,133 @@
+"""Conditional writes: If-None-Match: * (create only) and If-Match: ETAG (replace only that version).
+
+AWS S3 (since 2024) and moto honour both on PutObject; moto also honours If-None-Match on
+CompleteMultipartUpload but ignores If-Match there, and `rclone serve s3` ignores both everywhere (the write
+simply happens). So whether an endpoint honours them is probed once per run: a PUT of a key that does not
+exist, with an If-Match no object can satisfy. An endpoint that honours conditions refuses it (412, or 404 for
+the missing key) and nothing is written; one that ignores them writes an empty probe object, which is deleted
+at once. Where they are ignored, the condition is checked by a HEAD just before the write instead, which is
+not atomic: a warning says so, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, WriteConflict
+from s3safe.core.safety import SafetyGate
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translated
+
+log = logging.getLogger("s3safe.conditional")
+
+PROBE_PREFIX = ".s3safe-conditional-write-probe-"
+_NO_SUCH_ETAG = '"00000000000000000000000000000000"'
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCondition:
+    """What must hold for a write to happen: no object at the key, or the object with exactly this ETag."""
+
+    if_none_match: bool = False
+    if_match: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.if_none_match or self.if_match is not None
+
+    def boto_args(self) -> dict[str, Any]:
+        """PutObject / CompleteMultipartUpload arguments."""
+        if self.if_none_match:
+            return {"IfNoneMatch": "*"}
+        if self.if_match is not None:
+            return {"IfMatch": _quoted(self.if_match)}
+        return {}
+
+    def obstore_mode(self) -> Any:
+        """obstore's PutMode: "create" sends If-None-Match: *, an UpdateVersion sends If-Match."""
+        if self.if_none_match:
+            return "create"
+        if self.if_match is not None:
+            return {"e_tag": _quoted(self.if_match)}
+        return None
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag.strip(chr(34))}"'
+
+
+def conflict(condition: WriteCondition, *, bucket: str, key: str) -> WriteConflict:
+    """The one line that reports a refused conditional write, naming the object."""
+    url = f"s3://{bucket}/{key}"
+    if condition.if_none_match:
+        return WriteConflict(f"{url} already exists; --no-clobber left it as it was", hint="choose another key, or leave out --no-clobber to replace it")
+    return WriteConflict(f"conflict: {url} was changed by another writer after this run planned to replace it "
+                         f"(ETag {condition.if_match} expected); the newer object was left as it was",
+                         hint="run again to compare against the object as it is now")  # fmt: skip
+
+
+def honours_conditions(conn: Connection, bucket: str) -> bool:
+    """Whether the endpoint honours If-Match / If-None-Match on PUT; probed once per run (per connection)."""
+    with conn.conditions_lock:
+        if conn.honours_conditions is None:
+            conn.honours_conditions = _probe(conn, bucket)
+            if not conn.honours_conditions:
+                log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the overwrite check "
+                            "of sync fall back to a HEAD just before each write, which is not atomic there",
+                            conn.settings.endpoint_url or "this endpoint")  # fmt: skip
+        return conn.honours_conditions
+
+
+def _probe(conn: Connection, bucket: str) -> bool:
+    key = PROBE_PREFIX + uuid.uuid4().hex
+    client = conn.client_for(bucket)
+    try:
+        with translated("probe conditional writes in", bucket=bucket, key=key):
+            response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=_NO_SUCH_ETAG)
+    except (ConditionFailed, NotFoundError):
+        return True
+    except S3SafeError as exc:  # refused for another reason (a policy): the HEAD check is the safe side
+        log.info("could not probe conditional writes in s3://%s (%s); checking by HEAD instead", bucket, exc)
+        return False
+    version = response.get("VersionId")
+    for _ in SafetyGate().apply("delete", [(key, version)], lambda batch: _delete_probe(conn, bucket, batch),
+                                describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):  # fmt: skip
+        pass  # the probe's own empty object (its version only): failures are logged by _delete_probe
+    return False
+
+
+def _delete_probe(conn: Connection, bucket: str, batch: Any) -> list[Any]:
+    from s3safe.storage.s3 import S3Storage
+
+    results = S3Storage(conn).delete_batch(bucket, list(batch))
+    for result in results:
+        if not result.ok:
+            log.warning("could not delete the empty probe object %s (%s); delete it by hand", result.target, result.error)
+    return results
+
+
+def check_by_head(conn: Connection, condition: WriteCondition, *, bucket: str, key: str) -> None:
+    """The condition checked by a HEAD (not atomic): for endpoints that ignore conditional headers."""
+    from s3safe.storage.s3 import S3Storage
+
+    try:
+        etag = S3Storage(conn).head(bucket, key).etag
+    except NotFoundError:
+        etag = None
+    if condition.if_none_match and etag is not None:
+        raise conflict(condition, bucket=bucket, key=key)
+    if condition.if_match is not None and (etag or "").strip('"') != condition.if_match.strip('"'):
+        raise conflict(condition, bucket=bucket, key=key)
+
+
+def prepare(conn: Connection, condition: WriteCondition | None, *, bucket: str, key: str) -> WriteCondition | None:
+    """The condition to send with the write: itself where the endpoint honours it; else it is checked by HEAD
+    now and nothing is sent."""
+    if not condition:
+        return None
+    if honours_conditions(conn, bucket):
+        return condition
+    check_by_head(conn, condition, bucket=bucket, key=key)
+    return None
