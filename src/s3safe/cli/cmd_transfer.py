@@ -146,6 +146,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
 @click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
 @click.option("-r", "--recursive", is_flag=True, help="Upload a folder tree.")
 @click.option("--move", is_flag=True, help="Delete each local file once its upload succeeded.")
+@click.option("--no-clobber", is_flag=True, help="Never replace an existing object (If-None-Match: *, atomic where supported).")
 @local_delete_option
 @follow_option
 @tree_options
@@ -182,8 +183,25 @@ def put(
     from s3safe.transfer.single import upload_files
 
     options = build_upload_options(values, app.defaults)
+    if "-" in paths[:-1]:
+        _put_stdin(app, paths, dest, options=options, gate=gate, encryption=encryption)
+        return
     files = [local_path(p) for p in paths[:-1]]
     app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption), noun="file")
+
+
+def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gate: Any, encryption: Any) -> None:
+    """`put - S3URL`: standard input as one object (a file named '-' is './-')."""
+    from s3safe.transfer.streams import upload_stream
+
+    if len(paths) != 2:
+        raise UsageError("'-' (standard input) uploads alone: put - S3URL", hint="a file named '-' is ./-")
+    if gate.dry_run:
+        raise UsageError("--dry-run cannot read standard input without sending it", hint="leave out --dry-run")
+    r = upload_stream(app.conn, app.render.data_in(), dest, options=options, encryption=encryption)
+    done = ActionResult("upload", r.destination, detail=f"{r.size} bytes from standard input, acl {r.acl}, sse {r.sse or 'bucket default'}, "
+                        f"verified by {r.verified}")  # fmt: skip
+    app.actions([done], noun="file")
 
 
 @click.command()
@@ -222,6 +240,11 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
+    if local == "-":  # standard output (a file named '-' is ./-)
+        if version_id is not None:
+            raise UsageError("--version-id does not write to standard output yet", hint="get the version into a file")
+        _get_stdout(app, source, dry_run=gate.dry_run, decryption=decryption)
+        return
     local_path(local)  # refuses "": the destination keeps its own spelling (a trailing / means a folder)
 
     def fetch(_: object) -> ActionResult:
@@ -240,6 +263,20 @@ def _as_of(text: str | None) -> Any:
     from s3safe.core.timespec import parse_point_in_time
 
     return parse_point_in_time(text, now=datetime.now(UTC))
+
+
+def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> None:
+    """`get S3URL -`: the object to standard output, verified at the end (exit 6 after the fact if it fails)."""
+    from s3safe.transfer.streams import download_stream
+
+    if dry_run:
+        app.render.record({"type": "action", "action": "download", "target": str(source), "dry_run": True},
+                          f"(dry run) would download {source} to standard output")  # fmt: skip
+        return
+    out = app.render.data_out()  # the rest of this run's messages go to stderr
+    r = download_stream(app.conn, source, out, decryption=decryption)
+    app.render.info(f"download {r.source} to standard output  [{r.size} bytes, verified by {r.verified}]",
+                    data={"type": "action", "action": "download", "target": r.source, "ok": True, "verified": r.verified})  # fmt: skip
 
 
 @click.command()

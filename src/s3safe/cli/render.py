@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from s3safe.core.redact import RedactingFilter, redact
 
@@ -97,6 +97,18 @@ class Renderer:
         self.quiet = quiet
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+
+    def data_out(self) -> BinaryIO:
+        """Standard output as raw bytes, for an object's content (`get S3URL -`); from here on, everything else this
+        run reports goes to standard error, so the data stream stays exactly the object."""
+        raw: BinaryIO = self.out.buffer
+        self.out.flush()
+        self.out = self.err
+        return raw
+
+    def data_in(self) -> BinaryIO:
+        """Standard input as raw bytes, for an upload's content (`put - S3URL`)."""
+        return sys.stdin.buffer
 
     @property
     def fancy(self) -> bool:

@@ -1,0 +1,279 @@
+"""Streams: `put - S3URL` uploads standard input, `get S3URL -` writes an object to standard output.
+
+Uploads read the stream part by part, so memory stays flat whatever its length: a stream that ends within the
+first part goes up in one PUT (with its SHA-256 in the metadata, as for files); a longer one goes multipart,
+each part with its own SHA-256 checksum that the server verifies, at most a few parts in memory at a time.
+Parts grow with the stream (8 MiB for the first thousand, then 16 MiB …) so that S3's 10,000-part limit is
+met up to ~430 GiB. Nothing can resume: a stream is read once. Client-side encryption happens on the fly; the
+plaintext digest of an encrypted stream is only known at its end, so it is added by a server-side copy of the
+object onto itself (CopyObject, no bytes through this host).
+
+Downloads stream the bytes out as they arrive and verify at the end, with the same evidence as a file
+download (s3safe's SHA-256, the server's checksums, the (multipart) ETag, the encryption format's
+authentication and the keyed plaintext digest). Bytes already written cannot be called back: a failed
+verification is an IntegrityError after the fact, and the reader of the stream must discard what it got.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from s3safe.core import cancel
+from s3safe.core.errors import IntegrityError, UsageError
+from s3safe.core.locations import S3Url
+from s3safe.storage.base import Part, PutRequest
+from s3safe.storage.connection import Connection
+from s3safe.storage.errors import translated
+from s3safe.storage.s3 import MAX_PARTS, S3Storage
+from s3safe.storage.s3_upload import S3ChunkWriter, put_object
+from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
+from s3safe.transfer.options import SHA256_META, UploadOptions
+from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name, upload_extra
+
+if TYPE_CHECKING:
+    from s3safe.transfer.encryption import Decryption, Encryption
+
+STREAM_PART = 8 * 1024**2
+READ_CHUNK = 1024 * 1024
+IN_FLIGHT = 3  # parts held at once (one being filled, the rest being sent): the memory bound
+STREAM_CONTENT_TYPE = "application/octet-stream"
+
+
+def part_size(number: int, base: int = STREAM_PART) -> int:
+    """The size of part `number` (from 1) of a stream of unknown length: grows every 1,000 parts."""
+    return base * (1 + (number - 1) // 1000)
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes; fewer only at the end of the stream (a pipe hands out what it has)."""
+    chunks: list[bytes] = []
+    wanted = size
+    while wanted:
+        cancel.check()
+        data = stream.read(min(wanted, READ_CHUNK))
+        if not data:
+            break
+        chunks.append(data)
+        wanted -= len(data)
+    return b"".join(chunks)
+
+
+class _Encrypting:
+    """The plaintext stream in, ciphertext blocks out, with the keyed plaintext digest and size."""
+
+    def __init__(self, source: BinaryIO, encryption: Encryption) -> None:
+        from s3safe.crypto.digest import PlaintextDigest
+
+        self.source = source
+        self.encryptor = encryption.encryptor()
+        self.digest = PlaintextDigest(encryption.digest_key)
+        self.size = 0
+        self._pending = bytearray()
+        self._done = False
+
+    def read(self, size: int) -> bytes:
+        while len(self._pending) < size and not self._done:
+            data = self.source.read(READ_CHUNK)
+            if data:
+                self.size += len(data)
+                self.digest.update(data)
+                self._pending += self.encryptor.update(data)
+            else:
+                self._pending += self.encryptor.finalize()
+                self._done = True
+        out = bytes(self._pending[:size])
+        del self._pending[:size]
+        return out
+
+
+def upload_stream(
+    conn: Connection, stream: BinaryIO, dest: S3Url, *, options: UploadOptions, encryption: Encryption | None = None
+) -> TransferResult:  # fmt: skip
+    """`put - S3URL`: the stream's bytes (encrypted on the fly if asked) as one object."""
+    options.validate()
+    if dest.is_prefix:
+        raise UsageError(f"standard input has no file name: give the full key, not the folder {dest}")
+    if options.object_lock or options.no_clobber or conn.settings.sse_c_key:
+        raise UsageError("--retain-*, --legal-hold, --no-clobber and --sse-c-key-file do not apply to standard input yet",
+                         hint="write the stream to a file and upload that")  # fmt: skip
+    if (reason := unsendable_name(dest.key)) is not None:
+        raise UsageError(f"cannot upload to {dest}: {reason}")
+    plan = plan_upload(conn, dest.bucket, options)
+    base = options.part_size or STREAM_PART
+    reader: Any = stream
+    metadata = dict(options.metadata)
+    encrypting: _Encrypting | None = None
+    if encryption is not None:
+        encryption.validate()
+        encrypting = reader = _Encrypting(stream, encryption)
+        metadata[ENCRYPTION_META] = encryption.format
+    content_type = ENCRYPTED_CONTENT_TYPE if encrypting else options.content_type or STREAM_CONTENT_TYPE
+    first = _read_exactly(reader, part_size(1, base))
+    url = f"s3://{dest.bucket}/{dest.key}"
+    if len(first) < part_size(1, base):  # the whole stream: one PUT, described like a file
+        if encrypting is not None:
+            metadata |= {DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size)}
+        metadata[SHA256_META] = hashlib.sha256(first).hexdigest()
+        request = _request(dest, plan, options, metadata=metadata, content_type=content_type)
+        etag = put_object(conn, request, first, sha256_b64=base64.b64encode(hashlib.sha256(first).digest()).decode())
+        size, how = len(first), "sha256 (checked by the server)"
+    else:
+        writer = S3ChunkWriter(conn, dest.bucket, dest.key)
+        request = _request(dest, plan, options, metadata=metadata, content_type=content_type)
+        size, etag, whole = _multipart(conn, writer, request, first, reader, base=base)
+        how = "per-part sha256 (checked by the server)"
+        if encrypting is not None:  # only now is the plaintext digest known
+            _add_metadata(conn, dest, plan, options, size=size, content_type=content_type,
+                          metadata={**metadata, DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size),
+                                    SHA256_META: whole})  # fmt: skip
+    plain_size = encrypting.size if encrypting is not None else size
+    return TransferResult("upload", "-", url, plain_size, acl=plan.acl_header or "private (ACLs disabled)",
+                          sse=plan.sse, verified=how, etag=etag)  # fmt: skip
+
+
+def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str) -> PutRequest:
+    return PutRequest(dest.bucket, dest.key, content_type=content_type, metadata=metadata, acl=plan.acl_header, sse=plan.sse,
+                      sse_kms_key_id=options.sse_kms_key_id, storage_class=options.storage_class,
+                      cache_control=options.cache_control)  # fmt: skip
+
+
+def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, first: bytes, reader: Any, *,
+               base: int) -> tuple[int, str | None, str]:  # fmt: skip
+    """Send the stream as parts, at most IN_FLIGHT in memory; abort the upload on any failure (nothing billed).
+    (size, ETag, SHA-256 hex of all the bytes sent)."""
+    upload_id = writer.create(request)
+    parts: list[Part] = []
+    pending: deque[Future[Part]] = deque()
+    size = 0
+    whole = hashlib.sha256()
+
+    def send(number: int, data: bytes) -> Part:
+        cancel.check()
+        return writer.write_part(upload_id, number, data, sha256_b64=base64.b64encode(hashlib.sha256(data).digest()).decode())
+
+    try:
+        with ThreadPoolExecutor(max_workers=IN_FLIGHT - 1) as pool:
+            for number, data in enumerate(_blocks(first, reader, base=base), start=1):
+                if number > MAX_PARTS:
+                    raise UsageError(f"standard input is longer than S3's {MAX_PARTS}-part limit allows at these part sizes",
+                                     hint="pass a larger --part-size")  # fmt: skip
+                size += len(data)
+                whole.update(data)
+                while len(pending) >= IN_FLIGHT - 1:
+                    parts.append(pending.popleft().result())
+                pending.append(pool.submit(send, number, data))
+                del data
+            while pending:
+                parts.append(pending.popleft().result())
+        return size, writer.complete(upload_id, parts), whole.hexdigest()
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        writer.abort(upload_id)
+        raise
+
+
+def _blocks(first: bytes, reader: Any, *, base: int) -> Iterator[bytes]:
+    """The parts, read one at a time; a stream that ends exactly at a part boundary sends no empty part."""
+    yield first
+    number = 2
+    while data := _read_exactly(reader, part_size(number, base)):
+        yield data
+        number += 1
+
+
+def _add_metadata(conn: Connection, dest: S3Url, plan: UploadPlan, options: UploadOptions, *, size: int, content_type: str,
+                  metadata: dict[str, str]) -> None:  # fmt: skip
+    # a fresh full-object checksum for the copy: the parts' composite one does not describe it
+    extra = {**upload_extra(plan, options, metadata=metadata, content_type=content_type), "MetadataDirective": "REPLACE",
+             "ChecksumAlgorithm": "SHA256"}  # fmt: skip
+    with translated("record the plaintext digest of", bucket=dest.bucket, key=dest.key):
+        S3Storage(conn).copy(dest.bucket, dest.key, dest.bucket, dest.key, size=size, extra=extra, threads=conn.settings.threads)
+
+
+def download_stream(conn: Connection, source: S3Url, out: BinaryIO, *, decryption: Decryption | None = None) -> TransferResult:
+    """`get S3URL -`: the object's bytes (decrypted if s3safe encrypted them) to `out`, verified at the end."""
+    from s3safe.transfer.download import Expected
+
+    if source.is_prefix:
+        raise UsageError(f"{source} names a folder; standard output takes one object")
+    details = S3Storage(conn).head(source.bucket, source.key)
+    expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
+    fetched = stream_object(conn, source.bucket, source.key, out, expected=expected, decryption=decryption)
+    return TransferResult("download", str(source), "-", details.size, sse=details.sse_algorithm, verified=fetched.verified,
+                          etag=details.etag, sha256_hex=fetched.sha256_hex)  # fmt: skip
+
+
+def stream_object(conn: Connection, bucket: str, key: str, out: BinaryIO, *, expected: Any, decryption: Decryption | None) -> Any:
+    """One GET written to `out` as it arrives (decrypted on the way), then verified as fetch_object verifies; a
+    failed check says that the bytes already went out."""
+    counted = _Counting(out)
+    try:
+        return _stream_object(conn, bucket, key, counted, expected=expected, decryption=decryption)
+    except IntegrityError as exc:
+        text = exc.message.replace("; nothing was written", "").replace(", nothing was written", "")
+        raise IntegrityError(f"{text}; {counted.count} byte(s) already went to standard output and must be discarded",
+                             hint=exc.hint) from None  # fmt: skip
+
+
+class _Counting:
+    """`out`, counting what was written to it."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.count = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.count += len(data)
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expected: Any, decryption: Decryption | None) -> Any:
+    from s3safe.storage import compat
+    from s3safe.storage.compat import obstore_can_address
+    from s3safe.transfer import download as dl
+
+    url = f"s3://{bucket}/{key}"
+    sha256, written = hashlib.sha256(), 0
+    md5: Any = hashlib.md5(usedforsecurity=False)
+    plain: Any = None
+    with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+        result = dl._get(conn.store(bucket), url, key, bucket=bucket) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
+        attributes = dict(result.attributes)
+        fmt = attributes.get(ENCRYPTION_META)
+        if decryption is not None:
+            decryption.check_marked(fmt, url)
+        if attributes.get(SHA256_META):
+            md5 = dl._NoDigest()
+        peer = dl._peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes)
+        if fmt and decryption is not None and decryption.enabled:
+            digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
+            plain = dl._Plaintext(decryption.decryptor(fmt, url), out, digest_key=digest_key, signed_only=signed_only)
+        for data in dl._body(result, url, expected=expected.size):
+            cancel.check()
+            if conn.limiter:
+                conn.limiter.consume(len(data))
+            if plain is not None:
+                plain.write(data)
+            else:
+                out.write(data)
+            sha256.update(data)
+            md5.update(data)
+            if peer is not None:
+                peer.update(data)
+            written += len(data)
+        if plain is not None:
+            plain.finish()
+    out.flush()
+    verified = dl._verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
+    if plain is not None:
+        verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
+    return dl.Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), None, decrypted=plain is not None)
