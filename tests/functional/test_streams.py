@@ -67,7 +67,6 @@ def _round_trip(moto: MotoServer, url: str, *, env: dict[str, str], tmp: Path, u
         put_out, put_err = out.read(), err.read()
     assert put.returncode == 0, put_err.decode(errors="replace")
     assert f"{STREAM_MIB * BLOCK} bytes from standard input" in put_out.decode()
-    print(f"put peak {_peak_mb(put_err):.0f} MB")
     assert _peak_mb(put_err) < RSS_LIMIT_MB, f"put - held {_peak_mb(put_err):.0f} MB"
 
     got = hashlib.sha256()
@@ -85,7 +84,6 @@ def _round_trip(moto: MotoServer, url: str, *, env: dict[str, str], tmp: Path, u
     assert get.returncode == 0, get_err.decode(errors="replace")
     assert (size, got.hexdigest()) == (STREAM_MIB * BLOCK, sent.hexdigest())  # stdout is exactly the object
     assert b"verified by" in get_err
-    print(f"get peak {_peak_mb(get_err):.0f} MB")
     assert _peak_mb(get_err) < RSS_LIMIT_MB, f"get - held {_peak_mb(get_err):.0f} MB"
 
 
@@ -125,6 +123,20 @@ def test_short_stream_is_one_put_and_a_file_named_dash_needs_dot_slash(
     assert moto_client.get_object(Bucket=bucket, Key="dash.txt")["Body"].read() == b"a file called dash"
     to_file = run_cli(*args, "get", f"s3://{bucket}/note.txt", "./-", cwd=tmp_path)
     assert to_file.returncode == 0 and (tmp_path / "-").read_text() == "hello from a pipe\n"
+
+
+def test_short_encrypted_stream_round_trip(bucket: str, moto: MotoServer, moto_client: Any, run_cli: Run, tmp_path: Path) -> None:
+    key = tmp_path / "identity.txt"
+    made = run_cli("--json", "keygen", "-o", str(key))
+    recipient = json.loads(made.stdout.splitlines()[0])["recipient"]
+    args = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    put = run_cli(*args, "put", "--recipient", recipient, "-", f"s3://{bucket}/secret.txt", input_text="a short secret\n")
+    assert put.returncode == 0, put.stderr
+    stored = moto_client.get_object(Bucket=bucket, Key="secret.txt")
+    assert stored["Body"].read().startswith(b"age-encryption.org/v1") and stored["Metadata"]["s3safe-plain-size"] == "15"
+    got = run_cli(*args, "get", f"s3://{bucket}/secret.txt", "-", env={"S3SAFE_IDENTITY_FILE": str(key)})
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == "a short secret\n" and "keyed plaintext digest" in got.stderr
 
 
 def test_get_to_stdout_that_fails_verification_exits_6_and_says_bytes_went_out(

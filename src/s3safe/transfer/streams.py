@@ -21,7 +21,7 @@ import hashlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel
 from s3safe.core.errors import IntegrityError, UsageError
@@ -49,8 +49,21 @@ def part_size(number: int, base: int = STREAM_PART) -> int:
     return base * (1 + (number - 1) // 1000)
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    """Up to `size` bytes; fewer only at the end of the stream (a pipe hands out what it has)."""
+def _read_exactly(stream: Any, size: int) -> bytes | bytearray:
+    """Up to `size` bytes; fewer only at the end of the stream (a pipe hands out what it has). Read into one
+    buffer where the stream can (no second copy of a part while it is joined)."""
+    if hasattr(stream, "readinto"):
+        buffer = bytearray(size)
+        view, filled = memoryview(buffer), 0
+        while filled < size:
+            cancel.check()
+            got = stream.readinto(view[filled : filled + READ_CHUNK])
+            if not got:
+                break
+            filled += got
+        view.release()
+        del buffer[filled:]
+        return buffer
     chunks: list[bytes] = []
     wanted = size
     while wanted:
@@ -76,8 +89,9 @@ class _Encrypting:
         self._pending = bytearray()
         self._done = False
 
-    def read(self, size: int) -> bytes:
-        while len(self._pending) < size and not self._done:
+    def readinto(self, view: memoryview) -> int:
+        """Ciphertext into `view` (read a MiB at a time, so only that much waits here); 0 at the end."""
+        while len(self._pending) < len(view) and not self._done:
             data = self.source.read(READ_CHUNK)
             if data:
                 self.size += len(data)
@@ -86,9 +100,10 @@ class _Encrypting:
             else:
                 self._pending += self.encryptor.finalize()
                 self._done = True
-        out = bytes(self._pending[:size])
-        del self._pending[:size]
-        return out
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        del self._pending[:count]
+        return count
 
 
 def upload_stream(
@@ -120,7 +135,7 @@ def upload_stream(
             metadata |= {DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size)}
         metadata[SHA256_META] = hashlib.sha256(first).hexdigest()
         request = _request(dest, plan, options, metadata=metadata, content_type=content_type)
-        etag = put_object(conn, request, first, sha256_b64=base64.b64encode(hashlib.sha256(first).digest()).decode())
+        etag = put_object(conn, request, bytes(first), sha256_b64=base64.b64encode(hashlib.sha256(first).digest()).decode())
         size, how = len(first), "sha256 (checked by the server)"
     else:
         writer = S3ChunkWriter(conn, dest.bucket, dest.key)
@@ -142,7 +157,7 @@ def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata:
                       cache_control=options.cache_control)  # fmt: skip
 
 
-def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, first: bytes, reader: Any, *,
+def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, first: bytes | bytearray, reader: Any, *,
                base: int) -> tuple[int, str | None, str]:  # fmt: skip
     """Send the stream as parts, at most IN_FLIGHT in memory; abort the upload on any failure (nothing billed).
     (size, ETag, SHA-256 hex of all the bytes sent)."""
@@ -152,9 +167,10 @@ def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, fir
     size = 0
     whole = hashlib.sha256()
 
-    def send(number: int, data: bytes) -> Part:
+    def send(number: int, data: bytes | bytearray) -> Part:
         cancel.check()
-        return writer.write_part(upload_id, number, data, sha256_b64=base64.b64encode(hashlib.sha256(data).digest()).decode())
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        return writer.write_part(upload_id, number, cast(bytes, data), sha256_b64=checksum)  # botocore sends any bytes-like body
 
     try:
         with ThreadPoolExecutor(max_workers=IN_FLIGHT - 1) as pool:
@@ -178,7 +194,7 @@ def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, fir
         raise
 
 
-def _blocks(first: bytes, reader: Any, *, base: int) -> Iterator[bytes]:
+def _blocks(first: bytes | bytearray, reader: Any, *, base: int) -> Iterator[bytes | bytearray]:
     """The parts, read one at a time; a stream that ends exactly at a part boundary sends no empty part."""
     yield first
     number = 2
