@@ -20,10 +20,11 @@ import base64
 import hashlib
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel
+from s3safe.core.context import ContextPool
 from s3safe.core.errors import IntegrityError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.base import Part, PutRequest
@@ -173,7 +174,7 @@ def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, fir
         return writer.write_part(upload_id, number, cast(bytes, data), sha256_b64=checksum)  # botocore sends any bytes-like body
 
     try:
-        with ThreadPoolExecutor(max_workers=IN_FLIGHT - 1) as pool:
+        with ContextPool(max_workers=IN_FLIGHT - 1) as pool:  # the workers belong to this run (its cancel flag)
             for number, data in enumerate(_blocks(first, reader, base=base), start=1):
                 if number > MAX_PARTS:
                     raise UsageError(f"standard input is longer than S3's {MAX_PARTS}-part limit allows at these part sizes",
