@@ -27,6 +27,8 @@ AUTHENTICATED = {"data/03333.bin"}
 UNENCRYPTED = {"data/00555.bin", "data/02500.bin", "data/05998.bin"}
 SSE_C = {"data/04096.bin"}
 ODD = "odd dir/a+b, c%.txt"  # a space, a plus, a comma and a percent sign survive URL-encoding both ways
+CLIENT_SIDE = "data/00700.bin"  # NOT-SSE in the inventory, but s3safe client-side encrypted: HEAD shows the marker
+GONE = "data/00800.bin"  # NOT-SSE in the inventory, deleted since
 
 
 def _client(moto: MotoServer) -> Any:
@@ -47,6 +49,8 @@ def _rows() -> list[Row]:
             row.encryption = "NOT-SSE"
         if key in SSE_C:
             row.encryption = "SSE-C"
+        if key in (CLIENT_SIDE, GONE):
+            row.encryption = "NOT-SSE"
         rows.append(row)
     rows.append(Row(ODD, encryption="NOT-SSE", acl=public_acl()))
     return rows
@@ -58,6 +62,9 @@ def _setup(moto: MotoServer, tmp: Path, fmt: str) -> tuple[str, str]:
     c.create_bucket(Bucket=source, ObjectOwnership="ObjectWriter")
     c.create_bucket(Bucket=dest)
     c.put_bucket_inventory_configuration(Bucket=source, Id="s3safe", InventoryConfiguration=inventory_config(dest, "inv", "s3safe", fmt))
+    for key in [*UNENCRYPTED, ODD]:  # the unencrypted objects exist, as HEAD confirms them
+        c.put_object(Bucket=source, Key=key, Body=b"x")
+    c.put_object(Bucket=source, Key=CLIENT_SIDE, Body=b"x", Metadata={"s3safe-encryption": "age"})
     now = datetime.now(UTC)
     old = [Row(f"data/{i:05d}.bin", encryption="NOT-SSE") for i in range(50)]  # an older report: must not be read
     upload_report(c, source=source, destination=dest, prefix="inv", config_id="s3safe", rows=old, fmt=fmt,
@@ -103,6 +110,8 @@ def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_600
     located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results if r["ruleId"] == "object-acl-public"}
     assert len(located) == 5 and f"s3://{source}/data/00017.bin" in located  # the same SARIF results as --objects
     assert "from the inventory report" in html.read_text() and "data/04999.bin" in html.read_text()
+    assert any("6 object(s) the inventory lists without server-side encryption were checked with HEAD: 4 still unencrypted, "
+               "1 s3safe client-side encrypted, 0 encrypted since, 1 deleted since" in n for n in bucket["notes"])
     age = [n for n in bucket["notes"] if "hours old" in n]
     assert age and "3.0 hours old" in age[0] and "HEAD a finding" in age[0]
 

@@ -34,6 +34,7 @@ from s3safe.core.locations import S3Url
 from s3safe.storage.connection import Connection
 
 MANIFEST_LIMIT = 64 * 1024 * 1024
+HEAD_LIMIT = 1000  # object-not-encrypted candidates confirmed by HEAD (the client-side marker is not in inventories)
 PUBLIC_URIS = {
     "http://acs.amazonaws.com/groups/global/AllUsers": "AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
@@ -244,7 +245,7 @@ class _Collector:
         self.counts["unencrypted"] += 1
         url = f"s3://{self.bucket}/{key}"
         fix = f"upload it again, encrypted: s3safe get {url} FILE, then s3safe put FILE {url}"
-        found = f"stored without server-side encryption (inventory of {self.created}; HEAD it to see an s3safe client-side marker)"
+        found = f"stored without server-side or client-side encryption (inventory of {self.created})"
         self.findings.append(OBJECT_NOT_ENCRYPTED.finding(self.bucket, found, fix=fix, key=key))
 
     def sse_c(self, key: str) -> None:
@@ -320,6 +321,53 @@ def scan_files(bucket: str, file_format: str, columns: tuple[str, ...], paths: l
     return collector.counts, collector.findings, present
 
 
+def _head_state(conn: Connection, bucket: str, key: str) -> str:
+    """What HEAD says of an object the inventory lists without SSE: 'plain', 'client' (s3safe's marker),
+    'encrypted' (SSE now), 'gone', or 'error'."""
+    from s3safe.audit.objects import _client_encrypted
+    from s3safe.core.errors import S3SafeError
+    from s3safe.storage.s3 import S3Storage
+
+    try:
+        head = S3Storage(conn).head(bucket, key)
+    except NotFoundError:
+        return "gone"
+    except S3SafeError:
+        return "error"
+    if _client_encrypted(head):
+        return "client"
+    return "encrypted" if head.sse_algorithm else "plain"
+
+
+def _confirm_unencrypted(conn: Connection, bucket: str, findings: list[Finding], *, limit: int) -> tuple[list[Finding], dict[str, int]]:
+    """HEAD the objects the inventory lists as NOT-SSE (up to `limit`), so that a finding means what it means
+    for `audit --objects`: neither SSE nor s3safe's client-side marker, now."""
+    from s3safe.core.concurrency import run_bounded
+
+    plain = [f for f in findings if f.check_id == OBJECT_NOT_ENCRYPTED.id and f.key is not None]
+    checked = plain[:limit]
+    states = dict(zip((f.uid for f in checked), run_bounded(lambda f: _head_state(conn, bucket, str(f.key)), checked,
+                                                             threads=max(1, conn.settings.threads)), strict=True))  # fmt: skip
+    tally = {name: 0 for name in ("plain", "client", "encrypted", "gone", "error")}
+    for state in states.values():
+        tally[state] += 1
+    tally["unchecked"] = len(plain) - len(checked)
+    kept = [f for f in findings if states.get(f.uid, "plain") in ("plain", "error")]
+    return kept, tally
+
+
+def _head_note(tally: dict[str, int]) -> str | None:
+    headed = sum(v for k, v in tally.items() if k != "unchecked")
+    if not headed and not tally["unchecked"]:
+        return None
+    note = (f"{headed} object(s) the inventory lists without server-side encryption were checked with HEAD: {tally['plain']} "
+            f"still unencrypted, {tally['client']} s3safe client-side encrypted, {tally['encrypted']} encrypted since, "
+            f"{tally['gone']} deleted since, {tally['error']} could not be checked (reported)")  # fmt: skip
+    if tally["unchecked"]:
+        note += f"; {tally['unchecked']} more are reported from the inventory alone (over the {HEAD_LIMIT} HEAD limit)"
+    return note
+
+
 def _needed_columns(checks: frozenset[str]) -> dict[str, str]:
     need = {OBJECT_ACL_PUBLIC.id: "object_access_control_list", OBJECT_NOT_ENCRYPTED.id: "encryption_status",
             OBJECT_SSE_C.id: "encryption_status"}  # fmt: skip
@@ -336,6 +384,8 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
         paths = _download(conn, report, Path(tmp))
         counts, findings, present = scan_files(bucket, report.file_format, report.columns, paths, checks=checks,
                                                created=created, threads=conn.settings.threads)  # fmt: skip
+    findings, tally = _confirm_unencrypted(conn, bucket, findings, limit=HEAD_LIMIT)
+    counts["unencrypted"] -= tally["client"] + tally["encrypted"] + tally["gone"]
     age = report.age_hours((now or (lambda: datetime.now(UTC)))())
     notes = [f"objects read from the inventory report s3://{report.destination_bucket}/{report.key} of {created} "
              f"({age:.1f} hours old, {len(report.files)} data file(s), {time.monotonic() - started:.1f} s): an inventory is "
@@ -344,9 +394,11 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
         if column not in present:
             notes.append(f"{check} not checked: the inventory has no {column} field "
                          f"(add it with 's3safe inventory enable s3://{bucket} …', which asks for every field the audit needs)")  # fmt: skip
+    if (head_note := _head_note(tally)) is not None:
+        notes.append(head_note)
     if counts["errors"]:
         notes.append(f"{counts['errors']} object(s) had an ACL field s3safe could not read")
-    scan = ObjectScan(counts["scanned"], counts["public"], counts["unencrypted"], 0, counts["errors"], sampled=False,
+    scan = ObjectScan(counts["scanned"], counts["public"], counts["unencrypted"], tally["client"], counts["errors"], sampled=False,
                       resumed_after=None, acls_read="object_access_control_list" in present, inventory=True)  # fmt: skip
     return InventoryScan(report, scan, findings, notes)
 
