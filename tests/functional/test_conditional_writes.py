@@ -92,3 +92,26 @@ def test_no_clobber_where_the_server_ignores_it_checks_by_head_and_warns_once(
     assert client.get_object(Bucket=name, Key="kept.txt")["Body"].read() == b"original"
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"]]
     assert keys == ["fresh.txt", "kept.txt"] and not any(k.startswith(PROBE_PREFIX) for k in keys)  # the probe is gone
+
+
+def test_overwrite_where_the_server_ignores_if_match_is_checked_by_head(
+    rclone_conn: Connection, rclone: Any, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:  # fmt: skip
+    """What sync sends for an overwrite (If-Match: the listed ETag), on a server that would ignore the header."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("s3", endpoint_url=rclone.endpoint_url, verify=rclone.ca_bundle, region_name="us-east-1",
+                          aws_access_key_id=rclone.access_key, aws_secret_access_key=rclone.secret_key,
+                          config=Config(request_checksum_calculation="when_required", response_checksum_validation="when_required"))  # fmt: skip
+    name = bucket_name()
+    client.create_bucket(Bucket=name)
+    planned = client.put_object(Bucket=name, Key="k.txt", Body=b"as planned")["ETag"].strip('"')
+    client.put_object(Bucket=name, Key="k.txt", Body=b"a concurrent writer's")
+    source = _file(tmp_path, b"mine")
+    with pytest.raises(WriteConflict, match="changed by another writer"):
+        upload_file(rclone_conn, source, parse_s3_url(f"s3://{name}/k.txt"), options=UploadOptions(if_match=planned))
+    assert client.get_object(Bucket=name, Key="k.txt")["Body"].read() == b"a concurrent writer's"
+    current = client.head_object(Bucket=name, Key="k.txt")["ETag"].strip('"')
+    upload_file(rclone_conn, source, parse_s3_url(f"s3://{name}/k.txt"), options=UploadOptions(if_match=current))
+    assert client.get_object(Bucket=name, Key="k.txt")["Body"].read() == b"mine"

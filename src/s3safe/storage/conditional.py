@@ -72,25 +72,29 @@ def honours_conditions(conn: Connection, bucket: str) -> bool:
     """Whether the endpoint honours If-Match / If-None-Match on PUT; probed once per run (per connection)."""
     with conn.conditions_lock:
         if conn.honours_conditions is None:
-            conn.honours_conditions = _probe(conn, bucket)
-            if not conn.honours_conditions:
+            probed = _probe(conn, bucket)
+            conn.honours_conditions = bool(probed)
+            if probed is False:
                 log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the overwrite check "
                             "of sync fall back to a HEAD just before each write, which is not atomic there",
                             conn.settings.endpoint_url or "this endpoint")  # fmt: skip
         return conn.honours_conditions
 
 
-def _probe(conn: Connection, bucket: str) -> bool:
+def _probe(conn: Connection, bucket: str) -> bool | None:
+    """True: the endpoint refused the impossible If-Match; False: it wrote the probe; None: it refused it for
+    another reason (a bucket policy, say), which tells nothing (the HEAD check is then the safe side, quietly)."""
     key = PROBE_PREFIX + uuid.uuid4().hex
     client = conn.client_for(bucket)
     try:
         with translated("probe conditional writes in", bucket=bucket, key=key):
-            response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=_NO_SUCH_ETAG)
+            # encrypted, as every upload is: a policy that requires it must not refuse the probe for that
+            response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=_NO_SUCH_ETAG, ServerSideEncryption="AES256")
     except (ConditionFailed, NotFoundError):
         return True
-    except S3SafeError as exc:  # refused for another reason (a policy): the HEAD check is the safe side
+    except S3SafeError as exc:
         log.info("could not probe conditional writes in s3://%s (%s); checking by HEAD instead", bucket, exc)
-        return False
+        return None
     version = response.get("VersionId")
     for _ in SafetyGate().apply("delete", [(key, version)], lambda batch: _delete_probe(conn, bucket, batch),
                                 describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):  # fmt: skip
