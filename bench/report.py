@@ -161,6 +161,10 @@ def targets(scenarios: list[ScenarioResult], primary: str, *, sizes_note: str) -
         _ratio_target(
             scenarios, "down-small", primary, "wall_s", 0.8, f"{sizes_note}small-file download: s3safe wall ≤ 0.8 × s5cmd"
         ),
+        _ratio_target(scenarios, "up-medium", primary, "wall_s", 1.0, f"{sizes_note}medium-file upload: s3safe wall ≤ 1.0 × s5cmd"),
+        _ratio_target(
+            scenarios, "down-medium", primary, "wall_s", 1.0, f"{sizes_note}medium-file download: s3safe wall ≤ 1.0 × s5cmd"
+        ),
     ]
     up_large = _find(scenarios, "up-large")
     text = f"{sizes_note}large-file upload: client CPU-s per GiB ≤ s5cmd's"
@@ -176,7 +180,9 @@ def targets(scenarios: list[ScenarioResult], primary: str, *, sizes_note: str) -
             theirs = (up_large.tools["s5cmd"].median("cpu_s") or 0) / gib
             found.append(Target(text, f"s3safe {mine:.2f} vs s5cmd {theirs:.2f} CPU-s/GiB: ratio {r:.2f}", r <= 1.0))
     down_large = _find(scenarios, "down-large")
-    text = f"{sizes_note}large-file download: throughput ≥ s5cmd's"
+    # rclone serve s3 sends the right bytes for a ranged GET but with status 200, which obstore refuses as
+    # non-partial: for s3safe it is a server that streams (the limit there is 0.8 × s5cmd)
+    text = f"{sizes_note}large-file download on a server that streams (rclone serve s3): throughput ≥ 0.8 × s5cmd's"
     if down_large is None:
         found.append(Target(text, "scenario down-large not run (--no-large)", None))
     else:
@@ -187,7 +193,8 @@ def targets(scenarios: list[ScenarioResult], primary: str, *, sizes_note: str) -
             mib = down_large.bytes / MIB
             mine = mib / (down_large.tools[primary].median("wall_s") or 1)
             theirs = mib / (down_large.tools["s5cmd"].median("wall_s") or 1)
-            found.append(Target(text, f"s3safe {mine:.0f} MiB/s vs s5cmd {theirs:.0f} MiB/s", mine >= theirs))
+            found.append(Target(text, f"s3safe {mine:.0f} MiB/s vs s5cmd {theirs:.0f} MiB/s: ratio {mine / theirs:.2f}",
+                                mine >= 0.8 * theirs))  # fmt: skip
     sync = _find(scenarios, "sync-small")
     text = f"{sizes_note}no-change sync of the small set ≤ 0.35 s wall"
     if sync is None or primary not in sync.tools or sync.tools[primary].median("wall_s") is None:
@@ -206,11 +213,11 @@ def targets(scenarios: list[ScenarioResult], primary: str, *, sizes_note: str) -
                                   f"ratio {r:.2f} (limit 1.20)", r <= 1.2))  # fmt: skip
     many = _find(scenarios, "sync-many")
     if many is None:
-        found.append(Target("no-change sync of 100,000 files ≤ 1.5 × s5cmd", "not measured (run with --many 100000)", None))
+        found.append(Target("no-change sync of 100,000 files ≤ 1.0 × s5cmd", "not measured (run with --many 100000)", None))
         found.append(Target("peak RSS ≤ 150 MB for a 100,000-file sync", "not measured (run with --many 100000)", None))
     else:
         label = f"no-change sync of {many.files:,} files"
-        found.append(_ratio_target(scenarios, "sync-many", primary, "wall_s", 1.5, f"{label} ≤ 1.5 × s5cmd"))
+        found.append(_ratio_target(scenarios, "sync-many", primary, "wall_s", 1.0, f"{label} ≤ 1.0 × s5cmd"))
         rss = many.tools[primary].median("maxrss_mb") if primary in many.tools else None
         found.append(
             Target(

@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + "=" * 100)
     print(f"medians of {args.runs} run(s); ratio < 1 means s3safe is faster / uses less CPU; MiB/s = data / wall")
     print(table)
-    print("\ntargets (issue 3):")
+    print("\ntargets (issue 19):")
     print(report.targets_text(found))
     print(f"\nelapsed {elapsed:.0f} s; load average {loadavg_start[0]:.2f} -> {os.getloadavg()[0]:.2f}")
 
@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         report.markdown_table(scenarios, primary),
         "",
-        "## Targets (issue 3)",
+        "## Targets (issue 19)",
         "",
         report.targets_markdown(found),
         "",
