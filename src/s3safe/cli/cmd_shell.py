@@ -155,7 +155,8 @@ class Console:
             if args:
                 return run_inner(self.ctx, [*args, "--help"])
             code = run_inner(self.ctx, ["--help"])
-            self.app.render.info("\nShell commands:\n" + "\n".join(f"  {text}" for text in BUILTINS.values() if text))
+            for text in ["", "Shell commands:", *(f"  {text}" for text in BUILTINS.values() if text)]:
+                self.app.render.info(text)  # one line each: info() escapes a newline inside its text
             return code
         command, start, valued = self.command_spec(words)
         return run_inner(self.ctx, rewrite_args(self.cwd, words, command=command, start=start, valued=valued))

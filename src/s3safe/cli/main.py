@@ -17,6 +17,7 @@ import click
 
 from s3safe import __version__
 from s3safe.cli.app import App
+from s3safe.cli.examples import attach_examples
 from s3safe.cli.render import Renderer
 from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, S3SafeError, exit_code_for
 
@@ -73,6 +74,7 @@ class LazyGroup(click.Group):
 
         module, attr = self.lazy[cmd_name]
         command: click.Command = getattr(importlib.import_module(module), attr)
+        attach_examples(command, cmd_name)
         return command
 
 
@@ -126,6 +128,8 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
     ctx.obj = App(settings=settings, render=render, verbose=verbose, defaults=config)
 
+
+attach_examples(main, "")
 
 GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "-v", "-vv", "-vvv", "--verbose", "--debug"}
 GLOBAL_VALUED = {"--profile", "--auth", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}  # fmt: skip
@@ -232,6 +236,9 @@ def invoke(argv: list[str]) -> int:
             code = result
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # `s3safe`, `s3safe meta`: the help, as asked for (git's habit)
+        click.echo(exc.ctx.get_help())
+        code = 0
     except click.exceptions.Abort:
         render.error("aborted", code=EXIT_INTERRUPTED)
         code = EXIT_INTERRUPTED
