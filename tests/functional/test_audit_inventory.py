@@ -27,6 +27,7 @@ AUTHENTICATED = {"data/03333.bin"}
 UNENCRYPTED = {"data/00555.bin", "data/02500.bin", "data/05998.bin"}
 SSE_C = {"data/04096.bin"}
 ODD = "odd dir/a+b, c%.txt"  # a space, a plus, a comma and a percent sign survive URL-encoding both ways
+HOSTILE = 'evil\x1b[2J\nkey"q.txt'  # a terminal escape, a newline and a quote: escaped on screen, encoded in the manifest
 CLIENT_SIDE = "data/00700.bin"  # NOT-SSE in the inventory, but s3safe client-side encrypted: HEAD shows the marker
 GONE = "data/00800.bin"  # NOT-SSE in the inventory, deleted since
 
@@ -53,6 +54,7 @@ def _rows() -> list[Row]:
             row.encryption = "NOT-SSE"
         rows.append(row)
     rows.append(Row(ODD, encryption="NOT-SSE", acl=public_acl()))
+    rows.append(Row(HOSTILE, acl=public_acl()))
     return rows
 
 
@@ -96,7 +98,7 @@ def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_600
                      "--fail-on", "critical", "--sarif", str(sarif), "--html", str(html))  # fmt: skip
     assert result.returncode == 8, result.stderr  # a WRITE_ACP grant to everyone is critical
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert _findings(records, "object-acl-public") == set(PUBLIC) | AUTHENTICATED | {ODD}
+    assert _findings(records, "object-acl-public") == set(PUBLIC) | AUTHENTICATED | {ODD, HOSTILE}
     assert _findings(records, "object-not-encrypted") == UNENCRYPTED | {ODD}
     assert _findings(records, "object-sse-c") == SSE_C
     severity = {r["key"]: r["severity"] for r in records if r["type"] == "finding" and r["check"] == "object-acl-public"}
@@ -105,10 +107,10 @@ def test_audit_inventory_finds_exactly_the_public_and_unencrypted_rows_among_600
     assert fix == f"s3safe acl set private s3://{source}/data/00017.bin"  # as audit --objects says it
     bucket = next(r for r in records if r["type"] == "bucket")
     objects = bucket["objects"]
-    assert (objects["scanned"], objects["public"], objects["unencrypted"], objects["source"]) == (TOTAL + 1, 5, 4, "inventory")
+    assert (objects["scanned"], objects["public"], objects["unencrypted"], objects["source"]) == (TOTAL + 2, 6, 4, "inventory")
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     located = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results if r["ruleId"] == "object-acl-public"}
-    assert len(located) == 5 and f"s3://{source}/data/00017.bin" in located  # the same SARIF results as --objects
+    assert len(located) == 6 and f"s3://{source}/data/00017.bin" in located  # the same SARIF results as --objects
     assert "from the inventory report" in html.read_text() and "data/04999.bin" in html.read_text()
     assert any("6 object(s) the inventory lists without server-side encryption were checked with HEAD: 4 still unencrypted, "
                "1 s3safe client-side encrypted, 0 encrypted since, 1 deleted since" in n for n in bucket["notes"])
@@ -121,10 +123,10 @@ def test_audit_inventory_reads_csv_reports_with_url_encoded_keys(moto: MotoServe
     source, _ = csv_inventory
     report = run_audit(moto_conn, AuditRequest((S3Url(source),), inventory=True))
     found = {(f.check_id, f.key) for f in report.findings if f.key is not None}
-    expected = {("object-acl-public", k) for k in [*PUBLIC, *AUTHENTICATED, ODD]}
+    expected = {("object-acl-public", k) for k in [*PUBLIC, *AUTHENTICATED, ODD, HOSTILE]}
     expected |= {("object-not-encrypted", k) for k in [*UNENCRYPTED, ODD]} | {("object-sse-c", k) for k in SSE_C}
     assert found == expected
-    assert report.buckets[0].objects is not None and report.buckets[0].objects.scanned == TOTAL + 1
+    assert report.buckets[0].objects is not None and report.buckets[0].objects.scanned == TOTAL + 2
 
 
 def test_fix_dry_run_prints_the_batch_plan_with_a_manifest_of_exactly_the_public_keys(
@@ -136,11 +138,13 @@ def test_fix_dry_run_prints_the_batch_plan_with_a_manifest_of_exactly_the_public
                      "--fail-on", "critical")  # fmt: skip
     assert result.returncode == 8, result.stderr
     out = result.stdout
-    assert "S3 Batch Operations job: PutObjectAcl (canned ACL private) on 5 object(s)" in out
-    assert "cost inputs: 1 job, 5 object operation(s)" in out
+    assert "S3 Batch Operations job: PutObjectAcl (canned ACL private) on 6 object(s)" in out
+    assert "cost inputs: 1 job, 6 object operation(s)" in out
+    assert "\x1b" not in out + result.stderr  # the hostile key is escaped in the findings table
     rows = [line.strip() for line in out.splitlines() if line.strip().startswith(f"{source},")]
     assert rows == sorted([f"{source},data/00017.bin", f"{source},data/01234.bin", f"{source},data/03333.bin",
-                           f"{source},data/04999.bin", f"{source},odd%20dir/a%2Bb%2C%20c%25.txt"])  # fmt: skip
+                           f"{source},data/04999.bin", f"{source},odd%20dir/a%2Bb%2C%20c%25.txt",
+                           f"{source},evil%1B%5B2J%0Akey%22q.txt"])  # fmt: skip
     assert "(dry run) would run" in out
     listed = _client(moto).list_objects_v2(Bucket=dest, Prefix="batch/")
     assert listed.get("KeyCount", 0) == 0  # a dry run writes no manifest
@@ -161,11 +165,15 @@ def test_a_report_whose_data_file_was_changed_is_refused(moto: MotoServer, moto_
 
 def test_no_inventory_and_a_foreign_manifest_are_one_line_errors(moto: MotoServer, moto_conn: Connection,
                                                                   parquet_inventory: tuple[str, str]) -> None:  # fmt: skip
-    _, dest = parquet_inventory
+    source, dest = parquet_inventory
     other = f"inv-none-{uuid.uuid4().hex[:10]}"
     _client(moto).create_bucket(Bucket=other)
     with pytest.raises(NotFoundError, match="no inventory configuration"):
         run_audit(moto_conn, AuditRequest((S3Url(other),), inventory=True))
+    both = run_audit(moto_conn, AuditRequest((S3Url(source), S3Url(other)), inventory=True, checks=("object-sse-c",)))
+    by_bucket = {b.bucket: b for b in both.buckets}  # in a multi-bucket audit the bucket without one gets a note
+    assert any(n.startswith("objects not checked: s3://") and "no inventory configuration" in n for n in by_bucket[other].notes)
+    assert [f.key for f in both.findings] == sorted(SSE_C)
     manifest = next(k["Key"] for k in _client(moto).list_objects_v2(Bucket=dest)["Contents"] if k["Key"].endswith("manifest.json"))
     with pytest.raises(UsageError, match="is the inventory of"):
         run_audit(moto_conn, AuditRequest((S3Url(other),), inventory=True, inventory_manifest=S3Url(dest, manifest)))
