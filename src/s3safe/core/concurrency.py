@@ -1,10 +1,13 @@
-"""Bounded parallel maps over streams: never more than a window of work submitted at once."""
+"""Bounded parallel maps over streams (never more than a window of work submitted at once), and the run's
+Budget: one cap on requests in flight and on bytes buffered, shared by file-level and part-level work."""
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from s3safe.core import cancel
@@ -77,3 +80,140 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
         raise
     finally:
         _shutdown(pool, interrupted=interrupted)
+
+
+MEMORY_PER_REQUEST = 16 * 1024**2  # room for one part of the default size (8 MiB) being read or sent, twice over
+MIN_MEMORY = 64 * 1024**2
+_SLOT_WAIT = 0.25  # seconds between looks at the cancel flag while waiting for a slot
+
+
+class Budget:
+    """One run's limits, shared by file-level and part-level work: requests in flight and bytes buffered.
+
+    Every request takes a slot for as long as it is on the wire (body included); a thread that already
+    holds one does not take another (a HEAD made while a GET streams), so nesting cannot deadlock. Part-level
+    work (ranges of a download, parts of an upload) runs on one pool per run, never on a pool per file: a file
+    worker hands its parts to it and waits holding no slot, so `-t N` means N requests whatever mix of files
+    and parts is running. Bytes buffered (parts read into memory) are capped the same way.
+    """
+
+    def __init__(self, requests: int, *, memory: int | None = None) -> None:
+        self.requests = max(1, requests)
+        self.memory = memory or max(MIN_MEMORY, self.requests * MEMORY_PER_REQUEST)
+        self._slots = threading.Semaphore(self.requests)
+        self._local = threading.local()
+        self._bytes = threading.Condition()
+        self._buffered = 0
+        self._pool: ContextPool | None = None
+        self._pool_lock = threading.Lock()
+
+    # --- requests in flight ------------------------------------------------------------------------
+    @property
+    def holding(self) -> bool:
+        """Whether this thread holds a request slot."""
+        return bool(getattr(self._local, "depth", 0))
+
+    def enter(self) -> None:
+        """Take a slot (unless this thread holds one): waits, and stops at Ctrl-C."""
+        depth = getattr(self._local, "depth", 0)
+        if depth == 0:
+            while not self._slots.acquire(timeout=_SLOT_WAIT):
+                cancel.check()
+        self._local.depth = depth + 1
+
+    def exit(self) -> None:
+        depth = getattr(self._local, "depth", 0) - 1
+        if depth < 0:
+            return
+        self._local.depth = depth
+        if depth == 0:
+            self._slots.release()
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Hold a slot for one request, from before it is sent until its body was read."""
+        self.enter()
+        try:
+            yield
+        finally:
+            self.exit()
+
+    def hook_enter(self, **_: Any) -> None:
+        """botocore's before-send: every attempt of every client request takes a slot (never raises)."""
+        entered = True
+        try:
+            self.enter()
+        except BaseException:  # cancelled while waiting: the request goes out and fails on its own
+            entered = False
+        stack: list[bool] = self._local.__dict__.setdefault("hooks", [])
+        stack.append(entered)
+
+    def hook_exit(self, **_: Any) -> None:
+        """botocore's response-received (sent after every attempt, failed ones too)."""
+        stack: list[bool] = self._local.__dict__.setdefault("hooks", [])
+        if stack and stack.pop():
+            self.exit()
+
+    # --- bytes buffered ----------------------------------------------------------------------------
+    @contextmanager
+    def buffer(self, size: int) -> Iterator[None]:
+        """Hold `size` bytes of the memory budget; a request larger than the whole budget waits until it is
+        alone, so one huge part still goes (and nothing else is buffered meanwhile)."""
+        size = min(max(0, size), self.memory)
+        with self._bytes:
+            while self._buffered and self._buffered + size > self.memory:
+                self._bytes.wait(_SLOT_WAIT)
+                cancel.check()
+            self._buffered += size
+        try:
+            yield
+        finally:
+            with self._bytes:
+                self._buffered -= size
+                self._bytes.notify_all()
+
+    # --- part-level work ---------------------------------------------------------------------------
+    def _parts_pool(self) -> ContextPool:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ContextPool(max_workers=self.requests, thread_name_prefix="s3safe-part")
+            return self._pool
+
+    def submit(self, func: Callable[..., R], /, *args: Any) -> Future[R]:
+        """One part-level task on the run's part pool (the caller bounds how many it keeps queued); like every
+        task there, it runs in the submitting thread's run (cancel flag, secrets)."""
+        return self._parts_pool().submit(func, *args)
+
+    def map_parts(self, func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """`func` over the parts of one file on the run's part pool, results in order; a few parts queued
+        ahead, never the whole file. On a failure the queued parts are dropped and the running ones awaited
+        (they may be writing into a file the caller closes next). A caller that holds a slot runs them in
+        turn itself: waiting for slots while holding one could wait forever."""
+        if self.holding:
+            yield from (func(item) for item in items)
+            return
+        pool = self._parts_pool()
+        window = self.requests * 2
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                cancel.check()
+                pending.append(pool.submit(func, item))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                cancel.cancel()
+            for future in pending:
+                future.cancel()
+            if not isinstance(exc, KeyboardInterrupt):
+                wait(pending)
+            raise
+
+    def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

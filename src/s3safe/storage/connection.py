@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3safe import __version__
 from s3safe.core.bandwidth import BandwidthLimiter
+from s3safe.core.concurrency import Budget
 from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
@@ -142,6 +143,8 @@ class Connection:
         self._saved: SavedProfile | None = None
         self._env_checked = False
         self._env: envcreds.StaticCredentials | None = None
+        # -t/--threads: requests in flight across the whole run, files and parts together
+        self.budget = Budget(settings.threads)
         self.limiter: BandwidthLimiter | None = (
             BandwidthLimiter(settings.max_bandwidth) if settings.max_bandwidth else None
         )
@@ -167,6 +170,12 @@ class Connection:
 
             self._admin = BucketAdmin(self)
         return self._admin
+
+    @property
+    def _pool_size(self) -> int:
+        """Connections kept per client: one per request slot, and a few for a request made while its thread
+        already holds one (a HEAD during a streamed GET)."""
+        return self.budget.requests + 4
 
     # --- boto3 -------------------------------------------------------------------------------------
     @property
@@ -239,7 +248,7 @@ class Connection:
             retries={"max_attempts": self.settings.retries + 1, "mode": "standard"},
             connect_timeout=self.settings.timeout,
             read_timeout=self.settings.timeout,
-            max_pool_connections=max(10, self.settings.threads * 2),
+            max_pool_connections=self._pool_size,
             user_agent_extra=f"s3safe/{__version__}",
             s3={"addressing_style": "path" if custom else "auto"},
             # Third-party stores reject or mangle the newer default CRC trailers; send checksums
@@ -262,6 +271,9 @@ class Connection:
         if self.settings.sse_c_key:
             _add_sse_c(client, self.settings.sse_c_key)
         requestlog.register(client)
+        # every attempt of every request holds a slot of the run's budget while it is on the wire
+        client.meta.events.register("before-send.s3", self.budget.hook_enter)
+        client.meta.events.register("response-received.s3", self.budget.hook_exit)
         with self._lock:
             self._clients.setdefault(region, client)
             return self._clients[region]
@@ -336,6 +348,7 @@ class Connection:
             "timeout": timedelta(seconds=self.settings.timeout),
             "connect_timeout": timedelta(seconds=min(self.settings.timeout, 30)),
             "user_agent": f"s3safe/{__version__}",
+            "pool_max_idle_per_host": str(self._pool_size),
         }
         if self.settings.ca_bundle:
             client_options["root_certificate"] = read_ca_bundle(self.settings.ca_bundle)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from s3safe.core.context import ContextPool
 from s3safe.core.errors import ListingError, NotFoundError, S3SafeError
 from s3safe.core.models import (
     ALL_USERS_URI,
@@ -248,7 +247,7 @@ class S3Storage:
         try:
             batches = dataplane.list_objects(self.conn.store(bucket), bucket=bucket, prefix=prefix.rstrip("/") or None,
                                              chunk_size=1000)  # fmt: skip
-            for meta in itertools.chain.from_iterable(batches):
+            for meta in itertools.chain.from_iterable(self._paged(batches)):
                 key = meta["path"]
                 if meta["size"] == 0:
                     # obstore strips a trailing '/': a folder marker ("reports/sub/") would come back as the
@@ -273,6 +272,15 @@ class S3Storage:
                     if isinstance(entry, ObjectInfo):
                         guard.key(entry.key)
                         yield entry
+
+    def _paged(self, batches: Iterator[Any]) -> Iterator[Any]:
+        """obstore's listing batches, each fetched under a slot of the run's budget (it is a request too)."""
+        while True:
+            with self.conn.budget.request():
+                batch = next(batches, None)
+            if batch is None:
+                return
+            yield batch
 
     @staticmethod
     def _page_entries(bucket: str, page: dict[str, Any], guard: ListingGuard | None = None) -> Iterator[Entry]:
@@ -622,8 +630,8 @@ class S3Storage:
                     )  # fmt: skip
                 return {"PartNumber": number, "ETag": r["CopyPartResult"]["ETag"]}
 
-            with ContextPool(max_workers=max(1, min(threads, 16))) as pool:
-                parts = list(pool.map(copy_part, ranges))
+            # on the run's part pool: the copies share -t with every other request of the run
+            parts = list(self.conn.budget.map_parts(copy_part, ranges))
             with translated("complete the multipart copy to", bucket=bucket, key=key):
                 client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
         except BaseException:

@@ -113,7 +113,8 @@ def fetch_object(
         sha256, written = hashlib.sha256(), 0
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
-        with handle, translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+        # one slot of the run's budget from the GET until its body was read
+        with handle, conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
             result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if obstore_can_address(key)
                       else compat.get_object(conn, bucket, key, version_id=expected.version_id))  # fmt: skip
             attributes = dict(result.attributes)
@@ -185,40 +186,31 @@ def _fetch_ranged(
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
     size = expected.size
-    try:
-        first = _get(store, url, key, bucket=bucket, options=expected.get_options(range=(0, min(RANGE_PART, size))))
-    except NotFoundError:
-        raise
-    except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
-        if "non-partial" in str(exc).lower():
-            log.debug("%s: the server ignores Range; streaming instead", url)
+    first_length = min(RANGE_PART, size)
+    with conn.budget.request():  # the first range holds its slot until its bytes are written
+        opened = _first_range(conn, store, bucket, key, expected=expected, decryption=decryption)
+        if opened is None:
             return None
-        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            raise
-    with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-        attributes = dict(first.attributes)
-        if decryption is not None:
-            decryption.check_marked(attributes.get(ENCRYPTION_META), url)
-        if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
-            return None
+        first, attributes = opened
         etag = first.meta.get("e_tag")
-        if first.meta["size"] > size:
-            raise IntegrityError(_longer(url, size, first.meta["size"]))
-    written_to = target.create(temp_name(target.name))
-    fd = written_to.fd
+        written_to = target.create(temp_name(target.name))
+        fd = written_to.fd
+        try:
+            os.ftruncate(fd, size)
+            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+                if _write_at(fd, first, url, offset=0, expected=first_length) < first_length:
+                    raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
+        except BaseException:
+            target.discard(written_to)
+            raise
     try:
-        os.ftruncate(fd, size)
-        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            if _write_at(fd, first, url, offset=0, expected=min(RANGE_PART, size)) < min(RANGE_PART, size):
-                raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
-
         failed = threading.Event()
 
         def part(start: int) -> None:
             cancel.check()
             if failed.is_set():  # another range failed: do not fetch the rest
                 return
-            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+            with conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
                 options = expected.get_options(range=(start, min(start + RANGE_PART, size)))
                 if etag:
                     options["if_match"] = etag
@@ -226,13 +218,12 @@ def _fetch_ranged(
                 if _write_at(fd, dataplane.get(store, key, bucket=bucket, options=options), url, offset=start, expected=length) < length:
                     raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
 
-        with ThreadPoolExecutor(max_workers=max(1, min(conn.settings.threads, 8))) as pool:
-            try:
-                for _ in pool.map(part, range(RANGE_PART, size, RANGE_PART)):
-                    pass
-            except BaseException:
-                failed.set()
-                raise
+        try:  # on the run's part pool: the ranges share -t with every other transfer
+            for _ in conn.budget.map_parts(part, range(RANGE_PART, size, RANGE_PART)):
+                pass
+        except BaseException:
+            failed.set()
+            raise
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
         peer = _peer_check(conn, bucket, key, etag, attributes, version_id=expected.version_id)
         offset = 0
@@ -249,6 +240,33 @@ def _fetch_ranged(
         target.discard(written_to)
         raise
     return Fetched(verified, sha256.hexdigest(), mtime)
+
+
+def _first_range(
+    conn: Connection, store: Any, bucket: str, key: str, *, expected: Expected, decryption: Decryption | None
+) -> tuple[GetResult, dict[str, str]] | None:
+    """The GET of the first range and the object's attributes; None when the object is not fetched in ranges
+    (a server that ignores Range, or an object to decrypt, which streams in order)."""
+    url = f"s3://{bucket}/{key}"
+    try:
+        first = _get(store, url, key, bucket=bucket, options=expected.get_options(range=(0, min(RANGE_PART, expected.size))))
+    except NotFoundError:
+        raise
+    except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
+        if "non-partial" in str(exc).lower():
+            log.debug("%s: the server ignores Range; streaming instead", url)
+            return None
+        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+            raise
+    with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+        attributes = dict(first.attributes)
+        if decryption is not None:
+            decryption.check_marked(attributes.get(ENCRYPTION_META), url)
+        if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
+            return None
+        if first.meta["size"] > expected.size:
+            raise IntegrityError(_longer(url, expected.size, first.meta["size"]))
+    return first, attributes
 
 
 def _longer(url: str, expected: int, promised: int | None = None) -> str:

@@ -17,7 +17,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -243,20 +243,21 @@ class EncryptedUpload:
                 return
             while len(pending) >= workers:  # bounded: at most `workers` parts in flight plus the one being cut
                 collect(pending.popleft())
-            pending.append(pool.submit(self._send_part, journal, number, data, checksum))
+            # on the run's part pool: the parts share -t with every other transfer of the run
+            pending.append(self.conn.budget.submit(self._send_part, journal, number, data, checksum))
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            try:
-                self._encrypt_parts(encryptor, digest, emit)
-                while pending:
-                    collect(pending.popleft())
-            except KeyboardInterrupt:
-                cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
-                raise
-            except BaseException:
-                for future in pending:  # this file's failure: drop its queued parts, not the rest of the run
-                    future.cancel()
-                raise
+        try:
+            self._encrypt_parts(encryptor, digest, emit)
+            while pending:
+                collect(pending.popleft())
+        except KeyboardInterrupt:
+            cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
+            raise
+        except BaseException:
+            for future in pending:  # this file's failure: drop its queued parts, not the rest of the run
+                future.cancel()
+            wait(pending)  # the parts already sending finish before the upload is aborted
+            raise
         if not same_digest(self.token, digest.token()):
             raise IntegrityError(f"{self.source} changed while it was being uploaded; nothing was stored",
                                  hint="run again once the file is no longer being written")  # fmt: skip

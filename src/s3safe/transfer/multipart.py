@@ -15,7 +15,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,29 +215,30 @@ class ResumableUpload:
             cancel.check()
             if stop.is_set():
                 raise ServiceError(f"upload of s3://{self.bucket}/{self.key} stopped after another part failed")
-            data = _read(self.source, offset, length)
-            digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-            if self.conn.limiter:
-                self.conn.limiter.consume(len(data))
-            with translated("upload a part to", bucket=self.bucket, key=self.key):
-                r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
-                                            PartNumber=number, Body=data, ChecksumSHA256=digest)  # fmt: skip
-            self.parts.check(number, r.get("ETag"), md5_hex=hashlib.md5(data, usedforsecurity=False).hexdigest())
+            with self.conn.budget.buffer(length):  # the part is in memory from this read until it was sent
+                data = _read(self.source, offset, length)
+                digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+                if self.conn.limiter:
+                    self.conn.limiter.consume(len(data))
+                with translated("upload a part to", bucket=self.bucket, key=self.key):
+                    r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=journal.upload_id,
+                                                PartNumber=number, Body=data, ChecksumSHA256=digest)  # fmt: skip
+                md5_hex = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            self.parts.check(number, r.get("ETag"), md5_hex=md5_hex)
             self.parts_sent += 1
             return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": digest}
 
         todo = [spec for spec in _ranges(journal.size, journal.part_size) if spec[0] not in done]
-        # bounded: each worker holds one part in memory
-        with ThreadPoolExecutor(max_workers=max(1, min(self.conn.settings.threads, 8))) as pool:
-            try:
-                for part in pool.map(send, todo):
-                    done[part["PartNumber"]] = part
-            except KeyboardInterrupt:
-                cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
-                raise
-            except BaseException:
-                stop.set()  # one file's failure stops its own parts, not the rest of the run
-                raise
+        # on the run's part pool, within its budget of requests and of bytes in memory
+        try:
+            for part in self.conn.budget.map_parts(send, todo):
+                done[part["PartNumber"]] = part
+        except KeyboardInterrupt:
+            cancel.cancel()  # Ctrl-C: every worker of the run stops at its next chunk
+            raise
+        except BaseException:
+            stop.set()  # one file's failure stops its own parts, not the rest of the run
+            raise
         parts = [done[n] for n in sorted(done)]
         after = self.source.stat()
         if (after.st_size, after.st_mtime_ns) != (journal.size, journal.mtime_ns):

@@ -405,7 +405,7 @@ def _upload_obstore(
         attributes["Cache-Control"] = options.cache_control
     if options.storage_class:
         attributes["Storage-Class"] = options.storage_class
-    with translated("upload to", bucket=bucket, key=key):
+    with conn.budget.request(), translated("upload to", bucket=bucket, key=key):
         result = dataplane.put(store, key, source, bucket=bucket, attributes=attributes,
                                mode=condition.obstore_mode() if condition else None)  # fmt: skip
     return (result.get("e_tag") or "").strip('"') or None
