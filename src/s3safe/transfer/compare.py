@@ -12,9 +12,13 @@ object with this ETag failed verification when it was uploaded.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
+from s3safe.core.concurrency import Budget
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectDetails, ObjectInfo
 from s3safe.storage.s3 import S3Storage
@@ -25,6 +29,7 @@ from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.state import StateCache, Verified
 
 CHUNK = 1024 * 1024
+PENDING = "to be compared"  # quick(): the verdict needs the file's bytes or a HEAD
 MTIME_SLACK_NS = 2_000  # s3safe-mtime is written with microseconds, from a float
 
 
@@ -64,15 +69,17 @@ class ContentComparator:
         self.digest_key = digest_key
         self.hashed = 0
         self.heads = 0
+        self._lock = threading.Lock()
 
-    def __call__(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+    def quick(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+        """The verdict when it needs neither a read of the file nor a request (size, the cache), else PENDING:
+        the planner calls this in turn, and only what is left is compared in parallel (`compare`)."""
         local, remote = (source, target) if self.upload else (target, source)
         encrypted = self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size))
         if not encrypted and local.size != remote.size:
             return "size differs"
-        path = self._path(local)
         try:
-            mtime_ns = path.stat().st_mtime_ns
+            mtime_ns = self._path(local).stat().st_mtime_ns
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
@@ -81,11 +88,32 @@ class ContentComparator:
             return "content differs (the stored copy failed verification)"
         if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
             return None
+        return PENDING
+
+    def _count(self, *, hashed: int = 0, heads: int = 0) -> None:
+        with self._lock:  # comparisons run on several threads
+            self.hashed += hashed
+            self.heads += heads
+
+    def __call__(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+        verdict = self.quick(source, target)
+        return self.compare(source, target) if verdict == PENDING else verdict
+
+    def compare(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+        """The comparison past quick(): reads the file and asks the server; safe to call from several threads."""
+        local, remote = (source, target) if self.upload else (target, source)
+        encrypted = self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size))
+        path = self._path(local)
+        try:
+            mtime_ns = path.stat().st_mtime_ns
+        except OSError:
+            return "local file changed during the run"
+        etag = (remote.etag or "").strip('"')
         if encrypted:
             return self._compare_encrypted(local, remote, path=path, mtime_ns=mtime_ns, etag=etag)
         plain = _plain_etag(etag)
         if plain is not None:
-            self.hashed += 1
+            self._count(hashed=1)
             try:
                 sha256, md5 = file_digests(path)
             except OSError:
@@ -94,7 +122,7 @@ class ContentComparator:
                 self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256, "ETag = MD5 of the file"))
                 return None
         try:
-            self.heads += 1
+            self._count(heads=1)
             details = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id)
         except S3SafeError:
             return "content unknown"
@@ -119,7 +147,7 @@ class ContentComparator:
         evidence = server_evidence(self.storage, details, version_id=version_id)
         if evidence.empty or (evidence.needs_layout and evidence.parts is None):
             return "content differs"
-        self.hashed += 1
+        self._count(hashed=1)
         check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
         try:
             with path.open("rb") as handle:
@@ -135,6 +163,14 @@ class ContentComparator:
         proof = "multipart ETag = MD5s of the file's parts" if evidence.multipart_etag and "ETag" in what else ""
         self.cache.put(details.bucket, details.key, Verified(local.size, mtime_ns, etag, sha256.hexdigest(), proof))
         return None
+
+    def quick_newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
+        """newer() when the cache answers without a HEAD, else PENDING."""
+        remote = target if self.upload else source
+        cached = self.cache.get(remote.bucket, remote.key)
+        if cached and not cached.refuted and cached.etag == (remote.etag or "").strip('"'):
+            return self.newer(source, target)
+        return PENDING
 
     def newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         """`--only-newer`: the local file's mtime against the one s3safe stored with the object (s3safe-mtime, the
@@ -159,7 +195,7 @@ class ContentComparator:
         if cached and not cached.refuted and cached.etag == (remote.etag or "").strip('"'):
             return cached.mtime_ns
         try:
-            self.heads += 1
+            self._count(heads=1)
             value = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata.get(MTIME_META)
             return round(float(value) * 1_000_000_000) if value else None
         except (S3SafeError, ValueError, OverflowError):
@@ -171,7 +207,7 @@ class ContentComparator:
         from s3safe.crypto.digest import digest_file, made_with, same_digest  # cryptography loads only when needed
 
         try:
-            self.heads += 1
+            self._count(heads=1)
             meta = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
         except S3SafeError:
             return "content unknown"
@@ -183,7 +219,7 @@ class ContentComparator:
         key = self.digest_key(remote.bucket, stored) if self.digest_key else None
         if key is None or not made_with(stored, key):
             return "digest made with another key" if self.upload else "content unknown (no digest key)"
-        self.hashed += 1
+        self._count(hashed=1)
         try:
             token = digest_file(path, key)
         except OSError:
@@ -196,3 +232,36 @@ class ContentComparator:
     def _path(self, local: ObjectInfo) -> Path:
         # local entries carry the key relative to the local root
         return self.root.joinpath(*local.key.split("/"))
+
+
+def resolve_pending(
+    actions: Iterator[planner.Action], compare: planner.Comparator, *, budget: Budget
+) -> Iterator[planner.Action]:
+    """The planner's actions in order, those it left PENDING decided by `compare` on the run's part pool: file
+    hashing and HEADs overlap, within the run's budget of requests, instead of one file at a time. Actions
+    already decided pass straight through (no thread hand-off on the unchanged path the cache answers)."""
+    window = budget.requests * 4
+    queue: deque[planner.Action | Future[planner.Action]] = deque()
+
+    def decide(action: planner.Action) -> planner.Action:
+        assert action.source is not None and action.target is not None
+        reason = compare(action.source, action.target)
+        if reason is None:
+            return planner.Action(planner.Kind.SKIP, action.key, action.source, action.target, "unchanged")
+        return planner.Action(action.kind, action.key, action.source, action.target, reason)
+
+    def ready(item: planner.Action | Future[planner.Action]) -> planner.Action:
+        return item.result() if isinstance(item, Future) else item
+
+    try:
+        for action in actions:
+            queue.append(budget.submit(decide, action) if action.reason == PENDING else action)
+            # pass on what is decided at the head; wait only when the window is full
+            while queue and (len(queue) >= window or not isinstance(queue[0], Future) or queue[0].done()):
+                yield ready(queue.popleft())
+        while queue:
+            yield ready(queue.popleft())
+    finally:
+        for item in queue:
+            if isinstance(item, Future):
+                item.cancel()

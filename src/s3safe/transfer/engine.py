@@ -31,7 +31,7 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage
 from s3safe.transfer import planner
-from s3safe.transfer.compare import ContentComparator
+from s3safe.transfer.compare import ContentComparator, resolve_pending
 from s3safe.transfer.download import Expected, fetch_object
 from s3safe.transfer.local_delete import KEEP, Evidence, Planned, PlannedSpool, remove_planned
 from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp, local_error
@@ -146,11 +146,19 @@ class _DeleteSpool:
 
 
 def _comparator(mode: Mode, content: ContentComparator) -> planner.Comparator:
+    """What the planner asks in turn: a verdict from size and the cache, or PENDING (see _compared)."""
     if mode == "diff":
-        return content
+        return content.quick
     if mode == "newer":
-        return content.newer
+        return content.quick_newer
     return planner.always
+
+
+def _compared(actions: Iterator[planner.Action], mode: Mode, content: ContentComparator, conn: Connection) -> Iterator[planner.Action]:
+    """The comparisons the planner left PENDING (hashing a file, a HEAD), run in parallel within the budget."""
+    if mode == "all":
+        return actions
+    return resolve_pending(actions, content.compare if mode == "diff" else content.newer, budget=conn.budget)
 
 
 def _peek(entries: Iterator[ObjectInfo]) -> tuple[bool, Iterator[ObjectInfo]]:
@@ -286,6 +294,7 @@ def upload_tree(
                                 digest_key=(lambda _bucket, token: encryption.digest_key_for(token)) if encryption else None)  # fmt: skip
     actions = planner.plan(local, remote, upload=True, compare=_comparator(options.mode, content),
                            purge=options.purge, target_prefix=prefix, names=(str(root), f"s3://{dest.bucket}/{prefix}"))  # fmt: skip
+    actions = _compared(actions, options.mode, content, conn)
     if not gate.dry_run:  # a dry run changes nothing anywhere, not even an abandoned upload
         actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = _LazyPlan(conn, dest.bucket, options.upload)
@@ -554,6 +563,7 @@ def download_tree(
                                 digest_key=decryption.digest_key if decryption else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
+    actions = _compared(actions, options.mode, content, conn)
     claims = NameClaims()
 
     def fetch(action: planner.Action) -> ActionResult:
