@@ -1,7 +1,7 @@
 """A restore (`get -r`) and a no-change `sync` with credentials in the environment never import boto3: they
 need no botocore request, and importing it (and resolving a session) cost more than the whole restore of
 2,000 small objects. Nor the --where language when no condition is given. Checked with Python's own import
-log, not with timings."""
+log, not with timings. Nor age and the key lookup when no object is encrypted."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp
     assert got.returncode == 0, got.stderr[-1500:]
     assert (tmp_path / "back" / "sub" / "c.txt").read_text() == "content of sub/c.txt\n"
     assert not {"boto3", "botocore.session", "s3safe.query"} & imported  # no --where: no condition language
+    assert not {"s3safe.crypto.age", "s3safe.crypto.keys"} & imported  # nothing was encrypted: no age, no key lookup
 
     synced, imported = _run(rclone, "--json", "sync", str(src), f"s3://{bucket}/t/")
     assert synced.returncode == 0, synced.stderr[-1500:]

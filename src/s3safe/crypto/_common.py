@@ -17,6 +17,10 @@ from typing import BinaryIO, Protocol
 
 from s3safe.core.errors import NotFoundError, UsageError
 
+# here, not in keys.py, so that reading them does not load the age implementation
+ENV_PASSPHRASE = "S3SAFE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
+ENV_IDENTITY_FILE = "S3SAFE_IDENTITY_FILE"
+
 CHUNK = 64 * 1024
 
 

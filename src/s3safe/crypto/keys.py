@@ -18,10 +18,10 @@ from s3safe.core.errors import AccessDeniedError, UsageError
 from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.core.smallfile import read_small_file
 from s3safe.crypto import age
+from s3safe.crypto._common import ENV_IDENTITY_FILE as ENV_IDENTITY_FILE  # re-exported: callers read it here
+from s3safe.crypto._common import ENV_PASSPHRASE as ENV_PASSPHRASE
 from s3safe.crypto._common import atomic_output
 
-ENV_PASSPHRASE = "S3SAFE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
-ENV_IDENTITY_FILE = "S3SAFE_IDENTITY_FILE"
 KEYRING_SERVICE = "s3safe"
 MAX_KEY_FILE = 1024 * 1024  # identity / recipient / passphrase files are small; refuse to slurp anything big
 

@@ -166,12 +166,12 @@ class Decryption:
         salted_digest_key: Callable[[bytes], bytes | None] | None = None,
         recipient_digest_key: Callable[[], bytes | None] | None = None, require_digest: bool = False,
     ) -> None:  # fmt: skip
-        from s3safe.crypto import age
+        if max_work_factor is not None:  # age loads here only to check a given limit: not for every restore
+            from s3safe.crypto import age
 
-        if max_work_factor is not None and not 1 <= max_work_factor <= age.MAX_WORK_FACTOR:
-            raise UsageError(f"--max-work-factor must be between 1 and {age.MAX_WORK_FACTOR}, not {max_work_factor}")
-        # an object's header chooses scrypt's memory cost: by default no more than s3safe itself writes
-        self.max_work_factor = max_work_factor or age.OBJECT_WORK_FACTOR
+            if not 1 <= max_work_factor <= age.MAX_WORK_FACTOR:
+                raise UsageError(f"--max-work-factor must be between 1 and {age.MAX_WORK_FACTOR}, not {max_work_factor}")
+        self._max_work_factor = max_work_factor
         self._identities = identities
         self._passphrase = passphrase
         self._digest_key = digest_key
@@ -285,6 +285,15 @@ class Decryption:
             f"{url} is marked as encrypted with an unknown format {fmt!r}", hint="use --no-decrypt to fetch it as stored"
         )
 
+    @property
+    def max_work_factor(self) -> int:
+        """The highest scrypt cost an object's header may ask for: by default no more than s3safe itself writes."""
+        if self._max_work_factor is not None:
+            return self._max_work_factor
+        from s3safe.crypto import age
+
+        return age.OBJECT_WORK_FACTOR
+
     def _try_identities(self) -> list[str]:
         try:
             return self.identities()
@@ -345,23 +354,32 @@ def decryption_for(
     environment), else with the digest key file when one exists; a digest made under another key is skipped
     (the format's own authentication still applies).
     """
-    from s3safe.crypto import digest, keys
+    # the age and digest implementations load with the first encrypted object, not for every restore
+    from s3safe.crypto._common import ENV_IDENTITY_FILE, ENV_PASSPHRASE
 
     def identities() -> list[str]:
+        from s3safe.crypto import keys
+
         return keys.load_identities(identity_files, passphrase=lambda: keys.resolve_passphrase(
             prompt=prompt, purpose="identity file passphrase"))  # fmt: skip
 
     def passphrase() -> str:
+        from s3safe.crypto import keys
+
         return keys.resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt)
 
-    quiet_passphrase = passphrase_file is not None or bool(os.environ.get(keys.ENV_PASSPHRASE))
+    quiet_passphrase = passphrase_file is not None or bool(os.environ.get(ENV_PASSPHRASE))
 
     def digest_key(bucket: str) -> bytes | None:
+        from s3safe.crypto import digest
+
         if quiet_passphrase:  # objects uploaded before digest v2: their tokens are under the v1 derivation
             return digest.digest_key_from_passphrase(passphrase(), context=bucket.encode())
         return load_or_create_digest_key(Path(digest_key_file) if digest_key_file else None, create=False)
 
     def salted_digest_key(salt: bytes) -> bytes | None:
+        from s3safe.crypto import digest
+
         return digest.digest_key_from_passphrase_salt(passphrase(), salt) if quiet_passphrase else None
 
     def recipient_digest_key() -> bytes | None:
@@ -369,7 +387,7 @@ def decryption_for(
 
     # S3SAFE_PASSPHRASE does not count: it also unlocks saved credentials, so exporting it is no statement that
     # the prefix at hand is encrypted and must not make plain downloads fail; S3SAFE_IDENTITY_FILE only decrypts
-    keys_given = bool(identity_files) or passphrase_file is not None or bool(os.environ.get(keys.ENV_IDENTITY_FILE))
+    keys_given = bool(identity_files) or passphrase_file is not None or bool(os.environ.get(ENV_IDENTITY_FILE))
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
                       require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
                       salted_digest_key=salted_digest_key, recipient_digest_key=recipient_digest_key,
