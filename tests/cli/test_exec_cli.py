@@ -52,3 +52,19 @@ def test_quiet_exec_prints_only_results_and_shell_is_refused(run_cli: Run, tmp_p
     assert refused.returncode == 2 and "'shell' cannot run inside a script" in refused.stderr
     missing = run_cli("exec", str(tmp_path / "nope.txt"))
     assert missing.returncode == 3 and "script not found" in missing.stderr
+
+
+def test_typos_are_found_before_anything_runs(run_cli: Run, isolated_env: Path, tmp_path: Path) -> None:
+    script = tmp_path / "typos.txt"
+    script.write_text("config set region eu-west-1\nls --recursiv s3://b/\nlss s3://b/\nput\n-t many ls\n"
+                      "ls --help\nmeta\nconfig show\n")  # fmt: skip
+    result = run_cli("exec", str(script))
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 4, result.stderr
+    assert "line 2: No such option '--recursiv'" in errors[0] and "s3safe ls --help" in errors[0]
+    assert "line 3: No such command 'lss'" in errors[1]
+    assert "line 4: Missing argument" in errors[2]
+    assert "line 5: Invalid value for '-t'" in errors[3]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert _config(isolated_env) == ""  # line 1 never ran

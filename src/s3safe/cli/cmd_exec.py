@@ -40,6 +40,34 @@ def run_inner(ctx: click.Context, argv: list[str]) -> int:
     return invoke([*inherited_global_args(ctx), *argv])
 
 
+_HELP_WORDS = frozenset({"-h", "--help", "--version"})  # their parse-time callbacks print and exit
+
+
+def check_command_line(argv: list[str]) -> None:
+    """Parse one line with the real command parser, invoking nothing: UsageError for an unknown command or
+    option, a missing argument or a bad value."""
+    from s3safe.cli.main import hoist_global_options, main
+
+    if _HELP_WORDS.intersection(argv):
+        return
+    command: click.Command = main
+    try:
+        ctx = main.make_context("s3safe", hoist_global_options(list(argv)))
+        while isinstance(command, click.Group):
+            rest = [*ctx._protected_args, *ctx.args]
+            name, sub, args = command.resolve_command(ctx, rest)
+            if name is None or sub is None:  # resolve_command raises first; this is for the type checker
+                break
+            ctx = sub.make_context(name, args, parent=ctx)
+            command = sub
+    except click.exceptions.NoArgsIsHelpError:
+        return  # `meta` alone prints its help, as on the command line
+    except click.ClickException as exc:
+        where = getattr(exc, "ctx", None)
+        hint = f"see '{where.command_path} --help'" if isinstance(where, click.Context) else None
+        raise UsageError(exc.format_message(), hint=hint) from None
+
+
 def _read_script(source: str) -> str:
     from s3safe.ops.script import MAX_SCRIPT_BYTES
 
@@ -75,7 +103,7 @@ def exec_(ctx: click.Context, script: str, keep_going: bool) -> None:
     assert app is not None
     r = app.render
     try:
-        lines = parse_script(_read_script(script), refuse=NESTED, valued_options=GLOBAL_VALUED)
+        lines = parse_script(_read_script(script), refuse=NESTED, valued_options=GLOBAL_VALUED, check=check_command_line)
     except ScriptError as exc:
         for problem in exc.problems:
             r.error(f"script not run: {problem}", code=exc.exit_code)

@@ -149,8 +149,12 @@ def parse_script(
     variables: Variables | None = None,
     refuse: Collection[str] = (),
     valued_options: Collection[str] = (),
+    check: Callable[[list[str]], None] | None = None,
 ) -> list[ScriptLine]:
-    """Every command of a script, checked as a whole: UsageError listing each bad line, before anything runs."""
+    """Every command of a script, checked as a whole: UsageError listing each bad line, before anything runs.
+
+    `check` parses a line's words as the command would (raising UsageError), so a typo in line 9 stops the
+    script before line 1 runs."""
     variables = variables or Variables.current()
     if text.startswith("\ufeff"):  # a byte-order mark, as Windows editors write
         text = text[1:]
@@ -159,6 +163,8 @@ def parse_script(
     for number, raw in enumerate(text.splitlines(), 1):
         try:
             words = parse_line(raw, variables=variables, refuse=refuse, valued_options=valued_options)
+            if words and check is not None:
+                check(words)
         except UsageError as exc:
             problems.append(f"line {number}: {exc}")
             continue
