@@ -175,7 +175,7 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
             return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
     if status == 404:
-        return NotFoundError(f"not found: {_absent(code, key=key)} {where or 'the object'} does not exist")
+        return _not_found(code, key=key, where=where)
     if code == "PreconditionFailed" or status == 412:
         return ConditionFailed(f"cannot {action}{_on(where)}: the object is no longer as the request's condition required (412)")
     if code == "NotImplemented" or status == 501:
@@ -187,8 +187,9 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
     return _by_code(fault, action=action, bucket=bucket, key=key, where=where)
 
 
-def _absent(code: str, *, key: str | None) -> str:
-    return {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(code, "object" if key else "bucket")
+def _not_found(code: str, *, key: str | None, where: str) -> NotFoundError:
+    what = {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(code, "object" if key else "bucket")
+    return NotFoundError(f"not found: {what} {where} does not exist" if where else f"not found: the {what} does not exist")
 
 
 def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, where: str) -> S3SafeError:
@@ -199,7 +200,7 @@ def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, 
     if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden"):
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
     if code in _NOT_FOUND_CODES:
-        return NotFoundError(f"not found: {_absent(code, key=key)} {where or 'the object'} does not exist")
+        return _not_found(code, key=key, where=where)
     if code in _INTEGRITY_CODES:
         return IntegrityError(f"integrity check failed for {where or 'the endpoint'}: {message} ({code})")
     if code == "AccessControlListNotSupported":
