@@ -79,13 +79,13 @@ def start_moto(workdir: Path, *, tls: bool = False) -> MotoServer:
     """moto on 127.0.0.1; with `tls`, over HTTPS with a throwaway CA (MotoServer.ca_bundle)."""
     import logging
 
-    _route_athena_rest_json()
-
     # the werkzeug request log would drown the demo's and tests' own output
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     recording = workdir / "moto-recording.jsonl"
-    # read by moto's recorder when moto is first imported
+    # read by moto's recorder when moto is first imported: before anything below imports moto (else the
+    # recorder writes ./moto_recording and every recorded-request assertion sees nothing)
     os.environ["MOTO_RECORDER_FILEPATH"] = str(recording)
+    _route_athena_rest_json()
     server: Any
     ca_bundle = None
     if tls:
