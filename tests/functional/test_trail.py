@@ -97,3 +97,12 @@ def test_audit_flags_a_bucket_recorded_by_neither_access_logs_nor_cloudtrail(mot
     assert fired == [(a, "bucket-activity-unrecorded")]
     list(plan_enable(moto_conn, S3Url(a), TrailRequest(S3Url(logs, "ct/"), 30, name), gate=SafetyGate()).results)
     assert run_audit(moto_conn, request).findings == []
+
+
+def test_debug_logs_the_cloudtrail_requests_too(run_cli: Run, moto: MotoServer) -> None:
+    s3, _ = _clients(moto)
+    a, *_ = _names()
+    s3.create_bucket(Bucket=a)
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--debug", "trail", "status", f"s3://{a}")
+    assert result.returncode == 0, result.stderr
+    assert "via=botocore:DescribeTrails" in result.stderr and "status=200" in result.stderr

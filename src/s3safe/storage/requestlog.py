@@ -123,9 +123,10 @@ def _body_size(body: Any) -> int | None:
         return None
 
 
-def register(client: Any) -> None:
-    """Log every request of a botocore S3 client (the hooks return at once while --debug is off)."""
+def register(client: Any, *, service: str = "s3") -> None:
+    """Log every request of a botocore client (S3, or `service` as botocore's events name it: cloudtrail,
+    s3-control …); the hooks return at once while --debug is off."""
     events = client.meta.events
-    events.register("before-parameter-build.s3", _started)
-    events.register("after-call.s3", _answered)
-    events.register("after-call-error.s3", _failed)
+    events.register(f"before-parameter-build.{service}", _started)
+    events.register(f"after-call.{service}", _answered)
+    events.register(f"after-call-error.{service}", _failed)

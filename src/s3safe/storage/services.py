@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from s3safe import __version__
+from s3safe.storage import requestlog
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 
@@ -28,12 +29,14 @@ def service_client(conn: Connection, service: str, *, region: str | None = None,
         user_agent_extra=f"s3safe/{__version__}",
     )
     with translated(f"create the {service} client"):
-        return conn.session.client(
+        client = conn.session.client(
             service,  # type: ignore[call-overload]
             endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
             verify=settings.ca_bundle or True,
             config=config,
         )
+    requestlog.register(client, service=client.meta.service_model.service_id.hyphenize())  # --debug lines, as for S3
+    return client
 
 
 def error_code(exc: BaseException) -> str:
