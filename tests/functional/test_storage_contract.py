@@ -99,3 +99,26 @@ def test_a_body_that_does_not_match_its_sha256_is_refused(kind: str, tmp_path: P
         writer.write_part(upload_id, 1, b"sent", sha256_b64=_sha(b"other"))
     with pytest.raises(NotFoundError):
         store.head(bucket, "k")
+
+
+def test_conditional_put_and_completion(backend: tuple[ObjectStore, str]) -> None:
+    """If-None-Match: * and If-Match pass through put and the chunk writer's completion on every backend."""
+    from s3safe.core.errors import ConditionFailed
+    from s3safe.storage.base import WriteCondition
+
+    store, bucket = backend
+    created = WriteCondition(if_none_match=True)
+    etag = store.put(PutRequest(bucket, "k", condition=created), b"one", sha256_b64=_sha(b"one"))
+    with pytest.raises(ConditionFailed):
+        store.put(PutRequest(bucket, "k", condition=created), b"two", sha256_b64=_sha(b"two"))
+    with pytest.raises(ConditionFailed):
+        store.put(PutRequest(bucket, "k", condition=WriteCondition(if_match="0" * 32)), b"two", sha256_b64=_sha(b"two"))
+    assert etag is not None
+    store.put(PutRequest(bucket, "k", condition=WriteCondition(if_match=etag)), b"three", sha256_b64=_sha(b"three"))
+    writer = store.chunk_writer(bucket, "k")
+    upload_id = writer.create(PutRequest(bucket, "k"))
+    part = writer.write_part(upload_id, 1, b"four", sha256_b64=_sha(b"four"))
+    with pytest.raises(ConditionFailed):
+        writer.complete(upload_id, [part], condition=created)
+    writer.abort(upload_id)
+    assert b"".join(store.read_chunks(bucket, "k")) == b"three"

@@ -147,3 +147,28 @@ def test_get_to_stdout_that_fails_verification_exits_6_and_says_bytes_went_out(
     assert result.returncode == 6, result.stderr
     assert result.stdout == "the real bytes"  # already out when the check failed
     assert "already went to standard output" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stream_no_clobber_and_retention(moto_conn: Any, moto_client: Any, bucket_name: Callable[[], str]) -> None:
+    """A stream goes through the same conditional write and Object Lock as a file (multipart here)."""
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from s3safe.core.errors import WriteConflict
+    from s3safe.core.locations import S3Url
+    from s3safe.ops.buckets import make_bucket
+    from s3safe.storage.s3 import S3Storage
+    from s3safe.transfer.options import UploadOptions
+    from s3safe.transfer.streams import upload_stream
+
+    name = bucket_name()
+    make_bucket(moto_conn, S3Url(name), object_lock=True)
+    data = b"\x03" * (5 * 1024**2 + 1)
+    until = datetime.now(UTC) + timedelta(days=1)
+    options = UploadOptions(no_clobber=True, part_size=5 * 1024**2, retain_until=until, lock_mode="GOVERNANCE")
+    upload_stream(moto_conn, io.BytesIO(data), S3Url(name, "s.bin"), options=options)
+    details = S3Storage(moto_conn).head(name, "s.bin")
+    assert details.size == len(data) and details.locked_until is not None
+    with pytest.raises(WriteConflict, match="already exists"):
+        upload_stream(moto_conn, io.BytesIO(b"short"), S3Url(name, "s.bin"), options=options)
+    assert len(moto_client.list_object_versions(Bucket=name)["Versions"]) == 1

@@ -35,6 +35,45 @@ class Features:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteCondition:
+    """What must hold at the key for a write to happen: no object there (If-None-Match: *), or the object with
+    exactly this ETag (If-Match). Sent with a PUT, or with CompleteMultipartUpload (never with its create)."""
+
+    if_none_match: bool = False
+    if_match: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.if_none_match or self.if_match is not None
+
+    def boto_args(self) -> dict[str, Any]:
+        """PutObject / CompleteMultipartUpload arguments."""
+        if self.if_none_match:
+            return {"IfNoneMatch": "*"}
+        if self.if_match is not None:
+            return {"IfMatch": _quoted(self.if_match)}
+        return {}
+
+    def obstore_mode(self) -> Any:
+        """obstore's PutMode: "create" sends If-None-Match: *, an UpdateVersion sends If-Match."""
+        if self.if_none_match:
+            return "create"
+        if self.if_match is not None:
+            return {"e_tag": _quoted(self.if_match)}
+        return None
+
+    def holds(self, etag: str | None) -> bool:
+        """Whether a write may happen over the object with `etag` (None: no object): what a backend without
+        conditional requests of its own checks."""
+        if self.if_none_match:
+            return etag is None
+        return self.if_match is None or (etag or "").strip('"') == self.if_match.strip('"')
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag.strip(chr(34))}"'
+
+
+@dataclass(frozen=True, slots=True)
 class PutRequest:
     """Everything a PUT (or a multipart upload's create) carries apart from the bytes."""
 
@@ -47,9 +86,18 @@ class PutRequest:
     sse_kms_key_id: str | None = None
     storage_class: str | None = None
     cache_control: str | None = None
+    condition: WriteCondition | None = None  # for the write itself: the PUT, or the multipart upload's completion
+    retain_until: datetime | None = None  # Object Lock retention of the version written
+    lock_mode: str | None = None  # GOVERNANCE or COMPLIANCE
+    legal_hold: bool = False
+
+    @property
+    def object_lock(self) -> bool:
+        return self.retain_until is not None or self.legal_hold
 
     def extra(self) -> dict[str, Any]:
-        """PutObject / CreateMultipartUpload arguments for ACL, SSE, storage class and metadata."""
+        """PutObject / CreateMultipartUpload arguments for ACL, SSE, storage class, metadata and Object Lock
+        (not the condition: CreateMultipartUpload takes none)."""
         extra: dict[str, Any] = {"Metadata": dict(self.metadata)}
         if self.content_type:
             extra["ContentType"] = self.content_type
@@ -57,6 +105,11 @@ class PutRequest:
                             ("StorageClass", self.storage_class), ("CacheControl", self.cache_control)):  # fmt: skip
             if value:
                 extra[name] = value
+        if self.retain_until is not None:
+            extra["ObjectLockMode"] = self.lock_mode or "GOVERNANCE"
+            extra["ObjectLockRetainUntilDate"] = self.retain_until
+        if self.legal_hold:
+            extra["ObjectLockLegalHoldStatus"] = "ON"
         return extra
 
 
@@ -87,8 +140,8 @@ class ChunkWriter(Protocol):
 
     def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part: ...
 
-    def complete(self, upload_id: str, parts: Sequence[Part]) -> str | None:
-        """Assemble the parts; the object's ETag."""
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
+        """Assemble the parts (only if `condition` holds at the key: else ConditionFailed); the object's ETag."""
         ...
 
     def abort(self, upload_id: str) -> None:
@@ -144,7 +197,8 @@ class ObjectStore(Protocol):
         ...
 
     def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
-        """One PUT whose SHA-256 the server checks; the ETag it answers."""
+        """One PUT whose SHA-256 the server checks (only if `request.condition` holds: else ConditionFailed);
+        the ETag it answers."""
         ...
 
     def chunk_writer(self, bucket: str, key: str) -> ChunkWriter: ...

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, WriteConflict
 from s3safe.core.safety import SafetyGate
+from s3safe.storage.base import WriteCondition
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 
@@ -26,36 +26,7 @@ log = logging.getLogger("s3safe.conditional")
 PROBE_PREFIX = ".s3safe-conditional-write-probe-"
 _NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 
-
-@dataclass(frozen=True, slots=True)
-class WriteCondition:
-    """What must hold for a write to happen: no object at the key, or the object with exactly this ETag."""
-
-    if_none_match: bool = False
-    if_match: str | None = None
-
-    def __bool__(self) -> bool:
-        return self.if_none_match or self.if_match is not None
-
-    def boto_args(self) -> dict[str, Any]:
-        """PutObject / CompleteMultipartUpload arguments."""
-        if self.if_none_match:
-            return {"IfNoneMatch": "*"}
-        if self.if_match is not None:
-            return {"IfMatch": _quoted(self.if_match)}
-        return {}
-
-    def obstore_mode(self) -> Any:
-        """obstore's PutMode: "create" sends If-None-Match: *, an UpdateVersion sends If-Match."""
-        if self.if_none_match:
-            return "create"
-        if self.if_match is not None:
-            return {"e_tag": _quoted(self.if_match)}
-        return None
-
-
-def _quoted(etag: str) -> str:
-    return f'"{etag.strip(chr(34))}"'
+__all__ = ["WriteCondition", "check_by_head", "conflict", "honours_conditions", "prepare"]
 
 
 def conflict(condition: WriteCondition, *, bucket: str, key: str) -> WriteConflict:

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
+from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import Body, Entry, Features, Part, PutRequest
+from s3safe.storage.base import Body, Entry, Features, Part, PutRequest, WriteCondition
 
 Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
 
@@ -221,8 +221,20 @@ class LocalStorage:
         data = body.read_bytes() if isinstance(body, Path) else bytes(body)
         if base64.b64encode(hashlib.sha256(data).digest()).decode() != sha256_b64:
             raise IntegrityError(f"write of {request.key} below {request.bucket}: the bytes do not match their SHA-256")
+        self.check_condition(request.bucket, request.key, request.condition)
         _write_atomically(self.path_of(request.bucket, request.key), iter((data,)))
         return _md5(data)
+
+    def check_condition(self, bucket: str, key: str, condition: WriteCondition | None) -> None:
+        """A condition checked just before the write (a folder has no atomic compare-and-swap)."""
+        if not condition:
+            return
+        path = self.path_of(bucket, key)
+        etag: str | None = None
+        if path.exists():  # a file's ETag here is the MD5 of its bytes, as put answers it
+            etag = _md5(path.read_bytes()) if condition.if_match is not None else "exists"
+        if not condition.holds(etag):
+            raise ConditionFailed(f"cannot write {key} below {bucket}: the file is no longer as the write's condition required")
 
     def chunk_writer(self, bucket: str, key: str) -> LocalChunkWriter:
         return LocalChunkWriter(self, bucket, key)
@@ -273,7 +285,8 @@ class LocalChunkWriter:
         _write_atomically(self._folder(upload_id) / f"{number:05d}", iter((data,)))
         return Part(number, f'"{_md5(data)}"', sha256_b64, len(data))
 
-    def complete(self, upload_id: str, parts: Sequence[Part]) -> str | None:
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
+        self.storage.check_condition(self.bucket, self.key, condition)
         folder = self._folder(upload_id)
 
         def chunks() -> Iterator[bytes]:

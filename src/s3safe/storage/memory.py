@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from s3safe.core.errors import IntegrityError, NotFoundError
+from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import Body, Entry, Features, Part, PutRequest
+from s3safe.storage.base import Body, Entry, Features, Part, PutRequest, WriteCondition
 from s3safe.storage.listing_guard import ListingGuard
 
 
@@ -161,10 +161,21 @@ class MemoryStorage:
         if _sha256_b64(data) != sha256_b64:
             raise IntegrityError(f"upload to s3://{request.bucket}/{request.key}: the SHA-256 sent does not match the body (BadDigest)")
         etag = _md5(data)
+        self._check_condition(request.bucket, request.key, request.condition)
         with self._lock:
             self.requests.append(("PUT", request.bucket, request.key))
         self._store(request, StoredObject(data, request, etag, datetime.now(UTC), sha256_b64))
         return etag
+
+    def _check_condition(self, bucket: str, key: str, condition: WriteCondition | None) -> None:
+        if not condition:
+            return
+        try:
+            etag: str | None = self.head(bucket, key).etag
+        except NotFoundError:
+            etag = None
+        if not condition.holds(etag):
+            raise ConditionFailed(f"cannot write s3://{bucket}/{key}: the object is no longer as the request's condition required (412)")
 
     def chunk_writer(self, bucket: str, key: str) -> MemoryChunkWriter:
         return MemoryChunkWriter(self, bucket, key)
@@ -242,7 +253,8 @@ class MemoryChunkWriter:
             self.storage.requests.append(("PART", self.bucket, self.key))
         return part
 
-    def complete(self, upload_id: str, parts: Sequence[Part]) -> str | None:
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
+        self.storage._check_condition(self.bucket, self.key, condition)
         with self.storage._lock:
             upload = self.storage._upload(self.bucket, self.key, upload_id)
             held = [upload.parts.get(p.number) for p in parts]

@@ -25,16 +25,17 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel
 from s3safe.core.context import ContextPool
-from s3safe.core.errors import IntegrityError, UsageError
+from s3safe.core.errors import ConditionFailed, IntegrityError, UsageError
 from s3safe.core.locations import S3Url
-from s3safe.storage.base import Part, PutRequest
+from s3safe.storage.base import Part, PutRequest, WriteCondition
+from s3safe.storage.conditional import conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import MAX_PARTS, S3Storage
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name, upload_extra
+from s3safe.transfer.single import TransferResult, UploadPlan, ensure_lock, plan_upload, unsendable_name, upload_extra
 
 if TYPE_CHECKING:
     from s3safe.transfer.encryption import Decryption, Encryption
@@ -114,12 +115,23 @@ def upload_stream(
     options.validate()
     if dest.is_prefix:
         raise UsageError(f"standard input has no file name: give the full key, not the folder {dest}")
-    if options.object_lock or options.no_clobber or conn.settings.sse_c_key:
-        raise UsageError("--retain-*, --legal-hold, --no-clobber and --sse-c-key-file do not apply to standard input yet",
-                         hint="write the stream to a file and upload that")  # fmt: skip
+    if conn.settings.sse_c_key:
+        raise UsageError("--sse-c-key-file does not apply to standard input yet", hint="write the stream to a file and upload that")
     if (reason := unsendable_name(dest.key)) is not None:
         raise UsageError(f"cannot upload to {dest}: {reason}")
     plan = plan_upload(conn, dest.bucket, options)
+    try:
+        return _upload_stream(conn, stream, dest, options=options, plan=plan, encryption=encryption)
+    except ConditionFailed:
+        assert options.condition is not None  # nothing else sends a condition
+        raise conflict(options.condition, bucket=dest.bucket, key=dest.key) from None
+
+
+def _upload_stream(
+    conn: Connection, stream: BinaryIO, dest: S3Url, *, options: UploadOptions, plan: UploadPlan, encryption: Encryption | None
+) -> TransferResult:  # fmt: skip
+    # checked by HEAD here where the endpoint ignores conditional headers (then none is sent)
+    condition = prepare(conn, options.condition, bucket=dest.bucket, key=dest.key)
     base = options.part_size or STREAM_PART
     reader: Any = stream
     metadata = dict(options.metadata)
@@ -135,13 +147,14 @@ def upload_stream(
         if encrypting is not None:
             metadata |= {DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size)}
         metadata[SHA256_META] = hashlib.sha256(first).hexdigest()
-        request = _request(dest, plan, options, metadata=metadata, content_type=content_type)
+        request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
         etag = put_object(conn, request, bytes(first), sha256_b64=base64.b64encode(hashlib.sha256(first).digest()).decode())
         size, how = len(first), "sha256 (checked by the server)"
     else:
         writer = S3ChunkWriter(conn, dest.bucket, dest.key)
-        request = _request(dest, plan, options, metadata=metadata, content_type=content_type)
+        request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
         size, etag, whole = _multipart(conn, writer, request, first, reader, base=base)
+        ensure_lock(conn, dest.bucket, dest.key, version_id=None, options=options)
         how = "per-part sha256 (checked by the server)"
         if encrypting is not None:  # only now is the plaintext digest known
             _add_metadata(conn, dest, plan, options, size=size, content_type=content_type,
@@ -152,10 +165,12 @@ def upload_stream(
                           sse=plan.sse, verified=how, etag=etag)  # fmt: skip
 
 
-def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str) -> PutRequest:
+def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str,
+             condition: WriteCondition | None) -> PutRequest:  # fmt: skip
     return PutRequest(dest.bucket, dest.key, content_type=content_type, metadata=metadata, acl=plan.acl_header, sse=plan.sse,
                       sse_kms_key_id=options.sse_kms_key_id, storage_class=options.storage_class,
-                      cache_control=options.cache_control)  # fmt: skip
+                      cache_control=options.cache_control, condition=condition, retain_until=options.retain_until,
+                      lock_mode=options.lock_mode, legal_hold=options.legal_hold)  # fmt: skip
 
 
 def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, first: bytes | bytearray, reader: Any, *,
@@ -187,7 +202,7 @@ def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, fir
                 del data
             while pending:
                 parts.append(pending.popleft().result())
-        return size, writer.complete(upload_id, parts), whole.hexdigest()
+        return size, writer.complete(upload_id, parts, condition=request.condition), whole.hexdigest()
     except BaseException:
         for future in pending:
             future.cancel()
