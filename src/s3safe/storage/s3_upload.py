@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s3safe.core.errors import NotFoundError, S3SafeError
+from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Part, PutRequest, WriteCondition
 from s3safe.storage.compat import obstore_can_address
@@ -95,14 +95,22 @@ class S3ChunkWriter:
         listed = [{"PartNumber": p.number, "ETag": p.etag, **({"ChecksumSHA256": p.sha256_b64} if p.sha256_b64 else {})} for p in parts]
         if condition is not None and condition.if_match is not None:
             # some servers ignore If-Match on the completion while honouring it on PUT (moto): checked by HEAD too
-            from s3safe.storage.conditional import check_by_head
-
-            check_by_head(self.conn, condition, bucket=self.bucket, key=self.key)
+            self._check_by_head(condition)
         with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
             result = self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                            MultipartUpload={"Parts": listed},  # type: ignore[typeddict-item]
                                                            **(condition.boto_args() if condition else {}))  # fmt: skip
         return _etag(result)
+
+    def _check_by_head(self, condition: WriteCondition) -> None:
+        try:
+            with translated("read metadata of", bucket=self.bucket, key=self.key):
+                etag: str | None = _etag(self.client.head_object(Bucket=self.bucket, Key=self.key))
+        except NotFoundError:
+            etag = None
+        if not condition.holds(etag):
+            raise ConditionFailed(f"cannot complete the multipart upload to s3://{self.bucket}/{self.key}: the object is no "
+                                  "longer as the request's condition required")  # fmt: skip
 
     def abort(self, upload_id: str) -> None:
         try:
