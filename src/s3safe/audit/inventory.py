@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -383,7 +384,7 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
     with tempfile.TemporaryDirectory(prefix="s3safe-inventory-") as tmp:
         paths = _download(conn, report, Path(tmp))
         counts, findings, present = scan_files(bucket, report.file_format, report.columns, paths, checks=checks,
-                                               created=created, threads=conn.settings.threads)  # fmt: skip
+                                               created=created, threads=min(conn.settings.threads, os.cpu_count() or 2))  # fmt: skip
     findings, tally = _confirm_unencrypted(conn, bucket, findings, limit=HEAD_LIMIT)
     counts["unencrypted"] -= tally["client"] + tally["encrypted"] + tally["gone"]
     age = report.age_hours((now or (lambda: datetime.now(UTC)))())

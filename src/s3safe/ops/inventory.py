@@ -93,6 +93,9 @@ def plan_enable(conn: Connection, url: S3Url, request: InventoryRequest, *, gate
         exists = True
     except NotFoundError:
         exists = False
+    if exists and conn.bucket_region(target) != conn.bucket_region(source):
+        raise UsageError(f"s3://{target} is in {conn.bucket_region(target)}, s3://{source} in {conn.bucket_region(source)}",
+                         hint="S3 delivers inventory reports only to a bucket in the source bucket's region")  # fmt: skip
     if not exists:
         region = conn.bucket_region(source)
         steps.append(LogStep("create-bucket", f"s3://{target} in {region}, hardened (mb)", lambda: make_bucket(conn, S3Url(target), region=region)))
