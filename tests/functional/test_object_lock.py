@@ -118,3 +118,21 @@ def test_audit_flags_a_backup_bucket_without_retention(
     assert "neither a default retention" in unretained.found
     upload_file(moto_conn, source, parse_s3_url(f"s3://{locked_bucket}/f.txt"), options=_retained())
     assert check.evaluate(gather(moto_conn, locked_bucket), ctx) == []
+
+
+def test_sync_retain_days_gives_each_version_uploaded_its_retention(locked_bucket: str, tmp_path: Path, moto_conn: Connection) -> None:
+    from s3safe.core.safety import SafetyGate
+    from s3safe.transfer.engine import TreeOptions, TreeSummary, upload_tree
+
+    root = tmp_path / "tree"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_bytes(b"a")
+    (root / "sub" / "b.txt").write_bytes(b"b")
+    options = TreeOptions(mode="diff", upload=_retained(days=7))
+    results = list(upload_tree(moto_conn, root, parse_s3_url(f"s3://{locked_bucket}/nightly/"), options=options, gate=SafetyGate(),
+                               summary=TreeSummary()))  # fmt: skip
+    assert [r.ok for r in results if r.action == "upload"] == [True, True]
+    storage = S3Storage(moto_conn)
+    for key in ("nightly/a.txt", "nightly/sub/b.txt"):
+        details = storage.head(locked_bucket, key)
+        assert details.lock_mode == "GOVERNANCE" and details.locked_until is not None

@@ -273,6 +273,8 @@ def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> Non
         app.render.record({"type": "action", "action": "download", "target": str(source), "dry_run": True},
                           f"(dry run) would download {source} to standard output")  # fmt: skip
         return
+    if app.render.out.isatty():  # an object's bytes can drive a terminal as a key name could (escape sequences)
+        raise UsageError("refusing to write an object to a terminal", hint="pipe it into a program or redirect it to a file")
     out = app.render.data_out()  # the rest of this run's messages go to stderr
     r = download_stream(app.conn, source, out, decryption=decryption)
     app.render.info(f"download {r.source} to standard output  [{r.size} bytes, verified by {r.verified}]",
