@@ -156,7 +156,8 @@ def _download(conn: Connection, manifest: InventoryManifest, folder: Path) -> li
 
     paths = []
     for n, (key, md5) in enumerate(manifest.files):
-        path = folder / f"{n:06d}-{key.rsplit('/', 1)[-1]}"
+        # named by position only: a key from the manifest (NUL, '..', a drive letter) never becomes part of a path
+        path = folder / f"{n:06d}.{manifest.file_format.lower()}"
         download(conn, manifest.destination_bucket, key, path)
         if md5 and _md5(path) != md5.lower():
             raise IntegrityError(f"s3://{manifest.destination_bucket}/{key} does not match the MD5 its inventory manifest gives",
