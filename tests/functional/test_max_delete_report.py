@@ -12,8 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from s3safe.transfer import localdest
 from tests.servers.moto import MotoServer
 
@@ -65,8 +63,7 @@ def test_a_refusal_with_nothing_transferred_still_says_nothing_was_changed(
 
 
 def test_a_temp_sweep_refused_by_max_delete_reports_the_downloads_that_already_happened(
-    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
 ) -> None:
     bucket = bucket_name()
     moto_client.create_bucket(Bucket=bucket)
@@ -74,7 +71,6 @@ def test_a_temp_sweep_refused_by_max_delete_reports_the_downloads_that_already_h
         moto_client.put_object(Bucket=bucket, Key=f"tmpt/{i}.txt", Body=b"x")
     dest = tmp_path / "tmpd"
     dest.mkdir()
-    monkeypatch.setattr(localdest, "_TEMP_KEY", None)  # marked with this test's state folder, as the CLI reads it
     stale = dest / localdest.temp_name("0.txt")  # left by a killed run: swept, within --max-delete
     stale.write_bytes(b"partial")
     os.utime(stale, (1_500_000_000, 1_500_000_000))

@@ -69,3 +69,16 @@ def test_open_folders_stay_bounded_and_files_land_in_the_right_one(tmp_path: Pat
         assert path.stat().st_mode & 0o777 == 0o640
     if fds_before is not None:
         assert len(os.listdir("/proc/self/fd")) == fds_before
+
+
+def test_the_temp_mark_key_is_the_state_folders_not_the_processs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two operations in one process with different state folders each mark temps with their own folder's
+    key (it was cached for the process: the second folder's runs could not recognise their own temps)."""
+    marks = {}
+    for name in ("first", "second"):
+        monkeypatch.setenv("S3SAFE_STATE_DIR", str(tmp_path / name))
+        made = temp_name("report.pdf")
+        assert is_own_temp(made)
+        marks[name] = made
+        assert (tmp_path / name / "temp-mark.key").stat().st_size == 32
+    assert not is_own_temp(marks["first"])  # marked with the first folder's key, read under the second

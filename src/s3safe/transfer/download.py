@@ -9,12 +9,12 @@ import io
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from s3safe.core import cancel
+from s3safe.core.context import ContextPool
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.storage import compat, dataplane
@@ -311,17 +311,18 @@ class _NoDigest:
         return ""
 
 
-_WRITER: ThreadPoolExecutor | None = None
+_WRITER: ContextPool | None = None
 _WRITER_LOCK = threading.Lock()
 
 
-def _writer() -> ThreadPoolExecutor:
+def _writer() -> ContextPool:
     """One thread creates and renames the small files: creating files in one folder from many threads
     contends on the folder's lock in the kernel, and costs several times more than doing it in turn."""
     global _WRITER
     with _WRITER_LOCK:
         if _WRITER is None:
-            _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3safe-writer")
+            # shared by the process's runs; each write runs in the run that asked for it (ContextPool)
+            _WRITER = ContextPool(max_workers=1, thread_name_prefix="s3safe-writer")
         return _WRITER
 
 

@@ -72,25 +72,27 @@ def local_error(exc: OSError, path: Path | str, *, doing: str) -> S3SafeError:
 
 _TEMP_COUNTER = itertools.count()
 _TEMP_RE = re.compile(r"\.(?P<name>.+)\.(?P<unique>[0-9]+-[0-9]+)-(?P<tag>[0-9a-f]{16})" + re.escape(TEMP_SUFFIX), re.DOTALL)
-_TEMP_KEY: bytes | None = None
+_TEMP_KEYS: dict[Path, bytes] = {}  # by state folder, read from the environment at each use
 _TEMP_KEY_LOCK = threading.Lock()
 
 
 def _temp_key() -> bytes:
     """This user's secret for marking temp names, kept in the state folder: a temp file left by a killed
     run is recognised as s3safe's by its mark, so a user's file that merely ends in .s3safe-tmp (or an
-    object named like one) is never swept."""
-    global _TEMP_KEY
-    with _TEMP_KEY_LOCK:
-        if _TEMP_KEY is None:
-            _TEMP_KEY = _load_temp_key()
-        return _TEMP_KEY
-
-
-def _load_temp_key() -> bytes:
+    object named like one) is never swept. Kept per folder, not per process: two operations in one process
+    with different state folders each mark with their own folder's key."""
     from s3safe.transfer.state import state_dir
 
-    path = state_dir() / "temp-mark.key"
+    folder = state_dir()
+    with _TEMP_KEY_LOCK:
+        key = _TEMP_KEYS.get(folder)
+        if key is None:
+            key = _TEMP_KEYS[folder] = _load_temp_key(folder)
+        return key
+
+
+def _load_temp_key(folder: Path) -> bytes:
+    path = folder / "temp-mark.key"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
