@@ -55,7 +55,7 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
         noun = "version(s) and delete marker(s)" if versions else "object(s)"
         r.record(totals.to_dict(), f"{totals.objects} {noun}, {size(totals.total_bytes)}" + (f", {totals.dirs} folder(s)" if totals.dirs else ""))
     if app.verbose and long_:
-        r.warn(f"--long made {totals.extra_requests} extra request(s)")
+        r.note(f"--long made {totals.extra_requests} extra request(s)")
 
 
 def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool, versions: bool) -> None:

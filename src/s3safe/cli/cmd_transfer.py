@@ -136,7 +136,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
             + f" in {data['elapsed_seconds']:.2f}s{rate}")  # fmt: skip
     r.info(text, data=data)
     if app.verbose:
-        r.warn(f"change detection hashed {summary.hashed} file(s) and made {summary.heads} HEAD request(s)")
+        r.note(f"change detection hashed {summary.hashed} file(s) and made {summary.heads} HEAD request(s)")
     if data["failed"]:
         raise PartialFailure(f"{data['failed']} of {data['failed'] + data['transferred'] + data['deleted']} action(s) failed",
                              failed=data["failed"], succeeded=data["transferred"])  # fmt: skip

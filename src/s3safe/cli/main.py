@@ -87,6 +87,9 @@ def _setup_logging(render: Renderer, verbose: int, debug: bool) -> None:
     if debug:
         for name in ("botocore", "boto3", "s3transfer", "urllib3"):
             logging.getLogger(name).setLevel(logging.DEBUG)
+    from s3safe.storage.requestlog import show_retries
+
+    show_retries(on=bool(verbose or debug))
 
 
 _WARNED_HTTP: set[str] = set()

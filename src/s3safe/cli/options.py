@@ -40,7 +40,7 @@ def object_filter(app: Any, text: str | None) -> Iterator[Any]:
         yield where
     finally:
         if app.verbose:
-            app.render.warn(where.describe_requests())
+            app.render.note(where.describe_requests())
 
 
 def dry_run_option(func: F) -> F:

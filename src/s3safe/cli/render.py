@@ -210,6 +210,13 @@ class Renderer:
         else:
             self.err.write(f"s3safe: warning: {printable(' '.join(redact(text).split()))}\n")
 
+    def note(self, text: str) -> None:
+        """An informational line on stderr (what -v adds): labelled as information, not as a warning."""
+        if self.json_mode:
+            self.err.write(json.dumps({"type": "info", "message": redact(text)}) + "\n")
+        else:
+            self.err.write(f"s3safe: info: {printable(' '.join(redact(text).split()))}\n")
+
     def error(self, text: str, *, code: int, context: Sequence[str] = ()) -> None:
         """One line, always; `context` lines (e.g. an expression with a caret under it) follow verbatim."""
         line = printable(" ".join(redact(text).split()))
@@ -234,9 +241,10 @@ class _EscapingFormatter(logging.Formatter):
         self._json = json_mode
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.levelno == logging.WARNING and record.name.partition(".")[0] == "s3safe":
+        if record.levelno in (logging.WARNING, logging.INFO) and record.name.partition(".")[0] == "s3safe":
+            kind = "warning" if record.levelno == logging.WARNING else "info"
             message = " ".join(record.getMessage().split())
             if self._json:
-                return json.dumps({"type": "warning", "message": message})
-            return f"s3safe: warning: {printable(message)}"
+                return json.dumps({"type": kind, "message": message})
+            return f"s3safe: {kind}: {printable(message)}"
         return "\n".join(printable(line) for line in super().format(record).splitlines())

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from typing import Any
 
 log = logging.getLogger("s3safe.request")
+retry_log = logging.getLogger("s3safe.retry")
 
 _STATUS = re.compile(r"non-2xx status code: (\d{3})")
 _RETRIES = re.compile(r"after (\d+) retries")
@@ -57,7 +59,7 @@ _CONTEXT_KEY = "s3safe_request"
 
 
 def _started(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if enabled():
+    if enabled() or retry_log.isEnabledFor(logging.INFO):
         context[_CONTEXT_KEY] = (params.get("Bucket"), params.get("Key"), time.monotonic(), _body_size(params.get("Body")))
 
 
@@ -123,10 +125,64 @@ def _body_size(body: Any) -> int | None:
         return None
 
 
+# --- retries at -v: "retrying PUT s3://b/k in 0.4 s, attempt 2/6 (503 SlowDown)" -----------------------------
+# botocore decides and sleeps inside its own needs-retry handler and says so only in a debug record of its
+# retry module. Our handler runs just before it on the same thread and leaves the request's description in a
+# thread-local; a handler on that module's logger turns botocore's record into one line of ours.
+
+_RETRY_MODULE = "botocore.retries.standard"
+_DELAY = re.compile(r"retrying request after delay of: ([0-9.]+)")
+_pending = threading.local()
+
+
+def _retry_pending(request_dict: dict[str, Any], operation: Any, attempts: int, response: Any = None,
+                   caught_exception: BaseException | None = None, **_: Any) -> None:  # fmt: skip
+    if not retry_log.isEnabledFor(logging.INFO):
+        return
+    context = request_dict.get("context") or {}
+    bucket, key = (context.get(_CONTEXT_KEY) or (None, None))[:2]
+    if caught_exception is not None:
+        reason = type(caught_exception).__name__
+    elif response is not None:
+        http, parsed = response
+        code = str((parsed or {}).get("Error", {}).get("Code", ""))
+        reason = f"{http.status_code} {code}" if code and code != str(http.status_code) else str(http.status_code)
+    else:
+        reason = "?"
+    total = (context.get("retries") or {}).get("max")
+    _pending.what = (operation.http.get("method", "?"), where(bucket, key), attempts, total, reason)
+
+
+class _RetryLines(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        found = _DELAY.search(record.getMessage())
+        what = getattr(_pending, "what", None)
+        if found is None or what is None:
+            return
+        method, target, attempts, total, reason = what
+        retry_log.info("retrying %s %s in %.1f s, attempt %d/%s (%s)", method, target, float(found.group(1)),
+                       attempts + 1, total or "?", reason)  # fmt: skip
+
+
+def show_retries(*, on: bool) -> None:
+    """At -v: one line per botocore retry, through the s3safe.retry logger (obstore retries inside its own
+    client and does not say so until a request finally fails)."""
+    module = logging.getLogger(_RETRY_MODULE)
+    module.handlers[:] = [h for h in module.handlers if not isinstance(h, _RetryLines)]
+    module.setLevel(logging.NOTSET)  # exec and shell set this up again for every command
+    module.propagate = True
+    if on:
+        module.addHandler(_RetryLines())
+        if module.getEffectiveLevel() > logging.DEBUG:  # without --debug its raw records go to us alone
+            module.setLevel(logging.DEBUG)
+            module.propagate = False
+
+
 def register(client: Any, *, service: str = "s3") -> None:
     """Log every request of a botocore client (S3, or `service` as botocore's events name it: cloudtrail,
-    s3-control …); the hooks return at once while --debug is off."""
+    s3-control …); the hooks return at once while --debug and -v are off."""
     events = client.meta.events
+    events.register_first(f"needs-retry.{service}", _retry_pending)
     events.register(f"before-parameter-build.{service}", _started)
     events.register(f"after-call.{service}", _answered)
     events.register(f"after-call-error.{service}", _failed)
