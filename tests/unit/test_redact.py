@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -12,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s3safe.core import redact as redact_module
 from s3safe.core.redact import MASK, RedactingFilter, forget_secrets, redact, register_secret
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -221,6 +224,55 @@ def test_ssec_key_md5_stays_visible() -> None:
 def test_ordinary_text_is_left_alone() -> None:
     text = "uploaded s3://bucket/dir/a.txt (12 bytes) with SSE AES256, ETag 9a0364b9e99bb480dd25e1f0284c8555"
     assert redact(text) == text
+
+
+class _CountingPattern:
+    def __init__(self, pattern: re.Pattern[str], calls: list[str]) -> None:
+        self.pattern, self.calls = pattern, calls
+
+    def sub(self, repl: str, text: str) -> str:
+        self.calls.append(self.pattern.pattern)
+        return self.pattern.sub(repl, text)
+
+
+def test_a_line_without_any_trigger_word_skips_the_pattern_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree run prints a line per object: the eleven passes (about 100 µs a line) run only where one could match."""
+    calls: list[str] = []
+    monkeypatch.setattr(redact_module, "_PATTERNS", tuple((_CountingPattern(p, calls), r) for p, r in redact_module._PATTERNS))
+    plain = "download /srv/restore/d000/f00123.bin (new; verified by sha256)"
+    assert redact(plain) == plain and calls == []
+    assert MASK in redact(f"{{'SessionToken': '{SESSION_TOKEN}'}}") and calls
+
+
+# one text per pattern (and per name the named-secret pattern lists), each spelled with the letters that
+# `re`'s IGNORECASE takes for ASCII ones (long s, Kelvin sign, dotted and dotless i): still masked
+_LOOKALIKES = [
+    "https://h/k?X-Amz-Signature=0123abcd", "https://h/k?X-Amz-Security-Token=tok0123", "https://h/k?X-Amz-Credential=AKIAX%2F2026",
+    "https://h/k?Signature=0123abcd", "https://h/k?AWSAccessKeyId=AKIAEXAMPLE", "https://user:pw0123@h/",
+    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAX/2026", "Authorization: AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl",
+    "Signature=0123456789abcdef0123", "Signature:\n" + "ab" * 32,
+    *(f"{name}: value0123" for name in ("x-amz-security-token", "x-amz-server-side-encryption-customer-key",
+      "x-amz-copy-source-server-side-encryption-customer-key", "aws_secret_access_key", "aws_session_token",
+      "secret_access_key", "session_token", "SSECustomerKey", "CopySourceSSECustomerKey", "SecretAccessKey",
+      "SessionToken", "passphrase", "password")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", _LOOKALIKES)
+def test_every_pattern_still_runs_where_it_can_match(text: str) -> None:
+    assert len(redact_module._PATTERNS) == 11, "a new pattern needs its word in _TRIGGERS and a text here"
+    for variant in (text, text.replace("s", "\u017f"), text.replace("k", "\u212a").replace("K", "\u212a"),
+                    text.replace("i", "\u0131"), text.replace("I", "\u0130")):  # fmt: skip
+        expected = variant
+        for pattern, repl in redact_module._PATTERNS:
+            expected = pattern.sub(repl, expected)
+        assert redact(variant) == expected
+
+
+def test_the_ascii_lookalikes_are_all_the_letters_ignorecase_folds_to_ascii() -> None:
+    letter = re.compile("(?i)[a-z]")
+    found = {chr(c) for c in range(128, sys.maxunicode + 1) if letter.match(chr(c))}
+    assert found == {"\u0130", "\u0131", "\u017f", "\u212a"}
 
 
 # --- logging ----------------------------------------------------------------------------------------
