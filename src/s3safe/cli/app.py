@@ -46,6 +46,7 @@ class App:
     def actions(self, results: Iterable[ActionResult], *, noun: str = "object") -> None:
         """Render a stream of action results, then a count; exit 5 if any failed."""
         done = failed = planned = skipped = 0
+        self.render.finish_if_stdout_closes()
         for result in results:
             if result.dry_run:
                 planned += 1

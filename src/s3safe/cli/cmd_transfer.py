@@ -112,6 +112,7 @@ def _with_progress(app: App, results: Iterator[ActionResult], summary: Any) -> I
 
 def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> None:
     r = app.render
+    r.finish_if_stdout_closes()
     for result in _with_progress(app, results, summary):
         if not result.ok:
             r.record(result.to_dict(), None)

@@ -18,7 +18,7 @@ import click
 from s3safe import __version__
 from s3safe.cli.app import App
 from s3safe.cli.examples import attach_examples
-from s3safe.cli.render import Renderer
+from s3safe.cli.render import OutputClosed, Renderer, went_on_without_reader
 from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, S3SafeError, exit_code_for
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -240,7 +240,7 @@ def invoke(argv: list[str]) -> int:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:  # `s3safe`, `s3safe meta`: the help, as asked for (git's habit)
-        click.echo(exc.ctx.get_help())
+        render.block(exc.ctx.get_help())
         code = 0
     except click.exceptions.Abort:
         render.error("aborted", code=EXIT_INTERRUPTED)
@@ -258,9 +258,8 @@ def invoke(argv: list[str]) -> int:
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
         render.error("interrupted; nothing half-written was left behind", code=code)
-    except BrokenPipeError:
-        # the reader (e.g. `| head`) went away; that is not our failure
-        sys.stderr.close()
+    except (BrokenPipeError, OutputClosed):
+        # the reader (e.g. `| head`) went away; that is not our failure, and coreutils stop quietly too
         code = 0
     except Exception as exc:  # a bug: still one line, redacted; the traceback only with --debug
         code = 1
@@ -270,7 +269,10 @@ def invoke(argv: list[str]) -> int:
 
             render.block(traceback.format_exc(), err=True)
     try:
-        sys.stdout.flush()
-    except BrokenPipeError:
+        render.out.flush()
+    except (BrokenPipeError, OutputClosed):
         pass
+    if went_on_without_reader():
+        render.warn("standard output was closed during the run (its reader went away): the run went on to the end, "
+                    "but result lines after that point were not shown")  # fmt: skip
     return code

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from s3safe.core.redact import RedactingFilter, redact
 
@@ -91,12 +91,89 @@ def short_time(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
 
 
+class OutputClosed(Exception):
+    """Standard output's reader went away (`s3safe ls | head`): a command that only reports stops, quietly."""
+
+
+class _Stdout:
+    """sys.stdout, watched for a reader that goes away. Then fd 1 is pointed at /dev/null (so no later flush, the
+    interpreter's own at exit included, fails again) and further lines are dropped; a command that changes
+    things keeps going (`keep_going`), anything else stops with OutputClosed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.gone = False
+        self.keep_going = False
+        self.told = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._went_away()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._went_away()
+
+    def _went_away(self) -> None:
+        self.gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+        if not self.keep_going:
+            raise OutputClosed
+
+    def __getattr__(self, name: str) -> Any:  # isatty, buffer, fileno, encoding …: the real stream's
+        return getattr(self.stream, name)
+
+
+_STDOUT: _Stdout | None = None
+
+
+def _watched_stdout() -> TextIO:
+    """One watcher per process (exec and shell run many commands on one stdout)."""
+    global _STDOUT
+    if _STDOUT is None or _STDOUT.stream is not sys.stdout:
+        _STDOUT = _Stdout(sys.stdout)
+    return cast(TextIO, _STDOUT)
+
+
+def stdout_gone() -> bool:
+    """Whether standard output's reader went away during this process."""
+    return _STDOUT is not None and _STDOUT.gone
+
+
+def went_on_without_reader() -> bool:
+    """True once, after a command that changes things finished with standard output's reader gone."""
+    if _STDOUT is None or not _STDOUT.gone or not _STDOUT.keep_going or _STDOUT.told:
+        return False
+    _STDOUT.told = True
+    return True
+
+
 class Renderer:
     def __init__(self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
-        self.out = out or sys.stdout
+        self.out = out or _watched_stdout()
         self.err = err or sys.stderr
+        if isinstance(self.out, _Stdout):
+            self.out.keep_going = False
+
+    def finish_if_stdout_closes(self) -> None:
+        """For a command that changes things: a reader of its result lines going away must not stop it half-way;
+        the lines are dropped and its summary goes to stderr."""
+        if isinstance(self.out, _Stdout):
+            self.out.keep_going = True
 
     def data_out(self) -> BinaryIO:
         """Standard output as raw bytes, for an object's content (`get S3URL -`); from here on, everything else this
@@ -130,7 +207,8 @@ class Renderer:
             if data is not None:
                 self.record(data, None)
         elif not self.quiet:
-            self.out.write(clean(text) + "\n")
+            gone = isinstance(self.out, _Stdout) and self.out.gone  # a summary still reaches the user, on stderr
+            (self.err if gone else self.out).write(clean(text) + "\n")
 
     def line(self, text: str, *, err: bool = False) -> None:
         """One line of text, cleaned, on stdout (or stderr with `err`), in every mode."""
