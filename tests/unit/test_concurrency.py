@@ -69,3 +69,21 @@ def test_ctrl_c_still_cancels_the_workers(mapper: Mapper) -> None:
     with pytest.raises(KeyboardInterrupt):
         results.throw(KeyboardInterrupt())
     assert cancel.is_cancelled()
+
+
+def test_waiting_for_results_does_not_hook_into_every_pending_future(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each result used to cost a waiter installed in (and removed from) each of the window's pending futures:
+    per-object overhead that grew with -t. Finished futures now come off a queue."""
+    import concurrent.futures._base as futures_base
+
+    hooked: list[int] = []
+    original = futures_base._create_and_install_waiters
+
+    def counting(fs: Any, return_when: str) -> Any:
+        hooked.append(len(fs))
+        return original(fs, return_when)
+
+    monkeypatch.setattr(futures_base, "_create_and_install_waiters", counting)
+    results = sorted(run_unordered(lambda n: n * 2, range(500), threads=4, window=40))
+    assert results == [n * 2 for n in range(500)]
+    assert sum(hooked) == 0

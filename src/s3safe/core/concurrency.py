@@ -3,10 +3,11 @@ Budget: one cap on requests in flight and on bytes buffered, shared by file-leve
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -58,28 +59,36 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
 
 
 def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, window: int | None = None) -> Iterator[R]:
-    """Like run_bounded, but yields each result as soon as it is ready (no head-of-line wait)."""
+    """Like run_bounded, but yields each result as soon as it is ready (no head-of-line wait).
+
+    Finished futures arrive on a queue (each puts itself there when done): waiting costs the same whatever
+    the window, where `concurrent.futures.wait` hooked a waiter into every pending future for each result."""
     window = window or threads * 4
     pool = ContextPool(max_workers=threads)  # workers run in the caller's run (cancel flag, secrets)
     pending: set[Future[R]] = set()
+    finished: queue.SimpleQueue[Future[R]] = queue.SimpleQueue()
     interrupted = False
     try:
         for item in items:
-            pending.add(pool.submit(func, item))
+            future = pool.submit(func, item)
+            pending.add(future)
+            future.add_done_callback(finished.put)
             if len(pending) >= window:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                yield _next_finished(finished, pending)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+            yield _next_finished(finished, pending)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
         _stop(pending, exc)
         raise
     finally:
         _shutdown(pool, interrupted=interrupted)
+
+
+def _next_finished(finished: queue.SimpleQueue[Future[R]], pending: set[Future[R]]) -> R:
+    future = finished.get()
+    pending.discard(future)
+    return future.result()
 
 
 MEMORY_PER_REQUEST = 16 * 1024**2  # room for one part of the default size (8 MiB) being read or sent, twice over
