@@ -30,7 +30,7 @@ from s3safe.security.log_sql import Answer, LoadStats, LogDatabase, question, wi
 from s3safe.storage.connection import Connection
 
 DELIVERY_SLACK = dt.timedelta(days=1)
-SCRATCH_FILE_BYTES = 32 * 1024 * 1024  # one DuckDB reader per file: several files, both cores busy
+SCRATCH_FILE_BYTES = 4 * 1024 * 1024  # characters, about bytes
 _STAMP = r"(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[^/]+"
 SIMPLE_NAME = re.compile(_STAMP + r"\Z")
 PARTITIONED_NAME = re.compile(r"([^/]+)/([^/]+)/([^/]+)/(\d{4})/(\d{2})/(\d{2})/" + _STAMP + r"\Z")
@@ -174,27 +174,40 @@ def log_objects(storage: Any, location: LogLocation, *, since: dt.datetime | Non
 
 
 class _Scratch:
-    """Text files in a private folder, each ending on a whole line, rotated at SCRATCH_FILE_BYTES."""
+    """Text files in a private folder, each ending on a whole line, a new one begun past SCRATCH_FILE_BYTES
+    (DuckDB reads each file as one string: many small files parse much faster than one large)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.files: list[Path] = []
         self._out: IO[str] | None = None
-        self._size = 0
+        self._size = 0  # characters in the current file
 
-    def _file(self) -> IO[str]:
-        if self._out is None or self._size >= SCRATCH_FILE_BYTES:
-            self.close()
-            path = self.folder / f"logs-{len(self.files):05d}.txt"
-            self.files.append(path)
-            self._out = path.open("w", encoding="utf-8", newline="")
-            self._size = 0
+    def _open(self, path: Path, *, mode: str) -> IO[str]:
+        self.close()
+        self._out = path.open(mode, encoding="utf-8", newline="")
         return self._out
+
+    def _next(self) -> IO[str]:
+        path = self.folder / f"logs-{len(self.files):05d}.txt"
+        self.files.append(path)
+        self._size = 0
+        return self._open(path, mode="w")
+
+    def _write(self, text: str) -> None:
+        out = self._out if self._out is not None else self._next()
+        cut = text.rfind("\n") + 1 if self._size + len(text) >= SCRATCH_FILE_BYTES else 0
+        if cut:  # past the size: the whole lines end this file, the rest begins the next
+            out.write(text[:cut])
+            out = self._next()
+            text = text[cut:]
+        out.write(text)
+        self._size += len(text)
 
     def add(self, chunks: Iterable[bytes]) -> int:
         """One log object's text, whole or not at all; returns its size in bytes as read."""
-        out = self._file()
-        start = out.tell()
+        out = self._out if self._out is not None else self._next()
+        first, start, size_before = len(self.files) - 1, out.tell(), self._size
         size = 0
         ends_line = True
 
@@ -206,16 +219,21 @@ class _Scratch:
 
         try:
             for text in clean_text(counted()):
-                out.write(text)
+                self._write(text)
                 ends_line = text.endswith("\n")
         except BaseException:
             # an object cut off midway is reported as unread: none of its lines may count in the answer
-            out.seek(start)
-            out.truncate()
+            self.close()
+            for path in self.files[first + 1 :]:
+                path.unlink()
+            del self.files[first + 1 :]
+            with self.files[first].open("r+b") as handle:
+                handle.truncate(start)
+            self._open(self.files[first], mode="a")
+            self._size = size_before
             raise
         if not ends_line:
-            out.write("\n")  # the next object's first record must not join this one's last
-        self._size += size
+            self._write("\n")  # the next object's first record must not join this one's last
         return size
 
     def close(self) -> None:
