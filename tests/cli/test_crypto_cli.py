@@ -321,3 +321,26 @@ def test_decrypt_can_be_told_a_lower_scrypt_limit_for_a_file_it_does_not_trust(r
     assert not (tmp_path / "out").exists()
     bad = run_cli(*args, "--max-work-factor", "23", str(hostile))
     assert bad.returncode == 2 and "between 1 and 22" in bad.stderr, bad.stderr
+
+
+def test_the_identity_keygen_just_made_is_found_by_decrypt_and_get(
+    moto_cli: Run, run_cli: Run, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    made = run_cli("--json", "keygen")  # no -o: its default place, as `age-keygen`/`ssh-keygen` users expect
+    assert made.returncode == 0, made.stderr
+    record = json.loads(made.stdout.splitlines()[0])
+    assert Path(record["identity_file"]) == Path(os.environ["S3SAFE_CONFIG_DIR"]) / "identity.txt"
+    plain = tmp_path / "note.txt"
+    plain.write_bytes(MARKER)
+    assert run_cli("encrypt", "-r", record["recipient"], str(plain)).returncode == 0
+    plain.unlink()
+    opened = run_cli("decrypt", str(tmp_path / "note.txt.age"))  # no --identity, no S3SAFE_IDENTITY_FILE
+    assert opened.returncode == 0, opened.stderr
+    assert plain.read_bytes() == MARKER
+
+    bucket = bucket_name()
+    assert moto_cli("mb", f"s3://{bucket}").returncode == 0
+    assert moto_cli("put", "--recipient", record["recipient"], str(plain), f"s3://{bucket}/n.txt").returncode == 0
+    got = moto_cli("get", f"s3://{bucket}/n.txt", str(tmp_path / "back.txt"))
+    assert got.returncode == 0, got.stderr
+    assert (tmp_path / "back.txt").read_bytes() == MARKER

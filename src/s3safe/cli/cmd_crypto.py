@@ -66,7 +66,7 @@ def encrypt(
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-i", "--identity", multiple=True, metavar="FILE", help="age identity file (env S3SAFE_IDENTITY_FILE), repeatable.")
+@click.option("-i", "--identity", multiple=True, metavar="FILE", help="age identity file (env S3SAFE_IDENTITY_FILE; default: keygen's identity.txt), repeatable.")
 @click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")

@@ -23,7 +23,7 @@ _encrypt = [
     click.option("--recipients-file", multiple=True, metavar="FILE", help="File of age recipients, repeatable."),
 ]  # fmt: skip
 _decrypt = [
-    click.option("--identity", multiple=True, metavar="FILE", help="age identity file for decryption (env S3SAFE_IDENTITY_FILE)."),
+    click.option("--identity", multiple=True, metavar="FILE", help="age identity file for decryption (env S3SAFE_IDENTITY_FILE; default: keygen's identity.txt)."),
     click.option("--no-decrypt", is_flag=True, help="Keep client-encrypted objects as stored (ciphertext)."),
     click.option("--allow-unencrypted", is_flag=True,
                  help="With decryption keys: also restore objects stored without client-side encryption (refused by default)."),

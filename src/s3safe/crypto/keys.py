@@ -201,14 +201,26 @@ def load_identity_file(
     return age.parse_identity_file(text)
 
 
+def default_identity_path() -> Path:
+    """Where `keygen` writes without -o, and where get/decrypt look without --identity (as age and ssh do)."""
+    from s3safe.core.settings import config_dir
+
+    return config_dir() / "identity.txt"
+
+
 def resolve_identity_files(paths: Sequence[PathLike] = (), environ: Mapping[str, str] | None = None) -> list[Path]:
-    """--identity FILE options, else ``$S3SAFE_IDENTITY_FILE``; UsageError if neither is given."""
+    """--identity FILE options, else ``$S3SAFE_IDENTITY_FILE``, else the keygen default if it exists; UsageError
+    if none is there."""
     if paths:
         return [Path(p) for p in paths]
     value = (os.environ if environ is None else environ).get(ENV_IDENTITY_FILE)
     if value:
         return [Path(value)]
-    raise UsageError("no age identity given", hint=f"pass --identity FILE or set {ENV_IDENTITY_FILE}")
+    default = default_identity_path()
+    if default.is_file():
+        return [default]
+    raise UsageError("no age identity given",
+                     hint=f"pass --identity FILE, set {ENV_IDENTITY_FILE}, or create {default} with 's3safe keygen'")  # fmt: skip
 
 
 def load_identities(

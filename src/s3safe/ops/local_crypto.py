@@ -27,9 +27,9 @@ class KeyPair:
 
 
 def default_identity_path() -> Path:
-    from s3safe.core.settings import config_dir
+    from s3safe.crypto.keys import default_identity_path as path
 
-    return config_dir() / "identity.txt"
+    return path()
 
 
 def keygen(
