@@ -32,6 +32,7 @@ class Features:
     md5_etag: bool = False  # a single PUT's or a part's ETag is the MD5 of the bytes stored (SSE-S3 or none)
     checksums: bool = False  # a SHA-256 sent with a PUT or a part is verified by the backend
     multipart: bool = False  # has a chunk writer (create / write part / complete / abort / list parts)
+    conditional_writes: bool | None = None  # honours If-None-Match / If-Match on writes (None: probe the endpoint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +189,11 @@ class ObjectStore(Protocol):
 
     def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails: ...
 
+    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str,
+                   version_id: str | None = None) -> tuple[int, ...] | None:  # fmt: skip
+        """The sizes of the `count` parts a multipart object was uploaded in; None when the backend cannot say."""
+        ...
+
     def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Download:
         """The object, or the bytes [start, end) of it, streamed."""
         ...
@@ -223,6 +229,10 @@ class BucketSettings(Protocol):
     def default_encryption(self, bucket: str) -> str | None: ...
 
     def blocked_encryption_types(self, bucket: str) -> set[str]: ...
+
+    def object_lock_enabled(self, bucket: str) -> bool | None:
+        """Whether Object Lock is on for the bucket; None when it cannot be read."""
+        ...
 
     def policy(self, bucket: str) -> str | None:
         """The bucket policy document (JSON text), None when there is none."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
-from s3safe.storage.connection import Connection
+from s3safe.storage.clients import Clients
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 
 log = logging.getLogger("s3safe.buckets")
@@ -103,7 +103,7 @@ def _plain(response: Any) -> Any:
 
 
 class BucketAdmin:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Clients) -> None:
         self.conn = conn
 
     def create(self, bucket: str, *, region: str | None, hardened: bool, object_lock: bool = False) -> list[str]:

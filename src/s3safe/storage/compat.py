@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from s3safe.storage.connection import Connection
+from s3safe.storage.clients import Clients
 from s3safe.storage.errors import translated
 
 
@@ -38,7 +38,7 @@ class BotocoreGet:
             self._body.close()
 
 
-def get_object(conn: Connection, bucket: str, key: str, *, version_id: str | None = None) -> BotocoreGet:
+def get_object(conn: Clients, bucket: str, key: str, *, version_id: str | None = None) -> BotocoreGet:
     """GET the whole object (or one version of it) through botocore (SSE-C headers, if set, are added by the
     connection's client)."""
     params: dict[str, Any] = {"Bucket": bucket, "Key": key}

@@ -41,6 +41,9 @@ def conflict(condition: WriteCondition, *, bucket: str, key: str) -> WriteConfli
 
 def honours_conditions(conn: Connection, bucket: str) -> bool:
     """Whether the endpoint honours If-Match / If-None-Match on PUT; probed once per run (per connection)."""
+    declared = conn.objects.features.conditional_writes
+    if declared is not None:  # the backend says so (the in-memory one does): nothing to probe
+        return declared
     with conn.conditions_lock:
         if conn.honours_conditions is None:
             probed = _probe(conn, bucket)

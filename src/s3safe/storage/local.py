@@ -210,6 +210,10 @@ class LocalStorage:
                              etag=None, content_type=None, cache_control=None, storage_class="STANDARD", sse_algorithm=None,
                              sse_kms_key_id=None, metadata={})  # fmt: skip
 
+    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str,
+                   version_id: str | None = None) -> tuple[int, ...] | None:  # fmt: skip
+        return None  # a file keeps no part layout
+
     def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> LocalGet:
         size = self.head(bucket, key).size
         return LocalGet(self.path_of(bucket, key), start=start or 0, end=size if end is None else min(end, size), size=size)

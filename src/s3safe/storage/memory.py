@@ -31,6 +31,7 @@ class StoredObject:
     etag: str
     modified: datetime
     sha256_b64: str | None = None  # full-object checksum; None for a multipart object (a composite one)
+    parts: tuple[int, ...] = ()  # the part sizes of a multipart object
 
 
 @dataclass(slots=True)
@@ -74,7 +75,7 @@ class MemoryStorage:
     """Objects and bucket settings in dictionaries, safe to use from many threads."""
 
     features = Features(server_side_copy=True, acls=False, versions=False, server_side_encryption=False,
-                        supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
+                        supports_range=True, md5_etag=True, checksums=True, multipart=True, conditional_writes=True)  # fmt: skip
 
     def __init__(self, *buckets: str, ownership: str = "BucketOwnerEnforced", default_encryption: str | None = "AES256") -> None:
         self._lock = threading.Lock()
@@ -147,6 +148,11 @@ class MemoryStorage:
                              sse_algorithm=r.sse, sse_kms_key_id=r.sse_kms_key_id, metadata=dict(r.metadata),
                              checksums={"sha256": obj.sha256_b64} if obj.sha256_b64 else {})  # fmt: skip
 
+    def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str,
+                   version_id: str | None = None) -> tuple[int, ...] | None:  # fmt: skip
+        obj = self._object(bucket, key)
+        return obj.parts if obj.etag == etag.strip('"') and len(obj.parts) == count and len(obj.data) == size else None
+
     def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> MemoryGet:
         obj = self._object(bucket, key)
         return MemoryGet(obj, start=start or 0, end=len(obj.data) if end is None else min(end, len(obj.data)))
@@ -210,6 +216,9 @@ class MemoryStorage:
     def blocked_encryption_types(self, bucket: str) -> set[str]:
         return set()
 
+    def object_lock_enabled(self, bucket: str) -> bool | None:
+        return False
+
     def policy(self, bucket: str) -> str | None:
         return self.policies.get(bucket)
 
@@ -265,7 +274,8 @@ class MemoryChunkWriter:
             etag = f"{combined.hexdigest()}-{len(parts)}"
             del self.storage.uploads[upload_id]
             self.storage.requests.append(("COMPLETE", self.bucket, self.key))
-        self.storage._store(upload.request, StoredObject(data, upload.request, etag, datetime.now(UTC)))
+        sizes = tuple(len(h[1]) for h in held if h is not None)
+        self.storage._store(upload.request, StoredObject(data, upload.request, etag, datetime.now(UTC), parts=sizes))
         return etag
 
     def abort(self, upload_id: str) -> None:

@@ -27,8 +27,8 @@ from s3safe.core.models import (
 )
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
+from s3safe.storage.clients import Clients
 from s3safe.storage.compat import BotocoreGet, obstore_can_address
-from s3safe.storage.connection import Connection
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
 from s3safe.storage.listing_guard import ListingGuard, VersionGuard
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
@@ -185,7 +185,7 @@ class S3Storage:
     features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True,
                         supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Clients) -> None:
         self.conn = conn
 
     def client(self, bucket: str) -> S3Client:
@@ -682,7 +682,7 @@ class S3Storage:
         return ActionResult("restore", target, detail=f"{days} days, {tier}")
 
 
-def _conforms(conn: Connection) -> None:  # checked by mypy: S3 implements the storage interface
+def _conforms(conn: Clients) -> None:  # checked by mypy: S3 implements the storage interface
     from s3safe.storage.base import BucketSettings, ObjectStore
     from s3safe.storage.buckets import BucketAdmin
 

@@ -21,7 +21,9 @@ from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.errors import translated
 
 if TYPE_CHECKING:
-    from s3safe.storage.connection import Connection
+    from mypy_boto3_s3 import S3Client
+
+    from s3safe.storage.clients import Clients
 
 log = logging.getLogger("s3safe.s3")
 
@@ -30,14 +32,14 @@ def _etag(response: Any) -> str | None:
     return (response.get("ETag") or response.get("e_tag") or "").strip('"') or None
 
 
-def put_object(conn: Connection, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+def put_object(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
     """One PutObject carrying x-amz-checksum-sha256 (which the server verifies); its ETag."""
     if conn.limiter is None and obstore_can_address(request.key) and not request.object_lock:
         return _put_obstore(conn, request, body)
     return _put_botocore(conn, request, body, sha256_b64=sha256_b64)
 
 
-def _put_obstore(conn: Connection, request: PutRequest, body: Body) -> str | None:
+def _put_obstore(conn: Clients, request: PutRequest, body: Body) -> str | None:
     # obstore has no per-request ACL or SSE: the store is made for this combination (and cached)
     store = conn.store(request.bucket, sse=request.sse, kms_key_id=request.sse_kms_key_id, acl=request.acl)
     attributes: dict[str, str] = {"Content-Type": request.content_type or "application/octet-stream", **request.metadata}
@@ -45,13 +47,13 @@ def _put_obstore(conn: Connection, request: PutRequest, body: Body) -> str | Non
         attributes["Cache-Control"] = request.cache_control
     if request.storage_class:
         attributes["Storage-Class"] = request.storage_class
-    with translated("upload to", bucket=request.bucket, key=request.key):
+    with conn.budget.request(), translated("upload to", bucket=request.bucket, key=request.key):
         result = dataplane.put(store, request.key, body, bucket=request.bucket, attributes=attributes,
                                mode=request.condition.obstore_mode() if request.condition else None)  # fmt: skip
     return _etag(result)
 
 
-def _put_botocore(conn: Connection, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
     from s3safe.core.bandwidth import ThrottledFile
 
     client = conn.client_for(request.bucket)
@@ -72,11 +74,14 @@ def _put_botocore(conn: Connection, request: PutRequest, body: Body, *, sha256_b
 class S3ChunkWriter:
     """The multipart upload of one key through botocore; the caller keeps the upload ID (a journal) to resume."""
 
-    def __init__(self, conn: Connection, bucket: str, key: str) -> None:
+    def __init__(self, conn: Clients, bucket: str, key: str) -> None:
         self.conn = conn
         self.bucket = bucket
         self.key = key
-        self.client = conn.client_for(bucket)
+
+    @property
+    def client(self) -> S3Client:
+        return self.conn.client_for(self.bucket)  # cached by the connection; built only when a request is made
 
     def create(self, request: PutRequest) -> str:
         with translated("start a multipart upload to", bucket=self.bucket, key=self.key):

@@ -1,0 +1,34 @@
+"""What the S3 backend needs from a connection: its clients, stores, settings and limiter.
+
+storage/connection.py's Connection builds the S3 backend (Connection.objects, Connection.admin); the backend
+modules see the connection only through this protocol, so the two never import each other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from obstore.store import S3Store
+
+    from s3safe.core.bandwidth import BandwidthLimiter
+    from s3safe.core.concurrency import Budget
+    from s3safe.core.settings import ConnectionSettings
+
+
+class Clients(Protocol):
+    settings: ConnectionSettings
+    limiter: BandwidthLimiter | None
+    budget: Budget
+
+    @property
+    def default_region(self) -> str: ...
+
+    def client(self, region: str | None = None) -> S3Client: ...
+
+    def client_for(self, bucket: str) -> S3Client: ...
+
+    def bucket_region(self, bucket: str) -> str: ...
+
+    def store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None, acl: str | None = None) -> S3Store: ...
