@@ -19,7 +19,9 @@ from s3safe.core.safety import SafetyGate
 from s3safe.crypto import age
 from s3safe.crypto.digest import generate_digest_key
 from s3safe.ops.buckets import make_bucket
+from s3safe.storage.base import Part
 from s3safe.storage.connection import Connection
+from s3safe.storage.s3_upload import S3ChunkWriter
 from s3safe.transfer import encrypted as encrypted_mod
 from s3safe.transfer.encryption import Encryption
 from s3safe.transfer.engine import TreeOptions, TreeSummary, upload_tree
@@ -41,15 +43,15 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _interrupted_upload(conn: Connection, bucket: str, src: Path, enc: Encryption, monkeypatch: pytest.MonkeyPatch) -> str:
     """Start an encrypted multipart upload of `src`, stop it after part 1; return the journal's key material (hex)."""
-    real_send = encrypted_mod.EncryptedUpload._send_part
+    real_send = S3ChunkWriter.write_part
 
-    def failing_send(self: Any, journal: Any, number: int, data: bytes, checksum: str) -> dict[str, Any]:
+    def failing_send(self: Any, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
         if number >= 2:
             raise KeyboardInterrupt
-        return real_send(self, journal, number, data, checksum)
+        return real_send(self, upload_id, number, data, sha256_b64=sha256_b64)
 
     with monkeypatch.context() as patch:
-        patch.setattr(encrypted_mod.EncryptedUpload, "_send_part", failing_send)
+        patch.setattr(S3ChunkWriter, "write_part", failing_send)
         with pytest.raises(KeyboardInterrupt):
             upload_file(conn, src, S3Url(bucket, src.name), options=UploadOptions(part_size=PART), encryption=enc)
     cancel.reset()

@@ -13,8 +13,9 @@ from s3safe.core import cancel
 from s3safe.core.errors import ServiceError
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
+from s3safe.storage.base import Part
 from s3safe.storage.connection import Connection
-from s3safe.transfer import multipart
+from s3safe.storage.s3_upload import S3ChunkWriter
 from s3safe.transfer.engine import TreeOptions, TreeSummary, upload_tree
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.state import StateCache
@@ -31,14 +32,14 @@ def test_a_failing_multipart_upload_does_not_cancel_the_other_files(
     small = {f"s{i:02d}.txt": os.urandom(100) for i in range(40)}
     for name, data in small.items():
         (src / name).write_bytes(data)
-    real_read = multipart._read
+    real_write = S3ChunkWriter.write_part
 
-    def failing_read(source: Path, offset: int, length: int) -> bytes:
-        if source.name == "big.bin" and offset > 0:
+    def failing_write(self: S3ChunkWriter, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
+        if self.key.endswith("big.bin") and number > 1:
             raise ServiceError("injected: the store dropped this part")
-        return real_read(source, offset, length)
+        return real_write(self, upload_id, number, data, sha256_b64=sha256_b64)
 
-    monkeypatch.setattr(multipart, "_read", failing_read)
+    monkeypatch.setattr(S3ChunkWriter, "write_part", failing_write)
     summary = TreeSummary()
     options = TreeOptions(upload=UploadOptions(part_size=5 * 1024 * 1024))
     results = list(upload_tree(moto_conn, src, S3Url(bucket, "t/"), options=options, gate=SafetyGate(), summary=summary,

@@ -9,7 +9,6 @@ On a versioned bucket the old version stays behind as a noncurrent version.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import tempfile
@@ -33,9 +32,9 @@ from s3safe.transfer.encryption import (
     Decryption,
     Encryption,
 )
-from s3safe.transfer.multipart import ResumableUpload
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.single import DEFAULT_MULTIPART_THRESHOLD, plan_upload, upload_extra, with_acl_fallback
+from s3safe.transfer.pipeline import put_request, send_object
+from s3safe.transfer.single import DEFAULT_MULTIPART_THRESHOLD, PlainPayload, plan_upload, with_acl_fallback
 
 if TYPE_CHECKING:
     from s3safe.ops.where import ObjectFilter
@@ -105,6 +104,7 @@ def _convert(
     encryptor = to.encryptor()
     digest = PlaintextDigest(to.digest_key)
     sha256 = hashlib.sha256()
+    md5 = hashlib.md5(usedforsecurity=False)  # the ETag the server should answer for a single PUT
     plain_size = 0
     fd, name = tempfile.mkstemp(prefix="s3safe-reencrypt-", suffix=".age")
     tmp = Path(name)
@@ -117,6 +117,7 @@ def _convert(
                 digest.update(plain)
                 sealed = encryptor.update(plain)
                 sha256.update(sealed)
+                md5.update(sealed)
                 out.write(sealed)
 
             with translated("download", bucket=obj.bucket, key=obj.key):
@@ -128,8 +129,10 @@ def _convert(
             emit(decryptor.finalize())  # the AES Crypt HMAC: nothing is uploaded unless the old object verified
             sealed = encryptor.finalize()
             sha256.update(sealed)
+            md5.update(sealed)
             out.write(sealed)
-        _upload(conn, obj, tmp, metadata, to=to, plan=plan, digest=digest.token(), plain_size=plain_size, sha256=sha256.digest())
+        _upload(conn, obj, tmp, metadata, to=to, plan=plan, digest=digest.token(), plain_size=plain_size, sha256=sha256.digest(),
+                md5_hex=md5.hexdigest())  # fmt: skip
     finally:
         tmp.unlink(missing_ok=True)
     return plain_size
@@ -137,7 +140,7 @@ def _convert(
 
 def _upload(
     conn: Connection, obj: ObjectInfo, path: Path, metadata: dict[str, str], *, to: Encryption, plan: Any, digest: str,
-    plain_size: int, sha256: bytes,
+    plain_size: int, sha256: bytes, md5_hex: str,
 ) -> None:  # fmt: skip
     storage = S3Storage(conn)
     current = storage.head(obj.bucket, obj.key)
@@ -149,17 +152,12 @@ def _upload(
     options = UploadOptions(storage_class=storage_class)
     size = path.stat().st_size
 
+    payload = PlainPayload(path, before=path.stat(), inline=None, sha256_hex=sha256.hex(), md5_hex=md5_hex)
+
     def send(p: Any) -> None:
-        extra = upload_extra(p, options, metadata=meta, content_type=ENCRYPTED_CONTENT_TYPE)
-        client = conn.client_for(obj.bucket)
-        if size <= DEFAULT_MULTIPART_THRESHOLD:
-            with translated("upload to", bucket=obj.bucket, key=obj.key), path.open("rb") as body:
-                client.put_object(
-                    Bucket=obj.bucket, Key=obj.key, Body=body, ChecksumSHA256=base64.b64encode(sha256).decode(), **extra
-                )
-            return
-        ResumableUpload(conn, path, obj.bucket, obj.key, part_size=part_size_for(size, minimum=8 * 1024**2),
-                        sha256_hex=sha256.hex(), extra=extra).run()  # fmt: skip
+        request = put_request(p, options, bucket=obj.bucket, key=obj.key, metadata=meta, content_type=ENCRYPTED_CONTENT_TYPE)
+        part_size = None if size <= DEFAULT_MULTIPART_THRESHOLD else part_size_for(size, minimum=8 * 1024**2)
+        send_object(conn, request, payload, plan=p, part_size=part_size, what=f"re-encrypted upload of s3://{obj.bucket}/{obj.key}")
 
     with_acl_fallback(plan, options, send)
     stored = storage.head(obj.bucket, obj.key)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from s3safe.core.models import ObjectDetails
 
 if TYPE_CHECKING:
-    from s3safe.storage.s3 import S3Storage
+    from s3safe.storage.base import ObjectStore
 
 CRC_ALGORITHMS = ("crc64nvme", "crc32c", "crc32")
 HASH_ALGORITHMS = ("sha256", "sha1")
@@ -125,7 +125,7 @@ def evidence_of(details: ObjectDetails) -> ServerEvidence:
     return ServerEvidence(tuple(claims), etag, None)
 
 
-def server_evidence(storage: S3Storage, details: ObjectDetails, *, version_id: str | None = None) -> ServerEvidence:
+def server_evidence(storage: ObjectStore, details: ObjectDetails, *, version_id: str | None = None) -> ServerEvidence:
     """The claims of a HEAD, with the part layout when they need it (one or two more requests); `version_id`:
     the HEAD was of that version."""
     evidence = evidence_of(details)

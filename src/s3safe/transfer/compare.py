@@ -21,7 +21,7 @@ from pathlib import Path
 from s3safe.core.concurrency import Budget
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectDetails, ObjectInfo
-from s3safe.storage.s3 import S3Storage
+from s3safe.storage.base import ObjectStore
 from s3safe.transfer import planner
 from s3safe.transfer.checksums import EvidenceCheck, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
@@ -57,7 +57,7 @@ class ContentComparator:
     """Compares a local file and an object; records every verified match in the cache."""
 
     def __init__(
-        self, storage: S3Storage, cache: StateCache, *, local_root: Path, upload: bool,
+        self, storage: ObjectStore, cache: StateCache, *, local_root: Path, upload: bool,
         encrypted: bool = False, digest_key: Callable[[str, str | None], bytes | None] | None = None,
     ) -> None:  # fmt: skip
         """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket, stored token)` keys the plaintext digests."""

@@ -27,6 +27,7 @@ from s3safe.core.errors import AccessDeniedError, DeleteCapRefusal, NotFoundErro
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, local_parts, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
+from s3safe.storage.base import ObjectStore
 from s3safe.storage.connection import Connection
 from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage
@@ -272,7 +273,7 @@ def upload_tree(
         raise NotFoundError(f"local folder not found: {root}")
     _check_listable(root)
     prefix = dest.folder  # the one rule for what a tree names (core.locations.S3Url.folder)
-    storage = S3Storage(conn)
+    storage = conn.objects
     own_cache = cache is None
     # entries belong to this server and this folder: another folder with the same sizes and mtimes is compared
     cache = (cache or StateCache(read_only=gate.dry_run)).scoped(endpoint=conn.settings.endpoint_url, root=root)
@@ -364,7 +365,7 @@ def _check_listable(root: Path) -> None:
 
 
 def _upload_deletions(
-    root: Path, dest: S3Url, prefix: str, run: _Run, gate: SafetyGate, *, storage: S3Storage, cache: StateCache
+    root: Path, dest: S3Url, prefix: str, run: _Run, gate: SafetyGate, *, storage: ObjectStore, cache: StateCache
 ) -> Iterator[ActionResult]:  # fmt: skip
     """After every upload: the mirror purge, then --move and --local-delete of local files."""
     yield from _purge_remote(storage, dest.bucket, prefix, run, gate)
@@ -504,7 +505,7 @@ class _LazyPlan:
             return self._plan
 
 
-def _listing(storage: S3Storage, bucket: str, prefix: str, options: TreeOptions) -> Iterator[Any]:
+def _listing(storage: ObjectStore, bucket: str, prefix: str, options: TreeOptions) -> Iterator[Any]:
     """The remote side in key order: obstore's listing (an order of magnitude less CPU than botocore's XML
     parsing) unless a condition needs what only the S3 listing carries (storage class)."""
     if options.where is None and options.local_delete is None:
@@ -512,7 +513,7 @@ def _listing(storage: S3Storage, bucket: str, prefix: str, options: TreeOptions)
     return storage.iter_entries(bucket, prefix, recursive=True)
 
 
-def _purge_remote(storage: S3Storage, bucket: str, prefix: str, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
+def _purge_remote(storage: ObjectStore, bucket: str, prefix: str, run: _Run, gate: SafetyGate) -> Iterator[ActionResult]:
     if not run.deletes.count:
         return
     if run.summary.failed:

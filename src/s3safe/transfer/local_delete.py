@@ -24,7 +24,7 @@ from pathlib import Path
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, StoredCopyMismatch
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.s3 import S3Storage
+from s3safe.storage.base import ObjectStore
 from s3safe.transfer.compare import file_digests
 from s3safe.transfer.encryption import ENCRYPTION_META
 from s3safe.transfer.single import plain_etag
@@ -81,7 +81,7 @@ class PlannedSpool:
 class Evidence:
     """Establishes, for one planned deletion, that the object on S3 holds the local file's bytes."""
 
-    def __init__(self, storage: S3Storage, cache: StateCache, *, bucket: str, prefix: str) -> None:
+    def __init__(self, storage: ObjectStore, cache: StateCache, *, bucket: str, prefix: str) -> None:
         self.storage = storage
         self.cache = cache
         self.bucket = bucket

@@ -35,7 +35,8 @@ from s3safe.storage.s3 import MAX_PARTS, S3Storage
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.single import TransferResult, UploadPlan, ensure_lock, plan_upload, unsendable_name, upload_extra
+from s3safe.transfer.pipeline import ensure_lock
+from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name
 
 if TYPE_CHECKING:
     from s3safe.transfer.encryption import Decryption, Encryption
@@ -154,7 +155,8 @@ def _upload_stream(
         writer = S3ChunkWriter(conn, dest.bucket, dest.key)
         request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
         size, etag, whole = _multipart(conn, writer, request, first, reader, base=base)
-        ensure_lock(conn, dest.bucket, dest.key, version_id=None, options=options)
+        if request.object_lock:
+            ensure_lock(conn, request)
         how = "per-part sha256 (checked by the server)"
         if encrypting is not None:  # only now is the plaintext digest known
             _add_metadata(conn, dest, plan, options, size=size, content_type=content_type,
@@ -222,7 +224,8 @@ def _blocks(first: bytes | bytearray, reader: Any, *, base: int) -> Iterator[byt
 def _add_metadata(conn: Connection, dest: S3Url, plan: UploadPlan, options: UploadOptions, *, size: int, content_type: str,
                   metadata: dict[str, str]) -> None:  # fmt: skip
     # a fresh full-object checksum for the copy: the parts' composite one does not describe it
-    extra = {**upload_extra(plan, options, metadata=metadata, content_type=content_type), "MetadataDirective": "REPLACE",
+    request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=None)
+    extra = {**request.extra(), "MetadataDirective": "REPLACE",
              "ChecksumAlgorithm": "SHA256"}  # fmt: skip
     with translated("record the plaintext digest of", bucket=dest.bucket, key=dest.key):
         S3Storage(conn).copy(dest.bucket, dest.key, dest.bucket, dest.key, size=size, extra=extra, threads=conn.settings.threads)

@@ -1,0 +1,139 @@
+"""The transfer engine on the in-memory storage: planning and transfer of a tree without a server, in milliseconds.
+
+The same engine code runs against real servers in tests/functional; these check the engine's own decisions (what
+is sent, skipped, resumed or deleted) where no network can blur them. The in-memory store's fidelity to S3 is
+checked in tests/functional/test_storage_contract.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s3safe.core import cancel
+from s3safe.core.locations import S3Url
+from s3safe.core.models import ActionResult
+from s3safe.core.safety import SafetyGate
+from s3safe.core.settings import ConnectionSettings
+from s3safe.crypto import age
+from s3safe.crypto.digest import generate_digest_key
+from s3safe.storage.base import Part
+from s3safe.storage.connection import Connection
+from s3safe.storage.memory import MemoryChunkWriter, MemoryStorage, contents
+from s3safe.transfer import encrypted as encrypted_mod
+from s3safe.transfer.encryption import DIGEST_META, Encryption
+from s3safe.transfer.engine import TreeOptions, TreeSummary, upload_tree
+from s3safe.transfer.multipart import journal_path, load_journal
+from s3safe.transfer.options import SHA256_META, UploadOptions
+from s3safe.transfer.single import upload_file
+
+PART = 5 * 1024**2  # the smallest --part-size
+BUCKET = "bkt"
+
+
+@pytest.fixture
+def memory() -> MemoryStorage:
+    return MemoryStorage(BUCKET)
+
+
+@pytest.fixture
+def conn(memory: MemoryStorage) -> Connection:
+    return Connection(ConnectionSettings(endpoint_url="https://memory.invalid", threads=4), objects=memory, admin=memory)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_bytes(b"alpha\n")
+    (root / "sub" / "b.txt").write_bytes(b"beta\n" * 100)
+    (root / "big.bin").write_bytes(os.urandom(PART + 1234))
+    return root
+
+
+def _put(conn: Connection, root: Path, *, gate: SafetyGate | None = None, **options: Any) -> tuple[list[ActionResult], TreeSummary]:
+    summary = TreeSummary()
+    tree_options = TreeOptions(upload=UploadOptions(part_size=PART), **options)
+    results = list(upload_tree(conn, root, S3Url(BUCKET, "backup/"), options=tree_options, gate=gate or SafetyGate(), summary=summary))
+    return results, summary
+
+
+def _sent(memory: MemoryStorage, kind: str) -> list[str]:
+    return [key for op, _, key in memory.requests if op == kind]
+
+
+def test_a_tree_goes_up_whole_with_its_digests_and_large_files_in_parts(conn: Connection, memory: MemoryStorage, tree: Path) -> None:
+    results, summary = _put(conn, tree)
+    assert all(r.ok for r in results) and summary.transferred == 3
+    stored = contents(memory, BUCKET)
+    assert set(stored) == {"backup/a.txt", "backup/big.bin", "backup/sub/b.txt"}
+    for key, data in stored.items():
+        local = tree.joinpath(*key.split("/")[1:]).read_bytes()
+        assert data == local
+        assert memory.object(BUCKET, key).request.metadata[SHA256_META] == hashlib.sha256(local).hexdigest()
+    assert _sent(memory, "PART").count("backup/big.bin") == 2 and sorted(_sent(memory, "PUT")) == ["backup/a.txt", "backup/sub/b.txt"]
+    assert memory.object(BUCKET, "backup/big.bin").etag.endswith("-2")
+
+
+def test_only_diff_sends_only_what_changed_and_purge_deletes_through_the_gate(conn: Connection, memory: MemoryStorage, tree: Path) -> None:
+    _put(conn, tree)
+    memory.requests.clear()
+    _, summary = _put(conn, tree, mode="diff")
+    assert summary.transferred == 0 and not _sent(memory, "PUT") and not _sent(memory, "PART")
+    (tree / "a.txt").write_bytes(b"alpha, changed\n")
+    (tree / "sub" / "b.txt").unlink()
+    dry, _ = _put(conn, tree, mode="diff", purge=True, gate=SafetyGate(dry_run=True))
+    assert "backup/sub/b.txt" in contents(memory, BUCKET) and any("sub/b.txt" in r.target for r in dry)
+    results, summary = _put(conn, tree, mode="diff", purge=True)
+    assert all(r.ok for r in results) and (summary.transferred, summary.deleted) == (1, 1)
+    assert _sent(memory, "PUT") == ["backup/a.txt"] and _sent(memory, "DELETE") == ["backup/sub/b.txt"]
+    assert contents(memory, BUCKET)["backup/a.txt"] == b"alpha, changed\n"
+
+
+def _interrupt_at_part(monkeypatch: pytest.MonkeyPatch, number: int) -> list[int]:
+    """Make the chunk writer stop the run (Ctrl-C) at part `number`; returns the numbers of the parts written."""
+    real = MemoryChunkWriter.write_part
+    written: list[int] = []
+
+    def write_part(self: MemoryChunkWriter, upload_id: str, n: int, data: bytes, *, sha256_b64: str) -> Part:
+        if n >= number:
+            raise KeyboardInterrupt
+        written.append(n)
+        return real(self, upload_id, n, data, sha256_b64=sha256_b64)
+
+    monkeypatch.setattr(MemoryChunkWriter, "write_part", write_part)
+    return written
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_an_interrupted_multipart_upload_resumes_through_the_same_chunk_writer(
+    conn: Connection, memory: MemoryStorage, tree: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool,
+) -> None:  # fmt: skip
+    enc = Encryption(format="age", digest_key=generate_digest_key(), recipients=(age.generate_identity()[1],)) if encrypted else None
+    monkeypatch.setattr(encrypted_mod, "INLINE_MAX", 1024**2)  # so that a 5 MiB file is sent in parts
+    monkeypatch.setattr(encrypted_mod, "MIN_ENCRYPTED_PART", PART)
+    source = tree / "big.bin"
+    upload: Callable[[], Any] = lambda: upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART),  # noqa: E731
+                                                    encryption=enc)  # fmt: skip
+    with monkeypatch.context() as patch:
+        written = _interrupt_at_part(patch, 2)
+        with pytest.raises(KeyboardInterrupt):
+            upload()
+    cancel.reset()
+    journal = load_journal(journal_path(BUCKET, "big.bin"))
+    assert journal is not None and journal.upload_id and written == [1]
+    assert bool(journal.crypto_state) == encrypted  # an encrypted upload's journal regenerates the same ciphertext
+    memory.requests.clear()
+    upload()
+    assert _sent(memory, "PART") == ["big.bin"] and _sent(memory, "COMPLETE") == ["big.bin"]  # part 1 reused
+    assert load_journal(journal_path(BUCKET, "big.bin")) is None and not memory.uploads
+    stored = memory.object(BUCKET, "big.bin")
+    if encrypted:
+        assert DIGEST_META in stored.request.metadata and stored.data != source.read_bytes()
+    else:
+        assert stored.data == source.read_bytes()
