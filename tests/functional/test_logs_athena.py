@@ -96,7 +96,7 @@ def test_athena_dry_run_shows_partition_projection_for_date_partitioned_logs(mot
     moto_client.put_object(Bucket=target, Key=f"{folder}2026/12/01/2026-12-01-08-00-00-00FF00FF00FF00FF",
                            Body=record(when, bucket="src-bucket").encode())  # fmt: skip
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "logs", "s3://src-bucket", "--target",
-                     f"s3://{target}/plogs/", "--sql", "WITH x AS (SELECT key FROM logs) SELECT * FROM x", "--since", "2026-11-30",
+                     f"s3://{target}/plogs/", "--sql", "WITH x AS (SELECT key FROM logs) SELECT * FROM x", "--since", "2026-11-30", "--key", "reports/",
                      "--limit", "0", "--athena", "--athena-output", f"s3://{target}/athena/", "--dry-run")  # fmt: skip
     assert result.returncode == 0, result.stderr
     steps = [json.loads(line) for line in result.stdout.splitlines()]
@@ -105,6 +105,7 @@ def test_athena_dry_run_shows_partition_projection_for_date_partitioned_logs(mot
     assert "'projection.timestamp.format' = 'yyyy/MM/dd'" in ddl
     assert f"'storage.location.template' = 's3://{target}/{folder}${{timestamp}}'" in ddl
     assert "\"timestamp\" >= '2026/11/30'" in question
+    assert "starts_with(coalesce(try(url_decode(key)), key), 'reports/')" in question
     assert question.rstrip().endswith("),\nx AS (SELECT key FROM logs) SELECT * FROM x")  # the user's WITH joined to the view's
     assert re.compile(PATTERN).groups == 27  # one serde column per capture group
     assert len(_athena(moto).list_query_executions()["QueryExecutionIds"]) == before  # nothing sent to Athena

@@ -243,6 +243,23 @@ def test_user_sql_cannot_reach_files_network_or_settings(loaded: LogDatabase, tm
     assert list(loaded.query("SELECT count(*) FROM logs").rows) == [(2,)]
 
 
+def test_key_prefix_matches_the_key_as_stored_not_as_logged(tmp_path: Path) -> None:
+    keys = ["reports/q%201.csv", "reports/q%202.csv", "public/x", "reports%2Fq%201.csv", "bad%FF%FEkey", "-"]
+    (tmp_path / "logs.txt").write_text("".join(record(WHEN, key=k) + "\n" for k in keys))
+    db = LogDatabase(tmp_path)
+    try:
+        stats = db.load([tmp_path / "logs.txt"], key_prefix="reports/q 1")
+        assert (stats.records, stats.out_of_range) == (2, 4)
+        assert sorted(k for (k,) in db.query("SELECT key FROM logs").rows) == ["reports%2Fq%201.csv", "reports/q%201.csv"]
+    finally:
+        db.close()
+    other = LogDatabase(tmp_path)
+    try:  # a key whose encoding is no UTF-8 is compared as logged, never an error
+        assert other.load([tmp_path / "logs.txt"], key_prefix="bad%FF").records == 1
+    finally:
+        other.close()
+
+
 def test_every_ready_question_runs(loaded: LogDatabase) -> None:
     for question in QUESTIONS.values():
         answer = loaded.query(question.sql)

@@ -25,8 +25,9 @@ SHOW_HELP = "; ".join(f"{q.name}: {q.title}" for q in QUESTIONS.values())
 @click.option("--show", "show", type=click.Choice(list(QUESTIONS)), help=f"A ready question. {SHOW_HELP}.")
 @click.option("--sql", metavar="QUERY", help="Your own SQL over the table 'logs' (see --columns).")
 @click.option("--columns", "list_columns", is_flag=True, help="List the columns of 'logs' and exit.")
-@click.option("--since", default="1d", show_default=True, metavar="TIME", help="From (7d, 12h, 2026-12-01, 2026-12-01T08:00 UTC).")
+@click.option("--since", default="1d", show_default=True, metavar="TIME", help="From (7d, 12h, 2026-12-01, 2026-12-01T08:00 UTC, or all).")
 @click.option("--until", metavar="TIME", help="Up to, not including (default: now).")
+@click.option("--key", "key_prefix", metavar="PREFIX", help="Only requests for keys starting with PREFIX (the key itself, not URL-encoded).")
 @click.option("--target", metavar="s3://LOGBUCKET/prefix/", help="Read the logs here instead of where the bucket's logging points.")
 @click.option("--local", "local", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
               help="Read log files (or folders of them) already on disk (repeatable).")  # fmt: skip
@@ -40,7 +41,7 @@ SHOW_HELP = "; ".join(f"{q.name}: {q.title}" for q in QUESTIONS.values())
 @click.option("--dry-run", is_flag=True, help="--athena: print the statements; run nothing.")
 @pass_app
 def logs(app: App, url: str | None, show: str | None, sql: str | None, list_columns: bool, since: str, until: str | None,
-         target: str | None, local: tuple[Path, ...], limit: int, as_csv: bool, athena: bool, workgroup: str | None,
+         key_prefix: str | None, target: str | None, local: tuple[Path, ...], limit: int, as_csv: bool, athena: bool, workgroup: str | None,
          athena_output: str | None, athena_database: str, athena_timeout: float, dry_run: bool) -> None:  # fmt: skip
     """Who read or wrote what, from where: questions over a bucket's server access logs.
 
@@ -65,12 +66,13 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
     if athena:
         if local:
             raise UsageError("--athena reads the logs where they are in S3, not --local files")
-        _athena(app, source, where, show=show, sql=sql, since=start, until=end, limit=limit or None, as_csv=as_csv,
+        _athena(app, source, where, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None, as_csv=as_csv,
                 workgroup=workgroup, output=athena_output, database=athena_database, timeout=athena_timeout, dry_run=dry_run)  # fmt: skip
         return
     if dry_run:
         raise UsageError("--dry-run goes with --athena (a local question changes nothing)")
-    _local(app, source, where, local, show=show, sql=sql, since=start, until=end, limit=limit or None, as_csv=as_csv)
+    _local(app, source, where, local, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None,
+           as_csv=as_csv)  # fmt: skip
 
 
 def _columns(app: App) -> None:
@@ -81,12 +83,12 @@ def _columns(app: App) -> None:
 
 
 def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Path, ...], *, show: str | None, sql: str | None,
-           since: dt.datetime | None, until: dt.datetime | None, limit: int | None, as_csv: bool) -> None:  # fmt: skip
+           since: dt.datetime | None, until: dt.datetime | None, key_prefix: str | None, limit: int | None, as_csv: bool) -> None:  # fmt: skip
     from s3safe.ops.logs import LogsRequest, open_logs
 
     if local and (source or where):
         raise UsageError("read either --local files or a bucket's logs, not both")
-    request = LogsRequest(url=source, target=where, local=local, since=since, until=until)
+    request = LogsRequest(url=source, target=where, local=local, since=since, until=until, key_prefix=key_prefix)
     with open_logs(None if local else app.conn, request) as session:
         answer = session.ask(name=show, sql=sql, limit=limit)
         _render(app, answer.columns, answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
@@ -96,7 +98,7 @@ def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Pat
         _summary(app, summary, [
             f"{session.objects} log object(s) read ({session.bytes_read} bytes) from "
             f"{session.location.url if session.location else 'local files'}: {session.stats.records} request(s) in range"
-            + (f", {session.stats.out_of_range} outside it" if session.stats.out_of_range else ""),
+            + (f", {session.stats.out_of_range} left out by the time range or --key" if session.stats.out_of_range else ""),
         ] + ([f"{session.stats.malformed} line(s) are not access-log records and were skipped"] if session.stats.malformed else []))  # fmt: skip
         if session.failures:
             raise PartialFailure(f"{len(session.failures)} log object(s) could not be read; the answer leaves them out",
@@ -104,7 +106,7 @@ def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Pat
 
 
 def _athena(app: App, source: S3Url | None, where: S3Url | None, *, show: str | None, sql: str | None, since: dt.datetime | None,
-            until: dt.datetime | None, limit: int | None, as_csv: bool, workgroup: str | None, output: str | None,
+            until: dt.datetime | None, key_prefix: str | None, limit: int | None, as_csv: bool, workgroup: str | None, output: str | None,
             database: str, timeout: float, dry_run: bool) -> None:  # fmt: skip
     from s3safe.ops.logs_athena import plan, run
     from s3safe.storage.athena import AthenaTarget
@@ -114,7 +116,7 @@ def _athena(app: App, source: S3Url | None, where: S3Url | None, *, show: str | 
     if output is not None:
         parse_s3_url(output)
     athena_plan = plan(app.conn, url=source, target_url=where, question_name=show, sql=sql, database=database,
-                       since=since, until=until, limit=limit)  # fmt: skip
+                       since=since, until=until, limit=limit, key_prefix=key_prefix)  # fmt: skip
     for note in athena_plan.notes:
         app.render.warn(note)
     if dry_run:

@@ -249,6 +249,7 @@ class LogsRequest:
     local: tuple[Path, ...] = ()
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    key_prefix: str | None = None  # only requests for keys starting with this (as stored, not URL-encoded)
     memory_limit: str | None = None
 
 
@@ -301,7 +302,7 @@ def open_logs(conn: Connection | None, request: LogsRequest) -> Iterator[LogSess
             scratch.close()
         db = LogDatabase(Path(folder), memory_limit=request.memory_limit)
         try:
-            stats = db.load(scratch.files, since=request.since, until=request.until)
+            stats = db.load(scratch.files, since=request.since, until=request.until, key_prefix=request.key_prefix)
             yield LogSession(db, stats, location, objects, size, failures)
         finally:
             db.close()

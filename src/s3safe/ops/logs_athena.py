@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from s3safe.core.errors import NotFoundError, UsageError
 from s3safe.security.access_log import FIELDS, PATTERN, QUOTED
-from s3safe.security.log_sql import question, with_limit
+from s3safe.security.log_sql import key_filter, question, with_limit
 from s3safe.storage.athena import Athena, AthenaTarget
 from s3safe.storage.connection import Connection
 
@@ -82,7 +82,8 @@ def _timestamp(when: dt.datetime) -> str:
     return f"TIMESTAMP '{when.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}'"
 
 
-def question_sql(database: str, table: str, sql: str, *, partitioned: bool, since: dt.datetime | None, until: dt.datetime | None) -> str:
+def question_sql(database: str, table: str, sql: str, *, partitioned: bool, since: dt.datetime | None, until: dt.datetime | None,
+                 key_prefix: str | None = None) -> str:  # fmt: skip
     """`sql` (over `logs`) preceded by the inline view that makes `logs` out of the raw table."""
     where = ['"bucket_owner" IS NOT NULL']
     if partitioned and since is not None:
@@ -95,6 +96,8 @@ def question_sql(database: str, table: str, sql: str, *, partitioned: bool, sinc
         window.append(f'"time" >= {_timestamp(since)}')
     if until is not None:
         window.append(f'"time" < {_timestamp(until)}')
+    if key_prefix is not None:
+        window.append(key_filter(key_prefix))
     prelude = (f"WITH raw_logs AS (\n  SELECT\n    {columns}\n  FROM \"{database}\".\"{table}\"\n  WHERE {' AND '.join(where)}\n),\n"
                f"logs AS (SELECT * FROM raw_logs WHERE {' AND '.join(window)})")  # fmt: skip
     if (match := _WITH.match(sql)) is not None:
@@ -103,7 +106,8 @@ def question_sql(database: str, table: str, sql: str, *, partitioned: bool, sinc
 
 
 def plan(conn: Connection, *, url: object, target_url: object, question_name: str | None, sql: str | None,
-         database: str, since: dt.datetime | None, until: dt.datetime | None, limit: int | None) -> AthenaPlan:  # fmt: skip
+         database: str, since: dt.datetime | None, until: dt.datetime | None, limit: int | None,
+         key_prefix: str | None = None) -> AthenaPlan:  # fmt: skip
     """The statements that answer the question on Athena; nothing is run."""
     from s3safe.core.locations import S3Url
 
@@ -134,7 +138,7 @@ def plan(conn: Connection, *, url: object, target_url: object, question_name: st
     statements = (
         f"CREATE DATABASE IF NOT EXISTS `{database}`",
         table_ddl(database, table, folder, partitioned=partitioned),
-        question_sql(database, table, with_limit(text, limit), partitioned=partitioned, since=since, until=until),
+        question_sql(database, table, with_limit(text, limit), partitioned=partitioned, since=since, until=until, key_prefix=key_prefix),
     )
     return AthenaPlan(location, database, table, statements, tuple(notes))
 

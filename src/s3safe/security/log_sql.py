@@ -98,6 +98,12 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def key_filter(prefix: str) -> str:
+    """Keys starting with `prefix` as stored; the log's key is URL-encoded (a key whose encoding is not valid
+    UTF-8 is compared as logged). The same SQL in DuckDB and Athena."""
+    return f"starts_with(coalesce(try(url_decode(key)), key), {_sql_string(prefix)})"
+
+
 def _timestamp(when: dt.datetime) -> str:
     return f"TIMESTAMP '{when.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S.%f}'"
 
@@ -149,8 +155,10 @@ class LogDatabase:
         self.con = duckdb.connect(":memory:", config=config)
         self.locked = False
 
-    def load(self, files: Sequence[Path], *, since: dt.datetime | None = None, until: dt.datetime | None = None) -> LoadStats:
-        """Parse the text files into `logs` (records outside [since, until) left out), then lock."""
+    def load(self, files: Sequence[Path], *, since: dt.datetime | None = None, until: dt.datetime | None = None,
+             key_prefix: str | None = None) -> LoadStats:  # fmt: skip
+        """Parse the text files into `logs` (records outside [since, until), or for keys not starting with
+        `key_prefix` (the key as stored: the log has it URL-encoded), left out), then lock."""
         names = ", ".join(f"'{n}'" for n in COLUMNS)
         listing = "[" + ", ".join(_sql_string(str(p)) for p in files) + "]"
         typed = ", ".join(_typed(name, kind) for name, kind in FIELDS)
@@ -175,6 +183,8 @@ class LogDatabase:
             window.append(f"\"time\" >= {_timestamp(since)}")
         if until is not None:
             window.append(f"\"time\" < {_timestamp(until)}")
+        if key_prefix is not None:
+            window.append(key_filter(key_prefix))
         self.con.execute(f"CREATE TEMP VIEW logs AS SELECT * FROM all_lines WHERE {' AND '.join(window)}")
         lines, records, kept = self._counts('SELECT count(*), count("time") FROM all_lines', "SELECT count(*) FROM logs")
         self.lock()
@@ -251,4 +261,4 @@ def question(name: str) -> Question:
         raise UsageError(f"no question named {name!r}", hint="one of: " + ", ".join(QUESTIONS)) from None
 
 
-__all__ = ["QUESTIONS", "Answer", "LoadStats", "LogDatabase", "LogQueryError", "Question", "plain", "question", "with_limit"]
+__all__ = ["QUESTIONS", "Answer", "LoadStats", "LogDatabase", "LogQueryError", "Question", "key_filter", "plain", "question", "with_limit"]
