@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -54,10 +54,37 @@ sse_c_option = click.option(
     help="SSE-C: encrypt/decrypt on the server with this 256-bit key (32 bytes, or base64); HTTPS only.",
 )  # fmt: skip
 TREE_KEYS = ("only_diff", "only_newer", "purge", "include", "exclude", "follow_symlinks", "where", "local_delete")
-local_delete_option = click.option(
-    "--local-delete", "local_delete", is_flag=False, flag_value="true", default=None, metavar="[EXPR]",
-    help="Delete local files that already match on S3 (and satisfy EXPR); needs --only-diff.",
-)  # fmt: skip
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def local_delete_option(func: F) -> F:
+    """A plain --local-delete flag beside --local-delete-where EXPR: an optional value would swallow the next word
+    (`--local-delete ./data s3://b/` made ./data the condition). `--local-delete=EXPR` still works (LocalDeleteCommand)."""
+    func = click.option("--local-delete-where", "local_delete_where", metavar="EXPR",
+                        help="Like --local-delete, only for files that satisfy EXPR (also --local-delete=EXPR).")(func)  # fmt: skip
+    return click.option("--local-delete", "local_delete_flag", is_flag=True,
+                        help="Delete local files that already match on S3; needs --only-diff.")(func)  # fmt: skip
+
+
+class LocalDeleteCommand(click.Command):
+    """Reads `--local-delete=EXPR` as `--local-delete-where EXPR`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                rewritten += args[i:]
+                break
+            rewritten += ["--local-delete-where", arg.partition("=")[2]] if arg.startswith("--local-delete=") else [arg]
+        return super().parse_args(ctx, rewritten)
+
+
+def _pop_local_delete(values: dict[str, Any]) -> None:
+    """values["local_delete"]: None, "true" (every file that matches) or the condition."""
+    flag, where = values.pop("local_delete_flag"), values.pop("local_delete_where")
+    if where is not None and not where.strip():
+        raise UsageError("--local-delete-where needs a condition", hint="or use a plain --local-delete for every file")
+    values["local_delete"] = where or ("true" if flag else None)
 
 
 def _tree(
@@ -143,7 +170,7 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
                              failed=data["failed"], succeeded=data["transferred"])  # fmt: skip
 
 
-@click.command()
+@click.command(cls=LocalDeleteCommand)
 @click.argument("paths", nargs=-1, required=True, metavar="LOCAL... S3URL")
 @click.option("-r", "--recursive", is_flag=True, help="Upload a folder tree.")
 @click.option("--move", is_flag=True, help="Delete each local file once its upload succeeded.")
@@ -163,6 +190,7 @@ def put(
     if len(paths) < 2:
         raise click.UsageError("give at least one local path and the destination S3URL")
     app.use_sse_c_key(values.pop("sse_c_key_file"))
+    _pop_local_delete(values)
     tree_values = {k: values.pop(k) for k in TREE_KEYS}
     crypto = pop_crypto(values)
     dest = parse_s3_url(paths[-1])
@@ -282,7 +310,7 @@ def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> Non
                     data={"type": "action", "action": "download", "target": r.source, "ok": True, "verified": r.verified})  # fmt: skip
 
 
-@click.command()
+@click.command(cls=LocalDeleteCommand)
 @click.argument("source")
 @click.argument("destination")
 @local_delete_option
@@ -300,7 +328,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     from s3safe.transfer.engine import TreeSummary, download_tree, upload_tree
 
     app.use_sse_c_key(values.pop("sse_c_key_file"))
-
+    _pop_local_delete(values)
     tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty", "keep_setuid")}
     crypto = pop_crypto(values)
     gate = make_gate(dry_run, max_delete)
