@@ -30,7 +30,7 @@ AGENTS = ["aws-cli/2.22.0 Python/3.12.6 Linux/6.8 command/s3.cp", "Boto3/1.36.2 
 FILES = 100
 
 
-def generate(folder: Path, lines: int, seed: int) -> Counter[str]:
+def generate(folder: Path, *, lines: int, seed: int) -> Counter[str]:
     """Write the log files; return bytes read (REST.GET.OBJECT bytes sent) per requester."""
     rng = random.Random(seed)
     requesters = [f"arn:aws:iam::123456789012:user/user{i:04d}" for i in range(500)] + ["-"]
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         logs = scratch / "logs"
         logs.mkdir()
-        totals = generate(logs, args.lines, args.seed)
+        totals = generate(logs, lines=args.lines, seed=args.seed)
         size = sum(p.stat().st_size for p in logs.iterdir())
         command = [args.s3safe, "--json", "logs", "--local", str(logs), "--show", "top-requesters", "--limit", "10", "--since", "all"]
         result = run_measured(command, env=os.environ, cwd=scratch, log_stem=scratch / "run", timeout=args.timeout)

@@ -66,12 +66,12 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
     if athena:
         if local:
             raise UsageError("--athena reads the logs where they are in S3, not --local files")
-        _athena(app, source, where, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None, as_csv=as_csv,
+        _athena(app, source=source, where=where, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None, as_csv=as_csv,
                 workgroup=workgroup, output=athena_output, database=athena_database, timeout=athena_timeout, dry_run=dry_run)  # fmt: skip
         return
     if dry_run:
         raise UsageError("--dry-run goes with --athena (a local question changes nothing)")
-    _local(app, source, where, local, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None,
+    _local(app, source=source, where=where, local=local, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None,
            as_csv=as_csv)  # fmt: skip
 
 
@@ -82,7 +82,7 @@ def _columns(app: App) -> None:
         app.render.record({"type": "column", "name": name, "sql_type": kind}, f"{name}  {kind}")
 
 
-def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Path, ...], *, show: str | None, sql: str | None,
+def _local(app: App, *, source: S3Url | None, where: S3Url | None, local: tuple[Path, ...], show: str | None, sql: str | None,
            since: dt.datetime | None, until: dt.datetime | None, key_prefix: str | None, limit: int | None, as_csv: bool) -> None:  # fmt: skip
     from s3safe.ops.logs import LogsRequest, open_logs
 
@@ -91,11 +91,11 @@ def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Pat
     request = LogsRequest(url=source, target=where, local=local, since=since, until=until, key_prefix=key_prefix)
     with open_logs(None if local else app.conn, request) as session:
         answer = session.ask(name=show, sql=sql, limit=limit)
-        _render(app, answer.columns, answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
+        _render(app, answer.columns, rows=answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
         for _, error in session.failures:  # each message names its object
             app.render.line(f"s3safe: error: {error}", err=True)
         summary = session.summary()
-        _summary(app, summary, [
+        _summary(app, summary, lines=[
             f"{session.objects} log object(s) read ({session.bytes_read} bytes) from "
             f"{session.location.url if session.location else 'local files'}: {session.stats.records} request(s) in range"
             + (f", {session.stats.out_of_range} left out by the time range or --key" if session.stats.out_of_range else ""),
@@ -105,7 +105,7 @@ def _local(app: App, source: S3Url | None, where: S3Url | None, local: tuple[Pat
                                  failed=len(session.failures), succeeded=session.objects)  # fmt: skip
 
 
-def _athena(app: App, source: S3Url | None, where: S3Url | None, *, show: str | None, sql: str | None, since: dt.datetime | None,
+def _athena(app: App, *, source: S3Url | None, where: S3Url | None, show: str | None, sql: str | None, since: dt.datetime | None,
             until: dt.datetime | None, key_prefix: str | None, limit: int | None, as_csv: bool, workgroup: str | None, output: str | None,
             database: str, timeout: float, dry_run: bool) -> None:  # fmt: skip
     from s3safe.ops.logs_athena import plan, run
@@ -126,18 +126,18 @@ def _athena(app: App, source: S3Url | None, where: S3Url | None, *, show: str | 
                 app.render.block(f"-- step {index}\n{statement};")
         app.render.info("dry run: nothing was sent to Athena", data={"type": "summary", "planned": len(athena_plan.statements)})
         return
-    answer = run(app.conn, athena_plan, AthenaTarget(workgroup, output, database), timeout=timeout)
-    _render(app, answer.columns, answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
+    answer = run(app.conn, athena_plan, target=AthenaTarget(workgroup, output, database), timeout=timeout)
+    _render(app, answer.columns, rows=answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
     _summary(app, {"type": "summary", "engine": "athena", "query_execution_id": answer.execution_id,
                    "table": f"{athena_plan.database}.{athena_plan.table}"},
-             [f"answered by Athena (query {answer.execution_id}, table {athena_plan.database}.{athena_plan.table})"])  # fmt: skip
+             lines=[f"answered by Athena (query {answer.execution_id}, table {athena_plan.database}.{athena_plan.table})"])  # fmt: skip
 
 
 def _cell(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _render(app: App, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, as_csv: bool, title: str | None) -> None:
+def _render(app: App, columns: Sequence[str], *, rows: Iterable[Sequence[Any]], as_csv: bool, title: str | None) -> None:
     render = app.render
     if render.json_mode:
         for row in rows:
@@ -157,7 +157,7 @@ def _csv_line(cells: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _summary(app: App, data: dict[str, Any], lines: list[str]) -> None:
+def _summary(app: App, data: dict[str, Any], *, lines: list[str]) -> None:
     """After the answer: a JSON record, or lines on stderr (stdout holds only the answer, e.g. CSV)."""
     if app.render.json_mode:
         app.render.record(data, None)

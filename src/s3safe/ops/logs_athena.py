@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from s3safe.core.errors import NotFoundError, UsageError
+from s3safe.core.locations import S3Url
 from s3safe.security.access_log import FIELDS, PATTERN, QUOTED
 from s3safe.security.log_sql import key_filter, question, with_limit
 from s3safe.storage.athena import Athena, AthenaTarget
@@ -43,7 +44,7 @@ def _table_name(location: LogLocation, folder: str) -> str:
     return f"access_logs_{stem[:60]}_{digest}"
 
 
-def table_ddl(database: str, table: str, folder: str, *, partitioned: bool) -> str:
+def table_ddl(database: str, table: str, *, folder: str, partitioned: bool) -> str:
     columns = ",\n  ".join(f"`{name}` string" for name, _ in FIELDS)
     regex = PATTERN.replace("\\", "\\\\")  # a Hive string literal reads backslash escapes
     lines = [f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (\n  {columns}\n)"]
@@ -82,7 +83,7 @@ def _timestamp(when: dt.datetime) -> str:
     return f"TIMESTAMP '{when.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}'"
 
 
-def question_sql(database: str, table: str, sql: str, *, partitioned: bool, since: dt.datetime | None, until: dt.datetime | None,
+def question_sql(database: str, table: str, *, sql: str, partitioned: bool, since: dt.datetime | None, until: dt.datetime | None,
                  key_prefix: str | None = None) -> str:  # fmt: skip
     """`sql` (over `logs`) preceded by the inline view that makes `logs` out of the raw table."""
     where = ['"bucket_owner" IS NOT NULL']
@@ -105,17 +106,15 @@ def question_sql(database: str, table: str, sql: str, *, partitioned: bool, sinc
     return f"{prelude}\n{sql}"
 
 
-def plan(conn: Connection, *, url: object, target_url: object, question_name: str | None, sql: str | None,
+def plan(conn: Connection, *, url: S3Url | None, target_url: S3Url | None, question_name: str | None, sql: str | None,
          database: str, since: dt.datetime | None, until: dt.datetime | None, limit: int | None,
          key_prefix: str | None = None) -> AthenaPlan:  # fmt: skip
     """The statements that answer the question on Athena; nothing is run."""
-    from s3safe.core.locations import S3Url
-
     if not _NAME.match(database):
         raise UsageError(f"--athena-database {database!r} is not a valid Athena name", hint="lower-case letters, digits and _")
     if (question_name is None) == (sql is None):
         raise UsageError("ask one question: a ready one (--show) or --sql")
-    location = locate(conn, url if isinstance(url, S3Url) else None, target=target_url if isinstance(target_url, S3Url) else None)
+    location = locate(conn, url, target=target_url)
     notes: list[str] = []
     partitioned = bool(location.partitioned)
     if location.partitioned is not False:
@@ -137,8 +136,8 @@ def plan(conn: Connection, *, url: object, target_url: object, question_name: st
     text = question(question_name).sql if question_name is not None else str(sql)
     statements = (
         f"CREATE DATABASE IF NOT EXISTS `{database}`",
-        table_ddl(database, table, folder, partitioned=partitioned),
-        question_sql(database, table, with_limit(text, limit), partitioned=partitioned, since=since, until=until, key_prefix=key_prefix),
+        table_ddl(database, table, folder=folder, partitioned=partitioned),
+        question_sql(database, table, sql=with_limit(text, limit), partitioned=partitioned, since=since, until=until, key_prefix=key_prefix),
     )
     return AthenaPlan(location, database, table, statements, tuple(notes))
 
@@ -150,7 +149,7 @@ class AthenaAnswer:
     rows: Iterator[list[object]]
 
 
-def run(conn: Connection, athena_plan: AthenaPlan, target: AthenaTarget, *, timeout: float) -> AthenaAnswer:
+def run(conn: Connection, athena_plan: AthenaPlan, *, target: AthenaTarget, timeout: float) -> AthenaAnswer:
     """Run the plan's statements in order, waiting for each; stream the question's rows."""
     athena = Athena(conn)
     execution_id = ""

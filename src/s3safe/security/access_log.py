@@ -136,7 +136,7 @@ class LogRecord:
         return out
 
 
-def _value(raw: str | None, name: str, kind: str) -> Any:
+def _value(raw: str | None, *, name: str, kind: str) -> Any:
     if raw is None or raw in ("", "-"):
         return None
     if name in QUOTED:  # the pattern guarantees the quotes
@@ -174,7 +174,7 @@ def parse_line(line: str) -> LogRecord | None:
     when = parse_time(groups[2])
     if when is None:
         return None
-    values = [_value(raw, name, kind) for raw, (name, kind) in zip(groups, FIELDS, strict=True)]
+    values = [_value(raw, name=name, kind=kind) for raw, (name, kind) in zip(groups, FIELDS, strict=True)]
     values[2] = when
     return LogRecord(*values)
 
