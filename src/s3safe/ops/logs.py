@@ -256,7 +256,11 @@ class LogsRequest:
 def _local_files(paths: Sequence[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
+            try:
+                found = sorted(p for p in path.rglob("*") if p.is_file())  # regular files: no FIFO, no device
+            except OSError as exc:
+                raise S3SafeError(f"cannot list the log folder {path}: {exc.strerror or exc}", hint="check its permissions") from None
+            yield from found
         elif path.is_file():
             yield path
         else:
