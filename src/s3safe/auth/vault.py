@@ -60,7 +60,13 @@ class FileVault:
         if len(data) > MAX_VAULT:
             raise UsageError(f"the credentials file {self.path} is larger than {MAX_VAULT:,} bytes")
         plain = io.BytesIO()
-        age.decrypt_stream(io.BytesIO(data), plain, passphrase=self._get_passphrase(new=False))
+        passphrase = self._get_passphrase(new=False)
+        try:
+            age.decrypt_stream(io.BytesIO(data), plain, passphrase=passphrase)
+        except AccessDeniedError:
+            self._passphrase = None
+            raise AccessDeniedError(f"wrong passphrase for the s3safe credentials file {self.path}",
+                                    hint="check S3SAFE_PASSPHRASE or the --passphrase-file") from None  # fmt: skip
         try:
             raw = json.loads(plain.getvalue().decode("utf-8"))
             profiles = {str(name): Credentials.from_dict(value) for name, value in dict(raw["profiles"]).items()}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from s3safe.cli.app import App
-from s3safe.core.errors import AccessDeniedError, UsageError
+from s3safe.core.errors import AccessDeniedError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from s3safe.auth.profiles import Credentials
@@ -30,7 +30,9 @@ MAX_STDIN = 64 * 1024
 
 
 def passphrase_source(passphrase_file: Path | None = None) -> PassphraseSource:
-    """--passphrase-file, $S3SAFE_PASSPHRASE, or a hidden prompt (asked twice for a new file) on a terminal."""
+    """--passphrase-file, $S3SAFE_PASSPHRASE, or a hidden prompt on a terminal. A new credentials file (the first
+    profile saved without a usable keyring) is offered first, then its passphrase is asked twice. Every failure on
+    this path is one line and exit 4 (credentials), the way a cron job meets it."""
 
     def get(*, new: bool) -> str:
         from s3safe.crypto.keys import ENV_PASSPHRASE, resolve_passphrase
@@ -39,15 +41,40 @@ def passphrase_source(passphrase_file: Path | None = None) -> PassphraseSource:
             return str(click.prompt(message.rstrip(": "), hide_input=True, err=True))
 
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
-        if passphrase_file is None and not interactive and ENV_PASSPHRASE not in os.environ:
+        given = passphrase_file is not None or ENV_PASSPHRASE in os.environ
+        vault = _vault_path()
+        if not given and not interactive:
+            if new:
+                raise AccessDeniedError(
+                    f"no usable OS keyring, and no passphrase to create the encrypted credentials file {vault}",
+                    hint=f"set {ENV_PASSPHRASE} or pass --passphrase-file FILE (mode 0600), or run 'auth save' at a terminal",
+                )
             raise AccessDeniedError(
-                "the s3safe credentials file is locked and no passphrase was given",
+                f"the s3safe credentials file {vault} is locked and no passphrase was given",
                 hint=f"set {ENV_PASSPHRASE}, pass --passphrase-file (auth commands), or run interactively",
             )
-        return resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt if interactive else None, confirm=new,
-                                  purpose="passphrase of the s3safe credentials file")  # fmt: skip
+        if new and not given:
+            question = (f"No usable OS keyring: keep saved profiles in the encrypted file {vault}, under a passphrase "
+                        f"you choose now (scripts give it with {ENV_PASSPHRASE} or --passphrase-file)?")  # fmt: skip
+            if not click.confirm(question, default=True, err=True):
+                raise click.Abort
+        try:
+            return resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt if interactive else None, confirm=new,
+                                      purpose="new passphrase of the s3safe credentials file" if new
+                                      else "passphrase of the s3safe credentials file")  # fmt: skip
+        except (NotFoundError, UsageError) as exc:
+            if passphrase_file is None:  # e.g. the two new entries differ: a typo, not a credentials problem
+                raise
+            raise AccessDeniedError(f"cannot use the passphrase file for the s3safe credentials file: {exc}") from None
 
     return get
+
+
+def _vault_path() -> Path:
+    from s3safe.auth.vault import VAULT_NAME
+    from s3safe.core.settings import config_dir
+
+    return config_dir() / VAULT_NAME
 
 
 def configure_auth(name: str | None) -> None:
@@ -75,7 +102,10 @@ def _read_credentials(*, from_env: bool, with_token: bool) -> Credentials:
         key_id, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
         if not key_id or not secret:
             raise UsageError("--from-env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to be set")
-        return make_credentials(key_id, secret, session_token=os.environ.get("AWS_SESSION_TOKEN") if with_token else None)
+        token = os.environ.get("AWS_SESSION_TOKEN") if with_token else None
+        if with_token and not token:
+            raise UsageError("--with-token needs AWS_SESSION_TOKEN to be set", hint="or leave out --with-token for long-term keys")
+        return make_credentials(key_id, secret, session_token=token)
     if sys.stdin.isatty():
         key_id = click.prompt("Access key ID", hide_input=True, err=True)
         secret = click.prompt("Secret access key", hide_input=True, err=True)
@@ -89,6 +119,8 @@ def _read_credentials(*, from_env: bool, with_token: bool) -> Credentials:
         raise UsageError("expected the access key id and the secret access key on standard input, one per line")
     if len(lines) > (3 if with_token else 2):
         raise UsageError("unexpected extra lines on standard input", hint="a session token (third line) needs --with-token")
+    if with_token and len(lines) < 3:
+        raise UsageError("--with-token needs the session token as the third line of standard input")
     return make_credentials(lines[0], lines[1], session_token=lines[2] if len(lines) > 2 else None)
 
 
