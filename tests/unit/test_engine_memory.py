@@ -8,6 +8,7 @@ checked in tests/functional/test_storage_contract.py.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -137,3 +138,16 @@ def test_an_interrupted_multipart_upload_resumes_through_the_same_chunk_writer(
         assert DIGEST_META in stored.request.metadata and stored.data != source.read_bytes()
     else:
         assert stored.data == source.read_bytes()
+
+
+def test_standard_input_goes_through_the_same_pipeline(conn: Connection, memory: MemoryStorage) -> None:
+    from s3safe.transfer.streams import upload_stream
+
+    short, long = os.urandom(1000), os.urandom(2 * PART + 5)
+    upload_stream(conn, io.BytesIO(short), S3Url(BUCKET, "short.bin"), options=UploadOptions(part_size=PART))
+    result = upload_stream(conn, io.BytesIO(long), S3Url(BUCKET, "long.bin"), options=UploadOptions(part_size=PART))
+    assert contents(memory, BUCKET) == {"short.bin": short, "long.bin": long}
+    assert _sent(memory, "PUT") == ["short.bin"] and _sent(memory, "PART") == ["long.bin"] * 3
+    assert result.size == len(long) and result.proof is not None  # the parts' ETags were checked as their MD5s
+    assert memory.object(BUCKET, "short.bin").request.metadata[SHA256_META] == hashlib.sha256(short).hexdigest()
+    assert not memory.uploads  # nothing left open

@@ -33,7 +33,16 @@ from s3safe.transfer.encryption import (
     Encryption,
 )
 from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, file_mode_meta
-from s3safe.transfer.pipeline import Sent, Stored, TransferResult, UploadPlan, put_request, send_object, with_acl_fallback
+from s3safe.transfer.pipeline import (
+    Sent,
+    Stored,
+    TransferResult,
+    UploadPlan,
+    check_unchanged,
+    put_request,
+    send_object,
+    with_acl_fallback,
+)
 
 log = logging.getLogger("s3safe.transfer")
 
@@ -46,6 +55,7 @@ class EncryptedPayload:
     """A file's ciphertext: whole in memory (small files), or encrypted while it is read (the pipeline cuts it)."""
 
     encrypted = True
+    resumable = True
 
     def __init__(self, source: Path, encryption: Encryption, *, before: os.stat_result, identity: str) -> None:
         self.source = source
@@ -85,6 +95,12 @@ class EncryptedPayload:
                 digest.update(block)
                 yield encryptor.update(block)
         yield encryptor.finalize()
+
+    def part_size(self, number: int, base: int) -> int:
+        return base
+
+    def check_unchanged(self) -> None:
+        check_unchanged(self.source, self.before)
 
     def check_read(self) -> None:
         if self._digest is None or not same_digest(self.identity, self._digest.token()):

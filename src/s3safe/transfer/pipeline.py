@@ -193,10 +193,31 @@ def prove_put(conn: Connection, sent: Sent, *, bucket: str, key: str, etag: str 
 class Payload(Protocol):
     """The reader, with the encryptor when the upload is encrypted: the bytes to store, whole or in order."""
 
-    source: Path
-    before: os.stat_result  # the file when its digests were taken
-    identity: str  # what a resume journal records: the whole file's SHA-256 (hex), or its keyed plaintext digest
-    encrypted: bool
+    @property
+    def source(self) -> Path | None:
+        """The file read (None: a stream, read once)."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """What a resume journal records: the whole file's SHA-256 (hex), or its keyed plaintext digest."""
+        ...
+
+    @property
+    def encrypted(self) -> bool: ...
+
+    @property
+    def resumable(self) -> bool:
+        """A multipart upload of it keeps a journal (a file); a stream's cannot be resumed."""
+        ...
+
+    def part_size(self, number: int, base: int) -> int:
+        """The size of part `number` (from 1) when parts are `base` bytes: a file's are all `base`."""
+        ...
+
+    def check_unchanged(self) -> None:
+        """After a single PUT: IntegrityError if the file changed while it was sent."""
+        ...
 
     def whole(self) -> tuple[Body, Sent]:
         """Everything to store, for one PUT (bytes in memory or the file itself), with its digests."""
@@ -220,9 +241,11 @@ class Stored:
 
 def send_object(
     conn: Connection, request: PutRequest, payload: Payload, *, plan: UploadPlan, part_size: int | None,
-    what: str, journal_dir: Path | None = None,
+    what: str, journal_dir: Path | None = None, in_memory: int | None = None,
 ) -> Stored:  # fmt: skip
-    """Upload one payload: one PUT when `part_size` is None, else a resumable multipart upload in parts of that size.
+    """Upload one payload: one PUT when `part_size` is None, else a multipart upload in parts of that size (as the
+    payload grows them), resumable when the payload is a file. `in_memory`: parts queued at once (default: -t, at
+    most 8), the upload's memory bound.
 
     The one function every upload goes through. In both cases the server is sent a SHA-256 of every request body
     (and checks it), and its ETags are read as MD5 evidence when the bucket's encryption makes them MD5s.
@@ -232,10 +255,11 @@ def send_object(
         sha256_b64 = base64.b64encode(bytes.fromhex(sent.sha256)).decode()
         etag = conn.objects.put(request, body, sha256_b64=sha256_b64)
         proof = prove_put(conn, sent, bucket=request.bucket, key=request.key, etag=etag, plan=plan, what=what)
-        check_unchanged(payload.source, payload.before)
+        payload.check_unchanged()
         return Stored(etag, proof)
     md5_etags = etags_are_md5(plan) and conn.objects.features.md5_etag  # what the backend declares
-    upload = _Multipart(conn, request, payload, part_size=part_size, md5_etags=md5_etags, what=what, journal_dir=journal_dir)
+    upload = _Multipart(conn, request, payload, part_size=part_size, md5_etags=md5_etags, what=what, journal_dir=journal_dir,
+                        in_memory=in_memory or max(1, min(conn.settings.threads, 8)))  # fmt: skip
     etag = upload.run()
     return Stored(etag, PARTS_PROOF if upload.parts.proven else None)
 
@@ -249,18 +273,22 @@ def ensure_lock(conn: Connection, request: PutRequest) -> None:
                                legal_hold=request.legal_hold)  # fmt: skip
 
 
-def _cut(blocks: Iterator[bytes], part_size: int) -> Iterator[bytes]:
-    """Blocks regrouped into parts of `part_size` (the last may be shorter); a block of exactly a part's size
-    passes through uncopied."""
+def _cut(blocks: Iterator[bytes], size_of: Callable[[int], int]) -> Iterator[bytes]:
+    """Blocks regrouped into parts of `size_of(number)` bytes (the last may be shorter); a block of exactly a
+    part's size passes through uncopied."""
     buffer = bytearray()
+    number = 1
     for block in blocks:
-        if not buffer and len(block) == part_size:
+        if not buffer and len(block) == size_of(number):
             yield block
-            continue
-        buffer += block
-        while len(buffer) >= part_size:
-            yield bytes(buffer[:part_size])
-            del buffer[:part_size]
+            number += 1
+        else:
+            buffer += block
+            while len(buffer) >= (size := size_of(number)):
+                yield bytes(buffer[:size])
+                del buffer[:size]
+                number += 1
+        del block  # not kept while the next one is read
     if buffer:
         yield bytes(buffer)
 
@@ -270,8 +298,9 @@ class _Multipart:
 
     def __init__(
         self, conn: Connection, request: PutRequest, payload: Payload, *, part_size: int, md5_etags: bool, what: str,
-        journal_dir: Path | None,
+        journal_dir: Path | None, in_memory: int,
     ) -> None:  # fmt: skip
+        self.in_memory = in_memory
         self.conn = conn
         self.request = request
         self.payload = payload
@@ -284,6 +313,8 @@ class _Multipart:
         self.parts_reused = 0
 
     def run(self) -> str | None:
+        if self.payload.source is None or not self.payload.resumable:
+            return self._run_once()
         stat = self.payload.source.stat()
         journal, held = self._resumable(stat)
         if journal is None:
@@ -295,7 +326,7 @@ class _Multipart:
             recorded = bytes.fromhex(journal.crypto_state) if journal.crypto_state else None
             _, blocks = self.payload.stream(recorded, block=self.part_size)
         try:
-            parts = self._send_all(journal, blocks, held)
+            parts = self._send_all(journal.upload_id, blocks, held)
             self._check_unchanged(journal)
             etag = self.writer.complete(journal.upload_id, parts, condition=self.request.condition)
         except (KeyboardInterrupt, ServiceError):
@@ -305,6 +336,21 @@ class _Multipart:
             abort_upload(self.writer, journal, self.path)
             raise
         self.path.unlink(missing_ok=True)
+        return self._completed(etag)
+
+    def _run_once(self) -> str | None:
+        """A payload read once (a stream): no journal; any failure aborts the upload, so nothing stays billed."""
+        _, blocks = self.payload.stream(None, block=self.part_size)
+        upload_id = self.writer.create(self.request)
+        try:
+            parts = self._send_all(upload_id, blocks, {})
+            etag = self.writer.complete(upload_id, parts, condition=self.request.condition)
+        except BaseException:
+            self.writer.abort(upload_id)
+            raise
+        return self._completed(etag)
+
+    def _completed(self, etag: str | None) -> str | None:
         self.parts.check_object(etag)
         if self.request.object_lock:
             ensure_lock(self.conn, self.request)
@@ -329,9 +375,9 @@ class _Multipart:
             return None, {}
         return journal, held
 
-    def _send_all(self, journal: Journal, blocks: Iterator[bytes], held: dict[int, Part]) -> list[Part]:
+    def _send_all(self, upload_id: str, blocks: Iterator[bytes], held: dict[int, Part]) -> list[Part]:
         budget = self.conn.budget
-        workers = max(1, min(self.conn.settings.threads, 8))  # parts of this file queued at once: its memory bound
+        workers = self.in_memory  # parts of this upload queued at once: its memory bound
         done: dict[int, Part] = {}
         pending: deque[Future[Part]] = deque()
         stop = threading.Event()  # this upload failed: its other parts need not be sent
@@ -341,16 +387,17 @@ class _Multipart:
             done[part.number] = part
 
         try:
-            for number, data in enumerate(_cut(blocks, self.part_size), start=1):
+            for number, data in enumerate(_cut(blocks, lambda n: self.payload.part_size(n, self.part_size)), start=1):
                 cancel.check()
                 if budget.holding:  # waiting for slots while holding one could wait forever: send in turn
-                    part = self._part(journal, number, data, held.get(number), stop)
+                    part = self._part(upload_id, number, data, held.get(number), stop)
                     done[part.number] = part
                     continue
                 while len(pending) >= workers:  # bounded: at most `workers` parts queued plus the one being cut
                     collect(pending.popleft())
                 # on the run's part pool: the parts share -t with every other transfer of the run
-                pending.append(budget.submit(self._part, journal, number, data, held.get(number), stop))
+                pending.append(budget.submit(self._part, upload_id, number, data, held.get(number), stop))
+                del data  # only the queued task holds the part now
             while pending:
                 collect(pending.popleft())
         except KeyboardInterrupt:
@@ -365,7 +412,7 @@ class _Multipart:
         self.payload.check_read()
         return [done[n] for n in sorted(done)]
 
-    def _part(self, journal: Journal, number: int, data: bytes, held: Part | None, stop: threading.Event) -> Part:
+    def _part(self, upload_id: str, number: int, data: bytes, held: Part | None, stop: threading.Event) -> Part:
         """Hash one part (in a worker: hashlib releases the GIL), reuse it if the server holds these bytes, else send it."""
         cancel.check()
         sha256_b64 = base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -377,12 +424,13 @@ class _Multipart:
         if stop.is_set():
             raise ServiceError(f"upload of {self.url} stopped after another part failed")
         with self.conn.budget.buffer(len(data)):  # held in memory until sent: counted in the run's byte budget
-            part = self.writer.write_part(journal.upload_id, number, data, sha256_b64=sha256_b64)
+            part = self.writer.write_part(upload_id, number, data, sha256_b64=sha256_b64)
         self.parts.check(number, part.etag, md5_hex=md5)
         self.parts_sent += 1
         return part
 
     def _check_unchanged(self, journal: Journal) -> None:
+        assert self.payload.source is not None  # resumable payloads are files
         after = self.payload.source.stat()
         if (after.st_size, after.st_mtime_ns) != (journal.size, journal.mtime_ns):
             # completing would store a mix of old and new parts; aborting keeps the previous object intact

@@ -120,6 +120,7 @@ class PlainPayload:
     """A file sent as it is: whole (in memory when small, else read by the storage backend) or in parts."""
 
     encrypted = False
+    resumable = True
 
     def __init__(self, source: Path, *, before: os.stat_result, inline: bytes | None, sha256_hex: str, md5_hex: str) -> None:
         self.source = source
@@ -147,6 +148,12 @@ class PlainPayload:
         with reading(self.source), self.source.open("rb") as handle:
             while data := handle.read(block):
                 yield data
+
+    def part_size(self, number: int, base: int) -> int:
+        return base
+
+    def check_unchanged(self) -> None:
+        check_unchanged(self.source, self.before)
 
     def check_read(self) -> None:
         """Nothing to add: the pipeline compares the file's size and mtime before completing."""

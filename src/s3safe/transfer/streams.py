@@ -16,26 +16,21 @@ verification is an IntegrityError after the fact, and the reader of the stream m
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel
-from s3safe.core.context import ContextPool
 from s3safe.core.errors import ConditionFailed, IntegrityError, UsageError
 from s3safe.core.locations import S3Url
-from s3safe.storage.base import Part, PutRequest, WriteCondition
+from s3safe.storage.base import PutRequest, WriteCondition
 from s3safe.storage.conditional import conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import MAX_PARTS, S3Storage
-from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.pipeline import ensure_lock
+from s3safe.transfer.pipeline import Sent, send_object
 from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name
 
 if TYPE_CHECKING:
@@ -144,27 +139,28 @@ def _upload_stream(
     content_type = ENCRYPTED_CONTENT_TYPE if encrypting else options.content_type or STREAM_CONTENT_TYPE
     first = _read_exactly(reader, part_size(1, base))
     url = f"s3://{dest.bucket}/{dest.key}"
-    if len(first) < part_size(1, base):  # the whole stream: one PUT, described like a file
+    payload = _StreamPayload(first, reader, base=base)
+    what = f"upload of standard input to {url}"
+    del first  # the payload holds it until it is sent
+    if len(payload.first) < part_size(1, base):  # the whole stream: one PUT, described like a file
         if encrypting is not None:
             metadata |= {DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size)}
-        metadata[SHA256_META] = hashlib.sha256(first).hexdigest()
+        metadata[SHA256_META] = payload.whole()[1].sha256
         request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
-        etag = put_object(conn, request, bytes(first), sha256_b64=base64.b64encode(hashlib.sha256(first).digest()).decode())
-        size, how = len(first), "sha256 (checked by the server)"
+        stored = send_object(conn, request, payload, plan=plan, part_size=None, what=what)
+        size, how = len(payload.first), "sha256 (checked by the server)"
     else:
-        writer = S3ChunkWriter(conn, dest.bucket, dest.key)
         request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
-        size, etag, whole = _multipart(conn, writer, request, first, reader, base=base)
-        if request.object_lock:
-            ensure_lock(conn, request)
-        how = "per-part sha256 (checked by the server)"
+        # at most IN_FLIGHT parts in memory: the ones queued, and the one being read
+        stored = send_object(conn, request, payload, plan=plan, part_size=base, what=what, in_memory=IN_FLIGHT - 1)
+        size, how = payload.size, "per-part sha256 (checked by the server)"
         if encrypting is not None:  # only now is the plaintext digest known
             _add_metadata(conn, dest, plan, options, size=size, content_type=content_type,
                           metadata={**metadata, DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size),
-                                    SHA256_META: whole})  # fmt: skip
+                                    SHA256_META: payload.sha256.hexdigest()})  # fmt: skip
     plain_size = encrypting.size if encrypting is not None else size
     return TransferResult("upload", "-", url, plain_size, acl=plan.acl_header or "private (ACLs disabled)",
-                          sse=plan.sse, verified=how, etag=etag)  # fmt: skip
+                          sse=plan.sse, verified=how, etag=stored.etag, proof=stored.proof)  # fmt: skip
 
 
 def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str,
@@ -175,41 +171,49 @@ def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata:
                       lock_mode=options.lock_mode, legal_hold=options.legal_hold)  # fmt: skip
 
 
-def _multipart(conn: Connection, writer: S3ChunkWriter, request: PutRequest, first: bytes | bytearray, reader: Any, *,
-               base: int) -> tuple[int, str | None, str]:  # fmt: skip
-    """Send the stream as parts, at most IN_FLIGHT in memory; abort the upload on any failure (nothing billed).
-    (size, ETag, SHA-256 hex of all the bytes sent)."""
-    upload_id = writer.create(request)
-    parts: list[Part] = []
-    pending: deque[Future[Part]] = deque()
-    size = 0
-    whole = hashlib.sha256()
+class _StreamPayload:
+    """Standard input as the upload pipeline's payload (transfer/pipeline.py): read once, part by part, so it cannot
+    be resumed; parts grow with the stream (`part_size`). Counts and hashes what it hands out."""
 
-    def send(number: int, data: bytes | bytearray) -> Part:
-        cancel.check()
-        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        return writer.write_part(upload_id, number, cast(bytes, data), sha256_b64=checksum)  # botocore sends any bytes-like body
+    source = None
+    identity = ""
+    encrypted = False  # as the pipeline's journal would record it: a stream keeps none
+    resumable = False
 
-    try:
-        with ContextPool(max_workers=IN_FLIGHT - 1) as pool:  # the workers belong to this run (its cancel flag)
-            for number, data in enumerate(_blocks(first, reader, base=base), start=1):
-                if number > MAX_PARTS:
-                    raise UsageError(f"standard input is longer than S3's {MAX_PARTS}-part limit allows at these part sizes",
-                                     hint="pass a larger --part-size")  # fmt: skip
-                size += len(data)
-                whole.update(data)
-                while len(pending) >= IN_FLIGHT - 1:
-                    parts.append(pending.popleft().result())
-                pending.append(pool.submit(send, number, data))
-                del data
-            while pending:
-                parts.append(pending.popleft().result())
-        return size, writer.complete(upload_id, parts, condition=request.condition), whole.hexdigest()
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        writer.abort(upload_id)
-        raise
+    def __init__(self, first: bytes | bytearray, reader: Any, *, base: int) -> None:
+        self.first = first
+        self.reader = reader
+        self.base = base
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+
+    def part_size(self, number: int, base: int) -> int:
+        return part_size(number, base)
+
+    def whole(self) -> tuple[bytes, Sent]:
+        data = bytes(self.first)
+        return data, Sent(hashlib.md5(data, usedforsecurity=False).hexdigest(), hashlib.sha256(data).hexdigest())
+
+    def stream(self, state: bytes | None, *, block: int) -> tuple[bytes | None, Iterator[bytes]]:
+        return None, self._parts()
+
+    def _parts(self) -> Iterator[bytes]:
+        blocks = _blocks(self.first, self.reader, base=self.base)
+        self.first = b""  # handed out once: not kept here beside the parts that follow
+        for number, data in enumerate(blocks, start=1):
+            if number > MAX_PARTS:
+                raise UsageError(f"standard input is longer than S3's {MAX_PARTS}-part limit allows at these part sizes",
+                                 hint="pass a larger --part-size")  # fmt: skip
+            self.size += len(data)
+            self.sha256.update(data)
+            yield cast(bytes, data)  # botocore sends any bytes-like body
+            del data
+
+    def check_unchanged(self) -> None:
+        """Nothing to compare: a stream has no file."""
+
+    def check_read(self) -> None:
+        """Nothing to compare: the stream's digest is taken as it is read."""
 
 
 def _blocks(first: bytes | bytearray, reader: Any, *, base: int) -> Iterator[bytes | bytearray]:
