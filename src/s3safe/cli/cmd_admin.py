@@ -6,7 +6,6 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import make_gate, object_filter, where_option
-from s3safe.cli.render import short_time
 from s3safe.core.locations import parse_s3_url
 
 pass_app = click.make_pass_decorator(App)
@@ -27,7 +26,7 @@ def uploads_ls(app: App, url: str, older_than: str | None) -> None:
 
     age = parse_age(older_than) if older_than else None
     for upload in list_uploads(app.conn, parse_s3_url(url), older_than=age):
-        app.render.record(upload.to_dict(), f"{short_time(upload.initiated):19}  s3://{upload.bucket}/{upload.key}  {upload.upload_id}")
+        app.render.record(upload.to_dict(), f"{app.render.time(upload.initiated):19}  s3://{upload.bucket}/{upload.key}  {upload.upload_id}")
 
 
 @uploads.command("abort")

@@ -6,7 +6,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import make_gate, object_filter, where_option
-from s3safe.cli.render import human_size, short_time
+from s3safe.cli.render import human_size
 from s3safe.core.locations import parse_s3_url
 
 pass_app = click.make_pass_decorator(App)
@@ -34,7 +34,7 @@ def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None, version_id: str
         return
     rows = [
         ["size", f"{d.size} ({human_size(d.size)})"],
-        ["last modified", short_time(d.last_modified)],
+        ["last modified", app.render.time(d.last_modified)],
         ["etag", d.etag or "-"],
         ["content-type", d.content_type or "-"],
         ["cache-control", d.cache_control or "-"],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import build_upload_options, gate_options, make_gate, object_filter, upload_options, where_option
-from s3safe.cli.render import human_size, short_time
+from s3safe.cli.render import human_size
 from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
 
@@ -41,7 +42,7 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
             for bucket in buckets:
                 r.record(bucket.to_dict(), None)
         else:
-            r.table(["created", "bucket"], [[short_time(b.created), b.name] for b in buckets])
+            r.table(["created", "bucket"], [[app.render.time(b.created), b.name] for b in buckets])
         return
     target = parse_s3_url(url)
     totals = ListSummary()
@@ -62,12 +63,13 @@ def _ls_rows(app: App, rows: Any, *, size: Any, long_: bool, versions: bool) -> 
     from s3safe.core.models import PrefixInfo
 
     r = app.render
+    width = len(r.time(datetime.now(UTC)))  # DIR rows line up under times of either form
     for row in rows:
         if isinstance(row, PrefixInfo):
-            r.record(row.to_dict(), f"{'':19}  {'DIR':>12}  s3://{row.bucket}/{row.prefix}")
+            r.record(row.to_dict(), f"{'':{width}}  {'DIR':>12}  s3://{row.bucket}/{row.prefix}")
             continue
         obj = row.obj
-        text = f"{short_time(obj.last_modified):19}  {'-' if obj.is_delete_marker else size(obj.size):>12}  "
+        text = f"{r.time(obj.last_modified):{width}}  {'-' if obj.is_delete_marker else size(obj.size):>12}  "
         if versions:
             flags = ",".join(f for f, on in (("latest", obj.is_latest), ("DELETE-MARKER", obj.is_delete_marker)) if on) or "-"
             text += f"{obj.version_id or 'null':<36}  {flags:<20}  "

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from s3safe.core.redact import RedactingFilter, redact
@@ -87,8 +87,16 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def short_time(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S") if when else "-"
+def short_time(when: datetime | None, *, utc: bool = False) -> str:
+    """A time as people read it: local time with its offset (`2026-12-06 02:16:52+01:00`, the zone of exec's
+    %date%), or UTC marked Z with --utc (`2026-12-06 01:16:52Z`). A time without a zone is UTC (S3's)."""
+    if when is None:
+        return "-"
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if utc:
+        return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return when.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 class OutputClosed(Exception):
@@ -161,13 +169,19 @@ def went_on_without_reader() -> bool:
 
 
 class Renderer:
-    def __init__(self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None, utc: bool = False
+    ) -> None:
         self.json_mode = json_mode
         self.quiet = quiet
+        self.utc = utc
         self.out = out or _watched_stdout()
         self.err = err or sys.stderr
         if isinstance(self.out, _Stdout):
             self.out.keep_going = False
+
+    def time(self, when: datetime | None) -> str:
+        return short_time(when, utc=self.utc)
 
     def finish_if_stdout_closes(self) -> None:
         """For a command that changes things: a reader of its result lines going away must not stop it half-way;
