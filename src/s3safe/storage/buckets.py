@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.storage.clients import Clients
-from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
+from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
 
 log = logging.getLogger("s3safe.buckets")
 
@@ -39,7 +39,7 @@ class Setting:
 
 
 def _code(exc: Any) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    return fault_of(exc).code
 
 
 def read_setting(

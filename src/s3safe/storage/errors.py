@@ -139,6 +139,13 @@ def _client_error_fault(exc: Any) -> Fault:
     )
 
 
+def fault_of(exc: BaseException) -> Fault:
+    """What a botocore ClientError's answer said (status and code; empty for anything else): for the call
+    sites that act on one particular answer (a setting that is absent, a delete marker's 405) before or
+    instead of `translate`."""
+    return _client_error_fault(exc)
+
+
 def translate_client_error(exc: Any, *, action: str, bucket: str | None, key: str | None) -> S3SafeError:
     return classify(_client_error_fault(exc), action=action, bucket=bucket, key=key)
 

@@ -29,7 +29,7 @@ from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
 from s3safe.storage.compat import BotocoreGet, obstore_can_address
-from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, translate, translated
+from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
 from s3safe.storage.listing_guard import ListingGuard, VersionGuard
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 
@@ -116,9 +116,8 @@ def _acl_from_response(response: dict[str, Any]) -> AclInfo:
 
 def _bare_server_error(exc: Any) -> bool:
     """An HTTP 5xx whose body named no S3 error code (botocore then puts the status in its place)."""
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    code = str(exc.response.get("Error", {}).get("Code", "") or "")
-    return isinstance(status, int) and status >= 500 and code in ("", str(status))
+    fault = fault_of(exc)
+    return fault.status is not None and fault.status >= 500 and fault.code in ("", str(fault.status))
 
 
 def _entry_sort_key(entry: Entry) -> bytes:
@@ -426,8 +425,8 @@ class S3Storage:
             return dict(self.client(bucket).head_object(**params))
         except botocore.exceptions.ClientError as exc:
             # S3 answers a HEAD of a delete marker's version id with 405 (no body): there is nothing to read
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if params.get("VersionId") and (status == 405 or exc.response.get("Error", {}).get("Code") == "MethodNotAllowed"):
+            fault = fault_of(exc)
+            if params.get("VersionId") and (fault.status == 405 or fault.code == "MethodNotAllowed"):
                 raise NotFoundError(f"s3://{bucket}/{shown} is a delete marker: it holds no data",
                                     hint="pick an object version from 'ls --versions'") from None  # fmt: skip
             raise
@@ -656,7 +655,7 @@ class S3Storage:
             except botocore.exceptions.ClientError as exc:
                 # rclone serve s3 answers the listing of a bucket with no uploads with NoSuchUpload (404):
                 # there is nothing to list, and the bucket's existence was not in question
-                if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                if fault_of(exc).code != "NoSuchUpload":
                     raise
 
     def abort_upload(self, upload: UploadInfo) -> ActionResult:
