@@ -11,9 +11,9 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11 $$HOME/.pyen
 .PHONY: awscli install demo test lint typecheck unit functional cli localstack system-deps bench clean
 
 # Debian packages the test suite uses: strace (proves LocalStack makes no outside connection),
-# age (the stock CLI for interoperability tests), tmux (drives `s3safe shell` in a real terminal).
-# Installed only when missing.
-DEB_PACKAGES := strace age tmux
+# age (the stock CLI for interoperability tests), tmux (drives `s3safe shell` in a real terminal),
+# chromium (headless, renders the HTML audit report offline). Installed only when missing.
+DEB_PACKAGES := strace age tmux chromium
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.11 not found; install it or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
