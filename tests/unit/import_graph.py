@@ -180,3 +180,24 @@ def cycle_edges(graph: Graph, component: Iterable[str]) -> list[Import]:
     members = set(component)
     found = (imp for imp in graph.imports if imp.importer in members and imp.imported in members and imp.importer != imp.imported)
     return list(dict.fromkeys(found))  # `from m import a, b` is one import
+
+
+def main() -> None:
+    """`python -m tests.unit.import_graph [SRC]`: every module with what it imports (s3safe modules and the S3
+    client libraries), then the contract's findings."""
+    import sys
+
+    graph = build_graph(Path(sys.argv[1] if len(sys.argv) > 1 else "src"))
+    for module in sorted(graph.modules):
+        targets = sorted({i.imported for i in graph.imports if i.importer == module
+                          and (i.imported.startswith(PACKAGE + ".") or _is_client_library(i.imported))})  # fmt: skip
+        print(f"{module}: {', '.join(targets) or '-'}")
+    for title, found in (("client libraries outside storage/", client_library_violations(graph)), ("up the layers", layer_violations(graph))):
+        for imp in found:
+            print(f"VIOLATION ({title}): {imp}")
+    for component in cycles(graph):
+        print(f"CYCLE: {sorted(component)}: " + "; ".join(map(str, cycle_edges(graph, component))))
+
+
+if __name__ == "__main__":
+    main()
