@@ -21,7 +21,6 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # whoever removes a violation removes its entry here (a stale entry fails the test too).
 #   h3: the download side.
 ALLOWED_CLIENT_IMPORTS_IN_PROGRESS: frozenset[tuple[str, str]] = frozenset({
-    ("s3safe.transfer.download", "obstore"),
 })  # fmt: skip
 ALLOWED_CYCLES_IN_PROGRESS: frozenset[frozenset[str]] = frozenset({
 })  # fmt: skip

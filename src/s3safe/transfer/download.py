@@ -11,12 +11,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from s3safe.core import cancel
 from s3safe.core.context import ContextPool
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
+from s3safe.core.models import ObjectDetails
 from s3safe.storage import compat, dataplane
 from s3safe.storage.compat import obstore_can_address
 from s3safe.storage.connection import Connection
@@ -26,12 +27,11 @@ from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evi
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.localdest import Destination, Target, Written, local_error, temp_name
 from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
+from s3safe.transfer.ranged import CrcClaim, Follower, Ranges, crc_claim, write_range
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from obstore import GetResult
+    from collections.abc import Iterable, Iterator
 
     from s3safe.crypto._common import Transformer
     from s3safe.crypto.digest import PlaintextDigest
@@ -43,6 +43,21 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
+
+
+class _Body(Protocol):
+    """A GET's answer as storage/ hands it over (obstore's GetResult through dataplane, or compat.BotocoreGet)."""
+
+    @property
+    def attributes(self) -> Any: ...
+
+    @property
+    def meta(self) -> Any: ...
+
+    @property
+    def range(self) -> Any: ...
+
+    def stream(self, *, min_chunk_size: int) -> Iterable[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,109 +179,144 @@ def fetch_object(
     return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
 
 
-def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
+def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> _Body:
     """The GET of an object that was just listed (or HEADed): not found means it went away meanwhile."""
     try:
-        return dataplane.get(store, key, bucket=bucket, options=options)
+        result: _Body = dataplane.get(store, key, bucket=bucket, options=options)
     except FileNotFoundError:
         raise NotFoundError(f"{url} no longer exists (deleted after it was listed); nothing was written",
                             hint="run again to restore what the prefix holds now") from None  # fmt: skip
+    return result
+
+
+class _RangeIgnored(Exception):
+    """The server answered a ranged GET with the whole object (rclone serve s3 does): stream it instead."""
 
 
 def _fetch_ranged(
     conn: Connection, bucket: str, key: str, target: Target, *, expected: Expected, decryption: Decryption | None
 ) -> Fetched | None:
-    """A large object as parallel ranged GETs written in place (pwrite), then hashed and verified whole.
+    """A large object as parallel ranged GETs (on the run's part pool, within -t) written in place with pwrite.
 
-    Every range is asked with If-Match on the first range's ETag, so a replaced object fails instead of
-    mixing versions. None (nothing written) for an object to decrypt: decryption streams in order.
+    One HEAD first: the object's metadata, its ETag (every range asks If-Match on it, so a replaced object
+    fails instead of mixing versions) and the checksums the server holds. Where one is a full-object CRC,
+    each range's CRC is computed natively as it lands and the ranges' values are combined into the whole
+    object's: that verifies the file, and without s3safe's own SHA-256 in the metadata no SHA-256 is computed.
+    Otherwise (and for that SHA-256) a follower thread hashes the file in order as the ranges land (SHA-256,
+    MD5, a peer's part checksums) and _verify decides as for a streamed object. None (nothing written): the object is to be decrypted (that streams in order), its size
+    is not the listed one, or the server ignores Range.
     """
     if not obstore_can_address(key):
         return None  # streamed whole through botocore instead
-    store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
-    size = expected.size
-    first_length = min(RANGE_PART, size)
-    with conn.budget.request():  # the first range holds its slot until its bytes are written
-        opened = _first_range(conn, store, bucket, key, expected=expected, decryption=decryption)
-        if opened is None:
-            return None
-        first, attributes = opened
-        etag = first.meta.get("e_tag")
-        written_to = target.create(temp_name(target.name))
-        fd = written_to.fd
-        try:
-            os.ftruncate(fd, size)
-            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-                if _write_at(fd, first, url, offset=0, expected=first_length) < first_length:
-                    raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
-        except BaseException:
-            target.discard(written_to)
-            raise
+    storage = S3Storage(conn)
+    details = storage.head(bucket, key, version_id=expected.version_id)
+    attributes = dict(details.metadata)
+    if decryption is not None:
+        decryption.check_marked(attributes.get(ENCRYPTION_META), url)
+    if (attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled) or details.size != expected.size:
+        return None  # the streamed path decrypts, and reports a changed object
+    claim = crc_claim(details)
+    ranges = Ranges(expected.size, RANGE_PART, algorithm=claim.algorithm if claim else None)
+    written_to = target.create(temp_name(target.name))
     try:
-        failed = threading.Event()
-
-        def part(start: int) -> None:
-            cancel.check()
-            if failed.is_set():  # another range failed: do not fetch the rest
-                return
-            with conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-                options = expected.get_options(range=(start, min(start + RANGE_PART, size)))
-                if etag:
-                    options["if_match"] = etag
-                length = min(RANGE_PART, size - start)
-                if _write_at(fd, dataplane.get(store, key, bucket=bucket, options=options), url, offset=start, expected=length) < length:
-                    raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
-
-        try:  # on the run's part pool: the ranges share -t with every other transfer
-            for _ in conn.budget.map_parts(part, range(RANGE_PART, size, RANGE_PART)):
-                pass
+        os.ftruncate(written_to.fd, expected.size)
+        # s3safe's own SHA-256 is checked wherever it is stored (it also vouches for what was uploaded); it and
+        # the other in-order checks run beside the ranges, on the follower thread
+        sequential = claim is None or not claim.settled or bool(attributes.get(SHA256_META))
+        checks = _Sequential(storage, details, attributes, version_id=expected.version_id) if sequential else None
+        follower = Follower(written_to.fd, ranges, checks.digests) if checks is not None else None
+        try:
+            _get_ranges(conn, url, written_to.fd, ranges, expected=expected, etag=details.etag)
         except BaseException:
-            failed.set()
+            if follower is not None:
+                follower.abandon()
             raise
-        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
-        peer = _peer_check(conn, bucket, key, etag, attributes, version_id=expected.version_id)
-        offset = 0
-        while block := os.pread(fd, CHUNK, offset):
-            sha256.update(block)
-            md5.update(block)
-            if peer is not None:
-                peer.update(block)
-            offset += len(block)
-        verified = _verify(conn, url, expected, attributes, written=size, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
+        verified, sha256_hex = _verify_ranged(conn, url, expected, attributes, claim=claim, ranges=ranges, follower=follower,
+                                              checks=checks)  # fmt: skip
         mtime = _mtime(attributes.get(MTIME_META), url)
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
+    except _RangeIgnored:
+        target.discard(written_to)
+        log.debug("%s: the server ignores Range; streaming instead", url)
+        return None
     except BaseException:
         target.discard(written_to)
         raise
-    return Fetched(verified, sha256.hexdigest(), mtime)
+    return Fetched(verified, sha256_hex, mtime)
 
 
-def _first_range(
-    conn: Connection, store: Any, bucket: str, key: str, *, expected: Expected, decryption: Decryption | None
-) -> tuple[GetResult, dict[str, str]] | None:
-    """The GET of the first range and the object's attributes; None when the object is not fetched in ranges
-    (a server that ignores Range, or an object to decrypt, which streams in order)."""
-    url = f"s3://{bucket}/{key}"
+class _Sequential:
+    """The in-order checks of a ranged download that no combinable checksum settles: the follower feeds them."""
+
+    def __init__(self, storage: S3Storage, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None) -> None:
+        self.sha256 = hashlib.sha256()
+        self.md5: Any = hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
+        self.peer = _peer_check_of(storage, details, attributes, version_id=version_id)
+        self.digests: list[Any] = [self.sha256, self.md5] + ([self.peer] if self.peer is not None else [])
+
+
+def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected: Expected, etag: str | None) -> None:
+    """Every range into place, in parallel within the run's budget; the first failure stops the rest."""
+    bucket, _, key = url[5:].partition("/")
+    store = conn.store(bucket)
+    failed = threading.Event()
+    sse_c = bool(conn.settings.sse_c_key)
+
+    def fetch(spec: tuple[int, int, int]) -> None:
+        index, start, length = spec
+        cancel.check()
+        if failed.is_set():  # another range failed: do not fetch the rest
+            return
+        options = expected.get_options(range=(start, start + length))
+        if etag:
+            options["if_match"] = etag
+        with conn.budget.request():  # from the GET until the range's last byte was written
+            try:
+                body = _get(store, url, key, bucket=bucket, options=options)
+            except NotFoundError:
+                raise
+            except Exception as exc:
+                if "non-partial" in str(exc).lower():
+                    raise _RangeIgnored from None
+                with translated("download", bucket=bucket, key=key, sse_c=sse_c):
+                    raise
+            with translated("download", bucket=bucket, key=key, sse_c=sse_c):
+                written, crc = write_range(fd, _body(body, url, expected=length), offset=start, ranges=ranges)
+        if written < length:
+            raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
+        ranges.landed(index, crc)
+
     try:
-        first = _get(store, url, key, bucket=bucket, options=expected.get_options(range=(0, min(RANGE_PART, expected.size))))
-    except NotFoundError:
+        for _ in conn.budget.map_parts(fetch, ranges.specs()):
+            pass
+    except BaseException:
+        failed.set()
         raise
-    except Exception as exc:  # a server that ignores Range (rclone serve s3 does): stream it instead
-        if "non-partial" in str(exc).lower():
-            log.debug("%s: the server ignores Range; streaming instead", url)
-            return None
-        with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            raise
-    with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-        attributes = dict(first.attributes)
-        if decryption is not None:
-            decryption.check_marked(attributes.get(ENCRYPTION_META), url)
-        if attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled:
-            return None
-        if first.meta["size"] > expected.size:
-            raise IntegrityError(_longer(url, expected.size, first.meta["size"]))
-    return first, attributes
+
+
+def _verify_ranged(
+    conn: Connection, url: str, expected: Expected, attributes: dict[str, str], *, claim: CrcClaim | None, ranges: Ranges,
+    follower: Follower | None, checks: _Sequential | None,
+) -> tuple[str, str]:  # fmt: skip
+    """(how the file was verified, its SHA-256 hex or "" when a CRC settled it without one)."""
+    by_crc = ""
+    if claim is not None:
+        if ranges.combined() == claim.value:
+            by_crc = f"{claim.name} (combined from {ranges.count} ranges)"
+            if not attributes.get(SHA256_META):
+                if follower is not None:
+                    follower.abandon()
+                return by_crc, ""
+        elif claim.settled:
+            if follower is not None:
+                follower.abandon()
+            raise IntegrityError(f"download of {url} does not match its stored {claim.name}; nothing was written")
+    assert follower is not None and checks is not None
+    follower.finish()
+    verified = _verify(conn, url, expected, attributes, written=expected.size, sha256=checks.sha256.digest(),
+                       md5=checks.md5.hexdigest(), peer=checks.peer)  # fmt: skip
+    return f"{by_crc} and {verified}" if by_crc else verified, checks.sha256.hexdigest()
 
 
 def _longer(url: str, expected: int, promised: int | None = None) -> str:
@@ -275,7 +325,7 @@ def _longer(url: str, expected: int, promised: int | None = None) -> str:
             "changed since it was listed); nothing was written")  # fmt: skip
 
 
-def _body(result: GetResult | compat.BotocoreGet, url: str, *, expected: int) -> Iterator[memoryview]:
+def _body(result: _Body, url: str, *, expected: int) -> Iterator[memoryview]:
     """The body's chunks, never more than `expected` bytes in all.
 
     A hostile or changed object must not cost memory or disk beyond what the listing promised, so a longer
@@ -291,16 +341,6 @@ def _body(result: GetResult | compat.BotocoreGet, url: str, *, expected: int) ->
         if seen > expected:
             raise IntegrityError(_longer(url, expected))
         yield data
-
-
-def _write_at(fd: int, result: GetResult, url: str, *, offset: int, expected: int) -> int:
-    """Stream one range into place at `offset`: at most `expected` bytes (see _body); how many arrived."""
-    written = 0
-    for data in _body(result, url, expected=expected):
-        cancel.check()
-        os.pwrite(fd, data, offset + written)
-        written += len(data)
-    return written
 
 
 class _NoDigest:
@@ -404,9 +444,23 @@ def _peer_check(
         return None
     storage = S3Storage(conn)
     try:
-        evidence = server_evidence(storage, storage.head(bucket, key, if_match=etag, version_id=version_id), version_id=version_id)
+        details = storage.head(bucket, key, if_match=etag, version_id=version_id)
     except S3SafeError as exc:  # a store that refuses these HEADs: verified by size, as before
         log.debug("no stored checksums for s3://%s/%s: %s", bucket, key, exc)
+        return None
+    return _peer_check_of(storage, details, attributes, version_id=version_id)
+
+
+def _peer_check_of(
+    storage: S3Storage, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None
+) -> EvidenceCheck | None:  # fmt: skip
+    """_peer_check with the object's HEAD (of `version_id`, when one is named) already made."""
+    if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(details.etag) is None:
+        return None
+    try:
+        evidence = server_evidence(storage, details, version_id=version_id)
+    except S3SafeError as exc:
+        log.debug("no part layout for s3://%s/%s: %s", details.bucket, details.key, exc)
         return None
     if evidence.empty or (evidence.needs_layout and evidence.parts is None):
         return None

@@ -1,0 +1,129 @@
+"""A large download in parallel ranges is verified from the ranges' own CRCs, combined natively into the
+object's full CRC64NVME (no SHA-256 pass when no s3safe SHA-256 is stored); a byte flipped in any one range on its
+way fails the download (exit 6) and leaves nothing, whether the CRC or s3safe's SHA-256 (checked beside the
+ranges, in order) catches it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s3safe.core.errors import EXIT_INTEGRITY, IntegrityError
+from s3safe.core.locations import S3Url
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.connection import Connection
+from s3safe.transfer import download
+from s3safe.transfer.download import download_file
+from tests.faults.conftest import Target
+from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
+
+PART = 64 * 1024
+SIZE = 5 * PART + 123  # six ranges, the last one short
+
+
+@pytest.fixture(autouse=True)
+def _small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(download, "RANGE_PART", PART)
+    monkeypatch.setattr(download, "RANGED_MIN", 2 * PART)
+
+
+class _FlipRange:
+    """A rewrite_response hook: flips one byte in the answer to the ranged GET that starts at `start`."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.flipped = 0
+        self.ranges: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        wanted = request.headers.get("range", "")
+        if request.method != "GET" or status != 206 or not body:
+            return None
+        with self._lock:
+            self.ranges.append(wanted)
+            if not wanted.startswith(f"bytes={self.start}-"):
+                return None
+            self.flipped += 1
+        middle = len(body) // 2
+        return Rewritten(build_response(status, headers, body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1 :]))
+
+
+def _crc64nvme(data: bytes) -> str:
+    """The value S3 stores (base64 of the big-endian CRC), given explicitly: botocore computes it only with its CRT extra."""
+    import awscrt.checksums  # type: ignore[import-untyped]
+
+    return base64.b64encode(awscrt.checksums.crc64nvme(data).to_bytes(8, "big")).decode()
+
+
+def _conn(proxy: FaultProxy) -> Connection:
+    return Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", threads=4))
+
+
+def _bucket(moto_target: Target, bucket_name: Callable[[], str]) -> tuple[Any, str]:
+    client = moto_target.client()
+    bucket = bucket_name()
+    client.create_bucket(Bucket=bucket)
+    return client, bucket
+
+
+def test_ranges_verified_by_their_combined_crc64nvme(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME", ChecksumCRC64NVME=_crc64nvme(data))
+    hook = _FlipRange(start=-1)  # flips nothing, records the ranges asked for
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert result.verified == "CRC64NVME checksum (combined from 6 ranges)"
+    assert result.sha256_hex == ""  # no SHA-256 pass: the server's CRC settled it
+    assert sorted(hook.ranges) == sorted(f"bytes={s}-{min(s + PART, SIZE) - 1}" for s in range(0, SIZE, PART))
+
+
+@pytest.mark.parametrize("start", [0, 3 * PART, 5 * PART])
+def test_a_byte_flipped_in_one_range_fails_the_crc(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path, start: int
+) -> None:
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME", ChecksumCRC64NVME=_crc64nvme(data))
+    hook = _FlipRange(start)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    out = tmp_path / "dest"
+    out.mkdir()
+    with pytest.raises(IntegrityError, match="does not match its stored CRC64NVME checksum") as caught:
+        download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
+    assert hook.flipped == 1
+    assert caught.value.exit_code == EXIT_INTEGRITY == 6
+    assert list(out.iterdir()) == []  # no file, no temp file
+
+
+def test_a_byte_flipped_in_one_range_fails_s3safes_sha256(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """An object with s3safe's SHA-256 and no CRC: the follower hashes the ranges in order as they land."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="SHA256",
+                      Metadata={"s3safe-sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
+    hook = _FlipRange(2 * PART)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    out = tmp_path / "dest"
+    out.mkdir()
+    with pytest.raises(IntegrityError, match="SHA-256") as caught:
+        download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
+    assert hook.flipped == 1 and caught.value.exit_code == 6
+    assert list(out.iterdir()) == []
+    proxy.set_plan(FaultPlan())  # the same download, unharmed, verifies
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
+    assert result.verified == "sha256" and result.sha256_hex == hashlib.sha256(data).hexdigest()
+    assert (out / "big.bin").read_bytes() == data
