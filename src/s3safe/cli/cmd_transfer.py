@@ -157,7 +157,9 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
         r.warn(warning)
     data = summary.to_dict()
     rate = f", {human_size(data['bytes_per_second'])}/s" if data["transferred"] else ""
-    text = (f"{data['transferred']} transferred ({human_size(data['bytes'])}), {data['skipped']} skipped, "
+    why = [f"{data['special']} not regular files"] * bool(data["special"]) + [f"{data['filtered']} filtered out"] * bool(data["filtered"])
+    skipped = f"{data['skipped']} skipped" + (f" ({', '.join(why)})" if why else "")
+    text = (f"{data['transferred']} transferred ({human_size(data['bytes'])}), {skipped}, "
             f"{data['deleted']} deleted, {data['failed']} failed"
             + (f", {data['refused']} refused" if data["refused"] else "")
             + (f", {data['planned']} planned (dry run)" if data["planned"] else "")

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +52,25 @@ def _sort_key(entry: os.DirEntry[str], kind: Kind) -> bytes:
 
 # told about a folder or file the walk could not read (key, error); without one, the error is raised
 OnError = Callable[[str, OSError], None]
+# told about an entry the walk passes over because it is not a regular file or folder (key, what it is)
+OnSkip = Callable[[str, str], None]
+
+
+def _what_else(entry: os.DirEntry[str], *, follow_symlinks: bool) -> str:
+    """What an entry that is neither a file nor a folder is: symbolic link, FIFO, socket or device."""
+    if entry.is_symlink() and not follow_symlinks:
+        return "symbolic link"
+    try:
+        mode = entry.stat(follow_symlinks=follow_symlinks).st_mode
+    except OSError:
+        return "symbolic link" if entry.is_symlink() else "special file"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
 Node = tuple[int, int]  # (st_dev, st_ino): a folder's identity, whatever path (or link) reaches it
 
 
@@ -104,9 +124,10 @@ class LocalStorage:
     features = Features(server_side_copy=True, acls=False, versions=False, server_side_encryption=False,
                         supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
 
-    def __init__(self, *, follow_symlinks: bool = False, on_error: OnError | None = None) -> None:
+    def __init__(self, *, follow_symlinks: bool = False, on_error: OnError | None = None, on_skip: OnSkip | None = None) -> None:
         self.follow_symlinks = follow_symlinks
         self.on_error = on_error
+        self.on_skip = on_skip
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool) -> Iterator[Entry]:
         """The files below the folder `container`, in UTF-8 key order; `prefix` is put before each key (the
@@ -154,7 +175,7 @@ class LocalStorage:
                 if entry.is_symlink() and not self.follow_symlinks:
                     continue
                 try:
-                    stat = entry.stat(follow_symlinks=self.follow_symlinks)
+                    info = entry.stat(follow_symlinks=self.follow_symlinks)
                 except OSError as exc:
                     if self.on_error is None:
                         raise
@@ -166,9 +187,11 @@ class LocalStorage:
                 yield ObjectInfo(
                     bucket=container,
                     key=key,
-                    size=stat.st_size,
-                    last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                    size=info.st_size,
+                    last_modified=datetime.fromtimestamp(info.st_mtime, tz=UTC),
                 )
+            elif self.on_skip is not None:
+                self.on_skip(key, _what_else(entry, follow_symlinks=self.follow_symlinks))
 
     def _enter(self, entry: os.DirEntry[str], key: str, above: frozenset[Node]) -> frozenset[Node] | None:
         """The folders above the next level, or None when following this entry would loop (reported)."""

@@ -94,6 +94,8 @@ class TreeSummary:
     refused: int = 0
     hashed: int = 0
     heads: int = 0
+    special: int = 0  # of the skipped: symbolic links, FIFOs, sockets, devices (not regular files)
+    filtered: int = 0  # of the skipped: left out by --include/--exclude or --where
     warnings: list[str] = field(default_factory=list)  # shown once by the caller, e.g. a state cache that is off
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
@@ -103,7 +105,8 @@ class TreeSummary:
         return {
             "type": "summary", "transferred": self.transferred, "bytes": self.transferred_bytes,
             "skipped": self.skipped, "deleted": self.deleted, "failed": self.failed, "planned": self.planned,
-            "refused": self.refused, "elapsed_seconds": round(self.elapsed, 3), "bytes_per_second": round(rate),
+            "refused": self.refused, "special": self.special, "filtered": self.filtered,
+            "elapsed_seconds": round(self.elapsed, 3), "bytes_per_second": round(rate),
         }  # fmt: skip
 
 
@@ -202,6 +205,7 @@ class _Run:
                     yield action
                 else:
                     self.summary.skipped += 1
+                    self.summary.filtered += 1
                     self.notes.append(ActionResult("skip", action.key, detail="not selected by --where"))
             elif action.kind == planner.Kind.SKIP:
                 self.summary.skipped += 1
@@ -210,6 +214,30 @@ class _Run:
                     self._plan_local_delete(action.key)
             else:
                 self.deletes.add(action.key, seen=action.target if self.local_target else None)
+
+    def source_filter(self, keep: Callable[[str], bool]) -> Callable[[str], bool]:
+        """--include/--exclude on the source side, counted and noted as --where's choices are."""
+
+        def counted(key: str) -> bool:
+            if keep(key):
+                return True
+            self.summary.skipped += 1
+            self.summary.filtered += 1
+            self.notes.append(ActionResult("skip", key, detail="not selected by --include/--exclude"))
+            return False
+
+        return counted
+
+    def not_regular(self, root: Path) -> Callable[[str, str], None]:
+        """A symbolic link (not followed), FIFO, socket or device the walk passed over: counted, named at -v."""
+
+        def skipped(key: str, what: str) -> None:
+            self.summary.skipped += 1
+            self.summary.special += 1
+            hint = "; --follow-symlinks follows it" if what == "symbolic link" else ""
+            self.notes.append(ActionResult("skip", str(root.joinpath(*key.split("/"))), detail=f"{what}, not a regular file{hint}"))
+
+        return skipped
 
     def _plan_local_delete(self, key: str) -> None:
         assert self.root is not None
@@ -282,8 +310,9 @@ def upload_tree(
     keep = planner.Filter(options.include, options.exclude)
     run = _Run(summary, select=_decider(conn, options.where, root, upload=True),
                local_delete=_decider(conn, options.local_delete, root, upload=True), root=root)  # fmt: skip
-    walker = LocalStorage(follow_symlinks=options.follow_symlinks, on_error=_walk_failure(root, run))
-    local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
+    walker = LocalStorage(follow_symlinks=options.follow_symlinks, on_error=_walk_failure(root, run),
+                          on_skip=run.not_regular(root))  # fmt: skip
+    local = _objects(walker.iter_entries(str(root), "", recursive=True), run.source_filter(keep), "")
     has_source, local = _peek(local)
     if options.purge and not run.summary.failed:
         # a folder the walk could not read is not an empty one: it fails by name, and the failure keeps the purge
@@ -540,7 +569,9 @@ def download_tree(
     keep = planner.Filter(options.include, options.exclude)
     listed = _listing(storage, source.bucket, prefix, options) if options.as_of is None else as_of(
         storage.iter_versions(source.bucket, prefix), options.as_of)  # fmt: skip
-    remote = _objects(listed, keep, prefix)
+    # made before the listing is read: its source filter counts what --include/--exclude leave out
+    run = _Run(summary, select=_decider(conn, options.where, root, upload=False), local_target=True)
+    remote = _objects(listed, run.source_filter(keep), prefix)
     has_source, remote = _peek(remote)
     if options.purge:
         gate.require_source(has_entries=has_source, what=f"s3://{source.bucket}/{prefix}")
@@ -553,7 +584,6 @@ def download_tree(
     cache = (cache or StateCache(read_only=gate.dry_run)).scoped(endpoint=conn.settings.endpoint_url, root=root)
     if cache.unavailable:
         summary.warnings.append(cache.unavailable)
-    run = _Run(summary, select=_decider(conn, options.where, root, upload=False), local_target=True)
     walker = LocalStorage(on_error=_destination_walk_failure(root, run))
     local = _objects(walker.iter_entries(str(root), "", recursive=True), keep, "")
     temps: list[str] = []  # temp files of downloads in progress, or left by interrupted runs
