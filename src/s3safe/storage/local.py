@@ -122,7 +122,7 @@ class LocalGet:
 
 class LocalStorage:
     features = Features(server_side_copy=True, acls=False, versions=False, server_side_encryption=False,
-                        supports_range=True, md5_etag=True, checksums=True, multipart=True)  # fmt: skip
+                        supports_range=True, md5_etag=True, checksums=True, multipart=True, conditional_writes=True)  # fmt: skip
 
     def __init__(self, *, follow_symlinks: bool = False, on_error: OnError | None = None, on_skip: OnSkip | None = None) -> None:
         self.follow_symlinks = follow_symlinks
