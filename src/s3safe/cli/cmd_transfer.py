@@ -22,6 +22,7 @@ from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
+from s3safe.core.progress import TransferProgress
 
 pass_app = click.make_pass_decorator(App)
 Mode = Literal["all", "diff", "newer"]
@@ -119,28 +120,17 @@ def _compile(text: str | None) -> Any:
     return compile_where(text, scope="any")
 
 
-def _with_progress(app: App, results: Iterator[ActionResult], summary: Any) -> Iterator[ActionResult]:
-    """On a terminal, a live status line (counts, bytes, rate) under the scrolling results."""
-    if not app.render.fancy or app.render.quiet:
-        yield from results
-        return
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    def status() -> str:
-        return (f"{summary.transferred} transferred ({human_size(summary.transferred_bytes)}), "
-                f"{summary.skipped} skipped, {summary.failed} failed")  # fmt: skip
-
-    with app.render.progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as progress:
-        task = progress.add_task(status())
-        for result in results:
-            progress.update(task, description=status())
-            yield result
-
-
-def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> None:
+def _render_tree(app: App, results: Iterator[ActionResult], summary: Any, meter: TransferProgress) -> None:
     r = app.render
     r.finish_if_stdout_closes()
-    for result in _with_progress(app, results, summary):
+    with r.transfer_progress(meter):
+        _render_results(app, results)
+    _render_summary(app, summary)
+
+
+def _render_results(app: App, results: Iterator[ActionResult]) -> None:
+    r = app.render
+    for result in results:
         if not result.ok:
             r.record(result.to_dict(), None)
             if not r.json_mode:
@@ -153,6 +143,10 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any) -> Non
         prefix = "(dry run) would " if result.dry_run else ""
         detail = f"  [{result.detail}]" if result.detail else ""
         r.record(result.to_dict(), None if r.quiet else f"{prefix}{result.action} {result.target}{detail}")
+
+
+def _render_summary(app: App, summary: Any) -> None:
+    r = app.render
     for warning in summary.warnings:
         r.warn(warning)
     data = summary.to_dict()
@@ -204,8 +198,9 @@ def put(
         if len(paths) != 2:
             raise UsageError("with -r give one local folder and the destination S3URL")
         options = _tree(tree_values, values, defaults=app.defaults, move=move, encryption=encryption)
-        summary = TreeSummary()
-        _render_tree(app, upload_tree(app.conn, local_path(paths[0]), dest, options=options, gate=gate, summary=summary), summary)
+        summary, meter = TreeSummary(), TransferProgress()
+        results = upload_tree(app.conn, local_path(paths[0]), dest, options=options, gate=gate, summary=summary, progress=meter)
+        _render_tree(app, results, summary, meter)
         return
     if any(tree_values[k] for k in TREE_KEYS) or move:
         raise UsageError(
@@ -259,10 +254,11 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 
         if version_id is not None:
             raise UsageError("--version-id names one version of one object; for a tree as it was, use -r --as-of TIME")
-        summary = TreeSummary()
+        summary, meter = TreeSummary(), TransferProgress()
         options = _tree(values, None, defaults=app.defaults, decryption=decryption, as_of=_as_of(as_of_text))
-        results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary)
-        _render_tree(app, results, summary)
+        results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary,
+                                progress=meter)  # fmt: skip
+        _render_tree(app, results, summary, meter)
         return
     keep_setuid = values.pop("keep_setuid")
     if any(values.values()) or as_of_text is not None:
@@ -334,7 +330,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
     tree_values = {k: values.pop(k) for k in (*TREE_KEYS, "allow_empty", "keep_setuid")}
     crypto = pop_crypto(values)
     gate = make_gate(dry_run, max_delete)
-    summary = TreeSummary()
+    summary, meter = TreeSummary(), TransferProgress()
     if is_s3_url(destination) and not is_s3_url(source):
         refuse(crypto, DECRYPT_KEYS, "apply to downloads, not to an upload")
         if tree_values["allow_empty"] or tree_values["keep_setuid"]:
@@ -342,7 +338,7 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
         dest = parse_s3_url(destination)
         options = _tree(tree_values, values, defaults=app.defaults, default_mode="diff",
                         encryption=encryption_from(crypto, bucket=dest.bucket))  # fmt: skip
-        results = upload_tree(app.conn, local_path(source), dest, options=options, gate=gate, summary=summary)
+        results = upload_tree(app.conn, local_path(source), dest, options=options, gate=gate, summary=summary, progress=meter)
     elif is_s3_url(source) and not is_s3_url(destination):
         given = [k for k in UPLOAD_KEYS if values.get(k)] + [k for k in ("follow_symlinks", "local_delete") if tree_values[k]]
         if given:
@@ -351,7 +347,8 @@ def sync(app: App, /, source: str, destination: str, dry_run: bool, max_delete: 
             )
         refuse(crypto, ENCRYPT_KEYS, "apply to uploads; downloads decrypt automatically")
         options = _tree(tree_values, None, defaults=app.defaults, default_mode="diff", decryption=decryption_from(crypto))
-        results = download_tree(app.conn, parse_s3_url(source), local_path(destination), options=options, gate=gate, summary=summary)
+        results = download_tree(app.conn, parse_s3_url(source), local_path(destination), options=options, gate=gate,
+                                summary=summary, progress=meter)  # fmt: skip
     else:
         raise UsageError("sync needs one local folder and one S3URL", hint="for S3 to S3 use 'cp -r'")
-    _render_tree(app, results, summary)
+    _render_tree(app, results, summary, meter)

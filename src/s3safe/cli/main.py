@@ -109,6 +109,9 @@ LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "confi
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object per line.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
 @click.option("--utc", is_flag=True, help="Show times in UTC (marked Z) instead of local time with its offset.")
+@click.option("--progress/--no-progress", "progress", default=None,
+              help="Live transfer progress on stderr (default: when stderr is a terminal, not with --json or -q).")
+@click.option("--progress-json", is_flag=True, help="With --json: a 'progress' record every second during transfers.")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
 @click.option("--debug", is_flag=True, help="Log every request (secrets redacted).")
 @click.option("-t", "--threads", type=int, metavar="N", help="Parallel requests (default 10).")
@@ -116,12 +119,17 @@ LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "confi
 @click.option("--retries", type=int, metavar="N", help="Retry attempts per request (default 5).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Connect/read timeout (default 60).")
 @click.pass_context
-def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debug: bool, utc: bool, **options: Any) -> None:
+def main(
+    ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debug: bool, utc: bool, progress: bool | None,
+    progress_json: bool, **options: Any,
+) -> None:  # fmt: skip
     """s3safe: copy, query, back up and lock down Amazon S3 and S3-compatible stores, securely by default."""
     from s3safe.cli.cmd_auth import configure_auth
     from s3safe.core.settings import load_config, resolve_settings
 
-    render = Renderer(json_mode=json_mode, quiet=quiet, utc=utc)
+    if progress_json and not json_mode:
+        raise click.UsageError("--progress-json needs --json")
+    render = Renderer(json_mode=json_mode, quiet=quiet, utc=utc, progress=progress, progress_json=progress_json)
     _setup_logging(render, verbose, debug)
     configure_auth(options.pop("auth", None))
     config = load_config()
@@ -135,7 +143,7 @@ def main(ctx: click.Context, /, json_mode: bool, quiet: bool, verbose: int, debu
 
 attach_examples(main, "")
 
-GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "--utc", "-v", "-vv", "-vvv", "--verbose", "--debug"}
+GLOBAL_FLAGS = {"--allow-http", "--json", "-q", "--quiet", "--utc", "--progress", "--no-progress", "--progress-json", "-v", "-vv", "-vvv", "--verbose", "--debug"}
 GLOBAL_VALUED = {"--profile", "--auth", "--endpoint-url", "--region", "--ca-bundle", "-t", "--threads", "--max-bandwidth", "--retries", "--timeout"}  # fmt: skip
 
 

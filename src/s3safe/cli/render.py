@@ -13,27 +13,23 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
+from s3safe.cli.sizes import human_size as human_size  # re-exported: commands import it from here
 from s3safe.core.redact import RedactingFilter, redact
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn
 
+    from s3safe.core.progress import TransferProgress
 
-def human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        # choose the unit after rounding, so 1048575 reads 1.0 MiB, not 1024.0 KiB
-        if round(value, 1) < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")
+PROGRESS_RECORD_SECONDS = 1.0
+
+
 
 
 # TAB too: a key with a raw TAB would fake an extra column for cut/awk readers of the output
@@ -170,11 +166,16 @@ def went_on_without_reader() -> bool:
 
 class Renderer:
     def __init__(
-        self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None, utc: bool = False
-    ) -> None:
+        self, *, json_mode: bool, quiet: bool, out: TextIO | None = None, err: TextIO | None = None, utc: bool = False,
+        progress: bool | None = None, progress_json: bool = False,
+    ) -> None:  # fmt: skip
         self.json_mode = json_mode
         self.quiet = quiet
         self.utc = utc
+        self.show_progress = progress  # None: on a terminal only; True/False: --progress/--no-progress
+        self.progress_json = progress_json
+        self._live: Any = None  # the live transfer display while one runs: text lines go through its console
+        self._lock = threading.Lock()  # the --progress-json ticker writes from its own thread
         self.out = out or _watched_stdout()
         self.err = err or sys.stderr
         if isinstance(self.out, _Stdout):
@@ -211,9 +212,21 @@ class Renderer:
         """One result: a JSON object in JSON mode, else `text` (nothing when text is None)."""
         if self.json_mode:
             encoded = json.loads(json.dumps(data, default=str))  # datetimes etc. become strings first
-            self.out.write(json_line(redact_value(encoded)) + "\n")
+            with self._lock:
+                self.out.write(json_line(redact_value(encoded)) + "\n")
         elif text is not None:
-            self.out.write(clean(text) + "\n")
+            self._out_line(clean(text))
+
+    def _out_line(self, line: str, *, err: bool = False) -> None:
+        """A cleaned line; while the live display runs on the same terminal, through its console, which prints it
+        above the display (a line written past it would leave pieces of the display in the scrollback)."""
+        stream = self.err if err else self.out
+        if self._live is not None and stream.isatty():
+            from rich.text import Text
+
+            self._live.console.print(Text(line), soft_wrap=True, highlight=False)
+            return
+        stream.write(line + "\n")
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
@@ -226,7 +239,7 @@ class Renderer:
 
     def line(self, text: str, *, err: bool = False) -> None:
         """One line of text, cleaned, on stdout (or stderr with `err`), in every mode."""
-        (self.err if err else self.out).write(clean(text) + "\n")
+        self._out_line(clean(text), err=err)
 
     def block(self, text: str, *, err: bool = False) -> None:
         """Several lines (help, a completion script, a traceback): each one cleaned."""
@@ -264,6 +277,75 @@ class Renderer:
         safe = [TextColumn("{task.description}", markup=False) if isinstance(c, TextColumn) else c for c in columns]
         with Progress(*safe, console=Console(file=self.err if err else self.out), transient=True) as bar:
             yield bar
+
+    def progress_wanted(self) -> bool:
+        """The live display: forced by --progress/--no-progress, else on when stderr is a terminal (whatever stdout
+        is), never with --json or -q."""
+        if self.json_mode or self.show_progress is False:
+            return False
+        if self.show_progress:
+            return True
+        return not self.quiet and self.err.isatty() and os.environ.get("TERM") != "dumb"
+
+    @contextmanager
+    def transfer_progress(self, meter: TransferProgress | None) -> Iterator[None]:
+        """Show `meter` while the block runs: a live display on stderr, or `progress` records with --progress-json."""
+        if meter is None:
+            yield
+        elif self.json_mode and self.progress_json:
+            yield from self._progress_records(meter)
+        elif self.progress_wanted():
+            yield from self._progress_display(meter)
+        else:
+            yield
+
+    def _progress_display(self, meter: TransferProgress) -> Iterator[None]:
+        from rich.console import Console, Group
+        from rich.live import Live
+        from rich.text import Text
+
+        from s3safe.cli.progress_text import RateMeter, file_lines, overall_line
+
+        rates = RateMeter()
+
+        def view() -> Group:
+            snap = meter.snapshot()
+            lines = [Text(overall_line(snap, rates.rate(snap.bytes_done)))]
+            lines += [Text(f"  {clean(name)} {rest}") for name, rest in file_lines(snap)]
+            return Group(*lines)
+
+        console = Console(file=self.err, force_terminal=True if self.show_progress else None)
+        # transient: nothing of the display stays once it stops; the summary line says how it ended
+        with Live(console=console, get_renderable=view, transient=True, refresh_per_second=4,
+                  redirect_stdout=False, redirect_stderr=False) as live:  # fmt: skip
+            self._live = live
+            try:
+                yield
+            finally:
+                self._live = None
+
+    def _progress_records(self, meter: TransferProgress) -> Iterator[None]:
+        from s3safe.cli.progress_text import RateMeter, progress_record
+
+        rates, stop = RateMeter(), threading.Event()
+
+        def emit() -> None:
+            snap = meter.snapshot()
+            self.record(progress_record(snap, rates.rate(snap.bytes_done)), None)
+            self.out.flush()
+
+        def tick() -> None:
+            while not stop.wait(PROGRESS_RECORD_SECONDS):
+                emit()
+
+        ticker = threading.Thread(target=tick, name="s3safe-progress", daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
+            emit()  # the last one: the totals as they ended
 
     def log_handler(self, fmt: str) -> logging.Handler:
         """The stderr handler for the logging module: records redacted, then escaped line by line."""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from s3safe.core import cancel
+from s3safe.core import cancel, progress
 
 
 class BandwidthLimiter:
@@ -39,6 +39,21 @@ class BandwidthLimiter:
             amount -= step
 
 
+PAY_STEP = 64 * 1024  # what a body held in memory pays for at a time, so its progress moves as the limiter lets it
+
+
+def pay(limiter: BandwidthLimiter | None, amount: int) -> bool:
+    """Pay the limiter for `amount` bytes about to be sent from memory, reporting them as they are let through.
+    False without a limiter: nothing was paid or reported, the caller reports the bytes once they are sent."""
+    if limiter is None:
+        return False
+    for start in range(0, amount, PAY_STEP):
+        step = min(PAY_STEP, amount - start)
+        limiter.consume(step)
+        progress.moved(step)
+    return True
+
+
 class ThrottledFile(io.FileIO):
     """A file whose reads pass through the shared limiter (no limiter: a plain file)."""
 
@@ -52,7 +67,9 @@ class ThrottledFile(io.FileIO):
         data = super().read(size) or b""
         # botocore may read the body twice (payload hash, then send); each byte is paid for once
         end = start + len(data)
-        if self._limiter and end > self._high_water:
-            self._limiter.consume(end - max(start, self._high_water))
+        if end > self._high_water:
+            fresh = end - max(start, self._high_water)
+            if not pay(self._limiter, fresh):  # one read can be the whole body: paid for, and shown, in steps
+                progress.moved(fresh)
             self._high_water = end
         return data

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from s3safe.core import progress
+from s3safe.core.bandwidth import pay
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Part, PutRequest, WriteCondition
@@ -65,8 +67,7 @@ def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64:
             with ThrottledFile(body, conn.limiter) as handle:
                 response = client.put_object(Bucket=request.bucket, Key=request.key, Body=handle, ChecksumSHA256=sha256_b64, **extra)
         else:
-            if conn.limiter is not None:
-                conn.limiter.consume(len(body))
+            pay(conn.limiter, len(body))  # a body sent without a limiter is counted when its file finishes
             response = client.put_object(Bucket=request.bucket, Key=request.key, Body=bytes(body), ChecksumSHA256=sha256_b64, **extra)
     return _etag(response)
 
@@ -89,11 +90,12 @@ class S3ChunkWriter:
         return str(response["UploadId"])
 
     def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
-        if self.conn.limiter:
-            self.conn.limiter.consume(len(data))
+        paid = pay(self.conn.limiter, len(data))
         with translated("upload a part to", bucket=self.bucket, key=self.key):
             r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number, Body=data,
                                         ChecksumSHA256=sha256_b64)  # fmt: skip
+        if not paid:
+            progress.moved(len(data))
         return Part(number, r["ETag"], sha256_b64, len(data))
 
     def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:

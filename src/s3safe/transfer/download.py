@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
-from s3safe.core import cancel
+from s3safe.core import cancel, progress
 from s3safe.core.context import ContextPool
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
@@ -147,6 +147,7 @@ def fetch_object(
                 cancel.check()
                 if conn.limiter:
                     conn.limiter.consume(len(data))
+                progress.moved(len(data))
                 if plain is not None:
                     plain.write(data)
                 else:

@@ -26,6 +26,7 @@ from s3safe.core import cancel
 from s3safe.core.errors import AccessDeniedError, DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, local_parts, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
+from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import ObjectStore
 from s3safe.storage.connection import Connection
@@ -291,9 +292,9 @@ class _Run:
 
 def upload_tree(
     conn: Connection, root: Path, dest: S3Url, *, options: TreeOptions, gate: SafetyGate, summary: TreeSummary,
-    cache: StateCache | None = None,
+    cache: StateCache | None = None, progress: TransferProgress | None = None,
 ) -> Iterator[ActionResult]:  # fmt: skip
-    """Mirror a local folder to an S3 prefix."""
+    """Mirror a local folder to an S3 prefix; `progress`, when given, is kept up to date as files and bytes move."""
     options.validate()
     if options.as_of is not None:
         raise UsageError("--as-of applies to downloads only")
@@ -362,9 +363,11 @@ def upload_tree(
         uploads = _unclobbered(uploads, run, bucket=dest.bucket, prefix=prefix)
     if options.move and gate.dry_run:
         uploads = _planned_moves(uploads, run.moves)
+    if progress is not None:
+        uploads = progress.plan(uploads, size_of=_action_size)
 
     try:
-        for result in gate.apply_each("upload", uploads, send,
+        for result in gate.apply_each("upload", uploads, watching(progress, send, name_of=_action_key, size_of=_action_size),
                                       describe=lambda a: f"s3://{dest.bucket}/{prefix}{a.key} ({a.reason})",
                                       threads=conn.settings.threads):  # fmt: skip
             yield from run.drain()
@@ -382,6 +385,14 @@ def upload_tree(
             cache.flush()
         summary.hashed, summary.heads = content.hashed, content.heads
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _action_size(action: planner.Action) -> int:
+    return action.source.size if action.source is not None else 0
+
+
+def _action_key(action: planner.Action) -> str:
+    return action.key
 
 
 def _check_listable(root: Path) -> None:
@@ -558,7 +569,7 @@ def _purge_remote(storage: ObjectStore, bucket: str, prefix: str, run: _Run, gat
 
 def download_tree(
     conn: Connection, source: S3Url, root: Path, *, options: TreeOptions, gate: SafetyGate, summary: TreeSummary,
-    cache: StateCache | None = None,
+    cache: StateCache | None = None, progress: TransferProgress | None = None,
 ) -> Iterator[ActionResult]:  # fmt: skip
     """Mirror an S3 prefix into a local folder; keys that would escape it are refused and reported."""
     options.validate()
@@ -634,8 +645,11 @@ def download_tree(
             cache.put(obj.bucket, obj.key, Verified(written.st_size, written.st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
         return ActionResult("download", str(target.path), detail=f"{action.reason}; verified by {fetched.verified}")
 
+    downloads = run.route(actions, planner.Kind.DOWNLOAD)
+    if progress is not None:
+        downloads = progress.plan(downloads, size_of=_action_size)
     try:
-        for result in gate.apply_each("download", run.route(actions, planner.Kind.DOWNLOAD), fetch,
+        for result in gate.apply_each("download", downloads, watching(progress, fetch, name_of=_action_key, size_of=_action_size),
                                       describe=lambda a: f"{root / a.key} ({a.reason})", threads=conn.settings.threads):  # fmt: skip
             yield from run.drain()
             yield run.count(result)

@@ -1,0 +1,78 @@
+"""Live transfer progress in a real terminal (tmux, as in test_shell_tmux.py) against the real moto server.
+
+A tree upload with one large file, slowed with --max-bandwidth so the display is seen mid-run (1 MiB at 512 KiB/s:
+about two seconds): bytes, percent, ETA and the large file's own bar are on the screen while it runs; afterwards the
+pane's whole scrollback holds only the object lines and the summary, no piece of the display. With stdout redirected
+to a file the progress still shows on the terminal (it is on stderr) and the file gets only the object lines."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from tests.cli.test_shell_tmux import Terminal, terminal  # noqa: F401  (the fixture)
+from tests.conftest import S3SAFE
+from tests.servers.moto import MotoServer
+
+Run = Callable[..., CompletedProcess[str]]
+MIB = 1024 * 1024
+LIVE = re.compile(r"\[[#-]{20}\] [\d.]+ (B|KiB|MiB) / 1\.0[\d.]* MiB \d+%, [^,]+/s, ETA \d+:\d\d, files \d/4, failed 0")
+FILE_BAR = re.compile(r"^\s+big\.bin \[[#-]{20}\] [\d.]+ (B|KiB|MiB) / 1\.0 MiB \d+%", re.M)
+
+
+def _tree(root: Path) -> None:
+    root.mkdir()
+    (root / "big.bin").write_bytes(os.urandom(MIB))
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (root / name).write_text(f"{name}\n")
+
+
+def _command(moto: MotoServer, bucket: str, *, redirect: Path | None = None) -> list[str]:
+    argv = [S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "--max-bandwidth", "512KiB",
+            "put", "-r", "tree", f"s3://{bucket}/t/"]  # fmt: skip
+    return ["sh", "-c", shlex.join(argv) + (f" > {shlex.quote(str(redirect))}" if redirect else "")]
+
+
+def _wait_live(term: Terminal) -> str:
+    return term.wait_for(lambda s: bool(LIVE.search(s) and FILE_BAR.search(s)), "the live display with a bar for big.bin")
+
+
+def _leftovers(screen: str, bucket: str) -> list[str]:
+    """Lines that are neither an object line, the summary nor the shell's exit line."""
+    allowed = (f"upload s3://{bucket}/t/", "s3safe: warning: using plain HTTP", "[shell exited: 0]", "Pane is dead")
+    summary = re.compile(r"^4 transferred \(1\.0 MiB\), 0 skipped, 0 deleted, 0 failed in ")
+    return [line for line in screen.splitlines() if line.strip() and not line.startswith(allowed) and not summary.match(line)]
+
+
+def test_tree_upload_shows_live_progress_and_leaves_no_remnant(
+    terminal: Terminal, moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path  # noqa: F811
+) -> None:
+    bucket = bucket_name()
+    assert run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "mb", f"s3://{bucket}").returncode == 0
+    _tree(tmp_path / "tree")
+    terminal.start(_command(moto, bucket), cwd=tmp_path)
+    _wait_live(terminal)
+    screen = terminal.wait_text("[shell exited: 0]")
+    assert screen.count(f"upload s3://{bucket}/t/") == 4
+    assert _leftovers(screen, bucket) == [], screen
+
+
+def test_progress_shows_on_the_terminal_with_stdout_redirected(
+    terminal: Terminal, moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path  # noqa: F811
+) -> None:
+    bucket = bucket_name()
+    assert run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "mb", f"s3://{bucket}").returncode == 0
+    _tree(tmp_path / "tree")
+    out = tmp_path / "out.txt"
+    terminal.start(_command(moto, bucket, redirect=out), cwd=tmp_path)
+    _wait_live(terminal)
+    screen = terminal.wait_text("[shell exited: 0]")
+    assert "upload s3://" not in screen and _leftovers(screen, bucket) == [], screen
+    lines = out.read_text().splitlines()
+    assert sorted(lines[:4]) == [f"upload s3://{bucket}/t/{n}  [new]" for n in ("a.txt", "b.txt", "big.bin", "c.txt")]
+    assert lines[4].startswith("4 transferred (1.0 MiB)") and len(lines) == 5
+    assert "ETA" not in out.read_text()
