@@ -22,7 +22,7 @@ from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
-from s3safe.core.progress import TransferProgress
+from s3safe.core.progress import TransferProgress, watching
 
 pass_app = click.make_pass_decorator(App)
 Mode = Literal["all", "diff", "newer"]
@@ -213,7 +213,10 @@ def put(
         _put_stdin(app, paths, dest, options=options, gate=gate, encryption=encryption)
         return
     files = [local_path(p) for p in paths[:-1]]
-    app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption), noun="file")
+    meter = TransferProgress()
+    with app.render.transfer_progress(meter):
+        app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption, progress=meter),
+                    noun="file")  # fmt: skip
 
 
 def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gate: Any, encryption: Any) -> None:
@@ -278,7 +281,11 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
         r = download_file(app.conn, source, local, decryption=decryption, special_bits=keep_setuid, version_id=version_id)
         return ActionResult("download", r.destination, detail=f"{r.size} bytes, verified by {r.verified}")
 
-    app.actions(gate.apply_each("download", [source], fetch, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
+    meter = TransferProgress()  # the object's size is learnt from its HEAD, once the download began
+    watched = watching(meter, fetch, name_of=lambda _: source.key, size_of=lambda _: 0)
+    sources = meter.plan([source], size_of=lambda _: 0)
+    with app.render.transfer_progress(meter):
+        app.actions(gate.apply_each("download", sources, watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
 
 
 def _as_of(text: str | None) -> Any:

@@ -235,7 +235,7 @@ class Renderer:
                 self.record(data, None)
         elif not self.quiet:
             gone = isinstance(self.out, _Stdout) and self.out.gone  # a summary still reaches the user, on stderr
-            (self.err if gone else self.out).write(clean(text) + "\n")
+            self._out_line(clean(text), err=gone)
 
     def line(self, text: str, *, err: bool = False) -> None:
         """One line of text, cleaned, on stdout (or stderr with `err`), in every mode."""
@@ -382,14 +382,14 @@ class Renderer:
         if self.json_mode:
             self.err.write(json.dumps({"type": "warning", "message": redact(text)}) + "\n")
         else:
-            self.err.write(f"s3safe: warning: {printable(' '.join(redact(text).split()))}\n")
+            self._out_line(f"s3safe: warning: {printable(' '.join(redact(text).split()))}", err=True)
 
     def note(self, text: str) -> None:
         """An informational line on stderr (what -v adds): labelled as information, not as a warning."""
         if self.json_mode:
             self.err.write(json.dumps({"type": "info", "message": redact(text)}) + "\n")
         else:
-            self.err.write(f"s3safe: info: {printable(' '.join(redact(text).split()))}\n")
+            self._out_line(f"s3safe: info: {printable(' '.join(redact(text).split()))}", err=True)
 
     def error(self, text: str, *, code: int, context: Sequence[str] = ()) -> None:
         """One line, always; `context` lines (e.g. an expression with a caret under it) follow verbatim."""

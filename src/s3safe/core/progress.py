@@ -101,6 +101,11 @@ class TransferProgress:
             entry.done += amount
             self.bytes_done += amount
 
+    def _resize(self, entry: FileProgress, size: int) -> None:
+        with self._lock:
+            self.bytes_total += max(0, size) - entry.size
+            entry.size = max(0, size)
+
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
             flying = tuple(FileProgress(f.name, f.size, f.done) for f in self._in_flight.values())
@@ -132,3 +137,10 @@ def watching(progress: TransferProgress | None, execute: Callable[[T], ActionRes
         return result
 
     return run
+
+
+def sized(size: int) -> None:
+    """The current file's size, learnt only once its transfer began (a single download's HEAD)."""
+    current = _FILE.get()
+    if current is not None:
+        current[0]._resize(current[1], size)

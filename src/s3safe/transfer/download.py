@@ -110,6 +110,7 @@ def fetch_object(
 
     store = conn.store(bucket)
     url = f"s3://{bucket}/{key}"
+    progress.sized(expected.size)
     # a small object is verified in memory and written by the one writer thread; a large one streams to
     # a temp file beside the target
     small = expected.size <= SMALL_OBJECT and conn.limiter is None

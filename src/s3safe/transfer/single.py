@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from s3safe.core.errors import AccessDeniedError, ConditionFailed, IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
+from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import Body
 from s3safe.storage.conditional import conflict, prepare
@@ -265,6 +266,7 @@ def upload_files(
     options: UploadOptions,
     gate: SafetyGate,
     encryption: Encryption | None = None,
+    progress: TransferProgress | None = None,
 ) -> Iterator[ActionResult]:
     """Upload several files into one bucket, checking every source before the first byte moves."""
     options.validate()
@@ -285,5 +287,15 @@ def upload_files(
             detail=f"{r.size} bytes, acl {r.acl}, sse {r.sse or 'bucket default'}, verified by {r.verified}",
         )
 
+    sizes = {source: _file_size(source) for source in sources}
+    items = progress.plan(sources, size_of=sizes.__getitem__) if progress is not None else sources
+    watched = watching(progress, send, name_of=lambda s: s.name, size_of=sizes.__getitem__)
     # sequential: an error in one file is reported as the command's error, as for a single file
-    yield from gate.apply_each("upload", sources, send, describe=lambda s: f"{target(s)} (from {s})", threads=1)
+    yield from gate.apply_each("upload", items, watched, describe=lambda s: f"{target(s)} (from {s})", threads=1)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # the upload itself reports it, by name
+        return 0

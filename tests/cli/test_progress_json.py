@@ -1,0 +1,42 @@
+"""`--json --progress-json`: periodic `progress` records for wrappers, the last one with the final totals; no live
+display where stderr is not a terminal (here: a pipe), and --progress-json without --json is a usage error."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+from tests.servers.moto import MotoServer
+
+Run = Callable[..., CompletedProcess[str]]
+
+
+def test_progress_records_with_json(moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path) -> None:
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", f"s3://{bucket}").returncode == 0
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "big.bin").write_bytes(os.urandom(384 * 1024))  # 1.5 s at 256 KiB/s: at least one record mid-run
+    (tree / "small.txt").write_text("small\n")
+    done = run_cli(*base, "--json", "--progress-json", "--max-bandwidth", "256KiB", "put", "-r", str(tree), f"s3://{bucket}/p/")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    progress = [r for r in records if r["type"] == "progress"]
+    assert len(progress) >= 2, records
+    total = 384 * 1024 + 6
+    assert progress[-1] | {"bytes_per_second": None, "eta_seconds": None, "elapsed_seconds": None} == {
+        "type": "progress", "planned": True, "bytes": total, "bytes_total": total, "percent": 100.0, "files": 2,
+        "files_total": 2, "failed": 0, "bytes_per_second": None, "eta_seconds": None, "elapsed_seconds": None,
+    }  # fmt: skip
+    assert any(0 < r["bytes"] < total for r in progress[:-1]), progress  # seen while it ran, not only at the end
+    assert sum(r["type"] == "action" for r in records) == 2 and records[-1]["type"] == "summary"
+
+    # stderr is a pipe here: no live display, and --progress-json alone asks for nothing a text run can give
+    plain = run_cli(*base, "put", "-r", str(tree), f"s3://{bucket}/q/")
+    assert plain.returncode == 0 and "ETA" not in plain.stderr and "%" not in plain.stderr
+    refused = run_cli(*base, "--progress-json", "put", "-r", str(tree), f"s3://{bucket}/r/")
+    assert refused.returncode == 2 and "--progress-json needs --json" in refused.stderr

@@ -1,0 +1,58 @@
+"""The transfer progress counters (core/progress.py) and the text the live display shows (cli/progress_text.py)."""
+
+from __future__ import annotations
+
+from s3safe.cli.progress_text import RateMeter, file_lines, overall_line
+from s3safe.core import progress
+from s3safe.core.models import ActionResult
+from s3safe.core.progress import TransferProgress, watching
+
+
+def test_totals_are_final_only_when_the_plan_is_exhausted() -> None:
+    meter = TransferProgress()
+    plan = meter.plan(iter([("a", 10), ("b", 2 * 1024 * 1024)]), size_of=lambda item: item[1])
+    next(plan)
+    snap = meter.snapshot()
+    assert (snap.files_total, snap.bytes_total, snap.planned, snap.percent) == (1, 10, False, None)
+    assert overall_line(snap, None).startswith("scanning … 0 B of 10 B found so far")
+    assert list(plan) == [("b", 2 * 1024 * 1024)]
+    assert meter.snapshot().planned and meter.snapshot().bytes_total == 10 + 2 * 1024 * 1024
+
+
+def test_bytes_count_for_the_file_in_flight_and_a_failure_takes_them_back() -> None:
+    meter = TransferProgress()
+    list(meter.plan(["big", "bad"], size_of=lambda _: 2 * 1024 * 1024))
+
+    def send(name: str) -> ActionResult:
+        progress.moved(1024 * 1024)
+        progress.moved(5 * 1024 * 1024)  # a retried body is read again: never more than the file's size
+        snap = meter.snapshot()
+        assert [f.done for f in snap.in_flight] == [2 * 1024 * 1024]
+        assert file_lines(snap) == [(name, "[####################] 2.0 MiB / 2.0 MiB 100%")]
+        return ActionResult("upload", name, ok=name != "bad", error=None if name == "big" else "refused")
+
+    watched = watching(meter, send, name_of=str, size_of=lambda _: 2 * 1024 * 1024)
+    assert [watched(n).ok for n in ("big", "bad")] == [True, False]
+    snap = meter.snapshot()
+    assert (snap.files_done, snap.failed, snap.bytes_done, snap.in_flight) == (1, 1, 2 * 1024 * 1024, ())
+    progress.moved(100)  # outside any file: nobody is counting
+    assert meter.snapshot().bytes_done == 2 * 1024 * 1024
+
+
+def test_overall_line_has_bytes_percent_rate_eta_files_and_failures() -> None:
+    meter = TransferProgress()
+    list(meter.plan(["a"], size_of=lambda _: 4 * 1024 * 1024))
+    with meter.file("a", 4 * 1024 * 1024):
+        progress.moved(1024 * 1024)
+        line = overall_line(meter.snapshot(), 1024 * 1024.0)
+    assert line == "[#####---------------] 1.0 MiB / 4.0 MiB 25%, 1.0 MiB/s, ETA 0:03, files 0/1, failed 0"
+
+
+def test_rate_is_over_the_recent_window() -> None:
+    now = [0.0]
+    rates = RateMeter(clock=lambda: now[0])
+    assert rates.rate(0) is None
+    for second in range(1, 11):
+        now[0] = float(second)
+        rate = rates.rate(second * 100 if second <= 5 else 500)  # stalls after five seconds
+    assert rate is not None and rate < 50
