@@ -87,7 +87,7 @@ def _sse_c_error(fault: Fault, *, action: str, where: str) -> S3SafeError | None
         return None
     status, code, sent = fault.status, fault.code, fault.sse_c_sent
     bare_400 = status == 400 and code in ("", "400", "BadRequest")  # botocore names a body-less answer by its status
-    if sent and (status == 403 or code in ("AccessDenied", "403", "Forbidden")):
+    if sent and (status == 403 or (status is None and code in ("AccessDenied", "403", "Forbidden"))):
         return AccessDeniedError(
             f"access denied: cannot {action} {where}: the SSE-C key may be wrong (S3 refuses a key other than the one the object was written with)",
             hint="check that --sse-c-key-file names that object's SSE-C key; else check the bucket policy and your IAM permissions",
