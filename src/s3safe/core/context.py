@@ -56,6 +56,12 @@ def running(run: RunContext | None = None) -> Iterator[RunContext]:
         _CURRENT.reset(token)
 
 
+def thread(target: Callable[[], object], *, name: str, daemon: bool = False) -> threading.Thread:
+    """A thread (not started) that runs `target` in a copy of the creating thread's context (so in its run)."""
+    context = contextvars.copy_context()
+    return threading.Thread(target=context.run, args=(target,), name=name, daemon=daemon)
+
+
 class ContextPool(ThreadPoolExecutor):
     """A thread pool whose tasks run in a copy of the submitting thread's context (so in its run)."""
 

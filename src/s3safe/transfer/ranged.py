@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from s3safe.core import cancel
+from s3safe.core import cancel, context
 from s3safe.core.models import ObjectDetails
 from s3safe.transfer.checksums import CRC_ALGORITHMS, Claim, evidence_of
 
@@ -154,7 +154,7 @@ class Follower:
         self._ranges = ranges
         self._digests = digests
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="s3safe-hash", daemon=True)
+        self._thread = context.thread(self._run, name="s3safe-hash", daemon=True)  # in the run that downloads
         self._thread.start()
 
     def _run(self) -> None:
