@@ -127,9 +127,9 @@ def _list_checks(app: App) -> None:
 
 @contextlib.contextmanager
 def _progress(app: App) -> Iterator[ProgressFn | None]:
-    """A progress bar for the object scan, on a terminal only (never in pipes, JSON or quiet mode)."""
+    """A progress bar for the object scan, shown as the transfers' is (stderr a terminal, or --progress)."""
     render = app.render
-    if render.json_mode or render.quiet or not render.err.isatty() or os.environ.get("TERM") == "dumb":
+    if not render.progress_wanted():
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
