@@ -40,3 +40,17 @@ def test_progress_records_with_json(moto: MotoServer, run_cli: Run, bucket_name:
     assert plain.returncode == 0 and "ETA" not in plain.stderr and "%" not in plain.stderr
     refused = run_cli(*base, "--progress-json", "put", "-r", str(tree), f"s3://{bucket}/r/")
     assert refused.returncode == 2 and "--progress-json needs --json" in refused.stderr
+
+
+def test_server_side_copy_counts_objects_and_bytes(moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path) -> None:
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", f"s3://{bucket}").returncode == 0
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.txt").write_text("a" * 1000)
+    (tmp_path / "tree" / "b.txt").write_text("b" * 24)
+    assert run_cli(*base, "put", "-r", str(tmp_path / "tree"), f"s3://{bucket}/src/").returncode == 0
+    done = run_cli(*base, "--json", "--progress-json", "cp", "-r", f"s3://{bucket}/src/", f"s3://{bucket}/dst/")
+    assert done.returncode == 0, done.stderr
+    last = [r for r in map(json.loads, done.stdout.splitlines()) if r["type"] == "progress"][-1]
+    assert (last["planned"], last["files"], last["files_total"], last["bytes"], last["bytes_total"]) == (True, 2, 2, 1024, 1024)

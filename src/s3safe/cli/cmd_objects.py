@@ -109,13 +109,15 @@ def rm(app: App, url: str, recursive: bool, versions: bool, where: str | None, d
 @pass_app
 def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: bool, where: str | None, **values: Any) -> None:
     """Copy objects server-side (multipart above 5 GiB), private and encrypted like uploads."""
+    from s3safe.core.progress import TransferProgress
     from s3safe.ops.objects import copy
 
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     options = build_upload_options(values, app.defaults)
-    with object_filter(app, where) as selector:
+    meter = TransferProgress()
+    with object_filter(app, where) as selector, app.render.transfer_progress(meter):
         results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
-                       options=options, gate=make_gate(dry_run, None), where=selector)  # fmt: skip
+                       options=options, gate=make_gate(dry_run, None), where=selector, progress=meter)  # fmt: skip
         app.actions(results)
 
 

@@ -349,7 +349,7 @@ class Renderer:
 
     def log_handler(self, fmt: str) -> logging.Handler:
         """The stderr handler for the logging module: records redacted, then escaped line by line."""
-        handler = logging.StreamHandler(self.err)
+        handler = logging.StreamHandler(cast(TextIO, _LogStream(self)))
         handler.addFilter(RedactingFilter())
         handler.setFormatter(_EscapingFormatter(fmt, json_mode=self.json_mode))
         return handler
@@ -402,6 +402,22 @@ class Renderer:
             self.err.write(json.dumps(record) + "\n")
         else:
             self.err.write(f"s3safe: error: {line}\n" + "".join(f"{extra}\n" for extra in context))
+
+
+class _LogStream:
+    """stderr for the logging module, read at each write: while the live display runs, a log line (a retry at -v,
+    a request at --debug) is printed above it through its console instead of through it."""
+
+    def __init__(self, render: Renderer) -> None:
+        self._render = render
+
+    def write(self, text: str) -> int:
+        for line in text.rstrip("\n").split("\n"):
+            self._render._out_line(line, err=True)  # already escaped by the formatter
+        return len(text)
+
+    def flush(self) -> None:
+        self._render.err.flush()
 
 
 class _EscapingFormatter(logging.Formatter):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult, ObjectInfo
+from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.targets import iter_targets, walk_versions
 from s3safe.ops.where import ObjectFilter
@@ -85,8 +86,10 @@ def copy(
     gate: SafetyGate,
     multipart_threshold: int = MAX_SINGLE_COPY,
     where: ObjectFilter | None = None,
+    progress: TransferProgress | None = None,
 ) -> Iterator[ActionResult]:
-    """Server-side copy of one object or, with `recursive`, of everything under a prefix."""
+    """Server-side copy of one object or, with `recursive`, of everything under a prefix; `progress` counts the
+    objects (and their bytes, each when its copy is done: they never pass through here)."""
     options.validate()
     if recursive:
         # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
@@ -101,26 +104,26 @@ def copy(
             return dst.key + obj.key[len(base):]
         return dst.key + src.name if dst.is_prefix else dst.key
 
-    def execute(batch: Sequence[ObjectInfo]) -> list[ActionResult]:
-        results = []
-        for obj in batch:
-            target = destination(obj)
-            if (obj.bucket, obj.key) == (dst.bucket, target):
-                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error="source and destination are the same object"))
-                continue
-            extra = _copy_args(storage, obj, plan.acl_header, plan.sse, options, size_limit=multipart_threshold)
-            try:
-                storage.copy(obj.bucket, obj.key, dst.bucket, target, size=obj.size, extra=extra,
-                             threads=conn.settings.threads, multipart_threshold=multipart_threshold)  # fmt: skip
-                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", detail=f"from s3://{obj.bucket}/{obj.key}"))
-            except S3SafeError as exc:
-                results.append(ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error=str(exc)))
-        return results
+    def copy_one(obj: ObjectInfo) -> ActionResult:
+        target = destination(obj)
+        if (obj.bucket, obj.key) == (dst.bucket, target):
+            return ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error="source and destination are the same object")
+        extra = _copy_args(storage, obj, plan.acl_header, plan.sse, options, size_limit=multipart_threshold)
+        try:
+            storage.copy(obj.bucket, obj.key, dst.bucket, target, size=obj.size, extra=extra,
+                         threads=conn.settings.threads, multipart_threshold=multipart_threshold)  # fmt: skip
+        except S3SafeError as exc:
+            return ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error=str(exc))
+        return ActionResult("copy", f"s3://{dst.bucket}/{target}", detail=f"from s3://{obj.bucket}/{obj.key}")
 
+    counted = watching(progress, copy_one, name_of=lambda obj: obj.key, size_of=lambda obj: obj.size)
+    targets = iter_targets(storage, src, recursive=recursive, where=where)
+    if progress is not None:
+        targets = progress.plan(targets, size_of=lambda obj: obj.size)
     yield from gate.apply(
         "copy",
-        iter_targets(storage, src, recursive=recursive, where=where),
-        execute,
+        targets,
+        lambda batch: [counted(obj) for obj in batch],
         describe=lambda obj: f"s3://{dst.bucket}/{destination(obj)} (from s3://{obj.bucket}/{obj.key})",
     )
 

@@ -288,6 +288,7 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
         if written < length:
             raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
         ranges.landed(index, crc)
+        progress.moved(length)
 
     try:
         for _ in conn.budget.map_parts(fetch, ranges.specs()):
