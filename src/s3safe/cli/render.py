@@ -331,8 +331,11 @@ class Renderer:
 
         def emit() -> None:
             snap = meter.snapshot()
-            self.record(progress_record(snap, rates.rate(snap.bytes_done)), None)
-            self.out.flush()
+            try:
+                self.record(progress_record(snap, rates.rate(snap.bytes_done)), None)
+                self.out.flush()
+            except OutputClosed:  # the reader went away: the command itself notices and decides
+                pass
 
         def tick() -> None:
             while not stop.wait(PROGRESS_RECORD_SECONDS):
