@@ -276,7 +276,11 @@ class Renderer:
 
         safe = [TextColumn("{task.description}", markup=False) if isinstance(c, TextColumn) else c for c in columns]
         with Progress(*safe, console=Console(file=self.err if err else self.out), transient=True) as bar:
-            yield bar
+            self._live = bar  # lines printed meanwhile go above the bar, through its console
+            try:
+                yield bar
+            finally:
+                self._live = None
 
     def progress_wanted(self) -> bool:
         """The live display: forced by --progress/--no-progress, else on when stderr is a terminal (whatever stdout
