@@ -127,3 +127,43 @@ def test_a_byte_flipped_in_one_range_fails_s3safes_sha256(
     result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
     assert result.verified == "sha256" and result.sha256_hex == hashlib.sha256(data).hexdigest()
     assert (out / "big.bin").read_bytes() == data
+
+
+def test_a_streamed_download_is_hashed_beside_the_transfer(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An object that streams (a server that ignores Range, here: below the ranged size) is hashed by the follower
+    thread reading the file back as it grows; a flipped byte still fails it and leaves nothing."""
+    monkeypatch.setattr(download, "RANGED_MIN", 1 << 40)
+    monkeypatch.setattr(download, "FOLLOW_MIN", PART)
+    monkeypatch.setattr(download, "SMALL_OBJECT", PART)  # streamed to a temp file, not fetched into memory
+    followers: list[int] = []
+
+    class Recorded(download.Follower):
+        def __init__(self, fd: int, ranges: Any, digests: list[Any]) -> None:
+            followers.append(fd)
+            super().__init__(fd, ranges, digests)
+
+    monkeypatch.setattr(download, "Follower", Recorded)
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, Metadata={"s3safe-sha256": hashlib.sha256(data).hexdigest()})
+    flipped: list[str] = []
+
+    def flip(request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        if request.method != "GET" or status != 200 or len(body) != SIZE:
+            return None
+        flipped.append(request.target)
+        return Rewritten(build_response(status, headers, body[:SIZE - 7] + bytes([body[SIZE - 7] ^ 0x80]) + body[SIZE - 6 :]))
+
+    proxy.set_plan(FaultPlan(rewrite_response=flip))
+    out = tmp_path / "dest"
+    out.mkdir()
+    with pytest.raises(IntegrityError, match="SHA-256"):
+        download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
+    assert flipped and list(out.iterdir()) == []
+    proxy.set_plan(FaultPlan())
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), out / "big.bin")
+    assert result.verified == "sha256" and result.sha256_hex == hashlib.sha256(data).hexdigest()
+    assert (out / "big.bin").read_bytes() == data
+    assert len(followers) == 2  # both downloads were hashed by the follower thread

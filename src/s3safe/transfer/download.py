@@ -27,11 +27,11 @@ from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evi
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.localdest import Destination, Target, Written, local_error, temp_name
 from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
-from s3safe.transfer.ranged import CrcClaim, Follower, Ranges, crc_claim, write_range
+from s3safe.transfer.ranged import CrcClaim, Follower, Progress, Ranges, crc_claim, write_range
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from s3safe.crypto._common import Transformer
     from s3safe.crypto.digest import PlaintextDigest
@@ -43,6 +43,7 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
+FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
 
 
 class _Body(Protocol):
@@ -129,6 +130,7 @@ def fetch_object(
         sha256, written = hashlib.sha256(), 0
         md5: Any = hashlib.md5(usedforsecurity=False)
         plain: _Plaintext | None = None
+        hashes: _Hashes | None = None
         # one slot of the run's budget from the GET until its body was read
         with handle, conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
             result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if obstore_can_address(key)
@@ -144,6 +146,11 @@ def fetch_object(
                 decryptor = decryption.decryptor(fmt, url)
                 digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
                 plain = _Plaintext(decryptor, handle, digest_key=digest_key, signed_only=signed_only)
+            # a large file written to disk is hashed back from it on a second thread as it grows: SHA-256
+            # beside the transfer, not after each chunk of it
+            follow = written_to is not None and plain is None and not target.in_place and expected.size >= FOLLOW_MIN
+            hashes = _Hashes([sha256, md5, *([peer] if peer is not None else [])], fd=written_to.fd if follow and written_to else None,
+                             size=expected.size)  # fmt: skip
             for data in _body(result, url, expected=expected.size):
                 cancel.check()
                 if conn.limiter:
@@ -153,13 +160,11 @@ def fetch_object(
                     plain.write(data)
                 else:
                     handle.write(data)
-                sha256.update(data)
-                md5.update(data)
-                if peer is not None:
-                    peer.update(data)
                 written += len(data)
+                hashes.update(data, landed=written, flush=handle.flush)
             if plain is not None:
                 plain.finish()
+            hashes.finish(written)
             if isinstance(handle, io.BytesIO):
                 content = handle.getvalue()
         verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
@@ -175,10 +180,39 @@ def fetch_object(
             if target.in_place:
                 verified += f" (after writing: {target.path} is a device or FIFO, written in place)"
     except BaseException:
+        if hashes is not None:
+            hashes.abandon()
         if written_to is not None:
             target.discard(written_to)
         raise
     return Fetched(verified, (plain.sha256 if plain is not None else sha256).hexdigest(), mtime, decrypted=bool(plain))
+
+
+class _Hashes:
+    """The digests a streamed download feeds: in turn with each chunk, or (`fd`: a large file written to disk)
+    on a Follower thread that reads the file back as it grows."""
+
+    def __init__(self, digests: list[Any], *, fd: int | None, size: int) -> None:
+        self._digests = digests
+        self._progress = Progress(size) if fd is not None else None
+        self._follower = Follower(fd, self._progress, digests) if fd is not None and self._progress is not None else None
+
+    def update(self, data: memoryview, *, landed: int, flush: Callable[[], None]) -> None:
+        if self._progress is None:
+            for digest in self._digests:
+                digest.update(data)
+            return
+        flush()  # what the follower reads back must be in the file
+        self._progress.advance(landed)
+
+    def finish(self, total: int) -> None:
+        if self._follower is not None and self._progress is not None:
+            self._progress.end(total)
+            self._follower.finish()
+
+    def abandon(self) -> None:
+        if self._follower is not None:
+            self._follower.abandon()
 
 
 def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> _Body:

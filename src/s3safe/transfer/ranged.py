@@ -133,6 +133,50 @@ class Ranges:
         return (total or 0).to_bytes(_CRC_BYTES[self.algorithm], "big")
 
 
+class Progress:
+    """How far a file written in order has landed, for a Follower (a streamed download: no ranges)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._landed = 0
+        self._cond = threading.Condition()
+        self._stopped = False
+
+    def advance(self, landed: int) -> None:
+        with self._cond:
+            self._landed = landed
+            self._cond.notify_all()
+
+    def end(self, total: int) -> None:
+        """The body ended at `total` bytes (fewer than promised: _verify reports that)."""
+        with self._cond:
+            self.size = min(self.size, total)
+            self._landed = total
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def wait_frontier(self, beyond: int) -> int:
+        with self._cond:
+            while not self._stopped and self._landed <= beyond < self.size:
+                self._cond.wait(0.5)
+                cancel.check()
+            return -1 if self._stopped else min(self._landed, self.size)
+
+
+class Landing(Protocol):
+    """What a Follower follows: Ranges or Progress."""
+
+    size: int
+
+    def wait_frontier(self, beyond: int) -> int: ...
+
+    def stop(self) -> None: ...
+
+
 def write_range(fd: int, chunks: Iterator[memoryview], *, offset: int, ranges: Ranges) -> tuple[int, int | None]:
     """Write one range's chunks in place; (bytes written, the range's CRC when the ranges compute one)."""
     written, crc = 0, 0 if ranges.computes_crc else None
@@ -149,7 +193,7 @@ class Follower:
     """Hashes the file in order on its own thread as the ranges before each byte land: SHA-256 and the other
     sequential checks run beside the downloads instead of after them."""
 
-    def __init__(self, fd: int, ranges: Ranges, digests: list[Digest]) -> None:
+    def __init__(self, fd: int, ranges: Landing, digests: list[Digest]) -> None:
         self._fd = fd
         self._ranges = ranges
         self._digests = digests
