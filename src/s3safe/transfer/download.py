@@ -239,8 +239,9 @@ def _fetch_ranged(
     each range's CRC is computed natively as it lands and the ranges' values are combined into the whole
     object's: that verifies the file, and without s3safe's own SHA-256 in the metadata no SHA-256 is computed.
     Otherwise (and for that SHA-256) a follower thread hashes the file in order as the ranges land (SHA-256,
-    MD5, a peer's part checksums) and _verify decides as for a streamed object. None (nothing written): the object is to be decrypted (that streams in order), its size
-    is not the listed one, or the server ignores Range.
+    MD5, a peer's part checksums) and _verify decides as for a streamed object. None (nothing written): the
+    object is to be decrypted (that streams in order), its size is not the listed one, or the server ignores
+    Range.
     """
     if not obstore_can_address(key):
         return None  # streamed whole through botocore instead
