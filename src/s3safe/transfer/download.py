@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
+MTIME_LIMIT = 253_402_300_799.0  # 9999-12-31T23:59:59Z, in seconds either side of 1970
 FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
 
 
@@ -467,10 +469,14 @@ def _mtime(value: str | None, url: str) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
+        mtime = float(value)
     except ValueError:
-        log.warning("ignoring unusable %s metadata on %s", MTIME_META, url)
+        mtime = math.nan
+    # nan, inf or a date no clock can hold (past year 9999): the file is written, its mtime left as now
+    if not -MTIME_LIMIT <= mtime <= MTIME_LIMIT:
+        log.warning("ignoring unusable %s metadata on %s (the file keeps the time it was written)", MTIME_META, url)
         return None
+    return mtime
 
 
 def _peer_check(

@@ -110,8 +110,9 @@ class _Store:
     def flush_locked(self) -> None:
         if not self.pending or self.read_only:
             return
-        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if e is not None]
-        gone = [ident for ident, e in self.pending.items() if e is None]
+        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if _storable(e)]
+        # an entry SQLite cannot hold (a file dated past 2262) is not kept: that file is compared afresh each run
+        gone = [ident for ident, e in self.pending.items() if not _storable(e)]
         with self.db:  # one transaction
             self.db.execute("BEGIN")
             self.db.executemany(
@@ -121,6 +122,13 @@ class _Store:
             )
             self.db.executemany(_DELETE, gone)
         self.pending.clear()
+
+
+_INT64 = 2**63
+
+
+def _storable(entry: Verified | None) -> bool:
+    return entry is not None and -_INT64 <= entry.mtime_ns < _INT64 and -_INT64 <= entry.size < _INT64
 
 
 class StateCache:
