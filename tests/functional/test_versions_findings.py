@@ -5,25 +5,46 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from s3safe.core.errors import UsageError, WriteConflict
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
+from s3safe.ops.meta import meta_get
 from s3safe.storage.connection import Connection
+from s3safe.transfer.download import download_file
 from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree, upload_tree
+from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.single import upload_files
 from s3safe.transfer.state import StateCache
+from tests.conftest import S3SAFE
 from tests.servers.moto import MotoServer
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
 
 FAR_FUTURE = 10_413_792_000  # 2300-01-01: past what a signed 64-bit count of nanoseconds can hold
 
 
 def _conn(moto: MotoServer) -> Connection:
     return Connection(ConnectionSettings(endpoint_url=moto.endpoint_url, allow_http=True, region="us-east-1"))
+
+
+def _cli(run_cli: Run, moto: MotoServer, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", *args)
+
+
+def _one_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
 
 
 def _tree(conn: Connection, *, up: bool, local: Path, url: S3Url, cache: StateCache, options: TreeOptions) -> TreeSummary:
@@ -73,3 +94,77 @@ def test_a_file_dated_after_2262_is_backed_up_and_restored_again_and_again(
         _tree(conn, up=False, local=tmp_path / "out", url=url, cache=StateCache(state), options=TreeOptions(mode="diff"))
     assert (tmp_path / "out" / "future.txt").read_bytes() == b"future\n"
     assert (tmp_path / "out" / "future.txt").stat().st_mtime == FAR_FUTURE
+
+
+# --- 4: an empty version id ---------------------------------------------------------------------------
+
+
+def test_an_empty_version_id_is_a_usage_error_not_the_current_version(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, run_cli: Run
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="k", Body=b"current\n")
+    conn = _conn(moto)
+    with pytest.raises(UsageError, match="--version-id is empty"):
+        download_file(conn, S3Url(bucket, "k"), tmp_path / "k", version_id="")
+    with pytest.raises(UsageError, match="--version-id is empty"):
+        meta_get(conn, S3Url(bucket, "k"), version_id="")
+    assert not (tmp_path / "k").exists()
+    result = _cli(run_cli, moto, "get", "--dry-run", "--version-id", "", f"s3://{bucket}/k", str(tmp_path / "k"))
+    assert result.returncode == 2, result.stderr
+    assert "--version-id is empty" in _one_error(result)
+
+
+# --- 7, 9: refusals that come before anything is sent ---------------------------------------------------
+
+
+def test_retention_on_a_bucket_without_object_lock_refuses_a_tree_before_sending(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    (tmp_path / "a").write_bytes(b"a")
+    (tmp_path / "b").write_bytes(b"b")
+    options = TreeOptions(mode="diff", upload=UploadOptions(retain_until=datetime.now(UTC) + timedelta(days=1), lock_mode="GOVERNANCE"))
+    with pytest.raises(UsageError, match="has no Object Lock"):
+        list(upload_tree(_conn(moto), tmp_path, S3Url(bucket, "x/"), options=options, gate=SafetyGate(), summary=TreeSummary(),
+                         cache=StateCache(tmp_path / "v.sqlite")))  # fmt: skip
+    assert "Contents" not in moto_client.list_objects_v2(Bucket=bucket)
+
+
+def test_no_clobber_dry_run_shows_the_refusal_the_real_run_gives(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="k", Body=b"kept\n")
+    (tmp_path / "k").write_bytes(b"new\n")
+    with pytest.raises(WriteConflict, match="already exists"):
+        list(upload_files(_conn(moto), [tmp_path / "k"], S3Url(bucket, "k"), options=UploadOptions(no_clobber=True),
+                          gate=SafetyGate(dry_run=True)))  # fmt: skip
+    planned = list(upload_files(_conn(moto), [tmp_path / "k"], S3Url(bucket, "new"), options=UploadOptions(no_clobber=True),
+                                gate=SafetyGate(dry_run=True)))  # fmt: skip
+    assert [r.ok for r in planned] == [True]
+
+
+# --- 8: internal errors turned into one line --------------------------------------------------------------
+
+
+def test_absurd_retention_and_closed_standard_streams_are_one_line_each(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="y", Body=b"y\n")
+    (tmp_path / "f").write_bytes(b"x")
+    base = f"{S3SAFE} --endpoint-url {moto.endpoint_url} --allow-http"
+    for command, expected in (
+        (f"{base} put {tmp_path / 'f'} s3://{bucket}/ --retain-days 99999999", "--retain-days must be between 1 and 36500"),
+        (f"{base} put - s3://{bucket}/closed <&-", "standard input is closed"),
+        (f"{base} get s3://{bucket}/y - >&-", "standard output is closed"),
+    ):
+        result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 2, (command, result.stderr)
+        assert expected in _one_error(result)
+    assert [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket)["Contents"]] == ["y"]

@@ -252,9 +252,13 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
     as_of_text, version_id = values.pop("as_of"), values.pop("version_id")
+    if version_id is not None and not version_id.strip():  # before a dry run too: it would read the current version
+        raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
+        if local == "-":
+            raise UsageError("- is standard output, not a folder", hint="for a folder named -, write ./-")
         if version_id is not None:
             raise UsageError("--version-id names one version of one object; for a tree as it was, use -r --as-of TIME")
         summary, meter = TreeSummary(), TransferProgress()
@@ -307,9 +311,9 @@ def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> Non
         app.render.record({"type": "action", "action": "download", "target": str(source), "dry_run": True},
                           f"(dry run) would download {source} to standard output")  # fmt: skip
         return
-    if app.render.out.isatty():  # an object's bytes can drive a terminal as a key name could (escape sequences)
-        raise UsageError("refusing to write an object to a terminal", hint="pipe it into a program or redirect it to a file")
     out = app.render.data_out()  # the rest of this run's messages go to stderr
+    if out.isatty():  # an object's bytes can drive a terminal as a key name could (escape sequences)
+        raise UsageError("refusing to write an object to a terminal", hint="pipe it into a program or redirect it to a file")
     r = download_stream(app.conn, source, out, decryption=decryption)
     app.render.info(f"download {r.source} to standard output  [{r.size} bytes, verified by {r.verified}]",
                     data={"type": "action", "action": "download", "target": r.source, "ok": True, "verified": r.verified})  # fmt: skip

@@ -55,7 +55,7 @@ def pop_crypto(values: dict[str, Any]) -> dict[str, Any]:
 
 def prompt_or_none() -> Callable[[str], str] | None:
     """A hidden-input prompt when a person is at the terminal; None in scripts (so they fail, not hang)."""
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():  # None: started with fd 0 closed
         return None
     return lambda message: str(click.prompt(message.rstrip(": "), hide_input=True, err=True))
 

@@ -104,8 +104,10 @@ class _Stdout:
     interpreter's own at exit included, fails again) and further lines are dropped; a command that changes
     things keeps going (`keep_going`), anything else stops with OutputClosed."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None) -> None:
+        # None: the program was started with fd 1 closed (`>&-`); what it would print is dropped
+        self.stream = stream if stream is not None else open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        self.closed_at_start = stream is None
         self.gone = False
         self.keep_going = False
         self.told = False
@@ -193,6 +195,10 @@ class Renderer:
     def data_out(self) -> BinaryIO:
         """Standard output as raw bytes, for an object's content (`get S3URL -`); from here on, everything else this
         run reports goes to standard error, so the data stream stays exactly the object."""
+        if _STDOUT is not None and _STDOUT.closed_at_start:
+            from s3safe.core.errors import UsageError
+
+            raise UsageError("standard output is closed: nowhere to write the object", hint="redirect it to a file or a pipe")
         raw: BinaryIO = self.out.buffer
         self.out.flush()
         self.out = self.err
@@ -200,6 +206,10 @@ class Renderer:
 
     def data_in(self) -> BinaryIO:
         """Standard input as raw bytes, for an upload's content (`put - S3URL`)."""
+        if sys.stdin is None:  # started with fd 0 closed (`<&-`)
+            from s3safe.core.errors import UsageError
+
+            raise UsageError("standard input is closed: nothing to upload", hint="pipe the data in, or give a file instead of -")
         return sys.stdin.buffer
 
     @property

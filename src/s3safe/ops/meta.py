@@ -14,6 +14,7 @@ from s3safe.ops.where import ObjectFilter
 from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
+from s3safe.transfer.download import check_version_id
 
 # Names that are HTTP headers of the object rather than x-amz-meta-* user metadata.
 SYSTEM_FIELDS = {
@@ -29,6 +30,7 @@ def meta_get(conn: Connection, url: S3Url, *, version_id: str | None = None) -> 
     """HEAD of the object, or of one version of it."""
     if url.is_prefix:
         raise UsageError(f"{url} names a folder or bucket, not an object")
+    check_version_id(version_id)
     return S3Storage(conn).head(url.bucket, url.key, version_id=version_id)
 
 

@@ -557,6 +557,12 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
+def check_version_id(version_id: str | None) -> None:
+    """An empty version id would be dropped from the request, reading the current version instead."""
+    if version_id is not None and not version_id.strip():
+        raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
+
+
 def download_file(
     conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None, special_bits: bool = False,
     version_id: str | None = None,
@@ -569,6 +575,7 @@ def download_file(
     """
     if source.is_prefix:
         raise UsageError(f"{source} names a folder", hint="add -r to download everything under it")
+    check_version_id(version_id)
     as_folder = str(dest).endswith(("/", os.sep))
     dest = Path(dest)
     if as_folder or _is_dir(dest):

@@ -529,13 +529,14 @@ def _drop_stale_journals(
 
 class _LazyPlan:
     """The bucket's upload settings (ownership, default encryption: three requests), fetched at the first
-    upload, so a run with nothing to send makes none. A non-private ACL is checked up front: it can be refused."""
+    upload, so a run with nothing to send makes none. A non-private ACL and Object Lock options are checked up front:
+    they can be refused."""
 
     def __init__(self, conn: Connection, bucket: str, options: UploadOptions) -> None:
         self._args = (conn, bucket, options)
         self._lock = threading.Lock()
         self._plan: UploadPlan | None = None
-        if options.acl not in (None, "private"):
+        if options.acl not in (None, "private") or options.object_lock:  # refused before anything is sent, not file by file
             self.get()
 
     def get(self) -> UploadPlan:

@@ -122,6 +122,7 @@ class UploadOptions:
 
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+MAX_RETAIN_DAYS = 36_500  # S3's own cap on a default retention period
 
 
 def retention(*, until: str | None, days: int | None, mode: str | None) -> tuple[datetime | None, str | None]:
@@ -131,8 +132,8 @@ def retention(*, until: str | None, days: int | None, mode: str | None) -> tuple
         raise UsageError("give --retain-until or --retain-days, not both")
     when: datetime | None = None
     if days is not None:
-        if days < 1:
-            raise UsageError("--retain-days must be at least 1")
+        if not 1 <= days <= MAX_RETAIN_DAYS:
+            raise UsageError(f"--retain-days must be between 1 and {MAX_RETAIN_DAYS} (100 years), not {days}")
         when = datetime.now(UTC) + timedelta(days=days)
     elif until is not None:
         when = parse_retain_until(until)

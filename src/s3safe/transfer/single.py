@@ -21,7 +21,7 @@ from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.base import Body
+from s3safe.storage.base import Body, WriteCondition
 from s3safe.storage.conditional import conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import part_size_for
@@ -287,11 +287,22 @@ def upload_files(
             detail=f"{r.size} bytes, acl {r.acl}, sse {r.sse or 'bucket default'}, verified by {r.verified}",
         )
 
+    if gate.dry_run and options.no_clobber:  # the real run would be refused: the dry run says so, not "would upload"
+        for source in sources:
+            _refuse_existing(conn, dest.bucket, target(source).removeprefix(f"s3://{dest.bucket}/"))
     sizes = {source: _file_size(source) for source in sources}
     items = progress.plan(sources, size_of=sizes.__getitem__) if progress is not None else sources
     watched = watching(progress, send, name_of=lambda s: s.name, size_of=sizes.__getitem__)
     # sequential: an error in one file is reported as the command's error, as for a single file
     yield from gate.apply_each("upload", items, watched, describe=lambda s: f"{target(s)} (from {s})", threads=1)
+
+
+def _refuse_existing(conn: Connection, bucket: str, key: str) -> None:
+    try:
+        conn.objects.head(bucket, key)
+    except NotFoundError:
+        return
+    raise conflict(WriteCondition(if_none_match=True), bucket=bucket, key=key)
 
 
 def _file_size(path: Path) -> int:

@@ -110,9 +110,9 @@ class _Store:
     def flush_locked(self) -> None:
         if not self.pending or self.read_only:
             return
-        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if _storable(e)]
+        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if e and _storable(e)]
         # an entry SQLite cannot hold (a file dated past 2262) is not kept: that file is compared afresh each run
-        gone = [ident for ident, e in self.pending.items() if not _storable(e)]
+        gone = [ident for ident, e in self.pending.items() if not (e and _storable(e))]
         with self.db:  # one transaction
             self.db.execute("BEGIN")
             self.db.executemany(
@@ -127,8 +127,8 @@ class _Store:
 _INT64 = 2**63
 
 
-def _storable(entry: Verified | None) -> bool:
-    return entry is not None and -_INT64 <= entry.mtime_ns < _INT64 and -_INT64 <= entry.size < _INT64
+def _storable(entry: Verified) -> bool:
+    return -_INT64 <= entry.mtime_ns < _INT64 and -_INT64 <= entry.size < _INT64
 
 
 class StateCache:
