@@ -59,7 +59,8 @@ def test_no_secret_reaches_output_files_or_the_process_title(
     signature = match.group(1)
     secrets = [SECRET_KEY, SESSION_TOKEN, PASSPHRASE, ACCESS_KEY, signature]
     runs.clear()  # presign's own stdout is the URL, signature included: that is its job
-    for flags in (["-v"], ["-vv", "--debug"], ["--json", "-v"], ["--json", "--debug"]):
+    # the most verbose level of each output form: -vv/--debug print every -v line and the requests besides
+    for flags in (["-vv", "--debug"], ["--json", "-vv", "--debug"]):
         b = [*base, *flags]
         run(*b, "ls")
         run(*b, "put", "-r", str(src), f"s3://{bucket}/t/")

@@ -115,8 +115,12 @@ TREE_COMMANDS: dict[str, Callable[[str, Path], tuple[str, ...]]] = {
 }
 
 
-@pytest.mark.parametrize("loop", LOOPS, ids=list(LOOPS))
-@pytest.mark.parametrize("name", TREE_COMMANDS, ids=list(TREE_COMMANDS))
+# get, put and sync share one streaming listing (obstore: ~500 pages before the guard fires, seconds a run):
+# both loop shapes through get, the same token through put and sync; ls and rm (botocore, quick) take both
+LOOP_CASES = [(name, loop) for name in TREE_COMMANDS for loop in LOOPS if name not in ("put", "sync") or loop == "same-token"]
+
+
+@pytest.mark.parametrize(("name", "loop"), LOOP_CASES, ids=[f"{name}-{loop}" for name, loop in LOOP_CASES])
 def test_a_repeated_continuation_token_stops_the_listing(
     proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str, loop: str
 ) -> None:

@@ -61,7 +61,7 @@ def test_arbitrary_text_compiles_or_raises_query_error(text: str, scope: str) ->
     _compile(text, scope)
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=expressions, scope=st.sampled_from(SCOPES))
 def test_token_soup_compiles_or_raises_query_error_and_round_trips(text: str, scope: str) -> None:
     condition = _compile(text, scope)
@@ -71,7 +71,7 @@ def test_token_soup_compiles_or_raises_query_error_and_round_trips(text: str, sc
     assert compile_where(str(condition), scope=scope) == condition  # type: ignore[arg-type]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(depth=st.integers(min_value=1, max_value=5000), opener=st.sampled_from(["(", "NOT ", "-", "((", "NOT ("]))
 def test_deep_nesting_is_a_clear_error_not_a_recursion_crash(depth: int, opener: str) -> None:
     _compile(opener * depth + "size > 1" + ")" * (depth * opener.count("(")), "any")
@@ -99,7 +99,7 @@ clocks = st.builds(Clock, now=st.datetimes(min_value=datetime(1, 1, 2), max_valu
                    zone=st.sampled_from([UTC, None, datetime.now(UTC).astimezone().tzinfo]))  # fmt: skip
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(text=expressions, s3=st.one_of(st.none(), facts), file=st.one_of(st.none(), local), clock=clocks)
 def test_compiled_conditions_evaluate_on_any_facts(text: str, s3: S3Facts | None, file: LocalFacts | None, clock: Clock) -> None:
     condition = _compile(text, "any")
