@@ -18,7 +18,7 @@ from s3safe.audit.batch_fix import BatchOptions, plan_batch, run_batch
 from s3safe.audit.checks.logging import DEFAULT_RETAIN_DAYS
 from s3safe.audit.checks.policy import SSE_C_KEY
 from s3safe.audit.checks.protection import abort_rule
-from s3safe.audit.model import AuditReport, Finding
+from s3safe.audit.model import AuditReport, Finding, shell_url
 from s3safe.core.errors import S3SafeError, SafetyRefusal, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
@@ -210,7 +210,7 @@ def _logging(conn: Connection, finding: Finding, *, target: S3Url, days: int) ->
     bucket = finding.bucket
     plan = plan_enable(conn, S3Url(bucket), target, retain_days=days, gate=PLAN_ONLY)
     lines = [f"{s.name}: {s.detail}" for s in plan.steps] + [f"note: {n}" for n in plan.notes]
-    command = f"s3safe logging enable s3://{bucket} --target s3://{target.bucket}/{target.key} --retain-days {days}"
+    command = f"s3safe logging enable s3://{bucket} --target {shell_url(target.bucket, target.key)} --retain-days {days}"
     return FixUnit(bucket, command, lines, [finding],
                    lambda: plan_enable(conn, S3Url(bucket), target, retain_days=days, gate=RUN).results, _all([finding]))  # fmt: skip
 

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from s3safe.audit.checks.objects import OBJECT_ACL_PUBLIC, OBJECT_NOT_ENCRYPTED, OBJECT_SSE_C
-from s3safe.audit.model import Finding, ObjectScan, Severity
+from s3safe.audit.model import Finding, ObjectScan, Severity, shell_url
 from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.connection import Connection
@@ -240,19 +240,19 @@ class _Collector:
         self.counts["public"] += 1
         severity = Severity.CRITICAL if any(p in WRITE_PERMISSIONS for p, _ in grants) else Severity.HIGH
         found = "object ACL grants " + ", ".join(f"{p} to {g}" for p, g in grants) + f" (inventory of {self.created})"
-        fix = f"s3safe acl set private s3://{self.bucket}/{key}"
+        fix = f"s3safe acl set private {shell_url(self.bucket, key)}"
         self.findings.append(OBJECT_ACL_PUBLIC.finding(self.bucket, found, fix=fix, key=key, severity=severity))
 
     def unencrypted(self, key: str) -> None:
         self.counts["unencrypted"] += 1
-        url = f"s3://{self.bucket}/{key}"
+        url = shell_url(self.bucket, key)
         fix = f"upload it again, encrypted: s3safe get {url} FILE, then s3safe put FILE {url}"
         found = f"stored without server-side or client-side encryption (inventory of {self.created})"
         self.findings.append(OBJECT_NOT_ENCRYPTED.finding(self.bucket, found, fix=fix, key=key))
 
     def sse_c(self, key: str) -> None:
         self.counts["sse_c"] += 1
-        url = f"s3://{self.bucket}/{key}"
+        url = shell_url(self.bucket, key)
         fix = f"re-encrypt under a key S3 manages: s3safe get {url} FILE --sse-c-key-file KEY, then s3safe put FILE {url}"
         self.findings.append(OBJECT_SSE_C.finding(self.bucket, f"encrypted with a customer-provided key (SSE-C) (inventory of {self.created})", fix=fix, key=key))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -11,6 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from s3safe.audit.facts import AuditContext, BucketFacts
+
+
+def shell_url(bucket: str, key: str | None = None) -> str:
+    """An s3:// URL as one shell word: a fix command is meant to be pasted into a shell, and keys may hold `$(...)`, `;` or spaces."""
+    return shlex.quote(f"s3://{bucket}" if key is None else f"s3://{bucket}/{key}")
 
 
 class Severity(IntEnum):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from s3safe.audit.checkpoint import Checkpoint, ScanState
 from s3safe.audit.checks.objects import OBJECT_ACL_PUBLIC, OBJECT_NOT_ENCRYPTED
-from s3safe.audit.model import Finding, ObjectScan, Severity
+from s3safe.audit.model import Finding, ObjectScan, Severity, shell_url
 from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.core.models import AclInfo, ObjectDetails, ObjectInfo
@@ -106,14 +106,14 @@ class _Scan:
                 counts["public"] += 1
                 severity = Severity.CRITICAL if any(g.permission in WRITE_PERMISSIONS for g in grants) else Severity.HIGH
                 found = "object ACL grants " + ", ".join(f"{g.permission} to {g.grantee}" for g in grants)
-                fix = f"s3safe acl set private s3://{self.bucket}/{checked.key}"
+                fix = f"s3safe acl set private {shell_url(self.bucket, checked.key)}"
                 self._add(OBJECT_ACL_PUBLIC.id, checked.key, severity=severity, found=found, fix=fix)
         if checked.head is not None:
             client_side = _client_encrypted(checked.head)
             counts["client_encrypted"] += client_side
             if checked.head.sse_algorithm is None and not client_side:
                 counts["unencrypted"] += 1
-                url = f"s3://{self.bucket}/{checked.key}"
+                url = shell_url(self.bucket, checked.key)
                 fix = f"upload it again, encrypted: s3safe get {url} FILE, then s3safe put FILE {url}"
                 found = "stored without server-side or client-side encryption"
                 self._add(OBJECT_NOT_ENCRYPTED.id, checked.key, severity=OBJECT_NOT_ENCRYPTED.severity, found=found, fix=fix)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from s3safe.audit.checks._base import bucket_check
 from s3safe.audit.facts import AuditContext, BucketFacts, Unknown
-from s3safe.audit.model import Check, Finding, Severity
+from s3safe.audit.model import Check, Finding, Severity, shell_url
 
 DEFAULT_RETAIN_DAYS = 365
 
@@ -46,7 +46,7 @@ def log_retention(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[F
     if status.retention_days is not None:
         return []
     bucket, prefix = target
-    fix = f"s3safe logging enable s3://{facts.name} --target s3://{bucket}/{prefix} --retain-days {DEFAULT_RETAIN_DAYS}"
+    fix = f"s3safe logging enable s3://{facts.name} --target {shell_url(bucket, prefix)} --retain-days {DEFAULT_RETAIN_DAYS}"
     found = f"access logs go to s3://{bucket}/{prefix} and no lifecycle rule expires them"
     return [check.finding(facts.name, found, fix=fix, data={"target": bucket, "prefix": prefix})]
 

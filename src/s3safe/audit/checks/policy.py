@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -320,7 +321,7 @@ def policy_public(check: Check, facts: BucketFacts, ctx: AuditContext) -> list[F
             found += " (limited to AWS services and the owner while Block Public Access RestrictPublicBuckets is on)"
     sids = [sid for sid, _ in offending if sid]
     if len(sids) == len(offending):
-        fix = f"s3safe policy remove s3://{facts.name} " + " ".join(f"--sid {sid}" for sid in sids)
+        fix = f"s3safe policy remove s3://{facts.name} " + " ".join(f"--sid {shlex.quote(sid)}" for sid in sids)
         return [check.finding(facts.name, found, fix=fix, severity=severity, data={"sids": sids})]
     fix = f"edit the statements without a Sid (s3safe policy show s3://{facts.name}), then s3safe policy apply --from-file"
     return [check.finding(facts.name, found, fix=fix, severity=severity, fixable=False)]
