@@ -1,15 +1,17 @@
 """A mismatch that --local-delete proves is remembered: the next --only-diff run uploads the file.
 
 An outside tester edited an uploaded file to the same size and reset its mtime. The verified-state record
-(size, mtime, ETag) still matched, so --only-diff skipped it; --local-delete then checked the server's MD5,
+(size, mtime, ETag; it now keeps the ctime too) still matched, so --only-diff skipped it; --local-delete then checked the server's MD5,
 refused the deletion — and every later --only-diff run still skipped the file, which was never uploaded.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,12 @@ def test_a_mismatch_proven_by_local_delete_makes_the_next_only_diff_run_upload_t
     first = run_cli(*base, "put", "-r", "--only-diff", str(src), f"s3://{bucket}/ld/")
     assert first.returncode == 0, first.stderr
     stamp = path.stat().st_mtime_ns
-    path.write_bytes(b"version TWO\n")  # same size, same mtime: the record alone cannot tell
+    path.write_bytes(b"version TWO\n")  # same size, same mtime
     os.utime(path, ns=(stamp, stamp))
+    # the write moved the ctime, which the record now keeps too; a record that still matches (a filesystem whose
+    # ctime does not move, or a clock set back) is made by hand, so that only the server can tell
+    with closing(sqlite3.connect(Path(os.environ["S3SAFE_STATE_DIR"]) / "verified.sqlite")) as db, db:
+        assert db.execute("UPDATE verified_v3 SET ctime_ns = ? WHERE key = 'ld/a.txt'", (path.stat().st_ctime_ns,)).rowcount == 1
     dry = run_cli(*base, "put", "-r", "--local-delete", "--only-diff", "--dry-run", str(src), f"s3://{bucket}/ld/")
     assert dry.returncode == 0, dry.stderr
     planned = [line for line in dry.stdout.splitlines() if "local-delete" in line]

@@ -168,3 +168,32 @@ def test_absurd_retention_and_closed_standard_streams_are_one_line_each(
         assert result.returncode == 2, (command, result.stderr)
         assert expected in _one_error(result)
     assert [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket)["Contents"]] == ["y"]
+
+
+# --- 2, 3: a repair with --only-diff compares content and puts modes and mtimes back ----------------------
+
+
+def test_only_diff_repair_finds_a_file_rewritten_with_its_mtime_set_back_and_restores_modes_and_mtimes(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """The README's repair recipe over a copy that ransomware rewrote in place (same size, mtime set back) and
+    whose modes and mtimes it changed: the verified-state cache of the earlier restore must not vouch for it."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    src, site = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    for name, mode in (("a.txt", 0o640), ("b.sh", 0o755), ("c.txt", 0o600)):
+        (src / name).write_bytes(name.encode() * 4)
+        (src / name).chmod(mode)
+        os.utime(src / name, (1_600_000_000, 1_600_000_000))
+    conn, url, state = _conn(moto), S3Url(bucket, "site/"), tmp_path / "v.sqlite"
+    _tree(conn, up=True, local=src, url=url, cache=StateCache(state), options=TreeOptions(mode="diff"))
+    _tree(conn, up=False, local=site, url=url, cache=StateCache(state), options=TreeOptions(mode="diff"))
+    (site / "a.txt").write_bytes(b"X" * len(b"a.txt" * 4))  # encrypted in place: same size, mtime set back
+    os.utime(site / "a.txt", (1_600_000_000, 1_600_000_000))
+    (site / "b.sh").chmod(0o4777)  # mode and mtime changed, content not
+    os.utime(site / "c.txt", (1_700_000_000, 1_700_000_000))
+    _tree(conn, up=False, local=site, url=url, cache=StateCache(state), options=TreeOptions(mode="diff", purge=True))
+    assert {p.name: (p.read_bytes(), p.stat().st_mode & 0o7777, p.stat().st_mtime) for p in site.iterdir()} == {
+        name: (name.encode() * 4, mode, 1_600_000_000) for name, mode in (("a.txt", 0o640), ("b.sh", 0o755), ("c.txt", 0o600))
+    }

@@ -12,9 +12,11 @@ object with this ETag failed verification when it was uploaded.
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -27,6 +29,8 @@ from s3safe.transfer.checksums import EvidenceCheck, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.state import StateCache, Verified
+
+log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
 PENDING = "to be compared"  # quick(): the verdict needs the file's bytes or a HEAD
@@ -59,14 +63,17 @@ class ContentComparator:
     def __init__(
         self, storage: ObjectStore, cache: StateCache, *, local_root: Path, upload: bool,
         encrypted: bool = False, digest_key: Callable[[str, str | None], bytes | None] | None = None,
+        settle: Callable[[Path, str, Mapping[str, str]], None] | None = None,
     ) -> None:  # fmt: skip
-        """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket, stored token)` keys the plaintext digests."""
+        """`encrypted`: uploads encrypt, or downloads decrypt; `digest_key(bucket, stored token)` keys the plaintext digests.
+        `settle(path, url, metadata)` (downloads): a file found to hold the object's bytes gets its recorded mode and mtime."""
         self.storage = storage
         self.cache = cache
         self.root = local_root
         self.upload = upload
         self.encrypted = encrypted
         self.digest_key = digest_key
+        self.settle = settle
         self.hashed = 0
         self.heads = 0
         self._lock = threading.Lock()
@@ -79,14 +86,14 @@ class ContentComparator:
         if not encrypted and local.size != remote.size:
             return "size differs"
         try:
-            mtime_ns = self._path(local).stat().st_mtime_ns
+            stat = self._path(local).stat()
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
         cached = self.cache.get(remote.bucket, remote.key)
         if cached and cached.refuted and cached.etag == etag:
             return "content differs (the stored copy failed verification)"
-        if cached and (cached.size, cached.mtime_ns, cached.etag) == (local.size, mtime_ns, etag):
+        if cached and cached.describes(local.size, stat, etag):
             return None
         return PENDING
 
@@ -105,12 +112,12 @@ class ContentComparator:
         encrypted = self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size))
         path = self._path(local)
         try:
-            mtime_ns = path.stat().st_mtime_ns
+            stat = path.stat()
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
         if encrypted:
-            return self._compare_encrypted(local, remote, path=path, mtime_ns=mtime_ns, etag=etag)
+            return self._compare_encrypted(local, remote, path=path, stat=stat, etag=etag)
         plain = _plain_etag(etag)
         if plain is not None:
             self._count(hashed=1)
@@ -119,7 +126,8 @@ class ContentComparator:
             except OSError:
                 return "local file unreadable"  # planned as a transfer, whose own read reports the error for this file alone
             if plain == md5:
-                self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256, "ETag = MD5 of the file"))
+                stat = self._settled(remote, path, stat, None)
+                self.cache.put(remote.bucket, remote.key, Verified.of(local.size, stat, etag, sha256, "ETag = MD5 of the file"))
                 return None
         try:
             self._count(heads=1)
@@ -135,12 +143,13 @@ class ContentComparator:
             except OSError:
                 return "local file unreadable"
             if stored.lower() == sha256:
-                self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, sha256))
+                stat = self._settled(remote, path, stat, details.metadata)
+                self.cache.put(remote.bucket, remote.key, Verified.of(local.size, stat, etag, sha256))
                 return None
-        return self._compare_checksums(local, details, path=path, mtime_ns=mtime_ns, etag=etag, version_id=remote.version_id)
+        return self._compare_checksums(local, details, path=path, stat=stat, etag=etag, version_id=remote.version_id)
 
     def _compare_checksums(
-        self, local: ObjectInfo, details: ObjectDetails, *, path: Path, mtime_ns: int, etag: str, version_id: str | None = None
+        self, local: ObjectInfo, details: ObjectDetails, *, path: Path, stat: os.stat_result, etag: str, version_id: str | None = None
     ) -> str | None:  # fmt: skip
         """An object without s3safe's digest (another tool wrote it): the server's own checksums of it, or its
         multipart ETag, recomputed over the file for the object's part layout. No bytes are transferred."""
@@ -161,7 +170,8 @@ class ContentComparator:
             return "content differs"
         # a multipart ETag is the server's MD5s of the parts it stored: evidence, as a plain ETag is
         proof = "multipart ETag = MD5s of the file's parts" if evidence.multipart_etag and "ETag" in what else ""
-        self.cache.put(details.bucket, details.key, Verified(local.size, mtime_ns, etag, sha256.hexdigest(), proof))
+        stat = self._settled(local, path, stat, details.metadata, url=f"s3://{details.bucket}/{details.key}")
+        self.cache.put(details.bucket, details.key, Verified.of(local.size, stat, etag, sha256.hexdigest(), proof))
         return None
 
     def quick_newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
@@ -201,7 +211,7 @@ class ContentComparator:
         except (S3SafeError, ValueError, OverflowError):
             return None
 
-    def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, mtime_ns: int, etag: str) -> str | None:
+    def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, stat: os.stat_result, etag: str) -> str | None:
         """Client-encrypted objects: the listed size and ETag describe ciphertext, so past the cache the
         evidence is the plaintext size and keyed digest in the object's metadata (one HEAD)."""
         from s3safe.crypto.digest import digest_file, made_with, same_digest  # cryptography loads only when needed
@@ -225,9 +235,29 @@ class ContentComparator:
         except OSError:
             return "local file unreadable"
         if same_digest(stored, token):
-            self.cache.put(remote.bucket, remote.key, Verified(local.size, mtime_ns, etag, token.rsplit(":", 1)[-1]))
+            stat = self._settled(remote, path, stat, meta)
+            self.cache.put(remote.bucket, remote.key, Verified.of(local.size, stat, etag, token.rsplit(":", 1)[-1]))
             return None
         return "content differs"
+
+    def _settled(
+        self, remote: ObjectInfo, path: Path, stat: os.stat_result, metadata: Mapping[str, str] | None, *, url: str | None = None
+    ) -> os.stat_result:  # fmt: skip
+        """A download found unchanged by content, not by the cache: its mode and mtime may have been changed since
+        (the cache vouches for those too, as a chmod or touch moves the ctime), so they are set to the recorded
+        ones. Returns the file's state after that, for the cache."""
+        if self.settle is None or self.upload:
+            return stat
+        url = url or f"s3://{remote.bucket}/{remote.key}"
+        try:
+            if metadata is None:
+                self._count(heads=1)
+                metadata = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
+            self.settle(path, url, metadata)
+            return path.stat()
+        except (S3SafeError, OSError) as exc:  # the content matches; a mode left as it was is said, not fatal
+            log.warning("could not set the recorded mode and mtime of %s: %s", path, exc)
+            return stat
 
     def _path(self, local: ObjectInfo) -> Path:
         # local entries carry the key relative to the local root

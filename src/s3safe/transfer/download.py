@@ -7,7 +7,6 @@ import base64
 import hashlib
 import io
 import logging
-import math
 import os
 import threading
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
 from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
-from s3safe.transfer.localdest import Destination, Target, Written, local_error, temp_name
+from s3safe.transfer.localdest import Destination, Target, Written, local_error, stored_mtime, temp_name
 from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
 from s3safe.transfer.ranged import CrcClaim, Follower, Progress, Ranges, crc_claim, write_range
 from s3safe.transfer.single import TransferResult
@@ -44,7 +43,6 @@ CHUNK = 1024 * 1024
 SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and written in one go
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
-MTIME_LIMIT = 253_402_300_799.0  # 9999-12-31T23:59:59Z, in seconds either side of 1970
 FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
 
 
@@ -172,7 +170,7 @@ def fetch_object(
         verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
         if plain is not None:
             verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
-        mtime = _mtime(attributes.get(MTIME_META), url)
+        mtime = stored_mtime(attributes.get(MTIME_META), url)
         mode = target.mode_for(attributes.get(MODE_META), url)
         if written_to is None:
             cancel.check()
@@ -273,7 +271,7 @@ def _fetch_ranged(
             raise
         verified, sha256_hex = _verify_ranged(conn, url, expected, attributes, claim=claim, ranges=ranges, follower=follower,
                                               checks=checks)  # fmt: skip
-        mtime = _mtime(attributes.get(MTIME_META), url)
+        mtime = stored_mtime(attributes.get(MTIME_META), url)
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
     except _RangeIgnored:
         target.discard(written_to)
@@ -465,18 +463,6 @@ class _Plaintext:
         return ", keyed plaintext digest"
 
 
-def _mtime(value: str | None, url: str) -> float | None:
-    if not value:
-        return None
-    try:
-        mtime = float(value)
-    except ValueError:
-        mtime = math.nan
-    # nan, inf or a date no clock can hold (past year 9999): the file is written, its mtime left as now
-    if not -MTIME_LIMIT <= mtime <= MTIME_LIMIT:
-        log.warning("ignoring unusable %s metadata on %s (the file keeps the time it was written)", MTIME_META, url)
-        return None
-    return mtime
 
 
 def _peer_check(

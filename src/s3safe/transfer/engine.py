@@ -353,7 +353,7 @@ def upload_tree(
             return ActionResult("upload", target, detail=action.reason)
         if result.etag and result.sha256_hex:
             cache.put(dest.bucket, prefix + action.key,
-                      Verified(result.size, before.st_mtime_ns, result.etag, result.sha256_hex, result.proof or ""))  # fmt: skip
+                      Verified.of(result.size, before, result.etag, result.sha256_hex, result.proof or ""))  # fmt: skip
         if options.move:
             run.moves.add(Planned.of(action.key, before, proof=result.proof))
         return ActionResult("upload", target, detail=action.reason)
@@ -603,7 +603,8 @@ def download_tree(
     started_at = time.time()
     decryption = options.decryption if options.decrypting else None
     content = ContentComparator(storage, cache, local_root=root, upload=False, encrypted=decryption is not None,
-                                digest_key=decryption.digest_key if decryption else None)  # fmt: skip
+                                digest_key=decryption.digest_key if decryption else None,
+                                settle=dest.restamp if dest is not None else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=_comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
     actions = _compared(actions, options.mode, content, conn)
@@ -643,7 +644,7 @@ def download_tree(
             return ActionResult("download", url, ok=False, error=str(local_error(exc, root.joinpath(*parts), doing="write")))
         run.add_bytes(obj.size, replaced=action.target is not None)
         if obj.etag and written is not None:
-            cache.put(obj.bucket, obj.key, Verified(written.st_size, written.st_mtime_ns, obj.etag.strip('"'), fetched.sha256_hex))
+            cache.put(obj.bucket, obj.key, Verified.of(written.st_size, written, obj.etag.strip('"'), fetched.sha256_hex))
         return ActionResult("download", str(target.path), detail=f"{action.reason}; verified by {fetched.verified}")
 
     downloads = run.route(actions, planner.Kind.DOWNLOAD)

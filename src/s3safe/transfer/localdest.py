@@ -13,16 +13,18 @@ import errno
 import hmac
 import itertools
 import logging
+import math
 import os
 import re
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from s3safe.core.errors import AccessDeniedError, NotFoundError, S3SafeError, UsageError
+from s3safe.transfer.options import MODE_META, MTIME_META
 
 log = logging.getLogger("s3safe.transfer")
 
@@ -30,6 +32,7 @@ log = logging.getLogger("s3safe.transfer")
 MAX_OPEN_FOLDERS = 64
 _AT = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and os.rename in os.supports_dir_fd
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+MTIME_LIMIT = 253_402_300_799.0  # 9999-12-31T23:59:59Z, in seconds either side of 1970
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _CREATE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
@@ -296,6 +299,24 @@ class Destination:
             return self.default_mode
         return mode if self.special_bits else mode & PERMISSION_BITS
 
+    def restamp(self, path: Path, url: str, metadata: Mapping[str, str]) -> None:
+        """Give a file already holding the object's bytes the mode and mtime recorded with the object (those it
+        does not record are left as they are). Through a descriptor opened without following a link."""
+        mode = self.mode_for(metadata[MODE_META], url) if metadata.get(MODE_META) else None
+        mtime = stored_mtime(metadata.get(MTIME_META), url)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return
+            if mode is not None and stat.S_IMODE(st.st_mode) != mode and hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+            # the recorded mtime has microseconds, and a float's rounding: closer than that is the same time
+            if mtime is not None and abs(st.st_mtime_ns - round(mtime * 1_000_000_000)) > 1_000:
+                os.utime(fd if os.utime in os.supports_fd else path, (mtime, mtime))
+        finally:
+            os.close(fd)
+
     def target(self, parts: Sequence[str]) -> Target:
         """The file `parts` names below the root, its folders created as needed; release() it when done."""
         *folders, name = parts
@@ -461,3 +482,16 @@ def _written_in_place(folder: _Folder, name: str) -> bool:
         kind = "a socket" if stat.S_ISSOCK(mode) else "a block device"
         raise UsageError(f"{path} is {kind}; s3safe neither replaces nor writes into it", hint="choose another name")
     return False  # a regular file or a link: replaced (the link itself, never what it points to)
+
+def stored_mtime(value: str | None, url: str) -> float | None:
+    if not value:
+        return None
+    try:
+        mtime = float(value)
+    except ValueError:
+        mtime = math.nan
+    # nan, inf or a date no clock can hold (past year 9999): the file is written, its mtime left as now
+    if not -MTIME_LIMIT <= mtime <= MTIME_LIMIT:
+        log.warning("ignoring unusable %s metadata on %s (the file keeps the time it was written)", MTIME_META, url)
+        return None
+    return mtime

@@ -1,7 +1,8 @@
 """A local cache of what was verified to match, so `--only-diff` needs no HEAD per unchanged file.
 
-An entry says: the local file with this size and mtime had this SHA-256, and the object with this
-ETag holds the same bytes. It is trusted only while size, mtime and the listed ETag all still agree.
+An entry says: the local file with this size, mtime and ctime had this SHA-256, and the object with this
+ETag holds the same bytes. It is trusted only while size, mtime, ctime and the listed ETag all still agree:
+anyone can set a file's mtime back after rewriting it (ransomware does), but a write moves its ctime to now.
 `proof` says how the server itself showed it holds those bytes (its MD5 ETag, per-part MD5s, a read-back);
 empty when the match rests on s3safe's own metadata, which is not enough to delete a local file.
 """
@@ -20,9 +21,10 @@ from s3safe.core.errors import AccessDeniedError, S3SafeError
 
 # One row per (server, local folder, bucket, key): an entry describes one file and one object on one
 # server, and a different folder with the same sizes and mtimes must not borrow it. The first table,
-# keyed by bucket and key alone, cannot say which folder or server its rows were about: it is dropped.
+# keyed by bucket and key alone, cannot say which folder or server its rows were about: it is dropped, and so
+# is the second, whose rows lack the ctime (a file rewritten with its mtime set back would match them).
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS verified_v2 (
+CREATE TABLE IF NOT EXISTS verified_v3 (
     endpoint TEXT NOT NULL,
     root TEXT NOT NULL,
     bucket TEXT NOT NULL,
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS verified_v2 (
     etag TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     proof TEXT NOT NULL DEFAULT '',
+    ctime_ns INTEGER NOT NULL DEFAULT -1,
     PRIMARY KEY (endpoint, root, bucket, key)
 )
 """
@@ -49,8 +52,8 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "s3safe"
 
 
-_SELECT = "SELECT size, mtime_ns, etag, sha256, proof FROM verified_v2 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
-_DELETE = "DELETE FROM verified_v2 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
+_SELECT = "SELECT size, mtime_ns, etag, sha256, proof, ctime_ns FROM verified_v3 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
+_DELETE = "DELETE FROM verified_v3 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
 REFUTED = "refuted"
 
 
@@ -75,6 +78,16 @@ class Verified:
     etag: str
     sha256: str
     proof: str = ""
+    ctime_ns: int = -1  # -1: unknown, matches no file
+
+    @staticmethod
+    def of(size: int, stat: os.stat_result, etag: str, sha256: str, proof: str = "") -> Verified:
+        """The entry for a file as `stat` describes it (its size as compared, which a listing gave)."""
+        return Verified(size, stat.st_mtime_ns, etag, sha256, proof, stat.st_ctime_ns)
+
+    def describes(self, size: int, stat: os.stat_result, etag: str) -> bool:
+        """Whether this entry is about that file as it is now and that object."""
+        return (self.size, self.mtime_ns, self.ctime_ns, self.etag) == (size, stat.st_mtime_ns, stat.st_ctime_ns, etag)
 
     @property
     def refuted(self) -> bool:
@@ -110,14 +123,14 @@ class _Store:
     def flush_locked(self) -> None:
         if not self.pending or self.read_only:
             return
-        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof) for ident, e in self.pending.items() if e and _storable(e)]
+        rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof, e.ctime_ns) for ident, e in self.pending.items() if e and _storable(e)]
         # an entry SQLite cannot hold (a file dated past 2262) is not kept: that file is compared afresh each run
         gone = [ident for ident, e in self.pending.items() if not (e and _storable(e))]
         with self.db:  # one transaction
             self.db.execute("BEGIN")
             self.db.executemany(
-                "INSERT OR REPLACE INTO verified_v2 (endpoint, root, bucket, key, size, mtime_ns, etag, sha256, proof)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO verified_v3 (endpoint, root, bucket, key, size, mtime_ns, etag, sha256, proof, ctime_ns)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             self.db.executemany(_DELETE, gone)
@@ -128,7 +141,7 @@ _INT64 = 2**63
 
 
 def _storable(entry: Verified) -> bool:
-    return -_INT64 <= entry.mtime_ns < _INT64 and -_INT64 <= entry.size < _INT64
+    return all(-_INT64 <= n < _INT64 for n in (entry.size, entry.mtime_ns, entry.ctime_ns))
 
 
 class StateCache:
@@ -201,7 +214,8 @@ class StateCache:
 
 def _prepare(db: sqlite3.Connection) -> sqlite3.Connection:
     db.execute(_SCHEMA)
-    db.execute("DROP TABLE IF EXISTS verified")  # the old table: costs one hash or HEAD per file, once
+    for old in ("verified", "verified_v2"):  # the old tables: cost one hash or HEAD per file, once
+        db.execute(f"DROP TABLE IF EXISTS {old}")
     return db
 
 
