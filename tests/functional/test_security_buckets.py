@@ -14,6 +14,7 @@ from s3safe.core.errors import UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.access_logging import plan_enable
+from s3safe.security.log_delivery import retention_rule_id
 from s3safe.storage.connection import Connection
 from tests.servers.moto import MotoServer
 
@@ -59,7 +60,7 @@ def test_logging_enable_points_at_the_target_keeps_lifecycle_and_grants_the_serv
     assert (enabled["TargetBucket"], enabled["TargetPrefix"]) == (target, "logs/")
     rules = {r["ID"]: r for r in moto_client.get_bucket_lifecycle_configuration(Bucket=target)["Rules"]}
     assert rules["expire-scratch"] == OLD_RULE  # merged, never replaced
-    retention = rules["s3safe-log-retention-logs"]
+    retention = rules[retention_rule_id("logs/")]  # one rule per exact prefix
     assert (retention["Filter"], retention["Expiration"], retention["Status"]) == ({"Prefix": "logs/"}, {"Days": 30}, "Enabled")
     grant = json.loads(moto_client.get_bucket_policy(Bucket=target)["Policy"])["Statement"][0]
     assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}

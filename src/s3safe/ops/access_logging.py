@@ -19,7 +19,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
 from s3safe.ops.buckets import make_bucket
 from s3safe.ops.policy import bucket_of, read_policy, write_policy
-from s3safe.security.log_delivery import LOGGING_SERVICE, log_delivery_statement, merge_rules, retention_rule
+from s3safe.security.log_delivery import LOGGING_SERVICE, log_delivery_statement, merge_retention, retention_rule
 from s3safe.security.policy_conditions import PolicyError
 from s3safe.security.policy_eval import evaluate, s3_request
 from s3safe.security.policy_summary import summarize_statement
@@ -173,7 +173,7 @@ def plan_enable(
 
     if rule is not None:
         rules, extra = read_lifecycle(conn, target) if exists else ([], {})
-        merged = merge_rules(rules, rule)
+        merged = merge_retention(rules, rule)
         if merged != rules:
 
             def put_rules() -> None:

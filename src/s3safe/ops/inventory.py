@@ -9,6 +9,7 @@ configuration is written last. Every change is a step through the SafetyGate (`-
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from s3safe.core.safety import SafetyGate
 from s3safe.ops.access_logging import LoggingPlan, LogStep, _run_steps
 from s3safe.ops.buckets import make_bucket
 from s3safe.ops.policy import bucket_of, read_policy, write_policy
+from s3safe.security.log_delivery import unique_name
 from s3safe.security.policy_templates import SID_PREFIX, diff, merge, validate
 from s3safe.storage.buckets import BucketAdmin
 from s3safe.storage.connection import Connection
@@ -45,7 +47,9 @@ class InventoryRequest:
 def delivery_statement(destination: str, prefix: str, source: str, account: str | None) -> dict[str, Any]:
     """Allow S3 inventory delivery into destination/prefix for this source bucket only (S3 User Guide,
     "Configuring Amazon S3 Inventory": destination bucket policy)."""
-    alnum = re.sub(r"[^A-Za-z0-9]", "", source)[:40]
+    # one Sid per source bucket and exact destination: a second configuration or a look-alike bucket name
+    # (my-lake, mylake) adds its own grant and never replaces another's
+    alnum = re.sub(r"[^A-Za-z0-9]", "", source)[:40] + unique_name(f"{source}\n{destination}/{prefix}", limit=0)
     condition: dict[str, Any] = {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source}"},
                                  "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}  # fmt: skip
     if account:
@@ -54,6 +58,14 @@ def delivery_statement(destination: str, prefix: str, source: str, account: str 
         "Sid": f"{SID_PREFIX}InventoryDelivery{alnum}", "Effect": "Allow", "Principal": {"Service": INVENTORY_SERVICE},
         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{destination}/{prefix}*", "Condition": condition,
     }  # fmt: skip
+
+
+def _older_grant(current: Mapping[str, Any], statement: dict[str, Any]) -> bool:
+    """The same grant under the earlier Sid scheme (Sid without the hash): same source, same destination prefix."""
+    if not str(current.get("Sid") or "").startswith(f"{SID_PREFIX}InventoryDelivery"):
+        return False
+    source = ((current.get("Condition") or {}).get("ArnLike") or {}).get("aws:SourceArn")
+    return bool(current.get("Resource") == statement["Resource"]) and source == statement["Condition"]["ArnLike"]["aws:SourceArn"]
 
 
 def inventory_config(request: InventoryRequest, *, account: str | None) -> dict[str, Any]:
@@ -105,7 +117,7 @@ def plan_enable(conn: Connection, url: S3Url, request: InventoryRequest, *, gate
     prefix = request.destination.key.strip("/")
     statement = delivery_statement(target, f"{prefix}/" if prefix else "", source, account)
     current = read_policy(conn, target) if exists else None
-    proposed = merge(current, [statement])
+    proposed = merge(current, [statement], supersedes=lambda st: _older_grant(st, statement))
     validate(proposed, target)
     if diff(current, proposed):
         steps.append(LogStep("grant-inventory-delivery", f"s3://{target} policy allows {INVENTORY_SERVICE} to write {prefix or ''}* "

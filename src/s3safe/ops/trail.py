@@ -18,9 +18,17 @@ from s3safe.core.safety import SafetyGate
 from s3safe.ops.access_logging import LoggingPlan, LogStep, _run_steps, read_lifecycle
 from s3safe.ops.buckets import make_bucket
 from s3safe.ops.policy import bucket_of, read_policy, write_policy
-from s3safe.security.log_delivery import merge_rules, retention_rule
+from s3safe.security.log_delivery import merge_retention, retention_rule
 from s3safe.security.policy_templates import diff, merge, validate
-from s3safe.security.trail_policy import Coverage, bucket_selector, cost_lines, covering, delivery_statements, selector_name
+from s3safe.security.trail_policy import (
+    Coverage,
+    bucket_selector,
+    cost_lines,
+    covering,
+    delivery_statements,
+    selector_name,
+    superseded_delivery,
+)
 from s3safe.storage.buckets import BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.identity import caller_identity
@@ -61,7 +69,8 @@ def _log_bucket_steps(conn: Connection, request: TrailRequest, *, region: str, t
     if not exists:
         steps.append(LogStep("create-bucket", f"s3://{target} in {region}, hardened (mb)", lambda: make_bucket(conn, S3Url(target), region=region)))
     current = read_policy(conn, target) if exists else None
-    proposed = merge(current, delivery_statements(target, prefix, trail_arn=trail_arn, account=account))
+    statements = delivery_statements(target, prefix, trail_arn=trail_arn, account=account)
+    proposed = merge(current, statements, supersedes=lambda st: superseded_delivery(st, trail_arn=trail_arn, statements=statements))
     validate(proposed, target)
     if diff(current, proposed):
         steps.append(LogStep("grant-cloudtrail-delivery", f"s3://{target} policy lets CloudTrail write {prefix + '/' if prefix else ''}AWSLogs/{account}/* "
@@ -72,7 +81,7 @@ def _log_bucket_steps(conn: Connection, request: TrailRequest, *, region: str, t
     log_prefix = f"{prefix}/AWSLogs/" if prefix else "AWSLogs/"
     rule = retention_rule(log_prefix, request.retain_days)
     rules, extra = read_lifecycle(conn, target) if exists else ([], {})
-    merged = merge_rules(rules, rule)
+    merged = merge_retention(rules, rule)
     if merged != rules:
         steps.append(LogStep("log-retention", f"s3://{target}/{log_prefix} expires after {request.retain_days} days ({rule['ID']}; "
                              f"{len(merged) - 1} other rule(s) kept)", lambda: put_lifecycle(conn, target, merged, extra)))  # fmt: skip

@@ -24,9 +24,11 @@ __all__ = [
     "RETENTION_ID_PREFIX",
     "log_delivery_sid",
     "log_delivery_statement",
+    "merge_retention",
     "merge_rules",
     "retention_rule",
     "retention_rule_id",
+    "unique_name",
 ]
 
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
@@ -35,11 +37,16 @@ MAX_RULE_ID = 255
 MAX_RETENTION_DAYS = 36_500
 
 
+def unique_name(exact: str, *, keep: str = r"A-Za-z0-9", limit: int = 40) -> str:
+    """`exact` with punctuation dropped (readable) plus a hash of the exact text: 'my-trail' and 'mytrail' differ."""
+    alnum = keep == r"A-Za-z0-9"
+    readable = re.sub(f"[^{keep}]+", "" if alnum else "-", exact).strip("-")[:limit]
+    return readable + ("" if alnum or not readable else "-") + hashlib.sha256(exact.encode()).hexdigest()[:8]
+
+
 def log_delivery_sid(source_bucket: str) -> str:
     """A stable Sid per source bucket, so several buckets can log into one target (Sids are alphanumeric)."""
-    alnum = re.sub(r"[^A-Za-z0-9]", "", source_bucket)[:40]
-    digest = hashlib.sha256(source_bucket.encode()).hexdigest()[:8]
-    return f"{SID_PREFIX}LogDelivery{alnum}{digest}"
+    return f"{SID_PREFIX}LogDelivery{unique_name(source_bucket)}"
 
 
 def log_delivery_statement(target_bucket: str, prefix: str, source_bucket: str, source_account: str | None) -> dict[str, Any]:
@@ -60,11 +67,11 @@ def log_delivery_statement(target_bucket: str, prefix: str, source_bucket: str, 
 
 
 def retention_rule_id(prefix: str) -> str:
-    """'s3safe-log-retention' for the whole bucket, else with the prefix made safe: one rule per prefix."""
+    """'s3safe-log-retention' for the whole bucket, else with the prefix made safe and a hash of the exact
+    prefix: one rule per prefix, and x/y/ and x-y/ do not share one."""
     if not prefix:
         return RETENTION_ID_PREFIX
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", prefix).strip("-")
-    return f"{RETENTION_ID_PREFIX}-{slug}"[:MAX_RULE_ID]
+    return f"{RETENTION_ID_PREFIX}-{unique_name(prefix, keep=r'A-Za-z0-9._-', limit=200)}"
 
 
 def retention_rule(prefix: str, days: int) -> dict[str, Any]:
@@ -92,3 +99,16 @@ def merge_rules(existing: Sequence[Mapping[str, Any]], rule: Mapping[str, Any]) 
     if not placed:
         out.append(copy.deepcopy(dict(rule)))
     return out
+
+
+def merge_retention(existing: Sequence[Mapping[str, Any]], rule: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """merge_rules, and an s3safe retention rule of an earlier ID scheme for exactly this prefix is replaced too
+    (it is the same rule); a rule for any other prefix is kept whatever its ID."""
+    prefix = rule["Filter"]["Prefix"]
+
+    def older_form(current: Mapping[str, Any]) -> bool:
+        rule_id, where = str(current.get("ID") or ""), current.get("Filter")
+        return (rule_id != rule["ID"] and rule_id.startswith(RETENTION_ID_PREFIX) and isinstance(where, Mapping)
+                and set(where) == {"Prefix"} and where["Prefix"] == prefix)  # fmt: skip
+
+    return merge_rules([r for r in existing if not older_form(r)], rule)

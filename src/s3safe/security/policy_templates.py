@@ -42,7 +42,7 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,9 +329,11 @@ def _statements_of(policy: Policy) -> list[Any]:
     return raw
 
 
-def merge(existing: Mapping[str, Any] | str | None, new_statements: Iterable[Mapping[str, Any]]) -> Policy:
+def merge(existing: Mapping[str, Any] | str | None, new_statements: Iterable[Mapping[str, Any]], *,
+          supersedes: Callable[[Mapping[str, Any]], bool] | None = None) -> Policy:  # fmt: skip
     """Put new_statements into existing: a statement whose Sid already exists replaces it in place (later
     duplicates of that Sid are dropped), others are appended; unrelated statements keep their order.
+    `supersedes` marks older forms of the new statements (an earlier Sid scheme for the very same grant): dropped.
     Idempotent: merge(merge(p, s), s) == merge(p, s). The Version becomes 2012-10-17 unless the existing
     policy contains "${" (which that upgrade would turn from literal text into policy variables)."""
     new = [copy.deepcopy(dict(s)) for s in new_statements]
@@ -352,6 +354,8 @@ def merge(existing: Mapping[str, Any] | str | None, new_statements: Iterable[Map
             if sid not in placed:
                 out.append(by_sid[sid])
                 placed.add(sid)
+            continue
+        if supersedes is not None and isinstance(st, Mapping) and supersedes(st):
             continue
         out.append(st)
     out += [s for s in new if s["Sid"] not in placed]

@@ -11,9 +11,11 @@ prefix/AWSLogs/ACCOUNT/ with x-amz-acl bucket-owner-full-control, both limited b
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from s3safe.security.log_delivery import unique_name
 from s3safe.security.policy_templates import SID_PREFIX
 
 SELECTOR_PREFIX = "s3safe: object events of s3://"
@@ -89,7 +91,8 @@ def covering(bucket: str, *, trail: str, basic: list[dict[str, Any]], advanced: 
 
 def delivery_statements(log_bucket: str, prefix: str, *, trail_arn: str, account: str) -> list[dict[str, Any]]:
     base = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-    name = re.sub(r"[^A-Za-z0-9]", "", trail_arn.rsplit("/", 1)[-1])[:40]
+    # the trail's name made alphanumeric plus a hash of its exact ARN: my-trail and mytrail never share a Sid
+    name = re.sub(r"[^A-Za-z0-9]", "", trail_arn.rsplit("/", 1)[-1])[:40] + unique_name(trail_arn, limit=0)
     source = {"aws:SourceArn": trail_arn}
     return [
         {"Sid": f"{SID_PREFIX}CloudTrailAclCheck{name}", "Effect": "Allow", "Principal": {"Service": TRAIL_SERVICE},
@@ -98,6 +101,15 @@ def delivery_statements(log_bucket: str, prefix: str, *, trail_arn: str, account
          "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{log_bucket}/{base}AWSLogs/{account}/*",
          "Condition": {"StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"}}},
     ]  # fmt: skip
+
+
+def superseded_delivery(statement: Mapping[str, Any], *, trail_arn: str, statements: list[dict[str, Any]]) -> bool:
+    """An s3safe CloudTrail grant of an earlier Sid scheme for exactly this trail and grant (same action and resource)."""
+    sid = str(statement.get("Sid") or "")
+    if not sid.startswith(f"{SID_PREFIX}CloudTrail"):
+        return False
+    source = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:SourceArn")
+    return source == trail_arn and any((statement.get("Action"), statement.get("Resource")) == (s["Action"], s["Resource"]) for s in statements)
 
 
 def cost_lines(bucket: str) -> list[str]:
