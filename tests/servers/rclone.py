@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers.certs import make_tls_files
-from tests.servers.netcheck import assert_loopback_only, free_port
+from tests.servers.netcheck import assert_loopback_only, free_port, listening_addresses
 
 ACCESS_KEY = "RCLONETESTKEY"
 SECRET_KEY = "rclone-test-secret-Zq81vX"
@@ -50,7 +49,29 @@ def start_rclone(workdir: Path) -> RcloneServer:
     root = workdir / "data"
     root.mkdir(parents=True, exist_ok=True)
     tls = make_tls_files(workdir / "tls")
-    port = free_port()
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        process = _launch(workdir, root, tls.server_cert, tls.server_key, port)
+        if _wait_listening(process, port):
+            break
+        process.kill()
+        process.wait()
+        tail = (workdir / "rclone.log").read_text(errors="replace")[-2000:]
+        # free_port() can lose its port to another process (another pytest-xdist worker's server) before rclone
+        # binds it: then rclone exits, or the port answers but rclone is not the one listening
+        if attempt == attempts:
+            raise RuntimeError(f"rclone serve s3 did not start on 127.0.0.1:{port} within 30 s: {tail}")
+    server = RcloneServer(f"https://127.0.0.1:{port}", str(tls.ca_cert), root, process)
+    try:
+        assert_loopback_only(process.pid)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+def _launch(workdir: Path, root: Path, cert: Path, key: Path, port: int) -> subprocess.Popen[bytes]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(workdir),
@@ -59,34 +80,27 @@ def start_rclone(workdir: Path) -> RcloneServer:
         "RCLONE_AUTH_KEY": f'"{ACCESS_KEY},{SECRET_KEY}"',
         "RCLONE_CONFIG": str(workdir / "rclone.conf"),
     }
-    log = (workdir / "rclone.log").open("wb")
-    process = subprocess.Popen(
-        [
-            rclone_binary(), "serve", "s3", str(root),
-            "--addr", f"127.0.0.1:{port}", "--cert", str(tls.server_cert), "--key", str(tls.server_key),
-            "--force-path-style=true", "--etag-hash", "MD5", "--vfs-cache-mode", "off",
-        ],  # fmt: skip
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=True,
-    )
+    with (workdir / "rclone.log").open("wb") as log:
+        return subprocess.Popen(
+            [
+                rclone_binary(), "serve", "s3", str(root),
+                "--addr", f"127.0.0.1:{port}", "--cert", str(cert), "--key", str(key),
+                "--force-path-style=true", "--etag-hash", "MD5", "--vfs-cache-mode", "off",
+            ],  # fmt: skip
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int) -> bool:
+    """True once `process` itself listens on 127.0.0.1:port; False if it exits or 30 s pass."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("rclone serve s3 exited: " + (workdir / "rclone.log").read_text()[-2000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("rclone serve s3 did not start within 30 s")
-    server = RcloneServer(f"https://127.0.0.1:{port}", str(tls.ca_cert), root, process)
-    try:
-        assert_loopback_only(process.pid)
-    except RuntimeError:
-        server.stop()
-        raise
-    return server
+            return False
+        if ("127.0.0.1", port) in listening_addresses(process.pid):
+            return True
+        time.sleep(0.1)
+    return False
