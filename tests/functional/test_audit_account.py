@@ -27,6 +27,7 @@ import pytest
 from s3safe.audit.checks.protection import abort_rule
 from s3safe.audit.fixes import deny_sse_c
 from s3safe.security.policy_templates import require_tls
+from tests.servers.netcheck import listening_addresses
 
 Run = Callable[..., CompletedProcess[str]]
 KEYS = {
@@ -57,25 +58,35 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def fresh_moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server of our own, in its own process: nobody else's buckets, and no GIL shared with the tests."""
-    port = _free_port()
     log = (tmp_path_factory.mktemp("moto-audit") / "moto.log").open("w")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(3):  # another process (a pytest-xdist worker's server) can take the free port first
+        port = _free_port()
+        server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                                  stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        if _serving(server, port):
+            break
+        server.kill()
+        server.wait(timeout=10)
+    else:
+        raise RuntimeError("moto did not start")
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()  # loopback only
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto did not start")
-        yield endpoint
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+
+
+def _serving(server: subprocess.Popen[bytes], port: int) -> bool:
+    """True once this moto process itself listens on the port (not someone else who holds it)."""
+    for _ in range(100):
+        if server.poll() is not None:
+            return False
+        if ("127.0.0.1", port) in listening_addresses(server.pid):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=5).close()  # loopback only
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _policy(bucket: str, *, tls: bool = True, sse_c: bool = True, extra: list[dict[str, Any]] | None = None) -> str:
