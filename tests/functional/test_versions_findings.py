@@ -3,6 +3,7 @@ must compare content, empty version ids, and the refusals that must come before 
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import subprocess
@@ -17,13 +18,18 @@ from s3safe.core.errors import UsageError, WriteConflict
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
+from s3safe.crypto import age
+from s3safe.crypto.digest import generate_digest_key
+from s3safe.ops.buckets import make_bucket
 from s3safe.ops.meta import meta_get
 from s3safe.storage.connection import Connection
 from s3safe.transfer.download import download_file
+from s3safe.transfer.encryption import DIGEST_META, Decryption, Encryption
 from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree, upload_tree
 from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import upload_files
 from s3safe.transfer.state import StateCache
+from s3safe.transfer.streams import download_stream, upload_stream
 from tests.conftest import S3SAFE
 from tests.servers.moto import MotoServer
 
@@ -197,3 +203,31 @@ def test_only_diff_repair_finds_a_file_rewritten_with_its_mtime_set_back_and_res
     assert {p.name: (p.read_bytes(), p.stat().st_mode & 0o7777, p.stat().st_mtime) for p in site.iterdir()} == {
         name: (name.encode() * 4, mode, 1_600_000_000) for name, mode in (("a.txt", 0o640), ("b.sh", 0o755), ("c.txt", 0o600))
     }
+
+
+# --- 5: an encrypted stream into an Object Lock bucket ----------------------------------------------------
+
+
+def test_an_encrypted_multipart_stream_is_locked_only_in_the_version_with_its_digest(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """The digest is added by a copy after the parts are sent: the copy is the version that gets locked, and
+    it restores; the first version, without the digest, is left unlocked (removable)."""
+    bucket = bucket_name()
+    conn = _conn(moto)
+    make_bucket(conn, S3Url(bucket), object_lock=True)
+    identity, recipient = age.generate_identity()
+    enc = Encryption(format="age", digest_key=generate_digest_key(), recipients=(recipient,)).validate()
+    data = b"\x05" * (5 * 1024**2 + 1)  # past one 5 MiB part: multipart, then the copy
+    options = UploadOptions(part_size=5 * 1024**2, retain_until=datetime.now(UTC) + timedelta(days=1), lock_mode="GOVERNANCE")
+    upload_stream(conn, io.BytesIO(data), S3Url(bucket, "db.age"), options=options, encryption=enc)
+    versions = moto_client.list_object_versions(Bucket=bucket)["Versions"]
+    assert len(versions) == 2
+    for v in versions:
+        head = moto_client.head_object(Bucket=bucket, Key="db.age", VersionId=v["VersionId"])
+        assert ("ObjectLockRetainUntilDate" in head) == v["IsLatest"], (v, head)
+        assert (DIGEST_META in head["Metadata"]) == v["IsLatest"]
+    out = io.BytesIO()
+    download_stream(conn, S3Url(bucket, "db.age"), out, decryption=Decryption(identities=lambda: [identity],
+                                                                              digest_key=lambda _b: enc.digest_key))  # fmt: skip
+    assert out.getvalue() == data

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel
@@ -150,7 +151,10 @@ def _upload_stream(
         stored = send_object(conn, request, payload, plan=plan, part_size=None, what=what)
         size, how = len(payload.first), "sha256 (checked by the server)"
     else:
-        request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
+        # encrypted: the version sent now lacks the digest and is replaced by a copy that has it; only that copy is
+        # locked (a locked first version could never be removed, and would be refused on restore)
+        first_options = _unlocked(options) if encrypting is not None else options
+        request = _request(dest, plan, first_options, metadata=metadata, content_type=content_type, condition=condition)
         # at most IN_FLIGHT parts in memory: the ones queued, and the one being read
         stored = send_object(conn, request, payload, plan=plan, part_size=base, what=what, in_memory=IN_FLIGHT - 1)
         size, how = payload.size, "per-part sha256 (checked by the server)"
@@ -225,14 +229,22 @@ def _blocks(first: bytes | bytearray, reader: Any, *, base: int) -> Iterator[byt
         number += 1
 
 
+def _unlocked(options: UploadOptions) -> UploadOptions:
+    return replace(options, retain_until=None, lock_mode=None, legal_hold=False)
+
+
 def _add_metadata(conn: Connection, dest: S3Url, plan: UploadPlan, options: UploadOptions, *, size: int, content_type: str,
                   metadata: dict[str, str]) -> None:  # fmt: skip
     # a fresh full-object checksum for the copy: the parts' composite one does not describe it
-    request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=None)
+    request = _request(dest, plan, _unlocked(options), metadata=metadata, content_type=content_type, condition=None)
     extra = {**request.extra(), "MetadataDirective": "REPLACE",
              "ChecksumAlgorithm": "SHA256"}  # fmt: skip
+    storage = S3Storage(conn)
     with translated("record the plaintext digest of", bucket=dest.bucket, key=dest.key):
-        S3Storage(conn).copy(dest.bucket, dest.key, dest.bucket, dest.key, size=size, extra=extra, threads=conn.settings.threads)
+        storage.copy(dest.bucket, dest.key, dest.bucket, dest.key, size=size, extra=extra, threads=conn.settings.threads)
+    if options.object_lock:  # set on the copy afterwards: a copy with lock headers needs a checksum of a body it has not
+        storage.apply_lock(dest.bucket, dest.key, version_id=None, mode=options.lock_mode, until=options.retain_until,
+                           legal_hold=options.legal_hold)  # fmt: skip
 
 
 def download_stream(conn: Connection, source: S3Url, out: BinaryIO, *, decryption: Decryption | None = None) -> TransferResult:
