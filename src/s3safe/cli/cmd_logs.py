@@ -99,7 +99,9 @@ def _local(app: App, *, source: S3Url | None, where: S3Url | None, local: tuple[
             f"{session.objects} log object(s) read ({session.bytes_read} bytes) from "
             f"{session.location.url if session.location else 'local files'}: {session.stats.records} request(s) in range"
             + (f", {session.stats.out_of_range} left out by the time range or --key" if session.stats.out_of_range else ""),
-        ] + ([f"{session.stats.malformed} line(s) are not access-log records and were skipped"] if session.stats.malformed else []))  # fmt: skip
+        ] + ([f"{session.stats.malformed} line(s) are not access-log records and were skipped"] if session.stats.malformed else [])
+          + ([f"{session.stats.other_buckets} record(s) about other buckets logging to the same place were left out"]
+             if session.stats.other_buckets else []))  # fmt: skip
         if session.failures:
             raise PartialFailure(f"{len(session.failures)} log object(s) could not be read; the answer leaves them out",
                                  failed=len(session.failures), succeeded=session.objects)  # fmt: skip

@@ -74,6 +74,7 @@ class LogSession:
             "type": "summary", "source": self.location.url if self.location else None, "log_objects": self.objects,
             "bytes_read": self.bytes_read, "lines": self.stats.lines, "records": self.stats.records,
             "malformed_lines": self.stats.malformed, "outside_range": self.stats.out_of_range,
+            "other_buckets": self.stats.other_buckets,
             "failed_objects": len(self.failures),
         }  # fmt: skip
 
@@ -306,7 +307,8 @@ def open_logs(conn: Connection | None, request: LogsRequest) -> Iterator[LogSess
             scratch.close()
         db = LogDatabase(Path(folder), memory_limit=request.memory_limit)
         try:
-            stats = db.load(scratch.files, since=request.since, until=request.until, key_prefix=request.key_prefix)
+            about = location.source if location is not None else None  # local files: every bucket in them
+            stats = db.load(scratch.files, since=request.since, until=request.until, key_prefix=request.key_prefix, bucket=about)
             yield LogSession(db, stats, location, objects, size, failures)
         finally:
             db.close()

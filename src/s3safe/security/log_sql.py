@@ -85,6 +85,7 @@ class LoadStats:
     records: int = 0
     malformed: int = 0
     out_of_range: int = 0
+    other_buckets: int = 0  # records about another bucket logging to the same place, left out
 
 
 @dataclass
@@ -156,9 +157,10 @@ class LogDatabase:
         self.locked = False
 
     def load(self, files: Sequence[Path], *, since: dt.datetime | None = None, until: dt.datetime | None = None,
-             key_prefix: str | None = None) -> LoadStats:  # fmt: skip
+             key_prefix: str | None = None, bucket: str | None = None) -> LoadStats:  # fmt: skip
         """Parse the text files into `logs` (records outside [since, until), or for keys not starting with
-        `key_prefix` (the key as stored: the log has it URL-encoded), left out), then lock."""
+        `key_prefix` (the key as stored: the log has it URL-encoded), left out), then lock. With `bucket`, only
+        that bucket's records: several buckets may log to one prefix."""
         names = ", ".join(f"'{n}'" for n in COLUMNS)
         listing = "[" + ", ".join(_sql_string(str(p)) for p in files) + "]"
         typed = ", ".join(_typed(name, kind) for name, kind in FIELDS)
@@ -185,10 +187,13 @@ class LogDatabase:
             window.append(f"\"time\" < {_timestamp(until)}")
         if key_prefix is not None:
             window.append(key_filter(key_prefix))
-        self.con.execute(f"CREATE TEMP VIEW logs AS SELECT * FROM all_lines WHERE {' AND '.join(window)}")
-        lines, records, kept = self._counts('SELECT count(*), count("time") FROM all_lines', "SELECT count(*) FROM logs")
+        mine = f"bucket = {_sql_string(bucket)}" if bucket is not None else "true"
+        self.con.execute(f"CREATE TEMP VIEW logs AS SELECT * FROM all_lines WHERE {' AND '.join([*window, mine])}")
+        lines, records, others, kept = self._counts('SELECT count(*), count("time") FROM all_lines',
+                                                    f'SELECT count(*) FROM all_lines WHERE "time" IS NOT NULL AND NOT ({mine})',
+                                                    "SELECT count(*) FROM logs")  # fmt: skip
         self.lock()
-        return LoadStats(lines=lines, records=kept, malformed=lines - records, out_of_range=records - kept)
+        return LoadStats(lines=lines, records=kept, malformed=lines - records, out_of_range=records - others - kept, other_buckets=others)
 
     def _counts(self, *queries: str) -> list[int]:
         out: list[int] = []
