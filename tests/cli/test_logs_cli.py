@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -42,3 +43,20 @@ def test_sql_reaching_for_files_is_refused_with_exit_2(run_cli: Run, tmp_path: P
     errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error:")]
     assert len(errors) == 1 and "refused" in errors[0] and "Traceback" not in result.stderr
     assert not stolen.exists()
+
+
+def test_out_of_range_times_and_unusable_local_paths_are_one_line_usage_errors(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F8, F9: no OverflowError, no reading the current folder for an empty --local, no 'no such file' for a FIFO."""
+    logs = str(_logs(tmp_path))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    cases = [
+        (("--local", logs, "--show", "reads", "--until", "9999-12-31"), "--until '9999-12-31' is out of range"),
+        (("--local", logs, "--show", "reads", "--since", "99999999d"), "--since '99999999d' is out of range"),
+        (("--local", "", "--show", "reads", "--since", "all"), "--local is empty"),
+        (("--local", str(fifo), "--show", "reads", "--since", "all"), "is not a regular file or a folder"),
+    ]
+    for args, message in cases:
+        result = run_cli("logs", *args, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) <= 2 and "Traceback" not in result.stderr

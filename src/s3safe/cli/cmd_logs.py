@@ -29,7 +29,7 @@ SHOW_HELP = "; ".join(f"{q.name}: {q.title}" for q in QUESTIONS.values())
 @click.option("--until", metavar="TIME", help="Up to, not including (default: now).")
 @click.option("--key", "key_prefix", metavar="PREFIX", help="Only requests for keys starting with PREFIX (the key itself, not URL-encoded).")
 @click.option("--target", metavar="s3://LOGBUCKET/prefix/", help="Read the logs here instead of where the bucket's logging points.")
-@click.option("--local", "local", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+@click.option("--local", "local_paths", multiple=True, metavar="PATH",
               help="Read log files (or folders of them) already on disk (repeatable).")  # fmt: skip
 @click.option("--limit", type=int, default=100, show_default=True, metavar="N", help="At most N rows (0: all).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
@@ -41,7 +41,7 @@ SHOW_HELP = "; ".join(f"{q.name}: {q.title}" for q in QUESTIONS.values())
 @click.option("--dry-run", is_flag=True, help="--athena: print the statements; run nothing.")
 @pass_app
 def logs(app: App, url: str | None, show: str | None, sql: str | None, list_columns: bool, since: str, until: str | None,
-         key_prefix: str | None, target: str | None, local: tuple[Path, ...], limit: int, as_csv: bool, athena: bool, workgroup: str | None,
+         key_prefix: str | None, target: str | None, local_paths: tuple[str, ...], limit: int, as_csv: bool, athena: bool, workgroup: str | None,
          athena_output: str | None, athena_database: str, athena_timeout: float, dry_run: bool) -> None:  # fmt: skip
     """Who read or wrote what, from where: questions over a bucket's server access logs.
 
@@ -52,6 +52,9 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
     if list_columns:
         _columns(app)
         return
+    if any(not p for p in local_paths):  # Path("") is the current folder: never read it by accident
+        raise UsageError("--local is empty", hint="name the log file or folder to read")
+    local = tuple(Path(p) for p in local_paths)
     if (show is None) == (sql is None):
         raise UsageError("ask one question: --show NAME or --sql QUERY", hint="ready questions: " + ", ".join(QUESTIONS))
     if limit < 0:

@@ -83,13 +83,19 @@ def parse_when(text: str, *, now: dt.datetime, option: str) -> dt.datetime:
     """`7d`, `12h`, `30m`, `2w` before now, or an ISO date/time (UTC unless it names an offset)."""
     value = text.strip()
     relative = _RELATIVE.match(value)
-    if relative:
-        return now - dt.timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
     try:
-        when = dt.datetime.fromisoformat(value)
+        if relative:
+            when = now - dt.timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+        else:
+            when = dt.datetime.fromisoformat(value)
+            when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        # the log objects are looked for a day either side of the range: that must stay a date too
+        (when - dt.timedelta(days=2)).astimezone(dt.UTC), (when + dt.timedelta(days=2)).astimezone(dt.UTC)
     except ValueError:
         raise UsageError(f"{option} {text!r} is not a time", hint="write e.g. 7d, 12h, 2026-12-01 or 2026-12-01T08:00") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise UsageError(f"{option} {text!r} is out of range", hint="give a time between the years 1 and 9999; --since all reads every log") from None
+    return when
 
 
 def locate(conn: Connection, url: S3Url | None, *, target: S3Url | None = None) -> LogLocation:
@@ -264,6 +270,8 @@ def _local_files(paths: Sequence[Path]) -> Iterator[Path]:
             yield from found
         elif path.is_file():
             yield path
+        elif path.exists():
+            raise UsageError(f"{path} is not a regular file or a folder (a device, FIFO or socket)", hint="name a log file or a folder of them")
         else:
             raise NotFoundError(f"no such log file or folder: {path}")
 
