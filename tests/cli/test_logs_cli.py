@@ -60,3 +60,16 @@ def test_out_of_range_times_and_unusable_local_paths_are_one_line_usage_errors(r
         result = run_cli("logs", *args, cwd=tmp_path)
         assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) <= 2 and "Traceback" not in result.stderr
+
+
+def test_sql_is_one_query_a_comment_keeps_it_whole_and_a_second_statement_is_refused(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F16: the SQL is parsed as one statement by DuckDB, not wrapped in text it could close."""
+    base = ("logs", "--local", str(_logs(tmp_path)), "--since", "all", "--csv", "--sql")
+    commented = run_cli(*base, "SELECT count(*) AS n FROM logs -- every record")
+    assert (commented.returncode, commented.stdout.splitlines()) == (0, ["n", "2"]), commented.stderr
+    for escape in ("SELECT 1 AS a); ATTACH ':memory:' AS m2; SELECT (1", "SELECT 1; ATTACH ':memory:' AS m2", "ATTACH ':memory:' AS m2"):
+        refused = run_cli(*base, escape)
+        assert (refused.returncode, refused.stdout) == (2, ""), (escape, refused.stderr)
+        assert "the SQL was refused" in refused.stderr and "Traceback" not in refused.stderr
+    pivot = run_cli(*base, "PIVOT (SELECT key FROM logs) ON key USING count(*)")
+    assert pivot.returncode == 0 and pivot.stdout.splitlines()[0] == "b.csv,reports/q1.csv", pivot.stderr

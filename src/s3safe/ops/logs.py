@@ -26,7 +26,7 @@ from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ObjectInfo, PrefixInfo
 from s3safe.security.access_log import clean_text
-from s3safe.security.log_sql import Answer, LoadStats, LogDatabase, question, with_limit
+from s3safe.security.log_sql import Answer, LoadStats, LogDatabase, question
 from s3safe.storage.connection import Connection
 
 DELIVERY_SLACK = dt.timedelta(days=1)
@@ -65,7 +65,7 @@ class LogSession:
         if (name is None) == (sql is None):
             raise UsageError("ask one question: a ready one or --sql, not both")
         text = question(name).sql if name is not None else str(sql)
-        answer = self.db.query(with_limit(text, limit))
+        answer = self.db.query(text, limit=limit)
         answer.stats = self.stats
         return answer
 

@@ -9,6 +9,7 @@ no read_csv('/etc/passwd'), no ATTACH, no INSTALL/LOAD of an extension, no way t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -212,11 +213,29 @@ class LogDatabase:
         self.con.execute("SET lock_configuration = true")
         self.locked = True
 
-    def query(self, sql: str, *, batch: int = 1000) -> Answer:
+    def _one_query(self, sql: str) -> Any:
+        """The user's SQL as exactly one read-only statement, parsed by DuckDB itself: text is never wrapped
+        around it, so a `-- comment` cannot break it and `); ATTACH …` cannot break out of it."""
+        kinds = self._duckdb.StatementType
+        try:
+            statements = self.con.extract_statements(sql)
+        except self._duckdb.Error as exc:
+            raise LogQueryError(f"the SQL was refused: {_first_line(exc)}", hint="query the table 'logs'") from None
+        if len(statements) != 1:
+            raise LogQueryError(f"the SQL was refused: one statement, not {len(statements)}", hint="one SELECT (WITH, PIVOT) over the table 'logs'")
+        statement = statements[0]
+        pivot = statement.type == kinds.MULTI and re.match(r"\s*(UN)?PIVOT\b", sql, re.IGNORECASE) is not None
+        if statement.type != kinds.SELECT and not pivot:
+            raise LogQueryError(f"the SQL was refused: only a query is run, not {statement.type.name}",
+                                hint="one SELECT (WITH, PIVOT) over the table 'logs'")  # fmt: skip
+        return statement
+
+    def query(self, sql: str, *, batch: int = 1000, limit: int | None = None) -> Answer:
         if not self.locked:
             raise AssertionError("query before lock")
+        statement = self._one_query(sql)
         try:
-            cursor = self.con.execute(sql)
+            cursor = self.con.execute(statement)
         except self._duckdb.Error as exc:
             raise LogQueryError(f"the SQL was refused: {_first_line(exc)}", hint="query the table 'logs'; files and network are not reachable") from None
         if cursor.description is None:
@@ -224,13 +243,15 @@ class LogDatabase:
         columns = [str(d[0]) for d in cursor.description]
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            while True:
+            left = limit
+            while left is None or left > 0:
                 try:
-                    chunk = cursor.fetchmany(batch)
+                    chunk = cursor.fetchmany(batch if left is None else min(batch, left))
                 except self._duckdb.Error as exc:
                     raise LogQueryError(f"the SQL failed: {_first_line(exc)}") from None
                 if not chunk:
                     return
+                left = None if left is None else left - len(chunk)
                 yield from (tuple(plain(v) for v in row) for row in chunk)
 
         return Answer(columns, rows())
