@@ -6,6 +6,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import dry_run_option, make_gate
+from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
 
 pass_app = click.make_pass_decorator(App)
@@ -20,18 +21,20 @@ def trail() -> None:
 @trail.command("enable")
 @click.argument("url")
 @click.option("--target", metavar="s3://LOGBUCKET/prefix/", help="Where a new trail writes (created hardened if missing).")
-@click.option("--retain-days", type=int, default=365, show_default=True, metavar="N", help="Expire the trail's logs after N days.")
+@click.option("--retain-days", type=int, metavar="N", help="Expire the trail's logs after N days.  [default: 365]")
 @click.option("--keep-forever", is_flag=True, help="No retention rule: keep the logs until deleted.")
 @click.option("--trail", "trail_name", default="s3safe-data-events", show_default=True, metavar="NAME", help=TRAIL_HELP)
 @click.option("--account", metavar="ID", help="Account id for the log bucket's grant (default: asked from STS).")
 @dry_run_option
 @pass_app
-def trail_enable(app: App, url: str, target: str | None, retain_days: int, keep_forever: bool, trail_name: str,
+def trail_enable(app: App, url: str, target: str | None, retain_days: int | None, keep_forever: bool, trail_name: str,
                  account: str | None, dry_run: bool) -> None:  # fmt: skip
     """Record every object-level API call on a bucket with CloudTrail (advanced event selector)."""
     from s3safe.ops.trail import TrailRequest, plan_enable
 
-    request = TrailRequest(parse_s3_url(target) if target else None, None if keep_forever else retain_days, trail_name, account)
+    if keep_forever and retain_days is not None:
+        raise UsageError("--retain-days and --keep-forever contradict each other", hint="give one of them")
+    request = TrailRequest(parse_s3_url(target) if target else None, None if keep_forever else 365 if retain_days is None else retain_days, trail_name, account)
     plan = plan_enable(app.conn, parse_s3_url(url), request, gate=make_gate(dry_run, None))
     for line in plan.cost:
         app.render.info(line, data={"type": "cost", "message": line})

@@ -88,6 +88,8 @@ def _validate(request: InventoryRequest, source: str) -> None:
         raise UsageError(f"unknown frequency {request.frequency!r}", hint="Daily or Weekly")
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", request.config_id):
         raise UsageError(f"inventory id {request.config_id!r}: up to 64 letters, digits, '.', '_' or '-'")
+    if request.account is not None and not re.fullmatch(r"\d{12}", request.account):
+        raise UsageError(f"--account {request.account!r} is not a 12-digit AWS account id")
     if request.destination.bucket == source:
         raise UsageError(f"s3://{source} should not hold its own inventory", hint="each report would list the reports before it")
 

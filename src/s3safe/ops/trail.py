@@ -9,6 +9,7 @@ before anything is created; every change is a step through the SafetyGate (`--dr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,9 @@ from s3safe.storage.identity import caller_identity
 from s3safe.storage.trail import TrailInfo, Trails, put_lifecycle
 
 DEFAULT_TRAIL = "s3safe-data-events"
+# CloudTrail's naming rules (CreateTrail): 3-128 characters, ASCII letters, digits, '.', '_', '-', beginning
+# and ending with a letter or digit, and no '..', '._', '_.', '-_' or '_-' (checked apart)
+TRAIL_NAME = re.compile(r"(?!.*(?:\.\.|\._|_\.|-_|_-))[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,19 @@ def _log_bucket_steps(conn: Connection, request: TrailRequest, *, region: str, t
                              f"{len(merged) - 1} other rule(s) kept)", lambda: put_lifecycle(conn, target, merged, extra)))  # fmt: skip
 
 
+def _validate(request: TrailRequest) -> None:
+    """Before anything is written: a name CloudTrail would refuse must not leave a grant and a rule behind."""
+    if not TRAIL_NAME.fullmatch(request.trail):
+        raise UsageError(f"trail name {request.trail!r} is not one CloudTrail accepts",
+                         hint="3-128 letters, digits, '.', '_' or '-', beginning and ending with a letter or digit, no '..', '._' or '-_'")  # fmt: skip
+    if request.account is not None and not re.fullmatch(r"\d{12}", request.account):
+        raise UsageError(f"--account {request.account!r} is not a 12-digit AWS account id")
+    if request.retain_days is not None and request.retain_days < 1:
+        raise UsageError(f"--retain-days must be 1 or more, not {request.retain_days}")
+
+
 def plan_enable(conn: Connection, url: S3Url, request: TrailRequest, *, gate: SafetyGate) -> TrailPlan:
+    _validate(request)
     bucket = bucket_of(url, "trail enable")
     BucketAdmin(conn).exists(bucket)
     region = conn.bucket_region(bucket)
