@@ -7,6 +7,7 @@ import io
 import math
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from s3safe.crypto import age
 from s3safe.crypto.digest import generate_digest_key
 from s3safe.ops.buckets import make_bucket
 from s3safe.ops.meta import meta_get
+from s3safe.ops.versions import revert
 from s3safe.storage.connection import Connection
 from s3safe.transfer.download import download_file
 from s3safe.transfer.encryption import DIGEST_META, Decryption, Encryption
@@ -231,3 +233,24 @@ def test_an_encrypted_multipart_stream_is_locked_only_in_the_version_with_its_di
     download_stream(conn, S3Url(bucket, "db.age"), out, decryption=Decryption(identities=lambda: [identity],
                                                                               digest_key=lambda _b: enc.digest_key))  # fmt: skip
     assert out.getvalue() == data
+
+
+# --- 6: revert sees a change of metadata alone --------------------------------------------------------------
+
+
+def test_revert_brings_back_metadata_changed_after_the_time_with_the_same_bytes(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    moto_client.put_object(Bucket=bucket, Key="p/run.sh", Body=b"#!/bin/sh\n", Metadata={"s3safe-mode": "0755"})
+    when = moto_client.head_object(Bucket=bucket, Key="p/run.sh")["LastModified"]
+    time.sleep(1.1)  # moto's LastModified has 1 s resolution: the change lands in a later second
+    moto_client.copy_object(Bucket=bucket, Key="p/run.sh", CopySource={"Bucket": bucket, "Key": "p/run.sh"},
+                            Metadata={"s3safe-mode": "4777"}, MetadataDirective="REPLACE")  # fmt: skip
+    results = list(revert(_conn(moto), S3Url(bucket, "p/"), when=when, recursive=True, gate=SafetyGate()))
+    assert [r.ok for r in results] == [True], results
+    assert moto_client.head_object(Bucket=bucket, Key="p/run.sh")["Metadata"] == {"s3safe-mode": "0755"}
+    again = list(revert(_conn(moto), S3Url(bucket, "p/"), when=when, recursive=True, gate=SafetyGate()))
+    assert [r for r in again if r.action != "skip"] == []  # reverted once: the copy has the old metadata, as it should

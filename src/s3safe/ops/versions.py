@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from itertools import takewhile
 from typing import Any
@@ -71,7 +71,8 @@ def _require_versioning(conn: Connection, url: S3Url, *, doing: str) -> None:
         raise SafetyRefusal(
             f"refusing to {doing} in s3://{url.bucket}: versioning is {state}, so a deletion there would destroy data "
             "instead of adding a delete marker; nothing was changed",
-            hint="turn versioning on first (harden --versioning); a restore to a folder ('get -r --as-of') works either way",
+            hint="turn versioning on first (harden --versioning); 'get -r --as-of' restores into a folder from whatever "
+                 "versions the bucket kept",
         )
 
 
@@ -87,7 +88,8 @@ def revert(
     storage = S3Storage(conn)
     copies, markers = _Spool(), _Spool()
     try:
-        keys, existed = _plan_revert(histories(_versions(storage, url, recursive=recursive), when=when), copies=copies, markers=markers)
+        keys, existed = _plan_revert(histories(_versions(storage, url, recursive=recursive), when=when), copies=copies, markers=markers,
+                                     same=lambda latest, target: _same(storage, latest, target))  # fmt: skip
         if not keys:
             raise NotFoundError(f"nothing to revert: no version of any object under {url}", hint="check the URL ('ls -r --versions')")
         if markers.count and not existed:
@@ -104,7 +106,9 @@ def revert(
         markers.close()
 
 
-def _plan_revert(keys: Iterator[KeyHistory], *, copies: _Spool, markers: _Spool) -> tuple[int, int]:
+def _plan_revert(
+    keys: Iterator[KeyHistory], *, copies: _Spool, markers: _Spool, same: Callable[[ObjectInfo, ObjectInfo], bool]
+) -> tuple[int, int]:  # fmt: skip
     """Spool what the revert does for each key; how many keys there are, and how many existed at the time."""
     existed = seen = 0
     for history in keys:
@@ -115,16 +119,27 @@ def _plan_revert(keys: Iterator[KeyHistory], *, copies: _Spool, markers: _Spool)
                 markers.add(history.latest, "created after that time")
             continue
         existed += 1
-        if not _same(history.latest, target):
+        if not same(history.latest, target):
             copies.add(target, "deleted since" if history.latest.is_delete_marker else "changed since")
     return seen, existed
 
 
-def _same(latest: ObjectInfo, target: ObjectInfo) -> bool:
-    """The current version is that version, or a copy of it (an earlier revert): nothing to copy."""
+def _same(storage: S3Storage, latest: ObjectInfo, target: ObjectInfo) -> bool:
+    """The current version is that version, or a copy of it (an earlier revert): nothing to copy. The same bytes
+    with other metadata (a changed s3safe-mode, -mtime or digest) is a change: both versions' HEADs tell."""
     if latest.version_id == target.version_id:
         return True
-    return not latest.is_delete_marker and bool(latest.etag) and (latest.etag, latest.size) == (target.etag, target.size)
+    if latest.is_delete_marker or not latest.etag or (latest.etag, latest.size) != (target.etag, target.size):
+        return False
+    try:
+        return _described(storage, latest) == _described(storage, target)
+    except S3SafeError:  # cannot tell: copied back, which changes nothing if they were the same
+        return False
+
+
+def _described(storage: S3Storage, version: ObjectInfo) -> tuple[object, ...]:
+    d = storage.head(version.bucket, version.key, version_id=version.version_id)
+    return d.metadata, d.content_type, d.cache_control
 
 
 def _copy_back(conn: Connection, storage: S3Storage, *, bucket: str, copies: _Spool, gate: SafetyGate) -> Iterator[ActionResult]:
