@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from s3safe.core.errors import UsageError, WriteConflict
+from s3safe.core.errors import NotFoundError, UsageError, WriteConflict
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
@@ -23,8 +23,9 @@ from s3safe.crypto import age
 from s3safe.crypto.digest import generate_digest_key
 from s3safe.ops.buckets import make_bucket
 from s3safe.ops.meta import meta_get
-from s3safe.ops.versions import revert
+from s3safe.ops.versions import revert, undelete
 from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import S3Storage
 from s3safe.transfer.download import download_file
 from s3safe.transfer.encryption import DIGEST_META, Decryption, Encryption
 from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree, upload_tree
@@ -254,3 +255,26 @@ def test_revert_brings_back_metadata_changed_after_the_time_with_the_same_bytes(
     assert moto_client.head_object(Bucket=bucket, Key="p/run.sh")["Metadata"] == {"s3safe-mode": "0755"}
     again = list(revert(_conn(moto), S3Url(bucket, "p/"), when=when, recursive=True, gate=SafetyGate()))
     assert [r for r in again if r.action != "skip"] == []  # reverted once: the copy has the old metadata, as it should
+
+
+# --- 10: consistency -------------------------------------------------------------------------------------
+
+
+def test_undelete_of_a_key_that_never_existed_is_not_found_as_for_revert(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    with pytest.raises(NotFoundError, match="nothing to undelete"):
+        list(undelete(_conn(moto), S3Url(bucket, "nonexistent"), recursive=False, gate=SafetyGate()))
+
+
+def test_a_legal_hold_refusal_says_until_the_hold_is_removed(moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path) -> None:
+    bucket = bucket_name()
+    conn = _conn(moto)
+    make_bucket(conn, S3Url(bucket), object_lock=True)
+    (tmp_path / "f").write_bytes(b"held")
+    upload_files(conn, [tmp_path / "f"], S3Url(bucket, "f"), options=UploadOptions(legal_hold=True), gate=SafetyGate()).__next__()
+    refusal = S3Storage(conn).lock_refusal(bucket, "f", None)
+    assert refusal is not None and "until the legal hold is removed" in refusal and "before then" not in refusal

@@ -224,9 +224,17 @@ def _as_marker(result: ActionResult) -> ActionResult:
 def undelete(conn: Connection, url: S3Url, *, recursive: bool, gate: SafetyGate) -> Iterator[ActionResult]:
     """Remove the delete markers on top of each key that has a version holding data behind them."""
     storage = S3Storage(conn)
+    seen = 0
+
+    def counted(keys: Iterator[KeyHistory]) -> Iterator[KeyHistory]:
+        nonlocal seen
+        for history in keys:
+            seen += 1
+            yield history
+
     items = (
         (marker, history.newest_object)
-        for history in histories(_versions(storage, url, recursive=recursive))
+        for history in counted(histories(_versions(storage, url, recursive=recursive)))
         if history.newest_object is not None
         for marker in history.top_markers
     )
@@ -239,6 +247,8 @@ def undelete(conn: Connection, url: S3Url, *, recursive: bool, gate: SafetyGate)
         "undelete", items, execute, batch_size=DELETE_BATCH, deletes=True,
         describe=lambda item: f"s3://{url.bucket}/{item[0].key} (remove delete marker {item[0].version_id})",
     )  # fmt: skip
+    if not seen:  # as revert: a URL that names nothing is not "nothing to do"
+        raise NotFoundError(f"nothing to undelete: no version of any object under {url}", hint="check the URL ('ls -r --versions')")
 
 
 def _undeleted(result: ActionResult, *, marker: ObjectInfo, back: ObjectInfo) -> ActionResult:

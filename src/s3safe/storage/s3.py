@@ -416,6 +416,9 @@ class S3Storage:
             reasons.append("a legal hold is on")
         if not reasons:
             return None
+        if details.legal_hold:
+            until_when = "until the legal hold is removed" + (" and the retention has run out" if len(reasons) > 1 else "")
+            return f"{LOCKED}: {' and '.join(reasons)}; it cannot be deleted {until_when}"
         return f"{LOCKED}: {' and '.join(reasons)}; it cannot be deleted before then"
 
     def _head_version(self, bucket: str, params: dict[str, Any], *, shown: str) -> dict[str, Any]:
