@@ -35,8 +35,26 @@ def service_client(conn: Connection, service: str, *, region: str | None = None,
             verify=settings.ca_bundle or True,
             config=config,
         )
+    if settings.is_custom_endpoint and settings.endpoint_url:
+        _no_host_prefix(client, settings.endpoint_url)
     requestlog.register(client, service=client.meta.service_model.service_id.hyphenize())  # --debug lines, as for S3
     return client
+
+
+def _no_host_prefix(client: Any, endpoint_url: str) -> None:
+    """S3 Control's endpoint rules put the account id in front of the host (ACCOUNT.s3-control…); against
+    --endpoint-url that names a host that does not exist, so the request goes to the endpoint as given
+    (before signing: the signature covers the host)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    host = urlsplit(endpoint_url).netloc
+
+    def as_given(request: Any, **_: Any) -> None:
+        parts = urlsplit(request.url)
+        if parts.netloc != host and parts.netloc.endswith(f".{host}"):
+            request.url = urlunsplit(parts._replace(netloc=host))
+
+    client.meta.events.register_first("before-sign", as_given)
 
 
 def error_code(exc: BaseException) -> str:
