@@ -73,3 +73,11 @@ def test_sql_is_one_query_a_comment_keeps_it_whole_and_a_second_statement_is_ref
         assert "the SQL was refused" in refused.stderr and "Traceback" not in refused.stderr
     pivot = run_cli(*base, "PIVOT (SELECT key FROM logs) ON key USING count(*)")
     assert pivot.returncode == 0 and pivot.stdout.splitlines()[0] == "b.csv,reports/q1.csv", pivot.stderr
+
+
+def test_column_headers_made_from_log_values_are_escaped_in_the_table(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F5: a PIVOT names columns after values (here a user agent holding ESC and BEL)."""
+    result = run_cli("logs", "--local", str(_logs(tmp_path)), "--since", "all", "--sql",
+                     "PIVOT (SELECT user_agent FROM logs) ON user_agent USING count(*)")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\\x1b[31mred" in result.stdout.splitlines()[0]

@@ -81,3 +81,13 @@ def test_html_escapes_store_text_and_is_self_contained() -> None:
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
     assert page.count('<tr><td><span class="pill') == 2  # one row per finding
     assert "bucket not found" in page and "critical" in page
+
+
+def test_html_shows_control_characters_in_a_key_visibly() -> None:
+    """rt18 F5: ESC, BEL and newline in a key are written as \\xNN, never raw."""
+    acl = BY_ID["object-acl-public"]
+    key = "evil\x1b[2J\x07\nkey\x9b.txt"
+    finding = acl.finding("ctl-bucket-a1b2c3d4", "object ACL grants READ to AllUsers", fix="s3safe acl set private KEY", key=key)
+    page = html_report(AuditReport([BucketResult("ctl-bucket-a1b2c3d4", "us-east-1", findings=[finding])], list(ALL_CHECKS)), statuses={})
+    assert not any(ch in page for ch in "\x1b\x07\x9b")
+    assert "evil\\x1b[2J\\x07\\x0akey\\x9b.txt" in page

@@ -25,8 +25,13 @@ th{background:#f2f4f8}code{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;w
 """
 
 
+# control characters (ESC, BEL, newline … and C1) in a key are shown as \xNN: raw, a browser hides them
+# and a terminal that `cat`s the file would obey them
+_CONTROLS = {i: f"\\x{i:02x}" for i in [*range(0, 32), *range(127, 160)]}
+
+
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape(str(text).translate(_CONTROLS), quote=True)
 
 
 def _pills(counts: dict[str, int]) -> str:

@@ -373,6 +373,7 @@ class Renderer:
 
     def table(self, columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str | None = None) -> None:
         rows = [[clean(str(cell)) for cell in row] for row in rows]
+        columns = [clean(str(c)) for c in columns]  # headers come from data too (a PIVOT names columns after values)
         title = clean(title) if title is not None else None
         if self.fancy:
             from rich.console import Console
