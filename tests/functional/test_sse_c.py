@@ -71,6 +71,9 @@ def test_sse_c_round_trip_on_localstack(localstack: Any, tmp_path: Path, bucket_
     outputs.append(got)
     assert got.returncode == 0, got.stderr[-3000:]
     assert (tmp_path / "a.txt").read_bytes() == files["a.txt"]
+    if encoding == "base64":  # the key file's form is all that differs: the stored object proves it decoded right
+        _assert_no_secret(outputs, key)
+        return
     copied = run("cp", "--sse-c-key-file", str(key_file), f"s3://{bucket}/one/a.txt", f"s3://{bucket}/copy/a.txt")
     outputs.append(copied)
     assert copied.returncode == 0, copied.stderr
@@ -101,6 +104,10 @@ def test_sse_c_round_trip_on_localstack(localstack: Any, tmp_path: Path, bucket_
     assert '"action": "upload"' not in again.stdout
     client.head_object(Bucket=bucket, Key="tree/sub/b.bin", SSECustomerAlgorithm="AES256", SSECustomerKey=key)
 
+    _assert_no_secret(outputs, key)
+
+
+def _assert_no_secret(outputs: list[subprocess.CompletedProcess[str]], key: bytes) -> None:
     assert any("Authorization" in r.stderr for r in outputs), "--debug logged no requests"
     for result in outputs:
         for secret in _secrets(key):
