@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
@@ -41,6 +41,7 @@ PUBLIC_URIS = {
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers": "AuthenticatedUsers",
 }
 WRITE_PERMISSIONS = ("WRITE", "WRITE_ACP", "FULL_CONTROL")
+CLOCK_SKEW = timedelta(hours=1)  # a report stamped later than now + this is from the future
 _REPORT_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z/$")
 _PARQUET_FIELD = re.compile(r"\b(?:required|optional)\s+\w+\s+(\w+)")
 
@@ -106,18 +107,21 @@ def _destination(config: dict[str, Any]) -> tuple[str, str]:
     return bucket, prefix
 
 
-def _newest_manifest(conn: Connection, dest: str, base: str) -> str | None:
+def _newest_manifest(conn: Connection, dest: str, base: str, *, future: list[str]) -> str | None:
     from s3safe.storage.reports import child_prefixes, keys_under
 
     folders = sorted((p for p in child_prefixes(conn, dest, base) if _REPORT_FOLDER.search(p)), reverse=True)
-    for folder in folders:
+    latest = f"{datetime.now(UTC) + CLOCK_SKEW:%Y-%m-%dT%H-%MZ}/"
+    future += [f for f in folders if f.rsplit("/", 2)[-2] + "/" > latest]
+    for folder in (f for f in folders if f.rsplit("/", 2)[-2] + "/" <= latest):  # a report from the future hid newer ones
         if any(k == folder + "manifest.json" for k in keys_under(conn, dest, folder + "manifest.")):
             return folder + "manifest.json"  # a report still being written has no manifest yet
     return None
 
 
-def locate_manifest(conn: Connection, bucket: str, *, config_id: str | None = None) -> tuple[str, str]:
-    """(destination bucket, manifest key) of the newest report of the bucket's inventory configurations."""
+def locate_manifest(conn: Connection, bucket: str, *, config_id: str | None = None, notes: list[str] | None = None) -> tuple[str, str]:
+    """(destination bucket, manifest key) of the newest report of the bucket's inventory configurations;
+    reports dated in the future are passed over (noted): they would win as newest and hide the real ones."""
     from s3safe.storage.inventory import list_inventories
 
     configs = [c for c in list_inventories(conn, bucket) if config_id is None or c.get("Id") == config_id]
@@ -127,12 +131,16 @@ def locate_manifest(conn: Connection, bucket: str, *, config_id: str | None = No
                             hint=f"set one up with 's3safe inventory enable s3://{bucket} --destination s3://BUCKET/prefix/' "
                                  "and wait for the first report (up to 48 hours)")  # fmt: skip
     found: list[tuple[str, str, str]] = []
+    future: list[str] = []
     for config in configs:
         dest, prefix = _destination(config)
         base = "/".join(p for p in (prefix, bucket, str(config.get("Id", ""))) if p) + "/"
-        key = _newest_manifest(conn, dest, base)
+        key = _newest_manifest(conn, dest, base, future=future)
         if key is not None:
             found.append((key.rsplit("/", 2)[-2], dest, key))
+    if future and notes is not None:
+        notes.append(f"{len(future)} inventory report folder(s) dated in the future were passed over (first: {future[0]}): "
+                     "S3 never writes those; someone with write access to the destination did")  # fmt: skip
     if not found:
         raise NotFoundError(f"no inventory report of s3://{bucket} has been delivered yet",
                             hint="S3 delivers the first report within 48 hours of 'inventory enable'; "
@@ -141,14 +149,44 @@ def locate_manifest(conn: Connection, bucket: str, *, config_id: str | None = No
     return dest, key
 
 
-def read_manifest(conn: Connection, bucket: str, *, manifest: S3Url | None, config_id: str | None) -> InventoryManifest:
+def read_manifest(conn: Connection, bucket: str, *, manifest: S3Url | None, config_id: str | None,
+                  notes: list[str] | None = None) -> InventoryManifest:  # fmt: skip
     from s3safe.storage.reports import read_small
 
-    dest, key = (manifest.bucket, manifest.key) if manifest is not None else locate_manifest(conn, bucket, config_id=config_id)
-    parsed = parse_manifest(read_small(conn, dest, key, limit=MANIFEST_LIMIT), bucket=dest, key=key)
+    if manifest is not None:
+        dest, key = manifest.bucket, manifest.key
+    else:
+        dest, key = locate_manifest(conn, bucket, config_id=config_id, notes=notes)
+    data = read_small(conn, dest, key, limit=MANIFEST_LIMIT)
+    parsed = parse_manifest(data, bucket=dest, key=key)
     if parsed.source_bucket != bucket:
         raise UsageError(f"s3://{dest}/{key} is the inventory of s3://{parsed.source_bucket}, not of s3://{bucket}")
+    _check_manifest(conn, parsed, data, dest=dest, notes=notes)
     return parsed
+
+
+def _check_manifest(conn: Connection, parsed: InventoryManifest, data: bytes, *, dest: str, notes: list[str] | None) -> None:
+    """A manifest is trusted only as far as S3 could have written it: its data in the bucket it was read from,
+    its creation time not in the future, its bytes matching manifest.checksum."""
+    from s3safe.storage.reports import read_small
+
+    where = f"s3://{dest}/{parsed.key}"
+    if parsed.destination_bucket != dest:
+        raise IntegrityError(f"{where} sends its data reads to s3://{parsed.destination_bucket}, not the bucket it is in",
+                             hint="S3 writes a report's data beside its manifest: this manifest was altered")  # fmt: skip
+    if parsed.created > datetime.now(UTC) + CLOCK_SKEW:
+        raise IntegrityError(f"{where} says it was created {parsed.created:%Y-%m-%d %H:%M} UTC, in the future",
+                             hint="S3 never writes such a manifest; pick another with --inventory-manifest")  # fmt: skip
+    checksum_key = parsed.key.removesuffix(".json") + ".checksum"
+    try:
+        stated = read_small(conn, dest, checksum_key, limit=1024).decode("ascii", "replace").strip().lower()
+    except NotFoundError:
+        if notes is not None:
+            notes.append(f"s3://{dest}/{checksum_key} is missing: the manifest's own MD5 could not be checked")
+        return
+    if stated != hashlib.md5(data, usedforsecurity=False).hexdigest():
+        raise IntegrityError(f"{where} does not match the MD5 in its manifest.checksum",
+                             hint="the manifest was changed after S3 wrote it")  # fmt: skip
 
 
 def _download(conn: Connection, manifest: InventoryManifest, folder: Path) -> list[Path]:
@@ -200,11 +238,11 @@ def _flag(column: str, *, missing: str) -> str:
     return f"coalesce(lower(CAST({column} AS VARCHAR)), '{missing}')"
 
 
-def _rows_sql(source: str, present: set[str]) -> str:
-    """Current, non-deleted objects: key, encryption status and the ACL field as stored.
+def _rows_sql(source: str, present: set[str], *, bucket: str) -> str:
+    """Current, non-deleted objects of `bucket`: key, encryption status and the ACL field as stored.
 
     SQL is assembled from fixed column names and `_literal`-escaped text only (S608 below)."""
-    where = []
+    where = [f"bucket = {_literal(bucket)}"] if "bucket" in present else []
     if "is_delete_marker" in present:
         where.append(f"{_flag('is_delete_marker', missing='false')} <> 'true'")
     if "is_latest" in present:
@@ -308,9 +346,12 @@ def scan_files(bucket: str, file_format: str, columns: tuple[str, ...], paths: l
         present = {str(row[0]) for row in db.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}  # noqa: S608
         if "key" not in present:
             raise UsageError("the inventory report has no key column: not an S3 Inventory report")
-        query = _rows_sql(source, present)
+        query = _rows_sql(source, present, bucket=bucket)
         collector = _Collector(bucket, checks=checks, csv_keys=file_format == "CSV", created=created)
         total = db.execute(f"SELECT count(*) FROM ({query})").fetchone()  # noqa: S608
+        if "bucket" in present:  # a row about another bucket is not this bucket's object, whatever it says
+            other = db.execute(f"SELECT count(*) FROM {source} WHERE bucket IS DISTINCT FROM {_literal(bucket)}").fetchone()  # noqa: S608
+            collector.counts["other_bucket"] = int(other[0]) if other else 0
         cursor = db.execute(_interesting(query))
         while rows := cursor.fetchmany(10_000):
             for key, enc, acl_raw, acl in rows:
@@ -379,7 +420,8 @@ def _needed_columns(checks: frozenset[str]) -> dict[str, str]:
 def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], manifest: S3Url | None = None,
                    config_id: str | None = None, now: Callable[[], datetime] | None = None) -> InventoryScan:  # fmt: skip
     """The object checks of one bucket, answered from its newest inventory report (or the one named)."""
-    report = read_manifest(conn, bucket, manifest=manifest, config_id=config_id)
+    found: list[str] = []
+    report = read_manifest(conn, bucket, manifest=manifest, config_id=config_id, notes=found)
     created = report.created.strftime("%Y-%m-%d %H:%M UTC")
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="s3safe-inventory-") as tmp:
@@ -392,6 +434,7 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
     notes = [f"objects read from the inventory report s3://{report.destination_bucket}/{report.key} of {created} "
              f"({age:.1f} hours old, {len(report.files)} data file(s), {time.monotonic() - started:.1f} s): an inventory is "
              "eventually consistent; objects changed since are not in it, so HEAD a finding before fixing it by hand"]  # fmt: skip
+    notes += found
     for check, column in _needed_columns(checks).items():
         if column not in present:
             notes.append(f"{check} not checked: the inventory has no {column} field "
@@ -399,7 +442,10 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
     if (head_note := _head_note(tally)) is not None:
         notes.append(head_note)
     if counts["errors"]:
-        notes.append(f"{counts['errors']} object(s) had an ACL field s3safe could not read")
+        notes.append(f"{counts['errors']} object(s) had an ACL field s3safe could not read: whether they are public cannot be told")
+    if counts.get("other_bucket"):
+        notes.append(f"{counts['other_bucket']} row(s) of the report name another bucket than s3://{bucket} and were left out "
+                     "(S3 writes only the source bucket's objects: the report was altered)")  # fmt: skip
     scan = ObjectScan(counts["scanned"], counts["public"], counts["unencrypted"], tally["client"], counts["errors"], sampled=False,
                       resumed_after=None, acls_read="object_access_control_list" in present, inventory=True)  # fmt: skip
     return InventoryScan(report, scan, findings, notes)
