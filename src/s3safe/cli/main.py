@@ -211,10 +211,25 @@ def run(argv: list[str] | None = None) -> None:
     from s3safe.core.process import forbid_core_dumps
 
     forbid_core_dumps()  # every command holds credentials, many a passphrase or keys: no core file may copy them
+    _terminate_like_interrupt()
     code = invoke(list(sys.argv[1:] if argv is None else argv))
     if code == EXIT_INTERRUPTED:
         _end_past_stuck_workers(code)
     sys.exit(code)
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (kill, a service manager, a CI timeout) unwinds like Ctrl-C: scratch folders holding copies of
+    logs or inventories are removed and nothing half-written stays, instead of the process vanishing."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding program): its own handling stays
+        pass
 
 
 def _end_past_stuck_workers(code: int) -> None:

@@ -13,10 +13,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from s3safe.core.errors import UsageError
+from s3safe.core.interruptible import run_interruptible
 from s3safe.security.access_log import COLUMNS, FIELDS, PATTERN, PLAIN_PATTERN, QUOTED
 
 
@@ -168,7 +170,7 @@ class LogDatabase:
         # Capturing 27 groups costs RE2 far more than deciding a match: a line of the plain shape (no quote
         # inside a field, the case of nearly every line) is only matched, then cut on quotes and spaces; the
         # rest are taken apart by the full pattern, exactly as parse_line does
-        self.con.execute(
+        self._run(
             f"CREATE TEMP TABLE all_lines AS SELECT {typed} FROM ("
             "WITH lines AS (SELECT unnest(string_split(content, chr(10))) AS line "
             f"               FROM read_text({listing if files else '[]'})), "
@@ -195,6 +197,9 @@ class LogDatabase:
                                                     "SELECT count(*) FROM logs")  # fmt: skip
         self.lock()
         return LoadStats(lines=lines, records=kept, malformed=lines - records, out_of_range=records - others - kept, other_buckets=others)
+
+    def _run(self, sql: str) -> None:
+        run_interruptible(lambda: self.con.execute(sql), interrupt=self.con.interrupt)
 
     def _counts(self, *queries: str) -> list[int]:
         out: list[int] = []
@@ -235,7 +240,7 @@ class LogDatabase:
             raise AssertionError("query before lock")
         statement = self._one_query(sql)
         try:
-            cursor = self.con.execute(statement)
+            cursor = run_interruptible(lambda: self.con.execute(statement), interrupt=self.con.interrupt)
         except self._duckdb.Error as exc:
             raise LogQueryError(f"the SQL was refused: {_first_line(exc)}", hint="query the table 'logs'; files and network are not reachable") from None
         if cursor.description is None:
@@ -245,8 +250,9 @@ class LogDatabase:
         def rows() -> Iterator[tuple[Any, ...]]:
             left = limit
             while left is None or left > 0:
+                size = batch if left is None else min(batch, left)
                 try:
-                    chunk = cursor.fetchmany(batch if left is None else min(batch, left))
+                    chunk = run_interruptible(partial(cursor.fetchmany, size), interrupt=self.con.interrupt)
                 except self._duckdb.Error as exc:
                     raise LogQueryError(f"the SQL failed: {_first_line(exc)}") from None
                 if not chunk:
