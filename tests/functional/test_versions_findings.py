@@ -278,3 +278,18 @@ def test_a_legal_hold_refusal_says_until_the_hold_is_removed(moto: MotoServer, b
     upload_files(conn, [tmp_path / "f"], S3Url(bucket, "f"), options=UploadOptions(legal_hold=True), gate=SafetyGate()).__next__()
     refusal = S3Storage(conn).lock_refusal(bucket, "f", None)
     assert refusal is not None and "until the legal hold is removed" in refusal and "before then" not in refusal
+
+
+def test_a_restored_mtime_keeps_its_nanoseconds(moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    src = tmp_path / "src"
+    src.mkdir()
+    stamp = 1_600_000_000_123_456_789
+    (src / "f").write_bytes(b"f")
+    os.utime(src / "f", ns=(stamp, stamp))
+    conn, url = _conn(moto), S3Url(bucket, "n/")
+    _tree(conn, up=True, local=src, url=url, cache=StateCache(tmp_path / "v.sqlite"), options=TreeOptions())
+    assert moto_client.head_object(Bucket=bucket, Key="n/f")["Metadata"]["s3safe-mtime"] == "1600000000.123456789"
+    _tree(conn, up=False, local=tmp_path / "out", url=url, cache=StateCache(tmp_path / "v.sqlite"), options=TreeOptions())
+    assert (tmp_path / "out" / "f").stat().st_mtime_ns == stamp

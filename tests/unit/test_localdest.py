@@ -56,7 +56,7 @@ def test_open_folders_stay_bounded_and_files_land_in_the_right_one(tmp_path: Pat
             try:
                 written = target.create(temp_name("x.txt"))
                 os.write(written.fd, f"{i}".encode())
-                target.commit(written, mtime=1_600_000_000.0, mode=0o640)
+                target.commit(written, mtime=1_600_000_000 * 10**9, mode=0o640)
             finally:
                 target.release()
             if fds_before is not None:

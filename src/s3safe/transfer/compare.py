@@ -27,6 +27,7 @@ from s3safe.storage.base import ObjectStore
 from s3safe.transfer import planner
 from s3safe.transfer.checksums import EvidenceCheck, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
+from s3safe.transfer.localdest import stored_mtime
 from s3safe.transfer.options import MTIME_META, SHA256_META
 from s3safe.transfer.state import StateCache, Verified
 
@@ -34,7 +35,7 @@ log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
 PENDING = "to be compared"  # quick(): the verdict needs the file's bytes or a HEAD
-MTIME_SLACK_NS = 2_000  # s3safe-mtime is written with microseconds, from a float
+MTIME_SLACK_NS = 2_000  # s3safe-mtime was written with microseconds, from a float, before it had nanoseconds
 
 
 def file_digests(path: Path) -> tuple[str, str]:
@@ -207,8 +208,8 @@ class ContentComparator:
         try:
             self._count(heads=1)
             value = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata.get(MTIME_META)
-            return round(float(value) * 1_000_000_000) if value else None
-        except (S3SafeError, ValueError, OverflowError):
+            return stored_mtime(value, f"s3://{remote.bucket}/{remote.key}")
+        except S3SafeError:
             return None
 
     def _compare_encrypted(self, local: ObjectInfo, remote: ObjectInfo, *, path: Path, stat: os.stat_result, etag: str) -> str | None:

@@ -83,7 +83,7 @@ class Expected:
 class Fetched:
     verified: str
     sha256_hex: str  # of what was written (the plaintext of an encrypted object)
-    mtime: float | None
+    mtime: int | None  # nanoseconds
     decrypted: bool = False
 
 
@@ -404,7 +404,7 @@ def _writer() -> ContextPool:
         return _WRITER
 
 
-def _write_atomically(target: Target, content: bytes, *, mtime: float | None, mode: int | None) -> None:
+def _write_atomically(target: Target, content: bytes, *, mtime: int | None, mode: int | None) -> None:
     written = target.create(temp_name(target.name))
     try:
         view = memoryview(content)

@@ -32,7 +32,7 @@ from s3safe.transfer.encryption import (
     PLAIN_SIZE_META,
     Encryption,
 )
-from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, file_mode_meta
+from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, file_mode_meta, mtime_meta
 from s3safe.transfer.pipeline import (
     Sent,
     Stored,
@@ -115,7 +115,7 @@ def upload_encrypted(
     encryption.validate()
     before = source.stat()
     size = before.st_size
-    metadata = {**options.metadata, MTIME_META: f"{before.st_mtime:.6f}", **file_mode_meta(before),
+    metadata = {**options.metadata, MTIME_META: mtime_meta(before), **file_mode_meta(before),
                 ENCRYPTION_META: encryption.format, PLAIN_SIZE_META: str(size)}  # fmt: skip
     part_size: int | None = None
     if size <= INLINE_MAX:

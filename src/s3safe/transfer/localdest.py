@@ -13,7 +13,6 @@ import errno
 import hmac
 import itertools
 import logging
-import math
 import os
 import re
 import stat
@@ -21,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from s3safe.core.errors import AccessDeniedError, NotFoundError, S3SafeError, UsageError
@@ -32,7 +32,7 @@ log = logging.getLogger("s3safe.transfer")
 MAX_OPEN_FOLDERS = 64
 _AT = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and os.rename in os.supports_dir_fd
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-MTIME_LIMIT = 253_402_300_799.0  # 9999-12-31T23:59:59Z, in seconds either side of 1970
+MTIME_LIMIT = 253_402_300_799  # 9999-12-31T23:59:59Z, in seconds either side of 1970
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _CREATE_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 TEMP_SUFFIX = ".s3safe-tmp"  # downloads are written to .NAME.PID-N-MARK.s3safe-tmp beside NAME, then renamed
@@ -191,7 +191,7 @@ class Target:
         os.set_blocking(fd, True)
         return fd
 
-    def commit(self, written: Written, *, mtime: float | None, mode: int | None) -> None:
+    def commit(self, written: Written, *, mtime: int | None, mode: int | None) -> None:
         """Stamp the temp file by its descriptor and rename it over the target; closes `written`."""
         folder = self._folder
         try:
@@ -200,7 +200,7 @@ class Target:
             if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(written.fd, mode)
             if mtime is not None:
-                os.utime(written.fd if os.utime in os.supports_fd else folder.at(written.temp), (mtime, mtime))
+                os.utime(written.fd if os.utime in os.supports_fd else folder.at(written.temp), ns=(mtime, mtime))
             if os.name == "nt":  # Windows renames no open file
                 os.close(written.fd)
                 written.fd = -1
@@ -311,9 +311,8 @@ class Destination:
                 return
             if mode is not None and stat.S_IMODE(st.st_mode) != mode and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)
-            # the recorded mtime has microseconds, and a float's rounding: closer than that is the same time
-            if mtime is not None and abs(st.st_mtime_ns - round(mtime * 1_000_000_000)) > 1_000:
-                os.utime(fd if os.utime in os.supports_fd else path, (mtime, mtime))
+            if mtime is not None and st.st_mtime_ns != mtime:
+                os.utime(fd if os.utime in os.supports_fd else path, ns=(mtime, mtime))
         finally:
             os.close(fd)
 
@@ -483,15 +482,17 @@ def _written_in_place(folder: _Folder, name: str) -> bool:
         raise UsageError(f"{path} is {kind}; s3safe neither replaces nor writes into it", hint="choose another name")
     return False  # a regular file or a link: replaced (the link itself, never what it points to)
 
-def stored_mtime(value: str | None, url: str) -> float | None:
+def stored_mtime(value: str | None, url: str) -> int | None:
+    """s3safe-mtime as nanoseconds (read as a decimal: a float would lose the last digits); None when absent or
+    unusable."""
     if not value:
         return None
     try:
-        mtime = float(value)
-    except ValueError:
-        mtime = math.nan
+        seconds = Decimal(value.strip())
+    except InvalidOperation:
+        seconds = Decimal("NaN")
     # nan, inf or a date no clock can hold (past year 9999): the file is written, its mtime left as now
-    if not -MTIME_LIMIT <= mtime <= MTIME_LIMIT:
+    if not seconds.is_finite() or not -MTIME_LIMIT <= seconds <= MTIME_LIMIT:
         log.warning("ignoring unusable %s metadata on %s (the file keeps the time it was written)", MTIME_META, url)
         return None
-    return mtime
+    return int((seconds * 1_000_000_000).to_integral_value())

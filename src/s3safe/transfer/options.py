@@ -20,6 +20,13 @@ _META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_META_BYTES = 2048  # S3's limit for all user metadata together
 
 
+def mtime_meta(stat: os.stat_result) -> str:
+    """The file's mtime as s3safe-mtime: seconds with all nine decimals (a float's six lost up to a microsecond);
+    readers take any decimal number, so older values with six still read."""
+    seconds, nanos = divmod(stat.st_mtime_ns, 1_000_000_000)
+    return f"{seconds}.{nanos:09d}"
+
+
 def file_mode_meta(stat: os.stat_result) -> dict[str, str]:
     """The metadata that records a file's permission bits (setuid, setgid and sticky included; a restore
     drops those unless asked). None on Windows, where POSIX modes mean little."""

@@ -25,7 +25,7 @@ from s3safe.storage.base import Body, WriteCondition
 from s3safe.storage.conditional import conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import part_size_for
-from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for, file_mode_meta
+from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for, file_mode_meta, mtime_meta
 from s3safe.transfer.pipeline import (  # re-exported: callers import these from here
     ETAG_PROOF,
     PARTS_PROOF,
@@ -207,7 +207,7 @@ def _upload_file(
     payload = PlainPayload.of(source, md5_too=not multipart, inline=size <= INLINE_MAX and conn.limiter is None)
     metadata = {
         **options.metadata,
-        MTIME_META: f"{payload.before.st_mtime:.6f}",
+        MTIME_META: mtime_meta(payload.before),
         **file_mode_meta(payload.before),
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
         SHA256_META: payload.identity,
