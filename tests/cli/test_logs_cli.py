@@ -81,3 +81,15 @@ def test_column_headers_made_from_log_values_are_escaped_in_the_table(run_cli: R
                      "PIVOT (SELECT user_agent FROM logs) ON user_agent USING count(*)")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\\x1b[31mred" in result.stdout.splitlines()[0]
+
+
+def test_a_cut_answer_says_so_on_stderr(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F14: --limit (default 100) never cuts silently."""
+    base = ("logs", "--local", str(_logs(tmp_path)), "--since", "all", "--csv", "--sql", "SELECT range FROM range(500)")
+    cut = run_cli(*base)
+    assert cut.returncode == 0 and len(cut.stdout.splitlines()) == 101, cut.stderr
+    assert "only the first 100 row(s) are shown; --limit 0 for all" in cut.stderr
+    whole = run_cli(*base, "--limit", "0")
+    assert len(whole.stdout.splitlines()) == 501 and "only the first" not in whole.stderr
+    exact = run_cli(*base[:-1], "SELECT range FROM range(100)")
+    assert len(exact.stdout.splitlines()) == 101 and "only the first" not in exact.stderr

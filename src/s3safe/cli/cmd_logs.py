@@ -95,6 +95,8 @@ def _local(app: App, *, source: S3Url | None, where: S3Url | None, local: tuple[
     with open_logs(None if local else app.conn, request) as session:
         answer = session.ask(name=show, sql=sql, limit=limit)
         _render(app, answer.columns, rows=answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
+        if answer.cut:  # never a silent cut: a CSV or JSON reader would take the rows for the whole answer
+            app.render.warn(f"only the first {limit} row(s) are shown; --limit 0 for all, or --limit N")
         for _, error in session.failures:  # each message names its object
             app.render.line(f"s3safe: error: {error}", err=True)
         summary = session.summary()

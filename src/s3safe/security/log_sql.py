@@ -96,6 +96,7 @@ class Answer:
     columns: list[str]
     rows: Iterator[tuple[Any, ...]]
     stats: LoadStats = field(default_factory=LoadStats)
+    cut: bool = False  # set once the rows are read: the limit left rows out
 
 
 def _sql_string(text: str) -> str:
@@ -247,20 +248,25 @@ class LogDatabase:
             return Answer([], iter(()))
         columns = [str(d[0]) for d in cursor.description]
 
+        def fetch(size: int) -> list[Any]:
+            try:
+                return list(run_interruptible(partial(cursor.fetchmany, size), interrupt=self.con.interrupt))
+            except self._duckdb.Error as exc:
+                raise LogQueryError(f"the SQL failed: {_first_line(exc)}") from None
+
         def rows() -> Iterator[tuple[Any, ...]]:
             left = limit
             while left is None or left > 0:
-                size = batch if left is None else min(batch, left)
-                try:
-                    chunk = run_interruptible(partial(cursor.fetchmany, size), interrupt=self.con.interrupt)
-                except self._duckdb.Error as exc:
-                    raise LogQueryError(f"the SQL failed: {_first_line(exc)}") from None
+                chunk = fetch(batch if left is None else min(batch, left))
                 if not chunk:
                     return
                 left = None if left is None else left - len(chunk)
                 yield from (tuple(plain(v) for v in row) for row in chunk)
+            answer.cut = bool(fetch(1))  # one row past the limit tells whether it left any out
 
-        return Answer(columns, rows())
+        answer = Answer(columns, iter(()))
+        answer.rows = rows()
+        return answer
 
     def close(self) -> None:
         self.con.close()
