@@ -93,3 +93,12 @@ def test_a_cut_answer_says_so_on_stderr(run_cli: Run, tmp_path: Path) -> None:
     assert len(whole.stdout.splitlines()) == 501 and "only the first" not in whole.stderr
     exact = run_cli(*base[:-1], "SELECT range FROM range(100)")
     assert len(exact.stdout.splitlines()) == 101 and "only the first" not in exact.stderr
+
+
+def test_flags_list_every_one_that_applies(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F10: an anonymous read over plain HTTP is both, in one row."""
+    path = tmp_path / "2026-12-01-10-00-00-0123456789ABCDEF"
+    path.write_text(record(WHEN, requester="-", tls_version="-", cipher_suite="-", key="open.txt") + "\n")
+    result = run_cli("logs", "--local", str(path), "--show", "reads", "--csv", "--since", "all")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["key"], r["flags"]) for r in rows] == [("open.txt", "anonymous,plain-http")], result.stderr

@@ -35,8 +35,10 @@ class Question:
 
 _READS = "('REST.GET.OBJECT', 'REST.HEAD.OBJECT', 'WEBSITE.GET.OBJECT', 'WEBSITE.HEAD.OBJECT', 'REST.COPY.OBJECT_GET')"
 _WRITES = "('REST.PUT.OBJECT', 'REST.POST.OBJECT', 'REST.COPY.OBJECT', 'REST.PUT.PART', 'REST.COPY.PART', 'REST.POST.UPLOAD')"
-_FLAGS = ("CASE WHEN requester IS NULL THEN 'anonymous' WHEN authentication_type = 'QueryString' THEN 'presigned' "
-          "WHEN tls_version IS NULL AND host_header IS NOT NULL THEN 'plain-http' ELSE '' END")  # fmt: skip
+# every flag that applies, comma-separated (an anonymous request over plain HTTP is both); NULLs are skipped
+_FLAGS = ("concat_ws(',', CASE WHEN requester IS NULL THEN 'anonymous' END, "
+          "CASE WHEN authentication_type = 'QueryString' THEN 'presigned' END, "
+          "CASE WHEN tls_version IS NULL AND host_header IS NOT NULL THEN 'plain-http' END)")  # fmt: skip
 _CHANGES = ("operation LIKE '%.DELETE.%' OR operation IN ('REST.POST.MULTI_OBJECT_DELETE', 'BATCH.DELETE.OBJECT') "
             "OR (operation LIKE 'REST.PUT.%' AND (operation LIKE '%ACL%' OR operation LIKE '%POLICY%' "
             "OR operation LIKE '%PUBLIC%ACCESS%' OR operation LIKE '%OWNERSHIP%' OR operation LIKE '%LOGGING%' "
