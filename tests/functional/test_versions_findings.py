@@ -293,3 +293,24 @@ def test_a_restored_mtime_keeps_its_nanoseconds(moto: MotoServer, moto_client: A
     assert moto_client.head_object(Bucket=bucket, Key="n/f")["Metadata"]["s3safe-mtime"] == "1600000000.123456789"
     _tree(conn, up=False, local=tmp_path / "out", url=url, cache=StateCache(tmp_path / "v.sqlite"), options=TreeOptions())
     assert (tmp_path / "out" / "f").stat().st_mtime_ns == stamp
+
+
+def test_deleting_a_locked_and_an_unlocked_version_reports_each_as_it_went(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    """moto's DeleteObjects error names the key but not the version: the version that was deleted is not FAILED."""
+    bucket = bucket_name()
+    make_bucket(_conn(moto), S3Url(bucket), object_lock=True)
+    held = moto_client.put_object(Bucket=bucket, Key="k", Body=b"one", ObjectLockLegalHoldStatus="ON", ContentMD5=_md5(b"one"))
+    free = moto_client.put_object(Bucket=bucket, Key="k", Body=b"two", ContentMD5=_md5(b"two"))
+    results = S3Storage(_conn(moto)).delete_batch(bucket, [("k", held["VersionId"]), ("k", free["VersionId"])])
+    assert [r.ok for r in results] == [False, True], results
+    assert "legal hold" in (results[0].error or "")
+    assert [v["VersionId"] for v in moto_client.list_object_versions(Bucket=bucket)["Versions"]] == [held["VersionId"]]
+
+
+def _md5(data: bytes) -> str:
+    import base64
+    import hashlib
+
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()

@@ -578,12 +578,24 @@ class S3Storage:
         results = []
         for key, version in items:
             target = version_url(bucket, key, version)
-            error = failed.get((key, version)) or failed.get((key, None))
+            exact = failed.get((key, version))
+            error = exact or failed.get((key, None))
+            if error is not None and version and exact is None and self._version_gone(bucket, key, version):
+                error = None  # the error named no version (moto's reply): another version of the key failed, this one is gone
             if error is not None and version and error.startswith("AccessDenied"):
                 # S3 refuses a locked version with a bare AccessDenied: say which lock, and until when
                 error = self.lock_refusal(bucket, key, version) or error
             results.append(ActionResult("delete", target, ok=error is None, error=error))
         return results
+
+    def _version_gone(self, bucket: str, key: str, version: str) -> bool:
+        try:
+            self.head(bucket, key, version_id=version)
+        except NotFoundError:
+            return True
+        except S3SafeError:
+            return False
+        return False
 
     # --- server-side copy --------------------------------------------------------------------------
     def copy(
