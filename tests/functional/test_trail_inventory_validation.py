@@ -44,3 +44,14 @@ def test_retain_days_with_keep_forever_is_a_usage_error(run_cli: Callable[..., C
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "trail", "enable", "s3://any-bucket", "--target", "s3://logs/",
                      "--retain-days", "30", "--keep-forever", cwd=tmp_path)  # fmt: skip
     assert (result.returncode, result.stdout) == (2, "") and "contradict" in result.stderr, result.stderr
+
+
+def test_batch_fix_options_are_checked_before_the_dry_run_plan(run_cli: Callable[..., CompletedProcess[str]], moto: MotoServer,
+                                                               tmp_path: Path) -> None:  # fmt: skip
+    """rt18 F12: a dry run must not accept a role or account AWS would refuse."""
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "audit", "s3://any-bucket", "--inventory", "--fix", "--dry-run",
+            "--batch-manifest", "s3://reports/batch/")  # fmt: skip
+    for extra, message in ((("--batch-role", "notanarn"), "is not an IAM role ARN"), (("--account", "abc"), "12-digit")):
+        result = run_cli(*base, *extra, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert message in result.stderr

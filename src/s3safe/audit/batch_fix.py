@@ -9,6 +9,7 @@ The objects are fixed when the job has run: `s3safe jobs report JOB` reads the r
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,13 @@ class BatchOptions:
     role_arn: str | None = None  # the IAM role Batch Operations assumes (needed to create the job)
     account: str | None = None  # default: the credentials' account (STS)
     priority: int = 10
+
+    def __post_init__(self) -> None:
+        # checked before anything is planned or written: a dry run that accepts them would promise a job AWS refuses
+        if self.role_arn is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", self.role_arn):
+            raise UsageError(f"--batch-role {self.role_arn!r} is not an IAM role ARN", hint="arn:aws:iam::ACCOUNT:role/NAME")
+        if self.account is not None and not re.fullmatch(r"\d{12}", self.account):
+            raise UsageError(f"--account {self.account!r} is not a 12-digit AWS account id")
 
 
 @dataclass(frozen=True)
