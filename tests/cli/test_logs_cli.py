@@ -102,3 +102,12 @@ def test_flags_list_every_one_that_applies(run_cli: Run, tmp_path: Path) -> None
     result = run_cli("logs", "--local", str(path), "--show", "reads", "--csv", "--since", "all")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["key"], r["flags"]) for r in rows] == [("open.txt", "anonymous,plain-http")], result.stderr
+
+
+def test_records_dated_in_the_future_are_left_out_as_until_defaults_to_now(run_cli: Run, tmp_path: Path) -> None:
+    """rt18 F17: --until defaults to now, so a record stamped next week is not counted."""
+    now = dt.datetime.now(dt.UTC)
+    path = tmp_path / f"{now:%Y-%m-%d-%H-%M-%S}-0123456789ABCDEF"
+    path.write_text(record(now - dt.timedelta(minutes=5), key="past.txt") + "\n" + record(now + dt.timedelta(days=7), key="later.txt") + "\n")
+    result = run_cli("logs", "--local", str(path), "--show", "reads", "--csv", "--since", "all")
+    assert [r["key"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["past.txt"], result.stderr

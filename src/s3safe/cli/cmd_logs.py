@@ -63,7 +63,7 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
 
     now = dt.datetime.now(dt.UTC)
     start = None if since in ("all", "") else parse_when(since, now=now, option="--since")
-    end = parse_when(until, now=now, option="--until") if until else None
+    end = parse_when(until, now=now, option="--until") if until else now  # the help says so: a record dated later is not real yet
     source = parse_s3_url(url) if url else None
     where = parse_s3_url(target) if target else None
     if athena:
