@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from s3safe.audit import AuditRequest, run_audit
-from s3safe.core.errors import IntegrityError
+from s3safe.core.errors import IntegrityError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.connection import Connection
 from tests.functional.inventory_gen import Row, _csv_file, inventory_config, public_acl, upload_report
@@ -75,3 +75,19 @@ def test_rows_naming_another_bucket_are_left_out_with_a_note(moto_conn: Connecti
     keys, notes = _public(moto_conn, source)
     assert keys == [PUBLIC]
     assert any(n.startswith("1 row(s) of the report name another bucket") for n in notes)
+
+
+def test_an_unreadable_data_file_is_named_by_its_s3_key(moto_conn: Connection, moto_client: Any, tmp_path: Path) -> None:
+    """rt18 F18: the error names the report's file in S3, not s3safe's scratch copy under /tmp."""
+    source, dest, report = _setup(moto_client, tmp_path)
+    garbage = b"not gzip at all"
+    moto_client.put_object(Bucket=dest, Key=report.data_keys[0], Body=garbage)
+    doc = json.loads(moto_client.get_object(Bucket=dest, Key=report.manifest_key)["Body"].read())
+    doc["files"][0]["MD5checksum"] = hashlib.md5(garbage).hexdigest()  # consistent: only the content is broken
+    text = json.dumps(doc).encode()
+    moto_client.put_object(Bucket=dest, Key=report.manifest_key, Body=text)
+    moto_client.put_object(Bucket=dest, Key=report.manifest_key.replace(".json", ".checksum"), Body=hashlib.md5(text).hexdigest().encode())
+    with pytest.raises(UsageError) as caught:
+        _public(moto_conn, source)
+    message = str(caught.value)
+    assert f"s3://{dest}/{report.data_keys[0]}" in message and "s3safe-inventory-" not in message, message

@@ -21,7 +21,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -334,7 +334,7 @@ def _interesting(query: str) -> str:
 
 
 def scan_files(bucket: str, file_format: str, columns: tuple[str, ...], paths: list[Path], *, checks: frozenset[str],
-               created: str, threads: int = 2) -> tuple[dict[str, int], list[Finding], set[str]]:  # fmt: skip
+               created: str, threads: int = 2, names: Sequence[str] = ()) -> tuple[dict[str, int], list[Finding], set[str]]:  # fmt: skip
     """Run the object checks over local inventory files: (counts, findings, columns present)."""
     import duckdb
 
@@ -357,7 +357,10 @@ def scan_files(bucket: str, file_format: str, columns: tuple[str, ...], paths: l
             for key, enc, acl_raw, acl in rows:
                 collector.row(str(key), enc, acl_raw, acl)
     except duckdb.Error as exc:
-        raise UsageError(f"the inventory report of s3://{bucket} could not be read: {str(exc).splitlines()[0]}") from None
+        reason = str(exc).splitlines()[0]
+        for path, name in zip(paths, names, strict=False):  # the file as the user knows it, not our scratch copy
+            reason = reason.replace(str(path), name)
+        raise UsageError(f"the inventory report of s3://{bucket} could not be read: {reason}") from None
     finally:
         db.close()
     collector.counts["scanned"] = int(total[0]) if total else 0
@@ -427,7 +430,8 @@ def scan_inventory(conn: Connection, bucket: str, *, checks: frozenset[str], man
     with tempfile.TemporaryDirectory(prefix="s3safe-inventory-") as tmp:
         paths = _download(conn, report, Path(tmp))
         counts, findings, present = scan_files(bucket, report.file_format, report.columns, paths, checks=checks,
-                                               created=created, threads=min(conn.settings.threads, os.cpu_count() or 2))  # fmt: skip
+                                               created=created, threads=min(conn.settings.threads, os.cpu_count() or 2),
+                                               names=[f"s3://{report.destination_bucket}/{key}" for key, _ in report.files])  # fmt: skip
     findings, tally = _confirm_unencrypted(conn, bucket, findings, limit=HEAD_LIMIT)
     counts["unencrypted"] -= tally["client"] + tally["encrypted"] + tally["gone"]
     age = report.age_hours((now or (lambda: datetime.now(UTC)))())
