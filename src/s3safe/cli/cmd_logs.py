@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from s3safe.cli.app import App
-from s3safe.core.errors import PartialFailure, UsageError
+from s3safe.core.errors import EXIT_PARTIAL, PartialFailure, UsageError
 from s3safe.core.locations import S3Url, parse_s3_url
 from s3safe.security.log_sql import QUESTIONS
 
@@ -97,8 +97,8 @@ def _local(app: App, *, source: S3Url | None, where: S3Url | None, local: tuple[
         _render(app, answer.columns, rows=answer.rows, as_csv=as_csv, title=QUESTIONS[show].title if show else None)
         if answer.cut:  # never a silent cut: a CSV or JSON reader would take the rows for the whole answer
             app.render.warn(f"only the first {limit} row(s) are shown; --limit 0 for all, or --limit N")
-        for _, error in session.failures:  # each message names its object
-            app.render.line(f"s3safe: error: {error}", err=True)
+        for _, error in session.failures:  # each message names its object; with --json a JSON error record
+            app.render.error(error, code=EXIT_PARTIAL)
         summary = session.summary()
         _summary(app, summary, lines=[
             f"{session.objects} log object(s) read ({session.bytes_read} bytes) from "
