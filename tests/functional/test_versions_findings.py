@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from s3safe.core.errors import NotFoundError, UsageError, WriteConflict
+from s3safe.core.errors import DeleteCapRefusal, NotFoundError, UsageError, WriteConflict
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
@@ -314,3 +314,15 @@ def _md5(data: bytes) -> str:
     import hashlib
 
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+
+
+def test_undelete_max_delete_refusal_counts_delete_markers(moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]) -> None:
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for key in ("u/a", "u/b"):
+        moto_client.put_object(Bucket=bucket, Key=key, Body=b"x")
+        moto_client.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(DeleteCapRefusal, match=r"refusing to remove more than 1 delete marker\(s\)"):
+        list(undelete(_conn(moto), S3Url(bucket, "u/"), recursive=True, gate=SafetyGate(max_delete=1)))
+    assert len(moto_client.list_object_versions(Bucket=bucket)["DeleteMarkers"]) == 2

@@ -93,15 +93,16 @@ class WriteConflict(SafetyRefusal):
 class DeleteCapRefusal(SafetyRefusal):
     """--max-delete refused a batch of deletions before the first one; `after` says what the run did before."""
 
-    def __init__(self, action: str, cap: int, *, already: str | None = None) -> None:
+    def __init__(self, action: str, cap: int, *, already: str | None = None, noun: str = "object(s)") -> None:
         outcome = f"none of them was deleted, but {already}" if already else "nothing was changed"
-        super().__init__(f"refusing to {action} more than {cap} object(s) (--max-delete); {outcome}",
+        super().__init__(f"refusing to {action} more than {cap} {noun} (--max-delete); {outcome}",
                          hint="raise --max-delete or narrow the selection; --dry-run shows the full plan")  # fmt: skip
         self.action = action
         self.cap = cap
+        self.noun = noun
 
     def after(self, already: str) -> DeleteCapRefusal:
-        return DeleteCapRefusal(self.action, self.cap, already=already)
+        return DeleteCapRefusal(self.action, self.cap, already=already, noun=self.noun)
 
 
 class AuditFindings(S3SafeError):

@@ -32,7 +32,7 @@ class SafetyGate:
                 hint="check the source path; nothing was deleted",
             )
 
-    def _capped(self, items: Iterable[T], *, action: str) -> Iterator[T]:
+    def _capped(self, items: Iterable[T], *, action: str, noun: str) -> Iterator[T]:
         if self.max_delete is None:
             yield from items
             return
@@ -40,7 +40,7 @@ class SafetyGate:
         # Look ahead one past the cap before deleting anything, so a refusal deletes nothing.
         head = list(islice(iterator, self.max_delete + 1))
         if len(head) > self.max_delete:
-            raise DeleteCapRefusal(action, self.max_delete)
+            raise DeleteCapRefusal(action, self.max_delete, noun=noun)
         yield from head
 
     def apply_each(
@@ -69,19 +69,22 @@ class SafetyGate:
         batch_size: int = 1,
         deletes: bool = False,
         planned_detail: str | None = None,
+        counted: tuple[str, str] | None = None,
     ) -> Iterator[ActionResult]:
         """Yield one ActionResult per item: planned (dry run) or the outcome of `execute`.
 
-        `planned_detail`: a condition the real run still checks, shown on each planned item of a dry run."""
+        `planned_detail`: a condition the real run still checks, shown on each planned item of a dry run.
+        `counted`: (verb, noun) for a --max-delete refusal when the items are not objects deleted (delete markers)."""
+        verb, noun = counted or (action, "object(s)")
         # a dry run shows the whole plan, then says whether a real run would be refused
-        stream = self._capped(items, action=action) if deletes and not self.dry_run else iter(items)
+        stream = self._capped(items, action=verb, noun=noun) if deletes and not self.dry_run else iter(items)
         planned = 0
         while True:
             batch = list(islice(stream, batch_size))
             if not batch:
                 if deletes and self.dry_run and self.max_delete is not None and planned > self.max_delete:
                     raise SafetyRefusal(
-                        f"dry run: a real run would refuse to {action} {planned} object(s), more than --max-delete {self.max_delete}"
+                        f"dry run: a real run would refuse to {verb} {planned} {noun}, more than --max-delete {self.max_delete}"
                     )
                 return
             planned += len(batch)

@@ -95,7 +95,7 @@ def revert(
         if markers.count and not existed:
             gate.require_source(has_entries=False, what=f"s3://{url.bucket}/{url.key} at {when.isoformat()}")
         if not gate.dry_run and gate.max_delete is not None and markers.count > gate.max_delete:
-            raise DeleteCapRefusal("add delete markers to", gate.max_delete)  # before any copy: nothing changed yet
+            raise DeleteCapRefusal("add", gate.max_delete, noun="delete marker(s)")  # before any copy: nothing changed yet
         failed = 0
         for result in _copy_back(conn, storage, bucket=url.bucket, copies=copies, gate=gate):
             failed += not result.ok
@@ -244,7 +244,7 @@ def undelete(conn: Connection, url: S3Url, *, recursive: bool, gate: SafetyGate)
         return [_undeleted(result, marker=marker, back=back) for result, (marker, back) in zip(results, batch, strict=True)]
 
     yield from gate.apply(
-        "undelete", items, execute, batch_size=DELETE_BATCH, deletes=True,
+        "undelete", items, execute, batch_size=DELETE_BATCH, deletes=True, counted=("remove", "delete marker(s)"),
         describe=lambda item: f"s3://{url.bucket}/{item[0].key} (remove delete marker {item[0].version_id})",
     )  # fmt: skip
     if not seen:  # as revert: a URL that names nothing is not "nothing to do"
