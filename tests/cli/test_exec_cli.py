@@ -68,3 +68,35 @@ def test_typos_are_found_before_anything_runs(run_cli: Run, isolated_env: Path, 
     assert "line 5: Invalid value for '-t'" in errors[3]
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert _config(isolated_env) == ""  # line 1 never ran
+
+
+def test_put_from_stdin_is_refused_when_the_script_is_stdin(run_cli: Run, isolated_env: Path, tmp_path: Path) -> None:
+    # the script itself consumed stdin: `put -` would write an empty object over the existing one (rt17 #1)
+    script = "config set region eu-west-1\nput - s3://bkt/x/db.sql\n"
+    result = run_cli("exec", "-", input_text=script)
+    assert result.returncode == 2, result.stderr
+    assert "line 2: put - reads standard input, which holds the script itself" in result.stderr
+    assert _config(isolated_env) == ""  # line 1 never ran
+
+
+def test_at_most_one_line_may_read_stdin(run_cli: Run, isolated_env: Path, tmp_path: Path) -> None:
+    script = tmp_path / "two.txt"
+    script.write_text("config set region eu-west-1\nput - s3://bkt/a\nput - s3://bkt/b\n")
+    result = run_cli("exec", str(script), input_text="data\n")
+    assert result.returncode == 2, result.stderr
+    assert "line 3: only one line may read standard input (put -)" in result.stderr
+    assert _config(isolated_env) == ""
+
+
+def test_a_line_with_only_a_global_option_is_a_missing_command(run_cli: Run, isolated_env: Path) -> None:
+    result = run_cli("exec", "-", input_text="config set region eu-west-1\n-v\n")
+    assert result.returncode == 2, result.stderr  # was an IndexError, exit 1 (rt17 #5)
+    assert "script not run: line 2: missing command" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert _config(isolated_env) == ""
+
+
+def test_put_from_stdin_is_refused_inside_the_shell(run_cli: Run, isolated_env: Path) -> None:
+    result = run_cli("shell", "--no-history", input_text="put - s3://bkt/x/db.sql\nconfig set region eu-west-1\n")
+    assert "put - cannot read standard input inside the shell" in result.stderr, result.stderr
+    assert 'region = "eu-west-1"' in _config(isolated_env)  # the next line was still read as a command

@@ -46,26 +46,62 @@ _HELP_WORDS = frozenset({"-h", "--help", "--version"})  # their parse-time callb
 def check_command_line(argv: list[str]) -> None:
     """Parse one line with the real command parser, invoking nothing: UsageError for an unknown command or
     option, a missing argument or a bad value."""
+    parse_command_line(argv)
+
+
+def parse_command_line(argv: list[str]) -> click.Context | None:
+    """The context of the command one line would run, parsed and not invoked (None for help lines)."""
     from s3safe.cli.main import hoist_global_options, main
 
     if _HELP_WORDS.intersection(argv):
-        return
+        return None
     command: click.Command = main
     try:
         ctx = main.make_context("s3safe", hoist_global_options(list(argv)))
         while isinstance(command, click.Group):
             rest = [*ctx._protected_args, *ctx.args]
+            if not rest:  # only global options (`-v`): resolve_command would index an empty list
+                raise UsageError("missing command", hint="see 's3safe --help'")
             name, sub, args = command.resolve_command(ctx, rest)
             if name is None or sub is None:  # resolve_command raises first; this is for the type checker
                 break
             ctx = sub.make_context(name, args, parent=ctx)
             command = sub
     except click.exceptions.NoArgsIsHelpError:
-        return  # `meta` alone prints its help, as on the command line
+        return None  # `meta` alone prints its help, as on the command line
     except click.ClickException as exc:
         where = getattr(exc, "ctx", None)
         hint = f"see '{where.command_path} --help'" if isinstance(where, click.Context) else None
         raise UsageError(exc.format_message(), hint=hint) from None
+    return ctx
+
+
+def reads_stdin(ctx: click.Context | None) -> bool:
+    """Whether the parsed line reads standard input (`put - s3://…`)."""
+    if ctx is None or ctx.command.name != "put":
+        return False
+    paths = ctx.params.get("paths") or ()
+    return "-" in tuple(paths)[:-1]
+
+
+class StdinCheck:
+    """The pre-check of a script's lines, plus: standard input can feed at most one line, and none when it
+    holds the script itself — the script has consumed it, so `put -` would upload nothing over the object."""
+
+    def __init__(self, *, script_on_stdin: bool) -> None:
+        self.script_on_stdin = script_on_stdin
+        self.readers = 0
+
+    def __call__(self, argv: list[str]) -> None:
+        if not reads_stdin(parse_command_line(argv)):
+            return
+        if self.script_on_stdin:
+            raise UsageError("put - reads standard input, which holds the script itself",
+                             hint="save the script to a file and run 'exec FILE' with the data on standard input")  # fmt: skip
+        self.readers += 1
+        if self.readers > 1:
+            raise UsageError("only one line may read standard input (put -); an earlier line already does",
+                             hint="upload the other data from files")  # fmt: skip
 
 
 def _read_script(source: str) -> str:
@@ -103,7 +139,8 @@ def exec_(ctx: click.Context, script: str, keep_going: bool) -> None:
     assert app is not None
     r = app.render
     try:
-        lines = parse_script(_read_script(script), refuse=NESTED, valued_options=GLOBAL_VALUED, check=check_command_line)
+        check = StdinCheck(script_on_stdin=script == "-")
+        lines = parse_script(_read_script(script), refuse=NESTED, valued_options=GLOBAL_VALUED, check=check)
     except ScriptError as exc:
         for problem in exc.problems:
             r.error(f"script not run: {problem}", code=exc.exit_code)

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.cmd_exec import NESTED, run_inner
+from s3safe.cli.cmd_exec import NESTED, parse_command_line, reads_stdin, run_inner
 from s3safe.cli.render import printable
 from s3safe.core.errors import S3SafeError, UsageError, exit_code_for
 
@@ -159,7 +159,11 @@ class Console:
                 self.app.render.info(text)  # one line each: info() escapes a newline inside its text
             return code
         command, start, valued = self.command_spec(words)
-        return run_inner(self.ctx, rewrite_args(self.cwd, words, command=command, start=start, valued=valued))
+        argv = rewrite_args(self.cwd, words, command=command, start=start, valued=valued)
+        if reads_stdin(parse_command_line(argv)):  # standard input holds the shell's own commands
+            raise UsageError("put - cannot read standard input inside the shell: it holds the shell's commands",
+                             hint="run 'put - …' on its own, outside the shell")  # fmt: skip
+        return run_inner(self.ctx, argv)
 
     def command_spec(self, words: list[str]) -> tuple[str, int, set[str]]:
         """The (sub)command a line names ('meta set'), where its arguments start, and its options taking a value."""
