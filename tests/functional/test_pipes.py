@@ -60,3 +60,17 @@ def test_ls_into_head_and_a_transfer_without_its_reader(
     code, err = _run_into_closed_pipe([*server, "ls", "-r", f"s3://{bucket}/"])
     assert code == 0, err
     assert _quiet(err) == []  # no "Broken pipe", no traceback, no error line
+
+
+def test_audit_into_head_keeps_its_findings_exit_code(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    # the exit code carries the result (8: findings): a reader going away must not turn it into 0 (rt17 #2)
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    for i in range(FILES):
+        moto_client.put_object(Bucket=bucket, Key=f"{NAME}{i:03}.txt", Body=b"x")
+    server = ["--endpoint-url", moto.endpoint_url, "--allow-http"]
+    code, err = _run_into_closed_pipe([*server, "audit", "--objects", "--fail-on", "low", f"s3://{bucket}"])
+    assert code == 8, err
+    assert "Traceback" not in err

@@ -87,6 +87,8 @@ def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sam
                            resume=resume, checks=checks, inventory=inventory, inventory_id=inventory_id,
                            inventory_manifest=parse_s3_url(inventory_manifest) if inventory_manifest else None)  # fmt: skip
     fix_options = FixOptions(parse_s3_url(log_target) if log_target else None, log_retain_days, batch) if fix else None
+    # the exit code (8: findings) and the report files are the result, not the lines: `audit … | head` keeps them
+    app.render.finish_if_stdout_closes()
     with _progress(app) as progress:
         outcome = run(app.conn, request, fix=fix_options, gate=make_gate(dry_run, None), progress=progress)
     _render_report(app, outcome.report)
