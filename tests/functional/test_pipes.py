@@ -74,3 +74,23 @@ def test_audit_into_head_keeps_its_findings_exit_code(
     code, err = _run_into_closed_pipe([*server, "audit", "--objects", "--fail-on", "low", f"s3://{bucket}"])
     assert code == 8, err
     assert "Traceback" not in err
+
+
+def test_a_download_with_both_outputs_into_head_keeps_its_own_exit_code(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    # `get -r … 2>&1 | head -3`: stderr's reader goes away too; the run's own code (0) stays (rt17 #2)
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    for i in range(FILES):
+        moto_client.put_object(Bucket=bucket, Key=f"t/{NAME[:150]}{i:03}.txt", Body=b"x")  # a temp name beside it must fit 255
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 4096)
+    args = ["--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "d")]
+    proc = subprocess.Popen([S3SAFE, *args], stdout=write_end, stderr=write_end)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        assert reader.readline()
+    code = proc.wait(timeout=120)
+    assert len(list((tmp_path / "d").iterdir())) == FILES
+    assert code == 0

@@ -145,6 +145,54 @@ class _Stdout:
 _STDOUT: _Stdout | None = None
 
 
+class _Stderr:
+    """sys.stderr, whose reader may go away too (`2>&1 | head`): then fd 2 is pointed at /dev/null and the
+    lines are dropped. Never raises, so the run ends with its own exit code, not a traceback's 1."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._went_away()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._went_away()
+
+    def _went_away(self) -> None:
+        self.gone = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+_STDERR: _Stderr | None = None
+
+
+def _watched_stderr() -> TextIO:
+    global _STDERR
+    if sys.stderr is None:  # started with fd 2 closed: as before, nothing to watch
+        return cast(TextIO, sys.stderr)
+    if _STDERR is None or _STDERR.stream is not sys.stderr:
+        _STDERR = _Stderr(sys.stderr)
+    return cast(TextIO, _STDERR)
+
+
 def _watched_stdout() -> TextIO:
     """One watcher per process (exec and shell run many commands on one stdout)."""
     global _STDOUT
@@ -179,7 +227,7 @@ class Renderer:
         self._live: Any = None  # the live transfer display while one runs: text lines go through its console
         self._lock = threading.Lock()  # the --progress-json ticker writes from its own thread
         self.out = out or _watched_stdout()
-        self.err = err or sys.stderr
+        self.err = err or _watched_stderr()
         if isinstance(self.out, _Stdout):
             self.out.keep_going = False
 
