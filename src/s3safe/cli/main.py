@@ -138,6 +138,7 @@ def main(
     if settings.uses_http and not local and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
         _WARNED_HTTP.add(str(settings.endpoint_url))
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
+    _register_passphrase_early()
     ctx.obj = App(settings=settings, render=render, verbose=verbose, defaults=config)
 
 
@@ -205,6 +206,14 @@ def hoist_global_options(argv: list[str]) -> list[str]:
         i += 1
     return front + rest
 
+
+def _register_passphrase_early() -> None:
+    """$S3SAFE_PASSPHRASE is masked from the first output line on: the passphrase is loaded only with the first
+    encrypted object, and a request line logged before that (a key named like the passphrase) would show it."""
+    from s3safe.core.redact import register_passphrase
+    from s3safe.crypto._common import ENV_PASSPHRASE
+
+    register_passphrase(os.environ.get(ENV_PASSPHRASE) or None)
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
