@@ -100,3 +100,15 @@ def test_put_from_stdin_is_refused_inside_the_shell(run_cli: Run, isolated_env: 
     result = run_cli("shell", "--no-history", input_text="put - s3://bkt/x/db.sql\nconfig set region eu-west-1\n")
     assert "put - cannot read standard input inside the shell" in result.stderr, result.stderr
     assert 'region = "eu-west-1"' in _config(isolated_env)  # the next line was still read as a command
+
+
+def test_a_commands_own_option_checks_run_before_line_1(run_cli: Run, isolated_env: Path, tmp_path: Path) -> None:
+    # errors that need neither store nor disk were found only when their line ran, after line 1 had (rt17 #3)
+    script = tmp_path / "opts.txt"
+    script.write_text(f"config set region eu-west-1\nput --only-diff {tmp_path} s3://bkt/x/\n"
+                      f"put -r {tmp_path} s3://bkt/x/ --local-delete\n")  # fmt: skip
+    result = run_cli("exec", str(script))
+    assert result.returncode == 2, result.stderr
+    assert "line 2: --only-diff, --only-newer" in result.stderr and "need -r" in result.stderr
+    assert "line 3: --local-delete needs --only-diff" in result.stderr
+    assert _config(isolated_env) == ""

@@ -85,7 +85,7 @@ def reads_stdin(ctx: click.Context | None) -> bool:
 
 
 class StdinCheck:
-    """The pre-check of a script's lines, plus: standard input can feed at most one line, and none when it
+    """The pre-check of a script's lines (the parser, then the command's own checks of cli/prechecks.py), plus: standard input can feed at most one line, and none when it
     holds the script itself — the script has consumed it, so `put -` would upload nothing over the object."""
 
     def __init__(self, *, script_on_stdin: bool) -> None:
@@ -93,7 +93,12 @@ class StdinCheck:
         self.readers = 0
 
     def __call__(self, argv: list[str]) -> None:
-        if not reads_stdin(parse_command_line(argv)):
+        from s3safe.cli.prechecks import run_precheck
+
+        ctx = parse_command_line(argv)
+        if ctx is not None and ctx.command.name is not None:
+            run_precheck(ctx.command.name, ctx.params)
+        if not reads_stdin(ctx):
             return
         if self.script_on_stdin:
             raise UsageError("put - reads standard input, which holds the script itself",

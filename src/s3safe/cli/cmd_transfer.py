@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, TypeVar
 
 import click
@@ -18,6 +18,7 @@ from s3safe.cli.crypto_options import (
     refuse,
 )
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
+from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
 from s3safe.core.errors import PartialFailure, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
@@ -185,6 +186,7 @@ def put(
     """Upload files or (-r) folder trees: private, encrypted, checksummed."""
     if len(paths) < 2:
         raise click.UsageError("give at least one local path and the destination S3URL")
+    precheck_put({"recursive": recursive, "move": move, **values})
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     _pop_local_delete(values)
     tree_values = {k: values.pop(k) for k in TREE_KEYS}
@@ -202,10 +204,6 @@ def put(
         results = upload_tree(app.conn, local_path(paths[0]), dest, options=options, gate=gate, summary=summary, progress=meter)
         _render_tree(app, results, summary, meter)
         return
-    if any(tree_values[k] for k in TREE_KEYS) or move:
-        raise UsageError(
-            "--only-diff, --only-newer, --purge, --move, --include/--exclude, --where, --local-delete and --follow-symlinks need -r"
-        )
     from s3safe.transfer.single import upload_files
 
     options = build_upload_options(values, app.defaults)
@@ -217,6 +215,19 @@ def put(
     with app.render.transfer_progress(meter):
         app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption, progress=meter),
                     noun="file")  # fmt: skip
+
+
+@precheck("put")
+def precheck_put(params: Mapping[str, Any]) -> None:
+    """put's option checks that need neither the store nor the disk (exec runs them before line 1)."""
+    local_delete = params.get("local_delete_flag") or params.get("local_delete_where") is not None
+    tree = any(params.get(k) for k in TREE_KEYS if k != "local_delete") or local_delete or params.get("move")
+    if not params.get("recursive") and tree:
+        raise UsageError(
+            "--only-diff, --only-newer, --purge, --move, --include/--exclude, --where, --local-delete and --follow-symlinks need -r"
+        )
+    if local_delete and not params.get("only_diff"):
+        raise UsageError("--local-delete needs --only-diff, which is how s3safe knows a file already matches on S3")
 
 
 def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gate: Any, encryption: Any) -> None:
