@@ -38,7 +38,7 @@ class Athena:
                 region_name=conn.default_region,
                 endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
                 verify=settings.ca_bundle or True,
-                config=Config(retries={"max_attempts": settings.retries + 1, "mode": "standard"},
+                config=Config(retries={"total_max_attempts": settings.retries + 1, "mode": "standard"},
                               connect_timeout=settings.timeout, read_timeout=settings.timeout),
             )  # fmt: skip
 

@@ -245,7 +245,8 @@ class Connection:
         config = Config(
             region_name=region,
             signature_version="s3v4",
-            retries={"max_attempts": self.settings.retries + 1, "mode": "standard"},
+            # total_max_attempts counts the first try: --retries N is N+1 attempts (max_attempts would add one more)
+            retries={"total_max_attempts": self.settings.retries + 1, "mode": "standard"},
             connect_timeout=self.settings.timeout,
             read_timeout=self.settings.timeout,
             max_pool_connections=self._pool_size,

@@ -23,7 +23,7 @@ def service_client(conn: Connection, service: str, *, region: str | None = None,
     conn.credentials()
     config = Config(
         region_name=region or conn.default_region,
-        retries={"max_attempts": attempts or settings.retries + 1, "mode": "standard"},
+        retries={"total_max_attempts": attempts or settings.retries + 1, "mode": "standard"},
         connect_timeout=settings.timeout,
         read_timeout=settings.timeout,
         user_agent_extra=f"s3safe/{__version__}",
