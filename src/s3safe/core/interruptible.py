@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from s3safe.core import context
+
 T = TypeVar("T")
 _STEP_SECONDS = 0.2
 
@@ -29,7 +31,7 @@ def run_interruptible(work: Callable[[], T], *, interrupt: Callable[[], None]) -
         finally:
             done.set()
 
-    threading.Thread(target=target, name="s3safe-query", daemon=True).start()
+    context.thread(target, name="s3safe-query", daemon=True).start()  # in the caller's run (its redaction)
     try:
         while not done.wait(_STEP_SECONDS):
             pass
