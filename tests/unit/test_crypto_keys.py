@@ -88,7 +88,7 @@ def test_identity_files_from_options_or_environment(tmp_path: Path) -> None:
     keys.write_identity_file(two)
     assert keys.resolve_identity_files([one], environ={"S3SAFE_IDENTITY_FILE": str(two)}) == [one]
     assert keys.resolve_identity_files([], environ={"S3SAFE_IDENTITY_FILE": str(two)}) == [two]
-    with pytest.raises(UsageError, match="pass --identity FILE, set S3SAFE_IDENTITY_FILE, or create .*identity.txt"):
+    with pytest.raises(UsageError, match=r"pass --identity FILE, set S3SAFE_IDENTITY_FILE, or create .*identity\.txt"):
         keys.resolve_identity_files([], environ={})
     assert len(keys.load_identities([one, two])) == 2
     with pytest.raises(NotFoundError, match="identity file not found"):
