@@ -98,6 +98,8 @@ def test_keyring_profile_is_used_by_later_commands_and_never_shown(
     record = json.loads(as_json.stdout)
     assert record["name"] == "work" and record["key_id"] == "****0QRS" and record["default"] is True
     _no_secret(saved, used, made, listed, table, as_json)
+    in_utc = on_moto("--utc", "auth", "list", env=keyring_env)  # the saved time follows --utc like every time (rt17 #9)
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ", in_utc.stdout), in_utc.stdout
 
     ignored = on_moto("--auth", "none", "ls", env=keyring_env)
     assert ignored.returncode == 4  # the saved default is skipped: no credentials at all

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from s3safe.auth.profiles import Credentials
     from s3safe.auth.store import ProfileStore
     from s3safe.auth.vault import PassphraseSource
+    from s3safe.cli.render import Renderer
 
 pass_app = click.make_pass_decorator(App)
 PASSPHRASE_FILE = click.option(
@@ -194,8 +195,18 @@ def auth_list(app: App) -> None:
     if not profiles:
         r.info("no saved profiles; add one with 's3safe auth save NAME'")
         return
-    rows = [["*" if p.default else "", p.name, p.key_id_masked, p.store, p.location, p.saved_at] for p in profiles]
+    rows = [["*" if p.default else "", p.name, p.key_id_masked, p.store, p.location, _saved_at(r, p.saved_at)] for p in profiles]
     r.table(["default", "name", "key id", "store", "location", "saved"], rows)
+
+
+def _saved_at(r: Renderer, text: str) -> str:
+    """The index's ISO 8601 UTC time in the run's time format (local with offset, or --utc)."""
+    from datetime import datetime
+
+    try:
+        return r.time(datetime.fromisoformat(text))
+    except ValueError:  # an index written by hand: shown as it is
+        return text
 
 
 @auth.command("rm")

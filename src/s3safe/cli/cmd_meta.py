@@ -43,7 +43,7 @@ def meta_get_cmd(app: App, url: str, sse_c_key_file: str | None, version_id: str
         ["encryption", (d.sse_algorithm or "none") + (f" ({d.sse_kms_key_id})" if d.sse_kms_key_id else "")],
     ]
     if d.lock_mode or d.retain_until or d.legal_hold is not None:
-        until = d.retain_until.isoformat(timespec="seconds") if d.retain_until else None
+        until = app.render.time(d.retain_until) if d.retain_until else None
         state = f"{d.lock_mode or 'retention'} until {until}" + ("" if d.locked_until else " (expired)") if until else "none"
         rows += [["object lock", state], ["legal hold", "on" if d.legal_hold else "off"]]
     rows += [[f"checksum {name}", value] for name, value in d.checksums.items()]

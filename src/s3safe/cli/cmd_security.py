@@ -306,7 +306,7 @@ def presign(app: App, url: str, method: str, expires: str, content_type: str | N
     if app.render.json_mode:
         app.render.reveal_json(result.to_dict())
         return
-    notes = [f"expires {result.expires_at:%Y-%m-%d %H:%M:%S} UTC"]
+    notes = [f"expires {app.render.time(result.expires_at)}"]
     if result.method == "POST":
         app.render.reveal_json({"url": result.url, "fields": result.fields, "curl": result.curl()}, indent=2)
         notes.append("upload with the 'curl' line (replace FILE; the file field must come last)")
