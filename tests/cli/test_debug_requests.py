@@ -86,3 +86,13 @@ def test_debug_logs_each_request_with_status_bytes_time_and_retries_and_no_secre
     text = "\n".join(outputs)
     assert rclone.secret_key not in text
     assert not re.search(r"Signature=[0-9a-f]{16}", text), "a SigV4 signature reached the output"
+
+
+def test_a_request_that_never_got_an_answer_names_its_method_and_operation(run_cli: Run) -> None:
+    # nothing listens on port 9: the failure line said `? s3://… status=failed:…` (rt17 #13)
+    args = ("--endpoint-url", "http://127.0.0.1:9", "--allow-http", "--retries", "0", "-vv", "meta", "get", "s3://bkt/k.txt")
+    result = run_cli(*args, env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert result.returncode != 0
+    failed = [r for r in _requests(result.stderr) if r["status"].startswith("failed:")]
+    assert failed, result.stderr
+    assert all(r["method"] == "HEAD" and r["via"] == "botocore:HeadObject" for r in failed), result.stderr

@@ -58,9 +58,12 @@ def failure(exc: BaseException) -> tuple[str, str]:
 _CONTEXT_KEY = "s3safe_request"
 
 
-def _started(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def _started(params: dict[str, Any], context: dict[str, Any], model: Any = None, **_: Any) -> None:
     if enabled() or retry_log.isEnabledFor(logging.INFO):
-        context[_CONTEXT_KEY] = (params.get("Bucket"), params.get("Key"), time.monotonic(), _body_size(params.get("Body")))
+        # the method and operation are kept for a failure line: a request without an answer has no model at hand
+        method, name = (model.http.get("method", "?"), model.name) if model is not None else ("?", None)
+        context[_CONTEXT_KEY] = (params.get("Bucket"), params.get("Key"), time.monotonic(), _body_size(params.get("Body")),
+                                 method, name)  # fmt: skip
 
 
 def _retries(context: dict[str, Any], parsed: dict[str, Any] | None) -> int | str:
@@ -76,7 +79,7 @@ def _answered(http_response: Any, parsed: dict[str, Any], model: Any, context: d
     begun = context.get(_CONTEXT_KEY)
     if begun is None or not enabled():
         return
-    bucket, key, started, sent = begun
+    bucket, key, started, sent = begun[:4]
     method = model.http.get("method", "?")
     code = parsed.get("Error", {}).get("Code") if http_response.status_code >= 300 else None
     emit(method, where(bucket, key), status=http_response.status_code, sent=sent, received=_received(http_response, model),
@@ -100,9 +103,9 @@ def _failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None
     begun = context.get(_CONTEXT_KEY)
     if begun is None or not enabled():
         return
-    bucket, key, started, sent = begun
-    emit("?", where(bucket, key), status=f"failed:{type(exception).__name__}", sent=sent, received=None,
-         seconds=time.monotonic() - started, retries=_retries(context, None), via="botocore")  # fmt: skip
+    bucket, key, started, sent, method, name = begun
+    emit(method, where(bucket, key), status=f"failed:{type(exception).__name__}", sent=sent, received=None,
+         seconds=time.monotonic() - started, retries=_retries(context, None), via=f"botocore:{name}" if name else "botocore")  # fmt: skip
 
 
 def _body_size(body: Any) -> int | None:
