@@ -31,3 +31,4 @@ def test_retries_n_means_n_retries(proxy: FaultProxy, proxied: Target, tmp_path:
     assert none.returncode != 0 and RETRY.findall(none.stderr) == [], none.stderr[-2000:]
     assert two.returncode != 0, two.stderr[-2000:]
     assert RETRY.findall(two.stderr) == [("2", "3"), ("3", "3")], two.stderr[-2000:]
+    assert "HTTP 503" in two.stderr and "HTTP 503 (503)" not in two.stderr  # the status said once (rt17 #17)

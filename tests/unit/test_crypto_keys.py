@@ -173,3 +173,11 @@ def test_keyring_is_used_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
     keys.store_passphrase_in_keyring("backup", "kept in keyring")
     assert keys.resolve_passphrase(environ={}, keyring_entry="backup") == "kept in keyring"
     assert redact("kept in keyring") == MASK
+
+
+def test_a_mismatched_new_passphrase_reads_as_a_sentence() -> None:
+    answers = iter(["first passphrase", "second passphrase"])
+    with pytest.raises(UsageError) as info:
+        keys.resolve_passphrase(environ={}, prompt=lambda _: next(answers), confirm=True,
+                                purpose="new passphrase of the s3safe credentials file")  # fmt: skip
+    assert str(info.value).startswith("the two entries of the new passphrase of the s3safe credentials file do not match")

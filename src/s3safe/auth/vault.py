@@ -66,7 +66,7 @@ class FileVault:
         except AccessDeniedError:
             self._passphrase = None
             raise AccessDeniedError(f"wrong passphrase for the s3safe credentials file {self.path}",
-                                    hint="check S3SAFE_PASSPHRASE or the --passphrase-file") from None  # fmt: skip
+                                    hint="check the passphrase you typed, S3SAFE_PASSPHRASE or the --passphrase-file") from None  # fmt: skip
         try:
             raw = json.loads(plain.getvalue().decode("utf-8"))
             profiles = {str(name): Credentials.from_dict(value) for name, value in dict(raw["profiles"]).items()}

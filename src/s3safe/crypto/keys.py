@@ -110,7 +110,7 @@ def resolve_passphrase(
         )
     first = _accept(prompt(f"Enter {purpose}: "), "the prompt")
     if confirm and prompt(f"Confirm {purpose}: ") != first:
-        raise UsageError(f"the two {purpose} entries do not match")
+        raise UsageError(f"the two entries of the {purpose} do not match")
     return first
 
 

@@ -188,7 +188,7 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
     if code == "NotImplemented" or status == 501:
         return UnsupportedError(f"cannot {action}{_on(where)}: {UNSUPPORTED}")
     if status is not None and status >= 500:
-        named = f" ({code})" if code else ""
+        named = f" ({code})" if code and code != str(status) else ""  # a bare status as the code: said once
         return ServiceError(f"cannot {action}{_on(where)}: the server failed with HTTP {status}{named}",
                             hint="try again later; if it persists, the server's logs say why")  # fmt: skip
     return _by_code(fault, action=action, bucket=bucket, key=key, where=where)
