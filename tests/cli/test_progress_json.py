@@ -54,3 +54,19 @@ def test_server_side_copy_counts_objects_and_bytes(moto: MotoServer, run_cli: Ru
     assert done.returncode == 0, done.stderr
     last = [r for r in map(json.loads, done.stdout.splitlines()) if r["type"] == "progress"][-1]
     assert (last["planned"], last["files"], last["files_total"], last["bytes"], last["bytes_total"]) == (True, 2, 2, 1024, 1024)
+
+
+def test_single_file_transfers_end_with_the_summary_after_the_last_progress_record(
+    moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    # as trees do: the final progress record came after the summary for one file (rt17 #12)
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "--json", "--progress-json")
+    assert run_cli(*base, "mb", f"s3://{bucket}").returncode == 0
+    (tmp_path / "one.txt").write_text("one\n")
+    put = run_cli(*base, "put", str(tmp_path / "one.txt"), f"s3://{bucket}/one.txt")
+    got = run_cli(*base, "get", f"s3://{bucket}/one.txt", str(tmp_path / "back.txt"))
+    for done in (put, got):
+        assert done.returncode == 0, done.stderr
+        kinds = [json.loads(line)["type"] for line in done.stdout.splitlines()]
+        assert "progress" in kinds and kinds[-1] == "summary", kinds

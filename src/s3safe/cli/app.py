@@ -12,6 +12,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.settings import ConnectionSettings
 
 if TYPE_CHECKING:
+    from s3safe.core.progress import TransferProgress
     from s3safe.storage.connection import Connection
 
 
@@ -43,10 +44,26 @@ class App:
             self._conn = Connection(self.settings, saved_profile=saved_profile_for)
         return self._conn
 
-    def actions(self, results: Iterable[ActionResult], *, noun: str = "object") -> None:
-        """Render a stream of action results, then a count; exit 5 if any failed."""
-        done = failed = planned = skipped = 0
+    def actions(self, results: Iterable[ActionResult], *, noun: str = "object", progress: TransferProgress | None = None) -> None:
+        """Render a stream of action results, then a count; exit 5 if any failed. `progress` is shown while the
+        results come, and ends (its last --progress-json record) before the summary, as for trees."""
         self.render.finish_if_stdout_closes()
+        with self.render.transfer_progress(progress):
+            done, failed, planned, skipped = self._render_each(results)
+        summary = {"type": "summary", "done": done, "failed": failed, "planned": planned, "skipped": skipped}
+        if planned:
+            self.render.info(f"dry run: {planned} change(s) planned; nothing was changed", data=summary)
+        elif not (done or failed or skipped):
+            self.render.info(f"nothing to do: no matching {noun}s", data=summary)
+        else:
+            parts = [f"{done} done"] + [f"{skipped} skipped"] * bool(skipped) + [f"{failed} failed"] * bool(failed)
+            self.render.info(", ".join(parts), data=summary)
+        if failed:
+            raise PartialFailure(f"{failed} of {done + failed} {noun}(s) failed", failed=failed, succeeded=done)
+
+    def _render_each(self, results: Iterable[ActionResult]) -> tuple[int, int, int, int]:
+        """Each result's line (or record); the counts (done, failed, planned, skipped)."""
+        done = failed = planned = skipped = 0
         for result in results:
             if result.dry_run:
                 planned += 1
@@ -66,13 +83,4 @@ class App:
                 self.render.record(result.to_dict(), None)
                 if not self.render.json_mode:
                     self.render.line(text, err=True)
-        summary = {"type": "summary", "done": done, "failed": failed, "planned": planned, "skipped": skipped}
-        if planned:
-            self.render.info(f"dry run: {planned} change(s) planned; nothing was changed", data=summary)
-        elif not (done or failed or skipped):
-            self.render.info(f"nothing to do: no matching {noun}s", data=summary)
-        else:
-            parts = [f"{done} done"] + [f"{skipped} skipped"] * bool(skipped) + [f"{failed} failed"] * bool(failed)
-            self.render.info(", ".join(parts), data=summary)
-        if failed:
-            raise PartialFailure(f"{failed} of {done + failed} {noun}(s) failed", failed=failed, succeeded=done)
+        return done, failed, planned, skipped

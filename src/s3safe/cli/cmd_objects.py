@@ -115,10 +115,10 @@ def cp(app: App, /, source: str, destination: str, recursive: bool, dry_run: boo
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     options = build_upload_options(values, app.defaults)
     meter = TransferProgress()
-    with object_filter(app, where) as selector, app.render.transfer_progress(meter):
+    with object_filter(app, where) as selector:
         results = copy(app.conn, parse_s3_url(source), parse_s3_url(destination), recursive=recursive,
                        options=options, gate=make_gate(dry_run, None), where=selector, progress=meter)  # fmt: skip
-        app.actions(results)
+        app.actions(results, progress=meter)
 
 
 @click.command()

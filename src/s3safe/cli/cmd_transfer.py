@@ -212,9 +212,8 @@ def put(
         return
     files = [local_path(p) for p in paths[:-1]]
     meter = TransferProgress()
-    with app.render.transfer_progress(meter):
-        app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption, progress=meter),
-                    noun="file")  # fmt: skip
+    app.actions(upload_files(app.conn, files, dest, options=options, gate=gate, encryption=encryption, progress=meter),
+                noun="file", progress=meter)  # fmt: skip
 
 
 @precheck("put")
@@ -299,8 +298,8 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     meter = TransferProgress()  # the object's size is learnt from its HEAD, once the download began
     watched = watching(meter, fetch, name_of=lambda _: source.key, size_of=lambda _: 0)
     sources = meter.plan([source], size_of=lambda _: 0)
-    with app.render.transfer_progress(meter):
-        app.actions(gate.apply_each("download", sources, watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file")
+    app.actions(gate.apply_each("download", sources, watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file",
+                progress=meter)  # fmt: skip
 
 
 def _as_of(text: str | None) -> Any:
