@@ -94,3 +94,23 @@ def test_a_download_with_both_outputs_into_head_keeps_its_own_exit_code(
     code = proc.wait(timeout=120)
     assert len(list((tmp_path / "d").iterdir())) == FILES
     assert code == 0
+
+
+def test_json_summary_reaches_stderr_when_stdout_closed(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    # `--json put -r … | head -1`: the summary record was lost with stdout (rt17 #10)
+    import json
+
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(FILES):
+        (tree / f"{NAME}{i:03}.txt").write_text(str(i))
+    server = ["--endpoint-url", moto.endpoint_url, "--allow-http"]
+    code, err = _run_into_closed_pipe([*server, "--json", "put", "-r", str(tree), f"s3://{bucket}/t/"])
+    assert code == 0, err
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    summaries = [r for r in records if r.get("type") == "summary"]
+    assert len(summaries) == 1 and summaries[0]["transferred"] == FILES, err

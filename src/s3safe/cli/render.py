@@ -288,11 +288,15 @@ class Renderer:
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
+        gone = isinstance(self.out, _Stdout) and self.out.gone  # a summary still reaches the user, on stderr
         if self.json_mode:
-            if data is not None:
+            if data is not None and gone:
+                encoded = json.loads(json.dumps(data, default=str))
+                with self._lock:
+                    self.err.write(json_line(redact_value(encoded)) + "\n")
+            elif data is not None:
                 self.record(data, None)
         elif not self.quiet:
-            gone = isinstance(self.out, _Stdout) and self.out.gone  # a summary still reaches the user, on stderr
             self._out_line(clean(text), err=gone)
 
     def line(self, text: str, *, err: bool = False) -> None:
