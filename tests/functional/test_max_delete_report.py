@@ -82,3 +82,21 @@ def test_a_temp_sweep_refused_by_max_delete_reports_the_downloads_that_already_h
     assert "nothing was changed" not in errors[0]
     assert "remove-temp" in errors[0] and "downloaded 3 file(s)" in errors[0], errors[0]
     assert sorted(p.name for p in dest.glob("*.txt")) == ["0.txt", "1.txt", "2.txt"] and stale.exists()
+
+
+def test_a_local_purge_refusal_names_local_files_not_an_action_id(
+    run_cli: Run, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    # it said "refusing to delete-local more than 1 object(s)" (rt17 #17)
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="a.txt", Body=b"a")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    for i in range(3):
+        (dest / f"extra{i}.txt").write_text("x")
+    done = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "get", "-r", "--purge", "--max-delete", "1",
+                   f"s3://{bucket}/", str(dest))  # fmt: skip
+    assert done.returncode == 7, done.stderr
+    assert "refusing to delete more than 1 local file(s) (--max-delete)" in done.stderr, done.stderr
+    assert len(list(dest.glob("extra*.txt"))) == 3

@@ -90,12 +90,16 @@ class WriteConflict(SafetyRefusal):
     planned; the object there was left as it was."""
 
 
+_LOCAL_DELETES = {"delete-local": ("delete", "local file(s)"), "local-delete": ("delete", "local file(s)")}
+
+
 class DeleteCapRefusal(SafetyRefusal):
     """--max-delete refused a batch of deletions before the first one; `after` says what the run did before."""
 
     def __init__(self, action: str, cap: int, *, already: str | None = None, noun: str = "object(s)") -> None:
         outcome = f"none of them was deleted, but {already}" if already else "nothing was changed"
-        super().__init__(f"refusing to {action} more than {cap} {noun} (--max-delete); {outcome}",
+        verb, said = _LOCAL_DELETES.get(action, (action, noun))  # the engine's action ids are not words
+        super().__init__(f"refusing to {verb} more than {cap} {said} (--max-delete); {outcome}",
                          hint="raise --max-delete or narrow the selection; --dry-run shows the full plan")  # fmt: skip
         self.action = action
         self.cap = cap
