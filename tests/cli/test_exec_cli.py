@@ -106,9 +106,12 @@ def test_a_commands_own_option_checks_run_before_line_1(run_cli: Run, isolated_e
     # errors that need neither store nor disk were found only when their line ran, after line 1 had (rt17 #3)
     script = tmp_path / "opts.txt"
     script.write_text(f"config set region eu-west-1\nput --only-diff {tmp_path} s3://bkt/x/\n"
-                      f"put -r {tmp_path} s3://bkt/x/ --local-delete\n")  # fmt: skip
+                      f"put -r {tmp_path} s3://bkt/x/ --local-delete\nrm s3://bkt/ex/\n"
+                      f"put {tmp_path}/f s3://bkt/f --acl public-read\n")  # fmt: skip
     result = run_cli("exec", str(script))
     assert result.returncode == 2, result.stderr
     assert "line 2: --only-diff, --only-newer" in result.stderr and "need -r" in result.stderr
     assert "line 3: --local-delete needs --only-diff" in result.stderr
+    assert "line 4: s3://bkt/ex/ names a folder or bucket" in result.stderr
+    assert "line 5: refusing to upload with public ACL 'public-read'" in result.stderr
     assert _config(isolated_env) == ""

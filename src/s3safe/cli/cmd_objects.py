@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import build_upload_options, gate_options, make_gate, object_filter, upload_options, where_option
+from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
 from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
@@ -92,9 +94,18 @@ def rm(app: App, url: str, recursive: bool, versions: bool, where: str | None, d
     """Delete objects (in batches of 1,000)."""
     from s3safe.ops.objects import remove
 
+    precheck_rm({"url": url, "recursive": recursive, "versions": versions})
     gate = make_gate(dry_run, max_delete)
     with object_filter(app, where) as selector:
         app.actions(remove(app.conn, parse_s3_url(url), recursive=recursive, versions=versions, gate=gate, where=selector))
+
+
+@precheck("rm")
+def precheck_rm(params: Mapping[str, Any]) -> None:
+    """rm's checks that need neither the store nor the disk (exec runs them before line 1)."""
+    from s3safe.ops.objects import check_remove
+
+    check_remove(parse_s3_url(params["url"]), recursive=bool(params.get("recursive")), versions=bool(params.get("versions")))
 
 
 @click.command()

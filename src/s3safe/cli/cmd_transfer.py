@@ -227,6 +227,9 @@ def precheck_put(params: Mapping[str, Any]) -> None:
         )
     if local_delete and not params.get("only_diff"):
         raise UsageError("--local-delete needs --only-diff, which is how s3safe knows a file already matches on S3")
+    from s3safe.transfer.options import check_acl
+
+    check_acl(params.get("acl"), allow_public=bool(params.get("allow_public")))
 
 
 def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gate: Any, encryption: Any) -> None:

@@ -18,14 +18,20 @@ from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import plan_upload
 
 
+def check_remove(url: S3Url, *, recursive: bool, versions: bool) -> None:
+    """What `remove` refuses before any request: a folder or bucket without -r."""
+    if not recursive and url.is_prefix:
+        raise UsageError(f"{url} names a folder or bucket" + ("" if versions else ", not an object"),
+                         hint="add -r to delete every version under it" if versions else "add -r to act on everything under it")  # fmt: skip
+
+
 def remove(
     conn: Connection, url: S3Url, *, recursive: bool, versions: bool, gate: SafetyGate, where: ObjectFilter | None = None
 ) -> Iterator[ActionResult]:
+    check_remove(url, recursive=recursive, versions=versions)
     storage = S3Storage(conn)
     items: Any
     if versions:
-        if not recursive and url.is_prefix:
-            raise UsageError(f"{url} names a folder or bucket", hint="add -r to delete every version under it")
         if recursive:
             chosen = walk_versions(storage, url)
         else:  # only the exact key's versions (the listing is a prefix match)

@@ -95,15 +95,9 @@ class UploadOptions:
         return self.retain_until is not None or self.legal_hold
 
     def validate(self) -> UploadOptions:
-        from s3safe.storage.s3 import CANNED_ACLS, MAX_PART, MIN_PART, PUBLIC_ACLS
+        from s3safe.storage.s3 import MAX_PART, MIN_PART
 
-        if self.acl is not None and self.acl not in CANNED_ACLS:
-            raise UsageError(f"unknown canned ACL {self.acl!r}", hint="one of: " + ", ".join(CANNED_ACLS))
-        if self.acl in PUBLIC_ACLS and not self.allow_public:
-            raise UsageError(
-                f"refusing to upload with public ACL {self.acl!r}",
-                hint="add --allow-public if the object really must be readable by anyone",
-            )
+        check_acl(self.acl, allow_public=self.allow_public)
         if self.sse is not None and self.sse not in SSE_CHOICES:
             raise UsageError(f"unknown --sse {self.sse!r}", hint="AES256 or aws:kms")
         if self.sse_kms_key_id and self.sse != "aws:kms":
@@ -167,3 +161,16 @@ def content_type_for(path: Path) -> str:
 
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
+
+
+def check_acl(acl: str | None, *, allow_public: bool) -> None:
+    """An upload's canned ACL: known, and public only with --allow-public (exec's pre-check runs it too)."""
+    from s3safe.storage.s3 import CANNED_ACLS, PUBLIC_ACLS
+
+    if acl is not None and acl not in CANNED_ACLS:
+        raise UsageError(f"unknown canned ACL {acl!r}", hint="one of: " + ", ".join(CANNED_ACLS))
+    if acl in PUBLIC_ACLS and not allow_public:
+        raise UsageError(
+            f"refusing to upload with public ACL {acl!r}",
+            hint="add --allow-public if the object really must be readable by anyone",
+        )
