@@ -35,6 +35,7 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
     """List buckets, or the objects and folders under S3URL."""
     from s3safe.ops.listing import ListOptions, ListSummary, iter_listing, list_buckets
 
+    precheck_ls({"url": url, "where": where})
     r = app.render
     if url is None:
         if versions:
@@ -94,10 +95,25 @@ def rm(app: App, url: str, recursive: bool, versions: bool, where: str | None, d
     """Delete objects (in batches of 1,000)."""
     from s3safe.ops.objects import remove
 
-    precheck_rm({"url": url, "recursive": recursive, "versions": versions})
+    precheck_rm({"url": url, "recursive": recursive, "versions": versions, "where": where})
     gate = make_gate(dry_run, max_delete)
     with object_filter(app, where) as selector:
         app.actions(remove(app.conn, parse_s3_url(url), recursive=recursive, versions=versions, gate=gate, where=selector))
+
+
+def _check_where(text: str | None) -> None:
+    if text:
+        from s3safe.ops.where import compile_s3_where
+
+        compile_s3_where(text)  # a syntax error or an unknown variable: UsageError
+
+
+@precheck("ls")
+def precheck_ls(params: Mapping[str, Any]) -> None:
+    """ls's checks that need neither the store nor the disk (exec runs them before line 1)."""
+    if params.get("url") is not None:
+        parse_s3_url(params["url"])
+    _check_where(params.get("where"))
 
 
 @precheck("rm")
@@ -106,6 +122,7 @@ def precheck_rm(params: Mapping[str, Any]) -> None:
     from s3safe.ops.objects import check_remove
 
     check_remove(parse_s3_url(params["url"]), recursive=bool(params.get("recursive")), versions=bool(params.get("versions")))
+    _check_where(params.get("where"))
 
 
 @click.command()
