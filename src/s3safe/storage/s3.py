@@ -377,7 +377,8 @@ class S3Storage:
             storage_class=r.get("StorageClass", "STANDARD"),
             sse_algorithm=r.get("ServerSideEncryption") or ("SSE-C" if r.get("SSECustomerAlgorithm") else None),
             sse_kms_key_id=r.get("SSEKMSKeyId"),
-            metadata=dict(r.get("Metadata", {})),
+            # names are case-insensitive; some servers (rclone serve s3) capitalise them: lower-case, as AWS returns them
+            metadata={name.lower(): value for name, value in r.get("Metadata", {}).items()},
             version_id=r.get("VersionId"),
             checksums=checksums,
             checksum_type=r.get("ChecksumType"),
