@@ -108,7 +108,7 @@ def test_a_commands_own_option_checks_run_before_line_1(run_cli: Run, isolated_e
     script.write_text(f"config set region eu-west-1\nput --only-diff {tmp_path} s3://bkt/x/\n"
                       f"put -r {tmp_path} s3://bkt/x/ --local-delete\nrm s3://bkt/ex/\n"
                       f"put {tmp_path}/f s3://bkt/f --acl public-read\nls ''\n"
-                      "ls -r s3://bkt/ --where 's3_agedayz < 3'\n")  # fmt: skip
+                      "ls -r s3://bkt/ --where 's3_agedayz < 3'\nget -r --as-of 2026-12-01 s3://bkt/x/ out\n")  # fmt: skip
     result = run_cli("exec", str(script))
     assert result.returncode == 2, result.stderr
     assert "line 2: --only-diff, --only-newer" in result.stderr and "need -r" in result.stderr
@@ -116,4 +116,5 @@ def test_a_commands_own_option_checks_run_before_line_1(run_cli: Run, isolated_e
     assert "line 4: s3://bkt/ex/ names a folder or bucket" in result.stderr
     assert "line 5: refusing to upload with public ACL 'public-read'" in result.stderr
     assert "line 6: " in result.stderr and "line 7: " in result.stderr and "s3_agedayz" in result.stderr
+    assert "line 8: " in result.stderr
     assert _config(isolated_env) == ""

@@ -261,12 +261,11 @@ def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gat
 @pass_app
 def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
+    precheck_get(values)
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
     as_of_text, version_id = values.pop("as_of"), values.pop("version_id")
-    if version_id is not None and not version_id.strip():  # before a dry run too: it would read the current version
-        raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
@@ -303,6 +302,15 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     sources = meter.plan([source], size_of=lambda _: 0)
     app.actions(gate.apply_each("download", sources, watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file",
                 progress=meter)  # fmt: skip
+
+
+@precheck("get")
+def precheck_get(params: Mapping[str, Any]) -> None:
+    """get's checks that need neither the store nor the disk (exec runs them before line 1)."""
+    version_id = params.get("version_id")
+    if version_id is not None and not version_id.strip():  # before a dry run too: it would read the current version
+        raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
+    _as_of(params.get("as_of"))  # a time without a zone: UsageError
 
 
 def _as_of(text: str | None) -> Any:
