@@ -12,8 +12,8 @@ import click
 from s3safe.cli.main import main
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-# options of other programs the README quotes in recipes (aws, age, mypy)
-OTHER_TOOLS = {"--only-show-errors", "--decrypt", "--strict"}
+# options of other programs the README quotes in recipes and in Performance (aws, age, mypy, py-spy, rclone)
+OTHER_TOOLS = {"--only-show-errors", "--decrypt", "--strict", "--gil", "--vfs-cache-mode"}
 
 
 def _commands() -> Iterator[tuple[str, click.Command]]:
