@@ -99,55 +99,10 @@ class OutputClosed(Exception):
     """Standard output's reader went away (`s3safe ls | head`): a command that only reports stops, quietly."""
 
 
-class _Stdout:
-    """sys.stdout, watched for a reader that goes away. Then fd 1 is pointed at /dev/null (so no later flush, the
-    interpreter's own at exit included, fails again) and further lines are dropped; a command that changes
-    things keeps going (`keep_going`), anything else stops with OutputClosed."""
-
-    def __init__(self, stream: TextIO | None) -> None:
-        # None: the program was started with fd 1 closed (`>&-`); what it would print is dropped
-        self.stream = stream if stream is not None else open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-        self.closed_at_start = stream is None
-        self.gone = False
-        self.keep_going = False
-        self.told = False
-
-    def write(self, text: str) -> int:
-        if not self.gone:
-            try:
-                return self.stream.write(text)
-            except BrokenPipeError:
-                self._went_away()
-        return len(text)
-
-    def flush(self) -> None:
-        if not self.gone:
-            try:
-                self.stream.flush()
-            except BrokenPipeError:
-                self._went_away()
-
-    def _went_away(self) -> None:
-        self.gone = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            pass
-        if not self.keep_going:
-            raise OutputClosed
-
-    def __getattr__(self, name: str) -> Any:  # isatty, buffer, fileno, encoding …: the real stream's
-        return getattr(self.stream, name)
-
-
-_STDOUT: _Stdout | None = None
-
-
-class _Stderr:
-    """sys.stderr, whose reader may go away too (`2>&1 | head`): then fd 2 is pointed at /dev/null and the
-    lines are dropped. Never raises, so the run ends with its own exit code, not a traceback's 1."""
+class _Watched:
+    """A standard stream whose reader may go away (`| head`, `2>&1 | head`): then its fd is pointed at /dev/null
+    (so no later flush, the interpreter's own at exit included, fails again) and further lines are dropped.
+    This base never raises, so the run ends with its own exit code, not a traceback's 1 (what stderr needs)."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -177,11 +132,29 @@ class _Stderr:
         except (OSError, ValueError):
             pass
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # isatty, buffer, fileno, encoding …: the real stream's
         return getattr(self.stream, name)
 
 
-_STDERR: _Stderr | None = None
+class _Stdout(_Watched):
+    """sys.stdout: when its reader goes away, a command that changes things keeps going (`keep_going`), anything
+    else stops with OutputClosed (a listing piped to `head` has nothing left to do)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        # None: the program was started with fd 1 closed (`>&-`); what it would print is dropped
+        super().__init__(stream if stream is not None else open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+        self.closed_at_start = stream is None
+        self.keep_going = False
+        self.told = False
+
+    def _went_away(self) -> None:
+        super()._went_away()
+        if not self.keep_going:
+            raise OutputClosed
+
+
+_STDOUT: _Stdout | None = None
+_STDERR: _Watched | None = None
 
 
 def _watched_stderr() -> TextIO:
@@ -189,7 +162,7 @@ def _watched_stderr() -> TextIO:
     if sys.stderr is None:  # started with fd 2 closed: as before, nothing to watch
         return cast(TextIO, sys.stderr)
     if _STDERR is None or _STDERR.stream is not sys.stderr:
-        _STDERR = _Stderr(sys.stderr)
+        _STDERR = _Watched(sys.stderr)
     return cast(TextIO, _STDERR)
 
 
