@@ -82,3 +82,23 @@ def test_bare_s3safe_in_a_terminal_and_the_shell_help(tmp_path: Path) -> None:
     assert shell.returncode == 0, shell.stderr
     assert "\\x0a" not in shell.stdout
     assert "\nShell commands:\n  cd [PATH]" in shell.stdout
+
+
+def test_the_shell_s_own_commands_have_help(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by an outside tester: `help cd`, `help pwd` and `help exit` answered "No such command". In process:
+    the shell reads plain lines from a non-terminal stdin, so no terminal is needed here."""
+    import io
+
+    from s3safe.cli.main import invoke
+
+    lines = ["help cd", "help pwd", "help exit", "help quit", "help lcd", "help"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    code = invoke(["shell", "--no-history"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "No such command" not in out + err and "error" not in err, err
+    for text in ("cd [PATH]: change the current S3 location", "pwd: print the current S3 location",
+                 "lcd [DIR]: change the local folder"):  # fmt: skip
+        assert text in out, out
+    assert out.count("exit (or quit, or Ctrl-D): leave the shell") == 3, out  # help exit, help quit, and the list
+    listing = out[out.index("Commands:") :]  # `help` alone: s3safe's commands, then the shell's own
+    assert "\n  ls " in listing and "\nShell commands:\n  cd [PATH]" in listing and "\n  pwd: " in listing

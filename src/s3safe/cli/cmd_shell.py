@@ -18,7 +18,7 @@ from s3safe.cli.render import printable
 from s3safe.core.errors import S3SafeError, UsageError, exit_code_for
 
 BUILTINS = {
-    "cd": "cd [PATH]: change the current S3 location (no PATH, or /: the top; ..: up one level)",
+    "cd": "cd [PATH]: change the current S3 location (no PATH, or /: the top; ..: up one level; -: the previous one)",
     "pwd": "pwd: print the current S3 location",
     "lcd": "lcd [DIR]: change the local folder (for put/get)",
     "lpwd": "lpwd: print the local folder",
@@ -26,6 +26,7 @@ BUILTINS = {
     "exit": "exit (or quit, or Ctrl-D): leave the shell",
     "quit": "",
 }
+ALIASES = {"quit": "exit"}  # listed once, under exit
 HISTORY_NAME = "shell_history"
 HISTORY_LENGTH = 2000
 LISTING_CACHE_SECONDS = 5.0
@@ -152,6 +153,9 @@ class Console:
             self.app.render.record({"type": "location", "path": os.getcwd()}, os.getcwd())
             return 0
         if name == "help":
+            if args and args[0] in BUILTINS:  # the shell's own commands are not s3safe commands: their text is here
+                self.app.render.info(BUILTINS[ALIASES.get(args[0], args[0])])
+                return 0
             if args:
                 return run_inner(self.ctx, [*args, "--help"])
             code = run_inner(self.ctx, ["--help"])
