@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -43,11 +44,19 @@ def _keys(client: Any, bucket: str) -> set[str]:
     return found
 
 
-@pytest.fixture
-def big_bucket(moto_client: Any, bucket: str) -> str:
+@pytest.fixture(scope="module")
+def big_bucket(moto_server: MotoServer) -> str:
+    """Filled once for the module: every test that uses it is refused before it copies anything (and checks
+    that nothing was copied), so the 1,005 objects need not be written again per test."""
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=moto_server.endpoint_url, region_name="us-east-1",
+                          aws_access_key_id=moto_server.access_key, aws_secret_access_key=moto_server.secret_key)  # fmt: skip
+    name = f"s3safe-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name)
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda key: moto_client.put_object(Bucket=bucket, Key=key, Body=b"f"), FILLER))
-    return bucket
+        list(pool.map(lambda key: client.put_object(Bucket=name, Key=key, Body=key.encode() if key in KEYS else b"f"), KEYS + FILLER))
+    return name
 
 
 @pytest.mark.parametrize(("source", "destination"), [("src/", "src/zz/"), ("src", "src/zz"), ("", "backup/")])
