@@ -118,3 +118,36 @@ def test_a_commands_own_option_checks_run_before_line_1(run_cli: Run, isolated_e
     assert "line 6: " in result.stderr and "line 7: " in result.stderr and "s3_agedayz" in result.stderr
     assert "line 8: " in result.stderr
     assert _config(isolated_env) == ""
+
+
+def test_value_errors_of_every_command_and_global_option_stop_the_script(
+    run_cli: Run, isolated_env: Path, tmp_path: Path
+) -> None:
+    """rt17 leftovers: the pre-check knew put/rm/ls/get only, and no global option's range: `-t 999` on line 3, or
+    a bad bucket name in sync/cp/meta/audit, was found only when its line ran, after line 1 had changed things."""
+    script = tmp_path / "values.txt"
+    bad = [
+        f"sync {tmp_path} s3://bkt/x/ -t 999",
+        "ls --retries 99 s3://bkt/",
+        "ls --timeout 0 s3://bkt/",
+        f"sync {tmp_path} s3://b/",
+        f"sync {tmp_path} s3://bkt/x/ --only-diff --only-newer",
+        f"sync {tmp_path} s3://bkt/x/ --max-delete -3",
+        f"sync {tmp_path} s3://bkt/x/ --where 'sizz > 1'",
+        "cp s3://bkt/a s3://B/a",
+        "cp s3://bkt/a s3://bkt/b --storage-class BOGUS",
+        "meta set s3://x/a --set owner=ops",
+        "audit s3://UPPER",
+    ]
+    script.write_text("config set region eu-west-1\n# the next lines each hold one mistake\n" + "\n".join(bad) + "\n")
+    result = run_cli("exec", str(script))
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("s3safe: error: script not run: line ")]
+    assert [int(line.split("line ")[1].split(":")[0]) for line in errors] == list(range(3, 3 + len(bad))), result.stderr
+    for text in ("threads must be between 1 and 256", "retries must be between", "timeout must be from",
+                 "invalid bucket name 'b'", "choose one of --only-diff and --only-newer", "--max-delete must be zero",
+                 "unknown variable 'sizz'", "invalid bucket name 'B'", "unknown storage class 'BOGUS'",
+                 "invalid bucket name 'x'", "invalid bucket name 'UPPER'"):  # fmt: skip
+        assert text in result.stderr, (text, result.stderr)
+    assert "Traceback" not in result.stderr and "[line 1]" not in result.stderr
+    assert _config(isolated_env) == ""  # line 1 never ran

@@ -85,19 +85,20 @@ def reads_stdin(ctx: click.Context | None) -> bool:
 
 
 class StdinCheck:
-    """The pre-check of a script's lines (the parser, then the command's own checks of cli/prechecks.py), plus: standard input can feed at most one line, and none when it
-    holds the script itself — the script has consumed it, so `put -` would upload nothing over the object."""
+    """The pre-check of a script's lines (the parser, then the shared and the command's own checks of
+    cli/prechecks.py), plus: standard input can feed at most one line, and none when it holds the script
+    itself — the script has consumed it, so `put -` would upload nothing over the object."""
 
     def __init__(self, *, script_on_stdin: bool) -> None:
         self.script_on_stdin = script_on_stdin
         self.readers = 0
 
     def __call__(self, argv: list[str]) -> None:
-        from s3safe.cli.prechecks import run_precheck
+        from s3safe.cli.prechecks import check_parsed
 
         ctx = parse_command_line(argv)
-        if ctx is not None and ctx.command.name is not None:
-            run_precheck(ctx.command.name, ctx.params)
+        if ctx is not None:
+            check_parsed(ctx)
         if not reads_stdin(ctx):
             return
         if self.script_on_stdin:

@@ -1,12 +1,22 @@
-"""The part of a command's validation that needs neither the store nor the disk, by command name.
+"""The part of a command's validation that needs neither the store nor the disk.
 
-A command calls its own check first thing; `exec` calls it for every line before the first line runs, so a
-usage error on line 5 stops the script before line 1 changed anything."""
+A command calls its own check first thing; `exec` runs `check_parsed` on every line before the first line runs,
+so a usage error on line 5 stops the script before line 1 changed anything. Two kinds of checks:
+
+- shared ones, by parameter name, for every command that has the parameter (the global -t/--retries/--timeout/
+  --max-bandwidth/--region, every S3URL argument, --where, --max-delete, the upload options …): a new command
+  gets them without registering anything;
+- a command's own, registered with `@precheck(name)` (option combinations only that command knows).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import click
+
+from s3safe.core.errors import UsageError
 
 Precheck = Callable[[Mapping[str, Any]], None]
 PRECHECKS: dict[str, Precheck] = {}
@@ -26,3 +36,78 @@ def run_precheck(name: str, params: Mapping[str, Any]) -> None:
     check = PRECHECKS.get(name)
     if check is not None:
         check(params)
+
+
+def check_parsed(ctx: click.Context) -> None:
+    """Every check of a parsed (not invoked) command line that needs neither the store nor the disk: the global
+    options' values, the shared checks of each (sub)command's parameters, then the command's own check."""
+    chain = [ctx]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    root = chain[-1]
+    _check_global_values(root.params)
+    for level in reversed(chain[:-1]):
+        _check_s3_arguments(level)
+        _check_shared_values(level.params)
+    if ctx.command.name is not None:
+        run_precheck(ctx.command.name, ctx.params)
+
+
+def _check_global_values(params: Mapping[str, Any]) -> None:
+    """-t, --retries, --timeout, --max-bandwidth and --region, checked as the main command checks them (the
+    environment and config file are not consulted: they are the same for every line, and checked when it runs).
+    --ca-bundle is a file (disk) and the endpoint's check depends on the call's --allow-http: both at run time."""
+    from s3safe.core.settings import resolve_settings
+
+    given = {k: v for k, v in params.items() if k in ("threads", "retries", "timeout", "max_bandwidth", "region")}
+    resolve_settings(given, env={}, config={}, check_endpoint_url=False)
+
+
+def _check_s3_arguments(ctx: click.Context) -> None:
+    """An argument written as s3://… must be a valid S3 URL (bucket name, key encoding) for any command."""
+    from s3safe.core.locations import is_s3_url, parse_s3_url
+
+    for param in ctx.command.params:
+        if not isinstance(param, click.Argument) or param.name is None:
+            continue
+        value = ctx.params.get(param.name)
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, str) and is_s3_url(item):
+                parse_s3_url(item)
+
+
+def _check_where(text: Any) -> None:
+    if text:
+        from s3safe.query import compile_where
+
+        compile_where(str(text), scope="any")  # a syntax error or an unknown variable: UsageError
+
+
+def _check_max_delete(value: Any) -> None:
+    if value is not None and value < 0:
+        raise UsageError("--max-delete must be zero or more")
+
+
+def _check_upload_values(params: Mapping[str, Any]) -> None:
+    """The upload options (put, cp, sync): storage class, header values, part size, metadata, retention, ACL.
+    --sse and --sse-kms-key-id are left to run time: the config file may supply the --sse a key id needs."""
+    from s3safe.cli.options import build_upload_options
+
+    build_upload_options({**params, "sse": None, "sse_kms_key_id": None})
+
+
+SHARED_VALUE_CHECKS: dict[str, Callable[[Any], None]] = {
+    "where": _check_where,
+    "local_delete_where": _check_where,
+    "max_delete": _check_max_delete,
+}
+
+
+def _check_shared_values(params: Mapping[str, Any]) -> None:
+    for name, check in SHARED_VALUE_CHECKS.items():
+        if params.get(name) is not None:
+            check(params[name])
+    if params.get("only_diff") and params.get("only_newer"):
+        raise UsageError("choose one of --only-diff and --only-newer")
+    if "storage_class" in params:
+        _check_upload_values(params)
