@@ -123,13 +123,13 @@ def test_valid_samples_decrypt() -> None:
     assert _decrypt_age_passphrase(SAMPLES["age-scrypt"], []) == PLAINTEXT
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=750, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=600), reader=st.sampled_from(sorted(READERS)), chunks=chunkings)
 def test_random_bytes_are_refused_cleanly(data: bytes, reader: str, chunks: list[int]) -> None:
     _check(reader, data, chunks, original=None)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=750, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.sampled_from([b"AES\x03\x00", b"AES\x02\x00", b"AES\x00\x05", b"age-encryption.org/v1\n", b"-----BEGIN AGE ENCRYPTED FILE-----\n"])
        .flatmap(lambda head: st.binary(max_size=400).map(lambda tail: head + tail)),
        reader=st.sampled_from(sorted(READERS)), chunks=chunkings)  # fmt: skip

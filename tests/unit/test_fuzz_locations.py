@@ -25,7 +25,7 @@ keys = st.one_of(
 )
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(
     text=st.one_of(
         st.text(max_size=80), st.text(max_size=40).map(lambda t: "s3://" + t), keys.map(lambda k: "s3://bucket-a/" + k)
@@ -47,7 +47,7 @@ def test_any_text_is_a_url_or_a_usage_error(text: str) -> None:
         assert error.strip() and "\n" not in error.strip("\n")
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=keys)
 @example("../x")
 @example("a/../../x")

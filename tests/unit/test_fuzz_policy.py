@@ -99,7 +99,7 @@ def test_any_text_parses_or_raises_policy_error(text: str) -> None:
     _parse(text)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(document=st.one_of(documents, json_values), request=requests)
 def test_documents_compile_or_fail_cleanly_and_evaluation_decides(document: Any, request: RequestContext) -> None:
     compiled = _parse(document)

@@ -61,7 +61,7 @@ def test_arbitrary_text_compiles_or_raises_query_error(text: str, scope: str) ->
     _compile(text, scope)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=expressions, scope=st.sampled_from(SCOPES))
 def test_token_soup_compiles_or_raises_query_error_and_round_trips(text: str, scope: str) -> None:
     condition = _compile(text, scope)
@@ -99,7 +99,7 @@ clocks = st.builds(Clock, now=st.datetimes(min_value=datetime(1, 1, 2), max_valu
                    zone=st.sampled_from([UTC, None, datetime.now(UTC).astimezone().tzinfo]))  # fmt: skip
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(text=expressions, s3=st.one_of(st.none(), facts), file=st.one_of(st.none(), local), clock=clocks)
 def test_compiled_conditions_evaluate_on_any_facts(text: str, s3: S3Facts | None, file: LocalFacts | None, clock: Clock) -> None:
     condition = _compile(text, "any")
