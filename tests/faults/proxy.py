@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -183,10 +184,12 @@ def _rst(sock: socket.socket) -> None:
 
 
 class FaultProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: the server context the proxy answers with (HTTPS to the client, plain HTTP upstream)."""
         if upstream_host not in ("127.0.0.1", "localhost"):
             raise ValueError("the fault proxy fronts loopback servers only")
         self.upstream = (upstream_host, upstream_port)
+        self._tls = tls
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
@@ -206,7 +209,7 @@ class FaultProxy:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     # --- control -----------------------------------------------------------------------------------
     def set_plan(self, plan: FaultPlan) -> None:
@@ -287,6 +290,15 @@ class FaultProxy:
 
     def _serve(self, client: socket.socket) -> None:
         client.settimeout(120)
+        if self._tls is not None:
+            try:
+                client = self._tls.wrap_socket(client, server_side=True)
+            except OSError:  # ssl.SSLError included: a client that gave up on the handshake
+                with contextlib.suppress(OSError):
+                    client.close()
+                return
+            with self._lock:
+                self._sockets.add(client)
         reader = client.makefile("rb")
         up: socket.socket | None = None
         up_reader: BinaryIO | None = None

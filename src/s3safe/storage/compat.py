@@ -21,6 +21,13 @@ def obstore_can_address(key: str) -> bool:
     return bool(key) and all(part not in ("", ".", "..") for part in key.split("/")) and key.isprintable()
 
 
+def via_obstore(conn: Clients, key: str) -> bool:
+    """Whether an object request for this key goes through obstore: a key it addresses exactly, and no SSE-C
+    key. obstore's HTTP client follows a GET's redirect by itself and re-sends every header but Authorization
+    to the Location's host, the SSE-C key among them; botocore's requests refuse redirects (connection.py)."""
+    return obstore_can_address(key) and not conn.settings.sse_c_key
+
+
 class BotocoreGet:
     """A whole-object GET answered by botocore: `attributes` (user metadata), `meta`, `range`, `stream()`."""
 

@@ -116,6 +116,30 @@ def _add_sse_c(client: Any, key: bytes) -> None:
         client.meta.events.register(f"after-call.s3.{operation}", mark)
 
 
+# obstore's HTTP client (reqwest) follows up to 10 redirects by itself and offers no option to stop it; on
+# another host it drops Authorization but re-sends the rest: the session token, a Referer, any SSE-C key. So
+# every obstore store gets this proxy, which no connection can reach (port 0), for every host but the
+# endpoint's own: a redirect elsewhere fails before a byte is sent there, and errors.py names it by this address.
+REDIRECT_FENCE = "http://127.0.0.1:0"
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def redirect_fence(endpoint_url: str | None) -> dict[str, str]:
+    """obstore client options that refuse any request to a host other than the endpoint's (AWS: *.amazonaws.com).
+
+    Nothing where the environment names a proxy (reqwest would then use ours instead of it): there a
+    redirect is still followed, and only SSE-C keys, which never reach obstore, stay safe."""
+    import os
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        log.debug("a proxy is set in the environment: obstore's requests are not fenced against redirects")
+        return {}
+    # reqwest's proxy exclusions match a domain and its subdomains (a virtual-hosted bucket.endpoint)
+    host = urlsplit(endpoint_url).hostname if endpoint_url else None
+    return {"proxy_url": REDIRECT_FENCE, "proxy_excludes": host or "amazonaws.com,amazonaws.com.cn"}
+
+
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
@@ -338,12 +362,8 @@ class Connection:
             config["server_side_encryption"] = sse
         if kms_key_id:
             config["sse_kms_key_id"] = kms_key_id
-        if self.settings.sse_c_key:
-            import base64
-
-            # obstore sends the key (and its MD5) on every request of this store, reads included
-            config["server_side_encryption"] = "sse-c"
-            config["sse_customer_key_base64"] = base64.b64encode(self.settings.sse_c_key).decode("ascii")
+        # no SSE-C key is ever given to obstore: its client follows redirects and would re-send the key to the
+        # Location's host; object requests with an SSE-C key go through botocore (storage.compat.via_obstore)
         client_options: dict[str, Any] = {
             "allow_http": self.settings.allow_http,
             "timeout": timedelta(seconds=self.settings.timeout),
@@ -355,6 +375,7 @@ class Connection:
             client_options["root_certificate"] = read_ca_bundle(self.settings.ca_bundle)
         if acl:
             client_options["default_headers"] = {"x-amz-acl": acl}
+        client_options.update(redirect_fence(self.settings.endpoint_url))
         retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}
         if static is not None:
             config.update(access_key_id=static.access_key, secret_access_key=static.secret_key)

@@ -290,6 +290,8 @@ _STATUS = re.compile(r"non-2xx status code: (\d{3})")
 _METHOD = re.compile(r"Error performing ([A-Z]{3,7}) ")
 _S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]{1,64})</Code>")
 _S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
+# the address of storage.connection.REDIRECT_FENCE, as the client's connect error names it
+_FENCED = re.compile(r"\b127\.0\.0\.1:0\b")
 _REDIRECT_HINT = "check --endpoint-url and --region; an S3 endpoint answers requests itself"
 _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Interrupted", "error decoding response body",
         "end of file before message length", "connection reset")  # fmt: skip
@@ -310,6 +312,9 @@ def _obstore_without_answer(text: str, *, action: str, where: str) -> S3SafeErro
     """An obstore failure that carries no HTTP answer: a redirect its client gave up on, a cut connection, a
     TLS failure, or something else, shown briefly."""
     brief = redact(" ".join(text.split())).split(" Debug source:")[0]
+    if _FENCED.search(text):  # the connection's redirect fence refused a request to another host
+        return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered with a redirect to another host, which s3safe "
+                            "does not follow (nothing was sent there)", hint=_REDIRECT_HINT)  # fmt: skip
     if "error following redirect" in brief:
         return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered with a redirect, which s3safe does not follow", hint=_REDIRECT_HINT)
     if any(sign in text for sign in _CUT):

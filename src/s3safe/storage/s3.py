@@ -28,7 +28,7 @@ from s3safe.core.models import (
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
-from s3safe.storage.compat import BotocoreGet, obstore_can_address
+from s3safe.storage.compat import BotocoreGet, via_obstore
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
 from s3safe.storage.listing_guard import ListingGuard, VersionGuard
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
@@ -500,7 +500,7 @@ class S3Storage:
     def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Any:
         """The object (or bytes [start, end) of it) through obstore; botocore for keys obstore cannot address."""
         ranged = start is not None or end is not None
-        if not obstore_can_address(key):
+        if not via_obstore(self.conn, key):
             params: dict[str, Any] = {"Bucket": bucket, "Key": key}
             if ranged:
                 params["Range"] = f"bytes={start or 0}-{'' if end is None else end - 1}"

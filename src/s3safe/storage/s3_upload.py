@@ -19,7 +19,7 @@ from s3safe.core.bandwidth import pay
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Part, PutRequest, WriteCondition
-from s3safe.storage.compat import obstore_can_address
+from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def _etag(response: Any) -> str | None:
 
 def put_object(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
     """One PutObject carrying x-amz-checksum-sha256 (which the server verifies); its ETag."""
-    if conn.limiter is None and obstore_can_address(request.key) and not request.object_lock:
+    if conn.limiter is None and via_obstore(conn, request.key) and not request.object_lock:
         return _put_obstore(conn, request, body)
     return _put_botocore(conn, request, body, sha256_b64=sha256_b64)
 

@@ -19,7 +19,7 @@ from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, Usage
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.core.models import ObjectDetails
 from s3safe.storage import compat, dataplane
-from s3safe.storage.compat import obstore_can_address
+from s3safe.storage.compat import via_obstore
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 from s3safe.storage.s3 import S3Storage
@@ -133,7 +133,7 @@ def fetch_object(
         hashes: _Hashes | None = None
         # one slot of the run's budget from the GET until its body was read
         with handle, conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if obstore_can_address(key)
+            result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if via_obstore(conn, key)
                       else compat.get_object(conn, bucket, key, version_id=expected.version_id))  # fmt: skip
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
@@ -243,7 +243,7 @@ def _fetch_ranged(
     object is to be decrypted (that streams in order), its size is not the listed one, or the server ignores
     Range.
     """
-    if not obstore_can_address(key):
+    if not via_obstore(conn, key):
         return None  # streamed whole through botocore instead
     url = f"s3://{bucket}/{key}"
     storage = S3Storage(conn)

@@ -289,7 +289,7 @@ class _Counting:
 
 def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expected: Any, decryption: Decryption | None) -> Any:
     from s3safe.storage import compat
-    from s3safe.storage.compat import obstore_can_address
+    from s3safe.storage.compat import via_obstore
     from s3safe.transfer import download as dl
 
     url = f"s3://{bucket}/{key}"
@@ -297,7 +297,7 @@ def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expecte
     md5: Any = hashlib.md5(usedforsecurity=False)
     plain: Any = None
     with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-        result = dl._get(conn.store(bucket), url, key, bucket=bucket) if obstore_can_address(key) else compat.get_object(conn, bucket, key)
+        result = dl._get(conn.store(bucket), url, key, bucket=bucket) if via_obstore(conn, key) else compat.get_object(conn, bucket, key)
         attributes = dict(result.attributes)
         fmt = attributes.get(ENCRYPTION_META)
         if decryption is not None:
