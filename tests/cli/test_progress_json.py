@@ -70,3 +70,19 @@ def test_single_file_transfers_end_with_the_summary_after_the_last_progress_reco
         assert done.returncode == 0, done.stderr
         kinds = [json.loads(line)["type"] for line in done.stdout.splitlines()]
         assert "progress" in kinds and kinds[-1] == "summary", kinds
+
+
+def test_json_with_progress_draws_the_display_on_stderr_and_keeps_stdout_json(
+    moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    # --json --progress was silently ignored (rt17 #1): --progress forces the display, on stderr, as without --json
+    bucket = bucket_name()
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "mb", f"s3://{bucket}").returncode == 0
+    (tmp_path / "one.txt").write_text("one\n")
+    done = run_cli(*base, "--json", "--progress", "put", str(tmp_path / "one.txt"), f"s3://{bucket}/one.txt")
+    assert done.returncode == 0, done.stderr
+    kinds = [json.loads(line)["type"] for line in done.stdout.splitlines()]
+    assert kinds == ["action", "summary"], done.stdout
+    assert "files " in done.stderr and "failed 0" in done.stderr, done.stderr
+    assert "\x1b[J" in done.stderr  # the display erased itself at the end

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
 
+import pytest
+
 from tests.cli.test_shell_tmux import Terminal, terminal  # noqa: F401  (the fixture)
 from tests.conftest import S3SAFE
 from tests.servers.moto import MotoServer
@@ -21,6 +23,7 @@ from tests.servers.moto import MotoServer
 Run = Callable[..., CompletedProcess[str]]
 MIB = 1024 * 1024
 LIVE = re.compile(r"\[[#-]{20}\] [\d.]+ (B|KiB|MiB) / 1\.0[\d.]* MiB \d+%, [^,]+/s, ETA \d+:\d\d, files \d/4, failed 0")
+ONE_LINE = re.compile(r"\[[#-]{20}\] [\d.]+ (B|KiB|MiB) / 1\.0[\d.]* MiB \d+%, .* files \d/4, failed 0")
 FILE_BAR = re.compile(r"^\s+big\.bin \[[#-]{20}\] [\d.]+ (B|KiB|MiB) / 1\.0 MiB \d+%", re.M)
 
 
@@ -31,8 +34,8 @@ def _tree(root: Path) -> None:
         (root / name).write_text(f"{name}\n")
 
 
-def _command(moto: MotoServer, bucket: str, *, redirect: Path | None = None) -> list[str]:
-    argv = [S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "--max-bandwidth", "512KiB",
+def _command(moto: MotoServer, bucket: str, *, redirect: Path | None = None, rate: str = "512KiB") -> list[str]:
+    argv = [S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "--max-bandwidth", rate,
             "put", "-r", "tree", f"s3://{bucket}/t/"]  # fmt: skip
     return ["sh", "-c", shlex.join(argv) + (f" > {shlex.quote(str(redirect))}" if redirect else "")]
 
@@ -76,3 +79,44 @@ def test_progress_shows_on_the_terminal_with_stdout_redirected(
     assert sorted(lines[:4]) == [f"upload s3://{bucket}/t/{n}  [new]" for n in ("a.txt", "b.txt", "big.bin", "c.txt")]
     assert lines[4].startswith("4 transferred (1.0 MiB)") and len(lines) == 5
     assert "ETA" not in out.read_text()
+
+
+# --- stdout a pipe to the same terminal, a narrower terminal, streams (rt17 #1) ---------------------------------
+def _piped(moto: MotoServer, bucket: str, pipe: str, *, rate: str = "512KiB") -> list[str]:
+    argv = [S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "--max-bandwidth", rate, "put", "-r", "tree", f"s3://{bucket}/t/"]
+    return ["sh", "-c", shlex.join(argv) + f" | {pipe}"]
+
+
+@pytest.mark.parametrize("pipe", ["cat", "head -n 1"])  # `| tee` is `| cat` to the display: a reader writing to it
+def test_progress_leaves_no_remnant_when_stdout_is_piped_to_the_same_terminal(
+    terminal: Terminal, moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path, pipe: str  # noqa: F811
+) -> None:
+    """The pipe's reader writes the object lines to the terminal whenever it likes: the display is one line,
+    erased before each object line and drawn again only once stdout has been quiet (failed on main: pieces of the
+    two-line display were left between and inside the object lines)."""
+    bucket = bucket_name()
+    assert run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "mb", f"s3://{bucket}").returncode == 0
+    _tree(tmp_path / "tree")
+    terminal.start(_piped(moto, bucket, pipe), cwd=tmp_path)
+    terminal.wait_for(lambda s: bool(ONE_LINE.search(s)), "the live display")
+    screen = terminal.wait_text("[shell exited: 0]")
+    assert screen.count(f"upload s3://{bucket}/t/") == (1 if pipe.startswith("head") else 4), screen
+    gone = "s3safe: warning: standard output was closed during the run"
+    assert [line for line in _leftovers(screen, bucket) if not line.startswith(gone)] == [], screen
+
+
+def test_a_narrower_terminal_leaves_no_wrapped_remnant(
+    terminal: Terminal, moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path  # noqa: F811
+) -> None:
+    """The pane shrinks from 160 to 50 columns mid-run: the terminal rewraps the display's long lines, and the next
+    redraw erases them all and draws lines cut to the new width (failed on main: wrapped pieces stayed)."""
+    bucket = bucket_name()
+    assert run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "mb", f"s3://{bucket}").returncode == 0
+    _tree(tmp_path / "tree")
+    terminal.start(_command(moto, bucket, rate="1MiB"), cwd=tmp_path)
+    _wait_live(terminal)
+    terminal.tmux("resize-window", "-t", "main", "-x", "50")
+    terminal.wait_for(lambda s: any(line.startswith("[#") and len(line) < 50 for line in s.splitlines()), "a redraw cut to 50 columns")
+    screen = terminal.wait_text("[shell exited: 0]")
+    assert screen.count(f"upload s3://{bucket}/t/") == 4
+    assert _leftovers(screen, bucket) == [], screen

@@ -11,7 +11,8 @@ from pathlib import Path
 import s3safe.cli
 
 CLI = Path(s3safe.cli.__file__).parent
-FUNNEL = "render.py"
+# render.py cleans every line; live.py only draws the lines render.py hands it (the live transfer display)
+FUNNEL = {"render.py", "live.py"}
 # writes that go to a file the user named, not to the terminal: (module, enclosing function)
 FILE_WRITES = {("cmd_audit.py", "_write")}
 FORBIDDEN_CALLS = {"print", "input", "echo", "secho", "get_text_stream", "get_binary_stream"}
@@ -48,7 +49,7 @@ def _violations(path: Path) -> list[str]:
 
 
 def test_only_the_renderer_writes_to_the_terminal() -> None:
-    modules = sorted(p for p in CLI.glob("*.py") if p.name != FUNNEL)
+    modules = sorted(p for p in CLI.glob("*.py") if p.name not in FUNNEL)
     assert len(modules) > 5  # the scan did see the command modules
     violations = [v for module in modules for v in _violations(module)]
     assert violations == [], "\n".join(violations)

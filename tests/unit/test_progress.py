@@ -56,3 +56,12 @@ def test_rate_is_over_the_recent_window() -> None:
         now[0] = float(second)
         rate = rates.rate(second * 100 if second <= 5 else 500)  # stalls after five seconds
     assert rate is not None and rate < 50
+
+
+def test_live_display_lines_are_cut_below_the_width_and_erased_by_rows_at_the_current_width() -> None:
+    from s3safe.cli.live import fit, rows_taken
+
+    assert fit("x" * 10, 11) == "x" * 10 and fit("x" * 10, 10) == "x" * 9  # never as wide as the terminal
+    assert fit("名前" * 5, 8).rstrip() == "名前名"  # cells, not characters: wide characters count twice
+    # a 90-column line drawn on 160 columns takes 2 rows once the terminal is 50 wide (it rewraps it)
+    assert rows_taken(["y" * 90, "", "z" * 49], 50) == 2 + 1 + 1

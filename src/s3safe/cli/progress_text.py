@@ -81,3 +81,9 @@ def progress_record(snap: ProgressSnapshot, rate: float | None) -> dict[str, Any
         "eta_seconds": None if not (snap.planned and rate) else round(left / rate, 1),
         "elapsed_seconds": round(snap.elapsed, 2),
     }  # fmt: skip
+
+
+def stream_line(snap: ProgressSnapshot, rate: float | None, *, source: str) -> str:
+    """A transfer whose size is unknown until it ends (standard input): bytes so far and the rate, no total."""
+    speed = f"{human_size(int(rate))}/s" if rate is not None else "-/s"
+    return f"{human_size(snap.bytes_done)} from {source}, {speed}, {duration(snap.elapsed)} elapsed"

@@ -15,7 +15,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
@@ -244,20 +244,27 @@ class Renderer:
         if self.json_mode:
             encoded = json.loads(json.dumps(data, default=str))  # datetimes etc. become strings first
             with self._lock:
-                self.out.write(json_line(redact_value(encoded)) + "\n")
+                self._write_line(self.out, json_line(redact_value(encoded)))
         elif text is not None:
             self._out_line(clean(text))
 
     def _out_line(self, line: str, *, err: bool = False) -> None:
-        """A cleaned line; while the live display runs on the same terminal, through its console, which prints it
-        above the display (a line written past it would leave pieces of the display in the scrollback)."""
-        stream = self.err if err else self.out
-        if self._live is not None and stream.isatty():
+        """A cleaned line; while the live display runs, printed above it (a line written past it would leave pieces
+        of the display in the scrollback)."""
+        self._write_line(self.err if err else self.out, line)
+
+    def _write_line(self, stream: TextIO, line: str) -> None:
+        live = self._live
+        if live is None:
+            stream.write(line + "\n")
+        elif hasattr(live, "above"):  # the transfer display (cli/live.py)
+            live.above(stream, line)
+        elif stream.isatty():  # audit's rich progress bar: through its console
             from rich.text import Text
 
-            self._live.console.print(Text(line), soft_wrap=True, highlight=False)
-            return
-        stream.write(line + "\n")
+            live.console.print(Text(line), soft_wrap=True, highlight=False)
+        else:
+            stream.write(line + "\n")
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
@@ -266,7 +273,7 @@ class Renderer:
             if data is not None and gone:
                 encoded = json.loads(json.dumps(data, default=str))
                 with self._lock:
-                    self.err.write(json_line(redact_value(encoded)) + "\n")
+                    self._write_line(self.err, json_line(redact_value(encoded)))
             elif data is not None:
                 self.record(data, None)
         elif not self.quiet:
@@ -318,51 +325,48 @@ class Renderer:
                 self._live = None
 
     def progress_wanted(self) -> bool:
-        """The live display: forced by --progress/--no-progress, else on when stderr is a terminal (whatever stdout
-        is), never with --json or -q."""
-        if self.json_mode or self.show_progress is False:
-            return False
-        if self.show_progress:
-            return True
-        return not self.quiet and self.err.isatty() and os.environ.get("TERM") != "dumb"
+        """The live display: forced by --progress/--no-progress (with --json too: stdout stays JSON, the display is
+        on stderr), else on when stderr is a terminal (whatever stdout is), never with --json or -q."""
+        if self.show_progress is not None:
+            return self.show_progress
+        return not self.json_mode and not self.quiet and self.err.isatty() and os.environ.get("TERM") != "dumb"
 
     @contextmanager
-    def transfer_progress(self, meter: TransferProgress | None) -> Iterator[None]:
-        """Show `meter` while the block runs: a live display on stderr, or `progress` records with --progress-json."""
-        if meter is None:
-            yield
-        elif self.json_mode and self.progress_json:
-            yield from self._progress_records(meter)
-        elif self.progress_wanted():
-            yield from self._progress_display(meter)
-        else:
+    def transfer_progress(self, meter: TransferProgress | None, *, stream: str | None = None) -> Iterator[None]:
+        """Show `meter` while the block runs: a live display on stderr, and/or `progress` records with
+        --progress-json. `stream` names a transfer of unknown size (standard input) for the display."""
+        with ExitStack() as stack:
+            if meter is not None and self.json_mode and self.progress_json:
+                stack.enter_context(self._progress_records(meter))
+            if meter is not None and self.progress_wanted():
+                stack.enter_context(self._progress_display(meter, stream=stream))
             yield
 
-    def _progress_display(self, meter: TransferProgress) -> Iterator[None]:
-        from rich.console import Console, Group
-        from rich.live import Live
-        from rich.text import Text
-
-        from s3safe.cli.progress_text import RateMeter, file_lines, overall_line
+    @contextmanager
+    def _progress_display(self, meter: TransferProgress, *, stream: str | None) -> Iterator[None]:
+        from s3safe.cli.live import LiveDisplay, is_pipe
+        from s3safe.cli.progress_text import RateMeter, file_lines, overall_line, stream_line
 
         rates = RateMeter()
 
-        def view() -> Group:
+        def view() -> list[str]:
             snap = meter.snapshot()
-            lines = [Text(overall_line(snap, rates.rate(snap.bytes_done)))]
-            lines += [Text(f"  {clean(name)} {rest}") for name, rest in file_lines(snap)]
-            return Group(*lines)
+            rate = rates.rate(snap.bytes_done)
+            if stream is not None and not snap.planned:
+                return [stream_line(snap, rate, source=stream)]
+            return [overall_line(snap, rate)] + [f"  {clean(name)} {rest}" for name, rest in file_lines(snap)]
 
-        console = Console(file=self.err, force_terminal=True if self.show_progress else None)
-        # transient: nothing of the display stays once it stops; the summary line says how it ended
-        with Live(console=console, get_renderable=view, transient=True, refresh_per_second=4,
-                  redirect_stdout=False, redirect_stderr=False) as live:  # fmt: skip
-            self._live = live
-            try:
-                yield
-            finally:
-                self._live = None
+        piped = self.out if self.out is not self.err and is_pipe(self.out) else None
+        live = LiveDisplay(self.err, view, piped=piped)
+        live.start()
+        self._live = live
+        try:
+            yield
+        finally:
+            self._live = None
+            live.stop()
 
+    @contextmanager
     def _progress_records(self, meter: TransferProgress) -> Iterator[None]:
         from s3safe.cli.progress_text import RateMeter, progress_record
 
@@ -423,14 +427,14 @@ class Renderer:
     # --- stderr ------------------------------------------------------------------------------------
     def warn(self, text: str) -> None:
         if self.json_mode:
-            self.err.write(json.dumps({"type": "warning", "message": redact(text)}) + "\n")
+            self._write_line(self.err, json.dumps({"type": "warning", "message": redact(text)}))
         else:
             self._out_line(f"s3safe: warning: {printable(' '.join(redact(text).split()))}", err=True)
 
     def note(self, text: str) -> None:
         """An informational line on stderr (what -v adds): labelled as information, not as a warning."""
         if self.json_mode:
-            self.err.write(json.dumps({"type": "info", "message": redact(text)}) + "\n")
+            self._write_line(self.err, json.dumps({"type": "info", "message": redact(text)}))
         else:
             self._out_line(f"s3safe: info: {printable(' '.join(redact(text).split()))}", err=True)
 
