@@ -132,21 +132,23 @@ def test_passphrase_prompt_confirmation() -> None:
 
 
 def test_passphrase_file_problems(tmp_path: Path) -> None:
+    # every unusable passphrase source is one class, exit 4 (credentials): tests/cli/test_passphrase_sources.py
     empty = tmp_path / "empty"
     empty.write_text("\n")
-    with pytest.raises(UsageError, match="empty"):
+    with pytest.raises(keys.PassphraseSourceError, match="empty"):
         keys.passphrase_from_file(empty)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(keys.PassphraseSourceError, match="not found"):
         keys.passphrase_from_file(tmp_path / "missing")
     big = tmp_path / "big"
     big.write_bytes(b"x" * (keys.MAX_KEY_FILE + 1))
-    with pytest.raises(UsageError, match="larger than"):
+    with pytest.raises(keys.PassphraseSourceError, match="larger than"):
         keys.passphrase_from_file(big)
     crlf = tmp_path / "crlf"
     crlf.write_bytes(b"  spaces kept  \r\n")
     assert keys.passphrase_from_file(crlf) == "  spaces kept  "
-    with pytest.raises(UsageError, match="empty"):
+    with pytest.raises(keys.PassphraseSourceError, match="empty") as caught:
         keys.resolve_passphrase(environ={"S3SAFE_PASSPHRASE": ""})
+    assert caught.value.exit_code == 4
 
 
 def test_keyring_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:

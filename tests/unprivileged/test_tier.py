@@ -41,3 +41,17 @@ def test_file_modes_bind_the_command(unpriv: Sandbox) -> None:
     done = unpriv.run("decrypt", str(secret), env={"S3SAFE_PASSPHRASE": "x"})
     assert done.returncode == 2, done.stderr
     assert "secret.age" in done.stderr and "not readable" in done.stderr
+
+
+def test_an_unreadable_passphrase_file_is_one_line_exit_4(unpriv: Sandbox) -> None:
+    """Like every other passphrase-source problem (tests/cli/test_passphrase_sources.py): exit 4, one line naming
+    the passphrase file and the credentials file it was to unlock; decrypt the same without the latter."""
+    secret = unpriv.root / "s3safe.pass"
+    secret.write_text("cron passphrase 42\n")
+    secret.chmod(0)
+    for args in (("auth", "credential-process", "prod"), ("decrypt", str(unpriv.root / "x.age"))):
+        done = unpriv.run(*args, "--passphrase-file", str(secret))
+        errors = [line for line in done.stderr.splitlines() if line.startswith("s3safe: error:")]
+        assert done.returncode == 4 and len(errors) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert f"{secret}: permission denied" in errors[0], errors[0]
+        assert ("credentials file" in errors[0]) == (args[0] == "auth"), errors[0]

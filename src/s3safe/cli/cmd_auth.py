@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from s3safe.cli.app import App
-from s3safe.core.errors import AccessDeniedError, NotFoundError, UsageError
+from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 
 if TYPE_CHECKING:
     from s3safe.auth.profiles import Credentials
@@ -23,8 +23,28 @@ if TYPE_CHECKING:
     from s3safe.cli.render import Renderer
 
 pass_app = click.make_pass_decorator(App)
+
+
+def passphrase_file_callback(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Read the file as soon as it is parsed (see crypto_options.read_passphrase_file: masking from the first output
+    line), its problems named for the credentials file they were to unlock."""
+    if value is not None and ctx.find_object(App) is not None:
+        from s3safe.crypto.keys import PassphraseSourceError, passphrase_from_file
+
+        try:
+            passphrase_from_file(value)
+        except PassphraseSourceError as exc:
+            raise _cannot_unlock(exc) from None
+    return value
+
+
+def _cannot_unlock(exc: S3SafeError) -> AccessDeniedError:
+    """Which file the passphrase was for, beside which source could not give it."""
+    return AccessDeniedError(f"cannot unlock the s3safe credentials file {_vault_path()}: {exc.message}", hint=exc.hint)
+
+
 PASSPHRASE_FILE = click.option(
-    "--passphrase-file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    "--passphrase-file", type=click.Path(path_type=Path, readable=False), metavar="FILE", callback=passphrase_file_callback,
     help="Passphrase of the encrypted credentials file (else $S3SAFE_PASSPHRASE, else a prompt).",
 )  # fmt: skip
 MAX_STDIN = 64 * 1024
@@ -36,7 +56,7 @@ def passphrase_source(passphrase_file: Path | None = None) -> PassphraseSource:
     this path is one line and exit 4 (credentials), the way a cron job meets it."""
 
     def get(*, new: bool) -> str:
-        from s3safe.crypto.keys import ENV_PASSPHRASE, resolve_passphrase
+        from s3safe.crypto.keys import ENV_PASSPHRASE, PassphraseSourceError, resolve_passphrase
 
         def prompt(message: str) -> str:
             return str(click.prompt(message.rstrip(": "), hide_input=True, err=True))
@@ -63,10 +83,8 @@ def passphrase_source(passphrase_file: Path | None = None) -> PassphraseSource:
             return resolve_passphrase(passphrase_file=passphrase_file, prompt=prompt if interactive else None, confirm=new,
                                       purpose="new passphrase of the s3safe credentials file" if new
                                       else "passphrase of the s3safe credentials file")  # fmt: skip
-        except (NotFoundError, UsageError) as exc:
-            if passphrase_file is None:  # e.g. the two new entries differ: a typo, not a credentials problem
-                raise
-            raise AccessDeniedError(f"cannot use the passphrase file for the s3safe credentials file: {exc}") from None
+        except PassphraseSourceError as exc:
+            raise _cannot_unlock(exc) from None
 
     return get
 

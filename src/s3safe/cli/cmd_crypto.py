@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from s3safe.cli.app import App
-from s3safe.cli.crypto_options import prompt_or_none
+from s3safe.cli.crypto_options import passphrase_file_option, prompt_or_none
 from s3safe.cli.options import make_gate, object_filter, where_option
 
 pass_app = click.make_pass_decorator(App)
@@ -25,7 +25,7 @@ def _passphrase(passphrase_file: str | None, *, confirm: bool, purpose: str = "p
 @click.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Identity file (default: identity.txt in the config dir).")
 @click.option("--protect", is_flag=True, help="Encrypt the identity file with a passphrase (age scrypt).")
-@click.option("--passphrase-file", metavar="FILE", help="Read that passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@passphrase_file_option("Read that passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("--force", is_flag=True, help="Replace an existing identity file.")
 @click.option("--pq", "post_quantum", is_flag=True, help="Post-quantum hybrid key (ML-KEM-768 + X25519, age >= 1.3 reads it).")
 @pass_app
@@ -45,7 +45,7 @@ def keygen(app: App, /, output: Path | None, protect: bool, passphrase_file: str
 @click.option("--to", "fmt", type=click.Choice(["age", "aescrypt"]), default="age", show_default=True, help="Format.")
 @click.option("-r", "--recipient", multiple=True, metavar="age1…", help="age recipient, repeatable (else a passphrase).")
 @click.option("-R", "--recipients-file", multiple=True, metavar="FILE", help="File of age recipients, repeatable.")
-@click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@passphrase_file_option("Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("-a", "--armor", is_flag=True, help="age: write PEM-style ASCII armor.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
@@ -67,7 +67,7 @@ def encrypt(
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-i", "--identity", multiple=True, metavar="FILE", help="age identity file (env S3SAFE_IDENTITY_FILE; default: keygen's identity.txt), repeatable.")
-@click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
+@passphrase_file_option("Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option("--max-work-factor", type=int, metavar="N",
@@ -95,7 +95,7 @@ def decrypt(
 @click.option("--to", "fmt", type=click.Choice(["age"]), default="age", show_default=True, help="Target format.")
 @click.option("--recipient", multiple=True, metavar="age1…", help="age recipient, repeatable.")
 @click.option("--recipients-file", multiple=True, metavar="FILE", help="File of age recipients, repeatable.")
-@click.option("--passphrase-file", metavar="FILE", help="The AES Crypt passphrase (else S3SAFE_PASSPHRASE or a prompt).")
+@passphrase_file_option("The AES Crypt passphrase (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("--digest-key-file", metavar="FILE", help="Key for plaintext digests (default: in the config dir).")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @where_option

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from s3safe.cli.app import App
 from s3safe.core.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -16,6 +17,22 @@ ENCRYPT_KEYS = ("encrypt", "recipient", "recipients_file")
 DECRYPT_KEYS = ("identity", "no_decrypt", "allow_unencrypted", "allow_unsigned", "max_work_factor")
 SHARED_KEYS = ("passphrase_file", "digest_key_file")
 CRYPTO_KEYS = ENCRYPT_KEYS + DECRYPT_KEYS + SHARED_KEYS
+
+def read_passphrase_file(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A --passphrase-file is read as soon as it is parsed: its passphrase is then registered for masking before
+    the command's first output line (a -vv request line, an error naming a key that holds it), not only when the
+    first encrypted object needs it, and a bad file is one line (exit 4) before anything is sent. Only in a real
+    run: exec's pre-check parses each line without running the main command (no App yet) and reads no file."""
+    if value is not None and ctx.find_object(App) is not None:
+        from s3safe.crypto.keys import passphrase_from_file
+
+        passphrase_from_file(value)
+    return value
+
+
+def passphrase_file_option(help_text: str) -> Callable[[F], F]:
+    return click.option("--passphrase-file", metavar="FILE", callback=read_passphrase_file, help=help_text)
+
 
 _encrypt = [
     click.option("--encrypt", type=click.Choice(["age", "aescrypt"]), help="Encrypt client-side before upload."),
@@ -33,7 +50,7 @@ _decrypt = [
                  help="Open age passphrase objects with a scrypt work factor up to N (default 18, what s3safe writes; max 22 = 4 GiB)."),
 ]  # fmt: skip
 _shared = [
-    click.option("--passphrase-file", metavar="FILE", help="Read the passphrase from FILE (else S3SAFE_PASSPHRASE, keyring, prompt)."),
+    passphrase_file_option("Read the passphrase from FILE (else S3SAFE_PASSPHRASE, keyring, prompt)."),
     click.option("--digest-key-file", metavar="FILE", help="Key for plaintext digests with age recipients (default: in the config dir)."),
 ]  # fmt: skip
 

@@ -9,12 +9,13 @@ the OS keyring (only if the optional ``keyring`` package is installed), then the
 from __future__ import annotations
 
 import io
+import logging
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from s3safe.core.errors import AccessDeniedError, UsageError
+from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.core.smallfile import read_small_file
 from s3safe.crypto import age
@@ -27,6 +28,14 @@ MAX_KEY_FILE = 1024 * 1024  # identity / recipient / passphrase files are small;
 
 Prompt = Callable[[str], str]
 PathLike = str | os.PathLike[str]
+log = logging.getLogger("s3safe.keys")
+_WARNED_MODES: set[str] = set()  # one warning per passphrase file per process: the CLI reads it twice (parse, use)
+
+
+class PassphraseSourceError(AccessDeniedError):
+    """A passphrase source that cannot be used: a missing, unreadable, empty, binary or oversized passphrase file,
+    an empty $S3SAFE_PASSPHRASE. Exit 4, the credentials class, whatever the cause: a cron job meets them all
+    the same way, as credentials it cannot get."""
 
 
 # -- passphrases ---------------------------------------------------------------------------------------
@@ -34,7 +43,7 @@ PathLike = str | os.PathLike[str]
 
 def _accept(passphrase: str, source: str) -> str:
     if not passphrase:
-        raise UsageError(f"the passphrase from {source} is empty")
+        raise PassphraseSourceError(f"the passphrase from {source} is empty")
     register_passphrase(passphrase)
     return passphrase
 
@@ -50,14 +59,38 @@ def passphrase_from_env(environ: Mapping[str, str] | None = None, *, name: str =
 
 
 def passphrase_from_file(path: PathLike) -> str:
-    """The first line of a passphrase file (its line ending removed, nothing else stripped)."""
-    data = _read_small(path, "passphrase file")
+    """The first line of a passphrase file (its line ending removed, nothing else stripped).
+
+    Every problem is one PassphraseSourceError naming the file. A file that group or others may read is used,
+    with a warning (as age does; ssh refuses a private key so exposed, but refusing here would stop a cron job
+    that worked yesterday over a mode nobody changed on purpose)."""
+    try:
+        data = _read_small(path, "passphrase file")
+    except S3SafeError as exc:  # missing, unreadable, a folder, a device, too big: all one class of problem
+        raise PassphraseSourceError(exc.message, hint=exc.hint) from None
+    if b"\0" in data:
+        raise PassphraseSourceError(f"passphrase file {path} holds a NUL byte: it is not a text file",
+                                    hint="write the passphrase as one line of text")  # fmt: skip
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"passphrase file is not UTF-8 text: {path}") from None
+        raise PassphraseSourceError(f"passphrase file {path} is not UTF-8 text",
+                                    hint="write the passphrase as one line of text") from None  # fmt: skip
+    _warn_if_exposed(path)
     lines = text.splitlines()
     return _accept(lines[0] if lines else "", f"passphrase file {path}")
+
+
+def _warn_if_exposed(path: PathLike) -> None:
+    name = os.fspath(path)
+    try:
+        exposed = insecure_permissions(name)
+        mode = stat.S_IMODE(os.stat(name).st_mode)
+    except OSError:  # gone since it was read: the read is what counts
+        return
+    if exposed and name not in _WARNED_MODES:
+        _WARNED_MODES.add(name)
+        log.warning("passphrase file %s is open to group or others (mode %04o): run 'chmod 600 %s'", name, mode, name)
 
 
 def passphrase_from_keyring(entry: str, *, service: str = KEYRING_SERVICE) -> str | None:
