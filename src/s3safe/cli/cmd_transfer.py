@@ -261,7 +261,7 @@ def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gat
 @pass_app
 def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
-    precheck_get(values)
+    precheck_get({**values, "recursive": recursive})
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
@@ -280,9 +280,6 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
         _render_tree(app, results, summary, meter)
         return
     keep_setuid = values.pop("keep_setuid")
-    if any(values.values()) or as_of_text is not None:
-        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where, --allow-empty and --as-of need -r",
-                         hint="for one object as it was, find its version with 'ls --versions' and use --version-id")  # fmt: skip
     from s3safe.transfer.download import download_file
 
     source = parse_s3_url(url, require_key=True)
@@ -311,6 +308,10 @@ def precheck_get(params: Mapping[str, Any]) -> None:
     if version_id is not None and not version_id.strip():  # before a dry run too: it would read the current version
         raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
     _as_of(params.get("as_of"))  # a time without a zone: UsageError
+    tree_only = ("only_diff", "only_newer", "purge", "include", "exclude", "where", "allow_empty", "as_of")
+    if not params.get("recursive") and any(params.get(k) for k in tree_only):
+        raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where, --allow-empty and --as-of need -r",
+                         hint="for one object as it was, find its version with 'ls --versions' and use --version-id")  # fmt: skip
 
 
 def _as_of(text: str | None) -> Any:
