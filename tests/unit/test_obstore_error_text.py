@@ -12,7 +12,8 @@ def test_a_timing_with_403_in_it_is_not_access_denied() -> None:
     exc = oex.GenericError("Generic S3 error: Error performing GET http://h/b/k in 12.403ms - HTTP error: something odd")
     error = translate(exc, action="download", bucket="b", key="k")
     assert not isinstance(error, AccessDeniedError | NotFoundError), error
-    assert isinstance(error, ServiceError) and "12.403ms" in str(error)
+    # obstore's words are its own, for --debug; the user reads s3safe's (outside tester's item 7d on #19)
+    assert isinstance(error, ServiceError) and "Generic S3 error" not in str(error), error
 
 
 def test_a_status_in_the_text_is_used() -> None:

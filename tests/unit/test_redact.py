@@ -251,6 +251,9 @@ _LOOKALIKES = [
     "https://h/k?Signature=0123abcd", "https://h/k?AWSAccessKeyId=AKIAEXAMPLE", "https://user:pw0123@h/",
     "Authorization: AWS4-HMAC-SHA256 Credential=AKIAX/2026", "Authorization: AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl",
     "Signature=0123456789abcdef0123", "Signature:\n" + "ab" * 32,
+    *(f"<{name}>value\n0123</{name}>" for name in ("SignatureProvided", "StringToSign", "StringToSignBytes",
+      "CanonicalRequest", "CanonicalRequestBytes", "AWSAccessKeyId")),
+    *(f"{{'{name}': 'value\\n0123'}}" for name in ("SignatureProvided", "StringToSign", "CanonicalRequest", "AWSAccessKeyId")),
     *(f"{name}: value0123" for name in ("x-amz-security-token", "x-amz-server-side-encryption-customer-key",
       "x-amz-copy-source-server-side-encryption-customer-key", "aws_secret_access_key", "aws_session_token",
       "secret_access_key", "session_token", "SSECustomerKey", "CopySourceSSECustomerKey", "SecretAccessKey",
@@ -258,9 +261,25 @@ _LOOKALIKES = [
 ]  # fmt: skip
 
 
+def test_what_a_signature_error_document_echoes_is_masked() -> None:
+    """SignatureDoesNotMatch's document (and botocore's dict of it) repeats the signature, what was signed and the
+    access key; --debug showed them (issue #19, outside tester's item 10)."""
+    document = ("<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>AKIAIOSFODNN7EXAMPLE</AWSAccessKeyId>"
+                "<StringToSign>AWS4-HMAC-SHA256\n20260101T000000Z\nscope\nabc</StringToSign><SignatureProvided>"
+                "0123abcd</SignatureProvided><StringToSignBytes>41 57 53</StringToSignBytes><CanonicalRequest>GET\n/b/k"
+                "\n</CanonicalRequest><CanonicalRequestBytes>47 45</CanonicalRequestBytes><RequestId>r1</RequestId></Error>")  # fmt: skip
+    out = redact(document)
+    assert out == ("<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>****</AWSAccessKeyId><StringToSign>****"
+                   "</StringToSign><SignatureProvided>****</SignatureProvided><StringToSignBytes>****</StringToSignBytes>"
+                   "<CanonicalRequest>****</CanonicalRequest><CanonicalRequestBytes>****</CanonicalRequestBytes>"
+                   "<RequestId>r1</RequestId></Error>")  # fmt: skip
+    parsed = redact("{'Code': 'SignatureDoesNotMatch', 'StringToSign': 'AWS4\\nx', 'SignatureProvided': '0123abcd'}")
+    assert parsed == "{'Code': 'SignatureDoesNotMatch', 'StringToSign': '****', 'SignatureProvided': '****'}"
+
+
 @pytest.mark.parametrize("text", _LOOKALIKES)
 def test_every_pattern_still_runs_where_it_can_match(text: str) -> None:
-    assert len(redact_module._PATTERNS) == 11, "a new pattern needs its word in _TRIGGERS and a text here"
+    assert len(redact_module._PATTERNS) == 13, "a new pattern needs its word in _TRIGGERS and a text here"
     for variant in (text, text.replace("s", "\u017f"), text.replace("k", "\u212a").replace("K", "\u212a"),
                     text.replace("i", "\u0131"), text.replace("I", "\u0130")):  # fmt: skip
         expected = variant

@@ -114,6 +114,7 @@ def _in_scope() -> list[SecretMatcher]:
         return [m for m in _matchers.values() if len(m)]
     return [m for m in (_matchers.get(run), _matcher) if m is not None and len(m)]
 
+_ECHOED = "SignatureProvided|StringToSignBytes|StringToSign|CanonicalRequestBytes|CanonicalRequest|AWSAccessKeyId"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # pre-signed URL query strings (SigV4 and SigV2)
     (re.compile(r"(?i)(X-Amz-Signature=)[^&\s'\"#:<>)]+"), r"\1" + MASK),
@@ -130,6 +131,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(Signature=)[0-9a-f]{16,}"), r"\1" + MASK),
     # botocore's debug log prints each SigV4 signature on its own line ("Signature:\n<hex>")
     (re.compile(r"(?i)(Signature:\s*)[0-9a-f]{64}"), r"\1" + MASK),
+    # an S3 SignatureDoesNotMatch document echoes the signature, what was signed and the access key: as XML
+    # (a body in --debug, obstore's error text) and as the dict botocore parses it into
+    (re.compile(r"(?is)(<(" + _ECHOED + r")>).*?(</\2>)"), r"\1" + MASK + r"\3"),
+    (re.compile(r"(?is)(['\"](?:" + _ECHOED + r")['\"]\s*:\s*)(['\"]).*?(?<!\\)\2"), r"\1'" + MASK + "'"),
     # headers and dict reprs that carry secrets by name
     (
         re.compile(
@@ -146,7 +151,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # Every pattern above needs one of these words (case-insensitively) to match: a line holding none of them is
 # returned without the eleven passes, which cost about 100 µs a line (a tree run prints a line per object).
 # Keep the two lists together: tests/unit/test_redact.py checks that each pattern names its word.
-_TRIGGERS = ("signature", "token", "credential", "awsaccesskeyid", "@", "aws ", "customer", "secret", "passphrase",
+_TRIGGERS = ("signature", "token", "credential", "awsaccesskeyid", "stringtosign", "canonicalrequest", "@", "aws ", "customer", "secret", "passphrase",
              "password")  # fmt: skip
 # the only non-ASCII letters that `re` with IGNORECASE matches to an ASCII letter
 _ASCII_ALIKE = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})

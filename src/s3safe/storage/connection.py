@@ -18,6 +18,7 @@ from s3safe.core.errors import AccessDeniedError
 from s3safe.core.redact import register_secret
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
+from s3safe.storage.answers import not_s3_guard, root_element
 from s3safe.storage.errors import SSE_C_SENT, translated
 
 if TYPE_CHECKING:
@@ -72,22 +73,11 @@ def _unsupported_subresource(operation_model: Any, response_dict: dict[str, Any]
     if not isinstance(body, bytes):
         return
     head = body[:512]
-    listing = response_dict.get("status_code") == 200 and name.startswith("Get") and _root_element(head) == b"ListBucketResult"
+    listing = response_dict.get("status_code") == 200 and name.startswith("Get") and root_element(head) == b"ListBucketResult"
     recreated = response_dict.get("status_code") == 409 and not name.startswith("Get") and b"<Code>BucketAlready" in head
     if listing or recreated:
         response_dict["status_code"] = 501
         response_dict["body"] = _NOT_IMPLEMENTED
-
-
-def _root_element(head: bytes) -> bytes:
-    """The name of an XML document's root element from its first bytes (b"" when it is not XML), so that a
-    JSON policy that merely mentions <ListBucketResult> is never taken for a listing."""
-    text = head.lstrip()
-    if text.startswith(b"<?xml"):
-        text = text.partition(b"?>")[2].lstrip()
-    if not text.startswith(b"<"):
-        return b""
-    return text[1:].split(b">", 1)[0].split(None, 1)[0] if len(text) > 1 else b""
 
 
 # the object requests that take an SSE-C key (CopyObject and UploadPartCopy also for their source)
@@ -293,6 +283,8 @@ class Connection:
         # nested HEAD requests until Python's recursion limit
         client.meta.events.register_first("needs-retry.s3", _redirect_guard(custom=custom))
         client.meta.events.register("before-parse.s3", _unsupported_subresource)
+        # before botocore's own 200-error check, which calls any unreadable CopyObject answer an HTTP 500
+        client.meta.events.register_first("before-parse.s3", not_s3_guard)
         if self.settings.sse_c_key:
             _add_sse_c(client, self.settings.sse_c_key)
         requestlog.register(client)

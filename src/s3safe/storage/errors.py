@@ -19,6 +19,7 @@ from s3safe.core.errors import (
     UsageError,
 )
 from s3safe.core.redact import redact
+from s3safe.storage import answers
 
 log = logging.getLogger("s3safe.storage")
 
@@ -70,6 +71,7 @@ class Fault:
     operation: str = ""  # botocore's operation name (GetObject) or the HTTP method obstore names (GET)
     sse_c_sent: bool = False
     location: str = ""  # a redirect's Location header, when known
+    not_s3: str = ""  # what the body was when it should have been S3 XML (storage.answers): "text/html"
 
     @property
     def reads(self) -> bool:
@@ -86,7 +88,8 @@ def _sse_c_error(fault: Fault, *, action: str, where: str) -> S3SafeError | None
     if not where.count("/") > 2:  # object requests only: s3://bucket/key
         return None
     status, code, sent = fault.status, fault.code, fault.sse_c_sent
-    bare_400 = status == 400 and code in ("", "400", "BadRequest")  # botocore names a body-less answer by its status
+    # botocore names a body-less answer by its status
+    bare_400 = status == 400 and code in ("", "400", "BadRequest") and not fault.not_s3
     if sent and (status == 403 or (status is None and code in ("AccessDenied", "403", "Forbidden"))):
         return AccessDeniedError(
             f"access denied: cannot {action} {where}: the SSE-C key may be wrong (S3 refuses a key other than the one the object was written with)",
@@ -102,8 +105,9 @@ def _sse_c_error(fault: Fault, *, action: str, where: str) -> S3SafeError | None
             f"cannot {action} {where}: the server refused to read it without an SSE-C key ({fault.message or code}); the object is likely SSE-C encrypted",
             hint=_SSE_C_HINT,
         )
-    if not sent and bare_400:
-        # a HEAD's 400 has no body: a missing SSE-C key is the usual cause, a wrong --region the other
+    if not sent and bare_400 and fault.reads:
+        # a HEAD's 400 has no body: a missing SSE-C key is the usual cause, a wrong --region the other (a
+        # write without a key is never refused for the want of one: no SSE-C there)
         return AccessDeniedError(
             f"cannot {action} {where}: the server answered HTTP 400 without a reason; the object may be SSE-C encrypted and no SSE-C key was given",
             hint=f"{_SSE_C_HINT}; or check --region",
@@ -129,6 +133,10 @@ def _client_error_fault(exc: Any) -> Fault:
     metadata = response.get("ResponseMetadata", {})
     status = metadata.get("HTTPStatusCode")
     code = str(error.get("Code", "") or "")
+    not_s3 = ""
+    if code == answers.NOT_S3:  # storage.answers rewrote a body that was not S3 XML: its real status
+        not_s3, code = str(error.get(answers.CONTENT_TYPE, "") or "a body that is not XML"), ""
+        status = int(error.get(answers.STATUS) or 0) or status
     return Fault(
         status if isinstance(status, int) else None,
         code,
@@ -136,6 +144,7 @@ def _client_error_fault(exc: Any) -> Fault:
         operation=str(getattr(exc, "operation_name", "") or ""),
         sse_c_sent=bool(error.get(SSE_C_SENT)),
         location=redact(str(metadata.get("HTTPHeaders", {}).get("location", "") or ""))[:200],
+        not_s3=not_s3,
     )
 
 
@@ -173,6 +182,8 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
     sse_c = _sse_c_error(fault, action=action, where=where)
     if sse_c is not None:
         return sse_c
+    if fault.not_s3 and (status is None or status < 400 or (status < 500 and status not in (401, 403, 404))):
+        return _not_s3(fault, action=action, where=where)
     if code in _CREDENTIAL_CODES and status in (None, 400, 401, 403):
         return AccessDeniedError(f"credential problem: {_CREDENTIAL_CODES[code]} ({code})", hint=_CREDENTIAL_HINT)
     if code == "InvalidObjectState" and status in (None, 400, 403):  # S3 answers an archived object's GET with 403
@@ -192,6 +203,15 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
         return ServiceError(f"cannot {action}{_on(where)}: the server failed with HTTP {status}{named}",
                             hint="try again later; if it persists, the server's logs say why")  # fmt: skip
     return _by_code(fault, action=action, bucket=bucket, key=key, where=where)
+
+
+def _not_s3(fault: Fault, *, action: str, where: str) -> S3SafeError:
+    """A 2xx or 4xx answer whose body was not S3 XML: a captive portal, a web server, a wrong endpoint.
+    (401/403/404 and 5xx keep the class their status gives.)"""
+    listing = fault.operation.startswith("List")
+    answered = "a listing" if listing else f"HTTP {fault.status}" if fault.status else "the request"
+    what = fault.not_s3 if fault.not_s3.startswith("without ") else f"with {fault.not_s3}, not S3 XML"
+    return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered {answered} {what} — is --endpoint-url right?")
 
 
 def _not_found(code: str, *, key: str | None, where: str) -> NotFoundError:
@@ -228,6 +248,8 @@ def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, 
         )
     if code in _USAGE_CODES:
         return UsageError(f"cannot {action}{_on(where)}: {message} ({code})")
+    if status is not None and code in ("", str(status)):
+        return ServiceError(f"cannot {action}{_on(where)}: the server answered HTTP {status} without a reason")
     return ServiceError(f"cannot {action}{_on(where)}: {message} ({code or status})")
 
 
@@ -289,9 +311,13 @@ def translate(
 _STATUS = re.compile(r"non-2xx status code: (\d{3})")
 _METHOD = re.compile(r"Error performing ([A-Z]{3,7}) ")
 _S3_CODE = re.compile(r"<Code>([A-Za-z0-9.]{1,64})</Code>")
+_HTML = re.compile(r"<(!DOCTYPE html|html)[\s>]", re.IGNORECASE)
 _S3_MESSAGE = re.compile(r"<Message>([^<]{0,300})</Message>")
 # the address of storage.connection.REDIRECT_FENCE, as the client's connect error names it
 _FENCED = re.compile(r"\b127\.0\.0\.1:0\b")
+_GENERIC = "Generic S3 error"  # obstore's words for an answer it could not read (not an S3 error document)
+_UNREADABLE = re.compile(r"invalid|deseriali[sz]|decod|pars(e|ing)|xml", re.IGNORECASE)
+_MISSING_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]{0,40}) Header missing")
 _REDIRECT_HINT = "check --endpoint-url and --region; an S3 endpoint answers requests itself"
 _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Interrupted", "error decoding response body",
         "end of file before message length", "connection reset")  # fmt: skip
@@ -304,8 +330,9 @@ def _obstore_fault(exc: BaseException, *, sse_c: bool) -> Fault:
     code = _S3_CODE.search(body)
     message = _S3_MESSAGE.search(body)
     method = _METHOD.search(brief)
+    not_s3 = "an HTML page" if code is None and _HTML.search(body) else ""  # a portal's or web server's error page
     return Fault(int(status.group(1)) if status else None, code.group(1) if code else "", message.group(1) if message else "",
-                 operation=method.group(1) if method else "", sse_c_sent=sse_c)  # fmt: skip
+                 operation=method.group(1) if method else "", sse_c_sent=sse_c, not_s3=not_s3)  # fmt: skip
 
 
 def _obstore_without_answer(text: str, *, action: str, where: str) -> S3SafeError:
@@ -322,6 +349,17 @@ def _obstore_without_answer(text: str, *, action: str, where: str) -> S3SafeErro
                             hint="nothing partial was kept; run the command again (check the network or a proxy in between)")  # fmt: skip
     if "certificate" in brief.lower():
         return ServiceError(f"TLS certificate verification failed for {where or 'the endpoint'}", hint="pass --ca-bundle FILE for a private CA")
+    if _GENERIC in brief:
+        # obstore's own reading of an answer it could not use; its words stay in the --debug log (translated)
+        method = _METHOD.search(brief)
+        missing = _MISSING_HEADER.search(brief)
+        if missing:
+            not_s3 = f"without the {missing.group(1)} header S3 always sends"
+        elif _UNREADABLE.search(brief):
+            not_s3 = "a body that is not S3 XML"
+        else:
+            return ServiceError(f"cannot {action}{_on(where)}: the S3 client could not complete the request (--debug shows its own words)")
+        return _not_s3(Fault(None, "", operation=method.group(1) if method else "", not_s3=not_s3), action=action, where=where)
     if len(brief) > 300:
         brief = brief[:300] + "…"
     return ServiceError(f"cannot {action}{_on(where)}: {brief}")

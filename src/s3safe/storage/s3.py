@@ -257,7 +257,11 @@ class S3Storage:
                 yield ObjectInfo(bucket=bucket, key=key, size=meta["size"], last_modified=meta["last_modified"], etag=etag)
                 last = key
             else:
-                return
+                if last is not None:
+                    return
+                # nothing listed: an empty prefix, or an answer obstore reads as one (a captive portal's HTML
+                # page does); botocore's listing, whose answers storage.answers checks, says which (one
+                # request more for an empty prefix)
         except ListingError:
             raise
         except Exception as exc:  # any failure: botocore takes over, and reports the real errors

@@ -215,12 +215,16 @@ class _Hashes:
             self._follower.abandon()
 
 
+class Vanished(NotFoundError):
+    """An object listed (or HEADed) a moment ago whose GET found nothing."""
+
+
 def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> _Body:
     """The GET of an object that was just listed (or HEADed): not found means it went away meanwhile."""
     try:
         result: _Body = dataplane.get(store, key, bucket=bucket, options=options)
     except FileNotFoundError:
-        raise NotFoundError(f"{url} no longer exists (deleted after it was listed); nothing was written",
+        raise Vanished(f"{url} no longer exists (deleted after it was listed); nothing was written",
                             hint="run again to restore what the prefix holds now") from None  # fmt: skip
     return result
 
@@ -578,7 +582,11 @@ def download_file(
                             version_id=version_id)  # fmt: skip
         target = place.target([name])
         try:
-            fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)
+            try:
+                fetched = fetch_object(conn, source.bucket, source.key, target, expected=expected, decryption=decryption)
+            except Vanished:
+                # nothing was listed here: the user named one object, and it is not there (whatever a HEAD said)
+                raise NotFoundError(f"not found: object {source} does not exist") from None
             size = target.stat().st_size if fetched.decrypted and not target.in_place else details.size
         finally:
             target.release()
