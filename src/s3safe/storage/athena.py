@@ -10,6 +10,7 @@ from typing import Any
 from s3safe.core.errors import ServiceError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.retries import botocore_retries
 
 _INTEGERS = {"tinyint", "smallint", "integer", "int", "bigint"}
 _FLOATS = {"double", "float", "real"}
@@ -38,7 +39,7 @@ class Athena:
                 region_name=conn.default_region,
                 endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
                 verify=settings.ca_bundle or True,
-                config=Config(retries={"total_max_attempts": settings.retries + 1, "mode": "standard"},
+                config=Config(retries=botocore_retries(settings),
                               connect_timeout=settings.timeout, read_timeout=settings.timeout),
             )  # fmt: skip
 

@@ -20,6 +20,7 @@ from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
 from s3safe.storage.answers import not_s3_guard, root_element
 from s3safe.storage.errors import SSE_C_SENT, translated
+from s3safe.storage.retries import botocore_retries, obstore_retries
 
 if TYPE_CHECKING:
     import boto3
@@ -259,8 +260,7 @@ class Connection:
         config = Config(
             region_name=region,
             signature_version="s3v4",
-            # total_max_attempts counts the first try: --retries N is N+1 attempts (max_attempts would add one more)
-            retries={"total_max_attempts": self.settings.retries + 1, "mode": "standard"},
+            retries=botocore_retries(self.settings),
             connect_timeout=self.settings.timeout,
             read_timeout=self.settings.timeout,
             max_pool_connections=self._pool_size,
@@ -368,7 +368,7 @@ class Connection:
         if acl:
             client_options["default_headers"] = {"x-amz-acl": acl}
         client_options.update(redirect_fence(self.settings.endpoint_url))
-        retry_config: dict[str, Any] = {"max_retries": self.settings.retries, "retry_timeout": timedelta(minutes=3)}
+        retry_config = obstore_retries(self.settings)
         if static is not None:
             config.update(access_key_id=static.access_key, secret_access_key=static.secret_key)
             if static.token:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s3safe.storage.connection import Connection
+from s3safe.storage.retries import botocore_retries
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ def caller_identity(conn: Connection) -> CallerIdentity | None:
             region_name=conn.default_region,
             endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
             verify=settings.ca_bundle or True,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=10),
+            config=Config(retries=botocore_retries(settings), connect_timeout=5, read_timeout=10),
         )
         response = sts.get_caller_identity()
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):

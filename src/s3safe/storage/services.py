@@ -12,6 +12,7 @@ from s3safe import __version__
 from s3safe.storage import requestlog
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.retries import botocore_retries
 
 
 def service_client(conn: Connection, service: str, *, region: str | None = None, attempts: int | None = None) -> Any:
@@ -23,7 +24,7 @@ def service_client(conn: Connection, service: str, *, region: str | None = None,
     conn.credentials()
     config = Config(
         region_name=region or conn.default_region,
-        retries={"total_max_attempts": attempts or settings.retries + 1, "mode": "standard"},
+        retries=botocore_retries(settings, at_most=attempts),
         connect_timeout=settings.timeout,
         read_timeout=settings.timeout,
         user_agent_extra=f"s3safe/{__version__}",
