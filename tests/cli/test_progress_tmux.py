@@ -120,3 +120,24 @@ def test_a_narrower_terminal_leaves_no_wrapped_remnant(
     screen = terminal.wait_text("[shell exited: 0]")
     assert screen.count(f"upload s3://{bucket}/t/") == 4
     assert _leftovers(screen, bucket) == [], screen
+
+
+def test_streams_show_progress_on_the_terminal(
+    terminal: Terminal, moto: MotoServer, run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path  # noqa: F811
+) -> None:
+    """`put -` shows the bytes read from standard input and the rate (the size is unknown); `get … -` shows bytes,
+    percent and ETA from the object's size (failed on main: nothing at all while a stream ran)."""
+    bucket = bucket_name()
+    base = [S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http"]
+    assert run_cli(*base[1:], "mb", f"s3://{bucket}").returncode == 0
+    (tmp_path / "half").write_bytes(os.urandom(MIB))
+    slow_input = "cat half; sleep 1; cat half"  # standard input that takes a while
+    put = shlex.join([*base, "put", "-", f"s3://{bucket}/s.bin"])
+    get = shlex.join([*base, "--max-bandwidth", "1MiB", "get", f"s3://{bucket}/s.bin", "-"])
+    terminal.start(["sh", "-c", f"({slow_input}) | {put} && {get} > back.bin"], cwd=tmp_path)
+    terminal.wait_for(lambda s: bool(re.search(r"^1\.0 MiB from standard input, [^,]+/s, 0:0\d elapsed", s, re.M)), "put's line")
+    terminal.wait_for(lambda s: bool(re.search(r"\] [\d.]+ (B|KiB|MiB) / 2\.0 MiB \d+%, [^,]+/s, ETA \d:\d\d, files 0/1", s)), "get's display")
+    screen = terminal.wait_text("[shell exited: 0]")
+    assert (tmp_path / "back.bin").read_bytes() == (tmp_path / "half").read_bytes() * 2
+    ours = (f"upload s3://{bucket}/s.bin  [", f"download s3://{bucket}/s.bin to standard output  [", "1 done")
+    assert [line for line in _leftovers(screen, bucket) if not line.startswith(ours)] == [], screen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, TypeVar, cast
 
 import click
 
@@ -240,7 +240,12 @@ def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gat
         raise UsageError("'-' (standard input) uploads alone: put - S3URL", hint="a file named '-' is ./-")
     if gate.dry_run:
         raise UsageError("--dry-run cannot read standard input without sending it", hint="leave out --dry-run")
-    r = upload_stream(app.conn, app.render.data_in(), dest, options=options, encryption=encryption)
+    from s3safe.core.progress import CountingReader
+
+    meter = TransferProgress()  # the size is known only at the end: the display shows bytes read and the rate
+    source = cast(BinaryIO, CountingReader(app.render.data_in(), meter))
+    with app.render.transfer_progress(meter, stream="standard input"):
+        r = upload_stream(app.conn, source, dest, options=options, encryption=encryption)
     done = ActionResult("upload", r.destination, detail=f"{r.size} bytes from standard input, acl {r.acl}, sse {r.sse or 'bucket default'}, "
                         f"verified by {r.verified}")  # fmt: skip
     app.actions([done], noun="file")
@@ -336,7 +341,10 @@ def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> Non
     out = app.render.data_out()  # the rest of this run's messages go to stderr
     if out.isatty():  # an object's bytes can drive a terminal as a key name could (escape sequences)
         raise UsageError("refusing to write an object to a terminal", hint="pipe it into a program or redirect it to a file")
-    r = download_stream(app.conn, source, out, decryption=decryption)
+    meter = TransferProgress()  # the total is the object's size, learnt from its HEAD
+    list(meter.plan([source], size_of=lambda _: 0))  # one file, and the plan is complete
+    with app.render.transfer_progress(meter), meter.file(source.key, 0):
+        r = download_stream(app.conn, source, out, decryption=decryption)
     app.render.info(f"download {r.source} to standard output  [{r.size} bytes, verified by {r.verified}]",
                     data={"type": "action", "action": "download", "target": r.source, "ok": True, "verified": r.verified})  # fmt: skip
 

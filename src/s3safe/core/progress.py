@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from s3safe.core.models import ActionResult
 
@@ -106,6 +106,12 @@ class TransferProgress:
             self.bytes_total += max(0, size) - entry.size
             entry.size = max(0, size)
 
+    def streamed(self, amount: int) -> None:
+        """`amount` more bytes of a transfer whose size is known only at its end (standard input)."""
+        with self._lock:
+            self.bytes_done += amount
+            self.bytes_total += amount
+
     def snapshot(self) -> ProgressSnapshot:
         with self._lock:
             flying = tuple(FileProgress(f.name, f.size, f.done) for f in self._in_flight.values())
@@ -144,3 +150,23 @@ def sized(size: int) -> None:
     current = _FILE.get()
     if current is not None:
         current[0]._resize(current[1], size)
+
+
+class CountingReader:
+    """A binary stream of unknown length (standard input), each read counted as `streamed` bytes of `progress`."""
+
+    def __init__(self, source: BinaryIO, progress: TransferProgress) -> None:
+        self._source = source
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self._progress.streamed(len(data))
+        return data
+
+    def readinto(self, view: memoryview) -> int:
+        # readinto1: what the pipe has now (readinto would wait to fill the whole view before anything is counted)
+        read = getattr(self._source, "readinto1", None) or getattr(self._source, "readinto")  # noqa: B009 (BinaryIO declares neither)
+        got = read(view)
+        self._progress.streamed(got or 0)
+        return int(got or 0)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from s3safe.core import cancel
+from s3safe.core import cancel, progress
 from s3safe.core.errors import ConditionFailed, IntegrityError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.base import PutRequest, WriteCondition
@@ -254,6 +254,7 @@ def download_stream(conn: Connection, source: S3Url, out: BinaryIO, *, decryptio
     if source.is_prefix:
         raise UsageError(f"{source} names a folder; standard output takes one object")
     details = S3Storage(conn).head(source.bucket, source.key)
+    progress.sized(details.size)  # the display's total and ETA, when one watches
     expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
     fetched = stream_object(conn, source.bucket, source.key, out, expected=expected, decryption=decryption)
     return TransferResult("download", str(source), "-", details.size, sse=details.sse_algorithm, verified=fetched.verified,
@@ -316,6 +317,7 @@ def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expecte
                 plain.write(data)
             else:
                 out.write(data)
+            progress.moved(len(data))
             sha256.update(data)
             md5.update(data)
             if peer is not None:
