@@ -139,6 +139,8 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
         "meta set s3://x/a --set owner=ops",
         "audit s3://UPPER",
         f"get s3://bkt/one.txt {tmp_path}/ --only-diff",
+        "presign s3://bkt/one.txt --expires 8d",
+        "logs s3://bkt",
     ]
     script.write_text("config set region eu-west-1\n# the next lines each hold one mistake\n" + "\n".join(bad) + "\n")
     result = run_cli("exec", str(script))
@@ -148,7 +150,8 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
     for text in ("threads must be between 1 and 256", "retries must be between", "timeout must be from",
                  "invalid bucket name 'b'", "choose one of --only-diff and --only-newer", "--max-delete must be zero",
                  "unknown variable 'sizz'", "invalid bucket name 'B'", "unknown storage class 'BOGUS'",
-                 "invalid bucket name 'x'", "invalid bucket name 'UPPER'", "--allow-empty and --as-of need -r"):  # fmt: skip
+                 "invalid bucket name 'x'", "invalid bucket name 'UPPER'", "--allow-empty and --as-of need -r",
+                 "--expires 8d is longer than 7 days", "ask one question: --show NAME or --sql QUERY"):  # fmt: skip
         assert text in result.stderr, (text, result.stderr)
     assert "Traceback" not in result.stderr and "[line 1]" not in result.stderr
     assert _config(isolated_env) == ""  # line 1 never ran

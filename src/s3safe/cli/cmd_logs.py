@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import EXIT_PARTIAL, PartialFailure, UsageError
 from s3safe.core.locations import S3Url, parse_s3_url
 from s3safe.security.log_sql import QUESTIONS
@@ -52,13 +53,8 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
     if list_columns:
         _columns(app)
         return
-    if any(not p for p in local_paths):  # Path("") is the current folder: never read it by accident
-        raise UsageError("--local is empty", hint="name the log file or folder to read")
+    precheck_logs({"local_paths": local_paths, "show": show, "sql": sql, "limit": limit})
     local = tuple(Path(p) for p in local_paths)
-    if (show is None) == (sql is None):
-        raise UsageError("ask one question: --show NAME or --sql QUERY", hint="ready questions: " + ", ".join(QUESTIONS))
-    if limit < 0:
-        raise UsageError("--limit must be zero or more")
     from s3safe.ops.logs import parse_when
 
     now = dt.datetime.now(dt.UTC)
@@ -77,6 +73,19 @@ def logs(app: App, url: str | None, show: str | None, sql: str | None, list_colu
     _local(app, source=source, where=where, local=local, show=show, sql=sql, since=start, until=end, key_prefix=key_prefix, limit=limit or None,
            as_csv=as_csv)  # fmt: skip
 
+
+
+@precheck("logs")
+def precheck_logs(params: Mapping[str, Any]) -> None:
+    """logs' checks that need neither the store nor the disk (exec runs them before line 1)."""
+    if params.get("list_columns"):  # --columns alone answers, whatever else was given
+        return
+    if any(not p for p in params.get("local_paths") or ()):  # Path("") is the current folder: never read it by accident
+        raise UsageError("--local is empty", hint="name the log file or folder to read")
+    if (params.get("show") is None) == (params.get("sql") is None):
+        raise UsageError("ask one question: --show NAME or --sql QUERY", hint="ready questions: " + ", ".join(QUESTIONS))
+    if (params.get("limit") or 0) < 0:
+        raise UsageError("--limit must be zero or more")
 
 def _columns(app: App) -> None:
     from s3safe.security.access_log import FIELDS

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import dry_run_option, make_gate
+from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
 from s3safe.core.models import ActionResult
@@ -296,6 +297,7 @@ def presign(app: App, url: str, method: str, expires: str, content_type: str | N
     from s3safe.ops.presign import PresignRequest, parse_duration, parse_size
     from s3safe.ops.presign import presign as sign
 
+    precheck_presign({"expires": expires, "min_size": min_size, "max_size": max_size})
     request = PresignRequest(method.upper(), parse_duration(expires), content_type, sse,
                              parse_size(min_size) if min_size is not None else None,
                              parse_size(max_size) if max_size is not None else None)  # fmt: skip
@@ -317,3 +319,14 @@ def presign(app: App, url: str, method: str, expires: str, content_type: str | N
     if not app.render.quiet:
         for note in notes:
             app.render.line(f"s3safe: {note}", err=True)
+
+
+@precheck("presign")
+def precheck_presign(params: Mapping[str, Any]) -> None:
+    """presign's values that need neither the store nor the disk (exec runs them before line 1)."""
+    from s3safe.ops.presign import parse_duration, parse_size
+
+    parse_duration(params["expires"])  # also: at most 7 days
+    for key in ("min_size", "max_size"):
+        if params.get(key) is not None:
+            parse_size(params[key])
