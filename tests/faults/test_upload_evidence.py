@@ -7,6 +7,7 @@ failed, the rest of the run went on), the local file must survive, and the next 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -304,3 +305,38 @@ def test_a_server_whose_etags_are_no_md5s_is_read_back_not_accused(
     assert [line.get("detail") for line in _lines(moved.stdout) if line.get("action") == "move"] == [
         "evidence: read back and compared"
     ], moved.stdout
+
+
+def test_parts_carry_a_signed_crc64nvme_and_an_unsigned_payload_and_the_object_its_full_crc(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """Each part is checksummed once, natively: x-amz-checksum-crc64nvme (a signed header) instead of a SHA-256
+    for the server plus another SHA-256 for the signature; the completion hands over the whole object's CRC64NVME
+    combined from the parts', which the server keeps as a FULL_OBJECT checksum."""
+    import awscrt.checksums  # type: ignore[import-untyped]
+
+    direct, bucket = _setup(proxied, moto, bucket_name)
+    src = tmp_path / "src"
+    data = os.urandom(11 * 1024 * 1024 + 3)
+    _write(src, {"big.bin": data})
+    seen: list[Request] = []
+
+    def record(request: Request, body: bytes) -> bytes:
+        if "partNumber=" in request.target:
+            seen.append(request)
+        return body
+
+    proxy.set_plan(FaultPlan(rewrite_request=record))
+    put = proxied.run("put", "-r", "--part-size", "5MiB", str(src), f"s3://{bucket}/k/")
+    assert put.returncode == 0, put.stderr
+
+    def crc(chunk: bytes) -> str:
+        return base64.b64encode(awscrt.checksums.crc64nvme(chunk).to_bytes(8, "big")).decode()
+
+    part = 5 * 1024 * 1024
+    expected = {n + 1: crc(data[n * part : (n + 1) * part]) for n in range(3)}
+    assert {int(r.target.split("partNumber=")[1].split("&")[0]): r.headers.get("x-amz-checksum-crc64nvme") for r in seen} == expected
+    assert {r.headers.get("x-amz-content-sha256") for r in seen} == {"UNSIGNED-PAYLOAD"}
+    assert not any("x-amz-checksum-sha256" in r.headers for r in seen)
+    head = direct.head_object(Bucket=bucket, Key="k/big.bin", ChecksumMode="ENABLED")
+    assert (head.get("ChecksumType"), head.get("ChecksumCRC64NVME")) == ("FULL_OBJECT", crc(data))

@@ -45,10 +45,10 @@ def _interrupted_upload(conn: Connection, bucket: str, src: Path, enc: Encryptio
     """Start an encrypted multipart upload of `src`, stop it after part 1; return the journal's key material (hex)."""
     real_send = S3ChunkWriter.write_part
 
-    def failing_send(self: Any, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
+    def failing_send(self: Any, upload_id: str, number: int, data: bytes, **checksum: Any) -> Part:
         if number >= 2:
             raise KeyboardInterrupt
-        return real_send(self, upload_id, number, data, sha256_b64=sha256_b64)
+        return real_send(self, upload_id, number, data, **checksum)
 
     with monkeypatch.context() as patch:
         patch.setattr(S3ChunkWriter, "write_part", failing_send)

@@ -34,10 +34,10 @@ def test_a_failing_multipart_upload_does_not_cancel_the_other_files(
         (src / name).write_bytes(data)
     real_write = S3ChunkWriter.write_part
 
-    def failing_write(self: S3ChunkWriter, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
+    def failing_write(self: S3ChunkWriter, upload_id: str, number: int, data: bytes, **checksum: Any) -> Part:
         if self.key.endswith("big.bin") and number > 1:
             raise ServiceError("injected: the store dropped this part")
-        return real_write(self, upload_id, number, data, sha256_b64=sha256_b64)
+        return real_write(self, upload_id, number, data, **checksum)
 
     monkeypatch.setattr(S3ChunkWriter, "write_part", failing_write)
     summary = TreeSummary()

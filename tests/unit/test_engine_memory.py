@@ -101,11 +101,11 @@ def _interrupt_at_part(monkeypatch: pytest.MonkeyPatch, number: int) -> list[int
     real = MemoryChunkWriter.write_part
     written: list[int] = []
 
-    def write_part(self: MemoryChunkWriter, upload_id: str, n: int, data: bytes, *, sha256_b64: str) -> Part:
+    def write_part(self: MemoryChunkWriter, upload_id: str, n: int, data: bytes, **checksum: Any) -> Part:
         if n >= number:
             raise KeyboardInterrupt
         written.append(n)
-        return real(self, upload_id, n, data, sha256_b64=sha256_b64)
+        return real(self, upload_id, n, data, **checksum)
 
     monkeypatch.setattr(MemoryChunkWriter, "write_part", write_part)
     return written
@@ -151,3 +151,12 @@ def test_standard_input_goes_through_the_same_pipeline(conn: Connection, memory:
     assert result.size == len(long) and result.proof is not None  # the parts' ETags were checked as their MD5s
     assert memory.object(BUCKET, "short.bin").request.metadata[SHA256_META] == hashlib.sha256(short).hexdigest()
     assert not memory.uploads  # nothing left open
+
+
+def test_parts_the_server_checked_by_their_checksum_need_no_md5(conn: Connection, memory: MemoryStorage, tree: Path) -> None:
+    """The in-memory store checks each part's CRC64NVME and answers with it, as AWS does: that is the evidence
+    (no MD5 of the part is computed to compare with its ETag), and the object has the parts' bytes."""
+    source = tree / "big.bin"
+    result = upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART))
+    assert result.proof == "part checksums checked by the server"
+    assert memory.object(BUCKET, "big.bin").data == source.read_bytes() and _sent(memory, "PART") == ["big.bin"] * 2

@@ -8,6 +8,8 @@ plane), the local filesystem (storage/local.py) and an in-memory store (storage/
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -122,10 +124,29 @@ class Part:
     etag: str  # as the server gave it (quotes kept: CompleteMultipartUpload wants it back as it was)
     sha256_b64: str | None = None
     size: int | None = None
+    crc64nvme_b64: str | None = None
+    verified: bool = False  # the server answered with the very checksum sent: it checked the bytes against it
 
     @property
     def plain_etag(self) -> str:
         return self.etag.strip('"')
+
+    def checksum(self, algorithm: str) -> str | None:
+        """The part's value of `algorithm` ("crc64nvme" or "sha256"), as sent or as the server lists it."""
+        return self.crc64nvme_b64 if algorithm == CRC64NVME else self.sha256_b64
+
+
+CRC64NVME = "crc64nvme"  # a multipart upload's part checksum: native (awscrt), nearly free, combinable into the whole
+SHA256 = "sha256"  # the part checksum of uploads begun before CRC64NVME, and of servers that refuse it
+
+
+def part_checksum(algorithm: str, data: bytes | bytearray | memoryview) -> str:
+    """The base64 value of `algorithm` over `data`, as S3 encodes it in x-amz-checksum-*."""
+    if algorithm == CRC64NVME:
+        import awscrt.checksums  # type: ignore[import-untyped]  # the CRCs botocore uses, in C
+
+        return base64.b64encode(awscrt.checksums.crc64nvme(data).to_bytes(8, "big")).decode()
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 class ChunkWriter(Protocol):
@@ -135,14 +156,19 @@ class ChunkWriter(Protocol):
     bucket: str
     key: str
 
-    def create(self, request: PutRequest) -> str:
-        """Start an upload (every part then carries a SHA-256); its upload ID."""
+    def create(self, request: PutRequest, *, checksum: str = SHA256) -> str:
+        """Start an upload whose every part carries a `checksum` (CRC64NVME or SHA-256); its upload ID."""
         ...
 
-    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part: ...
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str | None = None,
+                   crc64nvme_b64: str | None = None) -> Part:  # fmt: skip
+        """Send one part with the checksum its upload was created with (exactly one of the two)."""
+        ...
 
-    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
-        """Assemble the parts (only if `condition` holds at the key: else ConditionFailed); the object's ETag."""
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None,
+                 crc64nvme_b64: str | None = None) -> str | None:  # fmt: skip
+        """Assemble the parts (only if `condition` holds at the key: else ConditionFailed); the object's ETag.
+        `crc64nvme_b64`: the whole object's CRC64NVME (combined from the parts'), for the server to check."""
         ...
 
     def abort(self, upload_id: str) -> None:

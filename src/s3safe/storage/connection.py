@@ -131,6 +131,24 @@ def redirect_fence(endpoint_url: str | None) -> dict[str, str]:
     return {"proxy_url": REDIRECT_FENCE, "proxy_excludes": host or "amazonaws.com,amazonaws.com.cn"}
 
 
+def _unsigned_when_checksummed(config: Any) -> Callable[..., None]:
+    """A before-sign handler: a body covered by a signed x-amz-checksum-* header goes UNSIGNED-PAYLOAD.
+
+    Over plain HTTP botocore would otherwise hash every body with SHA-256 for the signature, on top of the
+    checksum already sent (and, on HTTPS, whenever the checksum header is not one it added itself). The
+    checksum header is signed, so the body still cannot be swapped without the server seeing a mismatch.
+    """
+    from botocore.config import Config
+
+    unsigned = config.merge(Config(s3={**(config.s3 or {}), "payload_signing_enabled": False}))  # type: ignore[arg-type]
+
+    def handler(request: Any, **_: Any) -> None:
+        if any(name.lower().startswith("x-amz-checksum-") for name in request.headers):
+            request.context["client_config"] = unsigned  # read by botocore's S3SigV4Auth for this request only
+
+    return handler
+
+
 class Connection:
     """Lazily built, thread-safe holder of clients for one set of settings."""
 
@@ -288,6 +306,9 @@ class Connection:
         if self.settings.sse_c_key:
             _add_sse_c(client, self.settings.sse_c_key)
         requestlog.register(client)
+        unsigned = _unsigned_when_checksummed(client.meta.config)
+        for operation in ("UploadPart", "PutObject"):
+            client.meta.events.register(f"before-sign.s3.{operation}", unsigned)
         # every attempt of every request holds a slot of the run's budget while it is on the wire
         client.meta.events.register("before-send.s3", self.budget.hook_enter)
         client.meta.events.register("response-received.s3", self.budget.hook_exit)

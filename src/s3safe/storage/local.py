@@ -23,7 +23,7 @@ from typing import Any
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import Body, Entry, Features, Part, PutRequest, WriteCondition
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
 
 Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
 
@@ -299,20 +299,23 @@ class LocalChunkWriter:
             raise NotFoundError(f"the multipart upload {upload_id} of {self.target} does not exist (NoSuchUpload)")
         return folder
 
-    def create(self, request: PutRequest) -> str:
+    def create(self, request: PutRequest, *, checksum: str = SHA256) -> str:
         upload_id = uuid.uuid4().hex
         folder = self.root / upload_id
         folder.mkdir(parents=True, mode=0o700)
         (folder / "key").write_text(self.key, "utf-8", "surrogateescape")
         return upload_id
 
-    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
-        if base64.b64encode(hashlib.sha256(data).digest()).decode() != sha256_b64:
-            raise IntegrityError(f"part {number} of {self.target}: the bytes do not match their SHA-256")
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str | None = None,
+                   crc64nvme_b64: str | None = None) -> Part:  # fmt: skip
+        algorithm, sent = (CRC64NVME, crc64nvme_b64) if crc64nvme_b64 else (SHA256, sha256_b64)
+        if part_checksum(algorithm, data) != sent:
+            raise IntegrityError(f"part {number} of {self.target}: the bytes do not match their {algorithm.upper()}")
         _write_atomically(self._folder(upload_id) / f"{number:05d}", iter((data,)))
-        return Part(number, f'"{_md5(data)}"', sha256_b64, len(data))
+        return Part(number, f'"{_md5(data)}"', sha256_b64, len(data), crc64nvme_b64=crc64nvme_b64, verified=True)
 
-    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None,
+                 crc64nvme_b64: str | None = None) -> str | None:  # fmt: skip
         self.storage.check_condition(self.bucket, self.key, condition)
         folder = self._folder(upload_id)
 
@@ -340,8 +343,8 @@ class LocalChunkWriter:
         for path in folder.iterdir():
             if path.name.isdigit():
                 data = path.read_bytes()
-                sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
-                parts[int(path.name)] = Part(int(path.name), f'"{_md5(data)}"', sha, len(data))
+                parts[int(path.name)] = Part(int(path.name), f'"{_md5(data)}"', part_checksum(SHA256, data), len(data),
+                                             crc64nvme_b64=part_checksum(CRC64NVME, data))  # fmt: skip
         return parts
 
     def open_uploads(self, *, since: datetime | None = None) -> set[str] | None:

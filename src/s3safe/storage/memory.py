@@ -20,7 +20,7 @@ from typing import Any
 
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import Body, Entry, Features, Part, PutRequest, WriteCondition
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
 from s3safe.storage.listing_guard import ListingGuard
 
 
@@ -245,7 +245,7 @@ class MemoryChunkWriter:
         self.bucket = bucket
         self.key = key
 
-    def create(self, request: PutRequest) -> str:
+    def create(self, request: PutRequest, *, checksum: str = SHA256) -> str:
         with self.storage._lock:
             self.storage._bucket(self.bucket)
             upload_id = f"upload-{next(self.storage._ids)}"
@@ -253,16 +253,20 @@ class MemoryChunkWriter:
             self.storage.requests.append(("CREATE", self.bucket, self.key))
         return upload_id
 
-    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
-        if _sha256_b64(data) != sha256_b64:
-            raise IntegrityError(f"part {number} of s3://{self.bucket}/{self.key}: the SHA-256 sent does not match (BadDigest)")
-        part = Part(number, f'"{_md5(data)}"', sha256_b64, len(data))
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str | None = None,
+                   crc64nvme_b64: str | None = None) -> Part:  # fmt: skip
+        algorithm, sent = (CRC64NVME, crc64nvme_b64) if crc64nvme_b64 else (SHA256, sha256_b64)
+        if part_checksum(algorithm, data) != sent:
+            raise IntegrityError(f"part {number} of s3://{self.bucket}/{self.key}: the {algorithm.upper()} sent does not match (BadDigest)")
+        # checked, as AWS does, and answered with the value checked
+        part = Part(number, f'"{_md5(data)}"', sha256_b64, len(data), crc64nvme_b64=crc64nvme_b64, verified=True)
         with self.storage._lock:
             self.storage._upload(self.bucket, self.key, upload_id).parts[number] = (part, bytes(data))
             self.storage.requests.append(("PART", self.bucket, self.key))
         return part
 
-    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None,
+                 crc64nvme_b64: str | None = None) -> str | None:  # fmt: skip
         self.storage._check_condition(self.bucket, self.key, condition)
         with self.storage._lock:
             upload = self.storage._upload(self.bucket, self.key, upload_id)
@@ -270,6 +274,8 @@ class MemoryChunkWriter:
             if any(h is None or h[0].etag.strip('"') != p.plain_etag for h, p in zip(held, parts, strict=True)):
                 raise IntegrityError(f"s3://{self.bucket}/{self.key}: a part named in the completion is not held (InvalidPart)")
             data = b"".join(h[1] for h in held if h is not None)
+            if crc64nvme_b64 and part_checksum(CRC64NVME, data) != crc64nvme_b64:
+                raise IntegrityError(f"s3://{self.bucket}/{self.key}: the parts do not make the CRC64NVME sent (BadDigest)")
             combined = hashlib.md5(b"".join(bytes.fromhex(p.plain_etag) for p in parts), usedforsecurity=False)
             etag = f"{combined.hexdigest()}-{len(parts)}"
             del self.storage.uploads[upload_id]

@@ -18,7 +18,7 @@ from s3safe.core import progress
 from s3safe.core.bandwidth import pay
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError
 from s3safe.storage import dataplane
-from s3safe.storage.base import Body, Part, PutRequest, WriteCondition
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
 
@@ -32,6 +32,11 @@ log = logging.getLogger("s3safe.s3")
 
 def _etag(response: Any) -> str | None:
     return (response.get("ETag") or response.get("e_tag") or "").strip('"') or None
+
+
+def _part_checksums(part: Part) -> dict[str, str]:
+    sums = {"ChecksumCRC64NVME": part.crc64nvme_b64, "ChecksumSHA256": part.sha256_b64}
+    return {name: value for name, value in sums.items() if value}
 
 
 def put_object(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
@@ -84,29 +89,39 @@ class S3ChunkWriter:
     def client(self) -> S3Client:
         return self.conn.client_for(self.bucket)  # cached by the connection; built only when a request is made
 
-    def create(self, request: PutRequest) -> str:
+    def create(self, request: PutRequest, *, checksum: str = SHA256) -> str:
+        # CRC64NVME is a full-object checksum on S3 (the parts' values combine into the whole object's)
+        kind: dict[str, Any] = {"ChecksumType": "FULL_OBJECT"} if checksum == CRC64NVME else {}
         with translated("start a multipart upload to", bucket=self.bucket, key=self.key):
-            response = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, ChecksumAlgorithm="SHA256", **request.extra())
+            response = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key, ChecksumAlgorithm=checksum.upper(),  # type: ignore[arg-type]
+                                                           **kind, **request.extra())  # fmt: skip
         return str(response["UploadId"])
 
-    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str) -> Part:
+    def write_part(self, upload_id: str, number: int, data: bytes, *, sha256_b64: str | None = None,
+                   crc64nvme_b64: str | None = None) -> Part:  # fmt: skip
+        # the checksum header is signed: with it the body goes UNSIGNED-PAYLOAD (connection.py), hashed once, natively
+        header = {"ChecksumCRC64NVME": crc64nvme_b64} if crc64nvme_b64 else {"ChecksumSHA256": sha256_b64}
         paid = pay(self.conn.limiter, len(data))
         with translated("upload a part to", bucket=self.bucket, key=self.key):
             r = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=upload_id, PartNumber=number, Body=data,
-                                        ChecksumSHA256=sha256_b64)  # fmt: skip
+                                        **header)  # fmt: skip
         if not paid:
             progress.moved(len(data))
-        return Part(number, r["ETag"], sha256_b64, len(data))
+        ((name, sent),) = header.items()
+        # a server that checks the checksum answers with it (AWS, LocalStack); one that ignores it says nothing
+        return Part(number, r["ETag"], sha256_b64, len(data), crc64nvme_b64=crc64nvme_b64, verified=r.get(name) == sent)
 
-    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None) -> str | None:
-        listed = [{"PartNumber": p.number, "ETag": p.etag, **({"ChecksumSHA256": p.sha256_b64} if p.sha256_b64 else {})} for p in parts]
+    def complete(self, upload_id: str, parts: Sequence[Part], *, condition: WriteCondition | None = None,
+                 crc64nvme_b64: str | None = None) -> str | None:  # fmt: skip
+        listed = [{"PartNumber": p.number, "ETag": p.etag, **_part_checksums(p)} for p in parts]
+        whole: dict[str, Any] = {"ChecksumCRC64NVME": crc64nvme_b64, "ChecksumType": "FULL_OBJECT"} if crc64nvme_b64 else {}
         if condition is not None and condition.if_match is not None:
             # some servers ignore If-Match on the completion while honouring it on PUT (moto): checked by HEAD too
             self._check_by_head(condition)
         with translated("complete the multipart upload to", bucket=self.bucket, key=self.key):
             result = self.client.complete_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id,
                                                            MultipartUpload={"Parts": listed},  # type: ignore[typeddict-item]
-                                                           **(condition.boto_args() if condition else {}))  # fmt: skip
+                                                           **whole, **(condition.boto_args() if condition else {}))  # fmt: skip
         return _etag(result)
 
     def _check_by_head(self, condition: WriteCondition) -> None:
@@ -134,7 +149,8 @@ class S3ChunkWriter:
                 for page in paginator.paginate(Bucket=self.bucket, Key=self.key, UploadId=upload_id):
                     for item in page.get("Parts", []):
                         number = item["PartNumber"]
-                        listed[number] = Part(number, item.get("ETag", ""), item.get("ChecksumSHA256"), item.get("Size"))
+                        listed[number] = Part(number, item.get("ETag", ""), item.get("ChecksumSHA256"), item.get("Size"),
+                                              crc64nvme_b64=item.get("ChecksumCRC64NVME"))  # fmt: skip
         except NotFoundError:
             return None
         return listed

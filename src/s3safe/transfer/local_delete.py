@@ -2,7 +2,8 @@
 
 A local file may be the only good copy, so it is deleted only:
 - with evidence from the server that it holds the file's bytes: the ETag of a single PUT equal to the file's
-  MD5 (SSE-S3 or none), part ETags equal to the parts' MD5s, or, where ETags prove nothing (multipart seen
+  MD5 (SSE-S3 or none), part checksums the server checked (answered with), part ETags equal to the parts'
+  MD5s, or, where ETags prove nothing (multipart seen
   later, SSE-KMS, SSE-C), a read-back of the object hashed against the file. s3safe's own metadata is a claim,
   not evidence. Without evidence the file is kept and the item fails;
 - if the file is still the one that was planned: size, mtime and inode are checked again immediately before

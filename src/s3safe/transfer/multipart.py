@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3safe.core.errors import S3SafeError, StoredCopyMismatch
-from s3safe.storage.base import ChunkWriter, PutRequest
+from s3safe.storage.base import CRC64NVME, SHA256, ChunkWriter, PutRequest
 from s3safe.transfer.state import state_dir, unwritable_state
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class Journal:
     mtime_ns: int
     sha256: str  # whole file, hex (for an encrypted upload: the keyed plaintext digest token)
     crypto_state: str | None = None  # hex; repeats the same ciphertext on resume (a secret: file is 0600)
+    checksum: str = SHA256  # what every part of the upload carries (journals from before CRC64NVME: SHA-256)
 
 
 def journal_path(bucket: str, key: str, directory: Path | None = None) -> Path:
@@ -69,25 +70,45 @@ def save_journal(path: Path, journal: Journal) -> None:
     os.replace(tmp, path)
 
 
+PARTS_PROOF = "part ETags = MD5s of the parts sent"
+CHECKSUM_PROOF = "part checksums checked by the server"
+# what a server says when it does not know a checksum algorithm (then the upload carries SHA-256, as before)
+_ALGORITHM_REFUSED = frozenset({"InvalidArgument", "InvalidRequest", "NotImplemented", "InvalidChecksum", "BadDigest"})
+
+
 class PartEvidence:
-    """What the server's part ETags prove: each must be the MD5 of the part sent (when the bucket's encryption
-    makes ETags MD5s). A contradiction raises before the upload completes, so a damaged part is never assembled."""
+    """What the server showed about the parts it holds. A server that checks the checksum sent with a part
+    answers with it (AWS, LocalStack): that part needs nothing more. Otherwise, where the bucket's encryption
+    makes ETags MD5s, each part's ETag must be the MD5 of the part sent, and the MD5 is computed only then.
+    A contradiction raises before the upload completes, so a damaged part is never assembled."""
 
     def __init__(self, what: str, *, enabled: bool) -> None:
         self.what = what
-        self.enabled = enabled
+        self.enabled = enabled  # part ETags are MD5s here
         self._lock = threading.Lock()
         self._md5s: dict[int, str] = {}
-        self._unproven = not enabled
+        self._checked: set[int] = set()  # parts whose checksum the server checked
+        self._unproven = False
 
     @property
     def proven(self) -> bool:
-        return not self._unproven and bool(self._md5s)
+        return not self._unproven and bool(self._md5s or self._checked)
 
-    def check(self, number: int, etag: str | None, *, md5_hex: str, raise_on_mismatch: bool = True) -> None:
+    @property
+    def proof(self) -> str | None:
+        if not self.proven:
+            return None
+        return " and ".join(p for p, by in ((CHECKSUM_PROOF, self._checked), (PARTS_PROOF, self._md5s)) if by)
+
+    def checked_by_server(self, number: int) -> None:
+        with self._lock:
+            self._checked.add(number)
+
+    def check(self, number: int, etag: str | None, *, md5_hex: str | None, raise_on_mismatch: bool = True) -> None:
+        """`md5_hex`: the part's MD5, None when ETags prove nothing here."""
         value = (etag or "").strip('"').lower()
         with self._lock:
-            if not self.enabled or len(value) != 32:
+            if not self.enabled or md5_hex is None or len(value) != 32:
                 self._unproven = True
                 return
             if value != md5_hex:
@@ -102,8 +123,9 @@ class PartEvidence:
             self._md5s[number] = md5_hex
 
     def check_object(self, etag: str | None) -> None:
-        """The completed object's ETag is MD5(concatenated part MD5s)-N: anything else means other parts."""
-        if not self.proven:
+        """The completed object's ETag is MD5(concatenated part MD5s)-N: anything else means other parts
+        (checked when every part was proven by its ETag)."""
+        if not self.proven or self._checked:
             return
         value = (etag or "").strip('"').lower()
         combined = hashlib.md5(b"".join(bytes.fromhex(self._md5s[n]) for n in sorted(self._md5s)), usedforsecurity=False)
@@ -115,14 +137,26 @@ class PartEvidence:
                                      etag=value, hint="the local file is kept; run again to send it again")  # fmt: skip
 
 
+def start_upload(writer: ChunkWriter, request: PutRequest) -> tuple[str, str]:
+    """CreateMultipartUpload with CRC64NVME part checksums, or SHA-256 where the server refuses that algorithm;
+    (upload ID, the algorithm)."""
+    try:
+        return writer.create(request, checksum=CRC64NVME), CRC64NVME
+    except S3SafeError as exc:
+        if exc.service_code not in _ALGORITHM_REFUSED:
+            raise
+        log.info("s3://%s/%s: the server refuses CRC64NVME part checksums (%s); sending SHA-256", writer.bucket, writer.key, exc)
+    return writer.create(request, checksum=SHA256), SHA256
+
+
 def create_upload(writer: ChunkWriter, intent: Journal, path: Path, request: PutRequest) -> Journal:
     """Start a multipart upload with its journal: `intent` (no upload ID yet) is recorded first, so a run killed
     before the ID arrives still leaves a trace to clean up; a twin left by a retried request whose first answer
     was lost is aborted."""
     save_journal(path, intent)
     before = writer.open_uploads()
-    upload_id = writer.create(request)
-    journal = replace(intent, upload_id=upload_id)
+    upload_id, checksum = start_upload(writer, request)
+    journal = replace(intent, upload_id=upload_id, checksum=checksum)
     save_journal(path, journal)  # the cleanup record is born with the upload
     if before is not None:
         for twin in (writer.open_uploads() or set()) - before - {upload_id}:

@@ -54,6 +54,7 @@ log = logging.getLogger("s3safe.transfer")
 
 CHUNK = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024**2
+DIGEST_BLOCK = 4 * 1024**2  # large enough to hash without the GIL most of the time, small enough for the CPU caches nearby
 INLINE_MAX = 8 * 1024**2  # read into memory (one read for hashing and sending) up to this size
 
 
@@ -93,14 +94,17 @@ def _digests_of(data: bytes) -> tuple[str, str]:
 
 
 def _digests(path: Path, *, md5_too: bool = True) -> tuple[str, str]:
-    """(base64 SHA-256, hex MD5 or "") of a file, in one read; a multipart upload has no use for the MD5."""
+    """(base64 SHA-256, hex MD5 or "") of a file, in one read into one reused buffer (no copy per block in
+    Python; hashlib releases the GIL on it); a multipart upload has no use for the MD5."""
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False) if md5_too else None
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            sha256.update(block)
+    buffer = bytearray(DIGEST_BLOCK)
+    view = memoryview(buffer)
+    with path.open("rb", buffering=0) as handle:
+        while got := handle.readinto(buffer):
+            sha256.update(view[:got])
             if md5 is not None:
-                md5.update(block)
+                md5.update(view[:got])
     return base64.b64encode(sha256.digest()).decode(), md5.hexdigest() if md5 is not None else ""
 
 
