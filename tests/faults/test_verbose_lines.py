@@ -41,3 +41,28 @@ def test_verbose_lines_are_information_and_show_retries(proxy: FaultProxy, proxi
 
     debug = proxied.run("-vv", "ls", f"s3://{bucket}/", timeout=120)
     assert debug.returncode == 0 and re.search(r"DEBUG s3safe\.request: GET s3://", debug.stderr), debug.stderr[-2000:]
+
+
+def test_change_detection_counts_every_request_it_makes(proxy: FaultProxy, proxied: Target, tmp_path: Path) -> None:
+    """An object another tool uploaded in parts (no s3safe-sha256): --only-diff HEADs it, then asks for its parts
+    (HEAD ?partNumber, GetObjectAttributes); -v counted only the plain HEADs (issue #19, outside tester's item 8).
+    The line must match what reached the server, counted at the proxy."""
+    bucket = f"verbose-{uuid.uuid4().hex[:10]}"
+    client = proxied.client()
+    client.create_bucket(Bucket=bucket)
+    src = tmp_path / "tree"
+    src.mkdir()
+    data = uuid.uuid4().bytes * (5 * 1024 * 1024 // 16 + 1)  # two parts: 5 MiB and 16 bytes
+    (src / "big.bin").write_bytes(data)
+    upload = client.create_multipart_upload(Bucket=bucket, Key="big.bin")["UploadId"]
+    parts = [{"PartNumber": n, "ETag": client.upload_part(Bucket=bucket, Key="big.bin", UploadId=upload, PartNumber=n,
+                                                          Body=piece)["ETag"]}
+             for n, piece in ((1, data[: 5 * 1024 * 1024]), (2, data[5 * 1024 * 1024 :]))]  # fmt: skip
+    client.complete_multipart_upload(Bucket=bucket, Key="big.bin", UploadId=upload, MultipartUpload={"Parts": parts})
+    proxy.set_plan(FaultPlan())  # from here on, the proxy's log is this run's requests
+    synced = proxied.run("-v", "put", "-r", "--only-diff", str(src), f"s3://{bucket}/", timeout=120)
+    assert synced.returncode == 0, synced.stderr[-2000:]
+    made = re.findall(r"change detection hashed 1 file\(s\) and made (\d+) request\(s\)", synced.stderr)
+    beyond_listing = [entry for entry in proxy.log if not (entry[1] == "GET" and "list-type=2" in entry[2])]
+    assert made == [str(len(beyond_listing))], (synced.stderr, proxy.log)
+    assert int(made[0]) >= 2, proxy.log  # the HEAD, and at least one request about the parts

@@ -119,7 +119,7 @@ def test_only_diff_detects_same_size_edit_without_decrypting(
     url = S3Url(bucket, "b/")
     _up(moto_conn, src, url, cache, mode="diff", encryption=enc)
     again = _up(moto_conn, src, url, cache, mode="diff", encryption=enc)
-    assert (again.transferred, again.skipped, again.heads) == (0, len(files), 0)  # cache: no HEAD on the common path
+    assert (again.transferred, again.skipped, again.requests) == (0, len(files), 0)  # cache: no HEAD on the common path
     # a same-size edit keeping the mtime is what the cache cannot see: a fresh cache must find it by digest
     target = src / "notes" / "b.txt"
     stat = target.stat()
@@ -143,7 +143,7 @@ def test_only_diff_detects_same_size_edit_without_decrypting(
     assert (second.transferred, second.skipped) == (0, len(files))
     # with the cache of the run that downloaded them, unchanged decrypted files need no HEAD at all
     third = _down(moto_conn, url, out, cache, mode="diff", decryption=_dec(keys[0], enc.digest_key))
-    assert (third.transferred, third.skipped, third.heads) == (0, len(files), 0)
+    assert (third.transferred, third.skipped, third.requests) == (0, len(files), 0)
 
 
 def test_wrong_identity_and_tampering_leave_no_file(

@@ -88,7 +88,7 @@ def test_only_diff_skips_unchanged_and_detects_same_size_edit(moto_conn: Connect
     _tree(src)
     _up(moto_conn, src, S3Url(bucket, "b/"), cache, mode="diff")
     _, again = _up(moto_conn, src, S3Url(bucket, "b/"), cache, mode="diff")
-    assert (again.transferred, again.skipped, again.hashed, again.heads) == (0, 6, 0, 0)
+    assert (again.transferred, again.skipped, again.hashed, again.requests) == (0, 6, 0, 0)
     # same size, different bytes
     (src / "a" / "one.txt").write_bytes(b"ONE\n")
     results, changed = _up(moto_conn, src, S3Url(bucket, "b/"), cache, mode="diff")

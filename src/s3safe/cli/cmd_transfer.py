@@ -161,7 +161,7 @@ def _render_summary(app: App, summary: Any) -> None:
             + f" in {data['elapsed_seconds']:.2f}s{rate}")  # fmt: skip
     r.info(text, data=data)
     if app.verbose:
-        r.note(f"change detection hashed {summary.hashed} file(s) and made {summary.heads} HEAD request(s)")
+        r.note(f"change detection hashed {summary.hashed} file(s) and made {summary.requests} request(s)")
     if data["failed"]:
         raise PartialFailure(f"{data['failed']} of {data['failed'] + data['transferred'] + data['deleted']} action(s) failed",
                              failed=data["failed"], succeeded=data["transferred"])  # fmt: skip

@@ -48,6 +48,7 @@ def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None
     """obstore.get; logged when the answer's headers arrive (the body streams after)."""
     import obstore
 
+    requestlog.counted()
     if not requestlog.enabled():
         return obstore.get(store, key, options=options)
     target, started = requestlog.where(bucket, key), time.monotonic()
@@ -80,6 +81,7 @@ def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[st
     obstore's PutMode ("create": If-None-Match: *, {"e_tag": …}: If-Match), None for an unconditional PUT."""
     import obstore
 
+    requestlog.counted()
     if not requestlog.enabled():
         return obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
     target, started = requestlog.where(bucket, key), time.monotonic()

@@ -16,6 +16,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 log = logging.getLogger("s3safe.request")
@@ -51,6 +53,38 @@ def failure(exc: BaseException) -> tuple[str, str]:
     retries = _RETRIES.search(text)
     shown = status.group(1) if status else ("404" if isinstance(exc, FileNotFoundError) else f"failed:{type(exc).__name__}")
     return shown, retries.group(1) if retries else ("0" if status else "?")
+
+
+# --- counting: what one piece of work (a change-detection comparison) cost in requests ----------------------
+# Every request through the seam is counted on the thread that sends it (botocore sends on the caller's
+# thread, each attempt through before-send; obstore's synchronous calls block it), so a caller that opens a
+# tally on its thread sees exactly the requests its work made, whichever helper made them.
+_tallies = threading.local()
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@contextmanager
+def tally() -> Iterator[Tally]:
+    """Count the requests this thread sends inside the block (a tally opened inside another adds to it too)."""
+    outer: Tally | None = getattr(_tallies, "current", None)
+    inner = _tallies.current = Tally()
+    try:
+        yield inner
+    finally:
+        _tallies.current = outer
+        if outer is not None:
+            outer.count += inner.count
+
+
+def counted(*_: Any, **__: Any) -> None:
+    """One request sent (botocore's before-send hook, and each obstore call of storage.dataplane)."""
+    current: Tally | None = getattr(_tallies, "current", None)
+    if current is not None:
+        current.count += 1
 
 
 # --- botocore: event hooks on each client (storage.connection registers them) --------------------------
@@ -187,5 +221,6 @@ def register(client: Any, *, service: str = "s3") -> None:
     events = client.meta.events
     events.register_first(f"needs-retry.{service}", _retry_pending)
     events.register(f"before-parameter-build.{service}", _started)
+    events.register(f"before-send.{service}", counted)
     events.register(f"after-call.{service}", _answered)
     events.register(f"after-call-error.{service}", _failed)

@@ -23,6 +23,7 @@ from pathlib import Path
 from s3safe.core.concurrency import Budget
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectDetails, ObjectInfo
+from s3safe.storage import requestlog
 from s3safe.storage.base import ObjectStore
 from s3safe.transfer import planner
 from s3safe.transfer.checksums import EvidenceCheck, server_evidence
@@ -76,7 +77,7 @@ class ContentComparator:
         self.digest_key = digest_key
         self.settle = settle
         self.hashed = 0
-        self.heads = 0
+        self.requests = 0  # every request change detection sent, counted in the seam (storage.requestlog)
         self._lock = threading.Lock()
 
     def quick(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
@@ -98,10 +99,10 @@ class ContentComparator:
             return None
         return PENDING
 
-    def _count(self, *, hashed: int = 0, heads: int = 0) -> None:
+    def _count(self, *, hashed: int = 0, requests: int = 0) -> None:
         with self._lock:  # comparisons run on several threads
             self.hashed += hashed
-            self.heads += heads
+            self.requests += requests
 
     def __call__(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         verdict = self.quick(source, target)
@@ -109,6 +110,13 @@ class ContentComparator:
 
     def compare(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         """The comparison past quick(): reads the file and asks the server; safe to call from several threads."""
+        with requestlog.tally() as made:  # every request, whichever helper sends it (HEAD ?partNumber, attributes)
+            try:
+                return self._compare(source, target)
+            finally:
+                self._count(requests=made.count)
+
+    def _compare(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         local, remote = (source, target) if self.upload else (target, source)
         encrypted = self.encrypted and (self.upload or _maybe_ciphertext_of(local.size, remote.size))
         path = self._path(local)
@@ -131,7 +139,6 @@ class ContentComparator:
                 self.cache.put(remote.bucket, remote.key, Verified.of(local.size, stat, etag, sha256, "ETag = MD5 of the file"))
                 return None
         try:
-            self._count(heads=1)
             details = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id)
         except S3SafeError:
             return "content unknown"
@@ -187,6 +194,13 @@ class ContentComparator:
         """`--only-newer`: the local file's mtime against the one s3safe stored with the object (s3safe-mtime, the
         same kind of clock: the uploading file's), never against the server's LastModified, another clock. Only
         an object without s3safe-mtime falls back to LastModified."""
+        with requestlog.tally() as made:
+            try:
+                return self._newer(source, target)
+            finally:
+                self._count(requests=made.count)
+
+    def _newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         local, remote = (source, target) if self.upload else (target, source)
         try:
             mtime_ns = self._path(local).stat().st_mtime_ns
@@ -206,7 +220,6 @@ class ContentComparator:
         if cached and not cached.refuted and cached.etag == (remote.etag or "").strip('"'):
             return cached.mtime_ns
         try:
-            self._count(heads=1)
             value = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata.get(MTIME_META)
             return stored_mtime(value, f"s3://{remote.bucket}/{remote.key}")
         except S3SafeError:
@@ -218,7 +231,6 @@ class ContentComparator:
         from s3safe.crypto.digest import digest_file, made_with, same_digest  # cryptography loads only when needed
 
         try:
-            self._count(heads=1)
             meta = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
         except S3SafeError:
             return "content unknown"
@@ -252,8 +264,7 @@ class ContentComparator:
         url = url or f"s3://{remote.bucket}/{remote.key}"
         try:
             if metadata is None:
-                self._count(heads=1)
-                metadata = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
+                    metadata = self.storage.head(remote.bucket, remote.key, version_id=remote.version_id).metadata
             self.settle(path, url, metadata)
             return path.stat()
         except (S3SafeError, OSError) as exc:  # the content matches; a mode left as it was is said, not fatal

@@ -94,7 +94,7 @@ class TreeSummary:
     planned: int = 0
     refused: int = 0
     hashed: int = 0
-    heads: int = 0
+    requests: int = 0  # sent by change detection (HEADs, part HEADs, GetObjectAttributes), counted in the seam
     special: int = 0  # of the skipped: symbolic links, FIFOs, sockets, devices (not regular files)
     filtered: int = 0  # of the skipped: left out by --include/--exclude or --where
     warnings: list[str] = field(default_factory=list)  # shown once by the caller, e.g. a state cache that is off
@@ -383,7 +383,7 @@ def upload_tree(
             cache.close()
         else:
             cache.flush()
-        summary.hashed, summary.heads = content.hashed, content.heads
+        summary.hashed, summary.requests = content.hashed, content.requests
         summary.elapsed = time.monotonic() - summary.started
 
 
@@ -669,7 +669,7 @@ def download_tree(
             cache.close()
         else:
             cache.flush()
-        summary.hashed, summary.heads = content.hashed, content.heads
+        summary.hashed, summary.requests = content.hashed, content.requests
         summary.elapsed = time.monotonic() - summary.started
 
 
