@@ -12,16 +12,19 @@ from tests.faults.proxy import Request
 
 
 class ConcurrentWriter:
-    def __init__(self, client: Any, bucket: str, key: str, body: bytes) -> None:
+    """`parts`: fire on the key's first multipart part too (the race then ends at CompleteMultipartUpload)."""
+
+    def __init__(self, client: Any, bucket: str, key: str, body: bytes, *, parts: bool = False) -> None:
         self.client = client  # talks to the server directly
         self.bucket = bucket
         self.key = key
         self.body = body
         self.written = False
+        self.parts = parts
         self._lock = threading.Lock()
 
     def __call__(self, request: Request, body: bytes) -> bytes:
-        if request.is_upload and "uploadId=" not in request.target and key_of(request, self.bucket) == self.key:
+        if request.is_upload and (self.parts or "uploadId=" not in request.target) and key_of(request, self.bucket) == self.key:
             with self._lock:
                 if not self.written:
                     self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self.body)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.faults.concurrent_writer import ConcurrentWriter
 from tests.faults.conftest import Target
 from tests.faults.proxy import FaultPlan, FaultProxy
@@ -36,3 +38,29 @@ def test_sync_reports_an_object_changed_after_planning_as_a_conflict(
     # the concurrent writer's object is kept; the file nobody else touched is updated
     assert direct.get_object(Bucket=bucket, Key="docs/a.txt")["Body"].read() == b"theirs, written meanwhile"
     assert direct.get_object(Bucket=bucket, Key="docs/b.txt")["Body"].read() == b"other v2, longer"
+
+
+@pytest.mark.parametrize(("command", "big"), [("put", False), ("sync", False), ("sync", True)], ids=["put -r", "sync", "sync multipart"])
+def test_a_key_created_after_listing_is_a_conflict_and_kept(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, command: str, big: bool
+) -> None:  # fmt: skip
+    """Before: a key listed as absent was sent with no If-None-Match, so another client's object created meanwhile
+    was silently replaced (exit 0)."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "mine.txt").write_bytes(b"mine")
+    (root / "new.bin").write_bytes(b"n" * (6 * 1024 * 1024 if big else 100))  # two parts of --part-size 5MiB
+    writer = ConcurrentWriter(direct, bucket, "docs/new.bin", b"theirs, created meanwhile", parts=big)
+    proxy.set_plan(FaultPlan(rewrite_request=writer))
+    args = [command, *(["-r"] if command == "put" else []), *(["--part-size", "5MiB"] if big else []), str(root), f"s3://{bucket}/docs/"]
+    result = proxied.run(*args)
+    assert writer.written
+    assert result.returncode == 5, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if f"s3://{bucket}/docs/new.bin" in line]
+    assert any("conflict" in line and "created by another writer" in line for line in lines), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert direct.get_object(Bucket=bucket, Key="docs/new.bin")["Body"].read() == b"theirs, created meanwhile"
+    assert direct.get_object(Bucket=bucket, Key="docs/mine.txt")["Body"].read() == b"mine"

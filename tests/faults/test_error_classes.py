@@ -108,3 +108,47 @@ def test_the_clients_exception_is_kept_as_the_cause(proxy: FaultProxy, bucket: s
     with pytest.raises(NotFoundError) as absent, translated("read", bucket=bucket, key="k.txt"):
         conn.client().get_object(Bucket=bucket, Key="k.txt")
     assert absent.value.__cause__ is not None and absent.value.service_code == "NoSuchKey"
+
+
+_PRECONDITION = ("PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+
+
+@pytest.mark.parametrize("multipart", [False, True], ids=["put", "complete"])
+def test_a_412_to_one_write_of_a_tree_fails_that_file_only(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, multipart: bool
+) -> None:  # fmt: skip
+    """Before: obstore's PreconditionError (or botocore's 412 to CompleteMultipartUpload) reached an assert and
+    the whole run ended as "internal error: AssertionError"."""
+    bucket = bucket_name()
+    proxied.client(moto.endpoint_url).create_bucket(Bucket=bucket)
+    root = tmp_path / "src"
+    root.mkdir()
+    for name in ("a.txt", "c.txt"):
+        (root / name).write_bytes(b"x" * 10)
+    (root / "b.bin").write_bytes(b"b" * (6 * 1024 * 1024 if multipart else 10))  # two parts of --part-size 5MiB
+
+    def write_of_b(request: Request) -> bool:
+        path = request.target.split("?")[0]
+        if multipart:
+            return request.method == "POST" and path == f"/{bucket}/t/b.bin" and "uploadId=" in request.target
+        return request.method == "PUT" and path == f"/{bucket}/t/b.bin"
+
+    proxy.set_plan(_answer(write_of_b, 412, *_PRECONDITION))
+    result = proxied.run("--retries", "0", "put", "-r", *(["--part-size", "5MiB"] if multipart else []), str(root), f"s3://{bucket}/t/")
+    assert result.returncode == 5, result.stderr[-2000:]
+    failed = [line for line in (result.stdout + result.stderr).splitlines() if "FAILED" in line]
+    assert len(failed) == 1 and f"s3://{bucket}/t/b.bin" in failed[0] and "conflict" in failed[0], failed
+    assert "internal error" not in result.stderr and "AssertionError" not in result.stderr
+    listed = proxied.client(moto.endpoint_url).list_objects_v2(Bucket=bucket, Prefix="t/").get("Contents", [])
+    assert {"t/a.txt", "t/c.txt"} <= {o["Key"] for o in listed}  # the rest went on (the proxy answers after moto wrote b)
+
+
+def test_a_412_to_an_unconditional_put_is_one_line(proxy: FaultProxy, proxied: Target, bucket: str, tmp_path: Path) -> None:
+    """A single `put` sends no condition; a 412 anyway (a proxy's, a server's own rule) is named, not an internal error."""
+    (tmp_path / "k.txt").write_bytes(b"new")
+    proxy.set_plan(_answer(lambda r: r.method == "PUT" and r.target.split("?")[0] == f"/{bucket}/k.txt", 412, *_PRECONDITION))
+    result = proxied.run("--retries", "0", "put", str(tmp_path / "k.txt"), f"s3://{bucket}/k.txt")
+    assert result.returncode == 1, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and f"s3://{bucket}/k.txt" in errors[0] and "(412)" in errors[0], result.stderr[-2000:]
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -29,11 +29,15 @@ _NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 __all__ = ["WriteCondition", "check_by_head", "conflict", "honours_conditions", "prepare"]
 
 
-def conflict(condition: WriteCondition, *, bucket: str, key: str) -> WriteConflict:
-    """The one line that reports a refused conditional write, naming the object."""
+def conflict(condition: WriteCondition, *, bucket: str, key: str, no_clobber: bool = True) -> WriteConflict:
+    """The one line that reports a refused conditional write, naming the object; `no_clobber`: the user asked for
+    create-only (else a tree run listed the key as absent and another writer created it since)."""
     url = f"s3://{bucket}/{key}"
-    if condition.if_none_match:
+    if condition.if_none_match and no_clobber:
         return WriteConflict(f"{url} already exists; --no-clobber left it as it was", hint="choose another key, or leave out --no-clobber to replace it")
+    if condition.if_none_match:
+        return WriteConflict(f"conflict: {url} was created by another writer after this run listed it as absent; that object "
+                             "was left as it was", hint="run again to compare against the object as it is now")  # fmt: skip
     return WriteConflict(f"conflict: {url} was changed by another writer after this run planned to replace it "
                          f"(ETag {condition.if_match} expected); the newer object was left as it was",
                          hint="run again to compare against the object as it is now")  # fmt: skip
@@ -49,7 +53,7 @@ def honours_conditions(conn: Connection, bucket: str) -> bool:
             probed = _probe(conn, bucket)
             conn.honours_conditions = bool(probed)
             if probed is False:
-                log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the overwrite check "
+                log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the create and overwrite checks "
                             "of sync fall back to a HEAD just before each write, which is not atomic there",
                             conn.settings.endpoint_url or "this endpoint")  # fmt: skip
         return conn.honours_conditions

@@ -494,11 +494,16 @@ def _sendable(actions: Iterator[planner.Action], run: _Run, *, root: Path) -> It
 
 
 def _conditioned(upload: UploadOptions, action: planner.Action) -> UploadOptions:
-    """An overwrite replaces only the object it was planned against (If-Match its listed ETag): a concurrent
-    writer's newer object is then a conflict, never silently replaced."""
+    """A write happens only over what was planned against: an overwrite replaces only the object it was listed
+    with (If-Match its ETag), a key listed as absent is only created (If-None-Match: *). A concurrent writer's
+    object is then a conflict, never silently replaced."""
     target = action.target
-    if target is None or not target.etag or upload.no_clobber:
-        return upload  # a new key (or --no-clobber, which sends If-None-Match: * instead)
+    if upload.no_clobber:
+        return upload  # If-None-Match: * already
+    if target is None:
+        return dataclasses.replace(upload, if_absent=True)
+    if not target.etag:
+        return upload  # nothing to name the listed object by
     return dataclasses.replace(upload, if_match=target.etag)
 
 

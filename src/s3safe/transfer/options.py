@@ -82,11 +82,13 @@ class UploadOptions:
     legal_hold: bool = False
     no_clobber: bool = False  # create only: never replace an object (If-None-Match: *)
     if_match: str | None = None  # replace only the object with this ETag (set per object by the tree engine)
+    if_absent: bool = False  # create only: the tree engine listed no object at this key (If-None-Match: *)
 
     @property
     def condition(self) -> WriteCondition | None:
         """What must hold at the key for the write to happen, if anything."""
-        condition = WriteCondition(if_none_match=self.no_clobber, if_match=None if self.no_clobber else self.if_match)
+        create = self.no_clobber or self.if_absent
+        condition = WriteCondition(if_none_match=create, if_match=None if create else self.if_match)
         return condition if condition else None
 
     @property

@@ -188,8 +188,9 @@ def upload_file(
         return _upload_file(conn, source, S3Url(dest.bucket, key), size=size, options=options, plan=plan, verify=verify,
                             encryption=encryption)  # fmt: skip
     except ConditionFailed:
-        assert options.condition is not None  # nothing else sends a condition
-        raise conflict(options.condition, bucket=dest.bucket, key=key) from None
+        if options.condition is None:  # a 412 to a write that asked for none: the server's own, shown as it came
+            raise
+        raise conflict(options.condition, bucket=dest.bucket, key=key, no_clobber=options.no_clobber) from None
 
 
 def _upload_file(
