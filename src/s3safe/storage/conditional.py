@@ -54,7 +54,7 @@ def honours_conditions(conn: Connection, bucket: str) -> bool:
             conn.honours_conditions = bool(probed)
             if probed is False:
                 log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the create and overwrite checks "
-                            "of sync fall back to a HEAD just before each write, which is not atomic there",
+                            "of put -r and sync fall back to a HEAD just before each write, which is not atomic there",
                             conn.settings.endpoint_url or "this endpoint")  # fmt: skip
         return conn.honours_conditions
 
