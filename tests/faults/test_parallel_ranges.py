@@ -17,10 +17,12 @@ import pytest
 
 from s3safe.core.errors import EXIT_INTEGRITY, IntegrityError
 from s3safe.core.locations import S3Url
+from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
 from s3safe.storage.connection import Connection
 from s3safe.transfer import download
 from s3safe.transfer.download import download_file
+from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree
 from tests.faults.conftest import Target
 from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
 
@@ -167,3 +169,30 @@ def test_a_streamed_download_is_hashed_beside_the_transfer(
     assert result.verified == "sha256" and result.sha256_hex == hashlib.sha256(data).hexdigest()
     assert (out / "big.bin").read_bytes() == data
     assert len(followers) == 2  # both downloads were hashed by the follower thread
+
+
+def test_a_server_that_ignores_range_is_found_out_once_per_run(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """A server that answers Range with 200 and the whole object (rclone serve s3 does) cost a round of wasted
+    ranged GETs per large object (issue #19, outside tester's item 9): the run's first ranged download now asks
+    for one range alone, and once a server is found to ignore Range the other objects stream at once."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    blobs = {f"t/{name}": os.urandom(SIZE) for name in ("a.bin", "b.bin")}
+    for key, data in blobs.items():
+        client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def whole(request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        key = request.target.split("?")[0].removeprefix(f"/{bucket}/")
+        if request.method != "GET" or status != 206 or key not in blobs:
+            return None
+        answer = {name: value for name, value in headers.items() if name not in ("content-range", "content-length")}
+        return Rewritten(build_response(200, answer, blobs[key]))
+
+    proxy.set_plan(FaultPlan(rewrite_response=whole))
+    results = list(download_tree(_conn(proxy), S3Url(bucket, "t/"), tmp_path / "out", options=TreeOptions(),
+                                 gate=SafetyGate(), summary=TreeSummary()))  # fmt: skip
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok]
+    assert {name: (tmp_path / "out" / name).read_bytes() for name in ("a.bin", "b.bin")} == {k[2:]: v for k, v in blobs.items()}
+    gets = [target for _, method, target in proxy.log if method == "GET" and target.split("?")[0].removeprefix(f"/{bucket}/") in blobs]
+    assert len(gets) == 3, gets  # one probe answered whole (its body is not used), then each object streamed once

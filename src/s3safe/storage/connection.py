@@ -184,6 +184,10 @@ class Connection:
         # whether this endpoint honours If-Match / If-None-Match on PUT: probed once per run (storage.conditional)
         self.honours_conditions: bool | None = None
         self.conditions_lock = threading.Lock()
+        # set when the endpoint answered a ranged GET with the whole object (rclone serve s3 does): the rest of the
+        # run streams large objects at once instead of wasting a round of ranged GETs on each
+        self.ignores_range: bool | None = None  # None: not known yet
+        self.range_probe = threading.Lock()  # one download finds out; the others wait for its answer
 
     # --- the storage interface (storage/base.py) ------------------------------------------------------
     @property

@@ -115,7 +115,7 @@ def fetch_object(
     # a small object is verified in memory and written by the one writer thread; a large one streams to
     # a temp file beside the target
     small = expected.size <= SMALL_OBJECT and conn.limiter is None
-    if expected.size >= RANGED_MIN and conn.limiter is None and not target.in_place:
+    if expected.size >= RANGED_MIN and conn.limiter is None and not target.in_place and not conn.ignores_range:
         fetched = _fetch_ranged(conn, bucket, key, target, expected=expected, decryption=decryption)
         if fetched is not None:
             return fetched
@@ -279,7 +279,7 @@ def _fetch_ranged(
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
     except _RangeIgnored:
         target.discard(written_to)
-        log.debug("%s: the server ignores Range; streaming instead", url)
+        log.debug("%s: the server ignores Range; streaming instead (and for the rest of this run)", url)
         return None
     except BaseException:
         target.discard(written_to)
@@ -319,6 +319,7 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
                 raise
             except Exception as exc:
                 if "non-partial" in str(exc).lower():
+                    conn.ignores_range = True  # remembered for the run: later objects stream at once
                     raise _RangeIgnored from None
                 with translated("download", bucket=bucket, key=key, sse_c=sse_c):
                     raise
@@ -329,8 +330,18 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
         ranges.landed(index, crc)
         progress.moved(length)
 
+    specs = ranges.specs()
     try:
-        for _ in conn.budget.map_parts(fetch, ranges.specs()):
+        if conn.ignores_range is None:
+            # the run's first ranged download asks for one range alone: a server that ignores Range answers it
+            # with the whole object, and no further ranges were sent in parallel to be wasted the same way
+            with conn.range_probe:
+                if conn.ignores_range:
+                    raise _RangeIgnored  # found out meanwhile by another download
+                if conn.ignores_range is None:
+                    fetch(next(specs))
+                    conn.ignores_range = False
+        for _ in conn.budget.map_parts(fetch, specs):
             pass
     except BaseException:
         failed.set()
