@@ -141,6 +141,8 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
         f"get s3://bkt/one.txt {tmp_path}/ --only-diff",
         "presign s3://bkt/one.txt --expires 8d",
         "logs s3://bkt",
+        "meta set s3://bkt/one.txt",
+        "acl set public-read s3://bkt/one.txt",
     ]
     script.write_text("config set region eu-west-1\n# the next lines each hold one mistake\n" + "\n".join(bad) + "\n")
     result = run_cli("exec", str(script))
@@ -151,7 +153,8 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
                  "invalid bucket name 'b'", "choose one of --only-diff and --only-newer", "--max-delete must be zero",
                  "unknown variable 'sizz'", "invalid bucket name 'B'", "unknown storage class 'BOGUS'",
                  "invalid bucket name 'x'", "invalid bucket name 'UPPER'", "--allow-empty and --as-of need -r",
-                 "--expires 8d is longer than 7 days", "ask one question: --show NAME or --sql QUERY"):  # fmt: skip
+                 "--expires 8d is longer than 7 days", "ask one question: --show NAME or --sql QUERY",
+                 "nothing to change", "refusing to set public ACL 'public-read'"):  # fmt: skip
         assert text in result.stderr, (text, result.stderr)
     assert "Traceback" not in result.stderr and "[line 1]" not in result.stderr
     assert _config(isolated_env) == ""  # line 1 never ran

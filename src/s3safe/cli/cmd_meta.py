@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import make_gate, object_filter, where_option
+from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
 from s3safe.core.locations import parse_s3_url
 
@@ -110,3 +114,20 @@ def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: 
     with object_filter(app, where) as selector:
         app.actions(acl_set(app.conn, canned, parse_s3_url(url), recursive=recursive, allow_public=allow_public,
                             gate=make_gate(dry_run, None), where=selector))  # fmt: skip
+
+
+@precheck("meta set")
+def precheck_meta_set(params: Mapping[str, Any]) -> None:
+    """meta set's checks that need neither the store nor the disk (exec runs them before line 1)."""
+    from s3safe.ops.meta import check_changes
+    from s3safe.transfer.options import parse_meta
+
+    check_changes(parse_meta(params.get("pairs") or ()), params.get("remove") or ())
+
+
+@precheck("acl set")
+def precheck_acl_set(params: Mapping[str, Any]) -> None:
+    """acl set's checks that need neither the store nor the disk (exec runs them before line 1)."""
+    from s3safe.ops.acl import check_canned
+
+    check_canned(params["canned"], allow_public=bool(params.get("allow_public")))

@@ -23,7 +23,8 @@ PRECHECKS: dict[str, Precheck] = {}
 
 
 def precheck(name: str) -> Callable[[Precheck], Precheck]:
-    """Register `check(params)` (click's parsed parameters) as command `name`'s pre-check."""
+    """Register `check(params)` (click's parsed parameters) as the pre-check of command `name`, its path
+    below `s3safe` ("put", "meta set": a subcommand's own name, "set", is shared by several groups)."""
 
     def register(check: Precheck) -> Precheck:
         PRECHECKS[name] = check
@@ -49,8 +50,7 @@ def check_parsed(ctx: click.Context) -> None:
     for level in reversed(chain[:-1]):
         _check_s3_arguments(level)
         _check_shared_values(level.params)
-    if ctx.command.name is not None:
-        run_precheck(ctx.command.name, ctx.params)
+    run_precheck(" ".join(level.info_name or "" for level in reversed(chain[:-1])), ctx.params)
 
 
 def _check_global_values(params: Mapping[str, Any]) -> None:

@@ -30,14 +30,19 @@ def acl_get(conn: Connection, url: S3Url) -> AclInfo:
     return S3Storage(conn).get_acl(url.bucket, None if url.is_bucket else url.key)
 
 
-def acl_set(
-    conn: Connection, canned: str, url: S3Url, *, recursive: bool, allow_public: bool, gate: SafetyGate,
-    where: ObjectFilter | None = None,
-) -> Iterator[ActionResult]:  # fmt: skip
+def check_canned(canned: str, *, allow_public: bool) -> None:
+    """A canned ACL to set: known, and public only with --allow-public (exec's pre-check runs it too)."""
     if canned not in CANNED_ACLS:
         raise UsageError(f"unknown canned ACL {canned!r}", hint="one of: " + ", ".join(CANNED_ACLS))
     if canned in PUBLIC_ACLS and not allow_public:
         raise UsageError(f"refusing to set public ACL {canned!r}", hint="add --allow-public if it must be public")
+
+
+def acl_set(
+    conn: Connection, canned: str, url: S3Url, *, recursive: bool, allow_public: bool, gate: SafetyGate,
+    where: ObjectFilter | None = None,
+) -> Iterator[ActionResult]:  # fmt: skip
+    check_canned(canned, allow_public=allow_public)
     BucketAdmin(conn).exists(url.bucket)
     _refuse_if_acls_disabled(conn, url.bucket)
     storage = S3Storage(conn)

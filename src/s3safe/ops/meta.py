@@ -34,6 +34,12 @@ def meta_get(conn: Connection, url: S3Url, *, version_id: str | None = None) -> 
     return S3Storage(conn).head(url.bucket, url.key, version_id=version_id)
 
 
+def check_changes(changes: object, remove: object) -> None:
+    """meta set must change something (exec's pre-check runs it too)."""
+    if not changes and not remove:
+        raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
+
+
 def meta_set(
     conn: Connection,
     url: S3Url,
@@ -45,8 +51,7 @@ def meta_set(
     multipart_threshold: int = MAX_SINGLE_COPY,
     where: ObjectFilter | None = None,
 ) -> Iterator[ActionResult]:
-    if not changes and not remove:
-        raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
+    check_changes(changes, remove)
     storage = S3Storage(conn)
     acls_enabled = BucketAdmin(conn).object_ownership(url.bucket) != OWNER_ENFORCED
 
