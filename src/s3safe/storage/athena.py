@@ -34,7 +34,7 @@ class Athena:
         settings = conn.settings
         conn.credentials()
         with translated("create the Athena client"):
-            self._client: Any = conn.session.client(
+            self._client: Any = conn.session.create_client(
                 "athena",
                 region_name=conn.default_region,
                 endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,

@@ -23,7 +23,7 @@ from s3safe.storage.errors import SSE_C_SENT, translated
 from s3safe.storage.retries import botocore_retries, obstore_retries
 
 if TYPE_CHECKING:
-    import boto3
+    import botocore.session
     from mypy_boto3_s3 import S3Client
     from obstore.store import S3Store
 
@@ -168,7 +168,7 @@ class Connection:
         self._admin = admin
         self._saved_profile = saved_profile
         self._lock = threading.Lock()
-        self._session: boto3.Session | None = None
+        self._session: botocore.session.Session | None = None
         self._clients: dict[str, S3Client] = {}
         self._bucket_regions: dict[str, str] = {}
         self._stores: dict[tuple[str, str | None, str | None, str | None], S3Store] = {}
@@ -214,16 +214,16 @@ class Connection:
         already holds one (a HEAD during a streamed GET)."""
         return self.budget.requests + 4
 
-    # --- boto3 -------------------------------------------------------------------------------------
+    # --- botocore ----------------------------------------------------------------------------------
     @property
-    def session(self) -> boto3.Session:
+    def session(self) -> botocore.session.Session:
         with self._lock:
             if self._session is None:
                 from s3safe.storage.session import make_session
 
                 saved = self._saved_locked()
                 with translated("load the AWS profile"):
-                    # boto3 raises ProfileNotFound here, before any request is made; a saved s3safe
+                    # botocore raises ProfileNotFound here, before any request is made; a saved s3safe
                     # profile (--auth, $S3SAFE_AUTH, `auth use`) goes first in botocore's credential chain
                     self._session = make_session(self.settings.profile, saved=saved)
             return self._session
@@ -253,7 +253,7 @@ class Connection:
     @property
     def default_region(self) -> str:
         # the environment's region is botocore's own first choice: reading it here spares importing boto3
-        return self.settings.region or envcreds.region() or self.session.region_name or DEFAULT_REGION
+        return self.settings.region or envcreds.region() or self.session.get_config_variable("region") or DEFAULT_REGION
 
     def _static_credentials(self) -> envcreds.StaticCredentials | None:
         """The environment's key pair when botocore's chain would certainly pick it (see storage.envcreds)."""
@@ -294,7 +294,7 @@ class Connection:
             response_checksum_validation="when_required" if custom else "when_supported",
         )
         with translated("create the S3 client"):
-            client = self.session.client(
+            client: S3Client = self.session.create_client(  # type: ignore[assignment]  # the stubs type boto3's client
                 "s3",
                 endpoint_url=self.settings.endpoint_url,
                 config=config,

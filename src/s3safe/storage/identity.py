@@ -26,7 +26,7 @@ def caller_identity(conn: Connection) -> CallerIdentity | None:
     settings = conn.settings
     conn.credentials()
     try:
-        sts: Any = conn.session.client(
+        sts: Any = conn.session.create_client(
             "sts",
             region_name=conn.default_region,
             endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,

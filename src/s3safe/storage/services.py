@@ -30,8 +30,8 @@ def service_client(conn: Connection, service: str, *, region: str | None = None,
         user_agent_extra=f"s3safe/{__version__}",
     )
     with translated(f"create the {service} client"):
-        client = conn.session.client(
-            service,  # type: ignore[call-overload]
+        client = conn.session.create_client(
+            service,
             endpoint_url=settings.endpoint_url if settings.is_custom_endpoint else None,
             verify=settings.ca_bundle or True,
             config=config,

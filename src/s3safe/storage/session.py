@@ -1,4 +1,7 @@
-"""boto3 sessions, with a saved s3safe profile put first in botocore's own credential chain.
+"""botocore sessions, with a saved s3safe profile put first in botocore's own credential chain.
+
+botocore's, not boto3's: s3safe uses no boto3 resource and no managed transfer, and importing boto3 (which
+brings s3transfer) and building its session cost ~80 ms of CPU on every command that talks to S3.
 
 Which saved profile a command uses is decided above storage (auth/selection.py); it arrives here as a
 SavedProfile: a name and a loader that unlocks its secrets only when botocore first asks for them. With
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    import boto3
+    import botocore.session
     from botocore.credentials import Credentials as BotocoreCredentials
 
 METHOD = "s3safe-auth"
@@ -54,16 +57,16 @@ def _provider(saved: SavedProfile) -> Any:
     return SavedProfileProvider()
 
 
-def make_session(profile: str | None, *, saved: SavedProfile | None = None) -> boto3.Session:
-    """A boto3 session for the AWS `profile` whose credential chain starts with `saved`, if given."""
-    import boto3
+def make_session(profile: str | None, *, saved: SavedProfile | None = None) -> botocore.session.Session:
+    """A botocore session for the AWS `profile` whose credential chain starts with `saved`, if given."""
     import botocore.session
 
-    if saved is None:
-        return boto3.Session(profile_name=profile)
     core = botocore.session.get_session()
-    if profile:
+    if profile is not None:
         core.set_config_variable("profile", profile)
-    resolver: Any = core.get_component("credential_provider")
-    resolver.insert_before("env", _provider(saved))
-    return boto3.Session(botocore_session=core, profile_name=profile)
+    # an unknown profile raises ProfileNotFound here, before any request (where boto3.Session raised it)
+    core.get_scoped_config()
+    if saved is not None:
+        resolver: Any = core.get_component("credential_provider")
+        resolver.insert_before("env", _provider(saved))
+    return core
