@@ -24,7 +24,7 @@ from s3safe.crypto._common import Transformer
 from s3safe.crypto.digest import PlaintextDigest, digest_file, same_digest
 from s3safe.storage.base import WriteCondition
 from s3safe.storage.connection import Connection
-from s3safe.storage.s3 import part_size_for
+from s3safe.storage.s3 import MAX_PART, MIN_PART, part_size_for
 from s3safe.transfer.encryption import (
     DIGEST_META,
     ENCRYPTED_CONTENT_TYPE,
@@ -49,6 +49,31 @@ log = logging.getLogger("s3safe.transfer")
 READ_CHUNK = 1024 * 1024
 MIN_ENCRYPTED_PART = 8 * 1024**2
 INLINE_MAX = 8 * 1024**2  # encrypted in memory and sent in one request up to this size
+# the ciphertext of one unit each format encrypts: an age STREAM chunk (64 KiB and its 16-byte tag), an AES block
+CIPHER_CHUNK = {"age": 64 * 1024 + 16, "aescrypt": 16}
+
+
+def _ciphertext_estimate(size: int) -> int:
+    """A little more than the ciphertext of `size` bytes (tags, header)."""
+    return size + size // 2048 + 65536
+
+
+def encrypted_part_size(size: int, requested: int | None, *, fmt: str) -> int:
+    """The part size of an encrypted multipart upload. Without --part-size, MIN_ENCRYPTED_PART or more (sized
+    for 10,000 parts). A requested size is honoured as a whole number of the format's ciphertext chunks, within
+    S3's limits and the 10,000-part limit; when it has to be changed, -v says to what and why."""
+    needed = part_size_for(_ciphertext_estimate(size), minimum=MIN_PART)
+    if requested is None:
+        return max(MIN_ENCRYPTED_PART, needed)
+    chunk = CIPHER_CHUNK.get(fmt, 1)
+    base = max(requested, needed)
+    chosen = -(-base // chunk) * chunk  # up to whole chunks
+    if chosen > MAX_PART:
+        chosen = MAX_PART // chunk * chunk
+    if chosen != requested:
+        why = "more than 10,000 parts otherwise" if base > requested else f"a whole number of {chunk}-byte {fmt} ciphertext chunks"
+        log.info("--part-size %d: encrypted parts are %d bytes (%s)", requested, chosen, why)
+    return chosen
 
 
 class EncryptedPayload:
@@ -118,14 +143,13 @@ def upload_encrypted(
     metadata = {**options.metadata, MTIME_META: mtime_meta(before), **file_mode_meta(before),
                 ENCRYPTION_META: encryption.format, PLAIN_SIZE_META: str(size)}  # fmt: skip
     part_size: int | None = None
-    if size <= INLINE_MAX:
+    if size <= INLINE_MAX and (options.part_size is None or _ciphertext_estimate(size) <= options.part_size):
         payload = EncryptedPayload.in_memory(source, encryption, before=before)
         metadata.update({DIGEST_META: payload.identity, SHA256_META: payload.whole()[1].sha256})
     else:
         payload = EncryptedPayload(source, encryption, before=before, identity=digest_file(source, encryption.digest_key))
         metadata[DIGEST_META] = payload.identity
-        # sized for the ciphertext, a little larger than the file (tags, header)
-        part_size = max(options.part_size or 0, part_size_for(size + size // 2048 + 65536, minimum=MIN_ENCRYPTED_PART))
+        part_size = encrypted_part_size(size, options.part_size, fmt=encryption.format)
 
     def send(p: UploadPlan) -> Stored:
         request = put_request(p, options, bucket=bucket, key=key, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE,
