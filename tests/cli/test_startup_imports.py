@@ -48,6 +48,7 @@ def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp
     put, imported = _run(rclone, "put", "-r", str(src), f"s3://{bucket}/t/")
     assert put.returncode == 0, put.stderr[-1500:]
     assert "botocore.session" in imported  # an upload reads the bucket's settings through botocore: the check can fail
+    assert "boto3" not in imported  # botocore's own session: boto3 and s3transfer serve s3safe nothing
     # botocore probes for awscrt.auth and, with the CRT signer disabled (the default), never uses it: the CRT's
     # native library is not loaded for that probe
     assert "_awscrt" not in imported
