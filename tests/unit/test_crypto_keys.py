@@ -183,3 +183,23 @@ def test_a_mismatched_new_passphrase_reads_as_a_sentence() -> None:
         keys.resolve_passphrase(environ={}, prompt=lambda _: next(answers), confirm=True,
                                 purpose="new passphrase of the s3safe credentials file")  # fmt: skip
     assert str(info.value).startswith("the two entries of the new passphrase of the s3safe credentials file do not match")
+
+
+def test_an_exposed_passphrase_file_is_warned_about_once_per_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The warning is de-duplicated per run (the CLI reads the file twice), not per process: a second run in the
+    same process warns again (it was a process-wide set, so the second run said nothing)."""
+    from s3safe.core.context import running
+
+    secret = tmp_path / "pass"
+    secret.write_text("hunter22\n")
+    secret.chmod(0o644)
+
+    def warnings_in_a_run() -> int:
+        caplog.clear()
+        with running(), caplog.at_level("WARNING", logger="s3safe.keys"):
+            assert keys.passphrase_from_file(secret) == "hunter22"
+            assert keys.passphrase_from_file(secret) == "hunter22"
+        return sum("open to group or others" in r.getMessage() for r in caplog.records)
+
+    assert warnings_in_a_run() == 1
+    assert warnings_in_a_run() == 1

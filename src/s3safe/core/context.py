@@ -1,7 +1,7 @@
 """The run context: what one operation owns that used to be process-wide state.
 
 A RunContext stands for one operation (one CLI command, or one library call a program wraps in
-`running()`): its cancel flag (core/cancel.py) and, keyed by it, the secrets it registered (core/redact.py)
+`running()`): its cancel flag (core/cancel.py), the once-per-run warnings it gave (crypto/keys.py) and, keyed by it, the secrets it registered (core/redact.py)
 and its saved-profile selection (auth/selection.py). Two operations in one process, each in its own
 `running()` block, neither cancel nor unmask each other.
 
@@ -27,11 +27,14 @@ T = TypeVar("T")
 class RunContext:
     """One operation's state. Compared by identity; other modules key their per-run state on it."""
 
-    __slots__ = ("__weakref__", "cancelled", "name")
+    __slots__ = ("__weakref__", "cancelled", "name", "warned")
 
     def __init__(self, name: str = "run") -> None:
         self.name = name
         self.cancelled = threading.Event()
+        # warnings given once per run (each warner picks its own keys): a CLI command that reads the same
+        # file twice warns once, and a second run in the same process warns again
+        self.warned: set[str] = set()
 
     def __repr__(self) -> str:
         return f"RunContext({self.name!r}, cancelled={self.cancelled.is_set()})"

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from s3safe.core import context
 from s3safe.core.errors import AccessDeniedError, S3SafeError, UsageError
 from s3safe.core.redact import register_passphrase, register_secret
 from s3safe.core.smallfile import read_small_file
@@ -29,7 +30,6 @@ MAX_KEY_FILE = 1024 * 1024  # identity / recipient / passphrase files are small;
 Prompt = Callable[[str], str]
 PathLike = str | os.PathLike[str]
 log = logging.getLogger("s3safe.keys")
-_WARNED_MODES: set[str] = set()  # one warning per passphrase file per process: the CLI reads it twice (parse, use)
 
 
 class PassphraseSourceError(AccessDeniedError):
@@ -88,8 +88,9 @@ def _warn_if_exposed(path: PathLike) -> None:
         mode = stat.S_IMODE(os.stat(name).st_mode)
     except OSError:  # gone since it was read: the read is what counts
         return
-    if exposed and name not in _WARNED_MODES:
-        _WARNED_MODES.add(name)
+    warned = context.current().warned  # one warning per file and run: the CLI reads it twice (parse, use)
+    if exposed and f"passphrase-mode:{name}" not in warned:
+        warned.add(f"passphrase-mode:{name}")
         log.warning("passphrase file %s is open to group or others (mode %04o): run 'chmod 600 %s'", name, mode, name)
 
 
