@@ -196,3 +196,68 @@ def test_a_server_that_ignores_range_is_found_out_once_per_run(
     assert {name: (tmp_path / "out" / name).read_bytes() for name in ("a.bin", "b.bin")} == {k[2:]: v for k, v in blobs.items()}
     gets = [target for _, method, target in proxy.log if method == "GET" and target.split("?")[0].removeprefix(f"/{bucket}/") in blobs]
     assert len(gets) == 3, gets  # one probe answered whole (its body is not used), then each object streamed once
+
+
+class _RangesAs200:
+    """A rewrite_response hook: answers every ranged GET as `rclone serve s3` does, with the right bytes and
+    Content-Range but status 200; `whole_from`: the ranged GETs from that offset get the whole object instead
+    (status 200, no Content-Range), as a server that ignores Range would send; `flip`: one byte flipped in the
+    range that starts there."""
+
+    def __init__(self, data: bytes, *, whole_from: int | None = None, flip: int | None = None) -> None:
+        self.data, self.whole_from, self.flip = data, whole_from, flip
+        self.ranged = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        wanted = request.headers.get("range", "")
+        if request.method != "GET" or status != 206:
+            return None
+        start = int(wanted.removeprefix("bytes=").split("-")[0])
+        with self._lock:
+            self.ranged += 1
+        if self.whole_from is not None and start >= self.whole_from:
+            plain = {k: v for k, v in headers.items() if k not in ("content-range", "content-length")}
+            return Rewritten(build_response(200, plain, self.data))
+        if start == self.flip:
+            middle = len(body) // 2
+            body = body[:middle] + bytes([body[middle] ^ 0x01]) + body[middle + 1 :]
+        return Rewritten(build_response(200, headers, body))
+
+
+def test_ranges_answered_200_with_exactly_the_range_are_taken_and_verified(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """obstore refuses a 200 to a ranged GET; botocore takes it when Content-Length and Content-Range are exactly
+    the range asked for, and the combined CRC64NVME still checks every byte (a flipped one: exit 6, no file)."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME", ChecksumCRC64NVME=_crc64nvme(data))
+    hook = _RangesAs200(data)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    conn = _conn(proxy)
+    result = download_file(conn, S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert result.verified == "CRC64NVME checksum (combined from 6 ranges)"
+    assert hook.ranged == 6  # the run's probe (its first range, through botocore) found it out: no GET wasted
+    assert conn.ranges_via_botocore
+    out = tmp_path / "dest"
+    out.mkdir()
+    proxy.set_plan(FaultPlan(rewrite_response=_RangesAs200(data, flip=2 * PART)))
+    with pytest.raises(IntegrityError, match="does not match its stored CRC64NVME checksum") as caught:
+        download_file(conn, S3Url(bucket, "big.bin"), out / "big.bin")
+    assert caught.value.exit_code == 6 and list(out.iterdir()) == []
+
+
+def test_a_ranged_get_answered_with_the_whole_object_is_streamed_instead(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """Ranges taken through botocore until one answer is the whole object (200, no Content-Range): nothing of it
+    is written as that range; the object is streamed whole instead, and verified."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME", ChecksumCRC64NVME=_crc64nvme(data))
+    proxy.set_plan(FaultPlan(rewrite_response=_RangesAs200(data, whole_from=3 * PART)))
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert "ranges" not in result.verified  # verified as a streamed object

@@ -183,6 +183,9 @@ class Connection:
         )
         # whether this endpoint honours If-Match / If-None-Match on PUT: probed once per run (storage.conditional)
         self.honours_conditions: bool | None = None
+        # obstore refuses a ranged GET answered with status 200 (rclone serve s3 sends the right bytes so): once
+        # seen, the run's ranged GETs go through botocore, which checks the answer is exactly the range
+        self.ranges_via_botocore = False
         self.conditions_lock = threading.Lock()
         # set when the endpoint answered a ranged GET with the whole object (rclone serve s3 does): the rest of the
         # run streams large objects at once instead of wasting a round of ranged GETs on each

@@ -309,20 +309,8 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
         cancel.check()
         if failed.is_set():  # another range failed: do not fetch the rest
             return
-        options = expected.get_options(range=(start, start + length))
-        if etag:
-            options["if_match"] = etag
         with conn.budget.request():  # from the GET until the range's last byte was written
-            try:
-                body = _get(store, url, key, bucket=bucket, options=options)
-            except NotFoundError:
-                raise
-            except Exception as exc:
-                if "non-partial" in str(exc).lower():
-                    conn.ignores_range = True  # remembered for the run: later objects stream at once
-                    raise _RangeIgnored from None
-                with translated("download", bucket=bucket, key=key, sse_c=sse_c):
-                    raise
+            body = _range(conn, store, url, start=start, length=length, expected=expected, etag=etag)
             with translated("download", bucket=bucket, key=key, sse_c=sse_c):
                 written, crc = write_range(fd, _body(body, url, expected=length), offset=start, ranges=ranges)
         if written < length:
@@ -346,6 +334,42 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
     except BaseException:
         failed.set()
         raise
+
+
+def _range(conn: Connection, store: Any, url: str, *, start: int, length: int, expected: Expected, etag: str | None) -> _Body:
+    """One range's GET: through obstore, or through botocore (compat.get_range), which sees the answer's status:
+    for the run's probe (its first range, alone), and for every range once this endpoint answered one with
+    status 200 and exactly the bytes asked for (`rclone serve s3` does; obstore refuses such an answer as
+    "non-partial"). _RangeIgnored when the answer is anything else (the whole object): it is streamed instead."""
+    bucket, _, key = url[5:].partition("/")
+    if conn.ignores_range is None or conn.ranges_via_botocore:
+        return _range_botocore(conn, url, start=start, length=length, expected=expected, etag=etag)
+    options = expected.get_options(range=(start, start + length))
+    if etag:
+        options["if_match"] = etag
+    try:
+        return _get(store, url, key, bucket=bucket, options=options)
+    except NotFoundError:
+        raise
+    except Exception as exc:
+        if "non-partial" not in str(exc).lower():
+            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
+                raise
+    return _range_botocore(conn, url, start=start, length=length, expected=expected, etag=etag)
+
+
+def _range_botocore(conn: Connection, url: str, *, start: int, length: int, expected: Expected, etag: str | None) -> _Body:
+    bucket, _, key = url[5:].partition("/")
+    try:
+        body = compat.get_range(conn, bucket, key, start=start, end=start + length, total=expected.size, if_match=etag,
+                                version_id=expected.version_id)  # fmt: skip
+    except compat.RangeRefused as exc:
+        log.debug("%s: %s", url, exc)
+        conn.ignores_range = True  # remembered for the run: later objects stream at once
+        raise _RangeIgnored from None
+    if not body.partial:
+        conn.ranges_via_botocore = True  # for the rest of the run: obstore would refuse each such answer
+    return body
 
 
 def _verify_ranged(
