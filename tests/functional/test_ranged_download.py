@@ -51,7 +51,8 @@ def test_ranged_download_is_byte_identical_with_mtime(
     assert out.stat().st_mtime == 1_600_000_000
     assert result.verified == "sha256"
     size, part = src.stat().st_size, 256 * 1024 + 7
-    assert sorted(r for r in ranges if r) == [(start, min(start + part, size)) for start in range(0, size, part)]
+    # the run's first range is its probe, asked alone through botocore (which sees the answer's status); the rest obstore's
+    assert sorted(r for r in ranges if r) == [(start, min(start + part, size)) for start in range(part, size, part)]
 
 
 def test_ranged_download_that_does_not_verify_leaves_nothing(
