@@ -13,6 +13,7 @@ import re
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import S3SAFE
@@ -59,33 +60,40 @@ def test_no_secret_reaches_output_files_or_the_process_title(
     signature = match.group(1)
     secrets = [SECRET_KEY, SESSION_TOKEN, PASSPHRASE, ACCESS_KEY, signature]
     runs.clear()  # presign's own stdout is the URL, signature included: that is its job
-    # the most verbose level of each output form: -vv/--debug print every -v line and the requests besides
-    for flags in (["-vv", "--debug"], ["--json", "-vv", "--debug"]):
-        b = [*base, *flags]
+    # the most verbose level of each output form: -vv/--debug print every -v line and the requests besides.
+    # The two forms run side by side, each in its own folder and prefix: two chains of child processes share
+    # the machine's two cores instead of taking turns.
+    def scan(i: int, flags: list[str]) -> None:
+        b, out, where = [*base, *flags], tmp_path / f"form{i}", f"s3://{bucket}/form{i}"
+        out.mkdir()
         run(*b, "ls")
-        run(*b, "put", "-r", str(src), f"s3://{bucket}/t/")
-        run(*b, "put", "--encrypt", "aescrypt", str(plain), f"s3://{bucket}/enc/plain.txt.aes")
+        run(*b, "put", "-r", str(src), f"{where}/t/")
+        run(*b, "put", "--encrypt", "aescrypt", str(plain), f"{where}/enc/plain.txt.aes")
         run(*b, "ls", "-r", "--long", f"s3://{bucket}")
-        run(*b, "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "restore"))
-        run(*b, "get", f"s3://{bucket}/enc/plain.txt.aes", str(tmp_path / "dec.txt"))
-        run(*b, "sync", str(src), f"s3://{bucket}/s/")
-        run(*b, "sync", f"s3://{bucket}/s/", str(tmp_path / "mirror"))
+        run(*b, "get", "-r", f"{where}/t/", str(out / "restore"))
+        run(*b, "get", f"{where}/enc/plain.txt.aes", str(out / "dec.txt"))
+        run(*b, "sync", str(src), f"{where}/s/")
+        run(*b, "sync", f"{where}/s/", str(out / "mirror"))
         run(*b, "presign", f"s3://{bucket}/a.txt", "--method", "put", "--json") if "--json" not in flags else None
         run(*b, "policy", "show", f"s3://{bucket}", expect=(0, 3))
         run(*b, "config", "show")
         run(*b, "info", f"s3://{bucket}")
-        run(*b, "encrypt", "--to", "aescrypt", "--force", "-o", str(tmp_path / "local.aes"), str(plain))
-        run(*b, "decrypt", "--force", "-o", str(tmp_path / "local.txt"), str(tmp_path / "local.aes"))
+        run(*b, "encrypt", "--to", "aescrypt", "--force", "-o", str(out / "local.aes"), str(plain))
+        run(*b, "decrypt", "--force", "-o", str(out / "local.txt"), str(out / "local.aes"))
         # error paths: a missing bucket, a pre-signed URL pasted where an S3 URL belongs, a wrong passphrase
         run(*b, "info", f"s3://{missing}", expect=3)
         run(*b, "ls", presigned, expect=2)
-        run(*b, "get", presigned, str(tmp_path), expect=2)
+        run(*b, "get", presigned, str(out), expect=2)
         run(*b, "presign", presigned, expect=2)
-        wrong = run_cli(*b, "decrypt", "--force", "-o", str(tmp_path / "x.txt"), str(tmp_path / "local.aes"),
+        wrong = run_cli(*b, "decrypt", "--force", "-o", str(out / "x.txt"), str(out / "local.aes"),
                         env={**env, "S3SAFE_PASSPHRASE": "wrong " + PASSPHRASE[::-1]})  # fmt: skip
         assert wrong.returncode != 0
         runs.append(("decrypt (wrong passphrase)", wrong))
-    assert (tmp_path / "local.txt").read_text() == "to be encrypted"
+        assert (out / "local.txt").read_text() == "to be encrypted"
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(scan, [0, 1], [["-vv", "--debug"], ["--json", "-vv", "--debug"]]))
+    assert len(runs) >= 2 * 18
     assert any("Authorization" in r.stderr or "authorization" in r.stderr for _, r in runs), "--debug logged no requests"
     # a pre-signed URL carries the access key id and session token by design: presign's stdout is exempt
     leaks = [(name, _secrets_in((r.stdout if " presign s3://" not in name else "") + r.stderr, secrets)) for name, r in runs]
