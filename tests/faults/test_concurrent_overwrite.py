@@ -10,7 +10,7 @@ import pytest
 
 from tests.faults.concurrent_writer import ConcurrentWriter
 from tests.faults.conftest import Target
-from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.faults.proxy import FaultPlan, FaultProxy, Request
 from tests.servers.moto import MotoServer
 
 
@@ -64,3 +64,30 @@ def test_a_key_created_after_listing_is_a_conflict_and_kept(
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert direct.get_object(Bucket=bucket, Key="docs/new.bin")["Body"].read() == b"theirs, created meanwhile"
     assert direct.get_object(Bucket=bucket, Key="docs/mine.txt")["Body"].read() == b"mine"
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["put", "complete"])
+def test_a_create_whose_answer_was_lost_is_retried_and_not_a_conflict(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, big: bool
+) -> None:  # fmt: skip
+    """The server wrote the key, the answer was lost (reset after the server acted): the repeat, sent with
+    If-None-Match: *, is refused by the write it repeats. Before: obstore never retried a conditional PUT ("the
+    connection was cut", exit 5), and a refused repeat would have read as another writer's object."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    root = tmp_path / "src"
+    root.mkdir()
+    data = b"n" * (6 * 1024 * 1024 if big else 100)  # two parts of --part-size 5MiB
+    (root / "new.bin").write_bytes(data)
+
+    def the_write(request: Request) -> bool:
+        if not request.target.startswith(f"/{bucket}/t/new.bin"):
+            return False
+        return (request.method == "POST" and "uploadId=" in request.target) if big else request.method == "PUT"
+
+    proxy.set_plan(FaultPlan(reset_after=1.0, eligible=the_write, max_faults=1))
+    result = proxied.run("put", "-r", *(["--part-size", "5MiB"] if big else []), str(root), f"s3://{bucket}/t/")
+    assert proxy.injected["reset_after"] == 1
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert direct.get_object(Bucket=bucket, Key="t/new.bin")["Body"].read() == data

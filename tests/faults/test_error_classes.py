@@ -133,14 +133,24 @@ def test_a_412_to_one_write_of_a_tree_fails_that_file_only(
             return request.method == "POST" and path == f"/{bucket}/t/b.bin" and "uploadId=" in request.target
         return request.method == "PUT" and path == f"/{bucket}/t/b.bin"
 
-    proxy.set_plan(_answer(write_of_b, 412, *_PRECONDITION))
+    direct = proxied.client(moto.endpoint_url)
+
+    def theirs_then_412(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
+        if not write_of_b(request):
+            return None
+        # what a 412 means: the object there is not the one this write was conditioned on (nor the one it sent)
+        direct.put_object(Bucket=bucket, Key="t/b.bin", Body=b"theirs")
+        return Rewritten(build_response(412, {"Content-Type": "application/xml"}, _error_document(*_PRECONDITION)))
+
+    proxy.set_plan(FaultPlan(rewrite_response=theirs_then_412))
     result = proxied.run("--retries", "0", "put", "-r", *(["--part-size", "5MiB"] if multipart else []), str(root), f"s3://{bucket}/t/")
     assert result.returncode == 5, result.stderr[-2000:]
     failed = [line for line in (result.stdout + result.stderr).splitlines() if "FAILED" in line]
     assert len(failed) == 1 and f"s3://{bucket}/t/b.bin" in failed[0] and "conflict" in failed[0], failed
     assert "internal error" not in result.stderr and "AssertionError" not in result.stderr
-    listed = proxied.client(moto.endpoint_url).list_objects_v2(Bucket=bucket, Prefix="t/").get("Contents", [])
-    assert {"t/a.txt", "t/c.txt"} <= {o["Key"] for o in listed}  # the rest went on (the proxy answers after moto wrote b)
+    listed = direct.list_objects_v2(Bucket=bucket, Prefix="t/").get("Contents", [])
+    assert sorted(o["Key"] for o in listed) == ["t/a.txt", "t/b.bin", "t/c.txt"]  # the rest went on
+    assert direct.get_object(Bucket=bucket, Key="t/b.bin")["Body"].read() == b"theirs"
 
 
 def test_a_412_to_an_unconditional_put_is_one_line(proxy: FaultProxy, proxied: Target, bucket: str, tmp_path: Path) -> None:

@@ -14,13 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from s3safe.core import progress
+from s3safe.core import cancel, progress
 from s3safe.core.bandwidth import pay
-from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError
+from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, ServiceError
 from s3safe.storage import dataplane
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
+from s3safe.storage.retries import attempts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -54,10 +55,29 @@ def _put_obstore(conn: Clients, request: PutRequest, body: Body) -> str | None:
         attributes["Cache-Control"] = request.cache_control
     if request.storage_class:
         attributes["Storage-Class"] = request.storage_class
-    with conn.budget.request(), translated("upload to", bucket=request.bucket, key=request.key):
-        result = dataplane.put(store, request.key, body, bucket=request.bucket, attributes=attributes,
-                               mode=request.condition.obstore_mode() if request.condition else None)  # fmt: skip
-    return _etag(result)
+    mode = request.condition.obstore_mode() if request.condition else None
+    # obstore retries a plain PUT by itself but never a conditional one (its repeat after a lost answer could be
+    # refused by the write it repeats): those are retried here, and a repeat refused with 412 because the first
+    # attempt had landed is told apart by the caller (transfer.pipeline.landed_already)
+    tries = attempts(conn.settings) if mode is not None else 1
+    for attempt in range(1, tries + 1):
+        try:
+            with conn.budget.request(), translated("upload to", bucket=request.bucket, key=request.key):
+                result = dataplane.put(store, request.key, body, bucket=request.bucket, attributes=attributes, mode=mode)
+            return _etag(result)
+        except ServiceError as exc:
+            if attempt == tries or not _retryable(exc):
+                raise
+            log.debug("retrying the conditional PUT of s3://%s/%s (attempt %d of %d): %s", request.bucket, request.key,
+                      attempt + 1, tries, exc)  # fmt: skip
+            cancel.sleep(min(0.1 * 2 ** (attempt - 1), 5.0))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _retryable(exc: ServiceError) -> bool:
+    """No answer (a cut connection, a timeout), a 5xx or 429: what obstore would retry on an unconditional PUT."""
+    status = exc.http_status
+    return status is None or status >= 500 or status == 429
 
 
 def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from s3safe.core import cancel
-from s3safe.core.errors import AccessDeniedError, IntegrityError, ServiceError, StoredCopyMismatch, UsageError
+from s3safe.core.errors import (
+    AccessDeniedError,
+    ConditionFailed,
+    IntegrityError,
+    S3SafeError,
+    ServiceError,
+    StoredCopyMismatch,
+    UsageError,
+)
 from s3safe.storage.base import CRC64NVME, SHA256, Body, ChunkWriter, Part, PutRequest, WriteCondition, part_checksum
 from s3safe.storage.errors import AclsDisabledError
 from s3safe.transfer.multipart import (
@@ -258,7 +266,10 @@ def send_object(
     if part_size is None:
         body, sent = payload.whole()
         sha256_b64 = base64.b64encode(bytes.fromhex(sent.sha256)).decode()
-        etag = conn.objects.put(request, body, sha256_b64=sha256_b64)
+        try:
+            etag = conn.objects.put(request, body, sha256_b64=sha256_b64)
+        except ConditionFailed as refused:
+            etag = landed_already(conn, request, refused)
         proof = prove_put(conn, sent, bucket=request.bucket, key=request.key, etag=etag, plan=plan, what=what)
         payload.check_unchanged()
         return Stored(etag, proof)
@@ -267,6 +278,26 @@ def send_object(
                         in_memory=in_memory or max(1, min(conn.settings.threads, 8)))  # fmt: skip
     etag = upload.run()
     return Stored(etag, upload.parts.proof)
+
+
+def landed_already(conn: Connection, request: PutRequest, refused: ConditionFailed) -> str | None:
+    """A conditional write refused (412) because an earlier attempt of the same request had landed: the client
+    retried after the answer was lost, and the object its first attempt wrote no longer meets the condition
+    (If-None-Match: *, or the If-Match ETag it replaced). The object then carries exactly this request's
+    metadata (the content's SHA-256, the file's mtime): its ETag is returned. Anything else at the key is
+    another writer's, and the refusal stands."""
+    if request.condition is None or not request.metadata:
+        raise refused
+    try:
+        details = conn.objects.head(request.bucket, request.key)
+    except S3SafeError:
+        raise refused from None
+    sent = {name.lower(): value for name, value in request.metadata.items()}
+    if {name.lower(): value for name, value in details.metadata.items()} != sent:
+        raise refused
+    log.info("s3://%s/%s: the write's answer was lost and its retry refused; the object there is the one it sent",
+             request.bucket, request.key)  # fmt: skip
+    return details.etag
 
 
 def ensure_lock(conn: Connection, request: PutRequest) -> None:
@@ -340,7 +371,7 @@ class _Multipart:
         try:
             parts = self._send_all(journal.upload_id, blocks, held)
             self._check_unchanged(journal)
-            etag = self.writer.complete(journal.upload_id, parts, condition=self.request.condition, crc64nvme_b64=self._whole(parts))
+            etag = self._complete(journal.upload_id, parts)
         except (KeyboardInterrupt, ServiceError):
             log.info("upload of %s interrupted; the next run resumes it", self.url)
             raise
@@ -356,11 +387,17 @@ class _Multipart:
         upload_id, self.checksum = start_upload(self.writer, self.request)
         try:
             parts = self._send_all(upload_id, blocks, {})
-            etag = self.writer.complete(upload_id, parts, condition=self.request.condition, crc64nvme_b64=self._whole(parts))
+            etag = self._complete(upload_id, parts)
         except BaseException:
             self.writer.abort(upload_id)
             raise
         return self._completed(etag)
+
+    def _complete(self, upload_id: str, parts: list[Part]) -> str | None:
+        try:
+            return self.writer.complete(upload_id, parts, condition=self.request.condition, crc64nvme_b64=self._whole(parts))
+        except ConditionFailed as refused:
+            return landed_already(self.conn, self.request, refused)
 
     def _completed(self, etag: str | None) -> str | None:
         self.parts.check_object(etag)
