@@ -110,9 +110,10 @@ def test_a_single_get_whose_object_is_not_there_says_it_does_not_exist(
                b" not exist.</Message></Error>")  # fmt: skip
     proxy.set_plan(_page(lambda r: r.method == "GET" and r.target.startswith(f"/{bucket}/k.txt"), 404, body=missing,
                          content_type="application/xml"))  # fmt: skip
-    result = proxied.run("--retries", "0", "get", f"s3://{bucket}/k.txt", str(tmp_path / "k.txt"), timeout=120)
-    assert (result.returncode, _errors(result.stderr)) == (3, [
-        f"s3safe: error: not found: object s3://{bucket}/k.txt does not exist"]), result.stderr[-2000:]  # fmt: skip
+    for into in (str(tmp_path / "k.txt"), "-"):
+        result = proxied.run("--retries", "0", "get", f"s3://{bucket}/k.txt", into, timeout=120)
+        assert (result.returncode, _errors(result.stderr), result.stdout) == (3, [
+            f"s3safe: error: not found: object s3://{bucket}/k.txt does not exist"], ""), result.stderr[-2000:]  # fmt: skip
 
 
 ECHOED = ("AWSAccessKeyId", "StringToSign", "SignatureProvided", "StringToSignBytes", "CanonicalRequest")

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from s3safe.core import cancel, progress
-from s3safe.core.errors import ConditionFailed, IntegrityError, UsageError
+from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.storage.base import PutRequest, WriteCondition
 from s3safe.storage.conditional import conflict, prepare
@@ -250,14 +250,17 @@ def _add_metadata(conn: Connection, dest: S3Url, plan: UploadPlan, options: Uplo
 
 def download_stream(conn: Connection, source: S3Url, out: BinaryIO, *, decryption: Decryption | None = None) -> TransferResult:
     """`get S3URL -`: the object's bytes (decrypted if s3safe encrypted them) to `out`, verified at the end."""
-    from s3safe.transfer.download import Expected
+    from s3safe.transfer.download import Expected, Vanished
 
     if source.is_prefix:
         raise UsageError(f"{source} names a folder; standard output takes one object")
     details = S3Storage(conn).head(source.bucket, source.key)
     progress.sized(details.size)  # the display's total and ETA, when one watches
     expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
-    fetched = stream_object(conn, source.bucket, source.key, out, expected=expected, decryption=decryption)
+    try:
+        fetched = stream_object(conn, source.bucket, source.key, out, expected=expected, decryption=decryption)
+    except Vanished:  # one object named, nothing listed: it is not there
+        raise NotFoundError(f"not found: object {source} does not exist") from None
     return TransferResult("download", str(source), "-", details.size, sse=details.sse_algorithm, verified=fetched.verified,
                           etag=details.etag, sha256_hex=fetched.sha256_hex)  # fmt: skip
 
