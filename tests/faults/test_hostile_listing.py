@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from s3safe.core.errors import ListingError
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import S3Storage
 from tests.faults.conftest import Target
 from tests.faults.hostile_listing import HostileListing, walk_order
 from tests.faults.proxy import FaultPlan, FaultProxy
@@ -211,3 +215,20 @@ def test_keys_out_of_order_inside_one_page_stop_ls_and_rm(
     assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
     assert "out of order" in result.stderr, result.stderr
     assert _remote_keys(direct, bucket) == {"t/" + rel for rel in FILES}
+
+
+def test_endless_empty_pages_with_new_tokens_stop_the_obstore_listing(proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
+    """get -r, put -r and sync list through obstore, which pages inside Rust: before, endless empty pages with
+    fresh tokens ran until the hostile listing's own cap of 10,000 pages. Its requests are counted now: past
+    100 (a batch of keys) + 100 with no batch, botocore takes over and counts the 100 empty pages in a row.
+    In-process (the CLI's one line for this error is checked by the botocore tests above)."""
+    bucket = bucket_name()
+    _fill_bucket(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    hook = HostileListing(bucket, loop_token=True, loop_period=10**9, loop_empty=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    storage = S3Storage(Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0)))
+    with pytest.raises(ListingError) as caught:
+        list(storage.iter_objects_fast(bucket, "t/"))
+    message = str(caught.value)
+    assert "100 empty pages" in message and f"s3://{bucket}/t/" in message and proxy.endpoint_url in message, message
+    assert 200 <= hook.served <= 320, hook.served  # obstore's ~200, then botocore's first page and 100 empty ones

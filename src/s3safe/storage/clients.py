@@ -6,6 +6,7 @@ modules see the connection only through this protocol, so the two never import e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -32,3 +33,5 @@ class Clients(Protocol):
     def bucket_region(self, bucket: str) -> str: ...
 
     def store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None, acl: str | None = None) -> S3Store: ...
+
+    def listing_store(self, bucket: str, *, before_each_request: Callable[[], None]) -> S3Store: ...

@@ -363,6 +363,21 @@ class Connection:
             cached = self._stores.get(cache_key)
         if cached is not None:
             return cached
+        store = self._new_store(bucket, sse=sse, kms_key_id=kms_key_id, acl=acl)
+        with self._lock:
+            self._stores.setdefault(cache_key, store)
+            return self._stores[cache_key]
+
+    def listing_store(self, bucket: str, *, before_each_request: Callable[[], None]) -> S3Store:
+        """A store of its own for one obstore listing, which pages inside Rust where no page can be seen:
+        `before_each_request` is called before every request it sends (and may raise to stop the listing).
+
+        obstore asks its credential provider again whenever the credentials it holds have expired; these
+        are handed out already expired, so it asks (and the callback runs) before each request."""
+        return self._new_store(bucket, watch=before_each_request)
+
+    def _new_store(self, bucket: str, *, sse: str | None = None, kms_key_id: str | None = None, acl: str | None = None,
+                   watch: Callable[[], None] | None = None) -> S3Store:  # fmt: skip
         from datetime import timedelta
 
         from obstore.store import S3Store
@@ -397,16 +412,33 @@ class Connection:
             client_options["default_headers"] = {"x-amz-acl": acl}
         client_options.update(redirect_fence(self.settings.endpoint_url))
         retry_config = obstore_retries(self.settings)
-        if static is not None:
+        provider = None if static is not None else self._credential_provider()
+        if watch is not None:
+            provider = _WatchedCredentials(static, provider, watch)
+        elif static is not None:
             config.update(access_key_id=static.access_key, secret_access_key=static.secret_key)
             if static.token:
                 config["session_token"] = static.token
         with translated("create the object store", bucket=bucket):
-            store = S3Store(
-                bucket, config=config, client_options=client_options, retry_config=retry_config,
-                # refreshes SSO / role / instance credentials the same way boto3 does
-                credential_provider=None if static is not None else self._credential_provider(),
-            )  # fmt: skip
-        with self._lock:
-            self._stores.setdefault(cache_key, store)
-            return self._stores[cache_key]
+            # the provider refreshes SSO / role / instance credentials the same way boto3 does
+            return S3Store(bucket, config=config, client_options=client_options, retry_config=retry_config, credential_provider=provider)
+
+
+class _WatchedCredentials:
+    """An obstore credential provider that runs `watch` each time it is asked, and hands out credentials
+    that have already expired so that it is asked before every request (storage.connection.listing_store)."""
+
+    def __init__(self, static: envcreds.StaticCredentials | None, provider: Any, watch: Callable[[], None]) -> None:
+        self.static, self.provider, self.watch = static, provider, watch
+
+    def __call__(self) -> dict[str, Any]:
+        from datetime import UTC, datetime, timedelta
+
+        self.watch()
+        if self.static is not None:
+            credential: dict[str, Any] = {"access_key_id": self.static.access_key, "secret_access_key": self.static.secret_key,
+                                          "token": self.static.token or None}  # fmt: skip
+        else:
+            credential = dict(self.provider())
+        credential["expires_at"] = datetime.now(UTC) - timedelta(seconds=1)
+        return credential

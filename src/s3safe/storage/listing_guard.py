@@ -9,8 +9,8 @@ tokens seen (one per page).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from s3safe.core.errors import ListingError
 
@@ -21,6 +21,7 @@ _HINT = "nothing was deleted; S3 lists each key once, in UTF-8 byte order, and s
 # each with a new token, is a server that will never get anywhere
 MAX_EMPTY_PAGES = 100
 MERGE_HINT = "nothing was deleted; a merge needs every key once, in UTF-8 byte order, on both sides"
+MAX_PART_NUMBER = 10_000  # S3's own limit: a part number outside 1..10,000 is not one S3 could hold
 
 
 class ListingGuard:
@@ -103,3 +104,59 @@ class VersionGuard:
         if vid in self._ids:
             raise ListingError(f"the listing of {what} gave version {vid} of {shown} twice; stopped", hint=self.keys.hint)
         self._ids.add(vid)
+
+
+def checked_pages(pages: Iterable[Mapping[str, Any]], guard: ListingGuard, *, tokens: tuple[str, ...],
+                  listed: tuple[str, ...]) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """botocore's pages of one listing (`pages`: a paginator's `paginate(...)`), passed through while they advance:
+    a continuation token (the `tokens` fields together) handed out twice, not only twice in a row as botocore
+    notices, or MAX_EMPTY_PAGES truncated pages in a row with nothing in the `listed` fields, stop it."""
+    for page in pages:
+        truncated = bool(page.get("IsTruncated"))
+        guard.page(empty=not any(page.get(name) for name in listed), truncated=truncated)
+        if truncated:
+            guard.token("\0".join(str(page.get(name)) for name in tokens))
+        yield dict(page)
+
+
+class PartGuard:
+    """A multipart upload's part listing: part numbers within 1..10,000, strictly increasing (S3 lists them
+    in ascending order, each once). Resume sends only the parts the server lacks, by number: a part listed
+    twice, out of order or out of range is a layout s3safe must not build an object from."""
+
+    def __init__(self, what: str, *, hint: str) -> None:
+        self.pages = ListingGuard(what, hint=hint)
+        self._last = 0
+
+    def part(self, number: Any) -> int:
+        """Accept the next part number (returned as an int), or raise ListingError."""
+        what, hint = self.pages.what, self.pages.hint
+        if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
+            raise ListingError(f"the listing of {what} gave part number {number!r}, outside 1..{MAX_PART_NUMBER}; stopped", hint=hint)
+        if number == self._last:
+            raise ListingError(f"the listing of {what} gave part {number} twice; stopped", hint=hint)
+        if number < self._last:
+            raise ListingError(f"the listing of {what} is out of order: part {number} came after part {self._last}; stopped", hint=hint)
+        self._last = number
+        return number
+
+
+class UploadGuard:
+    """A listing of unfinished multipart uploads: keys in non-decreasing UTF-8 byte order (S3 sorts by key,
+    then by start time), each (key, upload ID) once. `uploads abort` acts on what it lists, and a listing that
+    repeats or wanders is one a client could not finish safely."""
+
+    def __init__(self, what: str, *, base: str = "", hint: str = _HINT) -> None:
+        self.pages = ListingGuard(what, base=base, hint=hint)
+        self._key: str | None = None
+        self._ids: set[str] = set()
+
+    def upload(self, key: str, upload_id: str) -> None:
+        """Accept the next upload, or raise ListingError if it breaks the order or repeats."""
+        pages = self.pages
+        if key != self._key:
+            pages.key(key)  # a new key: strictly after the last one
+            self._key, self._ids = key, set()
+        elif upload_id in self._ids:
+            raise ListingError(f"the listing of {pages.what} gave upload {upload_id} of {pages.base + key} twice; stopped", hint=pages.hint)
+        self._ids.add(upload_id)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3safe.core.errors import ListingError, NotFoundError, S3SafeError
 from s3safe.core.models import (
@@ -30,7 +30,7 @@ from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
 from s3safe.storage.compat import BotocoreGet, via_obstore
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
-from s3safe.storage.listing_guard import ListingGuard, VersionGuard
+from s3safe.storage.listing_guard import MAX_EMPTY_PAGES, ListingGuard, UploadGuard, VersionGuard, checked_pages
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 
 if TYPE_CHECKING:
@@ -58,7 +58,32 @@ PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read
 _GROUP_NAMES = {ALL_USERS_URI: "AllUsers", AUTH_USERS_URI: "AuthenticatedUsers", LOG_DELIVERY_URI: "LogDelivery"}
 LOCKED = "protected by Object Lock"  # begins every refusal to delete a locked version
 # what a page of any listing s3safe pages through can hold: a page with none of them is empty
+T = TypeVar("T")
 _LISTED = ("Contents", "CommonPrefixes", "Versions", "DeleteMarkers", "Uploads")
+# keys per obstore batch: a batch comes back once this many keys arrived, however many pages that took, so
+# between two batches at most this many pages held a key (S3 pages hold up to 1,000)
+_OBSTORE_BATCH = 100
+
+
+class _RequestWatch:
+    """Counts an obstore listing's requests since its last batch of keys; raises past `limit`, which obstore
+    turns into a failed listing (the botocore listing that takes over counts the empty pages exactly)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.since_batch = 0
+        self.tripped: str | None = None
+
+    def request(self) -> None:  # called by obstore's worker thread, before each request
+        self.since_batch += 1
+        if self.since_batch > self.limit:
+            self.tripped = f"{self.since_batch - 1} requests without a batch of {_OBSTORE_BATCH} keys"
+            raise RuntimeError(self.tripped)
+
+    def batches(self, batches: Iterator[T]) -> Iterator[T]:
+        for batch in batches:
+            self.since_batch = 0
+            yield batch
 
 
 def version_url(bucket: str, key: str, version: str | None) -> str:
@@ -205,12 +230,7 @@ class S3Storage:
         """botocore's pages of one listing; a token handed out twice (not only twice in a row), or
         MAX_EMPTY_PAGES empty truncated pages in a row, stop it."""
         paginator = self.client(bucket).get_paginator(operation)  # type: ignore[call-overload]
-        for page in paginator.paginate(**params):
-            truncated = bool(page.get("IsTruncated"))
-            guard.page(empty=not any(page.get(name) for name in _LISTED), truncated=truncated)
-            if truncated:
-                guard.token("\0".join(str(page.get(name)) for name in tokens))
-            yield dict(page)
+        yield from checked_pages(paginator.paginate(**params), guard, tokens=tokens, listed=_LISTED)
 
     def iter_entries(self, container: str, prefix: str, *, recursive: bool, start_after: str | None = None) -> Iterator[Entry]:
         """Stream a listing page by page, in strictly increasing key order (checked); never holds more than one page."""
@@ -233,20 +253,23 @@ class S3Storage:
         '/' (so an empty object may be a folder marker in disguise); at the first such key, the first empty
         object, or any other obstore error, the listing continues through botocore right after
         the last key already yielded, so every key is still seen exactly once. Storage class is not known.
-        Keys are checked to increase strictly: obstore's own pagination cannot be watched, and a server
-        that hands back a used continuation token makes it list the same keys again, which the check stops.
-        Endless EMPTY pages cannot be seen from here (obstore pages inside Rust); an asyncio watchdog was
-        tried and removed: the process aborted (SIGABRT) at exit now and then.
+        Keys are checked to increase strictly: obstore's tokens cannot be seen, and a server that hands back
+        a used continuation token makes it list the same keys again, which the check stops. Its requests
+        can be counted (Connection.listing_store): MAX_EMPTY_PAGES more requests than a batch of keys could
+        need, with no batch, is a server sending empty pages (perhaps forever), and botocore, which sees
+        the pages, continues (an asyncio watchdog was tried before and removed: the process aborted at exit
+        now and then).
         """
         if prefix and not prefix.endswith("/"):
             yield from (e for e in self.iter_entries(bucket, prefix, recursive=True) if isinstance(e, ObjectInfo))
             return
         guard = self.listing_guard(bucket, prefix)
         last: str | None = None
+        watch = _RequestWatch(_OBSTORE_BATCH + MAX_EMPTY_PAGES)
         try:
-            batches = dataplane.list_objects(self.conn.store(bucket), bucket=bucket, prefix=prefix.rstrip("/") or None,
-                                             chunk_size=1000)  # fmt: skip
-            for meta in itertools.chain.from_iterable(self._paged(batches)):
+            store = self.conn.listing_store(bucket, before_each_request=watch.request)
+            batches = dataplane.list_objects(store, bucket=bucket, prefix=prefix.rstrip("/") or None, chunk_size=_OBSTORE_BATCH)
+            for meta in itertools.chain.from_iterable(watch.batches(self._paged(batches))):
                 key = meta["path"]
                 if meta["size"] == 0:
                     # obstore strips a trailing '/': a folder marker ("reports/sub/") would come back as the
@@ -265,7 +288,8 @@ class S3Storage:
         except ListingError:
             raise
         except Exception as exc:  # any failure: botocore takes over, and reports the real errors
-            log.debug("obstore listing of s3://%s/%s stopped (%s); continuing with botocore", bucket, prefix, exc)
+            why = watch.tripped or exc
+            log.debug("obstore listing of s3://%s/%s stopped (%s); continuing with botocore", bucket, prefix, why)
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         if last is not None:
             params["StartAfter"] = last
@@ -662,15 +686,18 @@ class S3Storage:
 
     # --- multipart bookkeeping ---------------------------------------------------------------------
     def iter_uploads(self, bucket: str, prefix: str = "") -> Iterator[UploadInfo]:
-        guard = self.listing_guard(bucket, prefix)
+        server = self.conn.settings.endpoint_url or "AWS S3"
+        order = UploadGuard(f"multipart uploads in s3://{bucket}/{prefix} from {server}", base=f"s3://{bucket}/",
+                            hint="nothing was aborted; S3 lists each upload once, by key: report this to the server's maintainers")  # fmt: skip
         params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
         import botocore.exceptions
 
-        pages = self._pages("list_multipart_uploads", bucket, params, guard, tokens=("NextKeyMarker", "NextUploadIdMarker"))
+        pages = self._pages("list_multipart_uploads", bucket, params, order.pages, tokens=("NextKeyMarker", "NextUploadIdMarker"))
         with translated("list multipart uploads in", bucket=bucket):
             try:
                 for page in pages:
                     for u in page.get("Uploads", []):
+                        order.upload(u["Key"], u["UploadId"])
                         yield UploadInfo(bucket, u["Key"], u["UploadId"], u.get("Initiated"), u.get("StorageClass"))
             except botocore.exceptions.ClientError as exc:
                 # rclone serve s3 answers the listing of a bucket with no uploads with NoSuchUpload (404):

@@ -21,6 +21,7 @@ from s3safe.storage import dataplane
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
+from s3safe.storage.listing_guard import PartGuard, UploadGuard, checked_pages
 from s3safe.storage.retries import attempts
 
 if TYPE_CHECKING:
@@ -161,14 +162,22 @@ class S3ChunkWriter:
         except NotFoundError:
             pass  # completed or aborted already: nothing is left to bill
 
+    def _server(self) -> str:
+        return self.conn.settings.endpoint_url or "AWS S3"
+
     def list_parts(self, upload_id: str) -> dict[int, Part] | None:
+        """The parts the server holds for `upload_id` (None: the upload is gone), checked as they stream:
+        numbers strictly increasing within 1..10,000, pages that advance (storage.listing_guard)."""
         listed: dict[int, Part] = {}
+        order = PartGuard(f"parts of s3://{self.bucket}/{self.key}?uploadId={upload_id} from {self._server()}",
+                          hint="the upload was not resumed; S3 lists each part once, in ascending order: "
+                               "report this to the server's maintainers")  # fmt: skip
         try:
             with translated("list parts of", bucket=self.bucket, key=self.key):
-                paginator = self.client.get_paginator("list_parts")
-                for page in paginator.paginate(Bucket=self.bucket, Key=self.key, UploadId=upload_id):
+                pages = self.client.get_paginator("list_parts").paginate(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
+                for page in checked_pages(pages, order.pages, tokens=("NextPartNumberMarker",), listed=("Parts",)):
                     for item in page.get("Parts", []):
-                        number = item["PartNumber"]
+                        number = order.part(item.get("PartNumber"))
                         listed[number] = Part(number, item.get("ETag", ""), item.get("ChecksumSHA256"), item.get("Size"),
                                               crc64nvme_b64=item.get("ChecksumCRC64NVME"))  # fmt: skip
         except NotFoundError:
@@ -176,15 +185,19 @@ class S3ChunkWriter:
         return listed
 
     def open_uploads(self, *, since: datetime | None = None) -> set[str] | None:
+        order = UploadGuard(f"multipart uploads of s3://{self.bucket}/{self.key} from {self._server()}", base=f"s3://{self.bucket}/")
+        found: set[str] = set()
         try:
             with translated("list the multipart uploads of", bucket=self.bucket, key=self.key):
-                return {
-                    upload["UploadId"]
-                    for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.key)
-                    for upload in page.get("Uploads", [])
-                    if upload.get("Key") == self.key and upload.get("UploadId")
-                    and (since is None or upload.get("Initiated", since) >= since)
-                }  # fmt: skip
+                pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.key)
+                for page in checked_pages(pages, order.pages, tokens=("NextKeyMarker", "NextUploadIdMarker"), listed=("Uploads",)):
+                    for upload in page.get("Uploads", []):
+                        key, upload_id = upload.get("Key", ""), upload.get("UploadId")
+                        if upload_id:
+                            order.upload(key, upload_id)
+                        if key == self.key and upload_id and (since is None or upload.get("Initiated", since) >= since):
+                            found.add(upload_id)
+            return found
         except S3SafeError as exc:
             log.info("could not list the multipart uploads of s3://%s/%s (%s)", self.bucket, self.key, exc)
             return None
