@@ -36,7 +36,7 @@ def test_bodies_longer_than_listed_are_refused_with_bounded_memory(
     dest = tmp_path / "restore"
     tree, peak = run_measured(proxied.command("--retries", "0", "get", "-r", f"s3://{bucket}/t/", str(dest)),
                               env=proxied.full_env(), timeout=300)  # fmt: skip
-    assert tree.returncode == 5, tree.stderr[-2000:]
+    assert tree.returncode == 6, tree.stderr[-2000:]  # every failure an integrity failure: exit 6
     assert peak < RSS_BOUND, f"peak RSS {peak / 1024**2:.0f} MiB"
     for name in ("small.bin", "medium.bin"):
         lines = [line for line in tree.stderr.splitlines() if name in line]

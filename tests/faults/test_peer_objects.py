@@ -133,7 +133,7 @@ def test_downloads_of_peer_multipart_objects_are_verified_and_a_flipped_byte_is_
     proxy.set_plan(FaultPlan(rewrite_response=flipper))
     tree = proxied.run("--json", "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "tree"))
     assert flipper.flipped
-    assert tree.returncode == 5, tree.stderr
+    assert tree.returncode == 6, tree.stderr  # every failure an integrity failure: exit 6
     failed = [line for line in _lines(tree.stdout) if line.get("ok") is False]
     assert [line["target"] for line in failed] == [f"s3://{bucket}/t/big/one.bin"], tree.stdout
     assert not (tmp_path / "tree" / "big" / "one.bin").exists()

@@ -39,7 +39,7 @@ def test_an_object_asking_for_a_huge_scrypt_work_factor_is_refused_cheaply(
     env = {**moto_target.full_env(), "S3SAFE_PASSPHRASE": PASSPHRASE}
     result, peak = run_measured(moto_target.command("-t", "3", "get", "-r", f"s3://{bucket}/t/", str(tmp_path / "out")),
                                 env=env, timeout=300)  # fmt: skip
-    assert result.returncode == 5, result.stderr[-2000:]
+    assert result.returncode == 6, result.stderr[-2000:]  # every failure an integrity failure: exit 6
     assert peak < 600 * 1024**2, f"peak RSS {peak / 1024**2:.0f} MiB"
     failed = [line for line in result.stderr.splitlines() if "evil" in line]
     assert len(failed) == 3 and all("work factor 22" in line and "--max-work-factor" in line for line in failed), result.stderr

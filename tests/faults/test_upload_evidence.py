@@ -1,8 +1,8 @@
 """--move and --local-delete delete a local file only with evidence from the server that it holds those bytes.
 
 The fault proxy flips one byte of a PUT body on its way to moto, which (like rclone) stores it without
-checking the x-amz-checksum-sha256 sent with it. The upload must be reported as failed (exit 5: the item
-failed, the rest of the run went on), the local file must survive, and the next run must send it again.
+checking the x-amz-checksum-sha256 sent with it. The upload must be reported as failed (exit 6: the item
+failed its integrity check, the rest of the run went on), the local file must survive, and the next run must send it again.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_move_keeps_a_file_whose_single_put_was_corrupted_and_the_next_run_resen
     proxy.set_plan(FaultPlan(rewrite_request=flipper))
     first = proxied.run("--json", "put", "-r", "--move", str(src), f"s3://{bucket}/m/")
     assert flipper.flipped, "the scenario did not corrupt anything"
-    assert first.returncode == 5, first.stderr
+    assert first.returncode == 6, first.stderr  # every failure an integrity failure: exit 6
     assert _failed_targets(first.stdout) == [f"s3://{bucket}/m/a.txt"], first.stdout
     # the only good copy of a.txt is the local one: it stays; the verified ones were moved
     assert (src / "a.txt").read_bytes() == files["a.txt"]
@@ -144,7 +144,7 @@ def test_move_keeps_a_file_whose_multipart_part_was_corrupted(
     proxy.set_plan(FaultPlan(rewrite_request=flipper))
     first = proxied.run("--json", "put", "-r", "--move", "--part-size", "5MiB", str(src), f"s3://{bucket}/m/")
     assert flipper.flipped, "the scenario did not corrupt anything"
-    assert first.returncode == 5, first.stderr
+    assert first.returncode == 6, first.stderr  # every failure an integrity failure: exit 6
     assert _failed_targets(first.stdout) == [f"s3://{bucket}/m/big.bin"], first.stdout
     assert (src / "big.bin").read_bytes() == files["big.bin"]
     assert _remaining(src) == {"big.bin"}
@@ -172,7 +172,7 @@ def test_move_keeps_encrypted_files_whose_ciphertext_was_corrupted(
     proxy.set_plan(FaultPlan(rewrite_request=flipper))
     first = proxied.run("--json", "put", "-r", "--move", "--recipient", recipient, str(src), f"s3://{bucket}/e/")
     assert len(flipper.flipped) == 2, flipper.flipped
-    assert first.returncode == 5, first.stderr
+    assert first.returncode == 6, first.stderr  # every failure an integrity failure: exit 6
     assert sorted(_failed_targets(first.stdout)) == [f"s3://{bucket}/e/big.bin", f"s3://{bucket}/e/small.txt"], first.stdout
     assert _remaining(src) == set(files)
     assert open_uploads(direct, bucket) == []

@@ -48,7 +48,7 @@ def test_tree_restore_refuses_the_swapped_plaintext_objects(run_cli: Run, moto: 
         dest = tmp_path / f"restored-{command}"
         extra = ("-r",) if command == "get" else ()
         result = _cli(run_cli, moto, command, *extra, f"s3://{bucket}/", str(dest), "--passphrase-file", str(secret))
-        assert result.returncode == 5, (command, result.stdout, result.stderr)  # the items fail, the rest goes on
+        assert result.returncode == 6, (command, result.stdout, result.stderr)  # only integrity failures: 6 (the rest goes on)
         assert "Traceback" not in result.stderr
         for key in ("bin/run.sh", "big.bin"):
             assert f"s3://{bucket}/{key}" in result.stderr and "not client-side encrypted" in result.stderr

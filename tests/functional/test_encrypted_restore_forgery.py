@@ -72,7 +72,7 @@ def test_forged_age_objects_are_refused_where_the_digest_key_is_at_hand(
         dest = tmp_path / f"restored-{command}"
         extra = ("-r",) if command == "get" else ()
         result = _cli(run_cli, moto, command, *extra, f"s3://{bucket}/", str(dest), "--identity", str(identity))
-        assert result.returncode == 5, (command, result.stdout, result.stderr)  # the items fail, the rest goes on
+        assert result.returncode == 6, (command, result.stdout, result.stderr)  # only integrity failures: 6 (the rest goes on)
         assert "Traceback" not in result.stderr
         for key in ("bin/run.sh", "other.sh"):
             assert f"s3://{bucket}/{key}" in result.stderr and "plaintext digest" in result.stderr, result.stderr
@@ -135,7 +135,7 @@ def test_passphrase_restores_always_require_the_digest(
                            Metadata={"s3safe-encryption": "age"})  # fmt: skip
     dest = tmp_path / "restored"
     result = _cli(run_cli, moto, "get", "-r", f"s3://{bucket}/", str(dest), "--passphrase-file", str(secret))
-    assert result.returncode == 5, (result.stdout, result.stderr)
+    assert result.returncode == 6, (result.stdout, result.stderr)  # every failure an integrity failure: exit 6
     assert f"s3://{bucket}/unsigned.txt" in result.stderr and not (dest / "unsigned.txt").exists()
     assert (dest / "bin" / "run.sh").read_bytes() == GENUINE["bin/run.sh"]
     again = _cli(run_cli, moto, "get", "-r", f"s3://{bucket}/", str(dest), "--passphrase-file", str(secret),
@@ -153,7 +153,7 @@ def test_an_identity_from_the_environment_refuses_swapped_plaintext(
     env = {"S3SAFE_IDENTITY_FILE": str(identity)}
     dest = tmp_path / "restored"
     result = _cli(run_cli, moto, "get", "-r", f"s3://{bucket}/", str(dest), env=env)
-    assert result.returncode == 5, (result.stdout, result.stderr)
+    assert result.returncode == 6, (result.stdout, result.stderr)  # every failure an integrity failure: exit 6
     assert f"s3://{bucket}/bin/run.sh" in result.stderr and "not client-side encrypted" in result.stderr
     assert (dest / "notes.txt").read_bytes() == GENUINE["notes.txt"] and not (dest / "bin" / "run.sh").exists()
     single = _cli(run_cli, moto, "get", f"s3://{bucket}/bin/run.sh", str(tmp_path / "one.sh"), env=env)

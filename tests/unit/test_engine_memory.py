@@ -160,3 +160,31 @@ def test_parts_the_server_checked_by_their_checksum_need_no_md5(conn: Connection
     result = upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART))
     assert result.proof == "part checksums checked by the server"
     assert memory.object(BUCKET, "big.bin").data == source.read_bytes() and _sent(memory, "PART") == ["big.bin"] * 2
+
+
+@pytest.mark.parametrize(("failures", "code"), [({"a.txt": "integrity"}, 6), ({"a.txt": "integrity", "sub/b.txt": "access"}, 5)])
+def test_a_tree_whose_every_failure_is_an_integrity_failure_exits_6(
+    conn: Connection, tree: Path, monkeypatch: pytest.MonkeyPatch, failures: dict[str, str], code: int
+) -> None:
+    """Exit codes: 6 when every failed item failed an integrity check (as one object's mismatch does), 5 for
+    any other mix (before: 5 whatever the failures were, though the README calls 6 the integrity exit code)."""
+    from s3safe.core.errors import AccessDeniedError, IntegrityError, exit_code_for
+    from s3safe.transfer import engine
+
+    real = engine.upload_file
+
+    def upload(conn: Connection, source: Path, dest: S3Url, **kwargs: Any) -> Any:
+        kind = failures.get(source.relative_to(tree).as_posix())
+        if kind == "integrity":
+            raise IntegrityError(f"{source}: the SHA-256 sent does not match the body (BadDigest)")
+        if kind == "access":
+            raise AccessDeniedError(f"{source}: access denied")
+        return real(conn, source, dest, **kwargs)
+
+    monkeypatch.setattr(engine, "upload_file", upload)
+    results, summary = _put(conn, tree)
+    assert sum(not r.ok for r in results) == len(failures) == summary.failed and summary.transferred == 3 - len(failures)
+    failure = summary.failure()
+    assert failure is not None and exit_code_for(failure) == code, failure
+    assert str(failure).startswith(f"{len(failures)} of 3 action(s) failed"), failure
+    assert TreeSummary(transferred=3).failure() is None

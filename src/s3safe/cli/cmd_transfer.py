@@ -20,7 +20,7 @@ from s3safe.cli.crypto_options import (
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
 from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
-from s3safe.core.errors import PartialFailure, UsageError
+from s3safe.core.errors import UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
@@ -162,9 +162,9 @@ def _render_summary(app: App, summary: Any) -> None:
     r.info(text, data=data)
     if app.verbose:
         r.note(f"change detection hashed {summary.hashed} file(s) and made {summary.requests} request(s)")
-    if data["failed"]:
-        raise PartialFailure(f"{data['failed']} of {data['failed'] + data['transferred'] + data['deleted']} action(s) failed",
-                             failed=data["failed"], succeeded=data["transferred"])  # fmt: skip
+    failure = summary.failure()
+    if failure is not None:
+        raise failure
 
 
 @click.command(cls=LocalDeleteCommand)

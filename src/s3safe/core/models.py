@@ -174,6 +174,9 @@ class ActionResult:
     dry_run: bool = False
     detail: str | None = None
     error: str | None = None
+    # a failure that is an integrity failure (a checksum or size that did not match): a tree run whose every
+    # failure is one exits 6, as the same failure of a single object does, not 5
+    integrity: bool = False
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"type": "action", "action": self.action, "target": self.target, "ok": self.ok}

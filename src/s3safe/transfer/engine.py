@@ -23,7 +23,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from s3safe.core import cancel
-from s3safe.core.errors import AccessDeniedError, DeleteCapRefusal, NotFoundError, S3SafeError, StoredCopyMismatch, UsageError
+from s3safe.core.errors import (
+    AccessDeniedError,
+    DeleteCapRefusal,
+    IntegrityError,
+    NotFoundError,
+    PartialFailure,
+    S3SafeError,
+    StoredCopyMismatch,
+    UsageError,
+)
 from s3safe.core.locations import MAX_KEY_BYTES, S3Url, local_parts, unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.progress import TransferProgress, watching
@@ -91,6 +100,7 @@ class TreeSummary:
     skipped: int = 0
     deleted: int = 0
     failed: int = 0
+    failed_integrity: int = 0  # of the failed: integrity failures (all of them: the run exits 6, not 5)
     planned: int = 0
     refused: int = 0
     hashed: int = 0
@@ -100,6 +110,16 @@ class TreeSummary:
     warnings: list[str] = field(default_factory=list)  # shown once by the caller, e.g. a state cache that is off
     started: float = field(default_factory=time.monotonic)
     elapsed: float = 0.0
+
+    def failure(self) -> S3SafeError | None:
+        """What the run's failures amount to: None, an IntegrityError (exit 6) when every failure was one, as a
+        single object's checksum mismatch is, or a PartialFailure (exit 5) for any other mix."""
+        if not self.failed:
+            return None
+        of = f"{self.failed} of {self.failed + self.transferred + self.deleted} action(s)"
+        if self.failed_integrity == self.failed:
+            return IntegrityError(f"{of} failed an integrity check (a checksum or size did not match)")
+        return PartialFailure(f"{of} failed", failed=self.failed, succeeded=self.transferred)
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.transferred_bytes / self.elapsed if self.elapsed else 0.0
@@ -283,6 +303,7 @@ class _Run:
             self.summary.planned += 1
         elif not result.ok:
             self.summary.failed += 1
+            self.summary.failed_integrity += result.integrity
         elif deletion:
             self.summary.deleted += 1
         else:
@@ -343,9 +364,9 @@ def upload_tree(
         except StoredCopyMismatch as exc:
             if exc.etag:  # so that the next --only-diff run sends it again, whatever its metadata claims
                 cache.put(dest.bucket, prefix + action.key, Verified.refuting(exc.etag))
-            return ActionResult("upload", target, ok=False, error=str(exc))
+            return ActionResult("upload", target, ok=False, error=str(exc), integrity=True)
         except S3SafeError as exc:
-            return ActionResult("upload", target, ok=False, error=str(exc))
+            return ActionResult("upload", target, ok=False, error=str(exc), integrity=isinstance(exc, IntegrityError))
         except OSError as exc:  # the file's reads are translated; this is the last net under one file's failure
             return ActionResult("upload", target, ok=False, error=str(local_read_error(source, exc)))
         run.add_bytes(result.size, replaced=action.target is not None)
@@ -644,7 +665,7 @@ def download_tree(
             finally:
                 target.release()
         except S3SafeError as exc:
-            return ActionResult("download", url, ok=False, error=str(exc))
+            return ActionResult("download", url, ok=False, error=str(exc), integrity=isinstance(exc, IntegrityError))
         except OSError as exc:  # raised by a call relative to an open folder: it names the file alone
             return ActionResult("download", url, ok=False, error=str(local_error(exc, root.joinpath(*parts), doing="write")))
         run.add_bytes(obj.size, replaced=action.target is not None)
