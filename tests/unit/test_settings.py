@@ -19,6 +19,7 @@ from s3safe.core.settings import (
     DEFAULT_TIMEOUT,
     MAX_THREADS,
     ConnectionSettings,
+    check_endpoint,
     config_path,
     load_config,
     parse_rate,
@@ -436,3 +437,17 @@ def test_numbers_are_stored_as_numbers(tmp_path: Path) -> None:
     assert isinstance(data["threads"], int) and not math.isnan(data["timeout"])
     s = resolve_settings({}, env={}, config=data)
     assert (s.threads, s.timeout) == (12, 2.5)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9000/s3", "https://gw.example/minio/", "https://gw.example:8443/a/b"])
+def test_an_endpoint_under_a_path_is_refused_with_the_reason_and_what_to_do(url: str) -> None:
+    """S3 behind a reverse proxy at a path prefix (issue #19): botocore and obstore keep the path and sign it,
+    so a proxy that strips it makes the server check another path's signature; refused, saying so, with the
+    host-root form of the same endpoint to use instead (before: a generic 'no path, query or fragment')."""
+    with pytest.raises(UsageError) as caught:
+        check_endpoint(url, allow_http=True)
+    text = str(caught.value)
+    root = url.split("/", 3)[0] + "//" + url.split("/", 3)[2]
+    assert "has a path" in text and "signed over their full path" in text and "reverse proxy" in text, text
+    assert f"{root} if the server itself answers there" in text and "\n" not in text, text
+    assert check_endpoint(root + "/", allow_http=True) == root

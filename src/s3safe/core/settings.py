@@ -119,6 +119,14 @@ def check_endpoint(url: str, *, allow_http: bool) -> str:
         port = 0
     if port == 0 or (port is None and parts.netloc.endswith(":")):
         raise UsageError(f"invalid endpoint URL {shown!r}: the port must be a number from 1 to 65535")
+    if parts.path.strip("/") and not (parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#"))):
+        # botocore and obstore both keep the path and sign it (SigV4 covers the request path): behind a reverse
+        # proxy that strips it, the server checks the signature over another path and refuses every request
+        base = f"{parts.scheme}://{parts.netloc}"
+        raise UsageError(f"endpoint URL {shown} has a path ({parts.path.rstrip('/')}): S3 under a path prefix is not supported, "
+                         "because requests are signed over their full path and a reverse proxy that strips the prefix "
+                         "makes the server reject every signature",
+                         hint=f"serve S3 at the root of its own host name or port (e.g. https://s3.example.com) and pass that; {base} if the server itself answers there")  # fmt: skip
     if parts.query or parts.fragment or url.rstrip("/").endswith(("?", "#")) or parts.path.strip("/"):
         raise UsageError(f"invalid endpoint URL {shown!r}: an endpoint is a scheme, host and port only (no path, query or fragment)",
                          hint="write it as https://HOST[:PORT]")  # fmt: skip
