@@ -90,26 +90,27 @@ def _delete_probe(conn: Connection, bucket: str, batch: Any) -> list[Any]:
     return results
 
 
-def check_by_head(conn: Connection, condition: WriteCondition, *, bucket: str, key: str) -> None:
-    """The condition checked by a HEAD (not atomic): for endpoints that ignore conditional headers."""
+def check_by_head(conn: Connection, condition: WriteCondition, *, bucket: str, key: str, no_clobber: bool = True) -> None:
+    """The condition checked by a HEAD (not atomic): for endpoints that ignore conditional headers; `no_clobber`
+    as for conflict()."""
     from s3safe.storage.s3 import S3Storage
 
-    try:
-        etag = S3Storage(conn).head(bucket, key).etag
-    except NotFoundError:
-        etag = None
+    etag = S3Storage(conn).current_etag(bucket, key)
     if condition.if_none_match and etag is not None:
-        raise conflict(condition, bucket=bucket, key=key)
+        raise conflict(condition, bucket=bucket, key=key, no_clobber=no_clobber)
     if condition.if_match is not None and (etag or "").strip('"') != condition.if_match.strip('"'):
         raise conflict(condition, bucket=bucket, key=key)
 
 
-def prepare(conn: Connection, condition: WriteCondition | None, *, bucket: str, key: str) -> WriteCondition | None:
+def prepare(
+    conn: Connection, condition: WriteCondition | None, *, bucket: str, key: str, no_clobber: bool = True
+) -> WriteCondition | None:
     """The condition to send with the write: itself where the endpoint honours it; else it is checked by HEAD
-    now and nothing is sent."""
+    now and nothing is sent (`no_clobber`: the user asked for create-only, else a tree run listed the key as
+    absent; it words the conflict)."""
     if not condition:
         return None
     if honours_conditions(conn, bucket):
         return condition
-    check_by_head(conn, condition, bucket=bucket, key=key)
+    check_by_head(conn, condition, bucket=bucket, key=key, no_clobber=no_clobber)
     return None

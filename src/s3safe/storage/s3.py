@@ -554,6 +554,21 @@ class S3Storage:
             response = self.client(bucket).get_object_tagging(**params)
         return {t["Key"]: t["Value"] for t in response.get("TagSet", [])}
 
+    def current_etag(self, bucket: str, key: str) -> str | None:
+        """The ETag of the object at `key` now (unquoted), None when there is none: one HEAD, through obstore
+        where it can address the key (the check before each write on a server without conditional writes)."""
+        if not via_obstore(self.conn, key):
+            try:
+                return self.head(bucket, key).etag
+            except NotFoundError:
+                return None
+        try:
+            with translated("read metadata of", bucket=bucket, key=key):
+                meta = dataplane.head(self.conn.store(bucket), key, bucket=bucket)
+        except NotFoundError:
+            return None
+        return (meta.get("e_tag") or "").strip('"') or None
+
     def exists(self, bucket: str, key: str) -> bool:
         try:
             self.head(bucket, key)

@@ -199,7 +199,7 @@ def _upload_file(
 ) -> TransferResult:  # fmt: skip
     key = dest.key
     # checked by HEAD here where the endpoint ignores conditional headers (then none is sent)
-    condition = prepare(conn, options.condition, bucket=dest.bucket, key=key)
+    condition = prepare(conn, options.condition, bucket=dest.bucket, key=key, no_clobber=options.no_clobber)
     if encryption is not None:
         from s3safe.transfer.encrypted import upload_encrypted
 
