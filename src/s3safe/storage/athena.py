@@ -10,6 +10,7 @@ from typing import Any
 from s3safe.core.errors import ServiceError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.listing_guard import ListingGuard
 from s3safe.storage.retries import botocore_retries
 
 _INTEGERS = {"tinyint", "smallint", "integer", "int", "bigint"}
@@ -78,6 +79,8 @@ class Athena:
         """The result rows, the header row first, page by page; integers and decimals typed by the column info."""
         kinds: list[str] | None = None
         token: str | None = None
+        # a NextToken handed back, or endless empty pages each with a new one, would page forever
+        guard = ListingGuard(f"the results of Athena query {execution_id}")
         while True:
             params: dict[str, Any] = {"QueryExecutionId": execution_id, "MaxResults": 1000}
             if token:
@@ -92,8 +95,10 @@ class Athena:
                 cells = [d.get("VarCharValue") for d in row.get("Data", [])]
                 yield cells if first and index == 0 else [_typed(v, kinds[i] if i < len(kinds) else "") for i, v in enumerate(cells)]
             token = page.get("NextToken")
+            guard.page(empty=not result.get("Rows"), truncated=bool(token))
             if not token:
                 return
+            guard.token(token)
 
 
 def _typed(value: str | None, kind: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 from s3safe.core.errors import UsageError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.listing_guard import ListingGuard
 from s3safe.storage.services import service_client
 
 MANIFEST_FORMAT = "S3BatchOperations_CSV_20180820"
@@ -81,12 +82,17 @@ class BatchJobs:
     def list(self, *, limit: int = 1000) -> list[dict[str, Any]]:
         jobs: list[dict[str, Any]] = []
         params: dict[str, Any] = {"AccountId": self.account}
+        # `limit` bounds the jobs, not the pages: a NextToken handed back, or empty pages with new ones, would not end
+        guard = ListingGuard(f"S3 Batch Operations jobs of account {self.account}")
         with translated("list S3 Batch Operations jobs"):
             while len(jobs) < limit:
                 response = self.client.list_jobs(**params)
-                jobs += [dict(j) for j in response.get("Jobs", [])]
+                page = [dict(j) for j in response.get("Jobs", [])]
+                jobs += page
                 token = response.get("NextToken")
+                guard.page(empty=not page, truncated=bool(token))
                 if not token:
                     break
+                guard.token(token)
                 params["NextToken"] = token
         return jobs[:limit]
