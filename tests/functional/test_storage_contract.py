@@ -122,3 +122,17 @@ def test_conditional_put_and_completion(backend: tuple[ObjectStore, str]) -> Non
         writer.complete(upload_id, [part], condition=created)
     writer.abort(upload_id)
     assert b"".join(store.read_chunks(bucket, "k")) == b"three"
+
+
+def test_a_get_asks_if_match_and_a_version(backend: tuple[ObjectStore, str]) -> None:
+    """What the ranged download sends with each range: the object's ETag (a replaced object fails rather than mixing
+    two versions' bytes), and the version it was listed with ("null": the current one of an unversioned bucket)."""
+    from s3safe.core.errors import ConditionFailed
+
+    store, bucket = backend
+    etag = store.put(PutRequest(bucket, "k"), b"0123456789", sha256_b64=_sha(b"0123456789"))
+    assert etag is not None
+    got = store.get(bucket, "k", start=1, end=4, if_match=etag, version_id="null")
+    assert b"".join(got.stream(min_chunk_size=2)) == b"123"
+    with pytest.raises(ConditionFailed):
+        store.get(bucket, "k", start=1, end=4, if_match="0" * 32)

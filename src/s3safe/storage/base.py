@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
 
@@ -220,8 +220,11 @@ class ObjectStore(Protocol):
         """The sizes of the `count` parts a multipart object was uploaded in; None when the backend cannot say."""
         ...
 
-    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Download:
-        """The object, or the bytes [start, end) of it, streamed."""
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None, version_id: str | None = None,
+            if_match: str | None = None) -> Download:  # fmt: skip
+        """The object (`version_id`: that version of it), or the bytes [start, end) of it, streamed. `if_match`:
+        only the object with that ETag (else ConditionFailed). A ranged GET the backend answers with the whole
+        object raises storage.errors.RangeIgnored (the caller streams instead)."""
         ...
 
     def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
@@ -240,6 +243,15 @@ class ObjectStore(Protocol):
 
     def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
         """Delete up to 1,000 (key, version) pairs; one result per item. Callers go through core/safety.py first."""
+        ...
+
+
+@runtime_checkable
+class VersionListing(Protocol):
+    """A store that keeps versions (Features.versions) and lists them: what a point-in-time restore reads."""
+
+    def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+        """Every version and delete marker under `prefix`, keys in order, each key's versions newest first."""
         ...
 
 

@@ -51,6 +51,10 @@ class UnsupportedError(ServiceError):
     """The endpoint does not implement this request (an S3-compatible store without that sub-resource)."""
 
 
+class RangeIgnored(ServiceError):
+    """A ranged GET was answered with the whole object (rclone serve s3 does): the caller streams it instead."""
+
+
 UNSUPPORTED = "not supported by this endpoint"
 
 

@@ -237,8 +237,13 @@ class LocalStorage:
                    version_id: str | None = None) -> tuple[int, ...] | None:  # fmt: skip
         return None  # a file keeps no part layout
 
-    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> LocalGet:
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None, version_id: str | None = None,
+            if_match: str | None = None) -> LocalGet:  # fmt: skip
+        if version_id not in (None, "null"):
+            raise NotFoundError(f"{self.path_of(bucket, key)}: a folder keeps no versions (asked for {version_id})")
         size = self.head(bucket, key).size
+        if if_match and _md5(self.path_of(bucket, key).read_bytes()) != if_match.strip('"'):  # its ETag, as put answers it
+            raise ConditionFailed(f"cannot read {key} below {bucket}: the file is no longer as the request's condition required")
         return LocalGet(self.path_of(bucket, key), start=start or 0, end=size if end is None else min(end, size), size=size)
 
     def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import itertools
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,6 @@ from typing import Any
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
-from s3safe.storage.listing_guard import ListingGuard
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,12 @@ def _sha256_b64(data: bytes | memoryview) -> str:
 
 def _md5(data: bytes | memoryview) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _current_only(bucket: str, key: str, version_id: str | None) -> None:
+    """This store keeps no versions: only the current object's ("null" on an unversioned S3 bucket) is there."""
+    if version_id not in (None, "null"):
+        raise NotFoundError(f"s3://{bucket}/{key}?versionId={version_id} does not exist (this store keeps no versions)")
 
 
 def _order(key: str) -> bytes:
@@ -85,6 +90,9 @@ class MemoryStorage:
         self.encryption = default_encryption
         self.policies: dict[str, str] = {}
         self.requests: list[tuple[str, str, str]] = []  # (operation, bucket, key): what a test may count
+        # a test may make the listing misbehave as a broken server's does: given the keys in order, what to list.
+        # No guard here: the planner's (above every backend) is what must refuse it
+        self.misorder: Callable[[list[str]], list[str]] | None = None
         self._ids = itertools.count(1)
 
     # --- helpers ---------------------------------------------------------------------------------------
@@ -94,9 +102,9 @@ class MemoryStorage:
             raise NotFoundError(f"bucket s3://{bucket} does not exist", hint="check the name, or create it with 's3safe mb'")
         return found
 
-    def _object(self, bucket: str, key: str) -> StoredObject:
+    def _object(self, bucket: str, key: str, *, operation: str = "GET") -> StoredObject:
         with self._lock:
-            self.requests.append(("GET", bucket, key))
+            self.requests.append((operation, bucket, key))
             obj = self._bucket(bucket).get(key)
         if obj is None:
             raise NotFoundError(f"s3://{bucket}/{key} does not exist")
@@ -114,10 +122,11 @@ class MemoryStorage:
     def iter_entries(self, container: str, prefix: str, *, recursive: bool, start_after: str | None = None) -> Iterator[Entry]:
         with self._lock:
             self.requests.append(("LIST", container, prefix))
-            snapshot = sorted(((k, v) for k, v in self._bucket(container).items() if k.startswith(prefix)), key=lambda kv: _order(kv[0]))
-        guard = ListingGuard(f"s3://{container}/{prefix} in memory", base=f"s3://{container}/")
+            found = {k: v for k, v in self._bucket(container).items() if k.startswith(prefix)}
+        keys = sorted(found, key=_order)
         folded: str | None = None
-        for key, obj in snapshot:
+        for key in self.misorder(keys) if self.misorder is not None else keys:
+            obj = found[key]
             if start_after is not None and _order(key) <= _order(start_after):
                 continue
             rest = key[len(prefix) :]
@@ -125,10 +134,8 @@ class MemoryStorage:
                 folder = prefix + rest.split("/", 1)[0] + "/"
                 if folder != folded:
                     folded = folder
-                    guard.key(folder)
                     yield PrefixInfo(container, folder)
                 continue
-            guard.key(key)
             yield ObjectInfo(bucket=container, key=key, size=len(obj.data), last_modified=obj.modified, etag=obj.etag,
                              storage_class=obj.request.storage_class or "STANDARD")  # fmt: skip
 
@@ -139,7 +146,8 @@ class MemoryStorage:
 
     # --- objects ---------------------------------------------------------------------------------------
     def head(self, bucket: str, key: str, *, version_id: str | None = None, if_match: str | None = None) -> ObjectDetails:
-        obj = self._object(bucket, key)
+        obj = self._object(bucket, key, operation="HEAD")
+        _current_only(bucket, key, version_id)
         if if_match and if_match.strip('"') != obj.etag:
             raise IntegrityError(f"s3://{bucket}/{key} changed (its ETag is no longer {if_match})")
         r = obj.request
@@ -150,11 +158,15 @@ class MemoryStorage:
 
     def part_sizes(self, bucket: str, key: str, *, size: int, count: int, etag: str,
                    version_id: str | None = None) -> tuple[int, ...] | None:  # fmt: skip
-        obj = self._object(bucket, key)
+        obj = self._object(bucket, key, operation="HEAD")
         return obj.parts if obj.etag == etag.strip('"') and len(obj.parts) == count and len(obj.data) == size else None
 
-    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> MemoryGet:
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None, version_id: str | None = None,
+            if_match: str | None = None) -> MemoryGet:  # fmt: skip
         obj = self._object(bucket, key)
+        _current_only(bucket, key, version_id)
+        if if_match and if_match.strip('"') != obj.etag:
+            raise ConditionFailed(f"cannot download s3://{bucket}/{key}: the object is no longer as the request's condition required (412)")
         return MemoryGet(obj, start=start or 0, end=len(obj.data) if end is None else min(end, len(obj.data)))
 
     def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:

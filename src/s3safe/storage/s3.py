@@ -29,7 +29,7 @@ from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
 from s3safe.storage.compat import BotocoreGet, via_obstore
-from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
+from s3safe.storage.errors import UNSUPPORTED, RangeIgnored, UnsupportedError, fault_of, translate, translated
 from s3safe.storage.listing_guard import MAX_EMPTY_PAGES, ListingGuard, UploadGuard, VersionGuard, checked_pages
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
 
@@ -525,20 +525,38 @@ class S3Storage:
             finally:
                 body.close()
 
-    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None) -> Any:
-        """The object (or bytes [start, end) of it) through obstore; botocore for keys obstore cannot address."""
+    def get(self, bucket: str, key: str, *, start: int | None = None, end: int | None = None, version_id: str | None = None,
+            if_match: str | None = None) -> Any:  # fmt: skip
+        """The object (or bytes [start, end) of it) through obstore; botocore for keys obstore cannot address.
+        `version_id`: that version ("null" is the current one's id on an unversioned bucket); `if_match`: only the
+        object with that ETag. RangeIgnored: a ranged GET answered with the whole object (obstore's "non-partial")."""
         ranged = start is not None or end is not None
+        versioned = version_id if version_id and version_id != "null" else None
+        sse_c = bool(self.conn.settings.sse_c_key)
         if not via_obstore(self.conn, key):
             params: dict[str, Any] = {"Bucket": bucket, "Key": key}
             if ranged:
                 params["Range"] = f"bytes={start or 0}-{'' if end is None else end - 1}"
-            with translated("download", bucket=bucket, key=key):
+            if versioned:
+                params["VersionId"] = versioned
+            if if_match:
+                params["IfMatch"] = f'"{if_match.strip(chr(34))}"'
+            with translated("download", bucket=bucket, key=key, sse_c=sse_c):
                 return BotocoreGet(self.client(bucket).get_object(**params))
-        options: dict[str, Any] = {"range": (start or 0, end)} if ranged and end is not None else {}
-        if ranged and end is None:
-            options = {"range": {"offset": start or 0}}
-        with translated("download", bucket=bucket, key=key):
-            return dataplane.get(self.conn.store(bucket), key, bucket=bucket, options=options or None)
+        options: dict[str, Any] = {}
+        if ranged:
+            options["range"] = (start or 0, end) if end is not None else {"offset": start or 0}
+        if versioned:
+            options["version"] = versioned
+        if if_match:
+            options["if_match"] = if_match
+        with translated("download", bucket=bucket, key=key, sse_c=sse_c):
+            try:
+                return dataplane.get(self.conn.store(bucket), key, bucket=bucket, options=options or None)
+            except Exception as exc:
+                if ranged and "non-partial" in str(exc).lower():
+                    raise RangeIgnored(f"s3://{bucket}/{key}: the server answered a ranged GET with the whole object") from None
+                raise
 
     def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
         return put_object(self.conn, request, body, sha256_b64=sha256_b64)
