@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3safe.transfer.engine import _DeleteSpool
+from s3safe.transfer.tree_run import DeleteSpool
 
 # every code point, lone surrogates included (undecodable file names come back from os as surrogates)
 KEYS = st.lists(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF)), max_size=20)
@@ -13,7 +13,7 @@ KEYS = st.lists(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x
 
 @given(KEYS)
 def test_every_key_round_trips(keys: list[str]) -> None:
-    spool = _DeleteSpool()
+    spool = DeleteSpool()
     try:
         for key in keys:
             spool.add(key)
@@ -25,7 +25,7 @@ def test_every_key_round_trips(keys: list[str]) -> None:
 
 def test_the_keys_that_were_mangled() -> None:
     keys = ["docs\\new.txt", "a\\\\n", "cr\rlf\r\n", "trailing\\", "\\n", "\n", "undecodable-\udcff"]
-    spool = _DeleteSpool()
+    spool = DeleteSpool()
     try:
         for key in keys:
             spool.add(key)

@@ -7,16 +7,19 @@ checked in tests/functional/test_storage_contract.py.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from s3safe.core import cancel
+from s3safe.core.errors import DeleteCapRefusal, IntegrityError, ListingError, UsageError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
@@ -26,12 +29,15 @@ from s3safe.crypto.digest import generate_digest_key
 from s3safe.storage.base import Part
 from s3safe.storage.connection import Connection
 from s3safe.storage.memory import MemoryChunkWriter, MemoryStorage, contents
+from s3safe.transfer import download as download_mod
 from s3safe.transfer import encrypted as encrypted_mod
-from s3safe.transfer.encryption import DIGEST_META, Encryption
-from s3safe.transfer.engine import TreeOptions, TreeSummary, upload_tree
+from s3safe.transfer.download import download_file
+from s3safe.transfer.encryption import DIGEST_META, Decryption, Encryption
+from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree, upload_tree
 from s3safe.transfer.multipart import journal_path, load_journal
 from s3safe.transfer.options import SHA256_META, UploadOptions
 from s3safe.transfer.single import upload_file
+from s3safe.transfer.state import StateCache
 
 PART = 5 * 1024**2  # the smallest --part-size
 BUCKET = "bkt"
@@ -188,3 +194,158 @@ def test_a_tree_whose_every_failure_is_an_integrity_failure_exits_6(
     assert failure is not None and exit_code_for(failure) == code, failure
     assert str(failure).startswith(f"{len(failures)} of 3 action(s) failed"), failure
     assert TreeSummary(transferred=3).failure() is None
+
+
+# --- the download side: the same engine code as `get -r` and `sync` down, on the in-memory store -----------------
+
+
+def _get(conn: Connection, out: Path, cache: StateCache, *, gate: SafetyGate | None = None,
+         **options: Any) -> tuple[list[ActionResult], TreeSummary]:  # fmt: skip
+    summary = TreeSummary()
+    results = list(download_tree(conn, S3Url(BUCKET, "backup/"), out, options=TreeOptions(**options), gate=gate or SafetyGate(),
+                                 summary=summary, cache=cache))  # fmt: skip
+    return results, summary
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> StateCache:
+    return StateCache(tmp_path / "state" / "verified.sqlite")
+
+
+@pytest.fixture
+def uploaded(conn: Connection, tree: Path) -> Path:
+    """The tree, uploaded to s3://bkt/backup/ (each object carrying its s3safe-sha256 and mtime)."""
+    results, _ = _put(conn, tree)
+    assert all(r.ok for r in results)
+    return tree
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_tree_comes_down_whole_each_file_verified_by_its_stored_digest(
+    conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, cache: StateCache
+) -> None:
+    out = tmp_path / "out"
+    results, summary = _get(conn, out, cache)
+    assert all(r.ok for r in results) and summary.transferred == 3
+    assert _files(out) == _files(uploaded)
+    assert all(r.detail.endswith("verified by sha256") for r in results if r.action == "download")
+    assert (out / "sub" / "b.txt").stat().st_mtime_ns == (uploaded / "sub" / "b.txt").stat().st_mtime_ns
+    assert sorted(_sent(memory, "GET")) == ["backup/a.txt", "backup/big.bin", "backup/sub/b.txt"]  # one GET each
+
+
+@pytest.mark.parametrize("supports_range", [True, False], ids=["ranged", "no-range"])
+def test_large_objects_come_down_in_parallel_ranges_where_the_backend_honours_range(
+    conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    supports_range: bool,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(download_mod, "RANGED_MIN", 1024**2)
+    monkeypatch.setattr(download_mod, "RANGE_PART", 1024**2 + 7)  # uneven: the last range is short
+    memory.features = dataclasses.replace(memory.features, supports_range=supports_range)
+    asked: list[tuple[str, int | None, int | None]] = []
+    real_get = memory.get
+
+    def get(bucket: str, key: str, **request: Any) -> Any:
+        asked.append((key, request.get("start"), request.get("end")))
+        return real_get(bucket, key, **request)
+
+    monkeypatch.setattr(memory, "get", get)
+    out = tmp_path / "big.bin"
+    result = download_file(conn, S3Url(BUCKET, "backup/big.bin"), out)
+    assert out.read_bytes() == (uploaded / "big.bin").read_bytes() and result.verified == "sha256"
+    size, part = out.stat().st_size, 1024**2 + 7
+    if supports_range:
+        assert sorted(asked) == [("backup/big.bin", start, min(start + part, size)) for start in range(0, size, part)]
+    else:
+        assert asked == [("backup/big.bin", None, None)]
+
+
+def test_only_diff_down_fetches_only_what_changed(
+    conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, cache: StateCache
+) -> None:
+    out = tmp_path / "out"
+    _get(conn, out, cache)
+    memory.requests.clear()
+    results, summary = _get(conn, out, cache, mode="diff")
+    assert all(r.ok for r in results) and (summary.transferred, summary.skipped) == (0, 3) and not _sent(memory, "GET")
+    (uploaded / "a.txt").write_bytes(b"alpha, changed upstream\n")
+    _put(conn, uploaded, mode="diff")
+    memory.requests.clear()
+    results, summary = _get(conn, out, cache, mode="diff")
+    assert all(r.ok for r in results) and summary.transferred == 1 and _sent(memory, "GET") == ["backup/a.txt"]
+    assert (out / "a.txt").read_bytes() == b"alpha, changed upstream\n"
+
+
+def test_purge_of_local_files_goes_through_the_gate(conn: Connection, uploaded: Path, tmp_path: Path, cache: StateCache) -> None:
+    out = tmp_path / "out"
+    _get(conn, out, cache)
+    extras = [out / "extra.txt", out / "sub" / "extra.txt"]
+    for extra in extras:
+        extra.write_bytes(b"only here")
+    dry, summary = _get(conn, out, cache, mode="diff", purge=True, gate=SafetyGate(dry_run=True))
+    planned = [r for r in dry if r.action == "delete-local"]
+    assert sorted(r.target for r in planned) == sorted(map(str, extras)) and all(r.dry_run for r in planned)
+    assert all(extra.exists() for extra in extras) and summary.deleted == 0  # a dry run changes nothing
+    with pytest.raises(DeleteCapRefusal, match="more than 1"):
+        _get(conn, out, cache, mode="diff", purge=True, gate=SafetyGate(max_delete=1))
+    assert all(extra.exists() for extra in extras)  # the cap refuses before the first deletion
+    results, summary = _get(conn, out, cache, mode="diff", purge=True)
+    assert all(r.ok for r in results) and summary.deleted == 2 and not any(extra.exists() for extra in extras)
+    assert _files(out) == _files(uploaded)
+
+
+def test_an_object_whose_bytes_do_not_match_its_stored_sha256_is_refused_and_nothing_is_written(
+    conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, cache: StateCache
+) -> None:
+    stored = memory.buckets[BUCKET]
+    original = stored["backup/sub/b.txt"]
+    stored["backup/sub/b.txt"] = dataclasses.replace(original, data=original.data.replace(b"beta", b"BETA", 1))  # same size
+    out = tmp_path / "out"
+    results, summary = _get(conn, out, cache, purge=True)
+    failed = [r for r in results if not r.ok]
+    assert [r.target for r in failed][:1] == [f"s3://{BUCKET}/backup/sub/b.txt"] and summary.failed == 1
+    assert "does not match its stored SHA-256 (s3safe metadata); nothing was written" in (failed[0].error or "")
+    assert not (out / "sub" / "b.txt").exists() and (out / "a.txt").exists()
+    with pytest.raises(IntegrityError, match="SHA-256"):
+        download_file(conn, S3Url(BUCKET, "backup/sub/b.txt"), tmp_path / "single.txt")
+    assert not (tmp_path / "single.txt").exists()
+
+
+def test_an_encrypted_tree_round_trips_and_is_stored_as_ciphertext(
+    conn: Connection, memory: MemoryStorage, tree: Path, tmp_path: Path, cache: StateCache
+) -> None:
+    identity, recipient = age.generate_identity()
+    enc = Encryption(format="age", digest_key=generate_digest_key(), recipients=(recipient,)).validate()
+    results, _ = _put(conn, tree, encryption=enc)
+    assert all(r.ok for r in results)
+    assert all(data.startswith(b"age-encryption.org/v1\n") for data in contents(memory, BUCKET).values())
+    out = tmp_path / "out"
+    dec = Decryption(identities=lambda: [identity], digest_key=lambda _bucket: enc.digest_key)
+    results, summary = _get(conn, out, cache, decryption=dec)
+    assert all(r.ok for r in results) and summary.transferred == 3
+    assert _files(out) == _files(tree)
+    assert all("age authentication, keyed plaintext digest" in r.detail for r in results if r.action == "download")
+
+
+@pytest.mark.parametrize(("listed", "said"), [(lambda keys: [keys[1], keys[0], *keys[2:]], "out of order"),
+                                               (lambda keys: [keys[0], *keys], "twice")], ids=["disorder", "repeat"])  # fmt: skip
+def test_a_listing_out_of_order_or_with_a_repeated_key_is_refused_above_the_backend(
+    conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, cache: StateCache,
+    listed: Callable[[list[str]], list[str]], said: str,
+) -> None:  # fmt: skip
+    out = tmp_path / "out"
+    _get(conn, out, cache)
+    keep = out / "zz-only-here.txt"
+    keep.write_bytes(b"a purge must not reach me")
+    memory.misorder = listed
+    with pytest.raises(ListingError, match=said):
+        _get(conn, out, cache, purge=True)
+    assert keep.exists()
+
+
+def test_as_of_on_a_store_without_versions_is_a_usage_error(conn: Connection, uploaded: Path, tmp_path: Path, cache: StateCache) -> None:
+    with pytest.raises(UsageError, match="keeps object versions"):
+        _get(conn, tmp_path / "out", cache, as_of=datetime.now(UTC))
+    assert not (tmp_path / "out").exists()

@@ -22,6 +22,8 @@ class Clients(Protocol):
     settings: ConnectionSettings
     limiter: BandwidthLimiter | None
     budget: Budget
+    ignores_range: bool | None  # the endpoint answers a ranged GET with the whole object (None: not known yet)
+    ranges_via_botocore: bool  # it answers one with status 200 and exactly the range, which obstore refuses
 
     @property
     def default_region(self) -> str: ...

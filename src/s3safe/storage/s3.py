@@ -28,7 +28,7 @@ from s3safe.core.models import (
 from s3safe.storage import dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
-from s3safe.storage.compat import BotocoreGet, via_obstore
+from s3safe.storage.compat import BotocoreGet, RangeGet, RangeRefused, get_range, via_obstore
 from s3safe.storage.errors import UNSUPPORTED, RangeIgnored, UnsupportedError, fault_of, translate, translated
 from s3safe.storage.listing_guard import MAX_EMPTY_PAGES, ListingGuard, UploadGuard, VersionGuard, checked_pages
 from s3safe.storage.s3_upload import S3ChunkWriter, put_object
@@ -543,6 +543,9 @@ class S3Storage:
                 params["IfMatch"] = f'"{if_match.strip(chr(34))}"'
             with translated("download", bucket=bucket, key=key, sse_c=sse_c):
                 return BotocoreGet(self.client(bucket).get_object(**params))
+        if ranged and end is not None and (self.conn.ignores_range is None or self.conn.ranges_via_botocore):
+            # the run's first range (its probe), or every range of an endpoint that answers them with 200
+            return self._range_botocore(bucket, key, start=start or 0, end=end, version_id=versioned, if_match=if_match)
         options: dict[str, Any] = {}
         if ranged:
             options["range"] = (start or 0, end) if end is not None else {"offset": start or 0}
@@ -554,9 +557,26 @@ class S3Storage:
             try:
                 return dataplane.get(self.conn.store(bucket), key, bucket=bucket, options=options or None)
             except Exception as exc:
-                if ranged and "non-partial" in str(exc).lower():
-                    raise RangeIgnored(f"s3://{bucket}/{key}: the server answered a ranged GET with the whole object") from None
-                raise
+                if not (ranged and end is not None and "non-partial" in str(exc).lower()):
+                    raise
+        # obstore refuses any answer to a Range but 206: botocore sees the status, and the bytes answered
+        assert end is not None  # only a ranged GET with an end gets here
+        return self._range_botocore(bucket, key, start=start or 0, end=end, version_id=versioned, if_match=if_match)
+
+    def _range_botocore(self, bucket: str, key: str, *, start: int, end: int, version_id: str | None,
+                        if_match: str | None) -> RangeGet:  # fmt: skip
+        """A ranged GET through botocore (compat.get_range), which sees the answer's status: `rclone serve s3`
+        answers a Range with status 200 and exactly the bytes asked for (obstore refuses that as "non-partial"),
+        remembered so that the run's further ranges come this way. RangeIgnored when the answer is anything else
+        (the whole object): the caller streams instead."""
+        try:
+            body = get_range(self.conn, bucket, key, start=start, end=end, total=None, if_match=if_match, version_id=version_id)
+        except RangeRefused as exc:
+            log.debug("s3://%s/%s: %s", bucket, key, exc)
+            raise RangeIgnored(f"s3://{bucket}/{key}: the server answered a ranged GET with the whole object") from None
+        if not body.partial:
+            self.conn.ranges_via_botocore = True  # for the rest of the run: obstore would refuse each such answer
+        return body
 
     def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
         return put_object(self.conn, request, body, sha256_b64=sha256_b64)

@@ -11,18 +11,16 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from s3safe.core import cancel, progress
 from s3safe.core.context import ContextPool
 from s3safe.core.errors import IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, unsafe_key_reason
 from s3safe.core.models import ObjectDetails
-from s3safe.storage import compat, dataplane
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import translated
-from s3safe.storage.s3 import S3Storage
+from s3safe.storage.errors import RangeIgnored, translated
 from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.localdest import Destination, Target, Written, local_error, stored_mtime, temp_name
@@ -31,10 +29,11 @@ from s3safe.transfer.ranged import CrcClaim, Follower, Progress, Ranges, crc_cla
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterator
 
     from s3safe.crypto._common import Transformer
     from s3safe.crypto.digest import PlaintextDigest
+    from s3safe.storage.base import Download, ObjectStore
     from s3safe.transfer.encryption import Decryption
 
 log = logging.getLogger("s3safe.transfer")
@@ -44,21 +43,6 @@ SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and wri
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK
 FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
-
-
-class _Body(Protocol):
-    """A GET's answer as storage/ hands it over (obstore's GetResult through dataplane, or compat.BotocoreGet)."""
-
-    @property
-    def attributes(self) -> Any: ...
-
-    @property
-    def meta(self) -> Any: ...
-
-    @property
-    def range(self) -> Any: ...
-
-    def stream(self, *, min_chunk_size: int) -> Iterable[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +55,6 @@ class Expected:
     sse: str | None = None
     sse_known: bool = False
     version_id: str | None = None  # that version of the object, not the current one
-
-    def get_options(self, **options: Any) -> dict[str, Any]:
-        """obstore GET options, asking for this version when one is named."""
-        if self.version_id and self.version_id != "null":
-            options["version"] = self.version_id
-        return options
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +87,15 @@ def fetch_object(
         finally:
             dest.close()
 
-    store = conn.store(bucket)
+    storage = conn.objects
     url = f"s3://{bucket}/{key}"
     progress.sized(expected.size)
     # a small object is verified in memory and written by the one writer thread; a large one streams to
     # a temp file beside the target
     small = expected.size <= SMALL_OBJECT and conn.limiter is None
-    if expected.size >= RANGED_MIN and conn.limiter is None and not target.in_place and not conn.ignores_range:
-        fetched = _fetch_ranged(conn, bucket, key, target, expected=expected, decryption=decryption)
+    if (expected.size >= RANGED_MIN and conn.limiter is None and not target.in_place and not conn.ignores_range
+            and storage.features.supports_range):  # fmt: skip
+        fetched = _fetch_ranged(conn, storage, bucket, key, target, expected=expected, decryption=decryption)
         if fetched is not None:
             return fetched
     written_to: Written | None = None
@@ -133,15 +112,14 @@ def fetch_object(
         hashes: _Hashes | None = None
         # one slot of the run's budget from the GET until its body was read
         with handle, conn.budget.request(), translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-            result = (_get(store, url, key, bucket=bucket, options=expected.get_options()) if via_obstore(conn, key)
-                      else compat.get_object(conn, bucket, key, version_id=expected.version_id))  # fmt: skip
+            result = _get(storage, url, bucket, key, version_id=expected.version_id)
             attributes = dict(result.attributes)
             fmt = attributes.get(ENCRYPTION_META)
             if decryption is not None:
                 decryption.check_marked(fmt, url)
             if attributes.get(SHA256_META):
                 md5 = _NoDigest()  # the stored SHA-256 decides; an MD5 pass would only cost CPU
-            peer = _peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes, version_id=expected.version_id)
+            peer = _peer_check(storage, bucket, key, result.meta.get("e_tag"), attributes, version_id=expected.version_id)
             if fmt and decryption is not None and decryption.enabled:
                 decryptor = decryption.decryptor(fmt, url)
                 digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
@@ -219,23 +197,19 @@ class Vanished(NotFoundError):
     """An object listed (or HEADed) a moment ago whose GET found nothing."""
 
 
-def _get(store: Any, url: str, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> _Body:
+def _get(storage: ObjectStore, url: str, bucket: str, key: str, **request: Any) -> Download:
     """The GET of an object that was just listed (or HEADed): not found means it went away meanwhile."""
     try:
-        result: _Body = dataplane.get(store, key, bucket=bucket, options=options)
-    except FileNotFoundError:
+        return storage.get(bucket, key, **request)
+    except NotFoundError:
         raise Vanished(f"{url} no longer exists (deleted after it was listed); nothing was written",
-                            hint="run again to restore what the prefix holds now") from None  # fmt: skip
-    return result
-
-
-class _RangeIgnored(Exception):
-    """The server answered a ranged GET with the whole object (rclone serve s3 does): stream it instead."""
+                       hint="run again to restore what the prefix holds now") from None  # fmt: skip
 
 
 def _fetch_ranged(
-    conn: Connection, bucket: str, key: str, target: Target, *, expected: Expected, decryption: Decryption | None
-) -> Fetched | None:
+    conn: Connection, storage: ObjectStore, bucket: str, key: str, target: Target, *, expected: Expected,
+    decryption: Decryption | None,
+) -> Fetched | None:  # fmt: skip
     """A large object as parallel ranged GETs (on the run's part pool, within -t) written in place with pwrite.
 
     One HEAD first: the object's metadata, its ETag (every range asks If-Match on it, so a replaced object
@@ -248,9 +222,8 @@ def _fetch_ranged(
     Range.
     """
     if not via_obstore(conn, key):
-        return None  # streamed whole through botocore instead
+        return None  # S3 fetches such a key (or any with SSE-C) through botocore: streamed whole, as it always was
     url = f"s3://{bucket}/{key}"
-    storage = S3Storage(conn)
     details = storage.head(bucket, key, version_id=expected.version_id)
     attributes = dict(details.metadata)
     if decryption is not None:
@@ -268,7 +241,7 @@ def _fetch_ranged(
         checks = _Sequential(storage, details, attributes, version_id=expected.version_id) if sequential else None
         follower = Follower(written_to.fd, ranges, checks.digests) if checks is not None else None
         try:
-            _get_ranges(conn, url, written_to.fd, ranges, expected=expected, etag=details.etag)
+            _get_ranges(conn, storage, url, written_to.fd, ranges, expected=expected, etag=details.etag)
         except BaseException:
             if follower is not None:
                 follower.abandon()
@@ -277,7 +250,7 @@ def _fetch_ranged(
                                               checks=checks)  # fmt: skip
         mtime = stored_mtime(attributes.get(MTIME_META), url)
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
-    except _RangeIgnored:
+    except RangeIgnored:
         target.discard(written_to)
         log.debug("%s: the server ignores Range; streaming instead (and for the rest of this run)", url)
         return None
@@ -290,17 +263,20 @@ def _fetch_ranged(
 class _Sequential:
     """The in-order checks of a ranged download that no combinable checksum settles: the follower feeds them."""
 
-    def __init__(self, storage: S3Storage, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None) -> None:
+    def __init__(self, storage: ObjectStore, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None) -> None:
         self.sha256 = hashlib.sha256()
         self.md5: Any = hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
         self.peer = _peer_check_of(storage, details, attributes, version_id=version_id)
         self.digests: list[Any] = [self.sha256, self.md5] + ([self.peer] if self.peer is not None else [])
 
 
-def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected: Expected, etag: str | None) -> None:
-    """Every range into place, in parallel within the run's budget; the first failure stops the rest."""
+def _get_ranges(
+    conn: Connection, storage: ObjectStore, url: str, fd: int, ranges: Ranges, *, expected: Expected, etag: str | None
+) -> None:  # fmt: skip
+    """Every range into place, in parallel within the run's budget; the first failure stops the rest. Each range
+    asks If-Match on the ETag of the HEAD, so a replaced object fails instead of mixing versions; RangeIgnored
+    (the server sent the whole object) goes up to _fetch_ranged, which streams instead."""
     bucket, _, key = url[5:].partition("/")
-    store = conn.store(bucket)
     failed = threading.Event()
     sse_c = bool(conn.settings.sse_c_key)
 
@@ -310,7 +286,12 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
         if failed.is_set():  # another range failed: do not fetch the rest
             return
         with conn.budget.request():  # from the GET until the range's last byte was written
-            body = _range(conn, store, url, start=start, length=length, expected=expected, etag=etag)
+            try:
+                body = _get(storage, url, bucket, key, start=start, end=start + length, version_id=expected.version_id,
+                            if_match=etag or None)  # fmt: skip
+            except RangeIgnored:
+                conn.ignores_range = True  # remembered for the run: later objects stream at once
+                raise
             with translated("download", bucket=bucket, key=key, sse_c=sse_c):
                 written, crc = write_range(fd, _body(body, url, expected=length), offset=start, ranges=ranges)
         if written < length:
@@ -320,12 +301,13 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
 
     specs = ranges.specs()
     try:
-        if conn.ignores_range is None:
+        if conn.ignores_range is not False:
             # the run's first ranged download asks for one range alone: a server that ignores Range answers it
-            # with the whole object, and no further ranges were sent in parallel to be wasted the same way
+            # with the whole object, and no further ranges were sent in parallel to be wasted the same way. Also
+            # when already True: another download found it out after this one decided to ask for ranges
             with conn.range_probe:
                 if conn.ignores_range:
-                    raise _RangeIgnored  # found out meanwhile by another download
+                    raise RangeIgnored(f"{url}: the server ignores Range")  # found out meanwhile by another download
                 if conn.ignores_range is None:
                     fetch(next(specs))
                     conn.ignores_range = False
@@ -334,42 +316,6 @@ def _get_ranges(conn: Connection, url: str, fd: int, ranges: Ranges, *, expected
     except BaseException:
         failed.set()
         raise
-
-
-def _range(conn: Connection, store: Any, url: str, *, start: int, length: int, expected: Expected, etag: str | None) -> _Body:
-    """One range's GET: through obstore, or through botocore (compat.get_range), which sees the answer's status:
-    for the run's probe (its first range, alone), and for every range once this endpoint answered one with
-    status 200 and exactly the bytes asked for (`rclone serve s3` does; obstore refuses such an answer as
-    "non-partial"). _RangeIgnored when the answer is anything else (the whole object): it is streamed instead."""
-    bucket, _, key = url[5:].partition("/")
-    if conn.ignores_range is None or conn.ranges_via_botocore:
-        return _range_botocore(conn, url, start=start, length=length, expected=expected, etag=etag)
-    options = expected.get_options(range=(start, start + length))
-    if etag:
-        options["if_match"] = etag
-    try:
-        return _get(store, url, key, bucket=bucket, options=options)
-    except NotFoundError:
-        raise
-    except Exception as exc:
-        if "non-partial" not in str(exc).lower():
-            with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-                raise
-    return _range_botocore(conn, url, start=start, length=length, expected=expected, etag=etag)
-
-
-def _range_botocore(conn: Connection, url: str, *, start: int, length: int, expected: Expected, etag: str | None) -> _Body:
-    bucket, _, key = url[5:].partition("/")
-    try:
-        body = compat.get_range(conn, bucket, key, start=start, end=start + length, total=expected.size, if_match=etag,
-                                version_id=expected.version_id)  # fmt: skip
-    except compat.RangeRefused as exc:
-        log.debug("%s: %s", url, exc)
-        conn.ignores_range = True  # remembered for the run: later objects stream at once
-        raise _RangeIgnored from None
-    if not body.partial:
-        conn.ranges_via_botocore = True  # for the rest of the run: obstore would refuse each such answer
-    return body
 
 
 def _verify_ranged(
@@ -402,7 +348,7 @@ def _longer(url: str, expected: int, promised: int | None = None) -> str:
             "changed since it was listed); nothing was written")  # fmt: skip
 
 
-def _body(result: _Body, url: str, *, expected: int) -> Iterator[memoryview]:
+def _body(result: Download, url: str, *, expected: int) -> Iterator[memoryview]:
     """The body's chunks, never more than `expected` bytes in all.
 
     A hostile or changed object must not cost memory or disk beyond what the listing promised, so a longer
@@ -505,13 +451,12 @@ class _Plaintext:
 
 
 def _peer_check(
-    conn: Connection, bucket: str, key: str, etag: str | None, attributes: dict[str, str], *, version_id: str | None = None
+    storage: ObjectStore, bucket: str, key: str, etag: str | None, attributes: dict[str, str], *, version_id: str | None = None
 ) -> EvidenceCheck | None:  # fmt: skip
     """For a multipart object another tool wrote (no s3safe digest): its stored checksums and multipart ETag,
     to check the bytes against as they arrive. The HEAD (and part HEAD) ask for the version just read."""
     if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(etag) is None or etag is None:
         return None
-    storage = S3Storage(conn)
     try:
         details = storage.head(bucket, key, if_match=etag, version_id=version_id)
     except S3SafeError as exc:  # a store that refuses these HEADs: verified by size, as before
@@ -521,7 +466,7 @@ def _peer_check(
 
 
 def _peer_check_of(
-    storage: S3Storage, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None
+    storage: ObjectStore, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None
 ) -> EvidenceCheck | None:  # fmt: skip
     """_peer_check with the object's HEAD (of `version_id`, when one is named) already made."""
     if attributes.get(SHA256_META) or attributes.get(ENCRYPTION_META) or multipart_count(details.etag) is None:
@@ -569,7 +514,7 @@ def _verify(
     sse = expected.sse
     if not expected.sse_known:
         bucket, _, key = url[5:].partition("/")
-        sse = S3Storage(conn).head(bucket, key, version_id=expected.version_id).sse_algorithm
+        sse = conn.objects.head(bucket, key, version_id=expected.version_id).sse_algorithm
     if sse in (None, "AES256"):
         raise IntegrityError(problem % "ETag (MD5)")
     return "size"
@@ -612,7 +557,7 @@ def download_file(
         folder, name = dest.parent, dest.name
     place = Destination(folder, create=as_folder, special_bits=special_bits)
     try:
-        details = S3Storage(conn).head(source.bucket, source.key, version_id=version_id)
+        details = conn.objects.head(source.bucket, source.key, version_id=version_id)
         expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True,
                             version_id=version_id)  # fmt: skip
         target = place.target([name])

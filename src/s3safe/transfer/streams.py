@@ -254,7 +254,7 @@ def download_stream(conn: Connection, source: S3Url, out: BinaryIO, *, decryptio
 
     if source.is_prefix:
         raise UsageError(f"{source} names a folder; standard output takes one object")
-    details = S3Storage(conn).head(source.bucket, source.key)
+    details = conn.objects.head(source.bucket, source.key)
     progress.sized(details.size)  # the display's total and ETA, when one watches
     expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True)
     try:
@@ -293,8 +293,6 @@ class _Counting:
 
 
 def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expected: Any, decryption: Decryption | None) -> Any:
-    from s3safe.storage import compat
-    from s3safe.storage.compat import via_obstore
     from s3safe.transfer import download as dl
 
     url = f"s3://{bucket}/{key}"
@@ -302,14 +300,14 @@ def _stream_object(conn: Connection, bucket: str, key: str, out: Any, *, expecte
     md5: Any = hashlib.md5(usedforsecurity=False)
     plain: Any = None
     with translated("download", bucket=bucket, key=key, sse_c=bool(conn.settings.sse_c_key)):
-        result = dl._get(conn.store(bucket), url, key, bucket=bucket) if via_obstore(conn, key) else compat.get_object(conn, bucket, key)
+        result = dl._get(conn.objects, url, bucket, key)
         attributes = dict(result.attributes)
         fmt = attributes.get(ENCRYPTION_META)
         if decryption is not None:
             decryption.check_marked(fmt, url)
         if attributes.get(SHA256_META):
             md5 = dl._NoDigest()
-        peer = dl._peer_check(conn, bucket, key, result.meta.get("e_tag"), attributes)
+        peer = dl._peer_check(conn.objects, bucket, key, result.meta.get("e_tag"), attributes)
         if fmt and decryption is not None and decryption.enabled:
             digest_key, signed_only = decryption.digest_check(fmt, bucket, attributes.get(DIGEST_META))
             plain = dl._Plaintext(decryption.decryptor(fmt, url), out, digest_key=digest_key, signed_only=signed_only)
