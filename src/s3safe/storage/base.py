@@ -196,7 +196,10 @@ class Download(Protocol):
     @property
     def range(self) -> tuple[int, int]: ...
 
-    def stream(self, *, min_chunk_size: int) -> Iterator[bytes]: ...
+    def stream(self, *, min_chunk_size: int) -> Iterator[bytes | memoryview]:
+        """The body in chunks; a chunk may be a view into a buffer reused for the next one (no copy per chunk),
+        so it is valid only until the next is asked for: use it, or copy it, before then."""
+        ...
 
 
 class ObjectStore(Protocol):
