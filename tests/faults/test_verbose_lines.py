@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.faults.conftest import Target
@@ -66,3 +67,52 @@ def test_change_detection_counts_every_request_it_makes(proxy: FaultProxy, proxi
     beyond_listing = [entry for entry in proxy.log if not (entry[1] == "GET" and "list-type=2" in entry[2])]
     assert made == [str(len(beyond_listing))], (synced.stderr, proxy.log)
     assert int(made[0]) >= 2, proxy.log  # the HEAD, and at least one request about the parts
+
+
+DATA_RETRY = re.compile(r"^s3safe: info: retrying (GET|PUT) (\S+) in [0-9.]+ s, attempt (\d+)/\d+ \(503\)$", re.MULTILINE)
+
+
+def test_data_plane_retries_are_shown_at_v_and_counted_by_retries(proxy: FaultProxy, proxied: Target, tmp_path: Path) -> None:
+    """obstore retried inside itself and said nothing about a retry that ended well (rt17 #3): now each data-plane
+    retry is a -v line, and --retries bounds them (failed on main: no line, and the GET succeeded on a third try
+    whatever --retries said)."""
+    bucket = f"verbose-{uuid.uuid4().hex[:10]}"
+    proxied.client().create_bucket(Bucket=bucket)
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"y" * 3000)
+    target = f"s3://{bucket}/a.txt"
+
+    def data(method: str) -> Callable[[Request], bool]:
+        return lambda r: r.method == method and r.target.split("?")[0].endswith("/a.txt")
+
+    proxy.set_plan(FaultPlan(slowdown=1.0, max_faults=2, eligible=data("PUT")))  # 503 twice, then the server's answer
+    put = proxied.run("-v", "put", str(src), target, timeout=120)
+    assert put.returncode == 0, put.stderr[-2000:]
+    assert DATA_RETRY.findall(put.stderr) == [("PUT", target, "2"), ("PUT", target, "3")], put.stderr
+
+    proxy.set_plan(FaultPlan(slowdown=1.0, max_faults=2, eligible=data("GET")))
+    got = proxied.run("-v", "get", target, str(tmp_path / "back.txt"), timeout=120)
+    assert got.returncode == 0 and (tmp_path / "back.txt").read_bytes() == src.read_bytes(), got.stderr[-2000:]
+    assert DATA_RETRY.findall(got.stderr) == [("GET", target, "2"), ("GET", target, "3")], got.stderr
+
+    proxy.set_plan(FaultPlan(slowdown=1.0, max_faults=2, eligible=data("GET")))
+    short = proxied.run("-v", "--retries", "1", "get", target, str(tmp_path / "again.txt"), timeout=120)
+    proxy.set_plan(FaultPlan())
+    assert DATA_RETRY.findall(short.stderr) == [("GET", target, "2")], short.stderr
+    errors = [line for line in short.stderr.splitlines() if line.startswith("s3safe: error:")]
+    assert short.returncode == 1 and len(errors) == 1 and "503" in errors[0], short.stderr  # 1: a service error
+    assert "Traceback" not in short.stderr and not (tmp_path / "again.txt").exists()
+
+
+def test_a_failed_listing_page_is_asked_for_again_and_shown(proxy: FaultProxy, proxied: Target, tmp_path: Path) -> None:
+    """A tree download lists through obstore, which pages inside Rust; with its own retries off, dataplane asks for
+    a failed page again (after the last key seen: none yet here) and says so at -v (failed on main: no line)."""
+    bucket = f"verbose-{uuid.uuid4().hex[:10]}"
+    proxied.client().create_bucket(Bucket=bucket)
+    proxied.client().put_object(Bucket=bucket, Key="d/x.txt", Body=b"x")
+    proxy.set_plan(FaultPlan(slowdown=1.0, max_faults=1, eligible=lambda r: r.method == "GET" and "list-type=2" in r.target))
+    got = proxied.run("-v", "get", "-r", f"s3://{bucket}/d/", str(tmp_path / "out"), timeout=120)
+    proxy.set_plan(FaultPlan())
+    assert got.returncode == 0 and (tmp_path / "out" / "x.txt").read_bytes() == b"x", got.stderr[-2000:]
+    assert re.findall(r"^s3safe: info: retrying LIST (\S+) in [0-9.]+ s, attempt 2/\d+ \(503\)$", got.stderr, re.M) == [
+        f"s3://{bucket}/d"], got.stderr

@@ -20,7 +20,7 @@ from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
 from s3safe.storage.answers import not_s3_guard, root_element
 from s3safe.storage.errors import SSE_C_SENT, translated
-from s3safe.storage.retries import botocore_retries, obstore_retries
+from s3safe.storage.retries import attempts, botocore_retries, obstore_retries
 
 if TYPE_CHECKING:
     import botocore.session
@@ -421,7 +421,11 @@ class Connection:
                 config["session_token"] = static.token
         with translated("create the object store", bucket=bucket):
             # the provider refreshes SSO / role / instance credentials the same way boto3 does
-            return S3Store(bucket, config=config, client_options=client_options, retry_config=retry_config, credential_provider=provider)
+            store = S3Store(bucket, config=config, client_options=client_options, retry_config=retry_config, credential_provider=provider)
+        from s3safe.storage import dataplane
+
+        dataplane.register(store, attempts=attempts(self.settings))  # obstore's own retries are off: dataplane's
+        return store
 
 
 class _WatchedCredentials:

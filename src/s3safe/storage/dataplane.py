@@ -1,23 +1,114 @@
-"""Every obstore call of s3safe goes through here: one place that times and logs them for --debug.
+"""Every obstore call of s3safe goes through here: one place that retries, times and logs them.
 
-With --debug off a call costs one `isEnabledFor` check more than calling obstore directly. With it on,
-each request becomes one line (storage.requestlog): status, bytes, time, retries. Errors are not
-translated here; callers keep their `translated(...)` blocks, which name the action.
+Retries: obstore's stores are made with its own retries off (storage/retries.py), because obstore retries inside
+Rust and tells nobody about a retry that ends well: a slow endpoint was minutes of silence at -v. Here each
+request is sent at most `--retries`+1 times, after a 5xx or 429 answer or a cut connection (never a 4xx), with
+exponential backoff and jitter as obstore's own, each retry one "retrying GET s3://b/k in 0.4 s, attempt 2/6
+(503)" line at -v, the sleep cut short by the run's cancel flag. Every request here may be sent again: GET and
+LIST read, a PUT body is bytes or a file path (read again from the start), and a conditional PUT whose answer was
+lost fails its retry with 412 as it would in obstore.
+
+--debug: each request becomes one line (storage.requestlog): status, bytes, time, retries. With --debug off a
+call costs one `isEnabledFor` check more than calling obstore directly. Errors are not translated here; callers
+keep their `translated(...)` blocks, which name the action.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import random
 import time
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from s3safe.core import cancel
 from s3safe.storage import requestlog
 
 if TYPE_CHECKING:
     from obstore import GetResult, ObjectMeta, PutResult
     from obstore.store import S3Store
+
+T = TypeVar("T")
+FIRST_DELAY = 0.1  # seconds before the first retry (obstore's init_backoff); doubled for each further one
+MAX_DELAY = 15.0  # obstore's max_backoff
+_ATTEMPTS: dict[int, tuple[weakref.ref[Any], int]] = {}  # id(store) -> (store, attempts); connection registers each
+
+
+def register(store: S3Store, *, attempts: int) -> None:
+    """How many times a request of `store` is sent at most (the first try included). Held weakly: a listing's
+    store of its own is forgotten with it."""
+    key = id(store)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        if _ATTEMPTS.get(key, (None, 0))[0] is ref:
+            _ATTEMPTS.pop(key, None)
+
+    _ATTEMPTS[key] = (weakref.ref(store, forget), max(1, attempts))
+
+
+def _attempts(store: Any) -> int:
+    found = _ATTEMPTS.get(id(store))
+    return found[1] if found is not None and found[0]() is store else 1
+
+
+def backoff(retry: int) -> float:
+    """The wait before retry number `retry` (1, 2, …): half of an exponential cap, plus jitter up to the other half."""
+    cap = min(MAX_DELAY, FIRST_DELAY * 2.0 ** (retry - 1))
+    return cap / 2 + random.uniform(0, cap / 2)  # jitter, not a secret
+
+
+def _again(exc: BaseException, *, attempt: int, total: int, method: str, bucket: str, key: str | None) -> float | None:
+    """The wait before sending the request again after `exc` ended attempt number `attempt`; None: give up."""
+    from s3safe.storage.errors import obstore_transient
+
+    reason = obstore_transient(exc) if attempt < total else None
+    if reason is None:
+        return None
+    delay = backoff(attempt)
+    requestlog.retry_log.info("retrying %s %s in %.1f s, attempt %d/%d (%s)", method, requestlog.where(bucket, key),
+                              delay, attempt + 1, total, reason)  # fmt: skip
+    return delay
+
+
+def _note_retries(exc: BaseException, retries: int) -> None:
+    """How often a request that finally failed was sent again, for its --debug line."""
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type without a __dict__
+        exc.s3safe_retries = retries  # type: ignore[attr-defined]
+
+
+def _sent(store: Any, send: Callable[[], T], *, method: str, bucket: str, key: str | None) -> tuple[T, int]:
+    """send() until it succeeds or may not be sent again; (its answer, how many retries it took)."""
+    total, attempt = _attempts(store), 1
+    while True:
+        try:
+            return send(), attempt - 1
+        except Exception as exc:
+            delay = _again(exc, attempt=attempt, total=total, method=method, bucket=bucket, key=key)
+            if delay is None:
+                _note_retries(exc, attempt - 1)
+                raise
+        cancel.sleep(delay)
+        attempt += 1
+
+
+async def _sent_async(store: Any, send: Callable[[], Awaitable[T]], *, method: str, bucket: str, key: str | None) -> tuple[T, int]:
+    total, attempt = _attempts(store), 1
+    while True:
+        try:
+            return await send(), attempt - 1
+        except Exception as exc:
+            delay = _again(exc, attempt=attempt, total=total, method=method, bucket=bucket, key=key)
+            if delay is None:
+                _note_retries(exc, attempt - 1)
+                raise
+        cancel.check()
+        await asyncio.sleep(delay)
+        cancel.check()
+        attempt += 1
 
 
 def _payload_size(body: Any) -> int | None:
@@ -31,48 +122,55 @@ def _payload_size(body: Any) -> int | None:
     return None
 
 
-def _got(method: str, target: str, started: float, result: GetResult, options: dict[str, Any] | None) -> None:
+def _got(method: str, target: str, started: float, result: GetResult, options: dict[str, Any] | None, retries: int) -> None:
     start, stop = result.range
     ranged = options is not None and "range" in options
     requestlog.emit(method, target, status=206 if ranged else 200, sent=None, received=stop - start,
-                    seconds=time.monotonic() - started, retries="?", via="obstore:get")  # fmt: skip
+                    seconds=time.monotonic() - started, retries=retries, via="obstore:get")  # fmt: skip
 
 
 def _failed(method: str, target: str, started: float, exc: BaseException, via: str) -> None:
-    status, retries = requestlog.failure(exc)
+    status, _ = requestlog.failure(exc)
+    retries = getattr(exc, "s3safe_retries", "?")
     requestlog.emit(method, target, status=status, sent=None, received=None, seconds=time.monotonic() - started,
                     retries=retries, via=via)  # fmt: skip
 
 
 def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
-    """obstore.get; logged when the answer's headers arrive (the body streams after)."""
+    """obstore.get, retried; logged when the answer's headers arrive (the body streams after)."""
     import obstore
 
-    requestlog.counted()
-    if not requestlog.enabled():
+    def send() -> GetResult:
+        requestlog.counted()  # each attempt, as botocore's before-send hook counts
         return obstore.get(store, key, options=options)
+
+    if not requestlog.enabled():
+        return _sent(store, send, method="GET", bucket=bucket, key=key)[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result = obstore.get(store, key, options=options)
+        result, retries = _sent(store, send, method="GET", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("GET", target, started, exc, "obstore:get")
         raise
-    _got("GET", target, started, result, options)
+    _got("GET", target, started, result, options, retries)
     return result
 
 
 async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
     import obstore
 
+    def send() -> Awaitable[GetResult]:
+        return cast("Awaitable[GetResult]", obstore.get_async(store, key, options=options))
+
     if not requestlog.enabled():
-        return await obstore.get_async(store, key, options=options)
+        return (await _sent_async(store, send, method="GET", bucket=bucket, key=key))[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result = await obstore.get_async(store, key, options=options)
+        result, retries = await _sent_async(store, send, method="GET", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("GET", target, started, exc, "obstore:get")
         raise
-    _got("GET", target, started, result, options)
+    _got("GET", target, started, result, options, retries)
     return result
 
 
@@ -96,55 +194,58 @@ def head(store: S3Store, key: str, *, bucket: str) -> ObjectMeta:
 
 
 def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[str, str], mode: Any = None) -> PutResult:
-    """One PutObject (never multipart: a multipart upload is the chunk writer's, through botocore); `mode`:
+    """One PutObject, retried (never multipart: a multipart upload is the chunk writer's, through botocore); `mode`:
     obstore's PutMode ("create": If-None-Match: *, {"e_tag": …}: If-Match), None for an unconditional PUT."""
     import obstore
 
-    requestlog.counted()
-    if not requestlog.enabled():
+    def send() -> PutResult:
+        requestlog.counted()  # each attempt, as botocore's before-send hook counts
         return obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
+
+    if not requestlog.enabled():
+        return _sent(store, send, method="PUT", bucket=bucket, key=key)[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result = obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
+        result, retries = _sent(store, send, method="PUT", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("PUT", target, started, exc, "obstore:put")
         raise
     requestlog.emit("PUT", target, status=200, sent=_payload_size(body), received=None,
-                    seconds=time.monotonic() - started, retries="?", via="obstore:put")  # fmt: skip
+                    seconds=time.monotonic() - started, retries=retries, via="obstore:put")  # fmt: skip
     return result
 
 
 async def put_async(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[str, str]) -> PutResult:
     import obstore
 
+    def send() -> Awaitable[PutResult]:
+        return cast("Awaitable[PutResult]", obstore.put_async(store, key, body, attributes=attributes, use_multipart=False))
+
     if not requestlog.enabled():
-        return await obstore.put_async(store, key, body, attributes=attributes, use_multipart=False)
+        return (await _sent_async(store, send, method="PUT", bucket=bucket, key=key))[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result = await obstore.put_async(store, key, body, attributes=attributes, use_multipart=False)
+        result, retries = await _sent_async(store, send, method="PUT", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("PUT", target, started, exc, "obstore:put")
         raise
     requestlog.emit("PUT", target, status=200, sent=_payload_size(body), received=None,
-                    seconds=time.monotonic() - started, retries="?", via="obstore:put")  # fmt: skip
+                    seconds=time.monotonic() - started, retries=retries, via="obstore:put")  # fmt: skip
     return result
 
 
 def list_objects(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int) -> Iterator[Sequence[ObjectMeta]]:
-    """obstore.list, batch by batch. obstore pages inside Rust: with --debug, one line for the whole
-    listing (objects seen, time), written when the caller is done with it."""
-    import obstore
-
-    batches = obstore.list(store, prefix=prefix, chunk_size=chunk_size)
+    """obstore.list, batch by batch; a failed page is asked for again from the last key seen (S3's StartAfter),
+    as any request here is retried. obstore pages inside Rust: with --debug, one line for the whole listing
+    (objects seen, retries, time), written when the caller is done with it."""
+    state = {"seen": 0, "retries": 0}
     if not requestlog.enabled():
-        yield from batches
+        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, state=state)
         return
-    target, started, seen = requestlog.where(bucket, prefix), time.monotonic(), 0
+    target, started = requestlog.where(bucket, prefix), time.monotonic()
     note = "complete"
     try:
-        for batch in batches:
-            seen += len(batch)
-            yield batch
+        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, state=state)
     except GeneratorExit:  # the caller stopped reading (a folder marker hands the rest to botocore)
         note = "left early by the caller"
         raise
@@ -155,4 +256,30 @@ def list_objects(store: S3Store, *, bucket: str, prefix: str | None, chunk_size:
     finally:
         if note:
             requestlog.emit("LIST", target, status=200, sent=None, received=None, seconds=time.monotonic() - started,
-                            retries="?", via="obstore:list", note=f"objects={seen} ({note})")  # fmt: skip
+                            retries=state["retries"], via="obstore:list", note=f"objects={state['seen']} ({note})")  # fmt: skip
+
+
+def _listed(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int, state: dict[str, int]) -> Iterator[Sequence[ObjectMeta]]:
+    import obstore
+
+    total, attempt, last = _attempts(store), 1, None
+    pages = iter(obstore.list(store, prefix=prefix, chunk_size=chunk_size))
+    while True:
+        try:
+            batch = next(pages)
+        except StopIteration:
+            return
+        except Exception as exc:
+            delay = _again(exc, attempt=attempt, total=total, method="LIST", bucket=bucket, key=prefix)
+            if delay is None:
+                _note_retries(exc, attempt - 1)
+                raise
+            cancel.sleep(delay)
+            attempt += 1
+            state["retries"] += 1
+            pages = iter(obstore.list(store, prefix=prefix, offset=last, chunk_size=chunk_size))
+            continue
+        if batch:
+            last = batch[-1]["path"]
+        state["seen"] += len(batch)
+        yield batch

@@ -327,6 +327,21 @@ _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Inte
         "end of file before message length", "connection reset")  # fmt: skip
 
 
+def obstore_transient(exc: BaseException) -> str | None:
+    """Why an obstore request is worth sending again (its status, or "connection cut"), None when it is not: a 5xx
+    or 429 answer, or a connection that broke before the answer; never a 4xx nor the redirect fence's refusal."""
+    text = str(exc)
+    status = _STATUS.search(text)
+    if status is not None:
+        code = int(status.group(1))
+        return str(code) if code >= 500 or code == 429 else None
+    if _FENCED.search(text) or isinstance(exc, FileNotFoundError):
+        return None
+    if any(cut in text for cut in _CUT) or "timed out" in text.lower() or "timeout" in text.lower():
+        return "connection cut"
+    return None
+
+
 def _obstore_fault(exc: BaseException, *, sse_c: bool) -> Fault:
     brief = redact(" ".join(str(exc).split())).split(" Debug source:")[0]
     status = _STATUS.search(brief)

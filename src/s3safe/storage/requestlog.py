@@ -6,8 +6,8 @@ A line carries the method, the object, the HTTP status, the payload bytes each w
 answer (a streamed body is read after it), the retries and which client sent it. It never carries headers
 or query strings, so no signature, token or SSE-C key can reach it (and the log handler redacts anyway).
 
-Off (the default), the cost is one `isEnabledFor` check per request. obstore does not say how often it
-retried a request that succeeded: such lines read `retries=?`; a failure states the count obstore gives.
+Off (the default), the cost is one `isEnabledFor` check per request. obstore's requests are retried by
+storage/dataplane.py, which counts them.
 """
 
 from __future__ import annotations

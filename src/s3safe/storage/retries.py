@@ -32,5 +32,8 @@ def botocore_retries(settings: ConnectionSettings, *, at_most: int | None = None
 
 
 def obstore_retries(settings: ConnectionSettings) -> dict[str, Any]:
-    """obstore's `retry_config`: it counts retries after the first attempt."""
-    return {"max_retries": attempts(settings) - 1, "retry_timeout": RETRY_TIMEOUT}
+    """obstore's `retry_config`: none of its own. storage/dataplane.py sends each request up to
+    `attempts(settings)` times itself (registered with the store), so that every retry is seen at -v and counted;
+    obstore would retry silently."""
+    del settings  # the count goes to dataplane.register; obstore's own stays 0
+    return {"max_retries": 0, "retry_timeout": RETRY_TIMEOUT}
