@@ -5,8 +5,9 @@ Rust and tells nobody about a retry that ends well: a slow endpoint was minutes 
 request is sent at most `--retries`+1 times, after a 5xx or 429 answer or a cut connection (never a 4xx), with
 exponential backoff and jitter as obstore's own, each retry one "retrying GET s3://b/k in 0.4 s, attempt 2/6
 (503)" line at -v, the sleep cut short by the run's cancel flag. Every request here may be sent again: GET and
-LIST read, a PUT body is bytes or a file path (read again from the start), and a conditional PUT whose answer was
-lost fails its retry with 412 as it would in obstore.
+LIST read, a PUT body is bytes or a file path (read again from the start). A conditional PUT is sent once here:
+storage/s3_upload.py repeats it within --retries (saying so at -v too), because a repeat after a lost answer
+can be refused by its own first attempt, which only the transfer can tell.
 
 --debug: each request becomes one line (storage.requestlog): status, bytes, time, retries. With --debug off a
 call costs one `isEnabledFor` check more than calling obstore directly. Errors are not translated here; callers
@@ -80,9 +81,9 @@ def _note_retries(exc: BaseException, retries: int) -> None:
         exc.s3safe_retries = retries  # type: ignore[attr-defined]
 
 
-def _sent(store: Any, send: Callable[[], T], *, method: str, bucket: str, key: str | None) -> tuple[T, int]:
-    """send() until it succeeds or may not be sent again; (its answer, how many retries it took)."""
-    total, attempt = _attempts(store), 1
+def _sent(store: Any, send: Callable[[], T], *, method: str, bucket: str, key: str | None, once: bool = False) -> tuple[T, int]:
+    """send() until it succeeds or may not be sent again (`once`: never again); (its answer, how many retries)."""
+    total, attempt = 1 if once else _attempts(store), 1
     while True:
         try:
             return send(), attempt - 1
@@ -202,11 +203,12 @@ def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[st
         requestlog.counted()  # each attempt, as botocore's before-send hook counts
         return obstore.put(store, key, body, attributes=attributes, use_multipart=False, mode=mode)
 
+    conditional = mode is not None  # retried by storage.s3_upload, which tells a repeat refused by its own write
     if not requestlog.enabled():
-        return _sent(store, send, method="PUT", bucket=bucket, key=key)[0]
+        return _sent(store, send, method="PUT", bucket=bucket, key=key, once=conditional)[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        result, retries = _sent(store, send, method="PUT", bucket=bucket, key=key)
+        result, retries = _sent(store, send, method="PUT", bucket=bucket, key=key, once=conditional)
     except BaseException as exc:
         _failed("PUT", target, started, exc, "obstore:put")
         raise

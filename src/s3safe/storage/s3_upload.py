@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from s3safe.core import cancel, progress
 from s3safe.core.bandwidth import pay
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, ServiceError
-from s3safe.storage import dataplane
+from s3safe.storage import dataplane, requestlog
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
@@ -57,7 +57,7 @@ def _put_obstore(conn: Clients, request: PutRequest, body: Body) -> str | None:
     if request.storage_class:
         attributes["Storage-Class"] = request.storage_class
     mode = request.condition.obstore_mode() if request.condition else None
-    # obstore retries a plain PUT by itself but never a conditional one (its repeat after a lost answer could be
+    # dataplane retries a plain PUT by itself but never a conditional one (its repeat after a lost answer could be
     # refused by the write it repeats): those are retried here, and a repeat refused with 412 because the first
     # attempt had landed is told apart by the caller (transfer.pipeline.landed_already)
     tries = attempts(conn.settings) if mode is not None else 1
@@ -69,9 +69,11 @@ def _put_obstore(conn: Clients, request: PutRequest, body: Body) -> str | None:
         except ServiceError as exc:
             if attempt == tries or not _retryable(exc):
                 raise
-            log.debug("retrying the conditional PUT of s3://%s/%s (attempt %d of %d): %s", request.bucket, request.key,
-                      attempt + 1, tries, exc)  # fmt: skip
-            cancel.sleep(min(0.1 * 2 ** (attempt - 1), 5.0))
+            delay = min(0.1 * 2 ** (attempt - 1), 5.0)
+            # at -v, as every other retry (dataplane's, botocore's)
+            requestlog.retry_log.info("retrying PUT s3://%s/%s in %.1f s, attempt %d/%d (%s)", request.bucket, request.key,
+                                      delay, attempt + 1, tries, exc.http_status or "connection cut")  # fmt: skip
+            cancel.sleep(delay)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
