@@ -176,21 +176,24 @@ async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str,
 
 
 def head(store: S3Store, key: str, *, bucket: str) -> ObjectMeta:
-    """obstore.head: the object's size and ETag, without botocore's per-request cost (a 404 through botocore
-    builds and parses a ClientError: ~1 ms CPU, more than a small PUT)."""
+    """obstore.head, retried: the object's size and ETag, without botocore's per-request cost (a 404 through
+    botocore builds and parses a ClientError: ~1 ms CPU, more than a small PUT)."""
     import obstore
 
-    requestlog.counted()
-    if not requestlog.enabled():
+    def send() -> ObjectMeta:
+        requestlog.counted()  # each attempt, as botocore's before-send hook counts
         return obstore.head(store, key)
+
+    if not requestlog.enabled():
+        return _sent(store, send, method="HEAD", bucket=bucket, key=key)[0]
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
-        meta = obstore.head(store, key)
+        meta, retries = _sent(store, send, method="HEAD", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("HEAD", target, started, exc, "obstore:head")
         raise
     requestlog.emit("HEAD", target, status=200, sent=None, received=None, seconds=time.monotonic() - started,
-                    retries="?", via="obstore:head")  # fmt: skip
+                    retries=retries, via="obstore:head")  # fmt: skip
     return meta
 
 
