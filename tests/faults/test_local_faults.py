@@ -79,7 +79,7 @@ def test_file_changed_during_a_single_put_is_reported_and_what_was_stored_is_who
     proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
 ) -> None:
     """A tree upload whose one PUT is held while its file is rewritten: that file is reported as failed
-    (exit 5), the others upload; the stored object is one whole version whose recorded SHA-256 matches its
+    (exit 6: its only failure is the integrity check, as for a single put of a changing file), the others upload; the stored object is one whole version whose recorded SHA-256 matches its
     bytes (never a mix); the next --only-diff run uploads the new content."""
     bucket = bucket_name()
     direct = proxied.client(moto.endpoint_url)
@@ -96,7 +96,7 @@ def test_file_changed_during_a_single_put_is_reported_and_what_was_stored_is_who
     result = proxied.run("--json", "put", "-r", "--only-diff", str(src), f"s3://{bucket}/t/", timeout=120)
     changer.join(timeout=60)
     assert proxy.held.is_set()
-    assert result.returncode == 5, result.stderr[-2000:]
+    assert result.returncode == 6, result.stderr[-2000:]
     failed = [line for line in result.stdout.splitlines() if '"ok": false' in line]
     assert len(failed) == 1 and "live.log" in failed[0] and "changed while it was being uploaded" in failed[0], result.stdout
     stored = direct.get_object(Bucket=bucket, Key="t/live.log")
