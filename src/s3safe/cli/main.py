@@ -112,7 +112,7 @@ LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "confi
 @click.option("--ca-bundle", metavar="FILE", help="PEM file of CA certificates to trust (private CA).")
 @click.option("--allow-http", is_flag=True, help="Allow a plain-HTTP endpoint (local test servers only).")
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object per line.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only results and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only results, warnings and errors.")
 @click.option("--utc", is_flag=True, help="Show times in UTC (marked Z) instead of local time with its offset.")
 @click.option("--progress/--no-progress", "progress", default=None,
               help="Live transfer progress on stderr (default: when stderr is a terminal, not with --json or -q).")
