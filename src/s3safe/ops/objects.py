@@ -36,13 +36,13 @@ def remove(
             chosen = walk_versions(storage, url)
         else:  # only the exact key's versions (the listing is a prefix match)
             chosen = (v for v in storage.iter_versions(url.bucket, url.key) if v.key == url.key)
-        items = ((v.key, v.version_id) for v in (where.select(chosen) if where else chosen))
-    else:
-        items = ((obj.key, None) for obj in iter_targets(storage, url, recursive=recursive, where=where))
+        items = ((v.key, v.version_id, None) for v in (where.select(chosen) if where else chosen))
+    else:  # deleted only while still the object listed: another writer's newer one is a conflict, kept
+        items = ((obj.key, None, obj.etag) for obj in iter_targets(storage, url, recursive=recursive, where=where))
     results = gate.apply(
         "delete",
         items,
-        lambda batch: storage.delete_batch(url.bucket, batch),
+        lambda batch: storage.delete_batch(url.bucket, [(k, v) for k, v, _ in batch], etags={k: e for k, _, e in batch if e}),
         describe=lambda item: version_url(url.bucket, item[0], item[1]),
         batch_size=DELETE_BATCH,
         deletes=True,

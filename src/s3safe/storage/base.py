@@ -244,8 +244,12 @@ class ObjectStore(Protocol):
     def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, *, size: int, extra: dict[str, Any],
              threads: int) -> None: ...  # fmt: skip
 
-    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
-        """Delete up to 1,000 (key, version) pairs; one result per item. Callers go through core/safety.py first."""
+    def delete_batch(
+        self, bucket: str, items: Sequence[tuple[str, str | None]], *, etags: Mapping[str, str] | None = None
+    ) -> list[ActionResult]:
+        """Delete up to 1,000 (key, version) pairs; one result per item. Callers go through core/safety.py first.
+        `etags`: {key: ETag as listed}: such a key is deleted only while it is still that object, else its result
+        is a conflict (another writer's newer object is kept)."""
         ...
 
 

@@ -6,6 +6,7 @@ modules see the connection only through this protocol, so the two never import e
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +25,8 @@ class Clients(Protocol):
     budget: Budget
     ignores_range: bool | None  # the endpoint answers a ranged GET with the whole object (None: not known yet)
     ranges_via_botocore: bool  # it answers one with status 200 and exactly the range, which obstore refuses
+    honours_delete_conditions: bool | None  # it honours an ETag in DeleteObjects (None: not probed yet)
+    conditions_lock: threading.Lock
 
     @property
     def default_region(self) -> str: ...

@@ -183,6 +183,8 @@ class Connection:
         )
         # whether this endpoint honours If-Match / If-None-Match on PUT: probed once per run (storage.conditional)
         self.honours_conditions: bool | None = None
+        # whether it honours an ETag in DeleteObjects (storage.conditional_delete), probed by the first run that deletes
+        self.honours_delete_conditions: bool | None = None
         # obstore refuses a ranged GET answered with status 200 (rclone serve s3 sends the right bytes so): once
         # seen, the run's ranged GETs go through botocore, which checks the answer is exactly the range
         self.ranges_via_botocore = False

@@ -15,7 +15,7 @@ import shutil
 import stat
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError, U
 from s3safe.core.locations import unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
+from s3safe.storage.conditional_delete import conflict_error
 
 Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
 
@@ -275,11 +276,17 @@ class LocalStorage:
              threads: int) -> None:  # fmt: skip
         _write_atomically(self.path_of(dst_bucket, dst_key), self.read_chunks(src_bucket, src_key))
 
-    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
+    def delete_batch(
+        self, bucket: str, items: Sequence[tuple[str, str | None]], *, etags: Mapping[str, str] | None = None
+    ) -> list[ActionResult]:
         results = []
         for key, _version in items:
             path = self.path_of(bucket, key)
+            listed = (etags or {}).get(key)
             try:
+                if listed is not None and path.is_file() and _md5(path.read_bytes()) != listed.strip('"'):
+                    results.append(ActionResult("delete", str(path), ok=False, error=conflict_error(bucket, key, listed)))
+                    continue
                 path.unlink(missing_ok=True)
             except OSError as exc:
                 results.append(ActionResult("delete", str(path), ok=False, error=exc.strerror or str(exc)))

@@ -21,6 +21,7 @@ from typing import Any
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
 from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
+from s3safe.storage.conditional_delete import conflict_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,13 +207,21 @@ class MemoryStorage:
             request = replace(request, metadata=dict(extra.get("Metadata", {})), content_type=extra.get("ContentType"))
         self._store(request, replace(obj, request=request, modified=datetime.now(UTC)))
 
-    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
+    def delete_batch(
+        self, bucket: str, items: Sequence[tuple[str, str | None]], *, etags: Mapping[str, str] | None = None
+    ) -> list[ActionResult]:
+        results = []
         with self._lock:
             objects = self._bucket(bucket)
             for key, _version in items:
                 self.requests.append(("DELETE", bucket, key))
+                listed = (etags or {}).get(key)
+                if listed is not None and key in objects and objects[key].etag.strip('"') != listed.strip('"'):
+                    results.append(ActionResult("delete", f"s3://{bucket}/{key}", ok=False, error=conflict_error(bucket, key, listed)))
+                    continue
                 objects.pop(key, None)
-        return [ActionResult("delete", f"s3://{bucket}/{key}") for key, _version in items]
+                results.append(ActionResult("delete", f"s3://{bucket}/{key}"))
+        return results
 
     # --- bucket settings (BucketSettings) --------------------------------------------------------------
     def exists(self, bucket: str) -> None:

@@ -7,7 +7,7 @@ import itertools
 import logging
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,7 +25,7 @@ from s3safe.core.models import (
     ObjectInfo,
     PrefixInfo,
 )
-from s3safe.storage import dataplane
+from s3safe.storage import conditional_delete, dataplane
 from s3safe.storage.base import Body, Entry, Features, PutRequest
 from s3safe.storage.clients import Clients
 from s3safe.storage.compat import BotocoreGet, RangeGet, RangeRefused, get_range, via_obstore
@@ -647,20 +647,31 @@ class S3Storage:
             self.client(bucket).put_object(Bucket=bucket, Key=key, Body=b"", ChecksumAlgorithm="SHA256", **extra)
 
     # --- deletes -----------------------------------------------------------------------------------
-    def delete_batch(self, bucket: str, items: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
-        """Delete up to 1,000 (key, version) pairs in one request; one result per item."""
+    def delete_batch(
+        self, bucket: str, items: Sequence[tuple[str, str | None]], *, etags: Mapping[str, str] | None = None
+    ) -> list[ActionResult]:
+        """Delete up to 1,000 (key, version) pairs in one request; one result per item. `etags`: {key: ETag as
+        listed}: such a key (no version given) is deleted only while it is still that object (conditional_delete)."""
         if not items:
             return []
+        held: list[ActionResult] = []
+        if etags:
+            items, held, etags = conditional_delete.prepare(self, bucket, items, etags)
+        if not items:
+            return held
+        sent = etags or {}
         objects: list[dict[str, str]] = []
         for key, version in items:
             entry = {"Key": key}
             if version:
                 entry["VersionId"] = version
+            elif key in sent:
+                entry["ETag"] = conditional_delete.quoted(sent[key])
             objects.append(entry)
         with translated("delete objects in", bucket=bucket):
             response = self.client(bucket).delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})  # type: ignore[typeddict-item]
         failed = {(e.get("Key"), e.get("VersionId")): f"{e.get('Code')}: {e.get('Message')}" for e in response.get("Errors", [])}
-        results = []
+        results = held
         for key, version in items:
             target = version_url(bucket, key, version)
             exact = failed.get((key, version))
@@ -670,7 +681,8 @@ class S3Storage:
             if error is not None and version and error.startswith("AccessDenied"):
                 # S3 refuses a locked version with a bare AccessDenied: say which lock, and until when
                 error = self.lock_refusal(bucket, key, version) or error
-            results.append(ActionResult("delete", target, ok=error is None, error=error))
+            error, detail = conditional_delete.outcome(error, bucket=bucket, key=key, etag=None if version else sent.get(key))
+            results.append(ActionResult("delete", target, ok=error is None, error=error, detail=detail))
         return results
 
     def _version_gone(self, bucket: str, key: str, version: str) -> bool:

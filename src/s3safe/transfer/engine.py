@@ -299,8 +299,9 @@ def _purge_remote(storage: ObjectStore, bucket: str, prefix: str, run: Run, gate
         yield ActionResult("skip", f"s3://{bucket}/{prefix}", ok=False,
                            error=f"{run.deletes.count} deletion(s) skipped because {run.summary.failed} transfer(s) failed")  # fmt: skip
         return
-    results = gate.apply("delete", ((prefix + k, None) for k in run.deletes),
-                         lambda batch: storage.delete_batch(bucket, batch),
+    # each key is deleted only while it is still the object listed: another writer's newer one is a conflict, kept
+    results = gate.apply("delete", ((prefix + k, etag) for k, etag in run.deletes.with_etags()),
+                         lambda batch: storage.delete_batch(bucket, [(k, None) for k, _ in batch], etags={k: e for k, e in batch if e}),
                          describe=lambda item: f"s3://{bucket}/{item[0]}", batch_size=DELETE_BATCH, deletes=True)  # fmt: skip
     for result in results:
         yield run.count(result, deletion=True)

@@ -121,10 +121,12 @@ class DeleteSpool:
         self._file = tempfile.TemporaryFile("w+", encoding="ascii", newline="\n")  # noqa: SIM115
         self.count = 0
 
-    def add(self, key: str, *, seen: ObjectInfo | None = None) -> None:
-        """`seen`: the entry as listed, kept for a local deletion so it can be re-checked just before the unlink."""
+    def add(self, key: str, *, seen: ObjectInfo | None = None, etag: str | None = None) -> None:
+        """`seen`: the entry as listed, kept for a local deletion so it can be re-checked just before the unlink;
+        `etag`: the remote object's ETag as listed, so its deletion is conditional on it."""
         stamp = seen.last_modified.timestamp() if seen is not None and seen.last_modified is not None else None
-        line = json.dumps(key if seen is None else [key, seen.size, stamp], ensure_ascii=True)
+        value: object = [key, seen.size, stamp] if seen is not None else [key, etag] if etag else key
+        line = json.dumps(value, ensure_ascii=True)
         self._file.write(line + "\n")
         self.count += 1
 
@@ -134,14 +136,22 @@ class DeleteSpool:
 
     def entries(self) -> Iterator[tuple[str, tuple[int, float | None] | None]]:
         """(key, (size, mtime) as listed or None)."""
-        self._file.seek(0)
-        for line in self._file:
-            value = json.loads(line)
-            if isinstance(value, str):
-                yield value, None
-            else:
+        for value in self._values():
+            if isinstance(value, list) and len(value) == 3:
                 key, size, stamp = value
                 yield key, (size, stamp)
+            else:
+                yield (value if isinstance(value, str) else value[0]), None
+
+    def with_etags(self) -> Iterator[tuple[str, str | None]]:
+        """(key, ETag as listed or None): remote deletions."""
+        for value in self._values():
+            yield (value, None) if isinstance(value, str) else (value[0], value[1] if len(value) == 2 else None)
+
+    def _values(self) -> Iterator[str | list[Any]]:
+        self._file.seek(0)
+        for line in self._file:
+            yield json.loads(line)
 
     def close(self) -> None:
         self._file.close()
@@ -211,7 +221,8 @@ class Run:
                 if self.local_delete is not None and action.reason == "unchanged" and self.local_delete(action):
                     self._plan_local_delete(action.key)
             else:
-                self.deletes.add(action.key, seen=action.target if self.local_target else None)
+                remote = None if self.local_target or action.target is None else action.target.etag
+                self.deletes.add(action.key, seen=action.target if self.local_target else None, etag=remote)
 
     def source_filter(self, keep: Callable[[str], bool]) -> Callable[[str], bool]:
         """--include/--exclude on the source side, counted and noted as --where's choices are."""

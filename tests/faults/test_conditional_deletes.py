@@ -1,0 +1,71 @@
+"""Deletions planned from a listing (sync --purge, rm -r) carry the listed ETag: an object another client wrote
+to such a key between the listing and the DeleteObjects is reported as a conflict (exit 5, naming the key) and
+kept, as a conditional write's would be (rt19 #2). Before: the delete was unconditional and the newer object was
+lost with exit 0."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.faults.conftest import Target
+from tests.faults.proxy import FaultPlan, FaultProxy, Request
+from tests.servers.moto import MotoServer
+
+
+class WriterBeforeDelete:
+    """On the first request that would delete `key` (or, `ignoring`, also HEAD it), another client PUTs `body`
+    there (straight to the server) before the request is forwarded. `ignoring`: the ETag elements of every
+    DeleteObjects are blanked out, as a server that ignores conditional deletes would read them."""
+
+    def __init__(self, client: Any, bucket: str, key: str, body: bytes, *, ignoring: bool = False) -> None:
+        self.client, self.bucket, self.key, self.body, self.ignoring = client, bucket, key, body, ignoring
+        self.written = False
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Request, body: bytes) -> bytes:
+        deletes = request.method == "POST" and "delete" in request.target
+        if deletes and self.ignoring:  # same length, so the framing holds
+            body = re.sub(rb"<ETag>[^<]*</ETag>", lambda m: b" " * len(m.group(0)), body)
+        heads = self.ignoring and request.method == "HEAD" and request.target.split("?")[0] == f"/{self.bucket}/{self.key}"
+        if heads or (deletes and f"<Key>{self.key}</Key>".encode() in body):
+            with self._lock:
+                if not self.written:
+                    self.client.put_object(Bucket=self.bucket, Key=self.key, Body=self.body)
+                    self.written = True
+        return body
+
+
+@pytest.mark.parametrize(("command", "ignoring"), [("sync --purge", False), ("rm -r", False), ("sync --purge", True)],
+                         ids=["sync --purge", "rm -r", "server ignores ETag: HEAD re-check"])  # fmt: skip
+def test_an_object_written_after_the_listing_is_not_deleted(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path, command: str,
+    ignoring: bool,
+) -> None:  # fmt: skip
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    for name in ("keep.txt", "old.txt", "gone.txt"):
+        direct.put_object(Bucket=bucket, Key=f"d/{name}", Body=b"v1 " + name.encode())
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "keep.txt").write_bytes(b"v1 keep.txt")
+    writer = WriterBeforeDelete(direct, bucket, "d/old.txt", b"theirs, written after the listing", ignoring=ignoring)
+    proxy.set_plan(FaultPlan(rewrite_request=writer))
+    args = ["sync", "--purge", str(root)] if command == "sync --purge" else ["rm", "-r"]
+    result = proxied.run(*args, f"s3://{bucket}/d/")
+    assert writer.written
+    assert result.returncode == 5, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if f"s3://{bucket}/d/old.txt" in line]
+    assert any("conflict" in line and "changed by another writer" in line for line in lines), result.stderr[-2000:]
+    assert ("ignores conditional deletes" in result.stderr) == ignoring
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert direct.get_object(Bucket=bucket, Key="d/old.txt")["Body"].read() == b"theirs, written after the listing"
+    left = {o["Key"] for o in direct.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert "d/gone.txt" not in left  # the deletion nobody raced still happened
+    assert not any(".s3safe-" in key for key in left)  # no probe object left behind
