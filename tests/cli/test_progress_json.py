@@ -85,4 +85,4 @@ def test_json_with_progress_draws_the_display_on_stderr_and_keeps_stdout_json(
     kinds = [json.loads(line)["type"] for line in done.stdout.splitlines()]
     assert kinds == ["action", "summary"], done.stdout
     assert "files " in done.stderr and "failed 0" in done.stderr, done.stderr
-    assert "\x1b[J" in done.stderr  # the display erased itself at the end
+    assert "\x1b[2K" in done.stderr  # the display erased itself at the end

@@ -18,6 +18,8 @@ import pytest
 
 from tests.cli.test_shell_tmux import Terminal, terminal  # noqa: F401  (the fixture)
 from tests.conftest import S3SAFE
+from tests.faults.conftest import Target, proxied, proxy  # noqa: F401  (the fixtures)
+from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
 Run = Callable[..., CompletedProcess[str]]
@@ -141,3 +143,33 @@ def test_streams_show_progress_on_the_terminal(
     assert (tmp_path / "back.bin").read_bytes() == (tmp_path / "half").read_bytes() * 2
     ours = (f"upload s3://{bucket}/s.bin  [", f"download s3://{bucket}/s.bin to standard output  [", "1 done")
     assert [line for line in _leftovers(screen, bucket) if not line.startswith(ours)] == [], screen
+
+
+# --- audit --objects: the same display (#17 item 1) -------------------------------------------------------------
+AUDIT_LIVE = re.compile(r"\[[#-]{20}\] \d+/12 objects checked in s3://\S+ \d+%, [^,]+/s, ETA \d+:\d\d, findings \d+")
+
+
+def test_audit_objects_shows_progress_and_leaves_no_remnant_when_piped(
+    terminal: Terminal, proxy: FaultProxy, proxied: Target, bucket_name: Callable[[], str], tmp_path: Path  # noqa: F811
+) -> None:
+    """`audit --objects --sample` of 12 objects whose ACL requests the fault proxy holds for 0.12 s each (-t 1:
+    about 1.5 seconds), stdout piped to `cat`: the scan's line (checked / total, percent, rate, ETA, findings so far)
+    is on the screen while it runs and is cut to the width when the terminal gets narrower, and nothing of it is left
+    afterwards (failed on main: rich's bar showed neither rate, ETA nor findings, and left a wrapped piece behind
+    after the resize)."""
+    bucket = bucket_name()
+    client = proxied.client()
+    client.create_bucket(Bucket=bucket)
+    for i in range(12):
+        client.put_object(Bucket=bucket, Key=f"k{i:02d}", Body=b"x")
+    proxy.set_plan(FaultPlan(stall=1.0, stall_seconds=0.12, eligible=lambda r: r.method == "GET" and "acl" in r.target))
+    argv = [S3SAFE, "--endpoint-url", proxied.endpoint_url, "--allow-http", "-t", "1", "audit", "--objects",
+            "--sample", "12", "--fail-on", "critical", f"s3://{bucket}"]  # fmt: skip
+    terminal.start(["sh", "-c", shlex.join(argv) + " | cat"], cwd=tmp_path)
+    terminal.wait_for(lambda s: bool(AUDIT_LIVE.search(s)), "audit's live display")
+    terminal.tmux("resize-window", "-t", "main", "-x", "60")  # and a narrower terminal mid-scan (SIGWINCH)
+    terminal.wait_for(lambda s: any(line.startswith("[") and "objects checked" in line and len(line) < 60
+                                    for line in s.splitlines()), "a redraw cut to 60 columns")  # fmt: skip
+    screen = terminal.wait_text("[shell exited: ")
+    assert "objects: a sample of 12 checked" in screen and "audit: " in screen, screen
+    assert not AUDIT_LIVE.search(screen) and "objects in s3://" not in screen and "━" not in screen, screen

@@ -113,10 +113,10 @@ def test_sample_checks_only_n_objects(moto_conn: Connection, small_bucket: str) 
 
 
 def test_interrupted_scan_resumes_after_the_last_checked_key(moto_conn: Connection, small_bucket: str) -> None:
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []
 
-    def interrupt(bucket: str, scanned: int, total: int | None) -> None:
-        seen.append(scanned)
+    def interrupt(bucket: str, scanned: int, total: int | None, findings: int) -> None:
+        seen.append((scanned, findings))
         if scanned == 60:
             raise KeyboardInterrupt
 
@@ -130,10 +130,11 @@ def test_interrupted_scan_resumes_after_the_last_checked_key(moto_conn: Connecti
     saved = checkpoint.load()
     assert saved is not None and saved.last_key == "k059" and saved.counts["scanned"] == 60
     assert [f["key"] for f in saved.findings] == ["k005", "k050"]
+    assert seen[-1] == (60, 2)  # the progress callback is told the findings so far (the live display shows them)
 
     resumed: list[int] = []
     report = run_audit(moto_conn, AuditRequest((S3Url(small_bucket),), objects=True, resume=True, checks=("object-acl-public",)),
-                       progress=lambda b, n, t: resumed.append(n))  # fmt: skip
+                       progress=lambda b, n, t, f: resumed.append(n))  # fmt: skip
     scan = report.buckets[0].objects
     assert scan is not None and scan.resumed_after == "k059" and scan.scanned == 120
     assert len(resumed) == 60  # only the objects after k059 were checked again
@@ -145,7 +146,7 @@ def test_resume_with_other_checks_is_refused_and_misses_no_public_object(moto_co
     """A scan interrupted while it only looked at encryption never read the first 60 ACLs: resuming it with
     --check object-acl-public must not start after them (k005 and k050 are public)."""
 
-    def interrupt(bucket: str, scanned: int, total: int | None) -> None:
+    def interrupt(bucket: str, scanned: int, total: int | None, findings: int) -> None:
         if scanned == 60:
             raise KeyboardInterrupt
 
@@ -169,7 +170,7 @@ def test_resume_with_other_checks_is_refused_and_misses_no_public_object(moto_co
 
 
 def test_resume_with_the_same_checks_goes_on(moto_conn: Connection, small_bucket: str, run_cli: Run, moto: MotoServer) -> None:
-    def interrupt(bucket: str, scanned: int, total: int | None) -> None:
+    def interrupt(bucket: str, scanned: int, total: int | None, findings: int) -> None:
         if scanned == 30:
             raise KeyboardInterrupt
 

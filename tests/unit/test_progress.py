@@ -65,3 +65,15 @@ def test_live_display_lines_are_cut_below_the_width_and_erased_by_rows_at_the_cu
     assert fit("名前" * 5, 8).rstrip() == "名前名"  # cells, not characters: wide characters count twice
     # a 90-column line drawn on 160 columns takes 2 rows once the terminal is 50 wide (it rewraps it)
     assert rows_taken(["y" * 90, "", "z" * 49], 50) == 2 + 1 + 1
+
+
+def test_the_erase_never_clears_the_screen_from_the_display_s_first_row() -> None:
+    """tmux (scroll-on-clear) moves the whole screen into the scrollback when it is cleared from its top-left corner:
+    a display whose first row was the screen's top (after a resize reflowed it there) left a copy of itself at every
+    redraw (failed before: "\\r" and "clear to the end of the screen" from the first row)."""
+    from s3safe.cli.live import erase_sequence
+
+    assert erase_sequence([], 80) == ""
+    assert erase_sequence(["one line"], 80) == "\r\x1b[2K"  # that row cleared alone
+    # up to the first of the 3 rows, clear it, clear from the row below to the end, back to the first row
+    assert erase_sequence(["a" * 90, "b"], 50) == "\r\x1b[2A\x1b[2K\x1b[1B\x1b[J\x1b[1A"

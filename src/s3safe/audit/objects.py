@@ -25,8 +25,8 @@ from s3safe.query.facts import CLIENT_ENCRYPTION_META_KEY
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import S3Storage
 
-# (bucket, objects checked so far, objects to check or None when unknown)
-ProgressFn = Callable[[str, int, int | None], None]
+# (bucket, objects checked so far, objects to check or None when unknown, object findings so far)
+ProgressFn = Callable[[str, int, int | None, int], None]
 SAVE_EVERY = 500
 SAVE_SECONDS = 5.0
 PUBLIC_GROUPS = ("AllUsers", "AuthenticatedUsers")
@@ -188,7 +188,7 @@ def scan_objects(
             scan.record(checked)
             done += 1
             if progress is not None:
-                progress(bucket, state.counts["scanned"], total)
+                progress(bucket, state.counts["scanned"], total, len(state.findings))
             if options.sample is None and (done % SAVE_EVERY == 0 or time.monotonic() - last_save > SAVE_SECONDS):
                 checkpoint.save(state)
                 last_save = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,22 +130,32 @@ def _list_checks(app: App) -> None:
 
 @contextlib.contextmanager
 def _progress(app: App) -> Iterator[ProgressFn | None]:
-    """A progress bar for the object scan, shown as the transfers' is (stderr a terminal, or --progress)."""
+    """The object scan on the transfers' live display (stderr a terminal, or --progress): the bucket being scanned,
+    objects checked / total, rate, ETA and findings so far."""
     render = app.render
     if not render.progress_wanted():
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from s3safe.cli.progress_text import RateMeter, scan_line
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with render.progress(*columns, err=True) as bar:
-        tasks: dict[str, object] = {}
+    # the scan under way, set by the scan's thread and read by the display's: (bucket, checked, total, findings),
+    # and since when and at what rate that bucket is being checked
+    latest: list[tuple[str, int, int | None, int]] = []
+    clock: dict[str, tuple[float, RateMeter]] = {}
 
-        def update(bucket: str, scanned: int, total: int | None) -> None:
-            if bucket not in tasks:
-                tasks[bucket] = bar.add_task(clean(f"objects in s3://{bucket}"), total=total)
-            bar.update(tasks[bucket], completed=scanned)  # type: ignore[arg-type]
+    def update(bucket: str, checked: int, total: int | None, findings: int) -> None:
+        clock.setdefault(bucket, (time.monotonic(), RateMeter()))
+        latest[:] = [(bucket, checked, total, findings)]
 
+    def view() -> list[str]:
+        if not latest:
+            return []
+        bucket, checked, total, findings = latest[0]
+        started, rates = clock[bucket]
+        return [scan_line(clean(f"s3://{bucket}"), checked, total, findings=findings, rate=rates.rate(checked),
+                          elapsed=time.monotonic() - started)]  # fmt: skip
+
+    with render.live_display(view):
         yield update
 
 

@@ -57,6 +57,19 @@ def rows_taken(lines: list[str], width: int) -> int:
     return sum(max(1, math.ceil(cell_len(line) / width)) for line in lines)
 
 
+def erase_sequence(drawn: list[str], width: int) -> str:
+    """What erases `drawn` (the cursor at the end of its last line) and leaves the cursor where its first line began.
+
+    Its first row is cleared on its own, then the rows below: never one "clear to the end of the screen" from the
+    first row, because when that row is the screen's top (a resize reflows the display up there) tmux
+    (scroll-on-clear, on by default) moves the whole screen into the scrollback, display included, at every erase."""
+    if not drawn:
+        return ""
+    up = rows_taken(drawn, width) - 1
+    below = "\x1b[1B\x1b[J\x1b[1A" if up else ""
+    return "\r" + (f"\x1b[{up}A" if up else "") + "\x1b[2K" + below
+
+
 class LiveDisplay:
     """`view()` (the display's lines) kept drawn on `term` until `stop`; `piped` is stdout when it is a pipe."""
 
@@ -131,10 +144,7 @@ class LiveDisplay:
             self._drawn = []
 
     def _erase_sequence(self, width: int) -> str:
-        if not self._drawn:
-            return ""
-        up = rows_taken(self._drawn, width) - 1
-        return "\r" + (f"\x1b[{up}A" if up else "") + "\x1b[J"  # to the display's first row, then clear below
+        return erase_sequence(self._drawn, width)
 
     def _write(self, text: str) -> None:
         try:

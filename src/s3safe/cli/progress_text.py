@@ -87,3 +87,17 @@ def stream_line(snap: ProgressSnapshot, rate: float | None, *, source: str) -> s
     """A transfer whose size is unknown until it ends (standard input): bytes so far and the rate, no total."""
     speed = f"{human_size(int(rate))}/s" if rate is not None else "-/s"
     return f"{human_size(snap.bytes_done)} from {source}, {speed}, {duration(snap.elapsed)} elapsed"
+
+
+def scan_line(bucket: str, checked: int, total: int | None, *, findings: int, rate: float | None, elapsed: float) -> str:
+    """`audit --objects`: objects checked / total, percent, rate, ETA and findings so far. A full scan's total is
+    unknown until its listing ends (objects are checked as they are listed): then what was checked so far."""
+    speed = f"{rate:.1f}/s" if rate is not None else "-/s"
+    if total is None:
+        return (f"scanning … {checked} objects checked in {bucket} so far, {speed}, findings {findings}, "
+                f"{duration(elapsed)} elapsed")  # fmt: skip
+    fraction = checked / total if total else 1.0
+    left = total - checked
+    eta = duration(left / rate) if rate else ("0:00" if left <= 0 else "-")
+    return (f"{bar(fraction)} {checked}/{total} objects checked in {bucket} {100 * fraction:.0f}%, {speed}, ETA {eta}, "
+            f"findings {findings}")  # fmt: skip

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
@@ -23,8 +23,7 @@ from s3safe.cli.sizes import human_size as human_size  # re-exported: commands i
 from s3safe.core.redact import RedactingFilter, redact
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, ProgressColumn
-
+    from s3safe.cli.live import LiveDisplay
     from s3safe.core.progress import TransferProgress
 
 PROGRESS_RECORD_SECONDS = 1.0
@@ -197,7 +196,7 @@ class Renderer:
         self.utc = utc
         self.show_progress = progress  # None: on a terminal only; True/False: --progress/--no-progress
         self.progress_json = progress_json
-        self._live: Any = None  # the live transfer display while one runs: text lines go through its console
+        self._live: LiveDisplay | None = None  # the live display while one runs: text lines are printed above it
         self._lock = threading.Lock()  # the --progress-json ticker writes from its own thread
         self.out = out or _watched_stdout()
         self.err = err or _watched_stderr()
@@ -257,14 +256,8 @@ class Renderer:
         live = self._live
         if live is None:
             stream.write(line + "\n")
-        elif hasattr(live, "above"):  # the transfer display (cli/live.py)
+        else:  # the live display (cli/live.py)
             live.above(stream, line)
-        elif stream.isatty():  # audit's rich progress bar: through its console
-            from rich.text import Text
-
-            live.console.print(Text(line), soft_wrap=True, highlight=False)
-        else:
-            stream.write(line + "\n")
 
     def info(self, text: str, *, data: dict[str, Any] | None = None) -> None:
         """A narrative line: stdout in text mode (unless quiet), a JSON record when data is given."""
@@ -309,21 +302,6 @@ class Renderer:
         self.out.flush()
         return input(clean(prompt))
 
-    @contextmanager
-    def progress(self, *columns: ProgressColumn, err: bool = False) -> Iterator[Progress]:
-        """A transient rich progress display; task descriptions are shown as plain text, never markup
-        (pass them through `clean` when they hold a name)."""
-        from rich.console import Console
-        from rich.progress import Progress, TextColumn
-
-        safe = [TextColumn("{task.description}", markup=False) if isinstance(c, TextColumn) else c for c in columns]
-        with Progress(*safe, console=Console(file=self.err if err else self.out), transient=True) as bar:
-            self._live = bar  # lines printed meanwhile go above the bar, through its console
-            try:
-                yield bar
-            finally:
-                self._live = None
-
     def progress_wanted(self) -> bool:
         """The live display: forced by --progress/--no-progress (with --json too: stdout stays JSON, the display is
         on stderr), else on when stderr is a terminal (whatever stdout is), never with --json or -q."""
@@ -344,7 +322,6 @@ class Renderer:
 
     @contextmanager
     def _progress_display(self, meter: TransferProgress, *, stream: str | None) -> Iterator[None]:
-        from s3safe.cli.live import LiveDisplay, is_pipe
         from s3safe.cli.progress_text import RateMeter, file_lines, overall_line, stream_line
 
         rates = RateMeter()
@@ -355,6 +332,15 @@ class Renderer:
             if stream is not None and not snap.planned:
                 return [stream_line(snap, rate, source=stream)]
             return [overall_line(snap, rate)] + [f"  {clean(name)} {rest}" for name, rest in file_lines(snap)]
+
+        with self.live_display(view):
+            yield
+
+    @contextmanager
+    def live_display(self, view: Callable[[], list[str]]) -> Iterator[None]:
+        """`view()`'s lines (already cleaned) drawn on stderr while the block runs, every other line printed above
+        them (cli/live.py): the transfers' display and audit --objects' scan. The caller asks progress_wanted()."""
+        from s3safe.cli.live import LiveDisplay, is_pipe
 
         piped = self.out if self.out is not self.err and is_pipe(self.out) else None
         live = LiveDisplay(self.err, view, piped=piped)
