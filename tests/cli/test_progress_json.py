@@ -86,3 +86,10 @@ def test_json_with_progress_draws_the_display_on_stderr_and_keeps_stdout_json(
     assert kinds == ["action", "summary"], done.stdout
     assert "files " in done.stderr and "failed 0" in done.stderr, done.stderr
     assert "\x1b[2K" in done.stderr  # the display erased itself at the end
+    # one file: its totals from the first drawing on, which comes before the upload begins (failed before: the plan
+    # was counted only once the upload's checks were done, and "scanning … files 0/0+" showed until then)
+    first = next(line for line in done.stderr.splitlines() if "files " in line)
+    assert first.endswith("0 B / 4 B 0%, -/s, ETA -, files 0/1, failed 0") and "scanning" not in done.stderr, done.stderr
+    got = run_cli(*base, "--json", "--progress", "get", f"s3://{bucket}/one.txt", str(tmp_path / "back.txt"))
+    first = next(line for line in got.stderr.splitlines() if "files " in line)
+    assert got.returncode == 0 and "files 0/1," in first and "scanning" not in got.stderr, got.stderr

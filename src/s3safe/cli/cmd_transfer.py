@@ -301,8 +301,8 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 
     meter = TransferProgress()  # the object's size is learnt from its HEAD, once the download began
     watched = watching(meter, fetch, name_of=lambda _: source.key, size_of=lambda _: 0)
-    sources = meter.plan([source], size_of=lambda _: 0)
-    app.actions(gate.apply_each("download", sources, watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file",
+    list(meter.plan([source], size_of=lambda _: 0))  # one file, and the plan is complete: "files 0/1" from the start
+    app.actions(gate.apply_each("download", [source], watched, describe=lambda s: f"{s} -> {local}", threads=1), noun="file",
                 progress=meter)  # fmt: skip
 
 

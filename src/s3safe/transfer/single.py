@@ -273,7 +273,20 @@ def upload_files(
     encryption: Encryption | None = None,
     progress: TransferProgress | None = None,
 ) -> Iterator[ActionResult]:
-    """Upload several files into one bucket, checking every source before the first byte moves."""
+    """Upload several files into one bucket, checking every source before the first byte moves.
+
+    `progress` gets the totals (the files and their sizes) at once, before the returned iterator does anything: the
+    display shows them from its start instead of a plan still being counted."""
+    sizes = {source: _file_size(source) for source in sources}
+    if progress is not None:
+        list(progress.plan(sources, size_of=sizes.__getitem__))
+    return _upload_each(conn, sources, dest, options=options, gate=gate, encryption=encryption, progress=progress,
+                        sizes=sizes)  # fmt: skip
+
+
+def _upload_each(conn: Connection, sources: list[Path], dest: S3Url, *, options: UploadOptions, gate: SafetyGate,
+                 encryption: Encryption | None, progress: TransferProgress | None,
+                 sizes: dict[Path, int]) -> Iterator[ActionResult]:  # fmt: skip
     options.validate()
     if len(sources) > 1 and not dest.is_prefix:
         raise UsageError(f"several files need a folder destination ending in '/', not {dest}")
@@ -295,11 +308,9 @@ def upload_files(
     if gate.dry_run and options.no_clobber:  # the real run would be refused: the dry run says so, not "would upload"
         for source in sources:
             _refuse_existing(conn, dest.bucket, target(source).removeprefix(f"s3://{dest.bucket}/"))
-    sizes = {source: _file_size(source) for source in sources}
-    items = progress.plan(sources, size_of=sizes.__getitem__) if progress is not None else sources
     watched = watching(progress, send, name_of=lambda s: s.name, size_of=sizes.__getitem__)
     # sequential: an error in one file is reported as the command's error, as for a single file
-    yield from gate.apply_each("upload", items, watched, describe=lambda s: f"{target(s)} (from {s})", threads=1)
+    yield from gate.apply_each("upload", sources, watched, describe=lambda s: f"{target(s)} (from {s})", threads=1)
 
 
 def _refuse_existing(conn: Connection, bucket: str, key: str) -> None:
