@@ -38,6 +38,10 @@ class Setting:
         return {"type": "setting", "name": self.name, "state": self.state, "summary": self.summary, "value": self.value}
 
 
+# GET ?encryption answers that mean "no default encryption here": none configured, or a store without the setting
+_NO_ENCRYPTION_CODES = ("ServerSideEncryptionConfigurationNotFoundError", "NotImplemented")
+
+
 def _code(exc: Any) -> str:
     return fault_of(exc).code
 
@@ -214,13 +218,18 @@ class BucketAdmin:
         return str(r.get("Status") or "")
 
     def default_encryption(self, bucket: str) -> str | None:
-        """The bucket's default SSE algorithm, or None when there is none or it cannot be read."""
+        """The bucket's default SSE algorithm, or None when it has none (or the endpoint keeps no such setting).
+        An answer that says nothing about it (403 without s3:GetEncryptionConfiguration, a 5xx, no answer)
+        raises: the default may well be KMS, and guessing "none" would have uploads downgrade it to AES256."""
         import botocore.exceptions
 
         try:
             r = self.conn.client_for(bucket).get_bucket_encryption(Bucket=bucket)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
-            return None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            fault = fault_of(exc)
+            if fault.code in _NO_ENCRYPTION_CODES or fault.status in (404, 501):
+                return None
+            raise translate(exc, action="read the default encryption of", bucket=bucket) from exc
         for rule in r.get("ServerSideEncryptionConfiguration", {}).get("Rules", []):
             algorithm = rule.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
             if algorithm:

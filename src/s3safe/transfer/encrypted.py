@@ -161,7 +161,7 @@ def upload_encrypted(
     if verify:
         verified = _verify(conn, source, bucket, key, token=metadata[DIGEST_META])
     return TransferResult("upload", str(source), f"s3://{bucket}/{key}", size,
-                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse or ("SSE-C" if conn.settings.sse_c_key else None), verified=verified,
+                          acl=plan.acl_header or "private (ACLs disabled)", sse=stored.sse or plan.reported_sse or ("SSE-C" if conn.settings.sse_c_key else None), verified=verified,
                           etag=stored.etag, sha256_hex=metadata[DIGEST_META].rsplit(":", 1)[-1], proof=stored.proof)  # fmt: skip
 
 

@@ -95,6 +95,15 @@ class UploadPlan:
     acl_header: str | None
     sse: str | None
     acls_enabled: bool | None
+    # the bucket's default encryption could not be read, so no SSE header is sent (the default applies, never
+    # downgraded) and what the server applied is read back from each object written
+    default_unknown: bool = False
+    bucket_default: str | None = None  # the bucket's default algorithm, where it applies (no SSE header sent)
+
+    @property
+    def reported_sse(self) -> str | None:
+        """The encryption an upload under this plan gets, as far as the plan knows it."""
+        return self.sse or self.bucket_default
 
 
 def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> UploadPlan:
@@ -124,11 +133,19 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions) -> Upload
                                     hint="upload with --sse AES256 or aws:kms instead, or allow SSE-C in the bucket's "
                                          "default encryption configuration")  # fmt: skip
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled)
-    if sse is None:
+    if sse is not None:
+        return UploadPlan(acl_header=acl_header, sse=sse, acls_enabled=acls_enabled)
+    try:
         default = admin.default_encryption(bucket)
-        # never override a bucket's KMS default with the weaker AES256
-        sse = None if default and default.startswith("aws:kms") else "AES256"
-    return UploadPlan(acl_header=acl_header, sse=sse, acls_enabled=acls_enabled)
+    except S3SafeError as unread:
+        # no header: the bucket's default applies, whatever it is (every S3 bucket encrypts at least with SSE-S3);
+        # sending AES256 here would downgrade a KMS default that could not be seen
+        log.info("the default encryption of s3://%s could not be read (%s); no SSE header is sent, so the bucket's own "
+                 "default applies, and each object's encryption is read back after it is written", bucket, unread)  # fmt: skip
+        return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled, default_unknown=True)
+    if default and default.startswith("aws:kms"):  # never override a bucket's KMS default with the weaker AES256
+        return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled, bucket_default=default)
+    return UploadPlan(acl_header=acl_header, sse="AES256", acls_enabled=acls_enabled)
 
 
 def put_request(plan: UploadPlan, options: UploadOptions, *, bucket: str, key: str, metadata: dict[str, str],
@@ -149,7 +166,7 @@ def with_acl_fallback(plan: UploadPlan, options: UploadOptions, send: Callable[[
     except AclsDisabledError:
         if plan.acls_enabled is not None or options.acl not in (None, "private"):
             raise
-        plan = UploadPlan(acl_header=None, sse=plan.sse, acls_enabled=False)
+        plan = replace(plan, acl_header=None, acls_enabled=False)
         return send(plan), plan
 
 
@@ -249,6 +266,7 @@ class Payload(Protocol):
 class Stored:
     etag: str | None
     proof: str | None  # how the server showed it holds the bytes sent (None: it did not)
+    sse: str | None = None  # the encryption the server applied, where the plan could not know it (read back)
 
 
 def send_object(
@@ -272,12 +290,33 @@ def send_object(
             etag = landed_already(conn, request, refused)
         proof = prove_put(conn, sent, bucket=request.bucket, key=request.key, etag=etag, plan=plan, what=what)
         payload.check_unchanged()
-        return Stored(etag, proof)
+        return Stored(etag, proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
     md5_etags = etags_are_md5(plan) and conn.objects.features.md5_etag  # what the backend declares
     upload = _Multipart(conn, request, payload, part_size=part_size, md5_etags=md5_etags, what=what, journal_dir=journal_dir,
                         in_memory=in_memory or max(1, min(conn.settings.threads, 8)))  # fmt: skip
     etag = upload.run()
-    return Stored(etag, upload.parts.proof)
+    return Stored(etag, upload.parts.proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
+
+
+NO_SSE = "none"
+
+
+def applied_sse(conn: Connection, plan: UploadPlan, *, bucket: str, key: str) -> str | None:
+    """Where the plan sent no SSE header because the bucket's default could not be read: the encryption the
+    server applied to the object just written, read back (the data plane's PUT answer does not carry its
+    headers). An object stored unencrypted is warned about: s3safe promises server-side encryption."""
+    if not plan.default_unknown or conn.settings.sse_c_key:
+        return None
+    try:
+        algorithm = conn.objects.head(bucket, key).sse_algorithm
+    except S3SafeError as exc:
+        log.warning("s3://%s/%s was written, but its server-side encryption could not be read back (%s)", bucket, key, exc)
+        return None
+    if not algorithm:
+        log.warning("s3://%s/%s is stored WITHOUT server-side encryption: the bucket's default encryption could not be "
+                    "read and the server applied none; upload again with --sse AES256 or --sse aws:kms", bucket, key)  # fmt: skip
+        return NO_SSE
+    return algorithm
 
 
 def landed_already(conn: Connection, request: PutRequest, refused: ConditionFailed) -> str | None:

@@ -231,7 +231,7 @@ def _upload_file(
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart,
                                   sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip
     return TransferResult("upload", str(source), url, size,
-                          acl=plan.acl_header or "private (ACLs disabled)", sse=plan.sse or _sse_c(conn), verified=verified,
+                          acl=plan.acl_header or "private (ACLs disabled)", sse=stored.sse or plan.reported_sse or _sse_c(conn), verified=verified,
                           etag=stored.etag, sha256_hex=payload.identity, proof=stored.proof)  # fmt: skip
 
 

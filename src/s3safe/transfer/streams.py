@@ -165,7 +165,7 @@ def _upload_stream(
                                     SHA256_META: payload.sha256.hexdigest()})  # fmt: skip
     plain_size = encrypting.size if encrypting is not None else size
     return TransferResult("upload", "-", url, plain_size, acl=plan.acl_header or "private (ACLs disabled)",
-                          sse=plan.sse, verified=how, etag=stored.etag, proof=stored.proof)  # fmt: skip
+                          sse=stored.sse or plan.reported_sse, verified=how, etag=stored.etag, proof=stored.proof)  # fmt: skip
 
 
 def _request(dest: S3Url, plan: UploadPlan, options: UploadOptions, *, metadata: dict[str, str], content_type: str,

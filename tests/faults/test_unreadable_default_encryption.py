@@ -1,0 +1,88 @@
+"""A bucket whose default encryption cannot be read keeps it: uploads never downgrade a KMS default (rt19 #4).
+
+A least-privilege user without s3:GetEncryptionConfiguration gets 403 on GET ?encryption, a struggling endpoint
+503. s3safe took either for "no default" and sent x-amz-server-side-encryption: AES256, storing the object under
+SSE-S3 instead of the bucket's KMS key, exit 0, no word. Now it sends no SSE header (the bucket's default
+applies), says so at -v, and reports the encryption the server applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.faults.conftest import Target
+from tests.faults.proxy import FaultPlan, FaultProxy, Request, Rewritten, build_response
+from tests.servers.moto import MotoServer
+
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+UNREAD = "could not be read"
+
+
+def _refuse_encryption_reads(status: int) -> FaultPlan:
+    """GET ?encryption (and only it) answered 403 AccessDenied or 503 SlowDown, as the red team's proxy did."""
+    code = b"AccessDenied" if status == 403 else b"SlowDown"
+
+    def rewrite(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
+        if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
+            return None
+        body = b"<Error><Code>" + code + b"</Code><Message>x</Message></Error>"
+        return Rewritten(build_response(status, {"Content-Type": "application/xml"}, body))
+
+    return FaultPlan(rewrite_response=rewrite)
+
+
+@pytest.fixture
+def kms_bucket(proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]) -> tuple[Any, str]:
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("kmsdefault")
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KMS_KEY}}]})  # fmt: skip
+    return direct, bucket
+
+
+@pytest.mark.parametrize(("status", "size"), [(403, 10), (503, 6 * 1024 * 1024)], ids=["403-single-put", "503-multipart"])
+def test_an_unreadable_kms_default_is_not_downgraded_to_aes256(
+    proxy: FaultProxy, proxied: Target, kms_bucket: tuple[Any, str], tmp_path: Path, status: int, size: int
+) -> None:
+    direct, bucket = kms_bucket
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"k" * size)
+    proxy.set_plan(_refuse_encryption_reads(status))
+    done = proxied.run("-v", "--retries", "1", "put", "--part-size", "5MiB", str(source), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    head = direct.head_object(Bucket=bucket, Key="k")
+    assert (head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")) == ("aws:kms", KMS_KEY)
+    assert "sse aws:kms" in done.stdout, done.stdout
+    assert UNREAD in done.stderr, done.stderr[-2000:]
+
+
+def test_a_server_side_copy_into_a_bucket_whose_kms_default_is_unreadable_keeps_it(
+    proxy: FaultProxy, proxied: Target, kms_bucket: tuple[Any, str]
+) -> None:
+    direct, bucket = kms_bucket
+    direct.put_object(Bucket=bucket, Key="src", Body=b"copy me", ServerSideEncryption="AES256")
+    proxy.set_plan(_refuse_encryption_reads(403))
+    done = proxied.run("--retries", "0", "cp", f"s3://{bucket}/src", f"s3://{bucket}/dst", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="dst").get("ServerSideEncryption") == "aws:kms"
+
+
+def test_an_object_the_server_stored_unencrypted_after_an_unreadable_default_is_warned_about(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """moto applies no encryption where none is asked for and the bucket has no default: the user is told."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("nodefault")
+    direct.create_bucket(Bucket=bucket)
+    (tmp_path / "f.txt").write_text("plain")
+    proxy.set_plan(_refuse_encryption_reads(403))
+    done = proxied.run("put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") is None
+    assert f"s3safe: warning: s3://{bucket}/k is stored WITHOUT server-side encryption" in done.stderr, done.stderr[-2000:]
+    assert "sse none" in done.stdout, done.stdout
