@@ -7,7 +7,8 @@ exponential backoff and jitter as obstore's own, each retry one "retrying GET s3
 (503)" line at -v, the sleep cut short by the run's cancel flag. Every request here may be sent again: GET and
 LIST read, a PUT body is bytes or a file path (read again from the start). A conditional PUT is sent once here:
 storage/s3_upload.py repeats it within --retries (saying so at -v too), because a repeat after a lost answer
-can be refused by its own first attempt, which only the transfer can tell.
+can be refused by its own first attempt, which only the transfer can tell. A GET's body cut part-way is asked
+for again from the byte it reached (ResumingGet), as obstore's retried stream did.
 
 --debug: each request becomes one line (storage.requestlog): status, bytes, time, retries. With --debug off a
 call costs one `isEnabledFor` check more than calling obstore directly. Errors are not translated here; callers
@@ -62,16 +63,18 @@ def backoff(retry: int) -> float:
     return cap / 2 + random.uniform(0, cap / 2)  # jitter, not a secret
 
 
-def _again(exc: BaseException, *, attempt: int, total: int, method: str, bucket: str, key: str | None) -> float | None:
-    """The wait before sending the request again after `exc` ended attempt number `attempt`; None: give up."""
+def _again(exc: BaseException, *, attempt: int, total: int, method: str, bucket: str, key: str | None,
+           resume_at: int | None = None) -> float | None:  # fmt: skip
+    """The wait before sending the request again after `exc` ended attempt number `attempt`; None: give up.
+    `resume_at`: the byte a cut download's body is asked for again from."""
     from s3safe.storage.errors import obstore_transient
 
     reason = obstore_transient(exc) if attempt < total else None
     if reason is None:
         return None
     delay = backoff(attempt)
-    requestlog.retry_log.info("retrying %s %s in %.1f s, attempt %d/%d (%s)", method, requestlog.where(bucket, key),
-                              delay, attempt + 1, total, reason)  # fmt: skip
+    where = requestlog.where(bucket, key) + (f" from byte {resume_at}" if resume_at is not None else "")
+    requestlog.retry_log.info("retrying %s %s in %.1f s, attempt %d/%d (%s)", method, where, delay, attempt + 1, total, reason)
     return delay
 
 
@@ -137,8 +140,8 @@ def _failed(method: str, target: str, started: float, exc: BaseException, via: s
                     retries=retries, via=via)  # fmt: skip
 
 
-def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
-    """obstore.get, retried; logged when the answer's headers arrive (the body streams after)."""
+def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> ResumingGet:
+    """obstore.get, retried; logged when the answer's headers arrive (the body streams after, resumed if cut)."""
     import obstore
 
     def send() -> GetResult:
@@ -146,7 +149,7 @@ def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None
         return obstore.get(store, key, options=options)
 
     if not requestlog.enabled():
-        return _sent(store, send, method="GET", bucket=bucket, key=key)[0]
+        return ResumingGet(_sent(store, send, method="GET", bucket=bucket, key=key)[0], store=store, key=key, bucket=bucket, options=options)
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
         result, retries = _sent(store, send, method="GET", bucket=bucket, key=key)
@@ -154,7 +157,80 @@ def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None
         _failed("GET", target, started, exc, "obstore:get")
         raise
     _got("GET", target, started, result, options, retries)
-    return result
+    return ResumingGet(result, store=store, key=key, bucket=bucket, options=options)
+
+
+class ResumingGet:
+    """obstore's GetResult whose body, when the connection is cut part-way, is asked for again from the byte it
+    reached: a Range to the end of what was asked, If-Match on the ETag just read (so the rest comes from the same
+    object, or a 412 fails the download), the version kept. obstore did this inside its stream (object_store 0.12
+    retries a streaming GET so) until its own retries were turned off for ours; a server that drops a connection
+    whose body waits unread (LocalStack, while the download HEADs for the parts' checksums) needs it. Each resume is
+    one attempt of the same --retries bound, a -v line, and a --debug request line."""
+
+    def __init__(self, result: GetResult, *, store: S3Store, key: str, bucket: str, options: dict[str, Any] | None) -> None:
+        self._first, self._store, self._key, self._bucket, self._options = result, store, key, bucket, options
+
+    @property
+    def attributes(self) -> Any:
+        return self._first.attributes
+
+    @property
+    def meta(self) -> Any:
+        return self._first.meta
+
+    @property
+    def range(self) -> tuple[int, int]:
+        start, stop = self._first.range
+        return int(start), int(stop)
+
+    def stream(self, *, min_chunk_size: int) -> Iterator[Any]:
+        at, stop = self._first.range
+        etag = self._first.meta.get("e_tag")
+        total, attempt = _attempts(self._store), 1
+        body: GetResult | None = self._first
+        while True:
+            try:
+                if body is None:
+                    body = self._rest(at, stop, etag=etag or "", retries=attempt - 1)
+                for chunk in body.stream(min_chunk_size=min_chunk_size):
+                    at += len(chunk)
+                    yield chunk
+                return
+            except Exception as exc:
+                if at >= stop:  # every byte promised arrived, only the answer's end was lost: the caller verifies them
+                    return
+                delay = _again(exc, attempt=attempt, total=total, method="GET", bucket=self._bucket, key=self._key,
+                               resume_at=at) if etag else None  # fmt: skip
+                if delay is None:
+                    _note_retries(exc, attempt - 1)
+                    raise
+            body = None
+            cancel.sleep(delay)
+            attempt += 1
+
+    def _rest(self, start: int, stop: int, *, etag: str, retries: int) -> GetResult:
+        """Bytes [start, stop) of the version read first: one GET."""
+        import obstore
+
+        from s3safe.core.errors import ServiceError
+
+        options = {**(self._options or {}), "range": (start, stop), "if_match": etag}
+        target, started = requestlog.where(self._bucket, self._key), time.monotonic()
+        requestlog.counted()
+        try:
+            result = obstore.get(self._store, self._key, options=options)
+        except BaseException as exc:
+            if requestlog.enabled():
+                _failed("GET", target, started, exc, "obstore:get")
+            raise
+        if requestlog.enabled():
+            _got("GET", target, started, result, options, retries)
+        if tuple(result.range) != (start, stop):
+            raise ServiceError(f"cannot download {target}: asked for the rest of a cut download (bytes {start}-{stop - 1}), the "
+                               f"server answered bytes {result.range[0]}-{result.range[1] - 1}; nothing partial was kept",
+                               hint="run the command again")  # fmt: skip
+        return result
 
 
 async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
