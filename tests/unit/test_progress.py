@@ -77,3 +77,14 @@ def test_the_erase_never_clears_the_screen_from_the_display_s_first_row() -> Non
     assert erase_sequence(["one line"], 80) == "\r\x1b[2K"  # that row cleared alone
     # up to the first of the 3 rows, clear it, clear from the row below to the end, back to the first row
     assert erase_sequence(["a" * 90, "b"], 50) == "\r\x1b[2A\x1b[2K\x1b[1B\x1b[J\x1b[1A"
+
+
+def test_the_audit_scan_line_shows_checked_total_rate_eta_and_findings() -> None:
+    from s3safe.cli.progress_text import scan_line
+
+    sampled = scan_line("s3://b1", 250, 1000, findings=3, rate=80.0, elapsed=3.1)
+    assert sampled == "[#####---------------] 250/1000 objects checked in s3://b1 25%, 80.0/s, ETA 0:09, findings 3"
+    # a full scan's total is known only when its listing ends: what was checked so far, and for how long
+    full = scan_line("s3://b1", 250, None, findings=3, rate=None, elapsed=3.1)
+    assert full == "scanning … 250 objects checked in s3://b1 so far, -/s, findings 3, 0:03 elapsed"
+    assert scan_line("s3://b1", 0, 0, findings=0, rate=None, elapsed=0).endswith("0/0 objects checked in s3://b1 100%, -/s, ETA 0:00, findings 0")
