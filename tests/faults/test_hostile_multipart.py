@@ -67,7 +67,17 @@ def test_a_broken_part_listing_stops_resume(proxy: FaultProxy, uploads: tuple[st
     assert hook.served <= 102, hook.served
 
 
-@pytest.mark.parametrize("shape", ["reverse", "repeat"])  # markers and empty pages: bounded there already
+def test_an_upload_listing_out_of_key_order_is_taken(proxy: FaultProxy, uploads: tuple[str, list[str]]) -> None:
+    """Unlike parts, uploads need no order: AWS sorts them by key, moto and other servers list them as created,
+    and nothing merges this listing with another (`uploads ls` sorts what it prints). Before: "out of order",
+    so `uploads ls|abort` failed on moto whenever a later-created upload had a smaller key."""
+    bucket, ids = uploads
+    _hostile(proxy, bucket, "uploads", "reverse")
+    listed = [(u.key, u.upload_id) for u in S3Storage(_conn(proxy)).iter_uploads(bucket)]
+    assert listed == [(KEY + ".2", ids[1]), (KEY, ids[0])]
+
+
+@pytest.mark.parametrize("shape", ["repeat"])  # markers and empty pages: bounded there already; order: see above
 def test_a_broken_upload_listing_stops(proxy: FaultProxy, uploads: tuple[str, list[str]], shape: str) -> None:
     """`uploads ls`/`abort` list through S3Storage.iter_uploads: before, keys and upload IDs were not checked
     (a reversed or repeated listing went through)."""

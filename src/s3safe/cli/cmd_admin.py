@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import make_gate, object_filter, where_option
 from s3safe.core.locations import parse_s3_url
 
+if TYPE_CHECKING:
+    from s3safe.storage.s3 import UploadInfo
+
 pass_app = click.make_pass_decorator(App)
+
+
+def _key_then_start(upload: UploadInfo) -> tuple[bytes, float]:
+    """AWS's order of a multipart upload listing: key in UTF-8 byte order, then the time the upload began."""
+    return upload.key.encode("utf-8", "surrogateescape"), upload.initiated.timestamp() if upload.initiated else 0.0
 
 
 @click.group()
@@ -25,7 +35,9 @@ def uploads_ls(app: App, url: str, older_than: str | None) -> None:
     from s3safe.ops.uploads import list_uploads, parse_age
 
     age = parse_age(older_than) if older_than else None
-    for upload in list_uploads(app.conn, parse_s3_url(url), older_than=age):
+    # servers list uploads in their own order (AWS by key then start time, moto as created): print AWS's order everywhere
+    listed = sorted(list_uploads(app.conn, parse_s3_url(url), older_than=age), key=_key_then_start)
+    for upload in listed:
         app.render.record(upload.to_dict(), f"{app.render.time(upload.initiated):19}  s3://{upload.bucket}/{upload.key}  {upload.upload_id}")
 
 

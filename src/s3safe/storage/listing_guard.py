@@ -9,6 +9,7 @@ tokens seen (one per page).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ _HINT = "nothing was deleted; S3 lists each key once, in UTF-8 byte order, and s
 # each with a new token, is a server that will never get anywhere
 MAX_EMPTY_PAGES = 100
 MERGE_HINT = "nothing was deleted; a merge needs every key once, in UTF-8 byte order, on both sides"
+# a listing of uploads remembers each one seen (to stop a server that repeats them); this bounds that memory
+MAX_UPLOADS = 1_000_000
 MAX_PART_NUMBER = 10_000  # S3's own limit: a part number outside 1..10,000 is not one S3 could hold
 
 
@@ -142,21 +145,28 @@ class PartGuard:
 
 
 class UploadGuard:
-    """A listing of unfinished multipart uploads: keys in non-decreasing UTF-8 byte order (S3 sorts by key,
-    then by start time), each (key, upload ID) once. `uploads abort` acts on what it lists, and a listing that
-    repeats or wanders is one a client could not finish safely."""
+    """A listing of unfinished multipart uploads: each (key, upload ID) once, at most MAX_UPLOADS of them.
+
+    Order is not required: AWS sorts by key then start time, but moto lists in creation order (so may other
+    S3-compatible servers), and nothing merges this listing against another. What a wandering server could
+    do is serve the same uploads again under fresh markers, so `uploads abort` would never end: each pair
+    seen is remembered (a 16-byte digest, ~100 MB at the cap) and a repeat stops it. Markers handed back
+    and empty pages are stopped by `pages`, as for every listing.
+    """
 
     def __init__(self, what: str, *, base: str = "", hint: str = _HINT) -> None:
         self.pages = ListingGuard(what, base=base, hint=hint)
-        self._key: str | None = None
-        self._ids: set[str] = set()
+        self._seen: set[bytes] = set()
 
     def upload(self, key: str, upload_id: str) -> None:
-        """Accept the next upload, or raise ListingError if it breaks the order or repeats."""
+        """Accept the next upload, or raise ListingError if it was listed before or there are too many."""
         pages = self.pages
-        if key != self._key:
-            pages.key(key)  # a new key: strictly after the last one
-            self._key, self._ids = key, set()
-        elif upload_id in self._ids:
+        pair = hashlib.blake2b(b"\0".join(s.encode("utf-8", "surrogateescape") for s in (key, upload_id)), digest_size=16).digest()
+        if pair in self._seen:
             raise ListingError(f"the listing of {pages.what} gave upload {upload_id} of {pages.base + key} twice; stopped", hint=pages.hint)
-        self._ids.add(upload_id)
+        if len(self._seen) >= MAX_UPLOADS:
+            raise ListingError(
+                f"the listing of {pages.what} has more than {MAX_UPLOADS:,} unfinished uploads, more than s3safe keeps track of; stopped",
+                hint="nothing was aborted; list a narrower prefix, or let a lifecycle rule abort old uploads",
+            )
+        self._seen.add(pair)
