@@ -147,8 +147,9 @@ class PartGuard:
 class UploadGuard:
     """A listing of unfinished multipart uploads: each (key, upload ID) once, at most MAX_UPLOADS of them.
 
-    Order is not required: AWS sorts by key then start time, but moto lists in creation order (so may other
-    S3-compatible servers), and nothing merges this listing against another. What a wandering server could
+    Order is not required: AWS sorts general purpose buckets by key then start time, but not directory buckets
+    (its API reference says so), moto lists in creation order, Ozone sorted by upload ID (HDDS-11532), and
+    nothing merges this listing against another. What a wandering server could
     do is serve the same uploads again under fresh markers, so `uploads abort` would never end: each pair
     seen is remembered (a 16-byte digest, ~100 MB at the cap) and a repeat stops it. Markers handed back
     and empty pages are stopped by `pages`, as for every listing.
