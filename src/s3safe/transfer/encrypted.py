@@ -39,6 +39,7 @@ from s3safe.transfer.pipeline import (
     TransferResult,
     UploadPlan,
     check_unchanged,
+    parts_verified,
     put_request,
     send_object,
     with_acl_fallback,
@@ -157,9 +158,11 @@ def upload_encrypted(
         return send_object(conn, request, payload, plan=p, part_size=part_size, what=f"encrypted upload of {source} to s3://{bucket}/{key}")
 
     stored, plan = with_acl_fallback(plan, options, send)
-    verified = "sha256 of the ciphertext (checked by the server)"
-    if verify:
-        verified = _verify(conn, source, bucket, key, token=metadata[DIGEST_META])
+    checked = _verify(conn, source, bucket, key, token=metadata[DIGEST_META]) if verify else None
+    if part_size is not None:  # the parts' evidence, as --move reads it (parts carry CRC64NVME, not SHA-256)
+        verified = parts_verified(stored.proof, checked=checked)
+    else:
+        verified = f"{checked}, per-request sha256 of the ciphertext" if checked else "sha256 of the ciphertext (checked by the server)"
     return TransferResult("upload", str(source), f"s3://{bucket}/{key}", size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=stored.sse or plan.reported_sse or ("SSE-C" if conn.settings.sse_c_key else None), verified=verified,
                           etag=stored.etag, sha256_hex=metadata[DIGEST_META].rsplit(":", 1)[-1], proof=stored.proof)  # fmt: skip
@@ -169,4 +172,4 @@ def _verify(conn: Connection, source: Path, bucket: str, key: str, *, token: str
     details = conn.objects.head(bucket, key)
     if not same_digest(details.metadata.get(DIGEST_META), token) or not details.metadata.get(ENCRYPTION_META):
         raise IntegrityError(f"encrypted upload of {source} to s3://{bucket}/{key} does not carry its plaintext digest")
-    return "keyed plaintext digest, per-request sha256 of the ciphertext"
+    return "keyed plaintext digest"

@@ -298,6 +298,13 @@ def send_object(
     return Stored(etag, upload.parts.proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
 
 
+def parts_verified(proof: str | None, *, checked: str | None = None) -> str:
+    """How a multipart upload was verified, in the words of the evidence --move acts on (`proof`: what the server
+    showed about the parts), after what the caller checked itself (`checked`: the size read back, say)."""
+    said = [x for x in (checked, proof) if x]
+    return ", ".join(said) if said else "nothing: the server showed no evidence for the parts"
+
+
 NO_SSE = "none"
 
 

@@ -36,6 +36,7 @@ from s3safe.transfer.pipeline import (  # re-exported: callers import these from
     UploadPlan,
     check_unchanged,
     etags_are_md5,
+    parts_verified,
     plain_etag,
     plan_upload,
     prove_put,
@@ -230,6 +231,8 @@ def _upload_file(
     if verify:
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart,
                                   sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip
+    if multipart:  # the parts' evidence, as --move reads it: CRC64NVME checked by the server, or ETags = MD5s
+        verified = parts_verified(stored.proof, checked=verified if verify else None)
     return TransferResult("upload", str(source), url, size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=stored.sse or plan.reported_sse or _sse_c(conn), verified=verified,
                           etag=stored.etag, sha256_hex=payload.identity, proof=stored.proof)  # fmt: skip
@@ -247,9 +250,9 @@ def _verify_upload(
     if details.size != size:
         raise IntegrityError(f"upload of {source} to s3://{bucket}/{key} stored {details.size} bytes, expected {size}")
     if multipart:
-        # part checksums were verified by the server part by part; the whole-file digest is the
-        # transfer engine's job (it stores one in metadata)
-        return "size, per-part sha256"
+        # what the parts were checked by is the upload's own evidence (the caller adds it); the whole-file
+        # digest is the transfer engine's job (it stores one in metadata)
+        return "size"
     stored = details.checksums.get("sha256")
     if stored and "-" not in stored:
         if stored != sha256:

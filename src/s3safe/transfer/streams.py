@@ -31,7 +31,7 @@ from s3safe.storage.errors import translated
 from s3safe.storage.s3 import MAX_PARTS, S3Storage
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.pipeline import Sent, send_object
+from s3safe.transfer.pipeline import Sent, parts_verified, send_object
 from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _upload_stream(
         request = _request(dest, plan, first_options, metadata=metadata, content_type=content_type, condition=condition)
         # at most IN_FLIGHT parts in memory: the ones queued, and the one being read
         stored = send_object(conn, request, payload, plan=plan, part_size=base, what=what, in_memory=IN_FLIGHT - 1)
-        size, how = payload.size, "per-part sha256 (checked by the server)"
+        size, how = payload.size, parts_verified(stored.proof)
         if encrypting is not None:  # only now is the plaintext digest known
             _add_metadata(conn, dest, plan, options, size=size, content_type=content_type,
                           metadata={**metadata, DIGEST_META: encrypting.digest.token(), PLAIN_SIZE_META: str(encrypting.size),
