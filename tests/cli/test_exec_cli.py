@@ -143,6 +143,16 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
         "logs s3://bkt",
         "meta set s3://bkt/one.txt",
         "acl set public-read s3://bkt/one.txt",
+        # rt17 (2nd round): each found only when its line ran
+        "revert -r --as-of 2026-01-01 s3://bkt/t/",
+        "uploads ls --older-than 9999999999d s3://bkt",
+        "policy apply s3://bkt --allow-ip 999.1.1.1/33 --dry-run",
+        "mb --bucket-region 'x y' s3://goodname1",
+        "harden s3://bkt --acl-sample -1",
+        "audit --objects --check no-such-check s3://bkt",
+        "get -r s3://bkt/t/ -",
+        "policy remove s3://bkt",
+        "trail enable s3://bkt --retain-days 3 --keep-forever",
     ]
     script.write_text("config set region eu-west-1\n# the next lines each hold one mistake\n" + "\n".join(bad) + "\n")
     result = run_cli("exec", str(script))
@@ -154,7 +164,10 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
                  "unknown variable 'sizz'", "invalid bucket name 'B'", "unknown storage class 'BOGUS'",
                  "invalid bucket name 'x'", "invalid bucket name 'UPPER'", "--allow-empty and --as-of need -r",
                  "--expires 8d is longer than 7 days", "ask one question: --show NAME or --sql QUERY",
-                 "nothing to change", "refusing to set public ACL 'public-read'"):  # fmt: skip
+                 "nothing to change", "refusing to set public ACL 'public-read'", "'2026-01-01' has no time zone",
+                 "age '9999999999d' is too large", "'999.1.1.1/33' is not an IPv4", "invalid --bucket-region 'x y'",
+                 "'--acl-sample': -1 is not in the range", "unknown check 'no-such-check'",
+                 "- is standard output, not a folder", "--sid SID or --all-s3safe", "contradict each other"):  # fmt: skip
         assert text in result.stderr, (text, result.stderr)
     assert "Traceback" not in result.stderr and "[line 1]" not in result.stderr
     assert _config(isolated_env) == ""  # line 1 never ran

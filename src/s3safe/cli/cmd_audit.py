@@ -6,14 +6,15 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import dry_run_option, make_gate
+from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import clean
 from s3safe.core.errors import AuditFindings, PartialFailure, UsageError
 from s3safe.core.locations import parse_s3_url
@@ -79,10 +80,9 @@ def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sam
     if list_checks:
         _list_checks(app)
         return
-    if dry_run and not fix:
-        raise UsageError("--dry-run shows the plan of --fix: add --fix")
-    if (log_target or log_retain_days != 365) and not fix:
-        raise UsageError("--log-target and --log-retain-days go with --fix")
+    precheck_audit({"dry_run": dry_run, "fix": fix, "log_target": log_target, "log_retain_days": log_retain_days,
+                    "checks": checks, "inventory": inventory, "batch_manifest": batch_manifest, "batch_role": batch_role,
+                    "account": account})  # fmt: skip
     batch = _batch_options(inventory=inventory, fix=fix, dry_run=dry_run, location=batch_manifest, role=batch_role, account=account)
     request = AuditRequest(tuple(parse_s3_url(u) for u in urls), all_buckets=all_buckets, objects=objects, sample=sample,
                            resume=resume, checks=checks, inventory=inventory, inventory_id=inventory_id,
@@ -97,6 +97,23 @@ def audit(app: App, urls: tuple[str, ...], all_buckets: bool, objects: bool, sam
     statuses = _statuses(outcome, dry_run=dry_run)
     _write_reports(app, outcome.report, statuses=statuses, sarif=sarif_file, html=html_file)
     _exit(outcome, Severity.parse(fail_on), dry_run=dry_run, fix_failure=fix_failure)
+
+
+@precheck("audit")
+def precheck_audit(params: Mapping[str, Any]) -> None:
+    """audit's option checks that need neither the store nor the disk (exec runs them before line 1)."""
+    from s3safe.audit.checks import select
+
+    if params.get("list_checks"):
+        return
+    fix, dry_run = bool(params.get("fix")), bool(params.get("dry_run"))
+    if dry_run and not fix:
+        raise UsageError("--dry-run shows the plan of --fix: add --fix")
+    if (params.get("log_target") or params.get("log_retain_days", 365) != 365) and not fix:
+        raise UsageError("--log-target and --log-retain-days go with --fix")
+    _batch_options(inventory=bool(params.get("inventory")), fix=fix, dry_run=dry_run, location=params.get("batch_manifest"),
+                   role=params.get("batch_role"), account=params.get("account"))  # fmt: skip
+    select(params.get("checks") or ())  # an unknown check id: UsageError with a suggestion
 
 
 def _batch_options(*, inventory: bool, fix: bool, dry_run: bool, location: str | None, role: str | None,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import gate_options, make_gate
+from s3safe.cli.prechecks import precheck
 from s3safe.core.locations import parse_s3_url
 
 pass_app = click.make_pass_decorator(App)
@@ -19,17 +23,24 @@ pass_app = click.make_pass_decorator(App)
 @pass_app
 def mb(app: App, url: str, plain: bool, region: str | None, object_lock: bool) -> None:
     """Make a bucket: public access blocked, ACLs disabled, AES256 by default."""
-    from s3safe.core.settings import check_region
     from s3safe.ops.buckets import make_bucket
 
+    precheck_mb({"region": region})
     target = parse_s3_url(url)
-    if region is not None:  # "" is an unset shell variable, not "the default region"
-        check_region(region, option="--bucket-region")
     steps = make_bucket(app.conn, target, region=region, plain=plain, object_lock=object_lock)
     for step in steps:
         app.render.record({"type": "step", "bucket": target.bucket, "step": step}, step)
     if plain:
         app.render.warn("created without the secure defaults; run 'info' to review it")
+
+
+@precheck("mb")
+def precheck_mb(params: Mapping[str, Any]) -> None:
+    """--bucket-region is a region name (exec checks it before line 1)."""
+    from s3safe.core.settings import check_region
+
+    if params.get("region") is not None:  # "" is an unset shell variable, not "the default region"
+        check_region(params["region"], option="--bucket-region")
 
 
 @click.command()

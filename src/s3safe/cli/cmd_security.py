@@ -107,12 +107,30 @@ def policy_apply(app: App, url: str, private_acl_only: bool, require_sse: str | 
     from s3safe.ops.policy import ApplyRequest, plan_apply
     from s3safe.security.policy_templates import TemplateOptions
 
+    precheck_policy_apply({"allow_ip": allow_ip, "deny_ip": deny_ip, "caller_ip": caller_ip})
     sse = None if require_sse is None else () if require_sse == "default" else (require_sse,)
     templates = TemplateOptions(private_acl_only=private_acl_only, require_sse=sse, require_tls=require_tls,
                                 allow_ips=allow_ip, deny_ips=deny_ip, exempt_aws_services=exempt_aws_services)  # fmt: skip
     request = ApplyRequest(templates, policy_file, caller_ip, force)
     plan = plan_apply(app.conn, parse_s3_url(url), request, make_gate(dry_run, None))
     _show_plan(app, plan, "already contains these statements")
+
+
+@precheck("policy remove")
+def precheck_policy_remove(params: Mapping[str, Any]) -> None:
+    if not params.get("sids") and not params.get("all_s3safe"):
+        raise UsageError("say which statements to remove: --sid SID or --all-s3safe")
+
+
+@precheck("policy apply")
+def precheck_policy_apply(params: Mapping[str, Any]) -> None:
+    """Every --allow-ip/--deny-ip is an address or CIDR block (exec checks them before line 1)."""
+    from s3safe.ops.policy import check_ip
+    from s3safe.security.policy_templates import normalize_cidr
+
+    check_ip(params.get("caller_ip"), "--caller-ip")
+    for cidr in (*params.get("allow_ip", ()), *params.get("deny_ip", ())):
+        normalize_cidr(cidr)
 
 
 def _show_plan(app: App, plan: PolicyPlan, same: str) -> None:
@@ -135,8 +153,7 @@ def policy_remove(app: App, url: str, sids: tuple[str, ...], all_s3safe: bool, d
     """Remove statements by Sid; the policy is deleted when none are left."""
     from s3safe.ops.policy import plan_remove
 
-    if not sids and not all_s3safe:
-        raise UsageError("say which statements to remove: --sid SID or --all-s3safe")
+    precheck_policy_remove({"sids": sids, "all_s3safe": all_s3safe})
     plan = plan_remove(app.conn, parse_s3_url(url), sids=sids, all_s3safe=all_s3safe, gate=make_gate(dry_run, None))
     _show_plan(app, plan, "has no such statements")
 
@@ -182,7 +199,7 @@ def policy_simulate(app: App, url: str, action: str, key: str | None, principal:
 @click.argument("url")
 @click.option("--versioning", is_flag=True, help="Also turn versioning on.")
 @click.option("--keep-acls", is_flag=True, help="Leave Object Ownership (and so ACLs) as it is.")
-@click.option("--acl-sample", type=int, default=200, show_default=True, metavar="N", help="Object ACLs to check first.")
+@click.option("--acl-sample", type=click.IntRange(min=0), default=200, show_default=True, metavar="N", help="Object ACLs to check first.")
 @dry_run_option
 @pass_app
 def harden(app: App, url: str, versioning: bool, keep_acls: bool, acl_sample: int, dry_run: bool) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from s3safe.cli.app import App
 from s3safe.cli.options import dry_run_option, make_gate
+from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import UsageError
 from s3safe.core.locations import parse_s3_url
 
@@ -16,6 +20,12 @@ TRAIL_HELP = "The trail to use (created when missing; one trail serves many buck
 @click.group()
 def trail() -> None:
     """CloudTrail data events: who called which object API on a bucket (cost shown first)."""
+
+
+@precheck("trail enable")
+def precheck_trail_enable(params: Mapping[str, Any]) -> None:
+    if params.get("keep_forever") and params.get("retain_days") is not None:
+        raise UsageError("--retain-days and --keep-forever contradict each other", hint="give one of them")
 
 
 @trail.command("enable")
@@ -32,8 +42,7 @@ def trail_enable(app: App, url: str, target: str | None, retain_days: int | None
     """Record every object-level API call on a bucket with CloudTrail (advanced event selector)."""
     from s3safe.ops.trail import TrailRequest, plan_enable
 
-    if keep_forever and retain_days is not None:
-        raise UsageError("--retain-days and --keep-forever contradict each other", hint="give one of them")
+    precheck_trail_enable({"keep_forever": keep_forever, "retain_days": retain_days})
     request = TrailRequest(parse_s3_url(target) if target else None, None if keep_forever else 365 if retain_days is None else retain_days, trail_name, account)
     plan = plan_enable(app.conn, parse_s3_url(url), request, gate=make_gate(dry_run, None))
     for line in plan.cost:

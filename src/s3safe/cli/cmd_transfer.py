@@ -266,7 +266,7 @@ def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gat
 @pass_app
 def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_delete: int | None, **values: Any) -> None:
     """Download objects, verified against their checksums, written atomically; decrypts what s3safe encrypted."""
-    precheck_get({**values, "recursive": recursive})
+    precheck_get({**values, "recursive": recursive, "local": local})
     app.use_sse_c_key(values.pop("sse_c_key_file"))
     gate = make_gate(dry_run, max_delete)
     decryption = decryption_from(pop_crypto(values))
@@ -274,10 +274,6 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
     if recursive:
         from s3safe.transfer.engine import TreeSummary, download_tree
 
-        if local == "-":
-            raise UsageError("- is standard output, not a folder", hint="for a folder named -, write ./-")
-        if version_id is not None:
-            raise UsageError("--version-id names one version of one object; for a tree as it was, use -r --as-of TIME")
         summary, meter = TreeSummary(), TransferProgress()
         options = _tree(values, None, defaults=app.defaults, decryption=decryption, as_of=_as_of(as_of_text))
         results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary,
@@ -289,8 +285,6 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
 
     source = parse_s3_url(url, require_key=True)
     if local == "-":  # standard output (a file named '-' is ./-)
-        if version_id is not None:
-            raise UsageError("--version-id does not write to standard output yet", hint="get the version into a file")
         _get_stdout(app, source, dry_run=gate.dry_run, decryption=decryption)
         return
     local_path(local)  # refuses "": the destination keeps its own spelling (a trailing / means a folder)
@@ -313,6 +307,12 @@ def precheck_get(params: Mapping[str, Any]) -> None:
     if version_id is not None and not version_id.strip():  # before a dry run too: it would read the current version
         raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
     _as_of(params.get("as_of"))  # a time without a zone: UsageError
+    if params.get("recursive") and params.get("local") == "-":
+        raise UsageError("- is standard output, not a folder", hint="for a folder named -, write ./-")
+    if params.get("recursive") and version_id is not None:
+        raise UsageError("--version-id names one version of one object; for a tree as it was, use -r --as-of TIME")
+    if params.get("local") == "-" and version_id is not None:
+        raise UsageError("--version-id does not write to standard output yet", hint="get the version into a file")
     tree_only = ("only_diff", "only_newer", "purge", "include", "exclude", "where", "allow_empty", "as_of")
     if not params.get("recursive") and any(params.get(k) for k in tree_only):
         raise UsageError("--only-diff, --only-newer, --purge, --include/--exclude, --where, --allow-empty and --as-of need -r",

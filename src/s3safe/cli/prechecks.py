@@ -4,7 +4,8 @@ A command calls its own check first thing; `exec` runs `check_parsed` on every l
 so a usage error on line 5 stops the script before line 1 changed anything. Two kinds of checks:
 
 - shared ones, by parameter name, for every command that has the parameter (the global -t/--retries/--timeout/
-  --max-bandwidth/--region, every S3URL argument, --where, --max-delete, the upload options …): a new command
+  --max-bandwidth/--region, every S3URL argument, --where, --max-delete, --as-of, --older-than, the upload
+  options …): a new command
   gets them without registering anything;
 - a command's own, registered with `@precheck(name)` (option combinations only that command knows).
 """
@@ -96,10 +97,29 @@ def _check_upload_values(params: Mapping[str, Any]) -> None:
     build_upload_options({**params, "sse": None, "sse_kms_key_id": None})
 
 
+def _check_point_in_time(text: Any) -> None:
+    """--as-of (get -r, revert): ISO 8601 with a zone, or an age."""
+    from datetime import UTC, datetime
+
+    from s3safe.core.timespec import parse_point_in_time
+
+    parse_point_in_time(str(text), now=datetime.now(UTC))
+
+
+def _check_age(text: Any) -> None:
+    """--older-than (uploads ls|abort): 7d, 12h … up to the largest age."""
+    from s3safe.ops.uploads import parse_age
+
+    if text:
+        parse_age(str(text))
+
+
 SHARED_VALUE_CHECKS: dict[str, Callable[[Any], None]] = {
     "where": _check_where,
     "local_delete_where": _check_where,
     "max_delete": _check_max_delete,
+    "as_of": _check_point_in_time,
+    "older_than": _check_age,
 }
 
 
