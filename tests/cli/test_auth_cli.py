@@ -11,6 +11,7 @@ that moto's request recorder saw.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -140,17 +141,25 @@ def test_credential_process_export_works_for_botocore(
     assert on_moto("auth", "save", "ci", input_text=f"{KEY_ID}\n{SECRET}\n", env=keyring_env).returncode == 0
     exported = on_moto("auth", "export-credential-process", "ci", env=keyring_env)
     assert exported.returncode == 0, exported.stderr
-    line = exported.stdout.strip()
+    header, line = exported.stdout.strip().splitlines()
+    assert header == "[profile ci]", exported.stdout  # appended as the --help shows, it opens its own section (rt17 #6)
     assert line.startswith("credential_process = ") and line.endswith(" auth credential-process ci")
     _no_secret(exported)
 
     printed = on_moto("auth", "credential-process", "ci", env=keyring_env)
     assert json.loads(printed.stdout) == {"Version": 1, "AccessKeyId": KEY_ID, "SecretAccessKey": SECRET}
 
-    # botocore runs the exported command for an ordinary AWS profile; no saved default is involved
-    (isolated_env / "aws-config").write_text(f"[profile viaproc]\n{line}\n")
+    # botocore runs the exported command for an ordinary AWS profile; no saved default is involved. Appended
+    # (`>> ~/.aws/config`) after another profile without a final newline, it must not become that profile's
+    config = isolated_env / "aws-config"
+    config.write_text("[profile other]\nregion = eu-west-1")
+    with config.open("a") as appended:
+        appended.write(exported.stdout)
+    sections = configparser.ConfigParser()
+    sections.read(config)
+    assert "credential_process" not in sections["profile other"] and "credential_process" in sections["profile ci"]
     moto_server.start_recording()
-    listed = on_moto("--profile", "viaproc", "ls", env=keyring_env)
+    listed = on_moto("--profile", "ci", "ls", env=keyring_env)
     assert listed.returncode == 0, listed.stderr
     assert _signed_with(moto_server) == {KEY_ID}
     _no_secret(listed)

@@ -260,16 +260,21 @@ def auth_rm(app: App, name: str | None, all_: bool, passphrase_file: Path | None
 @PASSPHRASE_FILE
 @pass_app
 def auth_export(app: App, name: str, passphrase_file: Path | None) -> None:
-    """Print the `credential_process` line that lets other AWS tools use a saved profile.
+    """Print the `[profile NAME]` section whose `credential_process` line lets other AWS tools use a saved profile.
 
-    Put it under a `[profile NAME]` section of ~/.aws/config. With --passphrase-file the line names that
-    file, so that a profile kept in the encrypted file can be unlocked without a prompt.
+    Safe to append to ~/.aws/config: the section header comes with the line (a bare line would join whatever
+    section came last). With --passphrase-file the line names that file, so that a profile kept in the
+    encrypted file can be unlocked without a prompt.
     """
     from s3safe.auth.store import credential_process_line, default_program
 
     _store().info(name)  # NotFoundError for a profile that was never saved
     line = credential_process_line(name, program=default_program(), passphrase_file=passphrase_file)
-    app.render.record({"type": "credential_process", "name": name, "line": line}, line)
+    section = "[default]" if name == "default" else f"[profile {name}]"  # ~/.aws/config spells the default so
+    # the blank line first: a config file without a final newline would otherwise swallow the header
+    data = {"type": "credential_process", "name": name, "section": section, "line": line}
+    for text in ("", section, line) if not app.render.json_mode else (None,):  # JSON: one record
+        app.render.record(data, text)
 
 
 @auth.command("credential-process")
