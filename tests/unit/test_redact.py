@@ -249,7 +249,7 @@ def test_a_line_without_any_trigger_word_skips_the_pattern_passes(monkeypatch: p
 _LOOKALIKES = [
     "https://h/k?X-Amz-Signature=0123abcd", "https://h/k?X-Amz-Security-Token=tok0123", "https://h/k?X-Amz-Credential=AKIAX%2F2026",
     "https://h/k?Signature=0123abcd", "https://h/k?AWSAccessKeyId=AKIAEXAMPLE", "https://user:pw0123@h/",
-    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAX/2026", "Authorization: AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl",
+    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAX/2026", "Authorization: AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmE=",
     "Signature=0123456789abcdef0123", "Signature:\n" + "ab" * 32,
     *(f"<{name}>value\n0123</{name}>" for name in ("SignatureProvided", "StringToSign", "StringToSignBytes",
       "CanonicalRequest", "CanonicalRequestBytes", "AWSAccessKeyId")),
@@ -436,5 +436,85 @@ def test_a_short_passphrase_loaded_from_a_file_does_not_garble_output(tmp_path: 
         (tmp_path / "pw").write_text("report\n")
         assert keys.resolve_passphrase(passphrase_file=str(tmp_path / "pw")) == "report"
         assert redact("out/quarterly-report.txt") == "out/quarterly-report.txt"
+    finally:
+        forget_secrets()
+
+
+# --- chosen secrets and the access key id (outside tester, finding 2 of round 17) ------------------------
+
+
+def test_a_short_access_key_id_is_not_masked_inside_names() -> None:
+    """MinIO and Ceph let users pick the key id: with `backup`, `s3://backup-bucket/backups/backup-2026.sql` came
+    out as `s3://****-bucket/****s/****-2026.sql` (--json too), and with `test`, `latest` as `la****`."""
+    from s3safe.core.redact import register_credentials
+
+    forget_secrets()
+    try:
+        register_credentials("backup", "backupsecret1", None)
+        register_credentials("test", "testsecret", None)
+        for text in ("s3://backup-bucket/backups/backup-2026.sql", "k  v1  latest", "backup", "test", "'test'"):
+            assert redact(text) == text
+        # where a request names it, it is still masked
+        header = "AWS4-HMAC-SHA256 Credential=backup/20260101/us-east-1/s3/aws4_request, SignedHeaders=host"
+        assert "backup" not in redact(header)
+        assert redact("<AWSAccessKeyId>backup</AWSAccessKeyId>") == f"<AWSAccessKeyId>{MASK}</AWSAccessKeyId>"
+        assert "backup" not in redact("Authorization: AWS backup:" + "A" * 27 + "=")
+    finally:
+        forget_secrets()
+
+
+def test_an_aws_form_key_id_is_masked_as_a_word_but_not_inside_a_name() -> None:
+    from s3safe.core.redact import register_credentials
+
+    forget_secrets()
+    try:
+        register_credentials(ACCESS_KEY, SECRET_KEY, None)
+        assert redact(f"Credentials('{ACCESS_KEY}') key id {ACCESS_KEY}") == f"Credentials('{MASK}') key id {MASK}"
+        assert redact(f"s3://b/{ACCESS_KEY}-notes.txt") == f"s3://b/{ACCESS_KEY}-notes.txt"
+    finally:
+        forget_secrets()
+
+
+def test_a_chosen_secret_follows_the_passphrase_rule() -> None:
+    """Secret key and session token: masked everywhere from 12 characters on, like a passphrase; a shorter one
+    only where it stands alone as a word (as a short passphrase now is), never inside a name."""
+    from s3safe.core.redact import CHOSEN_SECRET_MASK_MIN, PASSPHRASE_MASK_MIN, register_credentials, register_passphrase
+
+    assert CHOSEN_SECRET_MASK_MIN == PASSPHRASE_MASK_MIN
+    forget_secrets()
+    try:
+        register_credentials("backup", "backupsecret1", "tok-short")
+        register_passphrase("report")
+        assert redact("s3://b/x-backupsecret1.txt") == f"s3://b/x-{MASK}.txt"
+        for name in ("s3://b/tok-short.txt", "quarterly-report.txt", "env=report/a"):
+            assert redact(name) == name
+        assert redact("token 'tok-short' and passphrase report") == f"token '{MASK}' and passphrase {MASK}"
+    finally:
+        forget_secrets()
+
+
+def test_a_secret_registered_in_full_wins_over_the_same_one_as_a_word() -> None:
+    from s3safe.core.redact import register_passphrase
+
+    forget_secrets()
+    try:
+        register_passphrase("report")
+        register_secret("report")
+        assert redact("quarterly-report.txt") == f"quarterly-{MASK}.txt"
+    finally:
+        forget_secrets()
+
+
+def test_the_word_rule_holds_past_the_small_set_shortcut() -> None:
+    from s3safe.core.redact import register_passphrase
+
+    forget_secrets()
+    try:
+        for value in _random_secrets(40):
+            register_secret(value)
+        register_passphrase("report")
+        assert redact("quarterly-report.txt") == "quarterly-report.txt"
+        assert redact("passphrase report.") == "passphrase report."
+        assert redact("passphrase (report)") == f"passphrase ({MASK})"
     finally:
         forget_secrets()

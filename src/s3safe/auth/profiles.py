@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from s3safe.core.errors import UsageError
-from s3safe.core.redact import register_secret
+from s3safe.core.redact import register_credentials
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RESERVED_NAMES = frozenset({"none"})  # `--auth none` means "ignore the saved default"
@@ -47,9 +47,7 @@ class Credentials:
 
     def register(self) -> None:
         """Register every part with redaction, so that none of it can reach output or logs."""
-        register_secret(self.access_key_id)
-        register_secret(self.secret_access_key)
-        register_secret(self.session_token)
+        register_credentials(self.access_key_id, self.secret_access_key, self.session_token)
 
     def to_dict(self) -> dict[str, str]:
         out = {"access_key_id": self.access_key_id, "secret_access_key": self.secret_access_key}

@@ -38,15 +38,20 @@ class SecretMatcher:
     def __init__(self) -> None:
         self._by_head: dict[str, list[str]] = {}
         self._all: set[str] = set()
+        self._whole: set[str] = set()  # masked only where they stand alone (see `stands_alone`)
         self.comparisons = 0  # work done, for tests that prove the cost does not grow with the secrets
 
     def __len__(self) -> int:
         return len(self._all)
 
-    def add(self, secret: str) -> None:
+    def add(self, secret: str, *, whole_word: bool = False) -> None:
         if secret in self._all:
+            if not whole_word:
+                self._whole.discard(secret)  # registered both ways: masked everywhere wins
             return
         self._all.add(secret)
+        if whole_word:
+            self._whole.add(secret)
         bucket = self._by_head.setdefault(secret[:_MIN_SECRET_LEN], [])
         bucket.append(secret)
         bucket.sort(key=len, reverse=True)
@@ -54,6 +59,10 @@ class SecretMatcher:
     def clear(self) -> None:
         self._by_head.clear()
         self._all.clear()
+        self._whole.clear()
+
+    def _hit(self, text: str, secret: str, start: int) -> bool:
+        return secret not in self._whole or stands_alone(text, start, start + len(secret))
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of every secret, merged where they touch or overlap."""
@@ -66,7 +75,8 @@ class SecretMatcher:
             self.comparisons += 1
             start = text.find(secret)
             while start != -1:
-                found.append((start, start + len(secret)))
+                if self._hit(text, secret, start):
+                    found.append((start, start + len(secret)))
                 start = text.find(secret, start + 1)
         return found
 
@@ -79,10 +89,20 @@ class SecretMatcher:
                 continue
             for secret in candidates:  # longest first: the first match covers the others
                 self.comparisons += 1
-                if text.startswith(secret, i):
+                if text.startswith(secret, i) and self._hit(text, secret, i):
                     found.append((i, i + len(secret)))
                     break
         return found
+
+
+# What may stand next to a word that stands alone: the text's edges, white space, quotes, brackets, `,` and `;`.
+# Not `/ - . _ = :`, which join the words of a name (`backups/backup-2026.sql`, `env=test/`).
+_WORD_EDGES = frozenset(" \t\r\n\f\v'\"`()[]{}<>,;")
+
+
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a whole word, not part of a name."""
+    return (start == 0 or text[start - 1] in _WORD_EDGES) and (end == len(text) or text[end] in _WORD_EDGES)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -126,8 +146,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(://[^/\s:@'\"]*:)[^@/\s'\"]+@"), r"\1" + MASK + "@"),
     # Authorization headers: keep the scheme, hide credential scope and signature
     (re.compile(r"(?i)(Credential=)[^,&\s'\"]+"), r"\1" + MASK),
-    # SigV2 headers: "Authorization: AWS ACCESSKEY:signature"
-    (re.compile(r"(?i)(\bAWS )[A-Z0-9]{16,}:[A-Za-z0-9+/=]+"), r"\1" + MASK),
+    # SigV2 headers: "Authorization: AWS ACCESSKEY:signature", any key id (MinIO/Ceph ones can be short words);
+    # the signature is the base64 of an HMAC (28 characters for SHA-1, 44 for SHA-256)
+    (re.compile(r"(?i)(\bAWS )[^\s:'\"]{1,128}:[A-Za-z0-9+/]{20,}={0,2}"), r"\1" + MASK),
     (re.compile(r"(?i)(Signature=)[0-9a-f]{16,}"), r"\1" + MASK),
     # botocore's debug log prints each SigV4 signature on its own line ("Signature:\n<hex>")
     (re.compile(r"(?i)(Signature:\s*)[0-9a-f]{64}"), r"\1" + MASK),
@@ -163,27 +184,56 @@ def _may_match_a_pattern(text: str) -> bool:
 
 
 def register_secret(value: str | bytes | None) -> None:
-    """Remember a secret so that `redact` hides it wherever it turns up."""
+    """Remember a secret s3safe made or was given in full (keys, tokens, identities): masked wherever it turns up."""
+    _register(value, whole_word=False)
+
+
+def _register(value: str | bytes | None, *, whole_word: bool) -> None:
     if value is None:
         return
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if len(text) < _MIN_SECRET_LEN:
         return
     with _lock:
-        _matcher_of(current()).add(text)
+        _matcher_of(current()).add(text, whole_word=whole_word)
 
 
-# A passphrase is a word people also use in names ("report"): masking every occurrence would garble keys
-# and file names in output (and --json could no longer give them back), and the masked spots would show
-# anyone reading the log which word the passphrase is. s3safe never prints a passphrase; masking it inside
-# other text is a last net kept for passphrases long enough not to occur in names by chance.
+# A secret a person chose (a passphrase; a secret key or token on MinIO or Ceph, where users pick them) can be a
+# word people also use in names ("report", "backup"): masking every occurrence would garble keys and file names
+# in output (and --json could no longer give them back), and the masked spots would show anyone reading the log
+# which word the secret is. s3safe never prints one of these; masking it inside other text is a last net, kept
+# everywhere for secrets long enough not to occur in names by chance, and for shorter ones only where the
+# secret stands alone as a word (`stands_alone`), never inside a name.
 PASSPHRASE_MASK_MIN = 12
+CHOSEN_SECRET_MASK_MIN = PASSPHRASE_MASK_MIN
+# The access key id is an identifier, not a secret (every signed request carries it in Credential=). The patterns
+# mask it where it is named (Credential=, X-Amz-Credential=, AWSAccessKeyId); by value only an id of the AWS
+# form (AKIA…, 16 characters or more) and only as a word of its own: a short id ("backup", "test") is a word.
+KEY_ID_MASK_MIN = 16
+
+
+def register_chosen_secret(value: str | None) -> None:
+    """A secret a person may have chosen: masked everywhere at CHOSEN_SECRET_MASK_MIN characters, else as a word."""
+    if value is not None:
+        _register(value, whole_word=len(value) < CHOSEN_SECRET_MASK_MIN)
 
 
 def register_passphrase(passphrase: str | None) -> None:
-    """A user-chosen passphrase: masked in output only when at least PASSPHRASE_MASK_MIN characters long."""
-    if passphrase is not None and len(passphrase) >= PASSPHRASE_MASK_MIN:
-        register_secret(passphrase)
+    """A user-chosen passphrase: the rule of `register_chosen_secret`."""
+    register_chosen_secret(passphrase)
+
+
+def register_key_id(key_id: str | None) -> None:
+    """An access key id: masked by value only at KEY_ID_MASK_MIN characters and as a word of its own."""
+    if key_id is not None and len(key_id) >= KEY_ID_MASK_MIN:
+        _register(key_id, whole_word=True)
+
+
+def register_credentials(key_id: str | None, secret_key: str | None, token: str | None) -> None:
+    """An S3 key pair (and session token) as loaded from anywhere."""
+    register_key_id(key_id)
+    register_chosen_secret(secret_key)
+    register_chosen_secret(token)
 
 
 def forget_secrets() -> None:

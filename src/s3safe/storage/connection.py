@@ -15,7 +15,7 @@ from s3safe import __version__
 from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.concurrency import Budget
 from s3safe.core.errors import AccessDeniedError
-from s3safe.core.redact import register_secret
+from s3safe.core.redact import register_credentials
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
 from s3safe.storage.answers import not_s3_guard, root_element
@@ -250,9 +250,7 @@ class Connection:
                     hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile, or save a profile with 's3safe auth save NAME'",
                 )
             frozen = creds.get_frozen_credentials()
-        register_secret(frozen.secret_key)
-        register_secret(frozen.token)
-        register_secret(frozen.access_key)
+        register_credentials(frozen.access_key, frozen.secret_key, frozen.token)
         return frozen
 
     @property
@@ -269,9 +267,7 @@ class Connection:
                 self._env = None if self._saved_locked() is not None else envcreds.credentials(self.settings.profile)
             found = self._env
         if found is not None:
-            register_secret(found.secret_key)
-            register_secret(found.token)
-            register_secret(found.access_key)
+            register_credentials(found.access_key, found.secret_key, found.token)
         return found
 
     def client(self, region: str | None = None) -> S3Client:
