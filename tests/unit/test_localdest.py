@@ -13,12 +13,22 @@ from s3safe.transfer.localdest import Destination, NameClaims, is_own_temp, temp
 
 
 def test_keys_that_name_one_file_where_backslash_separates_are_reported_not_both_written() -> None:
-    claims = NameClaims(active=True)  # as on Windows, where "a\\b" and "a/b" both become a\b
+    claims = NameClaims(every_key=True)  # as on Windows, where "a\\b" and "a/b" both become a\b
     assert claims.claim("a/b", ["a", "b"]) is None
     assert claims.claim("a\\b", ["a", "b"]) == "a/b"
     assert claims.claim("a/b", ["a", "b"]) is None  # the owner itself, again (a retry) is not a collision
-    posix = NameClaims(active=False)
-    assert posix.claim("a/b", ["a", "b"]) is None and posix.claim("x", ["a", "b"]) is None
+
+
+def test_keys_folded_to_one_file_go_to_the_first_listed_on_every_system() -> None:
+    """In listing (byte) order, whichever of a plain key and its folded forms comes first owns the file."""
+    claims = NameClaims(every_key=False)
+    assert claims.claim("a/./b", ["a", "b"]) is None  # folded keys list before `a/b`...
+    assert claims.claim("a//b", ["a", "b"]) == "a/./b"
+    assert claims.claim("a/b", ["a", "b"]) == "a/./b"
+    assert claims.claim("a/-c", ["a", "-c"]) is None  # ...but after a plain name that starts below "/"
+    assert claims.claim("a/./-c", ["a", "-c"]) == "a/-c"
+    assert claims.claim("a//.e", ["a", ".e"]) is None and claims.claim("a/.e", ["a", ".e"]) == "a//.e"
+    assert claims.claim("x/y", ["x", "y"]) is None and claims._owners.keys() == {"a/b", "a/-c", "a/.e"}  # nothing kept for x/y
 
 
 def test_stored_modes_drop_setuid_unless_asked_and_missing_ones_follow_the_umask(tmp_path: Path) -> None:

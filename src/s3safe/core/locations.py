@@ -145,6 +145,11 @@ def local_parts(relative_key: str) -> list[str]:
     return [p for p in _LOCAL_SEPARATORS.split(relative_key) if p not in ("", ".")]
 
 
+def names_folder(relative_key: str) -> bool:
+    """A key whose last segment is "." (`a/.`) names the folder above it, not a file."""
+    return _LOCAL_SEPARATORS.split(relative_key)[-1] == "."
+
+
 def safe_local_path(root: Path, relative_key: str) -> Path:
     """Join a key below `root`, refusing any key that would land outside it."""
     reason = unsafe_key_reason(relative_key)

@@ -245,21 +245,28 @@ class Target:
 
 
 class NameClaims:
-    """Where a backslash separates folders (Windows), the keys `a\\b` and `a/b` name one file: the first
-    to claim it is written and the others are reported, instead of one silently replacing the other.
-    Elsewhere every key has a name of its own and nothing is tracked (memory stays flat)."""
+    """Keys that name one local file (`a/b`, `a//b` and `a/./b`; on Windows `a\\b` too): the first in listing
+    order is written and the others are reported, instead of one silently replacing the other. Claimed by the
+    one thread that plans, in listing order, so which key wins does not depend on thread timing.
 
-    def __init__(self, *, active: bool = os.name == "nt") -> None:
-        self._owners: dict[tuple[str, ...], str] | None = {} if active else None
-        self._lock = threading.Lock()
+    Memory: every key is looked up, but a key is remembered only when a later one in listing order can name the
+    same file: a folded key (empty or "." segments), a key with a segment starting below "0" in byte order
+    (`a/-b` lists before `a/./-b`; `a/b` lists after `a//b` and `a/./b`), and on Windows every key (`a/b`
+    lists before `a\\b`). A tree of ordinary names keeps nothing."""
+
+    def __init__(self, *, every_key: bool = os.name == "nt") -> None:
+        self._owners: dict[str, str] = {}
+        self._every_key = every_key
 
     def claim(self, key: str, parts: Sequence[str]) -> str | None:
-        """None when `key` may write the file `parts` names; else the key that already claimed it."""
-        if self._owners is None:
-            return None
-        with self._lock:
-            owner = self._owners.setdefault(tuple(parts), key)
-        return None if owner == key else owner
+        """None when `key` may write the file `parts` names; else the key, earlier in the listing, that did."""
+        name = "/".join(parts)
+        owner = self._owners.get(name)
+        if owner is not None:
+            return None if owner == key else owner
+        if self._every_key or name != key or any(p[0] < "0" for p in parts):
+            self._owners[name] = key
+        return None
 
 
 class Destination:

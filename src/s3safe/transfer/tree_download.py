@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -23,8 +24,8 @@ from s3safe.core.errors import (
     S3SafeError,
     UsageError,
 )
-from s3safe.core.locations import S3Url, local_parts, unsafe_key_reason
-from s3safe.core.models import ActionResult
+from s3safe.core.locations import S3Url, local_parts, names_folder, unsafe_key_reason
+from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import ObjectStore, VersionListing
@@ -95,8 +96,7 @@ def download_tree(
                                 settle=dest.restamp if dest is not None else None)  # fmt: skip
     actions = planner.plan(remote, local, upload=False, compare=comparator(options.mode, content),
                            purge=options.purge, source_prefix=prefix, names=(f"s3://{source.bucket}/{prefix}", str(root)))  # fmt: skip
-    actions = compared(actions, options.mode, content, conn)
-    claims = NameClaims()
+    actions = compared(_one_key_per_file(actions, root, run, compare=comparator(options.mode, content)), options.mode, content, conn)
 
     def fetch(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -112,11 +112,6 @@ def download_tree(
             run.summary.refused += 1
             return ActionResult("refuse", url, ok=False, error="key names no file; not written")
         assert dest is not None  # fetch runs only in a real run
-        other = claims.claim(action.key, parts)
-        if other is not None:
-            run.summary.refused += 1
-            return ActionResult("refuse", url, ok=False,
-                                error=f"key names the same local file as {other!r} here (a backslash separates folders); not written")  # fmt: skip
         try:
             target = dest.target(parts)
             try:
@@ -159,6 +154,56 @@ def download_tree(
             cache.flush()
         summary.hashed, summary.requests = content.hashed, content.requests
         summary.elapsed = time.monotonic() - summary.started
+
+
+def _one_key_per_file(
+    actions: Iterator[planner.Action], root: Path, run: Run, *, compare: planner.Comparator
+) -> Iterator[planner.Action]:  # fmt: skip
+    """Keys that name one local file (`a/b`, `a//b`, `a/./b`): the first in listing order owns it, the others
+    are refused (failed, so nothing is purged on their account). A folded owner is compared with that file, so
+    a sync settles; the planner's merge, by exact key, paired the file with no key or with another."""
+    claims = NameClaims()
+    for action in actions:
+        obj = action.source
+        if obj is None or unsafe_key_reason(action.key):  # deletions; unsafe keys are refused by fetch
+            yield action
+            continue
+        parts = local_parts(action.key)
+        if not parts:
+            yield action
+            continue
+        url = f"s3://{obj.bucket}/{obj.key}"
+        if names_folder(action.key):
+            run.summary.refused += 1
+            run.fail(ActionResult("refuse", url, ok=False, error="key ends in '.' and names a folder, not a file; not written"))
+            continue
+        other = claims.claim(action.key, parts)
+        if other is not None:
+            run.summary.refused += 1
+            run.fail(ActionResult("refuse", url, ok=False, error=f"key names the same local file as {other!r}; not written"))
+            continue
+        name = "/".join(parts)
+        if name != action.key and action.target is None:
+            yield _against_local(action, root, name, compare=compare)
+        else:
+            yield action
+
+
+def _against_local(action: planner.Action, root: Path, name: str, *, compare: planner.Comparator) -> planner.Action:
+    """A folded key's action, compared with the local file it names (if there is one, and a regular file)."""
+    assert action.source is not None
+    try:
+        info = os.lstat(root.joinpath(*name.split("/")))
+    except OSError:
+        return action
+    if not stat.S_ISREG(info.st_mode):
+        return action
+    local = ObjectInfo(bucket=str(root), key=name, size=info.st_size,
+                       last_modified=datetime.fromtimestamp(info.st_mtime, tz=UTC))  # fmt: skip
+    reason = compare(action.source, local)
+    if reason is None:
+        return planner.Action(planner.Kind.SKIP, action.key, action.source, local, "unchanged")
+    return planner.Action(planner.Kind.DOWNLOAD, action.key, action.source, local, reason)
 
 
 def _destination_walk_failure(root: Path, run: Run) -> Callable[[str, OSError], None]:
