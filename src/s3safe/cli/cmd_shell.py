@@ -15,7 +15,7 @@ import click
 from s3safe.cli.app import App
 from s3safe.cli.cmd_exec import NESTED, parse_command_line, reads_stdin, run_inner
 from s3safe.cli.render import printable
-from s3safe.core.errors import S3SafeError, UsageError, exit_code_for
+from s3safe.core.errors import EXIT_TERMINATED, S3SafeError, Terminated, UsageError, exit_code_for
 
 BUILTINS = {
     "cd": "cd [PATH]: change the current S3 location (no PATH, or /: the top; ..: up one level; -: the previous one)",
@@ -102,11 +102,15 @@ class Console:
             except EOFError:
                 render.line("")
                 break
+            except Terminated:  # SIGTERM ends the shell, unlike Ctrl-C
+                raise
             except KeyboardInterrupt:  # Ctrl-C at the prompt: drop the line, keep the shell
                 render.line("^C")
                 continue
             try:
                 result = self.handle(line)
+            except Terminated:
+                raise
             except KeyboardInterrupt:
                 render.error("interrupted", code=130)
                 result = 130
@@ -118,6 +122,9 @@ class Console:
                 render.error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), code=result)
             if result is None:
                 break
+            if result == EXIT_TERMINATED:  # the command was stopped by SIGTERM: so is the shell
+                self.save_history()
+                return result
             code = result
             if self.history_path is not None:
                 self.save_history()

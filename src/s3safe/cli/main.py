@@ -24,7 +24,7 @@ from s3safe import __version__
 from s3safe.cli.app import App
 from s3safe.cli.examples import attach_examples
 from s3safe.cli.render import OutputClosed, Renderer, went_on_without_reader
-from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_USAGE, S3SafeError, exit_code_for
+from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, S3SafeError, Terminated, exit_code_for
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -227,18 +227,19 @@ def run(argv: list[str] | None = None) -> None:
     forbid_core_dumps()  # every command holds credentials, many a passphrase or keys: no core file may copy them
     _terminate_like_interrupt()
     code = invoke(list(sys.argv[1:] if argv is None else argv))
-    if code == EXIT_INTERRUPTED:
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         _end_past_stuck_workers(code)
     sys.exit(code)
 
 
 def _terminate_like_interrupt() -> None:
     """SIGTERM (kill, a service manager, a CI timeout) unwinds like Ctrl-C: scratch folders holding copies of
-    logs or inventories are removed and nothing half-written stays, instead of the process vanishing."""
+    logs or inventories are removed and nothing half-written stays, instead of the process vanishing. It exits
+    143, not Ctrl-C's 130."""
     import signal
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     try:
         signal.signal(signal.SIGTERM, handler)
@@ -272,7 +273,11 @@ def invoke(argv: list[str]) -> int:
     render = Renderer(json_mode=json_mode, quiet=False)
     code = 0
     try:
-        result = main.main(args=argv, prog_name="s3safe", standalone_mode=False)
+        # not main.main(): it turns Ctrl-C and SIGTERM alike into Abort after a blank line on stderr. Its one
+        # other duty, answering the completion scripts (`completion bash`), is done here as it does it
+        main._main_shell_completion({}, "s3safe", None)  # exits when _S3SAFE_COMPLETE is set, else returns
+        with main.make_context("s3safe", argv) as ctx:
+            result = main.invoke(ctx)
         if isinstance(result, int) and not isinstance(result, bool):  # ctx.exit(code) returns it here
             code = result
     except click.exceptions.Exit as exc:
@@ -293,9 +298,10 @@ def invoke(argv: list[str]) -> int:
         # a condition's syntax error shows the expression with a caret under the offending token
         first, *context = str(exc).split("\n") if hasattr(exc, "expression") else (str(exc),)
         render.error(first, code=code, context=context)
-    except KeyboardInterrupt:
-        code = EXIT_INTERRUPTED
-        render.error("interrupted; nothing half-written was left behind", code=code)
+    except KeyboardInterrupt as exc:
+        code = exit_code_for(exc)
+        what = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
+        render.error(f"{what}; nothing half-written was left behind (run the command again to finish)", code=code)
     except (BrokenPipeError, OutputClosed):
         # the reader (e.g. `| head`) went away; that is not our failure, and coreutils stop quietly too
         code = 0

@@ -14,7 +14,12 @@ EXIT_PARTIAL = 5
 EXIT_INTEGRITY = 6
 EXIT_REFUSED = 7
 EXIT_AUDIT = 8
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells report it
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, so a service manager or CI timeout tells the two apart
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: a KeyboardInterrupt so that every clean-up written for Ctrl-C runs."""
 
 
 class S3SafeError(Exception):
@@ -126,6 +131,8 @@ def exit_code_for(exc: BaseException) -> int:
     """The single place where exceptions become exit codes."""
     if isinstance(exc, S3SafeError):
         return exc.exit_code
+    if isinstance(exc, Terminated):
+        return EXIT_TERMINATED
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     return EXIT_ERROR

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from s3safe.core.errors import EXIT_INTERRUPTED, UsageError
+from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, UsageError, exit_code_for
 from s3safe.core.locations import is_s3_url
 
 _BLANKS = " \t\r\n\f\v"
@@ -246,10 +246,10 @@ def run_script(lines: list[ScriptLine], execute: Callable[[ScriptLine], int], *,
     for line in lines:
         try:
             code = execute(line)
-        except KeyboardInterrupt:
-            code = EXIT_INTERRUPTED
+        except KeyboardInterrupt as exc:  # Ctrl-C 130, SIGTERM 143
+            code = exit_code_for(exc)
         report.steps.append(StepResult(line, code))
-        if code == EXIT_INTERRUPTED:
+        if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
             report.interrupted = True
             break
         if code != 0 and not keep_going:
