@@ -2,7 +2,7 @@
 
 Real S3-compatible gateways have listed keys out of byte order (directory-walk order, '/' first), repeated
 a key at a page boundary, and handed back the continuation token they were given. This hook reproduces
-those in front of moto: it takes moto's whole (untruncated) answer for a listing, cuts it into small pages
+those, and a truncated page with no continuation token, in front of moto: it takes moto's whole (untruncated) answer for a listing, cuts it into small pages
 with its own tokens ("hostile-N"), and serves every later page from that snapshot, whatever moto answered
 to the unknown token. Only ListObjectsV2 requests for one bucket are touched; everything else passes.
 """
@@ -47,6 +47,7 @@ class HostileListing:
     loop_token: bool = False  # every page after the first hands back the token it was asked with ...
     loop_period: int = 1  # ... or, with a period of 2, pages 1 and 2 point at each other
     loop_empty: bool = False  # with loop_token: those pages are empty (nothing listed, still truncated)
+    drop_token: bool = False  # a truncated page says so but gives no NextContinuationToken (the rest is unreachable)
     served: int = 0  # pages answered, for assertions
     _snapshots: dict[str, tuple[bytes, list[bytes]]] = field(default_factory=dict)
 
@@ -91,6 +92,6 @@ class HostileListing:
                   f"<KeyCount>{len(chosen)}</KeyCount>".encode(), *chosen]  # fmt: skip
         if token is not None:
             fields.append(f"<ContinuationToken>{token}</ContinuationToken>".encode())
-        if next_page is not None:
+        if next_page is not None and not self.drop_token:
             fields.append(f"<NextContinuationToken>hostile-{next_page}</NextContinuationToken>".encode())
         return head.replace(b"</ListBucketResult>", b"".join(fields) + b"</ListBucketResult>")

@@ -2,8 +2,8 @@
 answers bent in front of moto.
 
 The hook takes moto's whole answer to the first request of a listing (no marker) and serves every page
-itself: entries reversed or repeated, a continuation marker handed back again, or empty truncated pages
-forever, each with a marker never given before. Only the chosen listing of one bucket is touched.
+itself: entries reversed or repeated, a continuation marker handed back again, empty truncated pages
+forever, each with a marker never given before, or a truncated page with no marker at all. Only the chosen listing of one bucket is touched.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.faults.proxy import Request, Rewritten, build_response
 
-SHAPES = ("reverse", "repeat", "same-token", "endless-empty")
+SHAPES = ("reverse", "repeat", "same-token", "endless-empty", "no-marker")
 MAX_PAGES_SERVED = 1000  # a client that never stops is still bounded: the proxy answers 500 past this
 _FIRST = 1000  # markers of the hostile pages: numbers (botocore parses a part marker as an integer) from here
 _DROP = re.compile(rb"<(IsTruncated|NextPartNumberMarker|NextKeyMarker|NextUploadIdMarker)>.*?</\1>|<\1/>", re.S)
@@ -71,7 +71,10 @@ class HostileMultipart:
             chosen, next_page = (entries[:1] if page == 0 else []), 1
         elif self.shape == "endless-empty":  # the first entry, then empty pages, each with a marker never given
             chosen, next_page = (entries[:1] if page == 0 else []), page + 1
-        fields = [f"<IsTruncated>{'true' if next_page is not None else 'false'}</IsTruncated>".encode(), *chosen]
+        elif self.shape == "no-marker":  # the first entry, truncated, with no marker to ask for the rest
+            chosen = entries[:1]
+        truncated = next_page is not None or self.shape == "no-marker"
+        fields = [f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>".encode(), *chosen]
         if next_page is not None:
             token = _FIRST + next_page - 1
             if self.listing == "parts":

@@ -38,3 +38,21 @@ class OldestFirst:
         start, end = body.find(entries[0]) if entries else 0, body.rfind(entries[-1]) + len(entries[-1]) if entries else 0
         self.served += 1
         return Rewritten(build_response(200, {"content-type": "application/xml"}, body[:start] + reordered + body[end:]))
+
+
+@dataclass
+class TruncatedWithoutMarker:
+    """ListObjectVersions answers that say they are truncated but give no NextKeyMarker (nor a version marker)."""
+
+    bucket: str
+    served: int = 0
+
+    def __call__(self, request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        parts = urlsplit(request.target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if request.method != "GET" or parts.path.strip("/") != self.bucket or "versions" not in query or code != 200:
+            return None
+        self.served += 1
+        body = re.sub(rb"<(NextKeyMarker|NextVersionIdMarker)>.*?</\1>", b"", body, flags=re.S)
+        body = body.replace(b"<IsTruncated>false</IsTruncated>", b"<IsTruncated>true</IsTruncated>")
+        return Rewritten(build_response(200, {"content-type": "application/xml"}, body))

@@ -232,3 +232,41 @@ def test_endless_empty_pages_with_new_tokens_stop_the_obstore_listing(proxy: Fau
     message = str(caught.value)
     assert "100 empty pages" in message and f"s3://{bucket}/t/" in message and proxy.endpoint_url in message, message
     assert 200 <= hook.served <= 320, hook.served  # obstore's ~200, then botocore's first page and 100 empty ones
+
+
+# botocore's listings; obstore's (get/put -r, sync) still takes such a page as the last: see the lead's report
+TRUNCATED_COMMANDS: dict[str, Callable[[str, Path], tuple[str, ...]]] = {"ls": TREE_COMMANDS["ls"], "rm": TREE_COMMANDS["rm"]}
+
+
+@pytest.mark.parametrize("name", TRUNCATED_COMMANDS)
+def test_a_truncated_page_without_a_token_stops_the_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str], name: str
+) -> None:
+    """Found by an outside tester (rt19 #1): the first page says IsTruncated=true but gives no
+    NextContinuationToken. Before, botocore took it as the whole listing: `ls -r` and `rm -r` showed or
+    removed two keys, exit 0. The rest cannot be reached, so the run stops (exit 1), nothing deleted."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    _fill_bucket(direct, bucket)
+    hook = HostileListing(bucket, drop_token=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, *TRUNCATED_COMMANDS[name](bucket, tmp_path))
+    assert hook.served >= 1, ("the hostile listing was never asked for", result.stdout[-2000:], result.stderr[-2000:])
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    error = result.stderr.strip().splitlines()[-1]
+    assert "NextContinuationToken" in error and f"s3://{bucket}/t/" in error and proxy.endpoint_url in error, error
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert _remote_keys(direct, bucket) == {"t/" + rel for rel in FILES}
+
+
+def test_a_truncated_page_without_a_token_is_a_listing_error_in_process(
+    proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """The botocore listing of the library, at the storage seam."""
+    bucket = bucket_name()
+    _fill_bucket(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=HostileListing(bucket, drop_token=True)))
+    storage = S3Storage(Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0)))
+    with pytest.raises(ListingError) as caught:
+        list(storage.iter_entries(bucket, "t/", recursive=True))
+    assert "NextContinuationToken" in str(caught.value) and f"s3://{bucket}/t/" in str(caught.value), str(caught.value)

@@ -22,7 +22,8 @@ from tests.faults.hostile_uploads import SHAPES, HostileMultipart
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
-WORDS = {"reverse": "out of order", "repeat": "twice", "same-token": "continuation token", "endless-empty": "100 empty pages"}
+WORDS = {"reverse": "out of order", "repeat": "twice", "same-token": "continuation token", "endless-empty": "100 empty pages",
+         "no-marker": "IsTruncated"}
 KEY = "big.bin"
 
 
@@ -77,10 +78,11 @@ def test_an_upload_listing_out_of_key_order_is_taken(proxy: FaultProxy, uploads:
     assert listed == [(KEY + ".2", ids[1]), (KEY, ids[0])]
 
 
-@pytest.mark.parametrize("shape", ["repeat"])  # markers and empty pages: bounded there already; order: see above
+@pytest.mark.parametrize("shape", ["repeat", "no-marker"])  # markers and empty pages: bounded there already; order: see above
 def test_a_broken_upload_listing_stops(proxy: FaultProxy, uploads: tuple[str, list[str]], shape: str) -> None:
     """`uploads ls`/`abort` list through S3Storage.iter_uploads: before, keys and upload IDs were not checked
-    (a reversed or repeated listing went through)."""
+    (a reversed or repeated listing went through), and a truncated page with no marker (rt19 #3) ended the
+    listing there, so an upload after it went unlisted and unaborted."""
     bucket, ids = uploads
     storage = S3Storage(_conn(proxy))
     assert sorted(u.upload_id for u in storage.iter_uploads(bucket)) == sorted(ids)
@@ -111,3 +113,17 @@ def test_uploads_ls_says_one_line(proxy: FaultProxy, proxied: Target, uploads: t
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith("s3safe: error: ") and "twice" in error and f"s3://{bucket}/{KEY}" in error, result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+
+
+def test_uploads_abort_stops_on_a_truncated_page_without_a_marker(proxy: FaultProxy, proxied: Target, moto: MotoServer,
+                                                                  uploads: tuple[str, list[str]]) -> None:  # fmt: skip
+    """Found by an outside tester (rt19 #3): before, `uploads abort` aborted the one upload on the page and
+    called the job done (exit 0) while the other was still billed; now one line, exit 1, nothing aborted."""
+    bucket, ids = uploads
+    _hostile(proxy, bucket, "uploads", "no-marker")
+    result: Any = proxied.run("uploads", "abort", f"s3://{bucket}", timeout=120)
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("s3safe: error: ") and "NextKeyMarker" in error and f"s3://{bucket}/" in error, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    assert sorted(u["UploadId"] for u in proxied.client(moto.endpoint_url).list_multipart_uploads(Bucket=bucket)["Uploads"]) == sorted(ids)

@@ -9,8 +9,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from s3safe.core.errors import ListingError
+from s3safe.core.settings import ConnectionSettings
+from s3safe.storage.connection import Connection
+from s3safe.storage.s3 import S3Storage
 from tests.faults.conftest import Target
-from tests.faults.hostile_versions import OldestFirst
+from tests.faults.hostile_versions import OldestFirst, TruncatedWithoutMarker
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
@@ -61,3 +67,21 @@ def test_revert_adds_no_delete_marker_when_a_copy_back_fails(
     assert "Traceback" not in result.stderr
     assert direct.list_object_versions(Bucket=bucket).get("DeleteMarkers") == versions.get("DeleteMarkers")
     assert direct.get_object(Bucket=bucket, Key="t/new")["Body"].read() == b"created since"
+
+
+def test_a_truncated_version_page_without_a_marker_is_a_listing_error(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """rt19 #1 on the version listing (restores, revert, rm --versions): before, a page that says it is
+    truncated with no NextKeyMarker was taken as the last one, and the keys after it went unseen."""
+    bucket = bucket_name("versions-truncated")
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    direct.put_object(Bucket=bucket, Key="t/doc", Body=b"one")
+    hook = TruncatedWithoutMarker(bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    storage = S3Storage(Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0)))
+    with pytest.raises(ListingError) as caught:
+        list(storage.iter_versions(bucket, "t/"))
+    assert hook.served == 1 and "NextKeyMarker" in str(caught.value) and f"s3://{bucket}/t/" in str(caught.value), str(caught.value)

@@ -62,6 +62,15 @@ class ListingGuard:
             )
         self._tokens.add(token)
 
+    def unreachable_rest(self, token: object, *, field: str) -> None:
+        """Raise if a page that says it is truncated gives no `token` (named `field`) to ask for the rest."""
+        if token is None or token == "":
+            raise ListingError(
+                f"the listing of {self.what} says it has more (IsTruncated) but gives no {field} to ask for the rest, "
+                "so it cannot be listed in full; stopped",
+                hint="nothing was deleted; this is a server bug: report it to the server's maintainers",
+            )
+
     def page(self, *, empty: bool, truncated: bool) -> None:
         """Count empty truncated pages in a row; raise at MAX_EMPTY_PAGES (new tokens each time never repeat)."""
         self._empty_in_a_row = self._empty_in_a_row + 1 if empty and truncated else 0
@@ -113,11 +122,14 @@ def checked_pages(pages: Iterable[Mapping[str, Any]], guard: ListingGuard, *, to
                   listed: tuple[str, ...]) -> Iterator[dict[str, Any]]:  # fmt: skip
     """botocore's pages of one listing (`pages`: a paginator's `paginate(...)`), passed through while they advance:
     a continuation token (the `tokens` fields together) handed out twice, not only twice in a row as botocore
-    notices, or MAX_EMPTY_PAGES truncated pages in a row with nothing in the `listed` fields, stop it."""
+    notices, or MAX_EMPTY_PAGES truncated pages in a row with nothing in the `listed` fields, stop it. So does
+    a truncated page without the first of `tokens` (the one the next request needs), which botocore would
+    take as the last page: a listing that short would have a purge delete what the server still holds."""
     for page in pages:
         truncated = bool(page.get("IsTruncated"))
         guard.page(empty=not any(page.get(name) for name in listed), truncated=truncated)
         if truncated:
+            guard.unreachable_rest(page.get(tokens[0]), field=tokens[0])
             guard.token("\0".join(str(page.get(name)) for name in tokens))
         yield dict(page)
 
