@@ -162,3 +162,32 @@ def test_a_412_to_an_unconditional_put_is_one_line(proxy: FaultProxy, proxied: T
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and f"s3://{bucket}/k.txt" in errors[0] and "(412)" in errors[0], result.stderr[-2000:]
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _conn(proxy: FaultProxy, *, timeout: int = 60) -> Connection:
+    return Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0, timeout=timeout))
+
+
+def test_a_listing_whose_connection_is_cut_says_so_in_s3safes_words(proxy: FaultProxy, bucket: str) -> None:
+    """rt19 #5: before, botocore's own text ("Connection was closed before we received a valid response from
+    endpoint URL: ...") was the message; now the cut connection is told as for an object GET."""
+    proxy.set_plan(FaultPlan(reset=1.0, eligible=lambda r: "list-type" in r.target))
+    with pytest.raises(S3SafeError) as caught:
+        list(S3Storage(_conn(proxy)).iter_entries(bucket, "", recursive=True))
+    message = str(caught.value)
+    assert "the connection was cut before the server's answer was complete" in message and "endpoint URL" not in message, message
+    assert proxy.injected["reset"] >= 1
+
+
+def test_a_server_that_never_answers_is_a_timeout_not_a_cut_connection(proxy: FaultProxy, proxied: Target, bucket: str,
+                                                                        tmp_path: Path) -> None:  # fmt: skip
+    """rt19 #6: an object GET (obstore) and a HEAD (botocore) the server holds past --timeout 1: before, the GET
+    was reported as "the connection was cut ..." and the HEAD as "cannot reach the S3 endpoint: Read timeout"."""
+    proxy.set_plan(FaultPlan(stall=1.0, stall_seconds=4, eligible=_object(bucket)))
+    with pytest.raises(S3SafeError) as caught:
+        S3Storage(_conn(proxy, timeout=1)).head(bucket, "k.txt")
+    assert "the server did not answer within --timeout" in str(caught.value), str(caught.value)
+    result = proxied.run("--timeout", "1", "--retries", "0", "get", f"s3://{bucket}/k.txt", str(tmp_path / "k.txt"), timeout=60)
+    assert result.returncode != 0 and not (tmp_path / "k.txt").exists(), (result.returncode, result.stderr)
+    error = result.stderr.strip().splitlines()[-1]
+    assert "the server did not answer within --timeout" in error and "cut" not in error, result.stderr

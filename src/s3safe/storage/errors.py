@@ -279,7 +279,15 @@ def translate(
             f"TLS certificate verification failed for {where or 'the endpoint'}",
             hint="if the server uses a private CA, pass its certificate with --ca-bundle FILE",
         )
-    if isinstance(exc, bex.EndpointConnectionError | bex.ConnectTimeoutError | bex.ReadTimeoutError):
+    # the timeouts first: botocore's ConnectTimeoutError is an EndpointConnectionError too
+    if isinstance(exc, bex.ReadTimeoutError):
+        return _timed_out(action, where)
+    if isinstance(exc, bex.ConnectTimeoutError):
+        return ServiceError(f"cannot {action}{_on(where)}: no connection to the server within --timeout",
+                            hint="check --endpoint-url and the network; a slow network may need a larger --timeout")  # fmt: skip
+    if isinstance(exc, bex.ConnectionClosedError):  # botocore's words, with the endpoint URL, stay in --debug
+        return _cut(action, where)
+    if isinstance(exc, bex.EndpointConnectionError):
         return ServiceError(f"cannot reach the S3 endpoint: {redact(str(exc))}", hint="check --endpoint-url and the network")
     if isinstance(exc, bex.ParamValidationError):
         return UsageError(redact(str(exc)).replace("\n", " "))
@@ -327,6 +335,19 @@ _CUT = ("error sending request", "connection closed", "IncompleteMessage", "Inte
         "end of file before message length", "connection reset")  # fmt: skip
 
 
+_TIMED_OUT = re.compile(r"timed out|TimedOut|\bdeadline has elapsed", re.I)
+
+
+def _timed_out(action: str, where: str) -> ServiceError:
+    return ServiceError(f"cannot {action}{_on(where)}: the server did not answer within --timeout",
+                        hint="nothing partial was kept; run the command again, with a larger --timeout if the server is slow")  # fmt: skip
+
+
+def _cut(action: str, where: str) -> ServiceError:
+    return ServiceError(f"cannot {action}{_on(where)}: the connection was cut before the server's answer was complete",
+                        hint="nothing partial was kept; run the command again (check the network or a proxy in between)")  # fmt: skip
+
+
 def obstore_transient(exc: BaseException) -> str | None:
     """Why an obstore request is worth sending again (its status, or "connection cut"), None when it is not: a 5xx
     or 429 answer, or a connection that broke before the answer; never a 4xx nor the redirect fence's refusal."""
@@ -363,9 +384,10 @@ def _obstore_without_answer(text: str, *, action: str, where: str) -> S3SafeErro
                             "does not follow (nothing was sent there)", hint=_REDIRECT_HINT)  # fmt: skip
     if "error following redirect" in brief:
         return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered with a redirect, which s3safe does not follow", hint=_REDIRECT_HINT)
+    if _TIMED_OUT.search(text):  # reqwest says "operation timed out" inside "error sending request": before _CUT
+        return _timed_out(action, where)
     if any(sign in text for sign in _CUT):
-        return ServiceError(f"cannot {action}{_on(where)}: the connection was cut before the server's answer was complete",
-                            hint="nothing partial was kept; run the command again (check the network or a proxy in between)")  # fmt: skip
+        return _cut(action, where)
     if "certificate" in brief.lower():
         return ServiceError(f"TLS certificate verification failed for {where or 'the endpoint'}", hint="pass --ca-bundle FILE for a private CA")
     if _GENERIC in brief:
