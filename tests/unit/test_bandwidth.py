@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from s3safe.core.bandwidth import pay
+from s3safe.core.progress import TransferProgress, counting_stream
 from s3safe.transfer.bandwidth import BandwidthLimiter, ThrottledFile
 
 
@@ -62,3 +65,19 @@ def test_throttled_file_pays_once_per_byte_even_when_reread(tmp_path: Path) -> N
         handle.seek(0)
         assert len(handle.read(4096)) == 4096
     assert sum(paid) == 1_000_000
+
+
+def test_a_limited_stream_counts_its_bytes_as_the_limiter_lets_them_through() -> None:
+    """rt17 #7: `put -` with --max-bandwidth counted stdin as read, so the display ran ahead of what was sent."""
+    clock = FakeClock()
+    limiter = BandwidthLimiter(100_000, clock=clock, sleep=clock.sleep)
+    meter = TransferProgress()
+    with counting_stream(io.BytesIO(b"x" * 300_000), meter, limited=True) as source:
+        data = source.read()
+        assert meter.bytes_done == 0  # read into a part, not sent yet
+        pay(limiter, len(data))  # what the part upload does before it sends
+    assert meter.bytes_done == meter.bytes_total == 300_000 and clock.now > 0
+    unlimited = TransferProgress()
+    with counting_stream(io.BytesIO(b"y" * 1000), unlimited, limited=False) as source:
+        source.read()
+    assert unlimited.bytes_done == unlimited.bytes_total == 1000  # no limiter: counted as read, as before

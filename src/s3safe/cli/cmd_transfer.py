@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -240,11 +240,12 @@ def _put_stdin(app: App, paths: tuple[str, ...], dest: Any, *, options: Any, gat
         raise UsageError("'-' (standard input) uploads alone: put - S3URL", hint="a file named '-' is ./-")
     if gate.dry_run:
         raise UsageError("--dry-run cannot read standard input without sending it", hint="leave out --dry-run")
-    from s3safe.core.progress import CountingReader
+    from s3safe.core.progress import counting_stream
 
-    meter = TransferProgress()  # the size is known only at the end: the display shows bytes read and the rate
-    source = cast(BinaryIO, CountingReader(app.render.data_in(), meter))
-    with app.render.transfer_progress(meter, stream="standard input"):
+    meter = TransferProgress()  # the size is known only at the end: the display shows bytes moved and the rate
+    limited = app.conn.limiter is not None
+    with app.render.transfer_progress(meter, stream="standard input"), \
+            counting_stream(app.render.data_in(), meter, limited=limited) as source:  # fmt: skip
         r = upload_stream(app.conn, source, dest, options=options, encryption=encryption)
     done = ActionResult("upload", r.destination, detail=f"{r.size} bytes from standard input, acl {r.acl}, sse {r.sse or 'bucket default'}, "
                         f"verified by {r.verified}")  # fmt: skip

@@ -17,11 +17,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 from s3safe.core.models import ActionResult
 
 T = TypeVar("T")
+
+
+UNSIZED = -1  # the size of a FileProgress that is a stream, known only at its end
 
 
 @dataclass
@@ -95,6 +98,9 @@ class TransferProgress:
                     self.bytes_done -= entry.done
 
     def _moved(self, entry: FileProgress, amount: int) -> None:
+        if entry.size == UNSIZED:  # standard input under a bandwidth limit: its size is known only at the end
+            self.streamed(amount)
+            return
         with self._lock:
             # a retried body is read again: the file never counts for more than its size
             amount = max(0, min(amount, entry.size - entry.done))
@@ -170,3 +176,18 @@ class CountingReader:
         got = read(view)
         self._progress.streamed(got or 0)
         return int(got or 0)
+
+
+@contextmanager
+def counting_stream(source: BinaryIO, progress: TransferProgress, *, limited: bool) -> Iterator[BinaryIO]:
+    """Standard input as an upload reads it, its bytes counted where they move: as they are read, or, under a
+    bandwidth limit, as the limiter lets them through (`pay` reports them, as it does a file's): counted as read,
+    a 2 MB stream would show done in a second and then sit there while the limiter sends it."""
+    if not limited:
+        yield cast(BinaryIO, CountingReader(source, progress))  # read and readinto: what an upload calls
+        return
+    token = _FILE.set((progress, FileProgress("-", UNSIZED)))
+    try:
+        yield source
+    finally:
+        _FILE.reset(token)
