@@ -151,6 +151,20 @@ def test_get_to_stdout_that_fails_verification_exits_6_and_says_bytes_went_out(
     assert "already went to standard output" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_get_to_stdout_whose_reader_stops_early_ends_quietly(bucket: str, moto: MotoServer, moto_client: Any) -> None:
+    """rt17 #9: `get S3URL - | head -c 100` said "cannot download …: Broken pipe", exit 1; like `cat | head` it ends
+    quietly, exit 0 (README's pipe rules)."""
+    moto_client.put_object(Bucket=bucket, Key="big.bin", Body=bytes(3 * BLOCK))  # well past a pipe's buffer
+    get = subprocess.Popen([S3SAFE, "--endpoint-url", moto.endpoint_url, "--allow-http", "get", f"s3://{bucket}/big.bin", "-"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert get.stdout is not None and get.stderr is not None
+    assert get.stdout.read(100) == bytes(100)
+    get.stdout.close()  # the reader goes away
+    err = get.stderr.read().decode()
+    assert get.wait(timeout=60) == 0, err
+    assert [line for line in err.splitlines() if "plain HTTP" not in line] == [], err
+
+
 def test_stream_no_clobber_and_retention(moto_conn: Any, moto_client: Any, bucket_name: Callable[[], str]) -> None:
     """A stream goes through the same conditional write and Object Lock as a file (multipart here)."""
     import io

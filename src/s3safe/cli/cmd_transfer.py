@@ -20,7 +20,7 @@ from s3safe.cli.crypto_options import (
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
 from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
-from s3safe.core.errors import UsageError
+from s3safe.core.errors import S3SafeError, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
@@ -344,8 +344,13 @@ def _get_stdout(app: App, source: Any, *, dry_run: bool, decryption: Any) -> Non
         raise UsageError("refusing to write an object to a terminal", hint="pipe it into a program or redirect it to a file")
     meter = TransferProgress()  # the total is the object's size, learnt from its HEAD
     list(meter.plan([source], size_of=lambda _: 0))  # one file, and the plan is complete
-    with app.render.transfer_progress(meter), meter.file(source.key, 0):
-        r = download_stream(app.conn, source, out, decryption=decryption)
+    try:
+        with app.render.transfer_progress(meter), meter.file(source.key, 0):
+            r = download_stream(app.conn, source, out, decryption=decryption)
+    except S3SafeError as exc:
+        if isinstance(exc.__cause__, BrokenPipeError):  # `| head -c 100`: the reader has what it wanted
+            app.render.data_reader_gone()
+        raise
     app.render.info(f"download {r.source} to standard output  [{r.size} bytes, verified by {r.verified}]",
                     data={"type": "action", "action": "download", "target": r.source, "ok": True, "verified": r.verified})  # fmt: skip
 

@@ -224,6 +224,17 @@ class Renderer:
         self.out = self.err
         return raw
 
+    def data_reader_gone(self) -> None:
+        """The reader of `get S3URL -` went away (`| head -c 100`): it took what it wanted, as `cat | head` does.
+        fd 1 now points at /dev/null (no later flush fails) and the run stops quietly (OutputClosed, exit 0)."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        except OSError:
+            pass
+        raise OutputClosed
+
     def data_in(self) -> BinaryIO:
         """Standard input as raw bytes, for an upload's content (`put - S3URL`)."""
         if sys.stdin is None:  # started with fd 0 closed (`<&-`)
