@@ -105,3 +105,14 @@ def test_a_bad_part_size_names_the_part_size(run_cli: Run, moto: MotoServer, tmp
     result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "put", "--part-size", size, str(src), "s3://nobucket-h14/f")
     line = _one_error(result, 2)
     assert f"invalid --part-size '{size}'" in line and "rate" not in line
+
+
+@pytest.mark.parametrize("argv", [["-t", "\u0661\u0662", "config", "show"], ["--retries", "\uff13", "config", "show"],
+                                  ["logs", "--local", "x", "--limit", "\u0665"], ["restore", "s3://b/k", "--days", "\u0667"]])  # fmt: skip
+def test_option_numbers_take_ascii_digits_only(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """rt17 #9: click's int type took any script's digits (`-t ١٢` ran with 12 threads) where `config set threads`
+    wants 0-9. In-process: the value is refused while parsing, before any command runs."""
+    from s3safe.cli.main import invoke
+
+    assert invoke(argv) == 2
+    assert "is not a whole number written with the digits 0-9" in capsys.readouterr().err

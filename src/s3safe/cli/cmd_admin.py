@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE, WholeRange
 from s3safe.cli.options import make_gate, object_filter, where_option
 from s3safe.core.locations import parse_s3_url
 
@@ -46,7 +47,7 @@ def uploads_ls(app: App, url: str, older_than: str | None) -> None:
 @click.option("--older-than", metavar="AGE", help="Only uploads started longer ago, e.g. 7d.")
 @click.option("--upload-id", metavar="ID", help="Only this upload.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
-@click.option("--max-delete", type=int, metavar="N", help="Refuse to abort more than N uploads.")
+@click.option("--max-delete", type=WHOLE, metavar="N", help="Refuse to abort more than N uploads.")
 @pass_app
 def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | None, dry_run: bool, max_delete: int | None) -> None:
     """Abort unfinished multipart uploads, freeing their parts."""
@@ -60,7 +61,7 @@ def uploads_abort(app: App, url: str, older_than: str | None, upload_id: str | N
 @click.command()
 @click.argument("url")
 @click.option("-r", "--recursive", is_flag=True, help="Every archived object under the prefix.")
-@click.option("--days", type=click.IntRange(1, 36500), required=True, metavar="N", help="How long the restored copy stays available.")
+@click.option("--days", type=WholeRange(1, 36500), required=True, metavar="N", help="How long the restored copy stays available.")
 @click.option("--tier", type=click.Choice(["Standard", "Bulk", "Expedited"], case_sensitive=False), default="Standard",
               show_default=True, help="Retrieval speed (and price).")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Print the plan; request nothing.")

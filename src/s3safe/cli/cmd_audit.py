@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE
 from s3safe.cli.options import dry_run_option, make_gate
 from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import clean
@@ -33,7 +34,7 @@ LEVELS = ["low", "medium", "high", "critical"]
 @click.argument("urls", nargs=-1, metavar="[S3URL]...")
 @click.option("--all", "all_buckets", is_flag=True, help="Audit every bucket the credentials can list.")
 @click.option("--objects", is_flag=True, help="Also check every object: public ACL grants, SSE, client-side encryption.")
-@click.option("--sample", type=int, metavar="N", help="With --objects: check N objects per bucket, drawn at random.")
+@click.option("--sample", type=WHOLE, metavar="N", help="With --objects: check N objects per bucket, drawn at random.")
 @click.option("--resume", is_flag=True, help="With --objects: continue an interrupted object scan where it stopped.")
 @click.option("--inventory", is_flag=True, help="Check objects from the newest S3 Inventory report (DuckDB), not one request each.")
 @click.option("--inventory-manifest", metavar="s3://BUCKET/…/manifest.json", help="With --inventory: read this report.")
@@ -49,7 +50,7 @@ LEVELS = ["low", "medium", "high", "critical"]
     "--log-target", metavar="s3://LOGBUCKET/prefix/", help="With --fix: where to send access logs of buckets that log nothing."
 )
 @click.option(
-    "--log-retain-days", type=int, default=365, show_default=True, metavar="N", help="With --fix: access-log retention."
+    "--log-retain-days", type=WHOLE, default=365, show_default=True, metavar="N", help="With --fix: access-log retention."
 )
 @dry_run_option
 @click.option(

@@ -9,6 +9,7 @@ import click
 
 from s3safe.cli.app import App
 from s3safe.cli.crypto_options import passphrase_file_option, prompt_or_none
+from s3safe.cli.numbers import WHOLE
 from s3safe.cli.options import make_gate, object_filter, where_option
 
 pass_app = click.make_pass_decorator(App)
@@ -70,7 +71,7 @@ def encrypt(
 @passphrase_file_option("Read the passphrase from FILE (else S3SAFE_PASSPHRASE or a prompt).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (one input) or existing folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
-@click.option("--max-work-factor", type=int, metavar="N",
+@click.option("--max-work-factor", type=WHOLE, metavar="N",
               help="Highest scrypt work factor an age passphrase file may ask for (default and maximum 22 = 4 GiB; lower it for files you do not trust).")
 @pass_app
 def decrypt(

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE
 from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import EXIT_PARTIAL, PartialFailure, UsageError
 from s3safe.core.locations import S3Url, parse_s3_url
@@ -32,7 +33,7 @@ SHOW_HELP = "; ".join(f"{q.name}: {q.title}" for q in QUESTIONS.values())
 @click.option("--target", metavar="s3://LOGBUCKET/prefix/", help="Read the logs here instead of where the bucket's logging points.")
 @click.option("--local", "local_paths", multiple=True, metavar="PATH",
               help="Read log files (or folders of them) already on disk (repeatable).")  # fmt: skip
-@click.option("--limit", type=int, default=100, show_default=True, metavar="N", help="At most N rows (0: all).")
+@click.option("--limit", type=WHOLE, default=100, show_default=True, metavar="N", help="At most N rows (0: all).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 @click.option("--athena", is_flag=True, help="Run the question on Amazon Athena over the same logs.")
 @click.option("--workgroup", metavar="NAME", help="--athena: the workgroup to run in.")

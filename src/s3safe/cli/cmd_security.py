@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE, WholeRange
 from s3safe.cli.options import dry_run_option, make_gate
 from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import UsageError
@@ -199,7 +200,7 @@ def policy_simulate(app: App, url: str, action: str, key: str | None, principal:
 @click.argument("url")
 @click.option("--versioning", is_flag=True, help="Also turn versioning on.")
 @click.option("--keep-acls", is_flag=True, help="Leave Object Ownership (and so ACLs) as it is.")
-@click.option("--acl-sample", type=click.IntRange(min=0), default=200, show_default=True, metavar="N", help="Object ACLs to check first.")
+@click.option("--acl-sample", type=WholeRange(min=0), default=200, show_default=True, metavar="N", help="Object ACLs to check first.")
 @dry_run_option
 @pass_app
 def harden(app: App, url: str, versioning: bool, keep_acls: bool, acl_sample: int, dry_run: bool) -> None:
@@ -243,7 +244,7 @@ def logging_group() -> None:
 @logging_group.command("enable")
 @click.argument("url")
 @click.option("--target", required=True, metavar="s3://LOGBUCKET/prefix/", help="Where logs go (created hardened if missing).")
-@click.option("--retain-days", type=int, metavar="N", help="Expire log objects after N days (lifecycle rule, merged).")
+@click.option("--retain-days", type=WHOLE, metavar="N", help="Expire log objects after N days (lifecycle rule, merged).")
 @click.option("--source-account", metavar="ID", help="Account id for the grant's aws:SourceAccount (default: asked from STS).")
 @dry_run_option
 @pass_app

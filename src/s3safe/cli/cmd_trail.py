@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE
 from s3safe.cli.options import dry_run_option, make_gate
 from s3safe.cli.prechecks import precheck
 from s3safe.core.errors import UsageError
@@ -31,7 +32,7 @@ def precheck_trail_enable(params: Mapping[str, Any]) -> None:
 @trail.command("enable")
 @click.argument("url")
 @click.option("--target", metavar="s3://LOGBUCKET/prefix/", help="Where a new trail writes (created hardened if missing).")
-@click.option("--retain-days", type=int, metavar="N", help="Expire the trail's logs after N days.  [default: 365]")
+@click.option("--retain-days", type=WHOLE, metavar="N", help="Expire the trail's logs after N days.  [default: 365]")
 @click.option("--keep-forever", is_flag=True, help="No retention rule: keep the logs until deleted.")
 @click.option("--trail", "trail_name", default="s3safe-data-events", show_default=True, metavar="NAME", help=TRAIL_HELP)
 @click.option("--account", metavar="ID", help="Account id for the log bucket's grant (default: asked from STS).")

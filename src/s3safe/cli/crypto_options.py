@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from s3safe.cli.app import App
+from s3safe.cli.numbers import WHOLE
 from s3safe.core.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +47,7 @@ _decrypt = [
                  help="With decryption keys: also restore objects stored without client-side encryption (refused by default)."),
     click.option("--allow-unsigned", is_flag=True,
                  help="Also restore encrypted objects without a plaintext digest under your digest key (refused by default)."),
-    click.option("--max-work-factor", type=int, metavar="N",
+    click.option("--max-work-factor", type=WHOLE, metavar="N",
                  help="Open age passphrase objects with a scrypt work factor up to N (default 18, what s3safe writes; max 22 = 4 GiB)."),
 ]  # fmt: skip
 _shared = [

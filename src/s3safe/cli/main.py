@@ -23,6 +23,7 @@ import click
 from s3safe import __version__
 from s3safe.cli.app import App
 from s3safe.cli.examples import attach_examples
+from s3safe.cli.numbers import WHOLE
 from s3safe.cli.render import OutputClosed, Renderer, went_on_without_reader
 from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, S3SafeError, Terminated, exit_code_for
 
@@ -119,9 +120,9 @@ LOCAL_COMMANDS = frozenset({"keygen", "encrypt", "decrypt", "completion", "confi
 @click.option("--progress-json", is_flag=True, help="With --json: a 'progress' record every second during transfers.")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
 @click.option("--debug", is_flag=True, help="Log every request (secrets redacted).")
-@click.option("-t", "--threads", type=int, metavar="N", help="Parallel requests (default 10).")
+@click.option("-t", "--threads", type=WHOLE, metavar="N", help="Parallel requests (default 10).")
 @click.option("--max-bandwidth", metavar="RATE", help="Bandwidth cap, e.g. 20MB.")
-@click.option("--retries", type=int, metavar="N", help="Retry attempts per request (default 5).")
+@click.option("--retries", type=WHOLE, metavar="N", help="Retry attempts per request (default 5).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Connect/read timeout (default 60).")
 @click.pass_context
 def main(

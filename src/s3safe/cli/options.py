@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from s3safe.cli.numbers import WHOLE
 from s3safe.core.errors import UsageError
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import parse_rate
@@ -17,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def gate_options(func: F, *, noun: str = "objects") -> F:
     func = click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")(func)
-    func = click.option("--max-delete", type=int, metavar="N", help=f"Refuse to delete more than N {noun}.")(func)
+    func = click.option("--max-delete", type=WHOLE, metavar="N", help=f"Refuse to delete more than N {noun}.")(func)
     return func
 
 
@@ -75,7 +76,7 @@ def lock_options(func: F) -> F:
     """Object Lock of each version uploaded (put, sync): immutable until a date, or under a legal hold."""
     decorators = [
         click.option("--retain-until", metavar="DATE", help="Object Lock: keep each version uploaded until DATE (ISO 8601)."),
-        click.option("--retain-days", type=int, metavar="N", help="Object Lock: keep each version uploaded for N days."),
+        click.option("--retain-days", type=WHOLE, metavar="N", help="Object Lock: keep each version uploaded for N days."),
         click.option("--lock-mode", type=click.Choice(["governance", "compliance"], case_sensitive=False),
                      help="Retention mode (default governance; compliance cannot be shortened by anyone)."),
         click.option("--legal-hold", is_flag=True, help="Object Lock: put each version uploaded under a legal hold."),
