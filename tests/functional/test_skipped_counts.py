@@ -36,13 +36,14 @@ def test_special_and_filtered_files_are_counted_and_named(
         options = TreeOptions(exclude=("*.log",), where=compile_where("size > 100", scope="any"))
         results = list(upload_tree(moto_conn, src, S3Url(bucket, "t/"), options=options, gate=SafetyGate(),
                                    summary=summary, cache=StateCache(read_only=True)))  # fmt: skip
-    skips = {Path(r.target).name: r.detail for r in results if r.action == "skip"}
+    # every skip named the same way, by its path below the source folder (rt17 #9: FIFOs were named src/fifo)
+    skips = {r.target: r.detail for r in results if r.action == "skip"}
     assert skips == {
         "link": "symbolic link, not a regular file; --follow-symlinks follows it",
         "fifo": "FIFO, not a regular file",
         "sock": "socket, not a regular file",
         "b.log": "not selected by --include/--exclude",
-        "c.txt": "not selected by --where",
+        "d/c.txt": "not selected by --where",
     }
     assert (summary.transferred, summary.skipped, summary.special, summary.filtered) == (1, 5, 3, 2)
     assert summary.to_dict()["special"] == 3 and summary.to_dict()["filtered"] == 2
@@ -52,3 +53,11 @@ def test_special_and_filtered_files_are_counted_and_named(
                              gate=SafetyGate(), summary=back, cache=StateCache(read_only=True)))  # fmt: skip
     assert [(r.action, r.detail) for r in got if r.action == "skip"] == [("skip", "not selected by --include/--exclude")]
     assert (back.transferred, back.filtered) == (0, 1)
+
+
+def test_the_summary_counts_skips_in_good_grammar() -> None:
+    from s3safe.cli.cmd_transfer import skipped_text
+
+    assert skipped_text(2, special=1, filtered=1) == "2 skipped (1 not a regular file, 1 filtered out)"  # rt17 #9
+    assert skipped_text(3, special=3, filtered=0) == "3 skipped (3 not regular files)"
+    assert skipped_text(0, special=0, filtered=0) == "0 skipped"

@@ -146,14 +146,20 @@ def _render_results(app: App, results: Iterator[ActionResult]) -> None:
         r.record(result.to_dict(), None if r.quiet else f"{prefix}{result.action} {result.target}{detail}")
 
 
+def skipped_text(skipped: int, *, special: int, filtered: int) -> str:
+    """`5 skipped (1 not a regular file, 2 filtered out)` for the summary line."""
+    why = [f"{special} not a regular file" if special == 1 else f"{special} not regular files"] * bool(special)
+    why += [f"{filtered} filtered out"] * bool(filtered)
+    return f"{skipped} skipped" + (f" ({', '.join(why)})" if why else "")
+
+
 def _render_summary(app: App, summary: Any) -> None:
     r = app.render
     for warning in summary.warnings:
         r.warn(warning)
     data = summary.to_dict()
     rate = f", {human_size(data['bytes_per_second'])}/s" if data["transferred"] else ""
-    why = [f"{data['special']} not regular files"] * bool(data["special"]) + [f"{data['filtered']} filtered out"] * bool(data["filtered"])
-    skipped = f"{data['skipped']} skipped" + (f" ({', '.join(why)})" if why else "")
+    skipped = skipped_text(data["skipped"], special=data["special"], filtered=data["filtered"])
     text = (f"{data['transferred']} transferred ({human_size(data['bytes'])}), {skipped}, "
             f"{data['deleted']} deleted, {data['failed']} failed"
             + (f", {data['refused']} refused" if data["refused"] else "")

@@ -244,7 +244,8 @@ class Run:
             self.summary.skipped += 1
             self.summary.special += 1
             hint = "; --follow-symlinks follows it" if what == "symbolic link" else ""
-            self.notes.append(ActionResult("skip", str(root.joinpath(*key.split("/"))), detail=f"{what}, not a regular file{hint}"))
+            # named like the files --include/--exclude and --where skip: by their path below the source folder
+            self.notes.append(ActionResult("skip", key, detail=f"{what}, not a regular file{hint}"))
 
         return skipped
 
