@@ -51,6 +51,11 @@ def test_get_r_of_a_prefix_of_only_folder_markers_is_not_found(
     assert done.returncode == 3, done.stdout + done.stderr
     assert "nothing to download" in done.stderr
     assert not (tmp_path / "newrep").exists()
+    # --as-of names the moment as every time is shown (here --utc), not as raw ISO with microseconds (rt17 #9)
+    asof = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "--utc", "get", "-r", "--as-of",
+                   "2026-01-01T00:00:00.123456+01:00", f"s3://{bucket}/reports/", str(tmp_path / "newrep"))  # fmt: skip
+    assert asof.returncode == 3, asof.stderr
+    assert f"under s3://{bucket}/reports/ at 2025-12-31 23:00:00Z (check the URL" in asof.stderr, asof.stderr
 
 
 def test_a_local_folder_of_only_empty_folders_is_an_empty_source_for_put_purge(

@@ -20,7 +20,7 @@ from s3safe.cli.crypto_options import (
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
 from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
-from s3safe.core.errors import S3SafeError, UsageError
+from s3safe.core.errors import NotFoundAtTime, S3SafeError, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
@@ -285,7 +285,11 @@ def get(app: App, /, url: str, local: str, recursive: bool, dry_run: bool, max_d
         options = _tree(values, None, defaults=app.defaults, decryption=decryption, as_of=_as_of(as_of_text))
         results = download_tree(app.conn, parse_s3_url(url), local_path(local), options=options, gate=gate, summary=summary,
                                 progress=meter)  # fmt: skip
-        _render_tree(app, results, summary, meter)
+        try:
+            _render_tree(app, results, summary, meter)
+        except NotFoundAtTime as exc:  # the library names --as-of's moment in ISO: shown like every time (--utc, local)
+            exc.show_time(app.render.time(exc.when))
+            raise
         return
     keep_setuid = values.pop("keep_setuid")
     from s3safe.transfer.download import download_file

@@ -5,6 +5,8 @@ Every message is meant to be one actionable line: what failed, on which object, 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -49,6 +51,18 @@ class UsageError(S3SafeError):
 
 class NotFoundError(S3SafeError):
     exit_code = EXIT_NOT_FOUND
+
+
+class NotFoundAtTime(NotFoundError):
+    """Nothing was there at a moment (`get -r --as-of`): the message is `before` + the time + `after`, the time
+    in ISO form here; the CLI shows it as it shows every time (local with offset, or --utc), through show_time."""
+
+    def __init__(self, before: str, when: datetime, after: str = "", *, hint: str | None = None) -> None:
+        self.before, self.when, self.after = before, when, after
+        super().__init__(f"{before}{when.isoformat(timespec='seconds')}{after}", hint=hint)
+
+    def show_time(self, text: str) -> None:
+        self.message = f"{self.before}{text}{self.after}"
 
 
 class AccessDeniedError(S3SafeError):

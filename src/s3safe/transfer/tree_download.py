@@ -20,6 +20,7 @@ from s3safe.core import cancel
 from s3safe.core.errors import (
     DeleteCapRefusal,
     IntegrityError,
+    NotFoundAtTime,
     NotFoundError,
     S3SafeError,
     UsageError,
@@ -242,10 +243,12 @@ def _refuse_empty_source(storage: ObjectStore, source: S3Url, prefix: str, *, fi
             raise UsageError(f"{source} is an object, not a folder",
                              hint="to download one object, use 'get' without -r")  # fmt: skip
     matching = " matching --include/--exclude" if filtered else ""
-    when = f" at {as_of.isoformat()}" if as_of is not None else ""
-    raise NotFoundError(f"nothing to download: no object{matching} under s3://{source.bucket}/{prefix}{when}",
-                        hint="check the URL" + (" and the time ('ls -r --versions' shows what there was)" if when else "")
-                        + "; add --allow-empty if an empty source is expected")  # fmt: skip
+    what = f"nothing to download: no object{matching} under s3://{source.bucket}/{prefix}"
+    hint = "check the URL" + (" and the time ('ls -r --versions' shows what there was)" if as_of else "")
+    hint += "; add --allow-empty if an empty source is expected"
+    if as_of is not None:  # the CLI shows the time as it shows every time (--utc or local)
+        raise NotFoundAtTime(f"{what} at ", as_of, hint=hint)
+    raise NotFoundError(what, hint=hint)
 
 
 def _is_temp(key: str, found: list[str]) -> bool:
