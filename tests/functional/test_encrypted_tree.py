@@ -192,6 +192,11 @@ def test_aescrypt_passphrase_round_trip(moto_conn: Connection, bucket_name: Call
                            decryption=Decryption(passphrase=lambda: "correct horse", digest_key=lambda _b: key))  # fmt: skip
     assert out.read_bytes() == src.read_bytes()
     assert "keyed plaintext digest" in (result.verified or "")
+    # a wrong passphrase names the object, not just "this … file" (rt17 #9); nothing is left at the destination
+    with pytest.raises(AccessDeniedError, match=rf"^s3://{bucket}/l\.txt: wrong passphrase for this AES Crypt file"):
+        download_file(moto_conn, S3Url(bucket, "l.txt"), tmp_path / "denied.txt",
+                      decryption=Decryption(passphrase=lambda: "wrong horse", digest_key=lambda _b: key))  # fmt: skip
+    assert not (tmp_path / "denied.txt").exists()
 
 
 def test_encrypted_multipart_resumes_with_the_same_ciphertext(

@@ -268,7 +268,7 @@ class Decryption:
             if secret is None:
                 raise AccessDeniedError(f"{url} is AES Crypt encrypted; a passphrase is needed",
                                         hint="set S3SAFE_PASSPHRASE or pass --passphrase-file")  # fmt: skip
-            return aescrypt.Decryptor(secret)
+            return _Named(aescrypt.Decryptor(secret), url)
         if fmt == "age":
             from s3safe.crypto import age
 
@@ -280,7 +280,7 @@ class Decryption:
             if not identities and secret is None:
                 raise AccessDeniedError(f"{url} is age encrypted; no identity or passphrase to open it",
                                         hint="pass --identity FILE, set S3SAFE_IDENTITY_FILE or S3SAFE_PASSPHRASE")  # fmt: skip
-            return age.Decryptor(identities=identities or None, passphrase=secret, max_work_factor=self.max_work_factor)
+            return _Named(age.Decryptor(identities=identities or None, passphrase=secret, max_work_factor=self.max_work_factor), url)
         raise UsageError(
             f"{url} is marked as encrypted with an unknown format {fmt!r}", hint="use --no-decrypt to fetch it as stored"
         )
@@ -392,3 +392,24 @@ def decryption_for(
                       require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
                       salted_digest_key=salted_digest_key, recipient_digest_key=recipient_digest_key,
                       require_digest=not allow_unsigned)  # fmt: skip
+
+
+class _Named:
+    """A decryptor whose refusals (wrong passphrase, no identity fits) name the object: the crypto layer knows only
+    "this age file", and in a tree of hundreds the user needs to know which one."""
+
+    def __init__(self, inner: Transformer, url: str) -> None:
+        self._inner = inner
+        self._url = url
+
+    def update(self, data: bytes) -> bytes:
+        try:
+            return self._inner.update(data)
+        except AccessDeniedError as exc:
+            raise AccessDeniedError(f"{self._url}: {exc.message}", hint=exc.hint) from None
+
+    def finalize(self) -> bytes:
+        try:
+            return self._inner.finalize()
+        except AccessDeniedError as exc:
+            raise AccessDeniedError(f"{self._url}: {exc.message}", hint=exc.hint) from None
