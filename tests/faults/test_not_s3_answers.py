@@ -133,3 +133,66 @@ def test_a_signature_error_document_is_redacted_under_debug(proxy: FaultProxy, p
     assert _errors(result.stderr)[-1] == ("s3safe: error: credential problem: the secret access key does not match the"
                                           " access key ID (SignatureDoesNotMatch) (check AWS_ACCESS_KEY_ID/"
                                           "AWS_SECRET_ACCESS_KEY, --profile, or run 'aws configure')")  # fmt: skip
+
+
+# what a captive portal or a wrong --endpoint-url sends to every request (outside tester rt17, finding 05): an
+# element for a root, so it reads as XML, and no ETag or Last-Modified, so a HEAD reads as an object's answer
+PORTAL = b"<html><body>Login to WiFi</body></html>"
+WRONG = "— is --endpoint-url right?"
+
+
+def _run(proxied: Target, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    """One command line in this process (no server state changes: what matters is the answer it reads)."""
+    from s3safe.cli.main import invoke
+
+    code = invoke([*proxied.args, "--retries", "0", *args])
+    out, err = capsys.readouterr()
+    return code, _errors(err), out
+
+
+def test_an_endpoint_answering_every_request_with_html_is_never_taken_for_s3(
+    proxy: FaultProxy, proxied: Target, bucket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each of these printed a made-up answer with exit 0 (info: versioning never enabled, BPA 0 of 4; acl get:
+    'private (owner None)'; meta get: the page as an object; get: the page saved 'verified by size'), or
+    crashed with "internal error: KeyError: 'GetCallerIdentityResult'" (audit, logging enable)."""
+    proxy.set_plan(_page(lambda _request: True, body=PORTAL))
+    html = f"the endpoint answered HTTP 200 with text/html, not S3 XML {WRONG}"
+    headless = f"the endpoint answered HTTP 200 without the ETag and Last-Modified headers S3 always sends {WRONG}"
+    expected = {
+        ("info", f"s3://{bucket}"): f"cannot read versioning of s3://{bucket}: {html}",
+        ("audit", f"s3://{bucket}"): f"cannot read versioning of s3://{bucket}: {html}",
+        ("acl", "get", f"s3://{bucket}/k.txt"): f"cannot read the ACL of s3://{bucket}/k.txt: {html}",
+        ("meta", "get", f"s3://{bucket}/k.txt"): f"cannot read metadata of s3://{bucket}/k.txt: {headless}",
+        ("get", f"s3://{bucket}/k.txt", str(tmp_path / "out") + "/"): f"cannot read metadata of s3://{bucket}/k.txt: {headless}",
+        ("logging", "enable", f"s3://{bucket}", "--target", f"s3://{bucket}-logs/x/"):
+            f"cannot read versioning of s3://{bucket}-logs: {html}",
+    }  # fmt: skip
+    for args, line in expected.items():
+        assert _run(proxied, capsys, *args) == (1, [f"s3safe: error: {line}"], ""), args
+    assert not [path for path in tmp_path.rglob("*") if path.is_file()]  # the page was saved as backup.tar before
+
+
+def test_sts_answered_with_html_is_one_line_not_an_internal_error(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """STS's query parser raised KeyError 'GetCallerIdentityResult' on the page (`logging enable` asks STS for
+    the account that may write to the log bucket)."""
+    proxied.client(moto.endpoint_url).create_bucket(Bucket=f"{bucket}-logs")
+    proxy.set_plan(_page(lambda request: request.method == "POST" and request.target in ("/", ""), body=PORTAL))
+    code, errors, _ = _run(proxied, capsys, "logging", "enable", f"s3://{bucket}", "--target", f"s3://{bucket}-logs/x/")
+    assert (code, errors) == (1, [f"s3safe: error: cannot ask STS who the credentials belong to: the endpoint answered"
+                                  f" HTTP 200 with text/html, not S3 XML {WRONG}"]), errors  # fmt: skip
+
+
+def test_an_object_get_through_obstore_without_etag_and_last_modified_is_not_s3(
+    proxy: FaultProxy, proxied: Target, bucket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The listing is S3's, the object's GET (obstore's path) is a page as long as the object: obstore read it as
+    an object of 1970 without an ETag, and the page was saved 'verified by size'."""
+    page = b"<p>Hi"  # the length of k.txt's b"hello"
+    proxy.set_plan(_page(lambda request: request.method == "GET" and request.target == f"/{bucket}/k.txt", body=page))
+    code, errors, _ = _run(proxied, capsys, "get", "-r", f"s3://{bucket}/", str(tmp_path / "out"))
+    assert code != 0 and any(f"s3://{bucket}/k.txt" in line and "without the ETag and Last-Modified headers S3 always"
+                             " sends" in line for line in errors), errors  # fmt: skip
+    assert not (tmp_path / "out" / "k.txt").exists()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from s3safe.core.errors import S3SafeError
+from s3safe.core.errors import NotS3Error, S3SafeError
 from s3safe.core.locations import S3Url
 from s3safe.core.models import AclInfo
 from s3safe.ops.access_logging import LoggingStatus, logging_status
@@ -138,6 +138,8 @@ def gather(conn: Connection, bucket: str) -> BucketFacts:
     try:
         acl = S3Storage(conn).get_acl(bucket)
         settings[ACL] = Setting(ACL, "set", f"{len(acl.grants)} grant(s)", acl.to_dict())
+    except NotS3Error:
+        raise
     except S3SafeError as exc:
         settings[ACL] = Setting(ACL, "unknown", f"unknown: {exc}")
     region_setting = settings.get("region")

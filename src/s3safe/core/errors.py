@@ -136,6 +136,11 @@ class ServiceError(S3SafeError):
     """The store answered with an error that fits no narrower class."""
 
 
+class NotS3Error(ServiceError):
+    """The endpoint's answer is not S3's (a captive portal, a web server, a wrong --endpoint-url): nothing else
+    it answers means anything either, so a command stops here rather than note one setting as unknown."""
+
+
 class ListingError(S3SafeError):
     """A listing broke what a merge relies on: keys strictly increasing (UTF-8 bytes), each once, and
     pages that advance. Raised before anything is deleted on its strength."""

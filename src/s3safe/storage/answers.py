@@ -10,6 +10,7 @@ content type travel in the document; no message text is ever searched.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
@@ -24,6 +25,43 @@ LISTING_ROOTS = {
     "ListObjectVersions": b"ListVersionsResult", "ListMultipartUploads": b"ListMultipartUploadsResult",
     "ListParts": b"ListPartsResult", "ListBuckets": b"ListAllMyBucketsResult",
 }  # fmt: skip
+# the root element of every other XML answer s3safe reads (the S3 API reference; STS's query protocol wraps
+# its result in <OperationResponse>): a captive portal's <html> page is XML-shaped but none of these.
+# <Error> is always let through: botocore reads a 200 that carries one as the error it is.
+DOCUMENT_ROOTS = {
+    "GetBucketVersioning": b"VersioningConfiguration", "GetBucketAcl": b"AccessControlPolicy",
+    "GetObjectAcl": b"AccessControlPolicy", "GetBucketEncryption": b"ServerSideEncryptionConfiguration",
+    "GetBucketOwnershipControls": b"OwnershipControls", "GetPublicAccessBlock": b"PublicAccessBlockConfiguration",
+    "GetBucketPolicyStatus": b"PolicyStatus", "GetBucketLogging": b"BucketLoggingStatus",
+    "GetBucketLifecycleConfiguration": b"LifecycleConfiguration", "GetObjectLockConfiguration": b"ObjectLockConfiguration",
+    "GetBucketLocation": b"LocationConstraint", "GetBucketTagging": b"Tagging", "GetObjectTagging": b"Tagging",
+    "GetObjectAttributes": b"GetObjectAttributesOutput", "GetBucketInventoryConfiguration": b"InventoryConfiguration",
+    "ListBucketInventoryConfigurations": b"ListInventoryConfigurationsResult",
+    "CreateMultipartUpload": b"InitiateMultipartUploadResult", "CompleteMultipartUpload": b"CompleteMultipartUploadResult",
+    "CopyObject": b"CopyObjectResult", "UploadPartCopy": b"CopyPartResult", "DeleteObjects": b"DeleteResult",
+    "GetCallerIdentity": b"GetCallerIdentityResponse",
+}  # fmt: skip
+# a real S3 object answer (HEAD or GET, whole or ranged) always carries both; a web page carries neither
+OBJECT_OPERATIONS = ("HeadObject", "GetObject")
+WITHOUT_OBJECT_HEADERS = "without the ETag and Last-Modified headers S3 always sends"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # what obstore reads an absent Last-Modified as
+
+
+class NotS3Answer(Exception):
+    """obstore read an answer that is not S3's (storage.errors.translate names it in one line)."""
+
+    def __init__(self, method: str, status: int, what: str) -> None:
+        super().__init__(f"{method}: HTTP {status} {what}")
+        self.method = method  # GET or HEAD
+        self.status = status
+        self.what = what  # what was wrong with it, in the words storage.errors shows
+
+
+def check_object_meta(meta: Any, *, method: str) -> None:
+    """obstore takes an object answer without ETag and Last-Modified (the ETag None, the time 1970): S3 never
+    sends one, a web page always does; raise NotS3Answer for it."""
+    if meta.get("e_tag") is None and meta.get("last_modified") in (None, _EPOCH):
+        raise NotS3Answer(method, 200, WITHOUT_OBJECT_HEADERS)
 
 
 def root_element(head: bytes) -> bytes:
@@ -36,6 +74,30 @@ def root_element(head: bytes) -> bytes:
     if not text.startswith(b"<") or text.startswith(b"<!"):  # <!DOCTYPE html> is not S3 XML
         return b""
     return text[1:].split(b">", 1)[0].split(None, 1)[0].rstrip(b"/") if len(text) > 1 else b""
+
+
+def _local(root: bytes) -> bytes:
+    return root.rpartition(b":")[2]  # <s3:VersioningConfiguration> is still S3's document
+
+
+def _document_ok(name: str, root: bytes, body: bytes, operation_model: Any) -> bool:
+    """Whether a 2xx body is the answer this operation should get (listings are checked apart)."""
+    if _local(root) == b"ListBucketResult" and name.startswith("Get"):
+        return True  # a store that ignores the sub-resource: storage.connection's hook names it unsupported
+    if name == "GetBucketPolicy":  # a policy is JSON: a body that opens with an element is a web page
+        return not root
+    if not body.strip() or not _expects_xml(operation_model):
+        return True
+    if not root:
+        return False
+    wanted, local = DOCUMENT_ROOTS.get(name), _local(root)
+    if local == b"Error":
+        return True
+    return local == wanted if wanted is not None else local.lower() != b"html"
+
+
+def _missing_object_headers(name: str, status: int, headers: Any) -> bool:
+    return name in OBJECT_OPERATIONS and status < 300 and not headers.get("etag") and not headers.get("last-modified")
 
 
 @cache
@@ -52,34 +114,67 @@ def _expects_xml(operation_model: Any) -> bool:
 
 
 def not_s3_guard(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
-    """botocore's before-parse.s3 hook: an answer whose body should be S3 XML and is not becomes an error."""
+    """botocore's before-parse hook (S3's, STS's): an answer whose body should be S3/STS XML and is not, or an
+    object answer without ETag and Last-Modified, becomes an error."""
     body = response_dict.get("body")
     status = response_dict.get("status_code")
-    if not isinstance(body, bytes) or not isinstance(status, int):
+    protocol = operation_model.metadata.get("protocol")
+    if not isinstance(status, int) or protocol not in ("rest-xml", "query"):
+        return
+    name = operation_model.name
+    headers = response_dict.get("headers") or {}
+    if _missing_object_headers(name, status, headers):
+        close = getattr(body, "close", None)
+        if callable(close):  # GetObject's stream: its bytes are not read, its connection is let go
+            close()
+        _rewrite(response_dict, status, WITHOUT_OBJECT_HEADERS, protocol=protocol)
+        return
+    if not isinstance(body, bytes):
         return
     root = root_element(body[:1024])
-    name = operation_model.name
     if status < 300:
         wanted = LISTING_ROOTS.get(name)
         if wanted is not None:
             if root == wanted:
                 return
-        elif not body.strip() or root or not _expects_xml(operation_model):
+        elif _document_ok(name, root, body, operation_model):
             return
     elif root or not body.strip():
         return  # an error document (or a bare status, which botocore names by its status)
-    headers = response_dict.get("headers") or {}
     content_type = str(headers.get("content-type", "") or "").split(";")[0].strip()[:60]
     if not body.strip():
         content_type = "an empty body"
-    elif root:
+    elif root and not (content_type and "html" in content_type):
         content_type = f"a <{root.decode('latin-1')[:40]}> document"
     elif not content_type or content_type.endswith("xml"):
         content_type = "a body that is not XML"
+    _rewrite(response_dict, status, content_type, protocol=protocol)
+
+
+def _rewrite(response_dict: dict[str, Any], status: int, content_type: str, *, protocol: str) -> None:
+    """The answer as an S3 error document of s3safe's own code, carrying what the endpoint really answered."""
     # a 2xx becomes a 400: botocore raises for it, and its retry rules leave it alone (a wrong endpoint does
     # not get better); an error status is kept, so a 503 page is still retried
     response_dict["status_code"] = status if status >= 300 else 400
-    response_dict["body"] = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{NOT_S3}</Code><Message>not S3 XML</Message>'
-        f"<{STATUS}>{status}</{STATUS}><{CONTENT_TYPE}>{escape(content_type)}</{CONTENT_TYPE}></Error>"
-    ).encode()
+    error = (f"<Error><Code>{NOT_S3}</Code><Message>not S3 XML</Message><{STATUS}>{status}</{STATUS}>"
+             f"<{CONTENT_TYPE}>{escape(content_type)}</{CONTENT_TYPE}></Error>")  # fmt: skip
+    if protocol == "query":  # STS's errors come wrapped, as its parser reads them
+        error = f"<ErrorResponse>{error}</ErrorResponse>"
+    response_dict["body"] = f'<?xml version="1.0" encoding="UTF-8"?>\n{error}'.encode()
+
+
+def guard(client: Any) -> None:
+    """not_s3_guard on a client of another XML service (STS): botocore raises for the rewritten answer only
+    once its HTTP status follows the parsed one, which it arranges for S3 alone (handlers._update_status_code)."""
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"before-parse.{service}", not_s3_guard)
+    client.meta.events.register_first(f"needs-retry.{service}", _status_follows)
+
+
+def _status_follows(response: Any, **_: Any) -> None:
+    if response is None:
+        return
+    http_response, parsed = response
+    status = parsed.get("ResponseMetadata", {}).get("HTTPStatusCode", http_response.status_code)
+    if isinstance(status, int) and status != http_response.status_code:
+        http_response.status_code = status

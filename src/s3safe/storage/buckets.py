@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from s3safe.core.errors import NotFoundError, S3SafeError, UsageError
+from s3safe.core.errors import NotFoundError, NotS3Error, S3SafeError, UsageError
 from s3safe.storage.clients import Clients
 from s3safe.storage.errors import UNSUPPORTED, UnsupportedError, fault_of, translate, translated
 
@@ -64,6 +64,8 @@ def read_setting(
         if code in absent_codes:
             return Setting(name, "not set", "not set")
         error = translate(exc, action=f"read {name} of", bucket=bucket)
+        if isinstance(error, NotS3Error):
+            raise error from exc
         if isinstance(error, UnsupportedError):
             return Setting(name, "unknown", UNSUPPORTED)
         return Setting(name, "unknown", f"unknown: {error}")

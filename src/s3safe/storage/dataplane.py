@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from s3safe.core import cancel
 from s3safe.storage import requestlog
+from s3safe.storage.answers import check_object_meta
 
 if TYPE_CHECKING:
     from obstore import GetResult, ObjectMeta, PutResult
@@ -149,7 +150,9 @@ def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None
         return obstore.get(store, key, options=options)
 
     if not requestlog.enabled():
-        return ResumingGet(_sent(store, send, method="GET", bucket=bucket, key=key)[0], store=store, key=key, bucket=bucket, options=options)
+        result = _sent(store, send, method="GET", bucket=bucket, key=key)[0]
+        check_object_meta(result.meta, method="GET")
+        return ResumingGet(result, store=store, key=key, bucket=bucket, options=options)
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
         result, retries = _sent(store, send, method="GET", bucket=bucket, key=key)
@@ -157,6 +160,7 @@ def get(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None
         _failed("GET", target, started, exc, "obstore:get")
         raise
     _got("GET", target, started, result, options, retries)
+    check_object_meta(result.meta, method="GET")
     return ResumingGet(result, store=store, key=key, bucket=bucket, options=options)
 
 
@@ -240,7 +244,9 @@ async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str,
         return cast("Awaitable[GetResult]", obstore.get_async(store, key, options=options))
 
     if not requestlog.enabled():
-        return (await _sent_async(store, send, method="GET", bucket=bucket, key=key))[0]
+        result = (await _sent_async(store, send, method="GET", bucket=bucket, key=key))[0]
+        check_object_meta(result.meta, method="GET")
+        return result
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
         result, retries = await _sent_async(store, send, method="GET", bucket=bucket, key=key)
@@ -248,6 +254,7 @@ async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str,
         _failed("GET", target, started, exc, "obstore:get")
         raise
     _got("GET", target, started, result, options, retries)
+    check_object_meta(result.meta, method="GET")
     return result
 
 
@@ -261,7 +268,9 @@ def head(store: S3Store, key: str, *, bucket: str) -> ObjectMeta:
         return obstore.head(store, key)
 
     if not requestlog.enabled():
-        return _sent(store, send, method="HEAD", bucket=bucket, key=key)[0]
+        meta = _sent(store, send, method="HEAD", bucket=bucket, key=key)[0]
+        check_object_meta(meta, method="HEAD")
+        return meta
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
         meta, retries = _sent(store, send, method="HEAD", bucket=bucket, key=key)
@@ -270,6 +279,7 @@ def head(store: S3Store, key: str, *, bucket: str) -> ObjectMeta:
         raise
     requestlog.emit("HEAD", target, status=200, sent=None, received=None, seconds=time.monotonic() - started,
                     retries=retries, via="obstore:head")  # fmt: skip
+    check_object_meta(meta, method="HEAD")
     return meta
 
 

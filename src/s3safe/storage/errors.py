@@ -14,6 +14,7 @@ from s3safe.core.errors import (
     ConditionFailed,
     IntegrityError,
     NotFoundError,
+    NotS3Error,
     S3SafeError,
     ServiceError,
     UsageError,
@@ -215,7 +216,7 @@ def _not_s3(fault: Fault, *, action: str, where: str) -> S3SafeError:
     listing = fault.operation.startswith("List")
     answered = "a listing" if listing else f"HTTP {fault.status}" if fault.status else "the request"
     what = fault.not_s3 if fault.not_s3.startswith("without ") else f"with {fault.not_s3}, not S3 XML"
-    return ServiceError(f"cannot {action}{_on(where)}: the endpoint answered {answered} {what} — is --endpoint-url right?")
+    return NotS3Error(f"cannot {action}{_on(where)}: the endpoint answered {answered} {what} — is --endpoint-url right?")
 
 
 def _not_found(code: str, *, key: str | None, where: str) -> NotFoundError:
@@ -270,6 +271,8 @@ def translate(
     where = _where(bucket, key)
     if isinstance(exc, bex.ClientError):
         return translate_client_error(exc, action=action, bucket=bucket, key=key)
+    if isinstance(exc, answers.NotS3Answer):
+        return classify(Fault(exc.status, "", operation=exc.method, not_s3=exc.what), action=action, bucket=bucket, key=key)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return AccessDeniedError(f"no usable AWS credentials: {redact(str(exc))}", hint=_CREDENTIAL_HINT)
     if isinstance(exc, bex.ProfileNotFound):
