@@ -25,9 +25,10 @@ LISTING_ROOTS = {
     "ListObjectVersions": b"ListVersionsResult", "ListMultipartUploads": b"ListMultipartUploadsResult",
     "ListParts": b"ListPartsResult", "ListBuckets": b"ListAllMyBucketsResult",
 }  # fmt: skip
-# the root element of every other XML answer s3safe reads (the S3 API reference; STS's query protocol wraps
-# its result in <OperationResponse>): a captive portal's <html> page is XML-shaped but none of these.
-# <Error> is always let through: botocore reads a 200 that carries one as the error it is.
+# the root element of each setting's (and STS identity's) answer, as the S3 API reference names it: a captive
+# portal's <html> page is XML-shaped but none of these. Other XML answers (a write's result, whose root some
+# stores name their own way: rclone's <InitiateMultipartUpload>) need only not be a web page. <Error> is always
+# let through: botocore reads a 200 that carries one as the error it is.
 DOCUMENT_ROOTS = {
     "GetBucketVersioning": b"VersioningConfiguration", "GetBucketAcl": b"AccessControlPolicy",
     "GetObjectAcl": b"AccessControlPolicy", "GetBucketEncryption": b"ServerSideEncryptionConfiguration",
@@ -35,10 +36,6 @@ DOCUMENT_ROOTS = {
     "GetBucketPolicyStatus": b"PolicyStatus", "GetBucketLogging": b"BucketLoggingStatus",
     "GetBucketLifecycleConfiguration": b"LifecycleConfiguration", "GetObjectLockConfiguration": b"ObjectLockConfiguration",
     "GetBucketLocation": b"LocationConstraint", "GetBucketTagging": b"Tagging", "GetObjectTagging": b"Tagging",
-    "GetObjectAttributes": b"GetObjectAttributesOutput", "GetBucketInventoryConfiguration": b"InventoryConfiguration",
-    "ListBucketInventoryConfigurations": b"ListInventoryConfigurationsResult",
-    "CreateMultipartUpload": b"InitiateMultipartUploadResult", "CompleteMultipartUpload": b"CompleteMultipartUploadResult",
-    "CopyObject": b"CopyObjectResult", "UploadPartCopy": b"CopyPartResult", "DeleteObjects": b"DeleteResult",
     "GetCallerIdentity": b"GetCallerIdentityResponse",
 }  # fmt: skip
 # a real S3 object answer (HEAD or GET, whole or ranged) always carries both; a web page carries neither
