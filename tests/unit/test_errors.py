@@ -278,3 +278,12 @@ def test_translated_is_silent_without_errors() -> None:
     with translated("read", bucket="b"):
         value = 1
     assert value == 1
+
+
+def test_a_404_to_a_request_naming_no_bucket_is_not_a_missing_bucket() -> None:
+    """rt17 #9: `jobs ls` against moto (no S3 Control: 404, an HTML page) said "the bucket does not exist"."""
+    err = translate(client_error("404", 404, "Not Found", operation="ListJobs"), action="list S3 Batch Operations jobs")
+    assert isinstance(err, NotFoundError) and exit_code_for(err) == 3
+    assert "bucket" not in str(err) and str(err).startswith("cannot list S3 Batch Operations jobs: the endpoint has no such API")
+    named = translate(client_error("NoSuchBucket", 404, operation="ListObjectsV2"), action="list", bucket="b")
+    assert "bucket s3://b does not exist" in str(named)  # a request naming a bucket keeps its wording

@@ -198,7 +198,7 @@ def _classified(fault: Fault, *, action: str, bucket: str | None, key: str | Non
             return AccessDeniedError(f"credential problem: the server rejected the credentials for {where or 'the endpoint'}", hint=_CREDENTIAL_HINT)
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
     if status == 404:
-        return _not_found(code, key=key, where=where)
+        return _not_found(code, key=key, where=where, action=action)
     if code == "PreconditionFailed" or status == 412:
         return ConditionFailed(f"cannot {action}{_on(where)}: the object is no longer as the request's condition required (412)")
     if code == "NotImplemented" or status == 501:
@@ -219,9 +219,16 @@ def _not_s3(fault: Fault, *, action: str, where: str) -> S3SafeError:
     return NotS3Error(f"cannot {action}{_on(where)}: the endpoint answered {answered} {what} — is --endpoint-url right?")
 
 
-def _not_found(code: str, *, key: str | None, where: str) -> NotFoundError:
+def _not_found(code: str, *, key: str | None, where: str, action: str) -> NotFoundError:
     what = {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(code, "object" if key else "bucket")
-    return NotFoundError(f"not found: {what} {where} does not exist" if where else f"not found: the {what} does not exist")
+    if where:
+        return NotFoundError(f"not found: {what} {where} does not exist")
+    if code in ("NoSuchBucket", "NoSuchUpload", "NoSuchVersion", "NoSuchKey"):
+        return NotFoundError(f"not found: the {what} does not exist")
+    # a request that names no bucket (ListJobs, an account-level call) answered 404 without an S3 code: the
+    # endpoint does not serve that API (moto and most S3-compatible servers have no S3 Control), not "no bucket"
+    return NotFoundError(f"cannot {action}: the endpoint has no such API (HTTP 404{f', {code}' if code and code != '404' else ''})",
+                         hint="check --endpoint-url; S3-compatible servers often lack account-level APIs such as S3 Control (jobs)")  # fmt: skip
 
 
 def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, where: str) -> S3SafeError:
@@ -232,7 +239,7 @@ def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, 
     if code in ("AccessDenied", "AllAccessDisabled", "403", "Forbidden"):
         return AccessDeniedError(f"access denied: cannot {action}{_on(where)}", hint="check the bucket policy and your IAM permissions")
     if code in _NOT_FOUND_CODES:
-        return _not_found(code, key=key, where=where)
+        return _not_found(code, key=key, where=where, action=action)
     if code in _INTEGRITY_CODES:
         return IntegrityError(f"integrity check failed for {where or 'the endpoint'}: {message} ({code})")
     if code == "AccessControlListNotSupported":
