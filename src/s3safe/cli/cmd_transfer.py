@@ -124,8 +124,13 @@ def _compile(text: str | None) -> Any:
 def _render_tree(app: App, results: Iterator[ActionResult], summary: Any, meter: TransferProgress) -> None:
     r = app.render
     r.finish_if_stdout_closes()
-    with r.transfer_progress(meter):
-        _render_results(app, results)
+    try:
+        with r.transfer_progress(meter):
+            _render_results(app, results)
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the one error line says how far the run got
+        snap = meter.snapshot()
+        stop.done = f"{snap.files_done} of {snap.files_total}{'' if snap.planned else '+'} files done"  # type: ignore[attr-defined]
+        raise
     _render_summary(app, summary)
 
 

@@ -302,7 +302,9 @@ def invoke(argv: list[str]) -> int:
     except KeyboardInterrupt as exc:
         code = exit_code_for(exc)
         what = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
-        render.error(f"{what}; nothing half-written was left behind (run the command again to finish)", code=code)
+        done = getattr(exc, "done", None)  # a tree transfer's count, set where it was stopped
+        render.error(f"{what}; {done + ', ' if done else ''}nothing half-written was left behind (run the command again to finish)",
+                     code=code)  # fmt: skip
     except (BrokenPipeError, OutputClosed):
         # the reader (e.g. `| head`) went away; that is not our failure, and coreutils stop quietly too
         code = 0
