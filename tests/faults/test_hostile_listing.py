@@ -234,8 +234,11 @@ def test_endless_empty_pages_with_new_tokens_stop_the_obstore_listing(proxy: Fau
     assert 200 <= hook.served <= 320, hook.served  # obstore's ~200, then botocore's first page and 100 empty ones
 
 
-# botocore's listings; obstore's (get/put -r, sync) still takes such a page as the last: see the lead's report
-TRUNCATED_COMMANDS: dict[str, Callable[[str, Path], tuple[str, ...]]] = {"ls": TREE_COMMANDS["ls"], "rm": TREE_COMMANDS["rm"]}
+TRUNCATED_COMMANDS: dict[str, Callable[[str, Path], tuple[str, ...]]] = {
+    "sync-purge-down": lambda bucket, tmp: ("sync", "--purge", f"s3://{bucket}/t/", str(_local_tree(tmp / "restore"))),
+    "ls": TREE_COMMANDS["ls"],
+    "rm": TREE_COMMANDS["rm"],
+}
 
 
 @pytest.mark.parametrize("name", TRUNCATED_COMMANDS)
@@ -257,6 +260,9 @@ def test_a_truncated_page_without_a_token_stops_the_listing(
     assert "NextContinuationToken" in error and f"s3://{bucket}/t/" in error and proxy.endpoint_url in error, error
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert _remote_keys(direct, bucket) == {"t/" + rel for rel in FILES}
+    if name == "sync-purge-down":  # obstore's listing: before, the local c, d and e were deleted (exit 0)
+        restored = tmp_path / "restore"
+        assert {p.relative_to(restored).as_posix(): p.read_bytes() for p in restored.rglob("*") if p.is_file()} == FILES
 
 
 def test_a_truncated_page_without_a_token_is_a_listing_error_in_process(

@@ -85,7 +85,9 @@ def test_a_tree_the_aws_cli_uploaded_syncs_both_ways_with_nothing_sent(
     assert _summary(again_up.stdout)["bytes"] == _summary(again_down.stdout)["bytes"] == 0
     requests = [(method, target) for kind, method, target in proxy.log if kind == "pass"]
     assert requests and all(method == "GET" and "list-type=2" in target for method, target in requests), requests
-    assert len(requests) == 2, requests  # one listing page per run: the figure in the issue report
+    # one listing page per run (the figure in the issue report), and one request after its last key that
+    # finds nothing after it (obstore cannot show that a page was truncated without a token: rt19 #1)
+    assert len(requests) == 4, requests
 
     # one changed byte in a multipart file, same size: found in each direction
     _flip_one_byte(src / "big/two.bin", PART + 99)

@@ -325,18 +325,19 @@ async def put_async(store: S3Store, key: str, body: Any, *, bucket: str, attribu
     return result
 
 
-def list_objects(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int) -> Iterator[Sequence[ObjectMeta]]:
-    """obstore.list, batch by batch; a failed page is asked for again from the last key seen (S3's StartAfter),
+def list_objects(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int,
+                 offset: str | None = None) -> Iterator[Sequence[ObjectMeta]]:  # fmt: skip
+    """obstore.list, batch by batch, of the keys after `offset` (all when None); a failed page is asked for again from the last key seen (S3's StartAfter),
     as any request here is retried. obstore pages inside Rust: with --debug, one line for the whole listing
     (objects seen, retries, time), written when the caller is done with it."""
     state = {"seen": 0, "retries": 0}
     if not requestlog.enabled():
-        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, state=state)
+        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, offset=offset, state=state)
         return
     target, started = requestlog.where(bucket, prefix), time.monotonic()
     note = "complete"
     try:
-        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, state=state)
+        yield from _listed(store, bucket=bucket, prefix=prefix, chunk_size=chunk_size, offset=offset, state=state)
     except GeneratorExit:  # the caller stopped reading (a folder marker hands the rest to botocore)
         note = "left early by the caller"
         raise
@@ -350,11 +351,12 @@ def list_objects(store: S3Store, *, bucket: str, prefix: str | None, chunk_size:
                             retries=state["retries"], via="obstore:list", note=f"objects={state['seen']} ({note})")  # fmt: skip
 
 
-def _listed(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int, state: dict[str, int]) -> Iterator[Sequence[ObjectMeta]]:
+def _listed(store: S3Store, *, bucket: str, prefix: str | None, chunk_size: int, offset: str | None,
+            state: dict[str, int]) -> Iterator[Sequence[ObjectMeta]]:  # fmt: skip
     import obstore
 
-    total, attempt, last = _attempts(store), 1, None
-    pages = iter(obstore.list(store, prefix=prefix, chunk_size=chunk_size))
+    total, attempt, last = _attempts(store), 1, offset
+    pages = iter(obstore.list(store, prefix=prefix, offset=offset, chunk_size=chunk_size))
     while True:
         try:
             batch = next(pages)

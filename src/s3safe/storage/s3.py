@@ -281,6 +281,7 @@ class S3Storage:
                 last = key
             else:
                 if last is not None:
+                    self._check_ended(store, bucket, prefix, guard, last=last)
                     return
                 # nothing listed: an empty prefix, or an answer obstore reads as one (a captive portal's HTML
                 # page does); botocore's listing, whose answers storage.answers checks, says which (one
@@ -299,6 +300,14 @@ class S3Storage:
                     if isinstance(entry, ObjectInfo):
                         guard.key(entry.key)
                         yield entry
+
+    @staticmethod
+    def _check_ended(store: Any, bucket: str, prefix: str, guard: ListingGuard, *, last: str) -> None:
+        """obstore ends a listing, without a word, at a page that says it is truncated but gives no continuation
+        token: one request more, for the keys after the last one, tells (a complete listing has none)."""
+        after = next(iter(dataplane.list_objects(store, bucket=bucket, prefix=prefix.rstrip("/") or None, chunk_size=1, offset=last)), [])
+        if after:
+            guard.unreachable_rest(None, field="NextContinuationToken")
 
     def _paged(self, batches: Iterator[Any]) -> Iterator[Any]:
         """obstore's listing batches, each fetched under a slot of the run's budget (it is a request too)."""
