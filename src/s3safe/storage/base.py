@@ -22,6 +22,10 @@ Entry = ObjectInfo | PrefixInfo
 Body = bytes | memoryview | Path  # what a single PUT sends: bytes in memory, or a file the backend reads itself
 
 
+# the name of the empty objects the once-per-run probes of conditional writes and deletes put and remove again
+PROBE_PREFIX = ".s3safe-conditional-write-probe-"
+
+
 @dataclass(frozen=True, slots=True)
 class Features:
     """What a backend can do; callers ask instead of guessing from the class (rclone's `Features`)."""

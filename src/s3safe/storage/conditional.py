@@ -17,13 +17,12 @@ from typing import Any
 
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, WriteConflict
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.base import WriteCondition
+from s3safe.storage.base import PROBE_PREFIX, WriteCondition
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
 
 log = logging.getLogger("s3safe.conditional")
 
-PROBE_PREFIX = ".s3safe-conditional-write-probe-"
 _NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 
 __all__ = ["WriteCondition", "check_by_head", "conflict", "honours_conditions", "prepare"]

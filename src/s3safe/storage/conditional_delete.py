@@ -13,17 +13,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ActionResult
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.conditional import PROBE_PREFIX
+from s3safe.storage.base import PROBE_PREFIX
 from s3safe.storage.errors import translated
 
 if TYPE_CHECKING:
     from s3safe.storage.clients import Clients as Connection
-    from s3safe.storage.s3 import S3Storage
 
 log = logging.getLogger("s3safe.conditional")
 
@@ -31,6 +30,18 @@ _NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 GONE = "already gone (deleted by another client after the listing)"
 
 Items = Sequence[tuple[str, str | None]]
+
+
+class Deleting(Protocol):
+    """What this module needs of the S3 storage (a Protocol, so that storage/s3.py, which calls in here, is not
+    imported back: no import cycle)."""
+
+    @property
+    def conn(self) -> Connection: ...
+
+    def current_etag(self, bucket: str, key: str) -> str | None: ...
+
+    def delete_batch(self, bucket: str, items: list[tuple[str, str | None]]) -> list[ActionResult]: ...
 
 
 def quoted(etag: str) -> str:
@@ -42,11 +53,12 @@ def conflict_error(bucket: str, key: str, etag: str) -> str:
             f"(ETag {etag.strip(chr(34))} listed); the newer object was left as it was")  # fmt: skip
 
 
-def honours_delete_conditions(conn: Connection, bucket: str) -> bool:
+def honours_delete_conditions(storage: Deleting, bucket: str) -> bool:
     """Whether the endpoint honours an ETag in DeleteObjects; probed once per run (per connection)."""
+    conn = storage.conn
     with conn.conditions_lock:
         if conn.honours_delete_conditions is None:
-            probed = _probe(conn, bucket)
+            probed = _probe(storage, bucket)
             conn.honours_delete_conditions = bool(probed)
             if probed is False:
                 log.warning("%s ignores conditional deletes (the ETag of DeleteObjects): each object planned for deletion "
@@ -55,11 +67,11 @@ def honours_delete_conditions(conn: Connection, bucket: str) -> bool:
         return conn.honours_delete_conditions
 
 
-def _probe(conn: Connection, bucket: str) -> bool | None:
+def _probe(storage: Deleting, bucket: str) -> bool | None:
     """True: the impossible ETag kept the probe object; False: it was deleted; None: the probe could not be made
     (no permission to write, say), which tells nothing (the HEAD check is then the safe side, quietly)."""
     key = PROBE_PREFIX + uuid.uuid4().hex
-    client = conn.client_for(bucket)
+    client = storage.conn.client_for(bucket)
     try:
         with translated("probe conditional deletes in", bucket=bucket, key=key):
             put = client.put_object(Bucket=bucket, Key=key, Body=b"", ServerSideEncryption="AES256")
@@ -71,26 +83,24 @@ def _probe(conn: Connection, bucket: str) -> bool | None:
     # what the probe left: its object (refused), or on a versioned bucket its version and the marker over it
     left = [(key, put.get("VersionId"))] if refused or put.get("VersionId") else []
     left += [(key, d["DeleteMarkerVersionId"]) for d in answer.get("Deleted", []) if d.get("DeleteMarkerVersionId")]
-    for _ in SafetyGate().apply("delete", left, lambda batch: _delete_probe(conn, bucket, batch),
+    for _ in SafetyGate().apply("delete", left, lambda batch: _delete_probe(storage, bucket, batch),
                                 describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):  # fmt: skip
         pass  # the probe's own objects: failures are logged by _delete_probe
     return refused
 
 
-def _delete_probe(conn: Connection, bucket: str, batch: Items) -> list[ActionResult]:
-    from s3safe.storage.s3 import S3Storage
-
-    results = S3Storage(conn).delete_batch(bucket, list(batch))
+def _delete_probe(storage: Deleting, bucket: str, batch: Items) -> list[ActionResult]:
+    results = storage.delete_batch(bucket, list(batch))
     for result in results:
         if not result.ok:
             log.warning("could not delete the empty probe object %s (%s); delete it by hand", result.target, result.error)
     return results
 
 
-def prepare(storage: S3Storage, bucket: str, items: Items, etags: Mapping[str, str]) -> tuple[Items, list[ActionResult], Mapping[str, str]]:
+def prepare(storage: Deleting, bucket: str, items: Items, etags: Mapping[str, str]) -> tuple[Items, list[ActionResult], Mapping[str, str]]:
     """(items to send, results of keys held back, ETags to send with them). Where the endpoint ignores conditional
     deletes, each conditioned key is HEADed now: one changed since the listing is a conflict, one gone is done."""
-    if honours_delete_conditions(storage.conn, bucket):
+    if honours_delete_conditions(storage, bucket):
         return items, [], etags
     send: list[tuple[str, str | None]] = []
     held: list[ActionResult] = []
