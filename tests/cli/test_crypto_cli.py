@@ -152,6 +152,7 @@ def test_damage_and_wrong_keys_give_4_or_6_and_no_file(run_cli: Run, identity: t
     wrong = ("-i", str(other)) if fmt == "age" else ()
     result = run_cli("decrypt", *wrong, str(tmp_path / "good"), "-o", str(tmp_path / "wrong.out"), env=wrong_env)
     assert result.returncode == 4, result.stderr
+    assert f"error: {tmp_path / 'good'}: " in result.stderr  # names the file it could not open (rt17 #9)
     assert not (tmp_path / "wrong.out").exists()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from s3safe.core.errors import IntegrityError, NotFoundError, UsageError
+from s3safe.core.errors import AccessDeniedError, IntegrityError, NotFoundError, UsageError
 from s3safe.core.models import ActionResult
 
 SUFFIXES = {"age": ".age", "aescrypt": ".aes"}
@@ -105,7 +105,7 @@ def decrypt_files(
 ) -> Iterator[ActionResult]:  # fmt: skip
     """Decrypt each file, its format (age, AES Crypt v0–v3) read from its header; stops at the first failure.
     `max_work_factor`: the highest scrypt cost an age passphrase file may ask for (default: the age CLI's 22)."""
-    from s3safe.crypto import aescrypt, age
+    from s3safe.crypto import age
 
     limit = age.MAX_WORK_FACTOR if max_work_factor is None else max_work_factor
     if not 1 <= limit <= age.MAX_WORK_FACTOR:
@@ -121,18 +121,26 @@ def decrypt_files(
         if fmt is None:
             # a damaged header looks like no format at all: the same verdict as any other damage
             raise IntegrityError(f"{source} is not a readable age or AES Crypt file (damaged, or never encrypted)")
-        if fmt == "aescrypt":
-            aescrypt.decrypt_file(source, target, _need(passphrase, "a passphrase"))
-        elif _uses_passphrase(source):
-            age.decrypt_file(source, target, passphrase=_need(passphrase, "a passphrase"), max_work_factor=limit)
-        else:
-            found = list(identities()) if identities else []
-            if not found:
-                raise UsageError(
-                    f"{source} is encrypted to age recipients", hint="pass --identity FILE or set S3SAFE_IDENTITY_FILE"
-                )
-            age.decrypt_file(source, target, identities=found)
+        try:
+            _decrypt_one(source, target, fmt, passphrase=passphrase, identities=identities, limit=limit)
+        except AccessDeniedError as exc:  # "wrong passphrase for this age file": which file, among several
+            raise AccessDeniedError(f"{source}: {exc.message}", hint=exc.hint) from None
         yield ActionResult("decrypt", str(target), detail=f"{fmt}, from {source}")
+
+
+def _decrypt_one(source: Path, target: Path, fmt: str, *, passphrase: Callable[[], str] | None,
+                 identities: Callable[[], Sequence[str]] | None, limit: int) -> None:  # fmt: skip
+    from s3safe.crypto import aescrypt, age
+
+    if fmt == "aescrypt":
+        aescrypt.decrypt_file(source, target, _need(passphrase, "a passphrase"))
+    elif _uses_passphrase(source):
+        age.decrypt_file(source, target, passphrase=_need(passphrase, "a passphrase"), max_work_factor=limit)
+    else:
+        found = list(identities()) if identities else []
+        if not found:
+            raise UsageError(f"{source} is encrypted to age recipients", hint="pass --identity FILE or set S3SAFE_IDENTITY_FILE")
+        age.decrypt_file(source, target, identities=found)
 
 
 def _uses_passphrase(path: Path) -> bool:
