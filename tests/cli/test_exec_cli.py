@@ -153,6 +153,7 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
         "get -r s3://bkt/t/ -",
         "policy remove s3://bkt",
         "trail enable s3://bkt --retain-days 3 --keep-forever",
+        "ls --versions",
     ]
     script.write_text("config set region eu-west-1\n# the next lines each hold one mistake\n" + "\n".join(bad) + "\n")
     result = run_cli("exec", str(script))
@@ -167,7 +168,8 @@ def test_value_errors_of_every_command_and_global_option_stop_the_script(
                  "nothing to change", "refusing to set public ACL 'public-read'", "'2026-01-01' has no time zone",
                  "age '9999999999d' is too large", "'999.1.1.1/33' is not an IPv4", "invalid --bucket-region 'x y'",
                  "'--acl-sample': -1 is not in the range", "unknown check 'no-such-check'",
-                 "- is standard output, not a folder", "--sid SID or --all-s3safe", "contradict each other"):  # fmt: skip
+                 "- is standard output, not a folder", "--sid SID or --all-s3safe", "contradict each other",
+                 "--versions lists the versions under an S3URL"):  # fmt: skip
         assert text in result.stderr, (text, result.stderr)
     assert "Traceback" not in result.stderr and "[line 1]" not in result.stderr
     assert _config(isolated_env) == ""  # line 1 never ran

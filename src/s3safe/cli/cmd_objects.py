@@ -35,11 +35,9 @@ def ls(app: App, url: str | None, recursive: bool, dirs: bool, dirs_only: bool, 
     """List buckets, or the objects and folders under S3URL."""
     from s3safe.ops.listing import ListOptions, ListSummary, iter_listing, list_buckets
 
-    precheck_ls({"url": url, "where": where})
+    precheck_ls({"url": url, "where": where, "versions": versions})
     r = app.render
     if url is None:
-        if versions:
-            raise UsageError("--versions lists the versions under an S3URL", hint="e.g. ls -r --versions s3://bucket/")
         buckets = list_buckets(app.conn)
         if r.json_mode:
             for bucket in buckets:
@@ -113,6 +111,8 @@ def precheck_ls(params: Mapping[str, Any]) -> None:
     """ls's checks that need neither the store nor the disk (exec runs them before line 1)."""
     if params.get("url") is not None:
         parse_s3_url(params["url"])
+    elif params.get("versions"):
+        raise UsageError("--versions lists the versions under an S3URL", hint="e.g. ls -r --versions s3://bucket/")
     _check_where(params.get("where"))
 
 
