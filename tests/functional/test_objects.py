@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 from collections.abc import Callable
@@ -115,15 +116,26 @@ def test_get_missing_object_is_not_found_and_writes_nothing(moto_conn: Connectio
     assert list(target.iterdir()) == []
 
 
+def _body(recorded: dict[str, Any]) -> bytes:
+    """A request's body as moto's recorder kept it (base64 for binary bodies)."""
+    body = recorded.get("body") or ""
+    try:
+        return base64.b64decode(body, validate=True)
+    except (ValueError, TypeError):
+        return str(body).encode()
+
+
 def test_rm_recursive_deletes_in_batches_of_1000(moto: MotoServer, moto_conn: Connection, moto_client: Any, acl_bucket: str) -> None:
     for i in range(1203):
         moto_client.put_object(Bucket=acl_bucket, Key=f"logs/{i:05d}", Body=b"")
     moto_client.put_object(Bucket=acl_bucket, Key="keep/me", Body=b"")
     moto.start_recording()
     results = list(remove(moto_conn, S3Url(acl_bucket, "logs/"), recursive=True, versions=False, gate=SafetyGate()))
-    batch_posts = [r for r in moto.stop_recording() if r["method"] == "POST" and "delete" in r["url"]]
+    posts = [r for r in moto.stop_recording() if r["method"] == "POST" and "delete" in r["url"]]
+    # the once-per-run probe of conditional deletes sends its own DeleteObjects (its empty probe object): not a batch
+    batch_posts = [r for r in posts if b"s3safe-conditional-write-probe" not in _body(r)]
     assert len(results) == 1203 and all(r.ok for r in results)
-    assert len(batch_posts) == 2
+    assert len(batch_posts) == 2 and len(posts) - len(batch_posts) in (0, 2)
     remaining = [o["Key"] for o in moto_client.list_objects_v2(Bucket=acl_bucket).get("Contents", [])]
     assert remaining == ["keep/me"]
 
