@@ -12,7 +12,6 @@ import errno
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -154,13 +153,7 @@ def upload_tree(
         except DeleteCapRefusal as refusal:
             raise run.refusal_after(refusal, verb="uploaded") from None
     finally:
-        run.close()
-        if own_cache:
-            cache.close()
-        else:
-            cache.flush()
-        summary.hashed, summary.requests = content.hashed, content.requests
-        summary.elapsed = time.monotonic() - summary.started
+        run.finish(content, cache, own_cache=own_cache)
 
 
 def _check_listable(root: Path) -> None:

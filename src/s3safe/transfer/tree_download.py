@@ -148,13 +148,7 @@ def download_tree(
     finally:
         if dest is not None:
             dest.close()
-        run.close()
-        if own_cache:
-            cache.close()
-        else:
-            cache.flush()
-        summary.hashed, summary.requests = content.hashed, content.requests
-        summary.elapsed = time.monotonic() - summary.started
+        run.finish(content, cache, own_cache=own_cache)
 
 
 def _one_key_per_file(

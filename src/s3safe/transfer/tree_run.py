@@ -34,6 +34,7 @@ from s3safe.transfer.options import UploadOptions
 if TYPE_CHECKING:
     from s3safe.query import Condition
     from s3safe.transfer.encryption import Decryption, Encryption
+    from s3safe.transfer.state import StateCache
 
 Mode = Literal["all", "diff", "newer"]
 
@@ -261,6 +262,17 @@ class Run:
         self.deletes.close()
         self.local_deletes.close()
         self.moves.close()
+
+    def finish(self, content: ContentComparator, cache: StateCache, *, own_cache: bool) -> None:
+        """The end of a tree run in either direction, however it ended: spools closed, the state cache closed
+        (this run opened it) or flushed (the caller's), and what change detection cost put in the summary."""
+        self.close()
+        if own_cache:
+            cache.close()
+        else:
+            cache.flush()
+        self.summary.hashed, self.summary.requests = content.hashed, content.requests
+        self.summary.elapsed = time.monotonic() - self.summary.started
 
     def drain(self) -> Iterator[ActionResult]:
         while self.notes:
