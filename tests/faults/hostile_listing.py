@@ -5,6 +5,7 @@ a key at a page boundary, and handed back the continuation token they were given
 those, and a truncated page with no continuation token, in front of moto: it takes moto's whole (untruncated) answer for a listing, cuts it into small pages
 with its own tokens ("hostile-N"), and serves every later page from that snapshot, whatever moto answered
 to the unknown token. Only ListObjectsV2 requests for one bucket are touched; everything else passes.
+HostileInventoryListing does the same to a bucket's ListBucketInventoryConfigurations.
 """
 
 from __future__ import annotations
@@ -95,3 +96,51 @@ class HostileListing:
         if next_page is not None and not self.drop_token:
             fields.append(f"<NextContinuationToken>hostile-{next_page}</NextContinuationToken>".encode())
         return head.replace(b"</ListBucketResult>", b"".join(fields) + b"</ListBucketResult>")
+
+
+_INVENTORY = re.compile(rb"<InventoryConfiguration>.*?</InventoryConfiguration>", re.S)
+_INVENTORY_DROP = re.compile(
+    rb"<InventoryConfiguration>.*?</InventoryConfiguration>|<IsTruncated>.*?</IsTruncated>"
+    rb"|<NextContinuationToken>.*?</NextContinuationToken>|<ContinuationToken>.*?</ContinuationToken>",
+    re.S,
+)
+
+
+@dataclass
+class HostileInventoryListing:
+    """ListBucketInventoryConfigurations of one bucket, re-paginated from moto's whole answer (moto never
+    paginates it) one configuration a page, with tokens "hostile-N"; bent as HostileListing bends objects."""
+
+    bucket: str
+    drop_token: bool = False  # the first page says it is truncated but gives no NextContinuationToken
+    loop_token: bool = False  # every page after the first hands back the token it was asked with
+    served: int = 0
+    _snapshot: tuple[bytes, list[bytes]] | None = None
+
+    def __call__(self, request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        parts = urlsplit(request.target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if request.method != "GET" or parts.path.strip("/") != self.bucket or "inventory" not in query or "id" in query:
+            return None
+        token = query.get("continuation-token", [None])[0]
+        if token is None:
+            assert code == 200 and b"<IsTruncated>true" not in body, "the hostile listing needs moto's whole listing"
+            self._snapshot = (_INVENTORY_DROP.sub(b"", body), _INVENTORY.findall(body))
+        assert self._snapshot is not None
+        self.served += 1
+        if self.served > MAX_PAGES_SERVED:
+            return Rewritten(build_response(500, {"content-type": "application/xml"}, b"<Error><Code>InternalError</Code></Error>"))  # fmt: skip
+        head, entries = self._snapshot
+        page = 0 if token is None else int(token.removeprefix("hostile-"))
+        next_page = page + 1 if page + 1 < len(entries) else None
+        if self.loop_token and page > 0:
+            next_page = page  # a token already given: a client without a guard asks for this page forever
+        truncated = "true" if next_page is not None else "false"
+        fields = [f"<IsTruncated>{truncated}</IsTruncated>".encode(), *entries[page : page + 1]]
+        if token is not None:
+            fields.append(f"<ContinuationToken>{token}</ContinuationToken>".encode())
+        if next_page is not None and not self.drop_token:
+            fields.append(f"<NextContinuationToken>hostile-{next_page}</NextContinuationToken>".encode())
+        opening, closing = head.rstrip().rsplit(b"</", 1)
+        body = opening + b"".join(fields) + b"</" + closing
+        return Rewritten(build_response(200, {"content-type": "application/xml"}, body))

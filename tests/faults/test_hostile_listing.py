@@ -15,9 +15,10 @@ import pytest
 from s3safe.core.errors import ListingError
 from s3safe.core.settings import ConnectionSettings
 from s3safe.storage.connection import Connection
+from s3safe.storage.inventory import list_inventories
 from s3safe.storage.s3 import S3Storage
 from tests.faults.conftest import Target
-from tests.faults.hostile_listing import HostileListing, walk_order
+from tests.faults.hostile_listing import HostileInventoryListing, HostileListing, walk_order
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
@@ -276,3 +277,60 @@ def test_a_truncated_page_without_a_token_is_a_listing_error_in_process(
     with pytest.raises(ListingError) as caught:
         list(storage.iter_entries(bucket, "t/", recursive=True))
     assert "NextContinuationToken" in str(caught.value) and f"s3://{bucket}/t/" in str(caught.value), str(caught.value)
+
+
+def _three_inventories(direct: Any, bucket: str) -> list[str]:
+    direct.create_bucket(Bucket=bucket)
+    ids = ["inv-a", "inv-b", "inv-c"]
+    for config_id in ids:
+        direct.put_bucket_inventory_configuration(Bucket=bucket, Id=config_id, InventoryConfiguration={
+            "Id": config_id, "IsEnabled": True, "IncludedObjectVersions": "Current", "Schedule": {"Frequency": "Daily"},
+            "Destination": {"S3BucketDestination": {"Bucket": f"arn:aws:s3:::{bucket}-reports", "Format": "CSV"}},
+        })  # fmt: skip
+    return ids
+
+
+def test_inventory_configurations_are_listed_across_pages(
+    proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """The hostile listing's pages, unbent, give every configuration once: what the two tests below bend."""
+    bucket = bucket_name()
+    ids = _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    hook = HostileInventoryListing(bucket)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    assert [c["Id"] for c in list_inventories(conn, bucket)] == ids and hook.served == 3
+
+
+def test_a_truncated_inventory_page_without_a_token_stops_inventory_status(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """Before, list_inventories took a truncated page without NextContinuationToken as the last one:
+    `inventory status` showed one configuration of three, exit 0 (and `audit --inventory` could miss its own)."""
+    bucket = bucket_name()
+    _three_inventories(proxied.client(moto.endpoint_url), bucket)
+    hook = HostileInventoryListing(bucket, drop_token=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = _run(proxied, "inventory", "status", f"s3://{bucket}")
+    assert hook.served == 1, hook.served
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    error = result.stderr.strip().splitlines()[-1]
+    assert "NextContinuationToken" in error and f"s3://{bucket}" in error and proxy.endpoint_url in error, error
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_repeated_inventory_token_stops_the_listing(
+    proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """Before, a token handed back was followed up to the 1,000-page bound and the same configuration
+    came back a thousand times, without an error."""
+    bucket = bucket_name()
+    _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    hook = HostileInventoryListing(bucket, loop_token=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    with pytest.raises(ListingError) as caught:
+        list_inventories(conn, bucket)
+    message = str(caught.value)
+    assert "continuation token it had already given" in message and f"s3://{bucket}" in message, message
+    assert hook.served == 2, hook.served  # the first page, then the one that hands its token back

@@ -4,34 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from s3safe.core.errors import ListingError
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.listing_guard import ListingGuard
 from s3safe.storage.services import error_code
+
+MAX_PAGES = 1000  # S3 holds at most 1,000 inventory configurations per bucket: a page each at the very least
 
 
 def list_inventories(conn: Connection, bucket: str) -> list[dict[str, Any]]:
-    """Every inventory configuration of the bucket (all pages)."""
+    """Every inventory configuration of the bucket (all pages). A page that says it is truncated without a
+    token for the rest, a token handed out twice, or pages past S3's own bound raise ListingError: a short
+    list would have `audit --inventory` and `inventory status` miss a configuration without a word."""
     import botocore.exceptions
 
     client = conn.client_for(bucket)
+    guard = ListingGuard(f"the inventory configurations of s3://{bucket} from {conn.settings.endpoint_url or 'AWS S3'}")
     found: list[dict[str, Any]] = []
-    token: str | None = None
+    params: dict[str, Any] = {"Bucket": bucket}
     with translated("list the inventory configurations of", bucket=bucket):
-        for _ in range(1000):  # 1,000 configurations per bucket at most (S3's own limit)
-            params: dict[str, Any] = {"Bucket": bucket}
-            if token:
-                params["ContinuationToken"] = token
+        for _ in range(MAX_PAGES):
             try:
                 response = client.list_bucket_inventory_configurations(**params)
             except botocore.exceptions.ClientError as exc:
                 if error_code(exc).startswith("NoSuch") and error_code(exc) != "NoSuchBucket":
                     return []
                 raise
-            found += [dict(c) for c in response.get("InventoryConfigurationList", [])]
+            page = [dict(c) for c in response.get("InventoryConfigurationList", [])]
+            found += page
+            truncated = bool(response.get("IsTruncated"))
+            guard.page(empty=not page, truncated=truncated)
+            if not truncated:
+                return found
             token = response.get("NextContinuationToken")
-            if not response.get("IsTruncated") or not token:
-                break
-    return found
+            guard.unreachable_rest(token, field="NextContinuationToken")
+            guard.token(token)
+            params["ContinuationToken"] = token
+    raise ListingError(f"the listing of {guard.what} goes on past {MAX_PAGES:,} pages, more than S3's "
+                       f"{MAX_PAGES:,} configurations could fill; stopped", hint="this is a server bug: report it to the server's maintainers")  # fmt: skip
 
 
 def put_inventory(conn: Connection, bucket: str, config: dict[str, Any]) -> None:
