@@ -25,6 +25,7 @@ class Clients(Protocol):
     budget: Budget
     ignores_range: bool | None  # the endpoint answers a ranged GET with the whole object (None: not known yet)
     ranges_via_botocore: bool  # it answers one with status 200 and exactly the range, which obstore refuses
+    honours_conditions: bool | None  # it honours If-Match / If-None-Match on PUT (None: not probed yet)
     honours_delete_conditions: bool | None  # it honours an ETag in DeleteObjects (None: not probed yet)
     conditions_lock: threading.Lock
 

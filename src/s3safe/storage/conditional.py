@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, WriteConflict
-from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import PROBE_PREFIX, WriteCondition
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
+from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe
 
 log = logging.getLogger("s3safe.conditional")
-
-_NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 
 __all__ = ["WriteCondition", "check_by_head", "conflict", "honours_conditions", "prepare"]
 
@@ -47,46 +44,29 @@ def honours_conditions(conn: Connection, bucket: str) -> bool:
     declared = conn.objects.features.conditional_writes
     if declared is not None:  # the backend says so (the in-memory one does): nothing to probe
         return declared
-    with conn.conditions_lock:
-        if conn.honours_conditions is None:
-            probed = _probe(conn, bucket)
-            conn.honours_conditions = bool(probed)
-            if probed is False:
-                log.warning("%s ignores conditional writes (If-None-Match / If-Match): --no-clobber and the create and overwrite checks "
-                            "of put -r and sync fall back to a HEAD just before each write, which is not atomic there",
-                            conn.settings.endpoint_url or "this endpoint")  # fmt: skip
-        return conn.honours_conditions
+    return probed_once(conn, "honours_conditions", lambda: _probe(conn, bucket),
+                       ignored="conditional writes (If-None-Match / If-Match): --no-clobber and the create and overwrite "
+                               "checks of put -r and sync fall back to a HEAD just before each write, which is not atomic there")  # fmt: skip
 
 
 def _probe(conn: Connection, bucket: str) -> bool | None:
     """True: the endpoint refused the impossible If-Match; False: it wrote the probe; None: it refused it for
     another reason (a bucket policy, say), which tells nothing (the HEAD check is then the safe side, quietly)."""
+    from s3safe.storage.s3 import S3Storage
+
     key = PROBE_PREFIX + uuid.uuid4().hex
     client = conn.client_for(bucket)
     try:
         with translated("probe conditional writes in", bucket=bucket, key=key):
             # encrypted, as every upload is: a policy that requires it must not refuse the probe for that
-            response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=_NO_SUCH_ETAG, ServerSideEncryption="AES256")
+            response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=NO_SUCH_ETAG, ServerSideEncryption="AES256")
     except (ConditionFailed, NotFoundError):
         return True
     except S3SafeError as exc:
         log.info("could not probe conditional writes in s3://%s (%s); checking by HEAD instead", bucket, exc)
         return None
-    version = response.get("VersionId")
-    for _ in SafetyGate().apply("delete", [(key, version)], lambda batch: _delete_probe(conn, bucket, batch),
-                                describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):  # fmt: skip
-        pass  # the probe's own empty object (its version only): failures are logged by _delete_probe
+    remove_probe(S3Storage(conn).delete_batch, bucket, [(key, response.get("VersionId"))])  # its version only
     return False
-
-
-def _delete_probe(conn: Connection, bucket: str, batch: Any) -> list[Any]:
-    from s3safe.storage.s3 import S3Storage
-
-    results = S3Storage(conn).delete_batch(bucket, list(batch))
-    for result in results:
-        if not result.ok:
-            log.warning("could not delete the empty probe object %s (%s); delete it by hand", result.target, result.error)
-    return results
 
 
 def check_by_head(conn: Connection, condition: WriteCondition, *, bucket: str, key: str, no_clobber: bool = True) -> None:

@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ActionResult
-from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import PROBE_PREFIX
 from s3safe.storage.errors import translated
+from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe
 
 if TYPE_CHECKING:
     from s3safe.storage.clients import Clients as Connection
 
 log = logging.getLogger("s3safe.conditional")
 
-_NO_SUCH_ETAG = '"00000000000000000000000000000000"'
 GONE = "already gone (deleted by another client after the listing)"
 
 Items = Sequence[tuple[str, str | None]]
@@ -55,16 +54,9 @@ def conflict_error(bucket: str, key: str, etag: str) -> str:
 
 def honours_delete_conditions(storage: Deleting, bucket: str) -> bool:
     """Whether the endpoint honours an ETag in DeleteObjects; probed once per run (per connection)."""
-    conn = storage.conn
-    with conn.conditions_lock:
-        if conn.honours_delete_conditions is None:
-            probed = _probe(storage, bucket)
-            conn.honours_delete_conditions = bool(probed)
-            if probed is False:
-                log.warning("%s ignores conditional deletes (the ETag of DeleteObjects): each object planned for deletion "
-                            "from a listing is re-checked by a HEAD just before it is deleted, which is not atomic there",
-                            conn.settings.endpoint_url or "this endpoint")  # fmt: skip
-        return conn.honours_delete_conditions
+    return probed_once(storage.conn, "honours_delete_conditions", lambda: _probe(storage, bucket),
+                       ignored="conditional deletes (the ETag of DeleteObjects): each object planned for deletion from a "
+                               "listing is re-checked by a HEAD just before it is deleted, which is not atomic there")  # fmt: skip
 
 
 def _probe(storage: Deleting, bucket: str) -> bool | None:
@@ -75,7 +67,7 @@ def _probe(storage: Deleting, bucket: str) -> bool | None:
     try:
         with translated("probe conditional deletes in", bucket=bucket, key=key):
             put = client.put_object(Bucket=bucket, Key=key, Body=b"", ServerSideEncryption="AES256")
-            answer = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key, "ETag": _NO_SUCH_ETAG}], "Quiet": False})
+            answer = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key, "ETag": NO_SUCH_ETAG}], "Quiet": False})
     except S3SafeError as exc:
         log.info("could not probe conditional deletes in s3://%s (%s); re-checking by HEAD instead", bucket, exc)
         return None
@@ -83,18 +75,8 @@ def _probe(storage: Deleting, bucket: str) -> bool | None:
     # what the probe left: its object (refused), or on a versioned bucket its version and the marker over it
     left = [(key, put.get("VersionId"))] if refused or put.get("VersionId") else []
     left += [(key, d["DeleteMarkerVersionId"]) for d in answer.get("Deleted", []) if d.get("DeleteMarkerVersionId")]
-    for _ in SafetyGate().apply("delete", left, lambda batch: _delete_probe(storage, bucket, batch),
-                                describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):  # fmt: skip
-        pass  # the probe's own objects: failures are logged by _delete_probe
+    remove_probe(storage.delete_batch, bucket, left)
     return refused
-
-
-def _delete_probe(storage: Deleting, bucket: str, batch: Items) -> list[ActionResult]:
-    results = storage.delete_batch(bucket, list(batch))
-    for result in results:
-        if not result.ok:
-            log.warning("could not delete the empty probe object %s (%s); delete it by hand", result.target, result.error)
-    return results
 
 
 def prepare(storage: Deleting, bucket: str, items: Items, etags: Mapping[str, str]) -> tuple[Items, list[ActionResult], Mapping[str, str]]:
