@@ -1,12 +1,13 @@
-"""Deletions planned from a listing (sync --purge, rm -r) carry the listed ETag: an object another client wrote
-to such a key between the listing and the DeleteObjects is reported as a conflict (exit 5, naming the key) and
-kept, as a conditional write's would be (rt19 #2). Before: the delete was unconditional and the newer object was
-lost with exit 0."""
+"""Deletions planned from a listing (sync --purge, rm -r, rb --force's objects, revert's delete markers) carry
+the listed ETag: an object another client wrote to such a key between the listing and the DeleteObjects is
+reported as a conflict (exit 5, naming the key) and kept, as a conditional write's would be (rt19 #2). Before:
+the delete was unconditional and the newer object was lost (or hidden) with exit 0."""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,3 +70,79 @@ def test_an_object_written_after_the_listing_is_not_deleted(
     left = {o["Key"] for o in direct.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert "d/gone.txt" not in left  # the deletion nobody raced still happened
     assert not any(".s3safe-" in key for key in left)  # no probe object left behind
+
+
+IGNORING = [False, True]
+IGNORING_IDS = ["server honours ETag", "server ignores ETag: HEAD re-check"]
+
+
+@pytest.mark.parametrize("ignoring", IGNORING, ids=IGNORING_IDS)
+def test_rb_force_keeps_an_object_written_after_the_listing_and_the_bucket(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], ignoring: bool
+) -> None:
+    """rb --force deleted every listed version unconditionally: in a bucket where versioning was never on, the
+    null version is whatever object is at the key now, so another writer's object put there after the listing
+    was deleted with the rest, and the bucket with it (exit 0). Now each object goes with its listed ETag, as
+    rm -r's: that one is a conflict, kept, and so is the bucket (exit 5)."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    for name in ("old.txt", "gone.txt"):
+        direct.put_object(Bucket=bucket, Key=name, Body=b"v1 " + name.encode())
+    writer = WriterBeforeDelete(direct, bucket, "old.txt", b"theirs, written after the listing", ignoring=ignoring)
+    proxy.set_plan(FaultPlan(rewrite_request=writer))
+    result = proxied.run("rb", "--force", f"s3://{bucket}")
+    assert writer.written
+    assert result.returncode == 5, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if f"s3://{bucket}/old.txt" in line]
+    assert any("conflict" in line and "changed by another writer" in line for line in lines), result.stderr[-2000:]
+    assert f"1 object(s) could not be deleted, so bucket s3://{bucket} was kept" in result.stderr.strip().splitlines()[-1]
+    assert ("ignores conditional deletes" in result.stderr) == ignoring
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert direct.get_object(Bucket=bucket, Key="old.txt")["Body"].read() == b"theirs, written after the listing"
+    assert {o["Key"] for o in direct.list_objects_v2(Bucket=bucket).get("Contents", [])} == {"old.txt"}  # no probe left
+
+
+def test_rb_force_still_empties_and_removes_a_versioned_bucket(
+    proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """Versions with an id (and delete markers) are deleted by id, as before: nobody can change them."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="k", Body=b"null version, before versioning")
+    direct.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    direct.put_object(Bucket=bucket, Key="k", Body=b"v2")
+    direct.delete_object(Bucket=bucket, Key="k")
+    result = proxied.run("rb", "--force", f"s3://{bucket}")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert bucket not in {b["Name"] for b in direct.list_buckets()["Buckets"]}
+
+
+@pytest.mark.parametrize("ignoring", IGNORING, ids=IGNORING_IDS)
+def test_revert_adds_no_delete_marker_over_a_version_written_after_the_listing(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], ignoring: bool
+) -> None:
+    """revert hides each key created after TIME under a delete marker. It added the marker whatever was current:
+    a version another writer put after the listing was hidden too (exit 0). Now the marker goes with the ETag
+    planned for: that key is a conflict (exit 5) and their version stays current; the other marker is added."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    direct.put_object(Bucket=bucket, Key="t/doc", Body=b"as it was")
+    before = max(v["LastModified"] for v in direct.list_object_versions(Bucket=bucket)["Versions"])
+    time.sleep(max(0.0, before.timestamp() + 1.05 - time.time()))  # moto's clock has 1 s resolution: the next second
+    for name in ("t/new", "t/other"):
+        direct.put_object(Bucket=bucket, Key=name, Body=b"created since")
+    writer = WriterBeforeDelete(direct, bucket, "t/new", b"theirs, written after the listing", ignoring=ignoring)
+    proxy.set_plan(FaultPlan(rewrite_request=writer))
+    result = proxied.run("revert", "-r", "--as-of", before.isoformat(), f"s3://{bucket}/t/")
+    assert writer.written
+    assert result.returncode == 5, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if f"s3://{bucket}/t/new" in line]
+    assert any("conflict" in line and "changed by another writer" in line for line in lines), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert direct.get_object(Bucket=bucket, Key="t/new")["Body"].read() == b"theirs, written after the listing"
+    markers = {m["Key"] for m in direct.list_object_versions(Bucket=bucket).get("DeleteMarkers", []) if m["IsLatest"]}
+    assert markers == {"t/other"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from s3safe.core.errors import SafetyRefusal, UsageError
+from s3safe.core.errors import PartialFailure, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, validate_bucket_name
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
@@ -33,41 +33,62 @@ def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate
     admin.exists(bucket)
     storage = S3Storage(conn)
     if force:
-        versions = _every_version(storage, bucket)
         results = gate.apply(
             "delete",
-            versions,
-            lambda batch: storage.delete_batch(bucket, batch),
+            _every_version(storage, admin, bucket),
+            # an ETag rides with an object deleted without a version id: it is deleted only while still the one listed
+            lambda batch: storage.delete_batch(bucket, [(k, v) for k, v, _ in batch], etags={k: e for k, _, e in batch if e}),
             describe=lambda item: version_url(bucket, item[0], item[1]),
             batch_size=DELETE_BATCH,
             deletes=True,
         )
-        failed = 0
+        failed = deleted = 0
         for result in results:
             failed += not result.ok
+            deleted += result.ok and not result.dry_run
             yield result
-        if failed:
-            raise SafetyRefusal(f"{failed} object(s) could not be deleted, so bucket s3://{bucket} was kept")
-    elif next(_every_version(storage, bucket), None) is not None:
+        if failed:  # as rm -r ends when some deletions failed (a conflict among them): exit 5
+            raise PartialFailure(f"{failed} object(s) could not be deleted, so bucket s3://{bucket} was kept", failed=failed,
+                                 succeeded=deleted)  # fmt: skip
+    elif next(_every_version(storage, admin, bucket), None) is not None:
         raise UsageError(f"bucket s3://{bucket} is not empty", hint="use 'rb --force' to delete its objects first (try --dry-run)")
     yield from gate.apply(
         "delete-bucket", [bucket], lambda _: _delete(admin, bucket), describe=lambda b: f"s3://{b}"
     )
 
 
-def _every_version(storage: S3Storage, bucket: str) -> Iterator[tuple[str, str | None]]:
-    """Every (key, version id) in the bucket. A store that cannot list versions has none beyond its
-    objects: then each object is listed once, without a version id."""
+def _every_version(storage: S3Storage, admin: BucketAdmin, bucket: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """Every (key, version id, ETag to delete it under) in the bucket. A version with an id stays what it is: one
+    another writer adds after the listing is not listed, so not deleted (and the bucket, not empty, is kept).
+    The null version of a bucket where versioning was never on is the object a PUT replaces: it is deleted as
+    rm -r deletes one, by key and listed ETag, so another writer's object put there after the listing is kept
+    (a conflict). A store that cannot list versions has none beyond its objects, deleted the same way."""
     listed = False
+    never_versioned: list[bool] = []  # read once, at the first null version
     try:
         for version in storage.iter_versions(bucket, ""):
             listed = True
-            yield version.key, version.version_id
+            if version.version_id in (None, "null") and version.etag and not version.is_delete_marker:
+                if not never_versioned:
+                    never_versioned.append(_never_versioned(admin, bucket))
+                if never_versioned[0]:
+                    yield version.key, None, version.etag
+                    continue
+            yield version.key, version.version_id, None
     except UnsupportedError:
         if listed:
             raise
         entries = storage.iter_entries(bucket, "", recursive=True)
-        yield from ((entry.key, None) for entry in entries if isinstance(entry, ObjectInfo))
+        yield from ((entry.key, None, entry.etag) for entry in entries if isinstance(entry, ObjectInfo))
+
+
+def _never_versioned(admin: BucketAdmin, bucket: str) -> bool:
+    """Whether versioning was never turned on (its null versions are then plain objects); when the status cannot
+    be read, False: null versions are then deleted by version id, as they always were."""
+    try:
+        return admin.versioning(bucket) == ""
+    except S3SafeError:
+        return False
 
 
 def _delete(admin: BucketAdmin, bucket: str) -> list[ActionResult]:

@@ -31,6 +31,9 @@ from s3safe.transfer.options import UploadOptions
 from s3safe.transfer.single import UploadPlan, plan_upload
 from s3safe.transfer.versions import KeyHistory, histories
 
+# a planned version: key, version id, size, last modified, why, ETag
+Planned = tuple[str, str | None, int, str | None, str, str | None]
+
 
 class _Spool:
     """Planned versions, one JSON line each in a temporary file (keys round-trip whatever they hold)."""
@@ -41,14 +44,15 @@ class _Spool:
 
     def add(self, version: ObjectInfo, note: str) -> None:
         when = version.last_modified.isoformat() if version.last_modified else None
-        self._file.write(json.dumps([version.key, version.version_id, version.size, when, note], ensure_ascii=True) + "\n")
+        planned = [version.key, version.version_id, version.size, when, note, version.etag]
+        self._file.write(json.dumps(planned, ensure_ascii=True) + "\n")
         self.count += 1
 
-    def __iter__(self) -> Iterator[tuple[str, str | None, int, str | None, str]]:
+    def __iter__(self) -> Iterator[Planned]:
         self._file.seek(0)
         for line in self._file:
-            key, version_id, size, when, note = json.loads(line)
-            yield key, version_id, size, when, note
+            key, version_id, size, when, note, etag = json.loads(line)
+            yield key, version_id, size, when, note, etag
 
     def close(self) -> None:
         self._file.close()
@@ -145,7 +149,7 @@ def _described(storage: S3Storage, version: ObjectInfo) -> tuple[object, ...]:
 def _copy_back(conn: Connection, storage: S3Storage, *, bucket: str, copies: _Spool, gate: SafetyGate) -> Iterator[ActionResult]:
     plan: list[UploadPlan] = []
 
-    def execute(batch: Sequence[tuple[str, str | None, int, str | None, str]]) -> list[ActionResult]:
+    def execute(batch: Sequence[Planned]) -> list[ActionResult]:
         if not plan:  # the bucket's upload settings, read once and only if something is copied
             plan.append(plan_upload(conn, bucket, UploadOptions()))
         return [_copy_one(conn, storage, bucket=bucket, item=item, plan=plan[0]) for item in batch]
@@ -157,9 +161,9 @@ def _copy_back(conn: Connection, storage: S3Storage, *, bucket: str, copies: _Sp
 
 
 def _copy_one(
-    conn: Connection, storage: S3Storage, *, bucket: str, item: tuple[str, str | None, int, str | None, str], plan: UploadPlan
+    conn: Connection, storage: S3Storage, *, bucket: str, item: Planned, plan: UploadPlan
 ) -> ActionResult:  # fmt: skip
-    key, version_id, size, when, note = item
+    key, version_id, size, when, note, _etag = item
     target = f"s3://{bucket}/{key}"
     try:
         details = storage.head(bucket, key, version_id=version_id)
@@ -203,10 +207,13 @@ def _add_markers(storage: S3Storage, bucket: str, *, markers: _Spool, gate: Safe
         yield ActionResult("skip", f"s3://{bucket}/", ok=False,
                            error=f"{markers.count} delete marker(s) not added because {failed} revert(s) failed")  # fmt: skip
         return
-    items = ((key, None, when) for key, _version, _size, when, _note in markers)
+    # each marker only while the key's current object is still the one planned for (its ETag): a version another
+    # writer adds after the listing stays current, reported as a conflict (DeleteObjects' ETag, as rm -r's)
+    items = ((key, etag, when) for key, _version, _size, when, _note, etag in markers)
 
-    def execute(batch: Sequence[tuple[str, None, str | None]]) -> list[ActionResult]:
-        results = storage.delete_batch(bucket, [(key, None) for key, _none, _when in batch])
+    def execute(batch: Sequence[tuple[str, str | None, str | None]]) -> list[ActionResult]:
+        results = storage.delete_batch(bucket, [(key, None) for key, _etag, _when in batch],
+                                       etags={key: etag for key, etag, _when in batch if etag})  # fmt: skip
         return [_as_marker(result) for result in results]
 
     yield from gate.apply(
