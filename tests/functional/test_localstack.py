@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -98,6 +99,25 @@ def test_multipart_parts_carry_checksums(ls_conn: Connection, ls_client: Any, tm
     assert head["Metadata"]["s3safe-sha256"] == hashlib.sha256(data).hexdigest()
     # LocalStack checks each part's checksum and answers with it: that is the evidence, no MD5 needed
     assert result.proof == "part checksums checked by the server"
+
+
+def test_a_single_put_says_the_server_checked_its_sha256_only_where_its_answer_shows_it(
+    ls_conn: Connection, ls_client: Any, bucket_name: Callable[[], str]
+) -> None:
+    """LocalStack checks the SHA-256 sent and answers with it: botocore's answer (under --max-bandwidth) shows
+    it. obstore's PUT answer carries no checksum header, so there the evidence named is the ETag = MD5."""
+    from dataclasses import replace
+
+    from s3safe.transfer.pipeline import CHECKSUM_PUT_PROOF, ETAG_PROOF
+    from s3safe.transfer.streams import upload_stream
+
+    name = bucket_name()
+    ls_client.create_bucket(Bucket=name)
+    throttled = Connection(replace(ls_conn.settings, max_bandwidth=10 * 1024 * 1024))
+    shown = upload_stream(throttled, io.BytesIO(b"one PUT"), S3Url(name, "throttled"), options=UploadOptions())
+    assert (shown.verified, shown.proof) == (CHECKSUM_PUT_PROOF, ETAG_PROOF)
+    unseen = upload_stream(ls_conn, io.BytesIO(b"one PUT"), S3Url(name, "fast"), options=UploadOptions())
+    assert (unseen.verified, unseen.proof) == (ETAG_PROOF, ETAG_PROOF)
 
 
 def test_a_wrong_checksum_is_rejected_and_reported_as_integrity_failure(

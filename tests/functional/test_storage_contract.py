@@ -22,6 +22,7 @@ from s3safe.storage.base import ObjectStore, PutRequest
 from s3safe.storage.connection import Connection
 from s3safe.storage.local import LocalStorage
 from s3safe.storage.memory import MemoryStorage
+from s3safe.storage.s3 import S3Storage
 from tests.servers.moto import MotoServer
 
 PART = 5 * 1024**2  # S3's smallest part but the last
@@ -47,8 +48,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, bucket_name: Callabl
 def test_put_head_get_and_list_in_key_order(backend: tuple[ObjectStore, str]) -> None:
     store, bucket = backend
     for key, data in (("a-b", b"first"), ("a/x", b"0123456789"), ("a/y/z", b"deep")):
-        etag = store.put(PutRequest(bucket, key, content_type="text/plain"), data, sha256_b64=_sha(data))
-        assert etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        written = store.put(PutRequest(bucket, key, content_type="text/plain"), data, sha256_b64=_sha(data))
+        assert written.etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
+        # memory and local check the SHA-256 themselves; moto takes any it is sent and says nothing about it
+        assert written.checksum_checked == (not isinstance(store, S3Storage))
     assert store.head(bucket, "a/x").size == 10
     got = store.get(bucket, "a/x", start=2, end=6)
     assert b"".join(bytes(chunk) for chunk in got.stream(min_chunk_size=3)) == b"2345"  # a chunk lives until the next
@@ -108,7 +111,7 @@ def test_conditional_put_and_completion(backend: tuple[ObjectStore, str]) -> Non
 
     store, bucket = backend
     created = WriteCondition(if_none_match=True)
-    etag = store.put(PutRequest(bucket, "k", condition=created), b"one", sha256_b64=_sha(b"one"))
+    etag = store.put(PutRequest(bucket, "k", condition=created), b"one", sha256_b64=_sha(b"one")).etag
     with pytest.raises(ConditionFailed):
         store.put(PutRequest(bucket, "k", condition=created), b"two", sha256_b64=_sha(b"two"))
     with pytest.raises(ConditionFailed):
@@ -130,7 +133,7 @@ def test_a_get_asks_if_match_and_a_version(backend: tuple[ObjectStore, str]) -> 
     from s3safe.core.errors import ConditionFailed
 
     store, bucket = backend
-    etag = store.put(PutRequest(bucket, "k"), b"0123456789", sha256_b64=_sha(b"0123456789"))
+    etag = store.put(PutRequest(bucket, "k"), b"0123456789", sha256_b64=_sha(b"0123456789")).etag
     assert etag is not None
     got = store.get(bucket, "k", start=1, end=4, if_match=etag, version_id="null")
     assert b"".join(bytes(chunk) for chunk in got.stream(min_chunk_size=2)) == b"123"

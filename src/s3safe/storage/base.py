@@ -36,9 +36,18 @@ class Features:
     server_side_encryption: bool
     supports_range: bool = True  # a ranged GET answers the range (not the whole object with 200)
     md5_etag: bool = False  # a single PUT's or a part's ETag is the MD5 of the bytes stored (SSE-S3 or none)
-    checksums: bool = False  # a SHA-256 sent with a PUT or a part is verified by the backend
+    checksums: bool = False  # a SHA-256 sent with a PUT is verified by the backend, even where its answer does not say so
     multipart: bool = False  # has a chunk writer (create / write part / complete / abort / list parts)
     conditional_writes: bool | None = None  # honours If-None-Match / If-Match on writes (None: probe the endpoint)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a single PUT's answer showed: the ETag, and whether the server checked the SHA-256 sent with it (it
+    answered with that very checksum, or the backend declares it checks every one: `Features.checksums`)."""
+
+    etag: str | None
+    checksum_checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,9 +247,9 @@ class ObjectStore(Protocol):
         """The whole object's bytes, streamed; `if_match`: only the version with that ETag (else an error)."""
         ...
 
-    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
-        """One PUT whose SHA-256 the server checks (only if `request.condition` holds: else ConditionFailed);
-        the ETag it answers."""
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> Written:
+        """One PUT carrying its SHA-256 (only if `request.condition` holds: else ConditionFailed): the ETag it
+        answers, and whether the server showed it checked that SHA-256."""
         ...
 
     def chunk_writer(self, bucket: str, key: str) -> ChunkWriter: ...

@@ -23,7 +23,7 @@ from typing import Any
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError, UsageError
 from s3safe.core.locations import unsafe_key_reason
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, Written, part_checksum
 from s3safe.storage.conditional_delete import conflict_error
 
 Kind = str | OSError  # "dir", "file", "other", or why a followed link cannot be resolved
@@ -250,13 +250,13 @@ class LocalStorage:
     def read_chunks(self, bucket: str, key: str, *, if_match: str | None = None, chunk: int = 1024 * 1024) -> Iterator[bytes]:
         yield from self.get(bucket, key).stream(min_chunk_size=chunk)
 
-    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> Written:
         data = body.read_bytes() if isinstance(body, Path) else bytes(body)
         if base64.b64encode(hashlib.sha256(data).digest()).decode() != sha256_b64:
             raise IntegrityError(f"write of {request.key} below {request.bucket}: the bytes do not match their SHA-256")
         self.check_condition(request.bucket, request.key, request.condition)
         _write_atomically(self.path_of(request.bucket, request.key), iter((data,)))
-        return _md5(data)
+        return Written(_md5(data), checksum_checked=True)  # checked above
 
     def check_condition(self, bucket: str, key: str, condition: WriteCondition | None) -> None:
         """A condition checked just before the write (a folder has no atomic compare-and-swap)."""

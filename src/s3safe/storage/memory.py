@@ -20,7 +20,7 @@ from typing import Any
 
 from s3safe.core.errors import ConditionFailed, IntegrityError, NotFoundError
 from s3safe.core.models import ActionResult, ObjectDetails, ObjectInfo, PrefixInfo
-from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, part_checksum
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Entry, Features, Part, PutRequest, WriteCondition, Written, part_checksum
 from s3safe.storage.conditional_delete import conflict_error
 
 
@@ -175,7 +175,7 @@ class MemoryStorage:
             self.head(bucket, key, if_match=if_match)
         yield from self.get(bucket, key).stream(min_chunk_size=chunk)
 
-    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+    def put(self, request: PutRequest, body: Body, *, sha256_b64: str) -> Written:
         data = body.read_bytes() if isinstance(body, Path) else bytes(body)
         if _sha256_b64(data) != sha256_b64:
             raise IntegrityError(f"upload to s3://{request.bucket}/{request.key}: the SHA-256 sent does not match the body (BadDigest)")
@@ -184,7 +184,7 @@ class MemoryStorage:
         with self._lock:
             self.requests.append(("PUT", request.bucket, request.key))
         self._store(request, StoredObject(data, request, etag, datetime.now(UTC), sha256_b64))
-        return etag
+        return Written(etag, checksum_checked=True)  # checked above
 
     def _check_condition(self, bucket: str, key: str, condition: WriteCondition | None) -> None:
         if not condition:

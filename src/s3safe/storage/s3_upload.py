@@ -18,7 +18,7 @@ from s3safe.core import cancel, progress
 from s3safe.core.bandwidth import pay
 from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, ServiceError
 from s3safe.storage import dataplane, requestlog
-from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition
+from s3safe.storage.base import CRC64NVME, SHA256, Body, Part, PutRequest, WriteCondition, Written
 from s3safe.storage.compat import via_obstore
 from s3safe.storage.errors import translated
 from s3safe.storage.listing_guard import PartGuard, UploadGuard, checked_pages
@@ -41,10 +41,11 @@ def _part_checksums(part: Part) -> dict[str, str]:
     return {name: value for name, value in sums.items() if value}
 
 
-def put_object(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
-    """One PutObject carrying x-amz-checksum-sha256 (which the server verifies); its ETag."""
+def put_object(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> Written:
+    """One PutObject carrying x-amz-checksum-sha256: its ETag, and whether the answer showed the checksum checked
+    (obstore's answer carries no headers but the ETag: there it cannot tell)."""
     if conn.limiter is None and via_obstore(conn, request.key) and not request.object_lock:
-        return _put_obstore(conn, request, body)
+        return Written(_put_obstore(conn, request, body))
     return _put_botocore(conn, request, body, sha256_b64=sha256_b64)
 
 
@@ -83,7 +84,7 @@ def _retryable(exc: ServiceError) -> bool:
     return status is None or status >= 500 or status == 429
 
 
-def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> str | None:
+def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64: str) -> Written:
     from s3safe.core.bandwidth import ThrottledFile
 
     client = conn.client_for(request.bucket)
@@ -97,7 +98,8 @@ def _put_botocore(conn: Clients, request: PutRequest, body: Body, *, sha256_b64:
         else:
             pay(conn.limiter, len(body))  # a body sent without a limiter is counted when its file finishes
             response = client.put_object(Bucket=request.bucket, Key=request.key, Body=bytes(body), ChecksumSHA256=sha256_b64, **extra)
-    return _etag(response)
+    # a server that checks the checksum answers with it (AWS, LocalStack); one that ignores it says nothing (moto, rclone)
+    return Written(_etag(response), checksum_checked=response.get("ChecksumSHA256") == sha256_b64)
 
 
 class S3ChunkWriter:

@@ -41,6 +41,7 @@ from s3safe.transfer.pipeline import (
     check_unchanged,
     parts_verified,
     put_request,
+    put_verified,
     send_object,
     with_acl_fallback,
 )
@@ -159,10 +160,8 @@ def upload_encrypted(
 
     stored, plan = with_acl_fallback(plan, options, send)
     checked = _verify(conn, source, bucket, key, token=metadata[DIGEST_META]) if verify else None
-    if part_size is not None:  # the parts' evidence, as --move reads it (parts carry CRC64NVME, not SHA-256)
-        verified = parts_verified(stored.proof, checked=checked)
-    else:
-        verified = f"{checked}, per-request sha256 of the ciphertext" if checked else "sha256 of the ciphertext (checked by the server)"
+    # the parts' evidence, as --move reads it (parts carry CRC64NVME, not SHA-256), or the single PUT's (the ciphertext's)
+    verified = parts_verified(stored.proof, checked=checked) if part_size is not None else put_verified(stored, checked=checked)
     return TransferResult("upload", str(source), f"s3://{bucket}/{key}", size,
                           acl=plan.acl_header or "private (ACLs disabled)", sse=stored.sse or plan.reported_sse or ("SSE-C" if conn.settings.sse_c_key else None), verified=verified,
                           etag=stored.etag, sha256_hex=metadata[DIGEST_META].rsplit(":", 1)[-1], proof=stored.proof)  # fmt: skip

@@ -34,7 +34,7 @@ from s3safe.core.errors import (
     StoredCopyMismatch,
     UsageError,
 )
-from s3safe.storage.base import CRC64NVME, SHA256, Body, ChunkWriter, Part, PutRequest, WriteCondition, part_checksum
+from s3safe.storage.base import CRC64NVME, SHA256, Body, ChunkWriter, Part, PutRequest, WriteCondition, Written, part_checksum
 from s3safe.storage.errors import AclsDisabledError
 from s3safe.transfer.multipart import (
     PARTS_PROOF as PARTS_PROOF,  # re-exported: single.py's callers know it from here
@@ -60,6 +60,9 @@ T = TypeVar("T")
 OWNER_ENFORCED = "BucketOwnerEnforced"
 ETAG_PROOF = "ETag = MD5 of the bytes sent"
 READ_BACK_PROOF = "read back and compared"
+# a single PUT's SHA-256 the server showed it checked (answered with it, or AWS S3, which always does)
+CHECKSUM_PUT_PROOF = "sha256 checked by the server"
+NO_PUT_PROOF = "nothing: the server showed no evidence for the bytes sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +270,7 @@ class Stored:
     etag: str | None
     proof: str | None  # how the server showed it holds the bytes sent (None: it did not)
     sse: str | None = None  # the encryption the server applied, where the plan could not know it (read back)
+    checksum_checked: bool = False  # a single PUT's SHA-256 was checked by the server (storage.base.Written)
 
 
 def send_object(
@@ -285,17 +289,29 @@ def send_object(
         body, sent = payload.whole()
         sha256_b64 = base64.b64encode(bytes.fromhex(sent.sha256)).decode()
         try:
-            etag = conn.objects.put(request, body, sha256_b64=sha256_b64)
-        except ConditionFailed as refused:
-            etag = landed_already(conn, request, refused)
+            written = conn.objects.put(request, body, sha256_b64=sha256_b64)
+        except ConditionFailed as refused:  # an earlier attempt's answer was lost: what it showed is not known
+            written = Written(landed_already(conn, request, refused))
+        etag = written.etag
         proof = prove_put(conn, sent, bucket=request.bucket, key=request.key, etag=etag, plan=plan, what=what)
         payload.check_unchanged()
-        return Stored(etag, proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
+        return Stored(etag, proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key),
+                      checksum_checked=written.checksum_checked)  # fmt: skip
     md5_etags = etags_are_md5(plan) and conn.objects.features.md5_etag  # what the backend declares
     upload = _Multipart(conn, request, payload, part_size=part_size, md5_etags=md5_etags, what=what, journal_dir=journal_dir,
                         in_memory=in_memory or max(1, min(conn.settings.threads, 8)))  # fmt: skip
     etag = upload.run()
     return Stored(etag, upload.parts.proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
+
+
+def put_verified(stored: Stored, *, checked: str | None = None) -> str:
+    """How a single PUT was verified, in the words of parts_verified: what the caller checked itself (`checked`),
+    then what the server showed: the SHA-256 it checked, else its ETag = MD5 of the bytes sent, or the object
+    read back (`stored.proof`). "checked by the server" only where it showed it: moto and rclone take any
+    checksum they are sent without a word."""
+    shown = CHECKSUM_PUT_PROOF if stored.checksum_checked else stored.proof
+    said = [x for x in (checked, shown) if x]
+    return ", ".join(said) if said else NO_PUT_PROOF
 
 
 def parts_verified(proof: str | None, *, checked: str | None = None) -> str:

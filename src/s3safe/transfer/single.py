@@ -41,6 +41,7 @@ from s3safe.transfer.pipeline import (  # re-exported: callers import these from
     plan_upload,
     prove_put,
     put_request,
+    put_verified,
     send_object,
     with_acl_fallback,
 )
@@ -227,7 +228,7 @@ def _upload_file(
         return send_object(conn, request, payload, plan=p, part_size=part_size if multipart else None, what=f"upload of {source} to {url}")
 
     stored, plan = with_acl_fallback(plan, options, send)
-    verified = "sha256 (checked by the server)"
+    verified = put_verified(stored)  # the bulk engine's (verify=False): what the server showed
     if verify:
         verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart,
                                   sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip

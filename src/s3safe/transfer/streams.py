@@ -31,7 +31,7 @@ from s3safe.storage.errors import translated
 from s3safe.storage.s3 import MAX_PARTS, S3Storage
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTED_CONTENT_TYPE, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.options import SHA256_META, UploadOptions
-from s3safe.transfer.pipeline import Sent, parts_verified, send_object
+from s3safe.transfer.pipeline import Sent, parts_verified, put_verified, send_object
 from s3safe.transfer.single import TransferResult, UploadPlan, plan_upload, unsendable_name
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def _upload_stream(
         metadata[SHA256_META] = payload.whole()[1].sha256
         request = _request(dest, plan, options, metadata=metadata, content_type=content_type, condition=condition)
         stored = send_object(conn, request, payload, plan=plan, part_size=None, what=what)
-        size, how = len(payload.first), "sha256 (checked by the server)"
+        size, how = len(payload.first), put_verified(stored)
     else:
         # encrypted: the version sent now lacks the digest and is replaced by a copy that has it; only that copy is
         # locked (a locked first version could never be removed, and would be refused on restore)
