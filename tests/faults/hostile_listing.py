@@ -144,3 +144,42 @@ class HostileInventoryListing:
         opening, closing = head.rstrip().rsplit(b"</", 1)
         body = opening + b"".join(fields) + b"</" + closing
         return Rewritten(build_response(200, {"content-type": "application/xml"}, body))
+
+
+_BUCKET = re.compile(rb"<Bucket>.*?</Bucket>", re.S)
+
+
+@dataclass
+class HostileBucketListing:
+    """ListBuckets re-paginated from moto's whole answer (moto hands out no ContinuationToken unless asked for
+    MaxBuckets), `page_size` buckets a page, with tokens "hostile-N"; `loop_token`: every page after the first
+    hands back the token it was asked with."""
+
+    page_size: int = 50
+    loop_token: bool = False
+    served: int = 0
+    _snapshot: tuple[bytes, list[bytes]] | None = None
+
+    def __call__(self, request: Request, code: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        parts = urlsplit(request.target)
+        if request.method != "GET" or parts.path not in ("", "/"):
+            return None
+        token = parse_qs(parts.query).get("continuation-token", [None])[0]
+        if token is None:
+            assert code == 200 and b"<ContinuationToken>" not in body, "the hostile listing needs moto's whole listing"
+            self._snapshot = (_BUCKET.sub(b"", body), _BUCKET.findall(body))
+        assert self._snapshot is not None
+        self.served += 1
+        if self.served > MAX_PAGES_SERVED:
+            return Rewritten(build_response(500, {"content-type": "application/xml"}, b"<Error><Code>InternalError</Code></Error>"))  # fmt: skip
+        head, buckets = self._snapshot
+        page = 0 if token is None else int(token.removeprefix("hostile-"))
+        start = page * self.page_size
+        next_page = page + 1 if start + self.page_size < len(buckets) else None
+        if self.loop_token and page > 0:
+            next_page = page  # a token already given: a client without a guard asks for this page forever
+        chosen = b"".join(buckets[start : start + self.page_size])
+        listed = head.replace(b"<Buckets></Buckets>", b"<Buckets>" + chosen + b"</Buckets>")
+        if next_page is not None:
+            listed = listed.replace(b"</ListAllMyBucketsResult>", f"<ContinuationToken>hostile-{next_page}</ContinuationToken>".encode() + b"</ListAllMyBucketsResult>")  # fmt: skip
+        return Rewritten(build_response(200, {"content-type": "application/xml"}, listed))

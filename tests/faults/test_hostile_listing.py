@@ -18,7 +18,7 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.inventory import list_inventories
 from s3safe.storage.s3 import S3Storage
 from tests.faults.conftest import Target
-from tests.faults.hostile_listing import HostileInventoryListing, HostileListing, walk_order
+from tests.faults.hostile_listing import HostileBucketListing, HostileInventoryListing, HostileListing, walk_order
 from tests.faults.proxy import FaultPlan, FaultProxy
 from tests.servers.moto import MotoServer
 
@@ -334,3 +334,34 @@ def test_a_repeated_inventory_token_stops_the_listing(
     message = str(caught.value)
     assert "continuation token it had already given" in message and f"s3://{bucket}" in message, message
     assert hook.served == 2, hook.served  # the first page, then the one that hands its token back
+
+
+def _bucket_pages(proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str], **bent: bool) -> HostileBucketListing:
+    """moto's buckets (these three and every earlier test's) served in three pages, the last holding this test's."""
+    direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
+    for _ in range(3):
+        direct.create_bucket(Bucket=bucket_name())
+    hook = HostileBucketListing(page_size=max(1, -(-len(direct.list_buckets()["Buckets"]) // 3)), **bent)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    return hook
+
+
+def test_every_page_of_buckets_is_listed(proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str]) -> None:
+    """Before, list_buckets read one answer and ignored its ContinuationToken: the buckets past the first page
+    were missing from `ls` and from an account audit, without a word."""
+    hook = _bucket_pages(proxy, moto, bucket_name)
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    listed = [b.name for b in S3Storage(conn).list_buckets()]
+    direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
+    assert listed == [b["Name"] for b in direct.list_buckets()["Buckets"]] and hook.served == 3, (hook.served, len(listed))
+
+
+def test_a_repeated_bucket_token_stops_ls(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    hook = _bucket_pages(proxy, moto, bucket_name, loop_token=True)
+    result = _run(proxied, "ls")
+    assert result.returncode == 1, (result.returncode, result.stdout[-2000:], result.stderr[-2000:])
+    error = result.stderr.strip().splitlines()[-1]
+    assert "continuation token it had already given" in error and proxy.endpoint_url in error, error
+    assert "Traceback" not in result.stderr and hook.served == 2, (hook.served, result.stderr[-2000:])

@@ -221,9 +221,22 @@ class S3Storage:
 
     # --- listings ----------------------------------------------------------------------------------
     def list_buckets(self) -> list[BucketInfo]:
+        """Every bucket, page by page: AWS hands out a ContinuationToken where one answer does not hold them all
+        (an audit of the account would skip the rest). A token handed out twice, or endless empty pages, stop it."""
+        guard = ListingGuard(f"buckets from {self.conn.settings.endpoint_url or 'AWS S3'}")
+        found: list[BucketInfo] = []
+        params: dict[str, Any] = {}
         with translated("list buckets"):
-            response = self.conn.client().list_buckets()
-        return [BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion")) for b in response.get("Buckets", [])]
+            while True:
+                response = self.conn.client().list_buckets(**params)
+                page = response.get("Buckets", [])
+                found += [BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion")) for b in page]
+                token = response.get("ContinuationToken")
+                guard.page(empty=not page, truncated=bool(token))
+                if not token:
+                    return found
+                guard.token(token)
+                params["ContinuationToken"] = token
 
     def listing_guard(self, bucket: str, prefix: str) -> ListingGuard:
         """A guard naming this listing and the server that gives it."""
