@@ -119,6 +119,27 @@ def test_rb_force_still_empties_and_removes_a_versioned_bucket(
     assert bucket not in {b["Name"] for b in direct.list_buckets()["Buckets"]}
 
 
+def test_rb_force_keeps_a_version_written_after_the_listing_and_says_why(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """On a versioned bucket each listed version goes by its id; one another writer adds meanwhile is not listed,
+    so not deleted, and DeleteBucket then finds the bucket not empty. That said "is not empty (empty it first, or
+    use 'rb --force')", exit 2, to a user who had used --force; it now says what happened, as a partial failure."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name()
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    direct.put_object(Bucket=bucket, Key="k", Body=b"v1")
+    writer = WriterBeforeDelete(direct, bucket, "k", b"theirs, written after the listing")
+    proxy.set_plan(FaultPlan(rewrite_request=writer))
+    result = proxied.run("rb", "--force", f"s3://{bucket}")
+    assert writer.written
+    assert result.returncode == 5, result.stdout[-2000:] + result.stderr[-2000:]
+    error = result.stderr.strip().splitlines()[-1]
+    assert f"bucket s3://{bucket} was kept: objects were written to it after it was listed" in error, error
+    assert direct.get_object(Bucket=bucket, Key="k")["Body"].read() == b"theirs, written after the listing"
+
+
 @pytest.mark.parametrize("ignoring", IGNORING, ids=IGNORING_IDS)
 def test_revert_adds_no_delete_marker_over_a_version_written_after_the_listing(
     proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], ignoring: bool

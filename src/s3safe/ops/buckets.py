@@ -10,7 +10,7 @@ from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.buckets import BucketAdmin, Setting, is_unsupported
 from s3safe.storage.connection import Connection
-from s3safe.storage.errors import UnsupportedError
+from s3safe.storage.errors import BucketNotEmptyError, UnsupportedError
 from s3safe.storage.s3 import DELETE_BATCH, S3Storage, version_url
 
 
@@ -53,7 +53,7 @@ def remove_bucket(conn: Connection, url: S3Url, *, force: bool, gate: SafetyGate
     elif next(_every_version(storage, admin, bucket), None) is not None:
         raise UsageError(f"bucket s3://{bucket} is not empty", hint="use 'rb --force' to delete its objects first (try --dry-run)")
     yield from gate.apply(
-        "delete-bucket", [bucket], lambda _: _delete(admin, bucket), describe=lambda b: f"s3://{b}"
+        "delete-bucket", [bucket], lambda _: _delete(admin, bucket, emptied=force), describe=lambda b: f"s3://{b}"
     )
 
 
@@ -91,8 +91,16 @@ def _never_versioned(admin: BucketAdmin, bucket: str) -> bool:
         return False
 
 
-def _delete(admin: BucketAdmin, bucket: str) -> list[ActionResult]:
-    admin.delete(bucket)
+def _delete(admin: BucketAdmin, bucket: str, *, emptied: bool) -> list[ActionResult]:
+    try:
+        admin.delete(bucket)
+    except BucketNotEmptyError:
+        if not emptied:
+            raise
+        # every listed version is gone: what is left was written after the listing, by another writer, and is kept
+        raise PartialFailure(f"bucket s3://{bucket} was kept: objects were written to it after it was listed (by another "
+                             "writer) and were left as they were", failed=1, succeeded=0,
+                             hint="look at them ('ls -r --versions'); rb --force again deletes them too") from None  # fmt: skip
     return [ActionResult("delete-bucket", f"s3://{bucket}")]
 
 

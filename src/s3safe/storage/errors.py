@@ -48,6 +48,10 @@ class AclsDisabledError(UsageError):
     """The bucket refuses ACL headers because Object Ownership is BucketOwnerEnforced."""
 
 
+class BucketNotEmptyError(UsageError):
+    """DeleteBucket refused: the bucket still holds objects (or versions, or delete markers)."""
+
+
 class UnsupportedError(ServiceError):
     """The endpoint does not implement this request (an S3-compatible store without that sub-resource)."""
 
@@ -252,7 +256,7 @@ def _by_code(fault: Fault, *, action: str, bucket: str | None, key: str | None, 
     if code == "BucketAlreadyExists":
         return UsageError(f"bucket name {bucket!r} is taken by another account", hint="choose another name")
     if code == "BucketNotEmpty":
-        return UsageError(f"bucket {where} is not empty", hint="empty it first, or use 'rb --force'")
+        return BucketNotEmptyError(f"bucket {where} is not empty", hint="empty it first, or use 'rb --force'")
     if code in ("IllegalLocationConstraintException", "InvalidLocationConstraint"):
         return UsageError(
             f"cannot {action}{_on(where)}: {message} ({code})",
