@@ -204,17 +204,21 @@ def _version_info(bucket: str, item: dict[str, Any], *, marker: bool) -> ObjectI
     )
 
 
+# md5_etag: with SSE-S3 or none (an upload plan knows which encryption a bucket applies)
+_FEATURES = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True,
+                     supports_range=True, md5_etag=True, checksums=False, multipart=True)  # fmt: skip
+# AWS S3 refuses a body that does not match the checksum sent (BadDigest), though obstore's answer does not show
+# it; an S3-compatible store may ignore it (moto and rclone do), so there only its answer counts
+_AWS_FEATURES = replace(_FEATURES, checksums=True)
+
+
 class S3Storage:
-    # md5_etag: with SSE-S3 or none (an upload plan knows which encryption a bucket applies)
-    features = Features(server_side_copy=True, acls=True, versions=True, server_side_encryption=True,
-                        supports_range=True, md5_etag=True, checksums=False, multipart=True)  # fmt: skip
+    features = _FEATURES
 
     def __init__(self, conn: Clients) -> None:
         self.conn = conn
         if not conn.settings.is_custom_endpoint:
-            # AWS S3 refuses a body that does not match the checksum sent (BadDigest), though obstore's answer
-            # does not show it; an S3-compatible store may ignore it (moto and rclone do), so only its answer counts
-            self.features = replace(self.features, checksums=True)
+            self.features = _AWS_FEATURES
 
     def client(self, bucket: str) -> S3Client:
         return self.conn.client_for(bucket)
