@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ActionResult
 from s3safe.storage.base import PROBE_PREFIX
@@ -86,9 +87,8 @@ def prepare(storage: Deleting, bucket: str, items: Items, etags: Mapping[str, st
         return items, [], etags
     send: list[tuple[str, str | None]] = []
     held: list[ActionResult] = []
-    for key, version in items:
+    for (key, version), current in zip(items, _current_etags(storage, bucket, items, etags), strict=True):
         listed = etags.get(key) if version is None else None
-        current = storage.current_etag(bucket, key) if listed else None
         if listed and current is None:
             held.append(ActionResult("delete", f"s3://{bucket}/{key}", detail=GONE))
         elif listed and quoted(current or "") != quoted(listed):
@@ -96,6 +96,17 @@ def prepare(storage: Deleting, bucket: str, items: Items, etags: Mapping[str, st
         else:
             send.append((key, version))
     return send, held, {}
+
+
+def _current_etags(storage: Deleting, bucket: str, items: Items, etags: Mapping[str, str]) -> Iterator[str | None]:
+    """Each conditioned key's ETag now (None: gone, or not conditioned), HEADed -t at a time: one after another,
+    a batch of 1,000 took ~0.7 s of round trips even on loopback."""
+
+    def current(item: tuple[str, str | None]) -> str | None:
+        key, version = item
+        return storage.current_etag(bucket, key) if version is None and etags.get(key) else None
+
+    return run_bounded(current, items, threads=max(1, storage.conn.settings.threads))
 
 
 def outcome(error: str | None, *, bucket: str, key: str, etag: str | None) -> tuple[str | None, str | None]:
