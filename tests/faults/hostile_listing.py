@@ -114,6 +114,7 @@ class HostileInventoryListing:
     bucket: str
     drop_token: bool = False  # the first page says it is truncated but gives no NextContinuationToken
     loop_token: bool = False  # every page after the first hands back the token it was asked with
+    endless: bool = False  # every page lists a configuration and asks for another, each under a new token
     served: int = 0
     _snapshot: tuple[bytes, list[bytes]] | None = None
 
@@ -132,11 +133,11 @@ class HostileInventoryListing:
             return Rewritten(build_response(500, {"content-type": "application/xml"}, b"<Error><Code>InternalError</Code></Error>"))  # fmt: skip
         head, entries = self._snapshot
         page = 0 if token is None else int(token.removeprefix("hostile-"))
-        next_page = page + 1 if page + 1 < len(entries) else None
+        next_page = page + 1 if page + 1 < len(entries) or self.endless else None
         if self.loop_token and page > 0:
             next_page = page  # a token already given: a client without a guard asks for this page forever
         truncated = "true" if next_page is not None else "false"
-        fields = [f"<IsTruncated>{truncated}</IsTruncated>".encode(), *entries[page : page + 1]]
+        fields = [f"<IsTruncated>{truncated}</IsTruncated>".encode(), entries[page % len(entries)]]
         if token is not None:
             fields.append(f"<ContinuationToken>{token}</ContinuationToken>".encode())
         if next_page is not None and not self.drop_token:

@@ -336,6 +336,24 @@ def test_a_repeated_inventory_token_stops_the_listing(
     assert hook.served == 2, hook.served  # the first page, then the one that hands its token back
 
 
+def test_inventory_pages_past_s3s_bound_stop_the_listing(
+    proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages that each list a configuration and ask for another under a new token: no token repeats and no page
+    is empty, so only S3's bound ends it. Before, the loop ended there without a word, with a list of the same
+    configurations a thousand times. The bound is lowered to 5 pages here (the same code path, 5 requests)."""
+    monkeypatch.setattr("s3safe.storage.inventory.MAX_PAGES", 5)
+    bucket = bucket_name()
+    _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    hook = HostileInventoryListing(bucket, endless=True)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    with pytest.raises(ListingError) as caught:
+        list_inventories(conn, bucket)
+    assert "goes on past 5 pages" in str(caught.value) and f"s3://{bucket}" in str(caught.value), str(caught.value)
+    assert hook.served == 5, hook.served
+
+
 def _bucket_pages(proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str], **bent: bool) -> HostileBucketListing:
     """moto's buckets (these three and every earlier test's) served in three pages, the last holding this test's."""
     direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
