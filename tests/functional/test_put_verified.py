@@ -54,6 +54,19 @@ def test_put_stdin_names_the_etag_where_the_server_checks_no_checksum(
     assert "checked by the server" not in result.stdout + result.stderr
 
 
+def test_put_file_does_not_take_a_stored_sha256_it_sent_itself_for_evidence(
+    rclone: Any, rclone_conn: Connection, run_cli: Callable[..., Any], bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """rclone keeps and shows whatever SHA-256 it is sent (a wrong one too): `put FILE` read it back and said
+    "verified by sha256", comparing s3safe's own claim with itself. The ETag = MD5 of the file is the evidence."""
+    bucket = _bucket(rclone_conn, bucket_name)
+    (tmp_path / "f.txt").write_bytes(SMALL)
+    args = ["--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle]
+    result = run_cli(*args, "put", str(tmp_path / "f.txt"), f"s3://{bucket}/")
+    assert result.returncode == 0, result.stderr
+    assert "verified by md5" in result.stdout and "sha256" not in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("server", SERVERS)
 def test_the_library_says_the_same_for_a_stream_and_for_a_file_the_engine_sends(
     server: str, request: pytest.FixtureRequest, bucket_name: Callable[[], str], tmp_path: Path

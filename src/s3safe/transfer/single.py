@@ -230,7 +230,7 @@ def _upload_file(
     stored, plan = with_acl_fallback(plan, options, send)
     verified = put_verified(stored)  # the bulk engine's (verify=False): what the server showed
     if verify:
-        verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart,
+        verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart, checked=stored.checksum_checked,
                                   sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip
     if multipart:  # the parts' evidence, as --move reads it: CRC64NVME checked by the server, or ETags = MD5s
         verified = parts_verified(stored.proof, checked=verified if verify else None)
@@ -245,8 +245,10 @@ def _sse_c(conn: Connection) -> str | None:
 
 
 def _verify_upload(
-    conn: Connection, source: Path, bucket: str, key: str, *, size: int, multipart: bool, sha256: str, md5: str
+    conn: Connection, source: Path, bucket: str, key: str, *, size: int, multipart: bool, checked: bool, sha256: str, md5: str
 ) -> str:
+    """What the HEAD after a PUT shows. Its SHA-256 is evidence only where the server checked the one sent
+    (`checked`): rclone stores and shows whatever checksum it is sent, so there it would be s3safe's own claim."""
     details = conn.objects.head(bucket, key)
     if details.size != size:
         raise IntegrityError(f"upload of {source} to s3://{bucket}/{key} stored {details.size} bytes, expected {size}")
@@ -258,7 +260,8 @@ def _verify_upload(
     if stored and "-" not in stored:
         if stored != sha256:
             raise IntegrityError(f"upload of {source} to s3://{bucket}/{key}: stored SHA-256 differs from the file")
-        return "sha256"
+        if checked:
+            return "sha256"
     etag = (details.etag or "").lower()
     if len(etag) == 32 and details.sse_algorithm in (None, "AES256"):
         if etag != md5:
