@@ -31,6 +31,7 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.memory import MemoryChunkWriter, MemoryStorage, contents
 from s3safe.transfer import download as download_mod
 from s3safe.transfer import encrypted as encrypted_mod
+from s3safe.transfer import state as state_mod
 from s3safe.transfer.download import download_file
 from s3safe.transfer.encryption import DIGEST_META, Decryption, Encryption
 from s3safe.transfer.engine import TreeOptions, TreeSummary, download_tree, upload_tree
@@ -100,6 +101,25 @@ def test_only_diff_sends_only_what_changed_and_purge_deletes_through_the_gate(co
     assert all(r.ok for r in results) and (summary.transferred, summary.deleted) == (1, 1)
     assert _sent(memory, "PUT") == ["backup/a.txt"] and _sent(memory, "DELETE") == ["backup/sub/b.txt"]
     assert contents(memory, BUCKET)["backup/a.txt"] == b"alpha, changed\n"
+
+
+def test_a_no_change_sync_reads_the_state_cache_a_window_at_a_time_not_once_per_file(
+    conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_mod, "WINDOW_ROWS", 8)
+    root = tmp_path / "many"
+    root.mkdir()
+    for n in range(40):
+        (root / f"f{n:02d}").write_bytes(b"x" * n)
+    cache = StateCache(tmp_path / "state.sqlite")
+    put = lambda: list(upload_tree(conn, root, S3Url(BUCKET, "many/"), options=TreeOptions(mode="diff"), gate=SafetyGate(),  # noqa: E731
+                                   summary=(summary := TreeSummary()), cache=cache)) and summary  # fmt: skip
+    assert put().transferred == 40
+    selects: list[str] = []
+    cache._store.db.set_trace_callback(lambda sql: selects.append(sql) if sql.startswith("SELECT") else None)
+    again = put()
+    assert (again.transferred, again.skipped, again.hashed) == (0, 40, 0)  # every file answered by the cache
+    assert len(selects) <= 40 // 8 + 2  # was one query per file
 
 
 def _interrupt_at_part(monkeypatch: pytest.MonkeyPatch, number: int) -> list[int]:

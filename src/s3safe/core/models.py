@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,8 @@ class ObjectInfo:
     version_id: str | None = None
     is_latest: bool | None = None
     is_delete_marker: bool = False
+    # a local file: the walk's own stat of it, so that change detection need not ask again (None: an object)
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

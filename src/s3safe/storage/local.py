@@ -185,12 +185,8 @@ class LocalStorage:
                         return
                     self.on_error(key, exc)
                     continue
-                yield ObjectInfo(
-                    bucket=container,
-                    key=key,
-                    size=info.st_size,
-                    last_modified=datetime.fromtimestamp(info.st_mtime, tz=UTC),
-                )
+                yield ObjectInfo(bucket=container, key=key, size=info.st_size,
+                                 last_modified=datetime.fromtimestamp(info.st_mtime, tz=UTC), stat=info)  # fmt: skip
             elif self.on_skip is not None:
                 self.on_skip(key, _what_else(entry, follow_symlinks=self.follow_symlinks))
 

@@ -88,11 +88,12 @@ class ContentComparator:
         if not encrypted and local.size != remote.size:
             return "size differs"
         try:
-            stat = self._path(local).stat()
+            # the walk's stat, taken as it listed the file: the planner merges both listings as they stream
+            stat = local.stat or self._path(local).stat()
         except OSError:
             return "local file changed during the run"
         etag = (remote.etag or "").strip('"')
-        cached = self.cache.get(remote.bucket, remote.key)
+        cached = self.cache.get_in_order(remote.bucket, remote.key)  # the planner asks in key order
         if cached and cached.refuted and cached.etag == etag:
             return "content differs (the stored copy failed verification)"
         if cached and cached.describes(local.size, stat, etag):
@@ -185,7 +186,7 @@ class ContentComparator:
     def quick_newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
         """newer() when the cache answers without a HEAD, else PENDING."""
         remote = target if self.upload else source
-        cached = self.cache.get(remote.bucket, remote.key)
+        cached = self.cache.get_in_order(remote.bucket, remote.key)  # the planner asks in key order
         if cached and not cached.refuted and cached.etag == (remote.etag or "").strip('"'):
             return self.newer(source, target)
         return PENDING

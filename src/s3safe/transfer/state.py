@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from s3safe.core.errors import AccessDeniedError, S3SafeError
 
@@ -53,6 +54,9 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
 
 
 _SELECT = "SELECT size, mtime_ns, etag, sha256, proof, ctime_ns FROM verified_v3 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
+# the rows from one key on, in key order: SQLite compares TEXT by its UTF-8 bytes, the order S3 lists keys in
+_SELECT_FROM = ("SELECT key, size, mtime_ns, etag, sha256, proof, ctime_ns FROM verified_v3"
+                " WHERE endpoint = ? AND root = ? AND bucket = ? AND key >= ? ORDER BY key LIMIT ?")  # fmt: skip
 _DELETE = "DELETE FROM verified_v3 WHERE endpoint = ? AND root = ? AND bucket = ? AND key = ?"
 REFUTED = "refuted"
 
@@ -119,10 +123,12 @@ class _Store:
         self.read_only = read_only
         self.lock = threading.Lock()
         self.pending: dict[tuple[str, str, str, str], Verified | None] = {}
+        self.flushes = 0  # a window of rows read before a flush may be older than the table: read again after one
 
     def flush_locked(self) -> None:
         if not self.pending or self.read_only:
             return
+        self.flushes += 1
         rows = [(*ident, e.size, e.mtime_ns, e.etag, e.sha256, e.proof, e.ctime_ns) for ident, e in self.pending.items() if e and _storable(e)]
         # an entry SQLite cannot hold (a file dated past 2262) is not kept: that file is compared afresh each run
         gone = [ident for ident, e in self.pending.items() if not (e and _storable(e))]
@@ -138,6 +144,22 @@ class _Store:
 
 
 _INT64 = 2**63
+WINDOW_ROWS = 1024
+
+
+class _Window:
+    """The rows of one bucket from key `low` on, read in one query: a tree run asks for its keys in key order,
+    and one query per key cost more than the rest of a no-change sync's planning (2,000 files: ~0.1 s)."""
+
+    def __init__(self, bucket: str, low: str, rows: list[tuple[Any, ...]], *, complete: bool, flushes: int) -> None:
+        self.bucket, self.low, self.flushes = bucket, low, flushes
+        self.rows = {row[0]: Verified(*row[1:]) for row in rows}
+        # None: every row from `low` on is here; else the rows up to and including this key
+        self.high: str | None = None if complete else rows[-1][0]
+
+    def covers(self, bucket: str, key: str, flushes: int) -> bool:
+        # Python orders str by code point, which is the UTF-8 byte order SQLite used for the same keys
+        return bucket == self.bucket and flushes == self.flushes and self.low <= key and (self.high is None or key <= self.high)
 
 
 def _storable(entry: Verified) -> bool:
@@ -168,11 +190,13 @@ class StateCache:
                                 "set S3SAFE_STATE_DIR to a writable folder to keep it")  # fmt: skip
             db = _prepare(sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None))
         self._store = _Store(db, read_only=read_only)
+        self._window: _Window | None = None
 
     def scoped(self, *, endpoint: str | None, root: Path | str | None) -> StateCache:
         """A view of the same cache whose entries are those of one server and one local folder."""
         view = object.__new__(StateCache)
         view._store, view.unavailable, view._scope = self._store, self.unavailable, _scope(endpoint, root)
+        view._window = None
         return view
 
     def get(self, bucket: str, key: str) -> Verified | None:
@@ -186,6 +210,23 @@ class StateCache:
             except sqlite3.Error:  # read-only: no cache yet, or one older than this table
                 return None
         return Verified(*row) if row else None
+
+    def get_in_order(self, bucket: str, key: str) -> Verified | None:
+        """get(), for keys asked for in ascending order (a tree run's planner): the rows are read WINDOW_ROWS at a
+        time. A key outside the window read last (out of order, or past it) reads a new window from that key."""
+        ident = (*self._scope, bucket, key)
+        store = self._store
+        with store.lock:
+            if ident in store.pending:
+                return store.pending[ident]
+            window = self._window
+            if window is None or not window.covers(bucket, key, store.flushes):
+                try:
+                    rows = store.db.execute(_SELECT_FROM, (*ident, WINDOW_ROWS)).fetchall()
+                except sqlite3.Error:  # read-only: no cache yet, or one older than this table
+                    rows = []
+                window = self._window = _Window(bucket, key, rows, complete=len(rows) < WINDOW_ROWS, flushes=store.flushes)
+            return window.rows.get(key)
 
     def put(self, bucket: str, key: str, entry: Verified) -> None:
         self._set(bucket, key, entry)
