@@ -17,7 +17,6 @@ keep their `translated(...)` blocks, which name the action.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
@@ -111,6 +110,8 @@ async def _sent_async(store: Any, send: Callable[[], Awaitable[T]], *, method: s
                 _note_retries(exc, attempt - 1)
                 raise
         cancel.check()
+        import asyncio  # here: importing it costs every command ~10 ms, and only this wait needs it
+
         await asyncio.sleep(delay)
         cancel.check()
         attempt += 1

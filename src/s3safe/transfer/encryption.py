@@ -313,10 +313,10 @@ def encryption_for(
     Recipients mean age to those recipients; otherwise a passphrase (file, $S3SAFE_PASSPHRASE, keyring,
     prompt) for age or AES Crypt. Recipients without --encrypt imply age.
     """
-    from s3safe.crypto import digest, keys
-
     if fmt is None and not (recipients or recipients_files):
         return None
+    from s3safe.crypto import digest, keys  # cryptography loads only for an encrypted upload
+
     fmt = fmt or "age"
     if fmt not in FORMATS:
         raise UsageError(f"unknown encryption format {fmt!r}", hint="age or aescrypt")
