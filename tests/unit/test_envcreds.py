@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from s3safe.core.settings import ConnectionSettings
@@ -66,3 +68,41 @@ def test_a_connection_with_a_saved_profile_selected_leaves_it_to_botocore(monkey
 def test_the_region_is_botocores_first_choice() -> None:
     assert envcreds.region({"AWS_DEFAULT_REGION": "eu-west-3", "AWS_REGION": "us-west-2"}) == "eu-west-3"
     assert envcreds.region({"AWS_REGION": "us-west-2"}) is None
+
+
+@pytest.mark.parametrize(
+    ("config", "credentials", "region"),
+    [
+        (None, None, None),
+        ("[default]\nregion = eu-west-3\ns3 =\n    addressing_style = path\n", None, "eu-west-3"),
+        ("[profile default]\nregion = ap-south-1\n", "", "ap-south-1"),
+        ("[default]\nregion = eu-west-3\n", "[default]\nregion = us-west-2\n", "us-west-2"),  # credentials are laid over
+        ("[profile other]\nregion = eu-west-3\n", None, None),
+        ("[default]\noutput = json\n", None, None),
+    ],
+)
+def test_the_region_of_the_shared_files_is_the_one_botocore_reads(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, config: str | None, credentials: str | None, region: str | None
+) -> None:
+    import botocore.session
+
+    for name, text in (("AWS_CONFIG_FILE", config), ("AWS_SHARED_CREDENTIALS_FILE", credentials)):
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        monkeypatch.setenv(name, str(path))
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    assert envcreds.files_region(None) == (True, region)
+    assert botocore.session.get_session().get_config_variable("region") == region
+    conn = Connection(ConnectionSettings(endpoint_url="http://127.0.0.1:9", allow_http=True))
+    assert conn.default_region == (region or "us-east-1") and conn._session is None  # no botocore session built for it
+
+
+@pytest.mark.parametrize("environ", [{"AWS_PROFILE": "work"}, {"AWS_DEFAULT_PROFILE": "work"}])
+def test_a_named_profile_or_an_unreadable_file_leaves_the_region_to_botocore(tmp_path: Any, environ: dict[str, str]) -> None:
+    assert envcreds.files_region(None, environ) == (False, None)
+    assert envcreds.files_region("work", {}) == (False, None)
+    broken = tmp_path / "config"
+    broken.write_text("[default\nregion = x\n")
+    assert envcreds.files_region(None, {"AWS_CONFIG_FILE": str(broken)}) == (False, None)

@@ -175,6 +175,7 @@ class Connection:
         self._saved_resolved = False
         self._saved: SavedProfile | None = None
         self._env_checked = False
+        self._files_region: tuple[bool, str | None] | None = None  # envcreds.files_region, read once
         self._env: envcreds.StaticCredentials | None = None
         # -t/--threads: requests in flight across the whole run, files and parts together
         self.budget = Budget(settings.threads)
@@ -256,7 +257,17 @@ class Connection:
     @property
     def default_region(self) -> str:
         # the environment's region is botocore's own first choice: reading it here spares importing boto3
-        return self.settings.region or envcreds.region() or self.session.get_config_variable("region") or DEFAULT_REGION
+        found = self.settings.region or envcreds.region()
+        if found:
+            return found
+        with self._lock:
+            built = self._session is not None
+            if not built and self._files_region is None:
+                self._files_region = envcreds.files_region(self.settings.profile)
+            known, region = self._files_region or (False, None)
+        if known and not built:  # read as botocore reads it, without building its session for that alone
+            return region or DEFAULT_REGION
+        return self.session.get_config_variable("region") or DEFAULT_REGION
 
     def _static_credentials(self) -> envcreds.StaticCredentials | None:
         """The environment's key pair when botocore's chain would certainly pick it (see storage.envcreds)."""
