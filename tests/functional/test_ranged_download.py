@@ -67,3 +67,55 @@ def test_ranged_download_that_does_not_verify_leaves_nothing(
     with pytest.raises(IntegrityError):
         download_file(moto_conn, S3Url(bucket, "k"), out / "k")
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", [3 * 1024**2 // 2, 5 * 1024**2 + 5], ids=["one-put", "parts"])
+def test_an_s3safe_upload_on_rclone_is_verified_by_its_own_crc_and_a_tampered_byte_fails(
+    rclone_conn: Connection, rclone: Any, bucket_name: Callable[[], str], tmp_path: Path, small_ranges: None,
+    monkeypatch: pytest.MonkeyPatch, size: int,
+) -> None:  # fmt: skip
+    """`rclone serve s3` stores no checksum and answers ranges with 200: the download of an object s3safe uploaded
+    combines the ranges' CRCs into the CRC64NVME s3safe recorded (no SHA-256 pass). A byte changed in rclone's
+    own file, its mtime put back so that rclone keeps the object's metadata (and hands out the new bytes' MD5 as
+    the ETag, so every If-Match holds), fails the download with exit 6 and leaves nothing."""
+    import base64
+
+    import awscrt.checksums  # type: ignore[import-untyped]
+
+    from s3safe.core.errors import EXIT_INTEGRITY
+    from s3safe.transfer import single as single_mod
+    from s3safe.transfer.options import CRC64NVME_META
+    from tests.functional.test_head_metadata_case import _make_bucket
+
+    monkeypatch.setattr(single_mod, "CRC64NVME_MIN", 1024 * 1024)
+    followers: list[int] = []
+    monkeypatch.setattr(download_mod, "Follower", lambda fd, *args: followers.append(fd))
+    bucket = bucket_name()
+    _make_bucket(rclone, bucket)
+    src = tmp_path / "big.bin"
+    data = os.urandom(size)
+    src.write_bytes(data)
+    upload_file(rclone_conn, src, S3Url(bucket, "big.bin"), options=UploadOptions(part_size=5 * 1024**2))
+    crc = base64.b64encode(awscrt.checksums.crc64nvme(data).to_bytes(8, "big")).decode()
+    assert rclone_conn.objects.head(bucket, "big.bin").metadata[CRC64NVME_META] == crc
+    result = download_file(rclone_conn, S3Url(bucket, "big.bin"), tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == data and followers == []
+    ranges = -(-size // (256 * 1024 + 7))
+    assert result.verified == f"CRC64NVME checksum (s3safe's, combined from {ranges} ranges)" and result.sha256_hex == ""
+    assert rclone_conn.ranges_via_botocore  # rclone answered the ranges with 200
+
+    stored = rclone.root / bucket / "big.bin"
+    before = stored.stat()
+    with stored.open("r+b") as handle:
+        handle.seek(size - 1000)
+        byte = handle.read(1)
+        handle.seek(size - 1000)
+        handle.write(bytes([byte[0] ^ 0x04]))
+    os.utime(stored, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert rclone_conn.objects.head(bucket, "big.bin").metadata[CRC64NVME_META] == crc  # the metadata kept
+    out = tmp_path / "dest"
+    out.mkdir()
+    with pytest.raises(IntegrityError, match=r"does not match its stored CRC64NVME checksum \(s3safe metadata\)") as caught:
+        download_file(rclone_conn, S3Url(bucket, "big.bin"), out / "big.bin")
+    assert caught.value.exit_code == EXIT_INTEGRITY == 6
+    assert list(out.iterdir()) == []

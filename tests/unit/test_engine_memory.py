@@ -282,6 +282,78 @@ def test_large_objects_come_down_in_parallel_ranges_where_the_backend_honours_ra
         assert asked == [("backup/big.bin", None, None)]
 
 
+def _crc64nvme_b64(data: bytes) -> str:
+    import base64
+
+    import awscrt.checksums  # type: ignore[import-untyped]
+
+    return base64.b64encode(awscrt.checksums.crc64nvme(data).to_bytes(8, "big")).decode()
+
+
+@pytest.mark.parametrize("size", [2 * 1024**2 + 3, PART + 1234], ids=["one-put", "parts"])
+def test_s3safes_own_crc64nvme_verifies_a_ranged_download_without_a_sha256_pass(
+    conn: Connection, memory: MemoryStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:  # fmt: skip
+    """An object s3safe uploaded carries its whole CRC64NVME beside its SHA-256 (from the same read of the file); a
+    download in ranges combines the ranges' CRCs into it and runs no SHA-256 follower; a byte changed in the stored
+    object (same size, same ETag: the store's own record unchanged) fails the download, and nothing is written."""
+    from s3safe.transfer import single as single_mod
+    from s3safe.transfer.options import CRC64NVME_META
+
+    monkeypatch.setattr(single_mod, "CRC64NVME_MIN", 1024**2)
+    monkeypatch.setattr(download_mod, "RANGED_MIN", 1024**2)
+    monkeypatch.setattr(download_mod, "RANGE_PART", 1024**2 + 7)
+    followers: list[int] = []
+    monkeypatch.setattr(download_mod, "Follower", lambda fd, *args: followers.append(fd))
+    source = tmp_path / "big.bin"
+    data = os.urandom(size)
+    source.write_bytes(data)
+    upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART))
+    metadata = memory.object(BUCKET, "big.bin").request.metadata
+    assert metadata[CRC64NVME_META] == _crc64nvme_b64(data) and metadata[SHA256_META] == hashlib.sha256(data).hexdigest()
+    result = download_file(conn, S3Url(BUCKET, "big.bin"), tmp_path / "back.bin")
+    ranges = -(-size // (1024**2 + 7))
+    assert (tmp_path / "back.bin").read_bytes() == data and followers == []
+    assert result.verified == f"CRC64NVME checksum (s3safe's, combined from {ranges} ranges)" and result.sha256_hex == ""
+    stored = memory.buckets[BUCKET]["big.bin"]
+    flipped = bytearray(data)
+    flipped[size // 2] ^= 0x20
+    memory.buckets[BUCKET]["big.bin"] = dataclasses.replace(stored, data=bytes(flipped))
+    out = tmp_path / "out"
+    out.mkdir()
+    refused = r"does not match its stored CRC64NVME checksum \(s3safe metadata\); nothing was written"
+    with pytest.raises(IntegrityError, match=refused):
+        download_file(conn, S3Url(BUCKET, "big.bin"), out / "big.bin")
+    assert list(out.iterdir()) == []
+
+
+def test_a_file_changed_between_its_digests_and_its_parts_is_not_completed(
+    conn: Connection, memory: MemoryStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CRC64NVME recorded in the metadata is read before the upload starts; the parts' CRCs, combined, must come
+    to the same value, or the file changed in between (here: same size, mtime put back, so no stat shows it) and the
+    object would carry a checksum of other bytes: the upload is abandoned and nothing is stored."""
+    from s3safe.transfer import single as single_mod
+
+    monkeypatch.setattr(single_mod, "CRC64NVME_MIN", 1024**2)
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(PART + 1234))
+    real = single_mod._digests_of  # a file up to INLINE_MAX is read once for its digests; its parts are read again
+
+    def digests_then_rewrite(data: bytes, **kwargs: Any) -> Any:
+        found = real(data, **kwargs)
+        before = source.stat()
+        source.write_bytes(os.urandom(before.st_size))
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return found
+
+    monkeypatch.setattr(single_mod, "_digests_of", digests_then_rewrite)
+    with pytest.raises(IntegrityError, match="changed while it was being uploaded"):
+        upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART))
+    assert "big.bin" not in contents(memory, BUCKET) and not memory.uploads
+    assert _sent(memory, "PART") and not _sent(memory, "COMPLETE")
+
+
 def test_only_diff_down_fetches_only_what_changed(
     conn: Connection, memory: MemoryStorage, uploaded: Path, tmp_path: Path, cache: StateCache
 ) -> None:

@@ -32,7 +32,7 @@ from s3safe.transfer.encryption import (
     Decryption,
     Encryption,
 )
-from s3safe.transfer.options import SHA256_META, UploadOptions
+from s3safe.transfer.options import CRC64NVME_META, SHA256_META, UploadOptions
 from s3safe.transfer.pipeline import put_request, send_object
 from s3safe.transfer.single import DEFAULT_MULTIPART_THRESHOLD, PlainPayload, plan_upload, with_acl_fallback
 
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from s3safe.ops.where import ObjectFilter
 
 CHUNK = 1024 * 1024
-_DROPPED_META = {SHA256_META, DIGEST_META, PLAIN_SIZE_META, ENCRYPTION_META}
+_DROPPED_META = {SHA256_META, CRC64NVME_META, DIGEST_META, PLAIN_SIZE_META, ENCRYPTION_META}
 
 
 def reencrypt(

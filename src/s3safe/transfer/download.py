@@ -25,7 +25,7 @@ from s3safe.transfer.checksums import EvidenceCheck, multipart_count, server_evi
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META
 from s3safe.transfer.localdest import Destination, Target, Written, local_error, stored_mtime, temp_name
 from s3safe.transfer.options import MODE_META, MTIME_META, SHA256_META
-from s3safe.transfer.ranged import CrcClaim, Follower, Progress, Ranges, crc_claim, write_range
+from s3safe.transfer.ranged import CrcClaim, Follower, Progress, Ranges, crc_claim, own_crc_claim, write_range
 from s3safe.transfer.single import TransferResult
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Expected:
 @dataclass(frozen=True, slots=True)
 class Fetched:
     verified: str
-    sha256_hex: str  # of what was written (the plaintext of an encrypted object)
+    sha256_hex: str  # of what was written (the plaintext of an encrypted object); "" when a CRC verified it without one
     mtime: int | None  # nanoseconds
     decrypted: bool = False
 
@@ -230,14 +230,17 @@ def _fetch_ranged(
         decryption.check_marked(attributes.get(ENCRYPTION_META), url)
     if (attributes.get(ENCRYPTION_META) and decryption is not None and decryption.enabled) or details.size != expected.size:
         return None  # the streamed path decrypts, and reports a changed object
-    claim = crc_claim(details)
-    ranges = Ranges(expected.size, RANGE_PART, algorithm=claim.algorithm if claim else None)
+    own, server = own_crc_claim(attributes), crc_claim(details)
+    # the ranges compute one CRC: s3safe's own algorithm when it recorded one (the server's value is checked beside
+    # it when it is of the same algorithm), else the server's
+    claims = [c for c in (own, server) if c is not None and c.algorithm == (own or c).algorithm]
+    ranges = Ranges(expected.size, RANGE_PART, algorithm=claims[0].algorithm if claims else None)
     written_to = target.create(temp_name(target.name))
     try:
         os.ftruncate(written_to.fd, expected.size)
-        # s3safe's own SHA-256 is checked wherever it is stored (it also vouches for what was uploaded); it and
-        # the other in-order checks run beside the ranges, on the follower thread
-        sequential = claim is None or not claim.settled or bool(attributes.get(SHA256_META))
+        # s3safe's SHA-256 is checked wherever it is stored (it vouches for what was uploaded) unless s3safe's CRC
+        # does (see _verify_ranged); it and the other in-order checks run beside the ranges, on the follower thread
+        sequential = own is None and (server is None or not server.settled or bool(attributes.get(SHA256_META)))
         checks = _Sequential(storage, details, attributes, version_id=expected.version_id) if sequential else None
         follower = Follower(written_to.fd, ranges, checks.digests) if checks is not None else None
         try:
@@ -246,7 +249,7 @@ def _fetch_ranged(
             if follower is not None:
                 follower.abandon()
             raise
-        verified, sha256_hex = _verify_ranged(conn, url, expected, attributes, claim=claim, ranges=ranges, follower=follower,
+        verified, sha256_hex = _verify_ranged(conn, url, expected, attributes, claims=claims, ranges=ranges, follower=follower,
                                               checks=checks)  # fmt: skip
         mtime = stored_mtime(attributes.get(MTIME_META), url)
         target.commit(written_to, mtime=mtime, mode=target.mode_for(attributes.get(MODE_META), url))
@@ -319,22 +322,45 @@ def _get_ranges(
 
 
 def _verify_ranged(
-    conn: Connection, url: str, expected: Expected, attributes: dict[str, str], *, claim: CrcClaim | None, ranges: Ranges,
+    conn: Connection, url: str, expected: Expected, attributes: dict[str, str], *, claims: list[CrcClaim], ranges: Ranges,
     follower: Follower | None, checks: _Sequential | None,
 ) -> tuple[str, str]:  # fmt: skip
-    """(how the file was verified, its SHA-256 hex or "" when a CRC settled it without one)."""
-    by_crc = ""
-    if claim is not None:
-        if ranges.combined() == claim.value:
-            by_crc = f"{claim.name} (combined from {ranges.count} ranges)"
-            if not attributes.get(SHA256_META):
-                if follower is not None:
-                    follower.abandon()
-                return by_crc, ""
+    """(how the file was verified, its SHA-256 hex or "" when a CRC settled it without one).
+
+    s3safe's own CRC64NVME (recorded at upload from the same read of the file as its SHA-256) settles a download
+    alone, with no SHA-256 pass, and is as strong as that pass against what the SHA-256 check meets. Both values
+    are unkeyed and stored in the object's metadata, written by the same request as its bytes: whoever can replace
+    the object can give either one that matches new bytes, so neither ever proved who wrote them (the keyed digest
+    and the format's authentication of an encrypted upload do). What they catch is accidental damage between the
+    uploader's read and this download's write: a bit flipped on a disk, in memory, on the wire or by a proxy; a
+    range cut short, misplaced or served from another version (If-Match on every range stands against that too).
+    CRC64NVME detects every error burst up to 64 bits long and misses other random damage once in 2^64, the check S3
+    itself relies on end to end (its default full-object checksum since 2025). What a CRC does not resist is a
+    deliberate change by someone who can alter stored bytes but not the metadata beside them (eight chosen bytes
+    match any CRC; nothing matches a SHA-256): against that only client-side encryption defends, since such access
+    to a store's backing files usually reaches its metadata as well.
+
+    The SHA-256 hex this returned on that path went to the state cache's sha256 column (an entry is matched by size,
+    mtime, ctime and ETag; that column is never compared) and to TransferResult.sha256_hex, which no download's
+    caller reads: "" says that no SHA-256 was computed, as when the server's own full-object CRC settled it.
+    """
+    matched: CrcClaim | None = None
+    combined = ranges.combined() if claims else None
+    for claim in claims:
+        if combined == claim.value:
+            matched = matched or claim
         elif claim.settled:
             if follower is not None:
                 follower.abandon()
             raise IntegrityError(f"download of {url} does not match its stored {claim.name}; nothing was written")
+    by_crc = ""
+    if matched is not None:
+        whose = "s3safe's, " if matched.own else ""
+        by_crc = f"{matched.algorithm.upper()} checksum ({whose}combined from {ranges.count} ranges)"
+        if matched.own or not attributes.get(SHA256_META):
+            if follower is not None:
+                follower.abandon()
+            return by_crc, ""
     assert follower is not None and checks is not None
     follower.finish()
     verified = _verify(conn, url, expected, attributes, written=expected.size, sha256=checks.sha256.digest(),

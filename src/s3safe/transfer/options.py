@@ -16,6 +16,13 @@ SSE_CHOICES = ("AES256", "aws:kms")
 MTIME_META = "s3safe-mtime"
 MODE_META = "s3safe-mode"  # the file's POSIX permission bits (octal), restored on download
 SHA256_META = "s3safe-sha256"
+# the whole file's CRC64NVME (base64 of the big-endian value, as S3's x-amz-checksum-crc64nvme), recorded by a plain
+# upload of CRC64NVME_MIN bytes or more: a download in parallel ranges combines the ranges' CRCs into it
+# (transfer/download.py says why that check stands in for the SHA-256 one)
+CRC64NVME_META = "s3safe-crc64nvme"
+# the size from which a download goes in parallel ranges (download.RANGED_MIN); below it the CRC would go unused and
+# its library's import (~0.1 s) would fall on every small upload
+CRC64NVME_MIN = 64 * 1024**2
 _META_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_META_BYTES = 2048  # S3's limit for all user metadata together
 

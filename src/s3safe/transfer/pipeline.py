@@ -49,7 +49,7 @@ from s3safe.transfer.multipart import (
     load_journal,
     start_upload,
 )
-from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.options import CRC64NVME_META, UploadOptions
 
 if TYPE_CHECKING:
     from s3safe.storage.connection import Connection
@@ -456,8 +456,16 @@ class _Multipart:
         return self._completed(etag)
 
     def _complete(self, upload_id: str, parts: list[Part]) -> str | None:
+        whole = self._whole(parts)
+        recorded = self.request.metadata.get(CRC64NVME_META)
+        if whole is not None and recorded is not None and whole != recorded:
+            # the CRC the metadata records (read before the upload began) is not the one of the parts sent: the file
+            # changed in between, and the object would carry a checksum of other bytes
+            raise IntegrityError(f"{self.payload.source or self.url} changed while it was being uploaded (its parts are not "
+                                 f"the bytes first read); the upload was abandoned and {self.url} left as it was",
+                                 hint="run again once the file is no longer being written")  # fmt: skip
         try:
-            return self.writer.complete(upload_id, parts, condition=self.request.condition, crc64nvme_b64=self._whole(parts))
+            return self.writer.complete(upload_id, parts, condition=self.request.condition, crc64nvme_b64=whole)
         except ConditionFailed as refused:
             return landed_already(self.conn, self.request, refused)
 

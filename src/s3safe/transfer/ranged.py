@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from s3safe.core import cancel, context
 from s3safe.core.models import ObjectDetails
 from s3safe.transfer.checksums import CRC_ALGORITHMS, Claim, evidence_of
+from s3safe.transfer.options import CRC64NVME_META
 
 CHUNK = 1024 * 1024
 _CRC_BYTES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
@@ -37,10 +38,11 @@ class CrcClaim:
     algorithm: str
     value: bytes
     settled: bool
+    own: bool = False  # s3safe's (CRC64NVME_META, recorded at upload), not the server's
 
     @property
     def name(self) -> str:
-        return f"{self.algorithm.upper()} checksum"
+        return f"{self.algorithm.upper()} checksum" + (" (s3safe metadata)" if self.own else "")
 
 
 def crc_claim(details: ObjectDetails) -> CrcClaim | None:
@@ -57,6 +59,19 @@ def crc_claim(details: ObjectDetails) -> CrcClaim | None:
             if len(value) == _CRC_BYTES[algorithm]:
                 return CrcClaim(algorithm, value, settled=len(forms) == 1)
     return None
+
+
+def own_crc_claim(metadata: Mapping[str, str]) -> CrcClaim | None:
+    """s3safe's CRC64NVME of the whole file, recorded at upload; None when absent or malformed (the object is then
+    checked as one without it). Settled: it was computed over the whole file, never over parts."""
+    recorded = metadata.get(CRC64NVME_META)
+    if not recorded:
+        return None
+    try:
+        value = base64.b64decode(recorded, validate=True)
+    except ValueError:
+        return None
+    return CrcClaim("crc64nvme", value, settled=True, own=True) if len(value) == _CRC_BYTES["crc64nvme"] else None
 
 
 def _crc_functions(algorithm: str) -> tuple[Callable[[Any, int], int], Callable[[int, int, int], int]]:

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,11 +22,21 @@ from s3safe.core.locations import S3Url, has_control_characters, is_utf8
 from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
-from s3safe.storage.base import Body, WriteCondition
+from s3safe.storage.base import CRC64NVME, Body, WriteCondition
 from s3safe.storage.conditional import conflict, prepare
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import part_size_for
-from s3safe.transfer.options import MTIME_META, SHA256_META, UploadOptions, content_type_for, file_mode_meta, mtime_meta
+from s3safe.transfer.checksums import new_digest
+from s3safe.transfer.options import (
+    CRC64NVME_META,
+    CRC64NVME_MIN,
+    MTIME_META,
+    SHA256_META,
+    UploadOptions,
+    content_type_for,
+    file_mode_meta,
+    mtime_meta,
+)
 from s3safe.transfer.pipeline import (  # re-exported: callers import these from here
     ETAG_PROOF,
     PARTS_PROOF,
@@ -91,15 +102,24 @@ def _check_local_file(path: Path) -> int:
     return stat.st_size
 
 
-def _digests_of(data: bytes) -> tuple[str, str]:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode(), hashlib.md5(data, usedforsecurity=False).hexdigest()
+@dataclass(frozen=True, slots=True)
+class _Digests:
+    sha256_b64: str
+    md5_hex: str  # "" when not asked for (a multipart upload has no use for it)
+    crc64nvme_b64: str | None = None  # when asked for: the whole file's, recorded in CRC64NVME_META
 
 
-def _digests(path: Path, *, md5_too: bool = True) -> tuple[str, str]:
-    """(base64 SHA-256, hex MD5 or "") of a file, in one read into one reused buffer (no copy per block in
-    Python; hashlib releases the GIL on it); a multipart upload has no use for the MD5."""
+def _digests_of(data: bytes, *, crc_too: bool) -> _Digests:
+    sha256, md5 = hashlib.sha256(data).digest(), hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return _Digests(base64.b64encode(sha256).decode(), md5, _crc64nvme(data) if crc_too else None)
+
+
+def _digests(path: Path, *, md5_too: bool = True, crc_too: bool = False) -> _Digests:
+    """A file's SHA-256, MD5 (`md5_too`) and CRC64NVME (`crc_too`), in one read into one reused buffer (no copy
+    per block in Python; hashlib and awscrt release the GIL on it)."""
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False) if md5_too else None
+    crc = new_digest(CRC64NVME) if crc_too else None
     buffer = bytearray(DIGEST_BLOCK)
     view = memoryview(buffer)
     with path.open("rb", buffering=0) as handle:
@@ -107,7 +127,16 @@ def _digests(path: Path, *, md5_too: bool = True) -> tuple[str, str]:
             sha256.update(view[:got])
             if md5 is not None:
                 md5.update(view[:got])
-    return base64.b64encode(sha256.digest()).decode(), md5.hexdigest() if md5 is not None else ""
+            if crc is not None:
+                crc.update(view[:got])
+    return _Digests(base64.b64encode(sha256.digest()).decode(), md5.hexdigest() if md5 is not None else "",
+                    base64.b64encode(crc.digest()).decode() if crc is not None else None)  # fmt: skip
+
+
+def _crc64nvme(data: bytes) -> str:
+    crc = new_digest(CRC64NVME)
+    crc.update(data)
+    return base64.b64encode(crc.digest()).decode()
 
 
 def unsendable_name(key: str) -> str | None:
@@ -129,21 +158,29 @@ class PlainPayload:
     encrypted = False
     resumable = True
 
-    def __init__(self, source: Path, *, before: os.stat_result, inline: bytes | None, sha256_hex: str, md5_hex: str) -> None:
+    def __init__(self, source: Path, *, before: os.stat_result, inline: bytes | None, sha256_hex: str, md5_hex: str,
+                 crc64nvme_b64: str | None = None) -> None:  # fmt: skip
         self.source = source
         self.before = before
         self.inline = inline
         self.identity = sha256_hex
+        self.crc64nvme_b64 = crc64nvme_b64
         self._sent = Sent(md5_hex, sha256_hex)
 
     @classmethod
     def of(cls, source: Path, *, md5_too: bool, inline: bool) -> PlainPayload:
-        """The file with its digests; small files are read once, so the digests describe exactly the bytes sent."""
+        """The file with its digests; small files are read once, so the digests describe exactly the bytes sent.
+        From CRC64NVME_MIN bytes (what a download fetches in ranges) the same read also gives the file's CRC64NVME."""
         with reading(source):
             before = source.stat()
             data = source.read_bytes() if inline else None
-            sha256_b64, md5_hex = _digests_of(data) if data is not None else _digests(source, md5_too=md5_too)
-        return cls(source, before=before, inline=data, sha256_hex=base64.b64decode(sha256_b64).hex(), md5_hex=md5_hex)
+            crc_too = (len(data) if data is not None else before.st_size) >= CRC64NVME_MIN
+            if data is not None:
+                digests = _digests_of(data, crc_too=crc_too)
+            else:
+                digests = _digests(source, md5_too=md5_too, crc_too=crc_too)
+        return cls(source, before=before, inline=data, sha256_hex=base64.b64decode(digests.sha256_b64).hex(), md5_hex=digests.md5_hex,
+                   crc64nvme_b64=digests.crc64nvme_b64)  # fmt: skip
 
     def whole(self) -> tuple[Body, Sent]:
         return (self.inline if self.inline is not None else self.source), self._sent
@@ -218,6 +255,8 @@ def _upload_file(
         **file_mode_meta(payload.before),
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
         SHA256_META: payload.identity,
+        # what a download in ranges checks instead (combined from the ranges' CRCs, no SHA-256 pass over the file)
+        **({CRC64NVME_META: payload.crc64nvme_b64} if payload.crc64nvme_b64 else {}),
     }
     content_type = options.content_type or content_type_for(source)
     url = f"s3://{dest.bucket}/{key}"
