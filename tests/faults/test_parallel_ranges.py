@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from s3safe.core.errors import EXIT_INTEGRITY, IntegrityError
+from s3safe.core.errors import EXIT_INTEGRITY, IntegrityError, ServiceError
 from s3safe.core.locations import S3Url
 from s3safe.core.safety import SafetyGate
 from s3safe.core.settings import ConnectionSettings
@@ -204,9 +204,11 @@ class _RangesAs200:
     (status 200, no Content-Range), as a server that ignores Range would send; `flip`: one byte flipped in the
     range that starts there."""
 
-    def __init__(self, data: bytes, *, whole_from: int | None = None, flip: int | None = None) -> None:
-        self.data, self.whole_from, self.flip = data, whole_from, flip
+    def __init__(self, data: bytes, *, whole_from: int | None = None, flip: int | None = None, cut: int | None = None,
+                 lie: Callable[[int, dict[str, str], bytes], tuple[dict[str, str], bytes]] | None = None) -> None:  # fmt: skip
+        self.data, self.whole_from, self.flip, self.cut, self.lie = data, whole_from, flip, cut, lie
         self.ranged = 0
+        self.asked: list[tuple[str, str | None]] = []  # (Range, If-Match) of every ranged GET
         self._lock = threading.Lock()
 
     def __call__(self, request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
@@ -216,6 +218,12 @@ class _RangesAs200:
         start = int(wanted.removeprefix("bytes=").split("-")[0])
         with self._lock:
             self.ranged += 1
+            self.asked.append((wanted, request.headers.get("if-match")))
+            cut, self.cut = (True, None) if start == self.cut else (False, self.cut)  # once
+        if cut:  # the promised length, half the bytes, then the connection closes
+            return Rewritten(build_response(200, headers, body[: len(body) // 2], content_length=len(body)), close=True)
+        if self.lie is not None:
+            headers, body = self.lie(start, headers, body)
         if self.whole_from is not None and start >= self.whole_from:
             plain = {k: v for k, v in headers.items() if k not in ("content-range", "content-length")}
             return Rewritten(build_response(200, plain, self.data))
@@ -261,3 +269,52 @@ def test_a_ranged_get_answered_with_the_whole_object_is_streamed_instead(
     result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), tmp_path / "out.bin")
     assert (tmp_path / "out.bin").read_bytes() == data
     assert "ranges" not in result.verified  # verified as a streamed object
+
+
+def test_a_range_answered_200_and_cut_part_way_is_asked_for_again_from_the_byte_it_reached(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """A 200-answered range (botocore's path) whose connection closes after half its promised bytes is asked for
+    again from the byte it reached, If-Match on the same ETag, as an obstore GET's cut body is (before: the whole
+    download failed, exit 6, 'a range came back short', though nothing was wrong with the object)."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    etag = client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME",
+                             ChecksumCRC64NVME=_crc64nvme(data))["ETag"]  # fmt: skip
+    hook = _RangesAs200(data, cut=3 * PART)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert result.verified == "CRC64NVME checksum (combined from 6 ranges)"
+    assert hook.ranged == 7 and (f"bytes={3 * PART + PART // 2}-{4 * PART - 1}", etag) in hook.asked, hook.asked
+    proxy.set_plan(FaultPlan(rewrite_response=_RangesAs200(data, cut=3 * PART)))
+    out = tmp_path / "dest"
+    out.mkdir()
+    once = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", threads=4, retries=0))
+    with pytest.raises(ServiceError, match="the connection was cut before the server's answer was complete") as caught:
+        download_file(once, S3Url(bucket, "big.bin"), out / "big.bin")  # --retries 0: not resumed, and no integrity failure
+    assert caught.value.exit_code != EXIT_INTEGRITY and list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("answer", ["other range", "longer", "shorter"])
+def test_a_200_that_does_not_hold_exactly_the_range_is_not_written_as_it(
+    proxy: FaultProxy, moto_target: Target, bucket_name: Callable[[], str], tmp_path: Path, answer: str
+) -> None:
+    """A 200 whose Content-Range names another range (of the same length), or whose Content-Length (and body) is
+    longer or shorter than the range: not taken as the range; the object streams whole instead, and verifies."""
+    client, bucket = _bucket(moto_target, bucket_name)
+    data = os.urandom(SIZE)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=data, ChecksumAlgorithm="CRC64NVME", ChecksumCRC64NVME=_crc64nvme(data))
+
+    def lie(start: int, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
+        if start != 2 * PART:
+            return headers, body
+        if answer == "other range":
+            return {**headers, "content-range": f"bytes {3 * PART}-{4 * PART - 1}/{SIZE}"}, body
+        return headers, body + b"x" if answer == "longer" else body[:-1]
+
+    hook = _RangesAs200(data, lie=lie)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    result = download_file(_conn(proxy), S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert "ranges" not in result.verified  # streamed whole instead, and verified as such

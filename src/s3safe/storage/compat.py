@@ -9,11 +9,16 @@ pipeline reads from obstore.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from s3safe.core import cancel
+from s3safe.core.errors import ServiceError
 from s3safe.storage.clients import Clients
+from s3safe.storage.dataplane import backoff
 from s3safe.storage.errors import translated
+from s3safe.storage.requestlog import retry_log, where
+from s3safe.storage.retries import attempts
 
 
 def obstore_can_address(key: str) -> bool:
@@ -50,28 +55,69 @@ class RangeRefused(Exception):
 
 
 class RangeGet:
-    """A ranged GET answered by botocore: `range` and `stream()`, as obstore's GetResult gives them."""
+    """A ranged GET answered by botocore: `range` and `stream()`, as obstore's GetResult gives them. A body cut
+    part-way (the connection closed or broke before Content-Length bytes came) is asked for again from the byte it
+    reached, as dataplane.ResumingGet does for obstore: `resume(at)` sends that request (If-Match on the same ETag),
+    at most `attempts` requests in all, each resume a "retrying GET" line at -v."""
 
-    def __init__(self, body: Any, start: int, end: int, *, partial: bool) -> None:
+    def __init__(self, body: Any, start: int, end: int, *, partial: bool, resume: Callable[[int], Any] | None = None,
+                 attempts: int = 1, where: str = "") -> None:  # fmt: skip
         self._body = body
         self.range = (start, end)
         self.partial = partial  # answered 206 (else 200 with exactly the range)
         self.attributes: dict[str, str] = {}
         self.meta: dict[str, Any] = {}
+        self._resume, self._attempts, self._where = resume, attempts, where
 
     def stream(self, *, min_chunk_size: int) -> Iterator[bytes | memoryview]:
         """The body in chunks read into one reused buffer (each chunk is valid until the next is asked for):
         a fresh megabyte per read costs page faults that add up to seconds per GiB."""
-        raw = getattr(getattr(self._body, "_raw_stream", None), "_fp", None)  # http.client's response, if reachable
-        try:
-            if raw is None or not hasattr(raw, "readinto"):
-                yield from self._body.iter_chunks(max(min_chunk_size, 1))
+        at, stop = self.range
+        buffer = memoryview(bytearray(max(min_chunk_size, 1)))
+        body, attempt = self._body, 1
+        while True:
+            cut: Exception | None = None
+            try:
+                for chunk in _chunks(body, buffer):
+                    at += len(chunk)
+                    yield chunk
+            except _cut_errors() as exc:
+                cut = exc
+            finally:
+                body.close()
+            if at >= stop:
                 return
-            buffer = memoryview(bytearray(max(min_chunk_size, 1)))
-            while got := raw.readinto(buffer):
-                yield buffer[:got]
-        finally:
-            self._body.close()
+            if self._resume is None or attempt >= self._attempts:
+                raise ServiceError(f"cannot download {self._where}: the connection was cut before the server's answer was "
+                                   f"complete ({type(cut).__name__ if cut else 'closed'} at byte {at} of bytes {self.range[0]}-{stop - 1})",
+                                   hint="nothing partial was kept; run the command again (check the network or a proxy in "
+                                   "between)")  # fmt: skip
+            delay = backoff(attempt)
+            retry_log.info("retrying GET %s from byte %d in %.1f s, attempt %d/%d (connection cut)", self._where, at, delay,
+                           attempt + 1, self._attempts)  # fmt: skip
+            cancel.sleep(delay)
+            attempt += 1
+            body = self._resume(at)
+
+
+def _chunks(body: Any, buffer: memoryview) -> Iterator[bytes | memoryview]:
+    raw = getattr(getattr(body, "_raw_stream", None), "_fp", None)  # http.client's response, if reachable
+    if raw is None or not hasattr(raw, "readinto"):
+        yield from body.iter_chunks(len(buffer))
+        return
+    # http.client reads at most Content-Length bytes, and returns 0 at a connection closed early
+    while got := raw.readinto(buffer):
+        yield buffer[:got]
+
+
+def _cut_errors() -> tuple[type[Exception], ...]:
+    """What a body read raises when the connection breaks (a reset, a timeout, urllib3's or botocore's wrappers)."""
+    from http.client import HTTPException
+
+    import botocore.exceptions
+    import urllib3.exceptions
+
+    return OSError, HTTPException, urllib3.exceptions.HTTPError, botocore.exceptions.HTTPClientError
 
 
 def get_range(conn: Clients, bucket: str, key: str, *, start: int, end: int, total: int | None, if_match: str | None = None,
@@ -97,4 +143,15 @@ def get_range(conn: Clients, bucket: str, key: str, *, start: int, end: int, tot
     if length != end - start or not exact:
         response["Body"].close()
         raise RangeRefused(f"asked for bytes {start}-{end - 1}, answered {length} bytes ({content_range or 'no Content-Range'})")
-    return RangeGet(response["Body"], start, end, partial=response["ResponseMetadata"]["HTTPStatusCode"] == 206)
+    etag = if_match or str(response.get("ETag") or "").strip('"') or None
+
+    def rest(at: int) -> Any:
+        """The body of bytes [at, end) of the version first answered (its ETag): the rest of a cut range."""
+        try:
+            return get_range(conn, bucket, key, start=at, end=end, total=total, if_match=etag, version_id=version_id)._body
+        except RangeRefused as exc:
+            raise ServiceError(f"cannot download s3://{bucket}/{key}: asked for the rest of a cut range, {exc}; nothing "
+                               "partial was kept", hint="run the command again") from None  # fmt: skip
+
+    return RangeGet(response["Body"], start, end, partial=response["ResponseMetadata"]["HTTPStatusCode"] == 206,
+                    resume=rest if etag else None, attempts=attempts(conn.settings), where=where(bucket, key))  # fmt: skip
