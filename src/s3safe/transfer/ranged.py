@@ -81,9 +81,13 @@ def _crc_functions(algorithm: str) -> tuple[Callable[[Any, int], int], Callable[
 
 
 class Ranges:
-    """The ranges of one object: their specs, their CRCs, and the frontier below which every byte has landed."""
+    """The ranges of one object: their specs, their CRCs, and the frontier below which every byte has landed.
 
-    def __init__(self, size: int, part: int, *, algorithm: str | None) -> None:
+    Ranges of `part` bytes (the last one shorter); `first`, when smaller than `part`, splits the first one in two,
+    [0, first) and [first, part): the run's probe, asked alone before any other range goes out, then costs a
+    round trip of `first` bytes instead of one of a whole range."""
+
+    def __init__(self, size: int, part: int, *, algorithm: str | None, first: int | None = None) -> None:
         self.size = size
         self.part = part
         self.algorithm = algorithm
@@ -91,7 +95,9 @@ class Ranges:
         self._combine: Callable[[int, int, int], int] | None = None
         if algorithm:
             self._crc, self._combine = _crc_functions(algorithm)
-        self.count = max(1, -(-size // part))
+        split = [first] if first is not None and 0 < first < min(part, size) else []
+        self._starts = [0, *split, *range(part, size, part)]
+        self.count = len(self._starts)
         self._crcs: list[int | None] = [None] * self.count
         self._landed = [False] * self.count
         self._next = 0  # first range not landed
@@ -100,9 +106,9 @@ class Ranges:
 
     def specs(self) -> Iterator[tuple[int, int, int]]:
         """(index, start, length) of every range, in order."""
-        for index in range(self.count):
-            start = index * self.part
-            yield index, start, min(self.part, self.size - start)
+        for index, start in enumerate(self._starts):
+            stop = self._starts[index + 1] if index + 1 < self.count else self.size
+            yield index, start, stop - start
 
     def crc_of(self, value: int, data: memoryview) -> int:
         assert self._crc is not None
@@ -135,7 +141,7 @@ class Ranges:
             return -1 if self._stopped else self._frontier()
 
     def _frontier(self) -> int:
-        return min(self._next * self.part, self.size)
+        return self._starts[self._next] if self._next < self.count else self.size
 
     def combined(self) -> bytes:
         """The whole object's CRC, from the ranges' CRCs (all must have landed)."""
