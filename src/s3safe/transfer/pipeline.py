@@ -457,7 +457,9 @@ class _Multipart:
 
     def _complete(self, upload_id: str, parts: list[Part]) -> str | None:
         whole = self._whole(parts)
-        recorded = self.request.metadata.get(CRC64NVME_META)
+        # a plain file's: single.py records the one it read (a stream's or an encrypted upload's metadata has none)
+        plain_file = self.payload.source is not None and not self.payload.encrypted
+        recorded = self.request.metadata.get(CRC64NVME_META) if plain_file else None
         if whole is not None and recorded is not None and whole != recorded:
             # the CRC the metadata records (read before the upload began) is not the one of the parts sent: the file
             # changed in between, and the object would carry a checksum of other bytes

@@ -250,7 +250,8 @@ def _upload_file(
     multipart = size > threshold
     payload = PlainPayload.of(source, md5_too=not multipart, inline=size <= INLINE_MAX and conn.limiter is None)
     metadata = {
-        **options.metadata,
+        # a CRC64NVME in --meta would claim to describe bytes s3safe did not check it against: only its own is kept
+        **{name: value for name, value in options.metadata.items() if name != CRC64NVME_META},
         MTIME_META: mtime_meta(payload.before),
         **file_mode_meta(payload.before),
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
