@@ -43,6 +43,10 @@ SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and wri
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK  # the smallest range
 RANGE_PART_MAX = 32 * CHUNK  # the largest: each range is a request (~3 ms of botocore CPU where ranges are answered 200)
+# what each range writes at a time: 1 GiB to ext4 in 1 MiB pwrites from 10 threads took 3.6 s and 2.6 system CPU-s
+# against 1.3 s and 0.7 in 512 KiB ones (in one process, medians of 6 alternated runs, kernel 6.18; on tmpfs 1 MiB
+# was 0.1 s faster)
+RANGE_CHUNK = 512 * 1024
 PROBE = CHUNK  # the run's first range, asked alone (does the server honour Range?) before the others go out
 FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
 
@@ -306,7 +310,7 @@ def _get_ranges(
                 conn.ignores_range = True  # remembered for the run: later objects stream at once
                 raise
             with translated("download", bucket=bucket, key=key, sse_c=sse_c):
-                written, crc = write_range(fd, _body(body, url, expected=length), offset=start, ranges=ranges)
+                written, crc = write_range(fd, _body(body, url, expected=length, chunk=RANGE_CHUNK), offset=start, ranges=ranges)
         if written < length:
             raise IntegrityError(f"download of {url}: a range came back short; nothing was written")
         ranges.landed(index, crc)
@@ -384,8 +388,8 @@ def _longer(url: str, expected: int, promised: int | None = None) -> str:
             "changed since it was listed); nothing was written")  # fmt: skip
 
 
-def _body(result: Download, url: str, *, expected: int) -> Iterator[memoryview]:
-    """The body's chunks, never more than `expected` bytes in all.
+def _body(result: Download, url: str, *, expected: int, chunk: int = CHUNK) -> Iterator[memoryview]:
+    """The body's chunks (of about `chunk` bytes), never more than `expected` bytes in all.
 
     A hostile or changed object must not cost memory or disk beyond what the listing promised, so a longer
     body fails as soon as it is announced (Content-Length / Content-Range), or at the first byte too many.
@@ -394,8 +398,8 @@ def _body(result: Download, url: str, *, expected: int) -> Iterator[memoryview]:
     if stop - start > expected:
         raise IntegrityError(_longer(url, expected, stop - start))
     seen = 0
-    for chunk in result.stream(min_chunk_size=min(CHUNK, max(expected, 1))):
-        data = memoryview(chunk)
+    for piece in result.stream(min_chunk_size=min(chunk, max(expected, 1))):
+        data = memoryview(piece)
         seen += len(data)
         if seen > expected:
             raise IntegrityError(_longer(url, expected))
