@@ -290,7 +290,8 @@ def test_a_range_answered_200_and_cut_part_way_is_asked_for_again_from_the_byte_
     proxy.set_plan(FaultPlan(rewrite_response=_RangesAs200(data, cut=3 * PART)))
     out = tmp_path / "dest"
     out.mkdir()
-    once = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", threads=4, retries=0))
+    settings = ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", threads=4, retries=0)
+    once = Connection(settings)
     with pytest.raises(ServiceError, match="the connection was cut before the server's answer was complete") as caught:
         download_file(once, S3Url(bucket, "big.bin"), out / "big.bin")  # --retries 0: not resumed, and no integrity failure
     assert caught.value.exit_code != EXIT_INTEGRITY and list(out.iterdir()) == []

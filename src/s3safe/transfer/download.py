@@ -43,9 +43,10 @@ SMALL_OBJECT = CHUNK  # up to this size an object is fetched into memory and wri
 RANGED_MIN = 64 * CHUNK  # from this size a plain object arrives as parallel ranged GETs
 RANGE_PART = 16 * CHUNK  # the smallest range
 RANGE_PART_MAX = 32 * CHUNK  # the largest: each range is a request (~3 ms of botocore CPU where ranges are answered 200)
-# what each range writes at a time: 1 GiB to ext4 in 1 MiB pwrites from 10 threads took 3.6 s and 2.6 system CPU-s
-# against 1.3 s and 0.7 in 512 KiB ones (in one process, medians of 6 alternated runs, kernel 6.18; on tmpfs 1 MiB
-# was 0.1 s faster)
+# what each range writes at a time: with memory short (8 GB held in tmpfs and dirty page cache), 1 GiB to ext4 in
+# 1 MiB pwrites from 10 threads took 3.6 s and 2.6 system CPU-s against 1.3 s and 0.7 in 512 KiB ones (the kernel
+# finding room for the larger writes' pages); with memory free, 1.00 s against 1.08 (in one process, medians of 6
+# alternated runs, kernel 6.18)
 RANGE_CHUNK = 512 * 1024
 PROBE = CHUNK  # the run's first range, asked alone (does the server honour Range?) before the others go out
 FOLLOW_MIN = 16 * CHUNK  # from this size a streamed object is hashed on a second thread, read back from the file
