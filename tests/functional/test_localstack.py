@@ -137,7 +137,8 @@ def test_a_wrong_checksum_is_rejected_and_reported_as_integrity_failure(
     # the checksum sent no longer matches the bytes sent (simulated by a stale digest)
     throttled = Connection(ConnectionSettings(endpoint_url=ls_conn.settings.endpoint_url, ca_bundle=ls_conn.settings.ca_bundle,
                                               region="us-east-1", max_bandwidth=10**9))  # fmt: skip
-    monkeypatch.setattr(single, "_digests", lambda path, md5_too=True: (_b64sha256(b"stale content"), hashlib.md5(b"x").hexdigest()))
+    stale = single._Digests(_b64sha256(b"stale content"), hashlib.md5(b"x").hexdigest())
+    monkeypatch.setattr(single, "_digests", lambda path, **_: stale)
     with pytest.raises(IntegrityError):
         upload_file(throttled, tmp_path / "f.txt", S3Url(name, "f.txt"), options=UploadOptions())
     with pytest.raises(ClientError):
