@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -119,3 +120,22 @@ def test_an_s3safe_upload_on_rclone_is_verified_by_its_own_crc_and_a_tampered_by
         download_file(rclone_conn, S3Url(bucket, "big.bin"), out / "big.bin")
     assert caught.value.exit_code == EXIT_INTEGRITY == 6
     assert list(out.iterdir()) == []
+
+
+def test_get_of_one_large_object_heads_it_once(
+    moto_conn: Connection, moto_client: Any, bucket_name: Callable[[], str], tmp_path: Path, small_ranges: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """download_file's HEAD (size, ETag, checksums) is the one the ranges are asked against: _fetch_ranged made a
+    second, identical one for every `get` of a large object."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(2 * 1024 * 1024 + 5))
+    upload_file(moto_conn, src, S3Url(bucket, "big.bin"), options=UploadOptions())
+    with caplog.at_level(logging.DEBUG, logger="s3safe.request"):
+        download_file(moto_conn, S3Url(bucket, "big.bin"), tmp_path / "out.bin")
+    sent = [r.getMessage() for r in caplog.records if r.name == "s3safe.request"]
+    assert (tmp_path / "out.bin").read_bytes() == src.read_bytes()
+    assert sum(line.startswith(f"HEAD s3://{bucket}/big.bin ") for line in sent) == 1, sent
+    assert sum(line.startswith(f"GET s3://{bucket}/big.bin ") for line in sent) >= 2, sent  # it did go in ranges

@@ -9,7 +9,7 @@ import io
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -62,6 +62,9 @@ class Expected:
     sse: str | None = None
     sse_known: bool = False
     version_id: str | None = None  # that version of the object, not the current one
+    # the HEAD these values came from, made just before for this one object: a ranged download takes its ETag,
+    # metadata and checksums from it instead of asking again (`get` of one object made two identical HEADs)
+    details: ObjectDetails | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,9 @@ def fetch_object(
             hashes.finish(written)
             if isinstance(handle, io.BytesIO):
                 content = handle.getvalue()
-        verified = _verify(conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer)
+        verified = _verify(
+            conn, url, expected, attributes, written=written, sha256=sha256.digest(), md5=md5.hexdigest(), peer=peer
+        )
         if plain is not None:
             verified = f"{verified} of the ciphertext, {fmt} authentication{plain.check(attributes.get(DIGEST_META), url)}"
         mtime = stored_mtime(attributes.get(MTIME_META), url)
@@ -231,7 +236,7 @@ def _fetch_ranged(
     if not via_obstore(conn, key):
         return None  # S3 fetches such a key (or any with SSE-C) through botocore: streamed whole, as it always was
     url = f"s3://{bucket}/{key}"
-    details = storage.head(bucket, key, version_id=expected.version_id)
+    details = expected.details or storage.head(bucket, key, version_id=expected.version_id)
     attributes = dict(details.metadata)
     if decryption is not None:
         decryption.check_marked(attributes.get(ENCRYPTION_META), url)
@@ -281,7 +286,9 @@ def _range_part(size: int, threads: int) -> int:
 class _Sequential:
     """The in-order checks of a ranged download that no combinable checksum settles: the follower feeds them."""
 
-    def __init__(self, storage: ObjectStore, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None) -> None:
+    def __init__(
+        self, storage: ObjectStore, details: ObjectDetails, attributes: dict[str, str], *, version_id: str | None
+    ) -> None:
         self.sha256 = hashlib.sha256()
         self.md5: Any = hashlib.md5(usedforsecurity=False) if not attributes.get(SHA256_META) else _NoDigest()
         self.peer = _peer_check_of(storage, details, attributes, version_id=version_id)
@@ -489,8 +496,6 @@ class _Plaintext:
         return ", keyed plaintext digest"
 
 
-
-
 def _peer_check(
     storage: ObjectStore, bucket: str, key: str, etag: str | None, attributes: dict[str, str], *, version_id: str | None = None
 ) -> EvidenceCheck | None:  # fmt: skip
@@ -600,7 +605,7 @@ def download_file(
     try:
         details = conn.objects.head(source.bucket, source.key, version_id=version_id)
         expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True,
-                            version_id=version_id)  # fmt: skip
+                            version_id=version_id, details=details)  # fmt: skip
         target = place.target([name])
         try:
             try:
