@@ -1,7 +1,7 @@
 """A restore (`get -r`) and a no-change `sync` with credentials in the environment never import boto3: they
 need no botocore request, and importing it (and resolving a session) cost more than the whole restore of
 2,000 small objects. Nor the --where language when no condition is given. Checked with Python's own import
-log, not with timings. Nor age and the key lookup when no object is encrypted."""
+log, not with timings. Nor age and the key lookup when no object is encrypted, nor the download side in a sync to S3."""
 
 from __future__ import annotations
 
@@ -18,7 +18,17 @@ from tests.servers.rclone import RcloneServer
 
 
 def _run(rclone: RcloneServer, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
-    argv = [sys.executable, "-X", "importtime", S3SAFE, "--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle, *args]
+    argv = [
+        sys.executable,
+        "-X",
+        "importtime",
+        S3SAFE,
+        "--endpoint-url",
+        rclone.endpoint_url,
+        "--ca-bundle",
+        rclone.ca_bundle,
+        *args,
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     return done, imported
@@ -63,6 +73,8 @@ def test_restore_and_no_change_sync_never_import_boto3(rclone: RcloneServer, tmp
     assert synced.returncode == 0, synced.stderr[-1500:]
     assert '"transferred": 0' in synced.stdout and '"skipped": 3' in synced.stdout, synced.stdout
     assert not {"boto3", "botocore.session", "s3safe.query"} & imported  # no --where: no condition language
+    # a sync to S3 fetches nothing: none of the download side is loaded
+    assert not {"s3safe.transfer.tree_download", "s3safe.transfer.download", "s3safe.transfer.ranged"} & imported
 
 
 def test_a_saved_profile_still_signs_the_restore_when_the_environment_holds_other_keys(
