@@ -22,9 +22,9 @@ import os
 import random
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3safe.core import cancel
 from s3safe.storage import requestlog
@@ -96,24 +96,6 @@ def _sent(store: Any, send: Callable[[], T], *, method: str, bucket: str, key: s
                 _note_retries(exc, attempt - 1)
                 raise
         cancel.sleep(delay)
-        attempt += 1
-
-
-async def _sent_async(store: Any, send: Callable[[], Awaitable[T]], *, method: str, bucket: str, key: str | None) -> tuple[T, int]:
-    total, attempt = _attempts(store), 1
-    while True:
-        try:
-            return await send(), attempt - 1
-        except Exception as exc:
-            delay = _again(exc, attempt=attempt, total=total, method=method, bucket=bucket, key=key)
-            if delay is None:
-                _note_retries(exc, attempt - 1)
-                raise
-        cancel.check()
-        import asyncio  # here: importing it costs every command ~10 ms, and only this wait needs it
-
-        await asyncio.sleep(delay)
-        cancel.check()
         attempt += 1
 
 
@@ -238,27 +220,6 @@ class ResumingGet:
         return result
 
 
-async def get_async(store: S3Store, key: str, *, bucket: str, options: dict[str, Any] | None = None) -> GetResult:
-    import obstore
-
-    def send() -> Awaitable[GetResult]:
-        return cast("Awaitable[GetResult]", obstore.get_async(store, key, options=options))
-
-    if not requestlog.enabled():
-        result = (await _sent_async(store, send, method="GET", bucket=bucket, key=key))[0]
-        check_object_meta(result.meta, method="GET")
-        return result
-    target, started = requestlog.where(bucket, key), time.monotonic()
-    try:
-        result, retries = await _sent_async(store, send, method="GET", bucket=bucket, key=key)
-    except BaseException as exc:
-        _failed("GET", target, started, exc, "obstore:get")
-        raise
-    _got("GET", target, started, result, options, retries)
-    check_object_meta(result.meta, method="GET")
-    return result
-
-
 def head(store: S3Store, key: str, *, bucket: str) -> ObjectMeta:
     """obstore.head, retried: the object's size and ETag, without botocore's per-request cost (a 404 through
     botocore builds and parses a ClientError: ~1 ms CPU, more than a small PUT)."""
@@ -299,25 +260,6 @@ def put(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[st
     target, started = requestlog.where(bucket, key), time.monotonic()
     try:
         result, retries = _sent(store, send, method="PUT", bucket=bucket, key=key, once=conditional)
-    except BaseException as exc:
-        _failed("PUT", target, started, exc, "obstore:put")
-        raise
-    requestlog.emit("PUT", target, status=200, sent=_payload_size(body), received=None,
-                    seconds=time.monotonic() - started, retries=retries, via="obstore:put")  # fmt: skip
-    return result
-
-
-async def put_async(store: S3Store, key: str, body: Any, *, bucket: str, attributes: dict[str, str]) -> PutResult:
-    import obstore
-
-    def send() -> Awaitable[PutResult]:
-        return cast("Awaitable[PutResult]", obstore.put_async(store, key, body, attributes=attributes, use_multipart=False))
-
-    if not requestlog.enabled():
-        return (await _sent_async(store, send, method="PUT", bucket=bucket, key=key))[0]
-    target, started = requestlog.where(bucket, key), time.monotonic()
-    try:
-        result, retries = await _sent_async(store, send, method="PUT", bucket=bucket, key=key)
     except BaseException as exc:
         _failed("PUT", target, started, exc, "obstore:put")
         raise
