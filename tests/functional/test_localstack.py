@@ -22,6 +22,7 @@ from s3safe.core.settings import ConnectionSettings
 from s3safe.storage.connection import Connection
 from s3safe.transfer.download import download_file
 from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.pipeline import ETAG_PROOF
 from s3safe.transfer.single import upload_file
 from tests.servers.localstack import LocalStackServer
 from tests.servers.netcheck import listening_addresses
@@ -81,7 +82,7 @@ def test_every_upload_carries_a_checksum_the_server_verified(
     assert head["ChecksumSHA256"] == _b64sha256(data)
     # obstore's PUT answer does not show the checksum LocalStack checked, and a stored SHA-256 alone may be the
     # claim sent (rclone keeps any): the HEAD's ETag = MD5 of the file is what is named
-    assert result.verified == "md5"
+    assert result.verified == ETAG_PROOF
     out = tmp_path / "out"
     out.mkdir()
     assert download_file(ls_conn, S3Url(name, "f.bin"), out).verified == "sha256"
@@ -133,12 +134,13 @@ def test_a_wrong_checksum_is_rejected_and_reported_as_integrity_failure(
     name = bucket_name()
     ls_client.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
     (tmp_path / "f.txt").write_bytes(b"the real content")
-    # a bandwidth cap streams the file from disk after hashing it; if the file changes in between,
-    # the checksum sent no longer matches the bytes sent (simulated by a stale digest)
+    # a checksum sent that does not describe the body (a stale digest; the bytes sent are the bytes hashed, so
+    # only a bug or a body damaged on its way could do this) is refused by a server that checks it. The bandwidth
+    # cap takes the botocore path, which sends x-amz-checksum-sha256 with the body
     throttled = Connection(ConnectionSettings(endpoint_url=ls_conn.settings.endpoint_url, ca_bundle=ls_conn.settings.ca_bundle,
                                               region="us-east-1", max_bandwidth=10**9))  # fmt: skip
     stale = single._Digests(_b64sha256(b"stale content"), hashlib.md5(b"x").hexdigest())
-    monkeypatch.setattr(single, "_digests", lambda path, **_: stale)
+    monkeypatch.setattr(single, "_digests_of", lambda data, **_: stale)
     with pytest.raises(IntegrityError):
         upload_file(throttled, tmp_path / "f.txt", S3Url(name, "f.txt"), options=UploadOptions())
     with pytest.raises(ClientError):

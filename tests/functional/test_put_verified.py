@@ -64,7 +64,8 @@ def test_put_file_does_not_take_a_stored_sha256_it_sent_itself_for_evidence(
     args = ["--endpoint-url", rclone.endpoint_url, "--ca-bundle", rclone.ca_bundle]
     result = run_cli(*args, "put", str(tmp_path / "f.txt"), f"s3://{bucket}/")
     assert result.returncode == 0, result.stderr
-    assert "verified by md5" in result.stdout and "sha256" not in result.stdout, result.stdout
+    # in the words `put -` uses for the same evidence
+    assert f"verified by {ETAG_PROOF}" in result.stdout and "sha256" not in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("server", SERVERS)

@@ -339,16 +339,16 @@ def test_a_file_changed_between_its_digests_and_its_parts_is_not_completed(
     monkeypatch.setattr(single_mod, "CRC64NVME_MIN", 1024**2)
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(PART + 1234))
-    real = single_mod._digests_of  # a file up to INLINE_MAX is read once for its digests; its parts are read again
+    real = single_mod._digests  # a file sent in parts is read once for its digests; its parts are read again
 
-    def digests_then_rewrite(data: bytes, **kwargs: Any) -> Any:
-        found = real(data, **kwargs)
+    def digests_then_rewrite(path: Path, **kwargs: Any) -> Any:
+        found = real(path, **kwargs)
         before = source.stat()
         source.write_bytes(os.urandom(before.st_size))
         os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
         return found
 
-    monkeypatch.setattr(single_mod, "_digests_of", digests_then_rewrite)
+    monkeypatch.setattr(single_mod, "_digests", digests_then_rewrite)
     with pytest.raises(IntegrityError, match="changed while it was being uploaded"):
         upload_file(conn, source, S3Url(BUCKET, "big.bin"), options=UploadOptions(part_size=PART))
     assert "big.bin" not in contents(memory, BUCKET) and not memory.uploads

@@ -42,6 +42,7 @@ from s3safe.transfer.pipeline import (
     parts_verified,
     put_request,
     put_verified,
+    read_whole,
     send_object,
     with_acl_fallback,
 )
@@ -93,8 +94,9 @@ class EncryptedPayload:
         self._digest: PlaintextDigest | None = None
 
     @classmethod
-    def in_memory(cls, source: Path, encryption: Encryption, *, before: os.stat_result) -> EncryptedPayload:
-        data = source.read_bytes()
+    def in_memory(cls, source: Path, encryption: Encryption, *, size: int) -> EncryptedPayload:
+        # a read torn by a writer would be stored whole, under a digest of the mix: read_whole reads it again or refuses
+        before, data = read_whole(source, size=size)
         digest = PlaintextDigest(encryption.digest_key)
         digest.update(data)
         encryptor = encryption.encryptor()
@@ -140,18 +142,17 @@ def upload_encrypted(
     encryption: Encryption, verify: bool, condition: WriteCondition | None = None,
 ) -> TransferResult:  # fmt: skip
     encryption.validate()
-    before = source.stat()
-    size = before.st_size
-    metadata = {**options.metadata, MTIME_META: mtime_meta(before), **file_mode_meta(before),
-                ENCRYPTION_META: encryption.format, PLAIN_SIZE_META: str(size)}  # fmt: skip
+    size = source.stat().st_size
     part_size: int | None = None
     if size <= INLINE_MAX and (options.part_size is None or _ciphertext_estimate(size) <= options.part_size):
-        payload = EncryptedPayload.in_memory(source, encryption, before=before)
-        metadata.update({DIGEST_META: payload.identity, SHA256_META: payload.whole()[1].sha256})
+        payload = EncryptedPayload.in_memory(source, encryption, size=size)
+        digests = {DIGEST_META: payload.identity, SHA256_META: payload.whole()[1].sha256}
     else:
-        payload = EncryptedPayload(source, encryption, before=before, identity=digest_file(source, encryption.digest_key))
-        metadata[DIGEST_META] = payload.identity
+        payload = EncryptedPayload(source, encryption, before=source.stat(), identity=digest_file(source, encryption.digest_key))
+        digests = {DIGEST_META: payload.identity}
         part_size = encrypted_part_size(size, options.part_size, fmt=encryption.format)
+    metadata = {**options.metadata, MTIME_META: mtime_meta(payload.before), **file_mode_meta(payload.before),
+                ENCRYPTION_META: encryption.format, PLAIN_SIZE_META: str(size), **digests}  # fmt: skip
 
     def send(p: UploadPlan) -> Stored:
         request = put_request(p, options, bucket=bucket, key=key, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE,

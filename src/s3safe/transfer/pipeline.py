@@ -173,13 +173,34 @@ def with_acl_fallback(plan: UploadPlan, options: UploadOptions, send: Callable[[
         return send(plan), plan
 
 
+READ_TRIES = 3  # a file still being written after this many reads is left for a later run
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    # ctime too: a writer can put the size and mtime back (touch -d, os.utime), never the ctime
+    return (a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns)
+
+
 def check_unchanged(source: Path, before: os.stat_result) -> None:
-    after = source.stat()
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+    if not _same_file(before, source.stat()):
         raise IntegrityError(
             f"{source} changed while it was being uploaded; the stored copy may not match it",
             hint="run again once the file is no longer being written",
         )
+
+
+def read_whole(source: Path, *, size: int) -> tuple[os.stat_result, bytes]:
+    """The file's `size` bytes, read once into memory with the stat taken before the read: the bytes a single PUT
+    sends are the bytes it hashed. A read a writer tore (the stat differs after it, or the size is not the one
+    the upload was planned for) is read again, then refused before anything was sent."""
+    for _ in range(READ_TRIES):
+        before = source.stat()
+        with source.open("rb") as handle:
+            data = handle.read(size + 1)  # one byte more tells a grown file apart, without reading all of it
+        if len(data) == size and _same_file(before, source.stat()):
+            return before, data
+    raise IntegrityError(f"{source} changed while it was being read; nothing was sent",
+                         hint="run again once the file is no longer being written")  # fmt: skip
 
 
 def etags_are_md5(plan: UploadPlan) -> bool:

@@ -53,6 +53,7 @@ from s3safe.transfer.pipeline import (  # re-exported: callers import these from
     prove_put,
     put_request,
     put_verified,
+    read_whole,
     send_object,
     with_acl_fallback,
 )
@@ -68,7 +69,6 @@ log = logging.getLogger("s3safe.transfer")
 CHUNK = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024**2
 DIGEST_BLOCK = 4 * 1024**2  # large enough to hash without the GIL most of the time, small enough for the CPU caches nearby
-INLINE_MAX = 8 * 1024**2  # read into memory (one read for hashing and sending) up to this size
 
 
 def local_read_error(path: Path, exc: OSError) -> S3SafeError:
@@ -168,17 +168,19 @@ class PlainPayload:
         self._sent = Sent(md5_hex, sha256_hex)
 
     @classmethod
-    def of(cls, source: Path, *, md5_too: bool, inline: bool) -> PlainPayload:
-        """The file with its digests; small files are read once, so the digests describe exactly the bytes sent.
-        From CRC64NVME_MIN bytes (what a download fetches in ranges) the same read also gives the file's CRC64NVME."""
+    def of(cls, source: Path, *, size: int, md5_too: bool, whole: bool) -> PlainPayload:
+        """The file with its digests. One sent `whole` (in one PUT) is read once into memory and that buffer is
+        sent: its digests describe exactly the bytes sent, whatever a writer does to the file meanwhile (moto and
+        rclone check no checksum: a second read for sending could store a mix under them). From CRC64NVME_MIN bytes
+        (what a download fetches in ranges) the same read also gives the file's CRC64NVME."""
+        crc_too = size >= CRC64NVME_MIN
         with reading(source):
-            before = source.stat()
-            data = source.read_bytes() if inline else None
-            crc_too = (len(data) if data is not None else before.st_size) >= CRC64NVME_MIN
-            if data is not None:
+            if whole:
+                before, data = read_whole(source, size=size)
                 digests = _digests_of(data, crc_too=crc_too)
-            else:
-                digests = _digests(source, md5_too=md5_too, crc_too=crc_too)
+            else:  # parts: each read once, hashed and sent; the combined CRC is held to the one taken here
+                before, data = source.stat(), None
+                digests = _digests(source, md5_too=md5_too, crc_too=before.st_size >= CRC64NVME_MIN)
         return cls(source, before=before, inline=data, sha256_hex=base64.b64decode(digests.sha256_b64).hex(), md5_hex=digests.md5_hex,
                    crc64nvme_b64=digests.crc64nvme_b64)  # fmt: skip
 
@@ -248,7 +250,18 @@ def _upload_file(
     # an explicit --part-size also sets where multipart starts
     threshold = options.part_size or max(DEFAULT_MULTIPART_THRESHOLD, part_size)
     multipart = size > threshold
-    payload = PlainPayload.of(source, md5_too=not multipart, inline=size <= INLINE_MAX and conn.limiter is None)
+    # a single PUT's body is held in memory until sent: counted in the run's byte budget, as a part is
+    with conn.budget.buffer(0 if multipart else size):
+        payload = PlainPayload.of(source, size=size, md5_too=not multipart, whole=not multipart)
+        return _send_file(conn, payload, dest, size=size, options=options, plan=plan, verify=verify, condition=condition,
+                          part_size=part_size if multipart else None)  # fmt: skip
+
+
+def _send_file(
+    conn: Connection, payload: PlainPayload, dest: S3Url, *, size: int, options: UploadOptions, plan: UploadPlan,
+    verify: bool, condition: WriteCondition | None, part_size: int | None,
+) -> TransferResult:  # fmt: skip
+    source, key, multipart = payload.source, dest.key, part_size is not None
     metadata = {
         # a CRC64NVME in --meta would claim to describe bytes s3safe did not check it against: only its own is kept
         **{name: value for name, value in options.metadata.items() if name != CRC64NVME_META},
@@ -265,7 +278,7 @@ def _upload_file(
     def send(p: UploadPlan) -> Stored:
         request = put_request(p, options, bucket=dest.bucket, key=key, metadata=metadata, content_type=content_type,
                               condition=condition)  # fmt: skip
-        return send_object(conn, request, payload, plan=p, part_size=part_size if multipart else None, what=f"upload of {source} to {url}")
+        return send_object(conn, request, payload, plan=p, part_size=part_size, what=f"upload of {source} to {url}")
 
     stored, plan = with_acl_fallback(plan, options, send)
     verified = put_verified(stored)  # the bulk engine's (verify=False): what the server showed
@@ -306,7 +319,7 @@ def _verify_upload(
     if len(etag) == 32 and details.sse_algorithm in (None, "AES256"):
         if etag != md5:
             raise IntegrityError(f"upload of {source} to s3://{bucket}/{key}: stored ETag (MD5) differs from the file")
-        return "md5"
+        return ETAG_PROOF
     return "size"
 
 
