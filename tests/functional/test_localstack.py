@@ -40,7 +40,9 @@ def ls_client(localstack: LocalStackServer) -> Any:
 
 @pytest.fixture
 def ls_conn(localstack: LocalStackServer) -> Connection:
-    return Connection(ConnectionSettings(endpoint_url=localstack.endpoint_url, ca_bundle=localstack.ca_bundle, region="us-east-1"))
+    return Connection(
+        ConnectionSettings(endpoint_url=localstack.endpoint_url, ca_bundle=localstack.ca_bundle, region="us-east-1")
+    )
 
 
 def _b64sha256(data: bytes) -> str:
@@ -61,7 +63,9 @@ def test_server_rejects_wrong_checksums(ls_client: Any, bucket_name: Callable[[]
         ls_client.put_object(Bucket=name, Key="x", Body=b"payload", ChecksumSHA256=_b64sha256(b"other"))
     assert bad_sha.value.response["Error"]["Code"] in ("BadDigest", "InvalidRequest", "XAmzContentChecksumMismatch")
     with pytest.raises(ClientError) as bad_md5:
-        ls_client.put_object(Bucket=name, Key="x", Body=b"payload", ContentMD5=base64.b64encode(hashlib.md5(b"other").digest()).decode())
+        ls_client.put_object(
+            Bucket=name, Key="x", Body=b"payload", ContentMD5=base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        )
     assert bad_md5.value.response["Error"]["Code"] in ("BadDigest", "InvalidDigest")
 
 
@@ -74,7 +78,9 @@ def test_every_upload_carries_a_checksum_the_server_verified(
         ls_client.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
     else:
         ls_client.create_bucket(Bucket=name)
-        ls_client.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+        ls_client.put_bucket_ownership_controls(
+            Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
     data = os.urandom(300_000)
     (tmp_path / "f.bin").write_bytes(data)
     result = upload_file(ls_conn, tmp_path / "f.bin", S3Url(name, "f.bin"), options=UploadOptions())
@@ -89,7 +95,9 @@ def test_every_upload_carries_a_checksum_the_server_verified(
     assert (out / "f.bin").read_bytes() == data
 
 
-def test_multipart_parts_carry_checksums(ls_conn: Connection, ls_client: Any, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
+def test_multipart_parts_carry_checksums(
+    ls_conn: Connection, ls_client: Any, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
     name = bucket_name()
     ls_client.create_bucket(Bucket=name)
     data = os.urandom(11 * 1024 * 1024)

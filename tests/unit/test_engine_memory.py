@@ -64,10 +64,14 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def _put(conn: Connection, root: Path, *, gate: SafetyGate | None = None, **options: Any) -> tuple[list[ActionResult], TreeSummary]:
+def _put(
+    conn: Connection, root: Path, *, gate: SafetyGate | None = None, **options: Any
+) -> tuple[list[ActionResult], TreeSummary]:
     summary = TreeSummary()
     tree_options = TreeOptions(upload=UploadOptions(part_size=PART), **options)
-    results = list(upload_tree(conn, root, S3Url(BUCKET, "backup/"), options=tree_options, gate=gate or SafetyGate(), summary=summary))
+    results = list(
+        upload_tree(conn, root, S3Url(BUCKET, "backup/"), options=tree_options, gate=gate or SafetyGate(), summary=summary)
+    )
     return results, summary
 
 
@@ -75,7 +79,9 @@ def _sent(memory: MemoryStorage, kind: str) -> list[str]:
     return [key for op, _, key in memory.requests if op == kind]
 
 
-def test_a_tree_goes_up_whole_with_its_digests_and_large_files_in_parts(conn: Connection, memory: MemoryStorage, tree: Path) -> None:
+def test_a_tree_goes_up_whole_with_its_digests_and_large_files_in_parts(
+    conn: Connection, memory: MemoryStorage, tree: Path
+) -> None:
     results, summary = _put(conn, tree)
     assert all(r.ok for r in results) and summary.transferred == 3
     stored = contents(memory, BUCKET)
@@ -84,11 +90,16 @@ def test_a_tree_goes_up_whole_with_its_digests_and_large_files_in_parts(conn: Co
         local = tree.joinpath(*key.split("/")[1:]).read_bytes()
         assert data == local
         assert memory.object(BUCKET, key).request.metadata[SHA256_META] == hashlib.sha256(local).hexdigest()
-    assert _sent(memory, "PART").count("backup/big.bin") == 2 and sorted(_sent(memory, "PUT")) == ["backup/a.txt", "backup/sub/b.txt"]
+    assert _sent(memory, "PART").count("backup/big.bin") == 2 and sorted(_sent(memory, "PUT")) == [
+        "backup/a.txt",
+        "backup/sub/b.txt",
+    ]
     assert memory.object(BUCKET, "backup/big.bin").etag.endswith("-2")
 
 
-def test_only_diff_sends_only_what_changed_and_purge_deletes_through_the_gate(conn: Connection, memory: MemoryStorage, tree: Path) -> None:
+def test_only_diff_sends_only_what_changed_and_purge_deletes_through_the_gate(
+    conn: Connection, memory: MemoryStorage, tree: Path
+) -> None:
     _put(conn, tree)
     memory.requests.clear()
     _, summary = _put(conn, tree, mode="diff")
@@ -141,7 +152,11 @@ def _interrupt_at_part(monkeypatch: pytest.MonkeyPatch, number: int) -> list[int
 def test_an_interrupted_multipart_upload_resumes_through_the_same_chunk_writer(
     conn: Connection, memory: MemoryStorage, tree: Path, monkeypatch: pytest.MonkeyPatch, encrypted: bool,
 ) -> None:  # fmt: skip
-    enc = Encryption(format="age", digest_key=generate_digest_key(), recipients=(age.generate_identity()[1],)) if encrypted else None
+    enc = (
+        Encryption(format="age", digest_key=generate_digest_key(), recipients=(age.generate_identity()[1],))
+        if encrypted
+        else None
+    )
     monkeypatch.setattr(encrypted_mod, "INLINE_MAX", 1024**2)  # so that a 5 MiB file is sent in parts
     monkeypatch.setattr(encrypted_mod, "MIN_ENCRYPTED_PART", PART)
     source = tree / "big.bin"
@@ -451,7 +466,9 @@ def test_a_listing_out_of_order_or_with_a_repeated_key_is_refused_above_the_back
     assert keep.exists()
 
 
-def test_as_of_on_a_store_without_versions_is_a_usage_error(conn: Connection, uploaded: Path, tmp_path: Path, cache: StateCache) -> None:
+def test_as_of_on_a_store_without_versions_is_a_usage_error(
+    conn: Connection, uploaded: Path, tmp_path: Path, cache: StateCache
+) -> None:
     with pytest.raises(UsageError, match="keeps object versions"):
         _get(conn, tmp_path / "out", cache, as_of=datetime.now(UTC))
     assert not (tmp_path / "out").exists()

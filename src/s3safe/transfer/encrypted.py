@@ -74,7 +74,9 @@ def encrypted_part_size(size: int, requested: int | None, *, fmt: str) -> int:
     if chosen > MAX_PART:
         chosen = MAX_PART // chunk * chunk
     if chosen != requested:
-        why = "more than 10,000 parts otherwise" if base > requested else f"a whole number of {chunk}-byte {fmt} ciphertext chunks"
+        why = (
+            "more than 10,000 parts otherwise" if base > requested else f"a whole number of {chunk}-byte {fmt} ciphertext chunks"
+        )
         log.info("--part-size %d: encrypted parts are %d bytes (%s)", requested, chosen, why)
     return chosen
 
@@ -104,7 +106,10 @@ class EncryptedPayload:
         del data
         payload = cls(source, encryption, before=before, identity=digest.token())
         # the MD5 is the ETag the server should answer
-        payload._whole = (ciphertext, Sent(hashlib.md5(ciphertext, usedforsecurity=False).hexdigest(), hashlib.sha256(ciphertext).hexdigest()))
+        payload._whole = (
+            ciphertext,
+            Sent(hashlib.md5(ciphertext, usedforsecurity=False).hexdigest(), hashlib.sha256(ciphertext).hexdigest()),
+        )
         return payload
 
     def whole(self) -> tuple[bytes, Sent]:
@@ -157,7 +162,9 @@ def upload_encrypted(
     def send(p: UploadPlan) -> Stored:
         request = put_request(p, options, bucket=bucket, key=key, metadata=metadata, content_type=ENCRYPTED_CONTENT_TYPE,
                               condition=condition)  # fmt: skip
-        return send_object(conn, request, payload, plan=p, part_size=part_size, what=f"encrypted upload of {source} to s3://{bucket}/{key}")
+        return send_object(
+            conn, request, payload, plan=p, part_size=part_size, what=f"encrypted upload of {source} to s3://{bucket}/{key}"
+        )
 
     stored, plan = with_acl_fallback(plan, options, send)
     checked = _verify(conn, source, bucket, key, token=metadata[DIGEST_META]) if verify else None

@@ -222,7 +222,9 @@ class Sent:
     sha256: str
 
 
-def prove_put(conn: Connection, sent: Sent, *, bucket: str, key: str, etag: str | None, plan: UploadPlan, what: str) -> str | None:
+def prove_put(
+    conn: Connection, sent: Sent, *, bucket: str, key: str, etag: str | None, plan: UploadPlan, what: str
+) -> str | None:
     """How the server showed it stored exactly the bytes sent (None: its ETag proves nothing here). An ETag that
     is not their MD5 means the body was damaged on its way (to a server that does not check the checksum sent
     with it), or that this server's ETags are no MD5s after all: reading the object back decides which."""

@@ -74,7 +74,9 @@ DIGEST_BLOCK = 4 * 1024**2  # large enough to hash without the GIL most of the t
 def local_read_error(path: Path, exc: OSError) -> S3SafeError:
     """A failed read of a local file as one line naming it: in a tree run that file fails alone."""
     if isinstance(exc, PermissionError):
-        return AccessDeniedError(f"cannot read {path}: permission denied", hint="fix its permissions or leave it out with --exclude")
+        return AccessDeniedError(
+            f"cannot read {path}: permission denied", hint="fix its permissions or leave it out with --exclude"
+        )
     if isinstance(exc, FileNotFoundError):
         return NotFoundError(f"{path} vanished before it could be read")
     return S3SafeError(f"cannot read {path}: {exc.strerror or exc}")
