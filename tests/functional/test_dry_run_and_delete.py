@@ -222,3 +222,17 @@ def test_every_bucket_configuration_dry_run_changes_nothing(
             changed.append((" ".join(command[:words]), result.returncode))
             before = after
     assert changed == []
+
+
+def test_quiet_keeps_the_plan_of_a_dry_run_for_tree_transfers_as_for_rm(scene: dict[str, Any], run_cli: Run) -> None:
+    """-q drops progress and narrative, not the result: a dry run's result is its plan (an outside tester found
+    `-q sync --dry-run` printed nothing while `-q rm -r --dry-run` listed what it would delete)."""
+    b, src = scene["bucket"], str(scene["src"])
+    synced = run_cli(*scene["base"], "-q", "sync", "--dry-run", "--purge", src, f"s3://{b}/t/")
+    assert synced.returncode == 0, synced.stderr
+    assert f"(dry run) would upload s3://{b}/t/new.txt" in synced.stdout, synced.stdout
+    assert f"(dry run) would delete s3://{b}/t/orphan.txt" in synced.stdout, synced.stdout
+    put = run_cli(*scene["base"], "-q", "put", "-r", "--dry-run", src, f"s3://{b}/t/")
+    assert f"(dry run) would upload s3://{b}/t/new.txt" in put.stdout, put.stdout
+    removed = run_cli(*scene["base"], "-q", "rm", "-r", "--dry-run", f"s3://{b}/t/")
+    assert f"(dry run) would delete s3://{b}/t/orphan.txt" in removed.stdout, removed.stdout

@@ -148,7 +148,8 @@ def _render_results(app: App, results: Iterator[ActionResult]) -> None:
             continue
         prefix = "(dry run) would " if result.dry_run else ""
         detail = f"  [{result.detail}]" if result.detail else ""
-        r.record(result.to_dict(), None if r.quiet else f"{prefix}{result.action} {result.target}{detail}")
+        # -q keeps results: a dry run's is its plan (as rm -r's and rb --force's are shown)
+        r.record(result.to_dict(), None if r.quiet and not result.dry_run else f"{prefix}{result.action} {result.target}{detail}")
 
 
 def skipped_text(skipped: int, *, special: int, filtered: int) -> str:
