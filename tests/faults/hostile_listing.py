@@ -154,10 +154,12 @@ _BUCKET = re.compile(rb"<Bucket>.*?</Bucket>", re.S)
 class HostileBucketListing:
     """ListBuckets re-paginated from moto's whole answer (moto hands out no ContinuationToken unless asked for
     MaxBuckets), `page_size` buckets a page, with tokens "hostile-N"; `loop_token`: every page after the first
-    hands back the token it was asked with."""
+    hands back the token it was asked with; `endless`: every page asks for another under a new token, the
+    buckets served round and round."""
 
     page_size: int = 50
     loop_token: bool = False
+    endless: bool = False
     served: int = 0
     _snapshot: tuple[bytes, list[bytes]] | None = None
 
@@ -175,8 +177,8 @@ class HostileBucketListing:
             return Rewritten(build_response(500, {"content-type": "application/xml"}, b"<Error><Code>InternalError</Code></Error>"))  # fmt: skip
         head, buckets = self._snapshot
         page = 0 if token is None else int(token.removeprefix("hostile-"))
-        start = page * self.page_size
-        next_page = page + 1 if start + self.page_size < len(buckets) else None
+        start = page * self.page_size % len(buckets) if self.endless else page * self.page_size
+        next_page = page + 1 if self.endless or start + self.page_size < len(buckets) else None
         if self.loop_token and page > 0:
             next_page = page  # a token already given: a client without a guard asks for this page forever
         chosen = b"".join(buckets[start : start + self.page_size])

@@ -383,3 +383,20 @@ def test_a_repeated_bucket_token_stops_ls(
     error = result.stderr.strip().splitlines()[-1]
     assert "continuation token it had already given" in error and proxy.endpoint_url in error, error
     assert "Traceback" not in result.stderr and hook.served == 2, (hook.served, result.stderr[-2000:])
+
+
+def test_bucket_pages_that_never_end_stop_at_what_an_account_can_hold(
+    proxy: FaultProxy, moto: MotoServer, bucket_name: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages that each list buckets and ask for more under a new token: no token repeats and no page is empty,
+    so only the bound on the count ends it (AWS's 1,000,000 buckets per account; lowered here to the moto
+    buckets served twice over, the same code path)."""
+    hook = _bucket_pages(proxy, moto, bucket_name, endless=True)
+    direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
+    total = len(direct.list_buckets()["Buckets"])
+    monkeypatch.setattr("s3safe.storage.s3.MAX_BUCKETS", 2 * total)
+    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    with pytest.raises(ListingError) as caught:
+        S3Storage(conn).list_buckets()
+    assert f"goes on past {2 * total:,} buckets" in str(caught.value), str(caught.value)
+    assert 6 <= hook.served <= 8, hook.served  # three pages hold every bucket once: two rounds and a page

@@ -212,6 +212,9 @@ _FEATURES = Features(server_side_copy=True, acls=True, versions=True, server_sid
 _AWS_FEATURES = replace(_FEATURES, checksums=True)
 
 
+MAX_BUCKETS = 1_000_000  # AWS's highest quota of general purpose buckets per account
+
+
 class S3Storage:
     features = _FEATURES
 
@@ -235,6 +238,9 @@ class S3Storage:
                 response = self.conn.client().list_buckets(**params)
                 page = response.get("Buckets", [])
                 found += [BucketInfo(name=b["Name"], created=b.get("CreationDate"), region=b.get("BucketRegion")) for b in page]
+                if len(found) > MAX_BUCKETS:  # non-empty pages with ever new tokens: bounded by what S3 allows
+                    raise ListingError(f"the listing of {guard.what} goes on past {MAX_BUCKETS:,} buckets, more than an "
+                                       "account can hold; stopped", hint="this is a server bug: report it to the server's maintainers")  # fmt: skip
                 token = response.get("ContinuationToken")
                 guard.page(empty=not page, truncated=bool(token))
                 if not token:
