@@ -147,13 +147,14 @@ def upload_encrypted(
     encryption: Encryption, verify: bool, condition: WriteCondition | None = None,
 ) -> TransferResult:  # fmt: skip
     encryption.validate()
-    size = source.stat().st_size
+    stat = source.stat()
+    size = stat.st_size
     part_size: int | None = None
     if size <= INLINE_MAX and (options.part_size is None or _ciphertext_estimate(size) <= options.part_size):
         payload = EncryptedPayload.in_memory(source, encryption, size=size)
         digests = {DIGEST_META: payload.identity, SHA256_META: payload.whole()[1].sha256}
     else:
-        payload = EncryptedPayload(source, encryption, before=source.stat(), identity=digest_file(source, encryption.digest_key))
+        payload = EncryptedPayload(source, encryption, before=stat, identity=digest_file(source, encryption.digest_key))
         digests = {DIGEST_META: payload.identity}
         part_size = encrypted_part_size(size, options.part_size, fmt=encryption.format)
     metadata = {**options.metadata, MTIME_META: mtime_meta(payload.before), **file_mode_meta(payload.before),

@@ -51,27 +51,27 @@ def crc_claim(details: ObjectDetails) -> CrcClaim | None:
     for algorithm in CRC_ALGORITHMS:
         forms = [c for c in claims if c.algorithm == algorithm]
         whole = [c for c in forms if not c.composite]
-        if whole:
-            try:
-                value = base64.b64decode(whole[0].value, validate=True)
-            except ValueError:
-                continue
-            if len(value) == _CRC_BYTES[algorithm]:
-                return CrcClaim(algorithm, value, settled=len(forms) == 1)
+        value = _crc_value(whole[0].value, algorithm) if whole else None
+        if value is not None:
+            return CrcClaim(algorithm, value, settled=len(forms) == 1)
     return None
+
+
+def _crc_value(text: str, algorithm: str) -> bytes | None:
+    """A CRC as S3 writes it (base64 of its bytes); None when malformed or of another length."""
+    try:
+        value = base64.b64decode(text, validate=True)
+    except ValueError:
+        return None
+    return value if len(value) == _CRC_BYTES[algorithm] else None
 
 
 def own_crc_claim(metadata: Mapping[str, str]) -> CrcClaim | None:
     """s3safe's CRC64NVME of the whole file, recorded at upload; None when absent or malformed (the object is then
     checked as one without it). Settled: it was computed over the whole file, never over parts."""
     recorded = metadata.get(CRC64NVME_META)
-    if not recorded:
-        return None
-    try:
-        value = base64.b64decode(recorded, validate=True)
-    except ValueError:
-        return None
-    return CrcClaim("crc64nvme", value, settled=True, own=True) if len(value) == _CRC_BYTES["crc64nvme"] else None
+    value = _crc_value(recorded, "crc64nvme") if recorded else None
+    return CrcClaim("crc64nvme", value, settled=True, own=True) if value is not None else None
 
 
 def _crc_functions(algorithm: str) -> tuple[Callable[[Any, int], int], Callable[[int, int, int], int]]:

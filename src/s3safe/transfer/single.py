@@ -182,7 +182,7 @@ class PlainPayload:
                 digests = _digests_of(data, crc_too=crc_too)
             else:  # parts: each read once, hashed and sent; the combined CRC is held to the one taken here
                 before, data = source.stat(), None
-                digests = _digests(source, md5_too=md5_too, crc_too=before.st_size >= CRC64NVME_MIN)
+                digests = _digests(source, md5_too=md5_too, crc_too=crc_too)
         return cls(source, before=before, inline=data, sha256_hex=base64.b64decode(digests.sha256_b64).hex(), md5_hex=digests.md5_hex,
                    crc64nvme_b64=digests.crc64nvme_b64)  # fmt: skip
 
