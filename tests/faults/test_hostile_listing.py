@@ -227,7 +227,7 @@ def test_endless_empty_pages_with_new_tokens_stop_the_obstore_listing(proxy: Fau
     _fill_bucket(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
     hook = HostileListing(bucket, loop_token=True, loop_period=10**9, loop_empty=True)
     proxy.set_plan(FaultPlan(rewrite_response=hook))
-    storage = S3Storage(Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0)))
+    storage = S3Storage(_library_conn(proxy))
     with pytest.raises(ListingError) as caught:
         list(storage.iter_objects_fast(bucket, "t/"))
     message = str(caught.value)
@@ -273,21 +273,35 @@ def test_a_truncated_page_without_a_token_is_a_listing_error_in_process(
     bucket = bucket_name()
     _fill_bucket(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
     proxy.set_plan(FaultPlan(rewrite_response=HostileListing(bucket, drop_token=True)))
-    storage = S3Storage(Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0)))
+    storage = S3Storage(_library_conn(proxy))
     with pytest.raises(ListingError) as caught:
         list(storage.iter_entries(bucket, "t/", recursive=True))
     assert "NextContinuationToken" in str(caught.value) and f"s3://{bucket}/t/" in str(caught.value), str(caught.value)
 
 
-def _three_inventories(direct: Any, bucket: str) -> list[str]:
+INVENTORY_IDS = ["inv-a", "inv-b", "inv-c"]
+
+
+def _three_inventories(direct: Any, bucket: str) -> None:
     direct.create_bucket(Bucket=bucket)
-    ids = ["inv-a", "inv-b", "inv-c"]
-    for config_id in ids:
+    for config_id in INVENTORY_IDS:
         direct.put_bucket_inventory_configuration(Bucket=bucket, Id=config_id, InventoryConfiguration={
             "Id": config_id, "IsEnabled": True, "IncludedObjectVersions": "Current", "Schedule": {"Frequency": "Daily"},
             "Destination": {"S3BucketDestination": {"Bucket": f"arn:aws:s3:::{bucket}-reports", "Format": "CSV"}},
         })  # fmt: skip
-    return ids
+
+
+def _library_conn(proxy: FaultProxy) -> Connection:
+    """The library's connection through the proxy, with no retry to hide what it answers."""
+    return Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+
+
+def _inventory_pages(proxy: FaultProxy, moto: MotoServer, bucket: str, **bent: bool) -> tuple[HostileInventoryListing, Connection]:
+    """Three configurations in a new bucket, listed through the proxy by HostileInventoryListing(**bent)."""
+    _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
+    hook = HostileInventoryListing(bucket, **bent)
+    proxy.set_plan(FaultPlan(rewrite_response=hook))
+    return hook, _library_conn(proxy)
 
 
 def test_inventory_configurations_are_listed_across_pages(
@@ -295,11 +309,8 @@ def test_inventory_configurations_are_listed_across_pages(
 ) -> None:
     """The hostile listing's pages, unbent, give every configuration once: what the two tests below bend."""
     bucket = bucket_name()
-    ids = _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
-    hook = HostileInventoryListing(bucket)
-    proxy.set_plan(FaultPlan(rewrite_response=hook))
-    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
-    assert [c["Id"] for c in list_inventories(conn, bucket)] == ids and hook.served == 3
+    hook, conn = _inventory_pages(proxy, moto, bucket)
+    assert [c["Id"] for c in list_inventories(conn, bucket)] == INVENTORY_IDS and hook.served == 3
 
 
 def test_a_truncated_inventory_page_without_a_token_stops_inventory_status(
@@ -325,10 +336,7 @@ def test_a_repeated_inventory_token_stops_the_listing(
     """Before, a token handed back was followed up to the 1,000-page bound and the same configuration
     came back a thousand times, without an error."""
     bucket = bucket_name()
-    _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
-    hook = HostileInventoryListing(bucket, loop_token=True)
-    proxy.set_plan(FaultPlan(rewrite_response=hook))
-    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    hook, conn = _inventory_pages(proxy, moto, bucket, loop_token=True)
     with pytest.raises(ListingError) as caught:
         list_inventories(conn, bucket)
     message = str(caught.value)
@@ -344,10 +352,7 @@ def test_inventory_pages_past_s3s_bound_stop_the_listing(
     configurations a thousand times. The bound is lowered to 5 pages here (the same code path, 5 requests)."""
     monkeypatch.setattr("s3safe.storage.inventory.MAX_PAGES", 5)
     bucket = bucket_name()
-    _three_inventories(Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url), bucket)
-    hook = HostileInventoryListing(bucket, endless=True)
-    proxy.set_plan(FaultPlan(rewrite_response=hook))
-    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    hook, conn = _inventory_pages(proxy, moto, bucket, endless=True)
     with pytest.raises(ListingError) as caught:
         list_inventories(conn, bucket)
     assert "goes on past 5 pages" in str(caught.value) and f"s3://{bucket}" in str(caught.value), str(caught.value)
@@ -368,7 +373,7 @@ def test_every_page_of_buckets_is_listed(proxy: FaultProxy, moto: MotoServer, bu
     """Before, list_buckets read one answer and ignored its ContinuationToken: the buckets past the first page
     were missing from `ls` and from an account audit, without a word."""
     hook = _bucket_pages(proxy, moto, bucket_name)
-    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    conn = _library_conn(proxy)
     listed = [b.name for b in S3Storage(conn).list_buckets()]
     direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
     assert listed == [b["Name"] for b in direct.list_buckets()["Buckets"]] and hook.served == 3, (hook.served, len(listed))
@@ -395,7 +400,7 @@ def test_bucket_pages_that_never_end_stop_at_what_an_account_can_hold(
     direct = Target(proxy.endpoint_url, moto.access_key, moto.secret_key).client(moto.endpoint_url)
     total = len(direct.list_buckets()["Buckets"])
     monkeypatch.setattr("s3safe.storage.s3.MAX_BUCKETS", 2 * total)
-    conn = Connection(ConnectionSettings(endpoint_url=proxy.endpoint_url, allow_http=True, region="us-east-1", retries=0))
+    conn = _library_conn(proxy)
     with pytest.raises(ListingError) as caught:
         S3Storage(conn).list_buckets()
     assert f"goes on past {2 * total:,} buckets" in str(caught.value), str(caught.value)
