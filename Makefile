@@ -53,8 +53,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# pytest-xdist processes for `make test`: each starts its own servers (LocalStack ~0.5 GB), so 2 by default;
+# the tests wait on child processes and servers more than on one core, and 2 halve the suite's time on 2 cores
+TEST_WORKERS ?= 2
+
 test: install system-deps localstack awscli lint typecheck
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
