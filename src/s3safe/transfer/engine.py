@@ -114,6 +114,7 @@ def upload_tree(
     if not gate.dry_run:  # a dry run changes nothing anywhere, not even an abandoned upload
         actions = _drop_stale_journals(conn, dest.bucket, prefix, actions)
     upload_plan = _LazyPlan(conn, dest.bucket, options.upload)
+    create_only = dataclasses.replace(options.upload, if_absent=True)  # what most keys of a first backup are sent with
 
     def send(action: planner.Action) -> ActionResult:
         cancel.check()
@@ -123,7 +124,7 @@ def upload_tree(
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
         before = _stat_or_none(source)  # the file as sent: a --move deletes it only if it is still this one
         try:
-            result = upload_file(conn, source, dest, options=_conditioned(options.upload, action), plan=upload_plan.get(),
+            result = upload_file(conn, source, dest, options=_conditioned(options.upload, action, create_only=create_only), plan=upload_plan.get(),
                                  key=prefix + action.key, verify=False, encryption=encryption)  # fmt: skip
         except StoredCopyMismatch as exc:
             if exc.etag:  # so that the next --only-diff run sends it again, whatever its metadata claims
@@ -244,7 +245,7 @@ def _sendable(actions: Iterator[planner.Action], run: Run, *, root: Path) -> Ite
             run.fail(ActionResult("upload", str(root.joinpath(*action.key.split("/"))), ok=False, error=reason))
 
 
-def _conditioned(upload: UploadOptions, action: planner.Action) -> UploadOptions:
+def _conditioned(upload: UploadOptions, action: planner.Action, *, create_only: UploadOptions) -> UploadOptions:
     """A write happens only over what was planned against: an overwrite replaces only the object it was listed
     with (If-Match its ETag), a key listed as absent is only created (If-None-Match: *). A concurrent writer's
     object is then a conflict, never silently replaced."""
@@ -252,7 +253,7 @@ def _conditioned(upload: UploadOptions, action: planner.Action) -> UploadOptions
     if upload.no_clobber:
         return upload  # If-None-Match: * already
     if target is None:
-        return dataclasses.replace(upload, if_absent=True)
+        return create_only
     if not target.etag:
         return upload  # nothing to name the listed object by
     return dataclasses.replace(upload, if_match=target.etag)

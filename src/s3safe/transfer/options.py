@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,9 +166,18 @@ def parse_retain_until(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+_MIME_LOCK = threading.Lock()
+
+
 def content_type_for(path: Path) -> str:
     import mimetypes
 
+    if not mimetypes.inited:
+        # the module reads the system's type tables at its first guess, and every upload thread that guesses
+        # before one has finished reads them again (~20 ms of CPU each): once, under a lock
+        with _MIME_LOCK:
+            if not mimetypes.inited:
+                mimetypes.init()
     guessed, _ = mimetypes.guess_type(path.name)
     return guessed or "application/octet-stream"
 

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -209,9 +210,12 @@ def etags_are_md5(plan: UploadPlan) -> bool:
     return plan.sse == "AES256"
 
 
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+
+
 def plain_etag(etag: str | None) -> str | None:
     value = (etag or "").strip('"').lower()
-    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
+    return value if _MD5_HEX.fullmatch(value) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import TYPE_CHECKING
 
 from s3safe.core.errors import AccessDeniedError, ConditionFailed, IntegrityError, NotFoundError, S3SafeError, UsageError
@@ -97,9 +98,9 @@ def _check_local_file(path: Path) -> int:
         raise NotFoundError(f"local file not found: {path}") from None
     except OSError as exc:
         raise local_read_error(path, exc) from None
-    if path.is_dir():
+    if S_ISDIR(stat.st_mode):
         raise UsageError(f"{path} is a folder", hint="add -r to upload the folder tree")
-    if not path.is_file():
+    if not S_ISREG(stat.st_mode):
         raise UsageError(f"{path} is not a regular file")
     return stat.st_size
 
