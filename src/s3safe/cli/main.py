@@ -242,9 +242,10 @@ def _register_passphrase_early() -> None:
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point: runs the CLI and turns every failure into one line and an exit code."""
-    from s3safe.core.process import forbid_core_dumps
+    from s3safe.core.process import forbid_core_dumps, reuse_freed_buffers
 
     forbid_core_dumps()  # every command holds credentials, many a passphrase or keys: no core file may copy them
+    reuse_freed_buffers()  # before the first large buffer: upload parts reuse memory instead of fresh pages
     _terminate_like_interrupt()
     code = invoke(list(sys.argv[1:] if argv is None else argv))
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
