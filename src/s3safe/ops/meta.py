@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from s3safe.core.errors import S3SafeError, UsageError
@@ -15,6 +15,8 @@ from s3safe.storage.buckets import OWNER_ENFORCED, BucketAdmin
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
 from s3safe.transfer.download import check_version_id
+from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
+from s3safe.transfer.options import CRC64NVME_META, SHA256_META
 
 # Names that are HTTP headers of the object rather than x-amz-meta-* user metadata.
 SYSTEM_FIELDS = {
@@ -34,10 +36,19 @@ def meta_get(conn: Connection, url: S3Url, *, version_id: str | None = None) -> 
     return S3Storage(conn).head(url.bucket, url.key, version_id=version_id)
 
 
-def check_changes(changes: object, remove: object) -> None:
-    """meta set must change something (exec's pre-check runs it too)."""
+# what s3safe's upload recorded about the bytes it sent: --only-diff and every download check the object by them,
+# so a value set by hand would make an unchanged file look changed, or a changed one unchanged
+EVIDENCE_FIELDS = frozenset({SHA256_META, CRC64NVME_META, ENCRYPTION_META, DIGEST_META, PLAIN_SIZE_META})
+
+
+def check_changes(changes: Mapping[str, str], remove: Sequence[str]) -> None:
+    """meta set must change something, and none of s3safe's own evidence (exec's pre-check runs it too)."""
     if not changes and not remove:
         raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
+    touched = sorted({name.lower() for name in (*changes, *remove)} & EVIDENCE_FIELDS)
+    if touched:
+        raise UsageError(f"{touched[0]} is s3safe's record of the bytes its upload sent; meta set does not change it",
+                         hint="upload the file again to record it anew")  # fmt: skip
 
 
 def meta_set(
