@@ -119,9 +119,12 @@ def test_ctrl_c_during_download_exits_130_and_leaves_no_partial_file(
     assert proc.returncode == 130, err
     assert time.monotonic() - started < 5, "Ctrl-C must not wait for the transfers in flight"
     assert "Traceback" not in err
-    # one line (no blank one) that says how far it got (rt17 #8); "3+" while the listing had not ended yet
+    # one line (no blank one) that says how far it got (rt17 #8); "N+" while the listing had not ended yet (on a
+    # loaded machine it may have listed only one or two of the three)
     stopped = [line for line in err.splitlines() if "plain HTTP" not in line]
-    assert len(stopped) == 1 and re.fullmatch(r"s3safe: error: interrupted; \d of 3\+? files done, nothing half-written was left "
-                                              r"behind \(run the command again to finish\)", stopped[0]), err  # fmt: skip
+    said = re.fullmatch(r"s3safe: error: interrupted; (\d) of ([1-3])(\+?) files done, nothing half-written was left "
+                        r"behind \(run the command again to finish\)", stopped[0]) if len(stopped) == 1 else None  # fmt: skip
+    assert said is not None, err
+    assert int(said[1]) <= int(said[2]) and (said[3] == "+" or said[2] == "3"), err
     assert list(dest.glob("*.s3safe-tmp")) == []
     assert all(p.stat().st_size == 6 * 1024 * 1024 for p in dest.glob("f*.bin"))  # only complete files remain
