@@ -65,6 +65,11 @@ def local_error(exc: OSError, path: Path | str, *, doing: str) -> S3SafeError:
         return AccessDeniedError(f"cannot {doing} {path}: permission denied",
                                  hint="choose a folder you can write to, or fix its permissions")  # fmt: skip
     if isinstance(exc, FileNotFoundError):
+        folder = Path(path).parent
+        if doing == "write" and folder.is_dir():
+            # the folder is there and still no file may be made in it: a kernel filesystem (/proc, /sys)
+            return S3SafeError(f"cannot write {path}: no file can be created in {folder}",
+                               hint="choose a destination on an ordinary filesystem")  # fmt: skip
         return NotFoundError(f"cannot {doing} {path}: it does not exist")
     if exc.errno == errno.ENOSPC:
         return S3SafeError(f"cannot {doing} {path}: no space left on the device", hint="free space and run again")
