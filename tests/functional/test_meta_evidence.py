@@ -57,3 +57,33 @@ def test_meta_set_of_other_names_keeps_the_evidence(
     assert done.returncode == 0, done.stderr
     metadata = moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"]
     assert metadata["team"] == "ops" and metadata["s3safe-sha256"] == digest
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["put", "--meta", "s3safe-encryption=age-v1", "{file}", "s3://{bucket}/new.txt"],
+        ["put", "-r", "--meta", "S3SAFE-SHA256=00", "{folder}", "s3://{bucket}/tree/"],
+        ["sync", "--meta", "s3safe-plain-size=5", "{folder}", "s3://{bucket}/tree/"],
+        ["cp", "--meta", "s3safe-digest=forged", "s3://{bucket}/a.txt", "s3://{bucket}/copy.txt"],
+    ],
+    ids=["put", "put-r", "sync", "cp"],
+)
+def test_meta_of_s3safes_own_names_is_refused_and_nothing_is_stored(
+    command: list[str], moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+) -> None:
+    """A plain file stored with `s3safe-encryption` could not be downloaded again (it claims to be ciphertext)."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello\n")
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "put", str(folder / "a.txt"), f"s3://{bucket}/a.txt").returncode == 0
+    argv = [part.format(file=folder / "a.txt", folder=folder, bucket=bucket) for part in command]
+    refused = run_cli(*base, *argv)
+    assert refused.returncode == 2, refused.stderr
+    assert "names that start with s3safe- are s3safe's own record of the file" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    keys = [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == ["a.txt"]

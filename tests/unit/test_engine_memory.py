@@ -370,17 +370,17 @@ def test_a_file_changed_between_its_digests_and_its_parts_is_not_completed(
     assert _sent(memory, "PART") and not _sent(memory, "COMPLETE")
 
 
-def test_a_crc64nvme_given_with_meta_is_not_recorded_for_a_plain_upload(
+def test_a_crc64nvme_given_with_meta_is_refused_before_anything_is_sent(
     conn: Connection, memory: MemoryStorage, tree: Path
 ) -> None:
-    """s3safe-crc64nvme describes bytes s3safe read: a value passed with --meta is dropped (a file below the size that
-    records one stores none), not held against the parts (which would call the file changed while it uploaded)."""
+    """s3safe-crc64nvme describes bytes s3safe read: a value passed with --meta is refused, not stored beside (or held
+    against) the parts' CRC."""
     from s3safe.transfer.options import CRC64NVME_META
 
     options = UploadOptions(part_size=PART, metadata={CRC64NVME_META: "AAAAAAAAAAA=", "owner": "ops"})
-    upload_file(conn, tree / "big.bin", S3Url(BUCKET, "big.bin"), options=options)
-    metadata = memory.object(BUCKET, "big.bin").request.metadata
-    assert CRC64NVME_META not in metadata and metadata["owner"] == "ops" and _sent(memory, "PART") == ["big.bin"] * 2
+    with pytest.raises(UsageError, match="s3safe-crc64nvme: names that start with s3safe- are s3safe's own"):
+        upload_file(conn, tree / "big.bin", S3Url(BUCKET, "big.bin"), options=options)
+    assert "big.bin" not in contents(memory, BUCKET) and not memory.requests
 
 
 def test_only_diff_down_fetches_only_what_changed(

@@ -14,6 +14,7 @@ from s3safe.core.settings import STORAGE_CLASSES
 from s3safe.storage.conditional import WriteCondition
 
 SSE_CHOICES = ("AES256", "aws:kms")
+OWN_META_PREFIX = "s3safe-"  # the metadata s3safe writes about a file; never taken from --meta
 MTIME_META = "s3safe-mtime"
 MODE_META = "s3safe-mode"  # the file's POSIX permission bits (octal), restored on download
 SHA256_META = "s3safe-sha256"
@@ -119,6 +120,10 @@ class UploadOptions:
                 check_header_value(f"{option} {value!r}", value)
         if self.part_size is not None and not MIN_PART <= self.part_size <= MAX_PART:
             raise UsageError("--part-size must be between 5MiB and 5GiB (S3's part size limits)")
+        own = sorted(name for name in self.metadata if name.lower().startswith(OWN_META_PREFIX))
+        if own:  # a marker or digest given by hand would describe bytes s3safe did not read (a plain file "encrypted")
+            raise UsageError(f"--meta {own[0]}: names that start with {OWN_META_PREFIX} are s3safe's own record of the file "
+                             "(its digest, time, mode, encryption), which the upload writes itself", hint="choose another name")  # fmt: skip
         self._validate_lock()
         return self
 

@@ -266,8 +266,7 @@ def _send_file(
 ) -> TransferResult:  # fmt: skip
     source, key, multipart = payload.source, dest.key, part_size is not None
     metadata = {
-        # a CRC64NVME in --meta would claim to describe bytes s3safe did not check it against: only its own is kept
-        **{name: value for name, value in options.metadata.items() if name != CRC64NVME_META},
+        **options.metadata,  # none of s3safe's own names (UploadOptions.validate)
         MTIME_META: mtime_meta(payload.before),
         **file_mode_meta(payload.before),
         # the whole-file digest: multipart ETags are not content hashes, this is what --only-diff compares
