@@ -126,7 +126,8 @@ def test_a_single_put_says_the_server_checked_its_sha256_only_where_its_answer_s
     ls_client.create_bucket(Bucket=name)
     throttled = Connection(replace(ls_conn.settings, max_bandwidth=10 * 1024 * 1024))
     shown = upload_stream(throttled, io.BytesIO(b"one PUT"), S3Url(name, "throttled"), options=UploadOptions())
-    assert (shown.verified, shown.proof) == (CHECKSUM_PUT_PROOF, ETAG_PROOF)
+    # the checked SHA-256 is also the evidence --move acts on (no ETag needed, none read back)
+    assert (shown.verified, shown.proof) == (CHECKSUM_PUT_PROOF, CHECKSUM_PUT_PROOF)
     unseen = upload_stream(ls_conn, io.BytesIO(b"one PUT"), S3Url(name, "fast"), options=UploadOptions())
     assert (unseen.verified, unseen.proof) == (ETAG_PROOF, ETAG_PROOF)
     (tmp_path / "f.txt").write_bytes(b"one PUT")
@@ -153,3 +154,24 @@ def test_a_wrong_checksum_is_rejected_and_reported_as_integrity_failure(
         upload_file(throttled, tmp_path / "f.txt", S3Url(name, "f.txt"), options=UploadOptions())
     with pytest.raises(ClientError):
         ls_client.head_object(Bucket=name, Key="f.txt")
+
+
+def test_move_of_a_kms_encrypted_file_takes_the_checked_sha256_and_reads_nothing_back(
+    localstack: LocalStackServer, ls_client: Any, bucket_name: Callable[[], str], tmp_path: Path,
+    run_cli: Callable[..., Any],
+) -> None:  # fmt: skip
+    """With SSE-KMS an ETag is no MD5: --move read each object back to prove it before deleting the file, although
+    the server had checked the SHA-256 sent with the PUT (and said so in its answer)."""
+    name = bucket_name()
+    ls_client.create_bucket(Bucket=name)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "f.txt").write_bytes(b"moved once its checksum was checked\n")
+    # --max-bandwidth: the PUT goes through botocore, whose answer shows the checksum LocalStack checked
+    result = run_cli("--endpoint-url", localstack.endpoint_url, "--ca-bundle", localstack.ca_bundle, "--debug",
+                     "--max-bandwidth", "10MiB", "put", "-r", "--move", "--sse", "aws:kms", str(folder), f"s3://{name}/m/")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert not (folder / "f.txt").exists()
+    assert ls_client.head_object(Bucket=name, Key="m/f.txt")["ServerSideEncryption"] == "aws:kms"
+    requests = [line for line in result.stderr.splitlines() if "s3safe.request" in line and "m/f.txt" in line]
+    assert requests and not [line for line in requests if " GET " in line], result.stderr
