@@ -84,6 +84,8 @@ def upload_tree(
     if options.as_of is not None:
         raise UsageError("--as-of applies to downloads only")
     if not root.is_dir():
+        if root.exists():  # a file (or a device): the tree commands take folders
+            raise UsageError(f"{root} is not a folder", hint="to upload one file, use put without -r")
         raise NotFoundError(f"local folder not found: {root}")
     _check_listable(root)
     prefix = dest.folder  # the one rule for what a tree names (core.locations.S3Url.folder)
