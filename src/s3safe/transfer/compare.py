@@ -18,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 from s3safe.core.concurrency import Budget
@@ -25,8 +26,9 @@ from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ObjectDetails, ObjectInfo
 from s3safe.storage import requestlog
 from s3safe.storage.base import ObjectStore
+from s3safe.storage.s3 import part_size_for, uniform_layout
 from s3safe.transfer import planner
-from s3safe.transfer.checksums import EvidenceCheck, server_evidence
+from s3safe.transfer.checksums import EvidenceCheck, ServerEvidence, evidence_of, multipart_count, server_evidence
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.localdest import stored_mtime
 from s3safe.transfer.options import MTIME_META, SHA256_META
@@ -147,15 +149,44 @@ class ContentComparator:
             return "content differs"  # the server's MD5 of what it holds is not the file's
         stored = details.metadata.get(SHA256_META)
         if stored:
+            parts_etag = evidence_of(details).multipart_etag if plain is None else None
             try:
-                sha256 = file_digests(path)[0] if plain is None else sha256
+                if parts_etag is not None:
+                    sha256, agrees = self._against_parts_etag(details, path, etag=parts_etag, version_id=remote.version_id)
+                else:
+                    sha256, agrees = (file_digests(path)[0] if plain is None else sha256), True
             except OSError:
                 return "local file unreadable"
             if stored.lower() == sha256:
+                if not agrees:  # s3safe's claim says "these bytes"; the server's MD5s of what it holds say otherwise
+                    return "content differs (the multipart ETag contradicts the stored digest)"
                 stat = self._settled(remote, path, stat, details.metadata)
                 self.cache.put(remote.bucket, remote.key, Verified.of(local.size, stat, etag, sha256))
                 return None
         return self._compare_checksums(local, details, path=path, stat=stat, etag=etag, version_id=remote.version_id)
+
+    def _against_parts_etag(self, details: ObjectDetails, path: Path, *, etag: str, version_id: str | None) -> tuple[str, bool]:
+        """The file's SHA-256, and whether the object's multipart ETag (the server's MD5s of the parts it stored) is
+        the file's: s3safe-sha256 is only the uploader's claim, which another tool's object can carry over other
+        bytes (a copy with its metadata, or a forgery). Tried first in the parts s3safe's own upload makes (no
+        request); only where that does not match is the object's layout asked for (one or more requests)."""
+        guessed = uniform_layout(details.size, count=multipart_count(etag) or 0, first=part_size_for(details.size, minimum=8 * CHUNK))
+        sha256, agrees = self._hash_against(path, ServerEvidence((), etag, guessed)) if guessed else (None, False)
+        if agrees and sha256 is not None:
+            return sha256, True
+        evidence = server_evidence(self.storage, replace(details, checksums={}), version_id=version_id)
+        if evidence.parts is None:  # the layout cannot be learnt: the ETag cannot vouch, and the claim alone does not
+            return sha256 or file_digests(path)[0], False
+        return self._hash_against(path, evidence)
+
+    def _hash_against(self, path: Path, evidence: ServerEvidence) -> tuple[str, bool]:
+        self._count(hashed=1)
+        check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
+        with path.open("rb") as handle:
+            while block := handle.read(CHUNK):
+                check.update(block)
+                sha256.update(block)
+        return sha256.hexdigest(), check.verdict()[0] is True
 
     def _compare_checksums(
         self, local: ObjectInfo, details: ObjectDetails, *, path: Path, stat: os.stat_result, etag: str, version_id: str | None = None
