@@ -47,3 +47,21 @@ def test_an_unknown_service_is_still_refused_with_botocores_list() -> None:
 def test_every_service_is_still_listed_for_whoever_asks() -> None:
     names = list(make_session(None).get_available_services())
     assert "s3" in names and "sts" in names and len(names) > 100
+
+
+def test_endpoints_configured_outside_s3safe_are_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint_url in ~/.aws/config (or AWS_ENDPOINT_URL_<SERVICE>) reached botocore's clients unchecked: plain
+    HTTP with no --allow-http, the session token in the clear, and a data plane that went elsewhere (rt21)."""
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nendpoint_url = http://127.0.0.1:9\n\n[profile other]\nservices = trap\n\n"
+                      "[services trap]\ns3 =\n  endpoint_url = http://127.0.0.1:9\n")  # fmt: skip
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    for profile in (None, "other"):
+        session = make_session(profile)
+        s3 = session.create_client("s3", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+        sts = session.create_client("sts", region_name="eu-west-1", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+        assert s3.meta.endpoint_url.startswith("https://") and "127.0.0.1" not in s3.meta.endpoint_url
+        assert sts.meta.endpoint_url.startswith("https://") and "127.0.0.1" not in sts.meta.endpoint_url
+    # what s3safe resolved and checked itself is still used
+    assert _client("s3").meta.endpoint_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]

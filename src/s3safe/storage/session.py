@@ -70,6 +70,10 @@ def make_session(profile: str | None, *, saved: SavedProfile | None = None) -> b
         resolver: Any = core.get_component("credential_provider")
         resolver.insert_before("env", _provider(saved))
     core.register_component("data_loader", _named_service_loader(core.get_config_variable("data_path")))
+    # every client goes where s3safe resolved and checked (HTTPS unless --allow-http), or to AWS: botocore would
+    # otherwise take an endpoint_url from ~/.aws/config (or AWS_ENDPOINT_URL_STS, …) unchecked, over plain HTTP
+    # too, and the data plane would not follow it
+    core.set_config_variable("ignore_configured_endpoint_urls", True)
     return core
 
 
