@@ -472,3 +472,50 @@ def test_as_of_on_a_store_without_versions_is_a_usage_error(
     with pytest.raises(UsageError, match="keeps object versions"):
         _get(conn, tmp_path / "out", cache, as_of=datetime.now(UTC))
     assert not (tmp_path / "out").exists()
+
+
+def test_parts_waiting_to_be_sent_stay_within_the_runs_byte_budget(
+    memory: MemoryStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each multipart upload kept up to min(-t, 8) parts queued, outside the budget: ten 70 MiB files at -t 10 held
+    831 MiB (rt21). A part now holds its bytes in the run's budget from before it is read until it was sent."""
+    import threading
+    import time
+
+    from s3safe.core.concurrency import Budget
+    from s3safe.storage import memory as memory_mod
+    from s3safe.transfer import pipeline
+
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(8):
+        (root / f"f{i}.bin").write_bytes(os.urandom(2 * PART + 1))
+    conn = Connection(ConnectionSettings(endpoint_url="https://memory.invalid", threads=8), objects=memory, admin=memory)
+    conn.budget = Budget(8, memory=3 * PART + PART // 2)  # room for three parts
+    lock, alive, peak = threading.Lock(), [0], [0]
+    real_cut, real_write = pipeline._cut, memory_mod.MemoryChunkWriter.write_part
+
+    def counted_cut(*args: Any, **kwargs: Any) -> Any:
+        for part in real_cut(*args, **kwargs):
+            with lock:
+                alive[0] += len(part)
+                peak[0] = max(peak[0], alive[0])
+            yield part
+
+    def slow_write(self: Any, upload_id: str, number: int, data: bytes, **kwargs: Any) -> Any:
+        time.sleep(0.02)  # a slow server: parts pile up in the queues while it answers
+        try:
+            return real_write(self, upload_id, number, data, **kwargs)
+        finally:
+            with lock:
+                alive[0] -= len(data)
+
+    monkeypatch.setattr(pipeline, "_cut", counted_cut)
+    monkeypatch.setattr(memory_mod.MemoryChunkWriter, "write_part", slow_write)
+    summary = TreeSummary()
+    results = list(upload_tree(conn, root, S3Url(BUCKET, "many/"), options=TreeOptions(upload=UploadOptions(part_size=PART)),
+                               gate=SafetyGate(), summary=summary))  # fmt: skip
+    assert all(r.ok for r in results) and summary.transferred == 8
+    assert _sent(memory, "PART").count("many/f0.bin") == 3
+    assert 0 < peak[0] <= conn.budget.memory, f"{peak[0] / PART:.1f} parts in memory at once"
+    assert conn.budget.buffered == 0  # every part's bytes given back

@@ -168,18 +168,33 @@ class Budget:
     def buffer(self, size: int) -> Iterator[None]:
         """Hold `size` bytes of the memory budget; a request larger than the whole budget waits until it is
         alone, so one huge part still goes (and nothing else is buffered meanwhile)."""
+        held = self.hold(size)
+        try:
+            yield
+        finally:
+            self.release(held)
+
+    def hold(self, size: int) -> int:
+        """Take `size` bytes of the memory budget (waits; stops at Ctrl-C); what was taken, for release(): for
+        a buffer that outlives one block of code, such as a part read now and sent by another thread later."""
         size = min(max(0, size), self.memory)
         with self._bytes:
             while self._buffered and self._buffered + size > self.memory:
                 self._bytes.wait(_SLOT_WAIT)
                 cancel.check()
             self._buffered += size
-        try:
-            yield
-        finally:
-            with self._bytes:
-                self._buffered -= size
-                self._bytes.notify_all()
+        return size
+
+    def release(self, held: int) -> None:
+        with self._bytes:
+            self._buffered -= held
+            self._bytes.notify_all()
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of the memory budget held right now."""
+        with self._bytes:
+            return self._buffered
 
     # --- part-level work ---------------------------------------------------------------------------
     def _parts_pool(self) -> ContextPool:

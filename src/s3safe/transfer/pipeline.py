@@ -13,7 +13,9 @@ parts the server does not already hold; each part it holds is checked against th
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -53,6 +55,7 @@ from s3safe.transfer.multipart import (
 from s3safe.transfer.options import CRC64NVME_META, UploadOptions
 
 if TYPE_CHECKING:
+    from s3safe.core.concurrency import Budget
     from s3safe.storage.connection import Connection
 
 log = logging.getLogger("s3safe.transfer")
@@ -421,6 +424,10 @@ def _cut(blocks: Iterator[bytes], size_of: Callable[[int], int]) -> Iterator[byt
         yield bytes(buffer)
 
 
+def _release_when_done(budget: Budget, taken: int, _: Future[Part]) -> None:
+    budget.release(taken)  # sent, failed or cancelled: the part's bytes are no longer held
+
+
 def _with_checksum(part: Part, algorithm: str, value: str) -> Part:
     return replace(part, crc64nvme_b64=value) if algorithm == CRC64NVME else replace(part, sha256_b64=value)
 
@@ -537,17 +544,32 @@ class _Multipart:
             part = future.result()
             done[part.number] = part
 
+        parts = _cut(blocks, lambda n: self.payload.part_size(n, self.part_size))
         try:
-            for number, data in enumerate(_cut(blocks, lambda n: self.payload.part_size(n, self.part_size)), start=1):
+            for number in itertools.count(1):
                 cancel.check()
-                if budget.holding:  # waiting for slots while holding one could wait forever: send in turn
-                    part = self._part(upload_id, number, data, held.get(number), stop)
-                    done[part.number] = part
-                    continue
                 while len(pending) >= workers:  # bounded: at most `workers` parts queued plus the one being cut
                     collect(pending.popleft())
-                # on the run's part pool: the parts share -t with every other transfer of the run
-                pending.append(budget.submit(self._part, upload_id, number, data, held.get(number), stop))
+                # a part is in memory from its read until it was sent: that whole time in the run's byte budget,
+                # which every file's parts share (ten files' queues would otherwise hold ten times `workers` parts)
+                taken = budget.hold(self.payload.part_size(number, self.part_size))
+                try:
+                    data = next(parts, None)
+                    if data is None:
+                        budget.release(taken)
+                        break
+                    if budget.holding:  # waiting for slots while holding one could wait forever: send in turn
+                        part = self._part(upload_id, number, data, held.get(number), stop)
+                        done[part.number] = part
+                        budget.release(taken)
+                        continue
+                    # on the run's part pool: the parts share -t with every other transfer of the run
+                    future = budget.submit(self._part, upload_id, number, data, held.get(number), stop)
+                except BaseException:
+                    budget.release(taken)
+                    raise
+                future.add_done_callback(functools.partial(_release_when_done, budget, taken))
+                pending.append(future)
                 del data  # only the queued task holds the part now
             while pending:
                 collect(pending.popleft())
@@ -573,8 +595,8 @@ class _Multipart:
             return replace(mine, etag=held.etag)
         if stop.is_set():
             raise ServiceError(f"upload of {self.url} stopped after another part failed")
-        with self.conn.budget.buffer(len(data)):  # held in memory until sent: counted in the run's byte budget
-            part = self.writer.write_part(upload_id, number, data, sha256_b64=mine.sha256_b64, crc64nvme_b64=mine.crc64nvme_b64)
+        # its bytes are in the run's budget already (taken by _send_all before the part was read)
+        part = self.writer.write_part(upload_id, number, data, sha256_b64=mine.sha256_b64, crc64nvme_b64=mine.crc64nvme_b64)
         if part.verified:
             self.parts.checked_by_server(number)
         else:  # the server said nothing about the checksum: its ETag is the evidence, where it is an MD5
