@@ -15,7 +15,7 @@ from s3safe import __version__
 from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.concurrency import Budget
 from s3safe.core.errors import AccessDeniedError
-from s3safe.core.redact import register_credentials
+from s3safe.core.redact import redact, register_credentials
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
 from s3safe.storage.answers import not_s3_guard, root_element
@@ -244,7 +244,11 @@ class Connection:
     def credentials(self) -> Any:
         """Frozen credentials, registered for redaction; AccessDeniedError when there are none."""
         with translated("load AWS credentials"):
-            creds = self.session.get_credentials()
+            try:
+                creds = self.session.get_credentials()
+            except ValueError as exc:  # a credential_process that printed no JSON (json.JSONDecodeError)
+                raise AccessDeniedError(f"cannot load AWS credentials: {type(exc).__name__}: {redact(str(exc))}",
+                                        hint="a credential_process must print its credentials as JSON") from None  # fmt: skip
             if creds is None:
                 raise AccessDeniedError(
                     "no AWS credentials found",

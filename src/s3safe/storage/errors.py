@@ -286,6 +286,10 @@ def translate(
         return classify(Fault(exc.status, "", operation=exc.method, not_s3=exc.what), action=action, bucket=bucket, key=key)
     if isinstance(exc, bex.NoCredentialsError | bex.PartialCredentialsError):
         return AccessDeniedError(f"no usable AWS credentials: {redact(str(exc))}", hint=_CREDENTIAL_HINT)
+    if isinstance(exc, bex.CredentialRetrievalError | bex.InfiniteLoopConfigError):
+        # a credential_process that fails or prints no JSON, a source_profile chain that loops: no credentials,
+        # as exit 4 says, not an error of the run
+        return AccessDeniedError(f"cannot load AWS credentials: {redact(str(exc)).rstrip(': ')}", hint=_CREDENTIAL_HINT)
     if isinstance(exc, bex.ProfileNotFound):
         return UsageError(f"unknown profile: {redact(str(exc))}", hint="list profiles with 'aws configure list-profiles'")
     if isinstance(exc, bex.SSLError):
