@@ -87,3 +87,18 @@ def test_meta_of_s3safes_own_names_is_refused_and_nothing_is_stored(
     assert "Traceback" not in refused.stderr
     keys = [o["Key"] for o in moto_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["a.txt"]
+
+
+@pytest.mark.parametrize("dest", ["s3://{bucket}/a.txt", "s3://{bucket}/"], ids=["same-key", "same-folder"])
+def test_cp_of_one_object_onto_itself_is_a_usage_error(
+    dest: str, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+) -> None:
+    """It was a failed item of a bulk run: '0 done, 1 failed', exit 5 (rt21)."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="a.txt", Body=b"x")
+    before = moto_client.head_object(Bucket=bucket, Key="a.txt")["ETag"]
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "cp", f"s3://{bucket}/a.txt", dest.format(bucket=bucket))
+    assert result.returncode == 2, result.stderr
+    assert "are the same object; nothing to copy" in result.stderr and "failed" not in result.stdout
+    assert moto_client.head_object(Bucket=bucket, Key="a.txt")["ETag"] == before

@@ -101,6 +101,10 @@ def copy(
         # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
         src, dst = S3Url(src.bucket, src.folder), S3Url(dst.bucket, dst.folder)
         _refuse_copy_into_itself(src, dst)
+    elif not src.is_prefix and (src.bucket, src.key) == (dst.bucket, dst.key + src.name if dst.is_prefix else dst.key):
+        # one object onto itself: a mistake in the command, not a failure of the copy
+        raise UsageError(f"{src} and the destination are the same object; nothing to copy",
+                         hint="name another key or folder as the destination")  # fmt: skip
     storage = S3Storage(conn)
     plan = plan_upload(conn, dst.bucket, options)
     base = src.key
