@@ -36,6 +36,22 @@ def read_small_file(path: str | os.PathLike[str], *, what: str, limit: int = SMA
         os.close(fd)
 
 
+def check_small_file(path: str | os.PathLike[str], *, what: str) -> None:
+    """That `path` names a regular file, without reading it (a key read later, when it is needed): the errors
+    read_small_file gives, now."""
+    name = os.fspath(path)
+    try:
+        mode = os.stat(name).st_mode
+    except FileNotFoundError:
+        raise NotFoundError(f"{what} not found: {name}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{what} {name} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{what} {name} is not a regular file", hint="name a regular file")
+
+
 def _read_regular(fd: int, name: str, *, what: str, limit: int) -> bytes:
     mode = os.fstat(fd).st_mode
     if stat.S_ISDIR(mode):

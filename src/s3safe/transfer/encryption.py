@@ -388,6 +388,12 @@ def decryption_for(
     # S3SAFE_PASSPHRASE does not count: it also unlocks saved credentials, so exporting it is no statement that
     # the prefix at hand is encrypted and must not make plain downloads fail; S3SAFE_IDENTITY_FILE only decrypts
     keys_given = bool(identity_files) or passphrase_file is not None or bool(os.environ.get(ENV_IDENTITY_FILE))
+    # the keys are read when the first encrypted object comes, but a path that cannot be a key file is said now: a
+    # folder given as --identity otherwise surfaced as "no identity" or as a plaintext object refused
+    from s3safe.core.smallfile import check_small_file
+
+    for name in identity_files or ([os.environ[ENV_IDENTITY_FILE]] if os.environ.get(ENV_IDENTITY_FILE) else []):
+        check_small_file(name, what="identity file")
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
                       require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
                       salted_digest_key=salted_digest_key, recipient_digest_key=recipient_digest_key,
