@@ -89,6 +89,8 @@ def test_a_genuine_multipart_object_is_still_unchanged_from_a_fresh_state_folder
     assert run_cli(*base, "sync", "--part-size", "5MiB", str(src), f"s3://{bucket}/p/").returncode == 0
     # another machine: no record of the upload, so the object's HEAD and ETag decide
     fresh = {"S3SAFE_STATE_DIR": str(tmp_path / "other-state")}
-    again = run_cli(*base, "sync", str(src), f"s3://{bucket}/p/", env=fresh)
+    again = run_cli(*base, "-v", "sync", str(src), f"s3://{bucket}/p/", env=fresh)
     assert again.returncode == 0, again.stderr
+    # -v counts the file read to compare it (it said "hashed 0 file(s)": rt21)
+    assert "change detection hashed 1 file(s)" in again.stderr, again.stderr
     assert [(a["action"], a.get("detail")) for a in _actions(again)] == [("skip", "unchanged")], again.stdout

@@ -153,8 +153,11 @@ class ContentComparator:
             try:
                 if parts_etag is not None:
                     sha256, agrees = self._against_parts_etag(details, path, etag=parts_etag, version_id=remote.version_id)
+                elif plain is None:
+                    self._count(hashed=1)
+                    sha256, agrees = file_digests(path)[0], True
                 else:
-                    sha256, agrees = (file_digests(path)[0] if plain is None else sha256), True
+                    agrees = True  # hashed above, for the plain ETag
             except OSError:
                 return "local file unreadable"
             if stored.lower() == sha256:
