@@ -91,10 +91,11 @@ def test_only_diff_sees_a_plain_etag_that_contradicts_the_file_whatever_the_meta
     assert bucket_digests(direct, bucket, "k/") == {"f.txt": hashlib.sha256(good).hexdigest()}
 
 
-def test_local_delete_refuses_a_multipart_object_whose_bytes_differ_despite_its_metadata(
+def test_local_delete_keeps_and_resends_a_multipart_file_whose_object_differs_despite_its_metadata(
     proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
 ) -> None:
-    """A multipart ETag is no MD5 of the content: the evidence is then a verified read-back."""
+    """A multipart ETag is the server's MD5s of the parts it holds: --only-diff holds s3safe-sha256 to it, so the
+    damaged object is sent again (it was taken as unchanged, and only --local-delete's read-back refused it)."""
     direct, bucket = _setup(proxied, moto, bucket_name)
     src = tmp_path / "src"
     good = os.urandom(6 * 1024 * 1024)
@@ -112,8 +113,10 @@ def test_local_delete_refuses_a_multipart_object_whose_bytes_differ_despite_its_
                                      MultipartUpload={"Parts": parts})  # fmt: skip
     run = proxied.run("--json", "put", "-r", "--local-delete", "--only-diff", str(src), f"s3://{bucket}/k/")
     assert (src / "big.bin").read_bytes() == good
-    assert run.returncode == 5, run.stderr
-    assert any("big.bin" in line.get("target", "") and line.get("ok") is False for line in _lines(run.stdout)), run.stdout
+    assert run.returncode == 0, run.stderr
+    uploads = [line for line in _lines(run.stdout) if line.get("action") == "upload"]
+    assert [line.get("detail") for line in uploads] == ["content differs (the multipart ETag contradicts the stored digest)"], run.stdout
+    assert direct.get_object(Bucket=bucket, Key="k/big.bin")["Body"].read() == good
 
 
 def test_local_delete_deletes_a_multipart_file_after_a_verified_read_back(
