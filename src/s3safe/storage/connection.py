@@ -7,6 +7,7 @@ I/O. Both get the same endpoint, region, CA bundle and credentials, so commands 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from s3safe import __version__
 from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.concurrency import Budget
-from s3safe.core.errors import AccessDeniedError
+from s3safe.core.errors import AccessDeniedError, UsageError
 from s3safe.core.redact import redact, register_credentials
 from s3safe.core.settings import ConnectionSettings, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
@@ -113,6 +114,13 @@ def _add_sse_c(client: Any, key: bytes) -> None:
 # endpoint's own: a redirect elsewhere fails before a byte is sent there, and errors.py names it by this address.
 REDIRECT_FENCE = "http://127.0.0.1:0"
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+OBSTORE_PINNED = {"skip_signature": False, "unsigned_payload": False, "s3_express": False, "request_payer": False}
+# obstore would take these from the environment and send them on every request: an SSE-C key (which its client
+# would follow a redirect with), or another encryption than the bucket's plan; s3safe takes them as options only
+OBSTORE_REFUSED_ENV = ("AWS_SSE_CUSTOMER_KEY_BASE64", "AWS_SERVER_SIDE_ENCRYPTION", "AWS_SSE_KMS_KEY_ID",
+                       "AWS_SSE_BUCKET_KEY_ENABLED")  # fmt: skip
 
 
 def redirect_fence(endpoint_url: str | None) -> dict[str, str]:
@@ -395,6 +403,13 @@ class Connection:
 
         from obstore.store import S3Store
 
+        set_outside = [name for name in OBSTORE_REFUSED_ENV if os.environ.get(name)]
+        if os.environ.get("AWS_ENDPOINT") and not self.settings.endpoint_url:  # obstore's alias, which s3safe does not read
+            set_outside.append("AWS_ENDPOINT")
+        if set_outside:
+            raise UsageError(f"{set_outside[0]} is set in the environment, which s3safe does not take",
+                             hint="unset it; s3safe's encryption comes from --sse, --sse-kms-key-id, --sse-c-key-file "
+                                  "and the bucket's default")  # fmt: skip
         static = self._static_credentials()
         if static is None:
             self.credentials()
@@ -402,9 +417,15 @@ class Connection:
             "region": self.bucket_region(bucket),
             # every PUT and part carries x-amz-checksum-sha256, which the server verifies
             "checksum_algorithm": "sha256",
+            # obstore reads every AWS_* variable it knows: what s3safe decides is given explicitly, so none of them
+            # changes where or how the data plane talks (signed, payload signed, no Express, no requester pays)
+            **OBSTORE_PINNED,
         }
         if self.settings.endpoint_url:
             config["endpoint"] = self.settings.endpoint_url
+            # which obstore puts before `endpoint`: else AWS_ENDPOINT_URL_S3 from the environment would win over
+            # --endpoint-url, for the data plane only
+            config["aws_endpoint_url_s3"] = self.settings.endpoint_url
             config["virtual_hosted_style_request"] = not self.settings.is_custom_endpoint
         if sse:
             config["server_side_encryption"] = sse
