@@ -102,3 +102,17 @@ def test_cp_of_one_object_onto_itself_is_a_usage_error(
     assert result.returncode == 2, result.stderr
     assert "are the same object; nothing to copy" in result.stderr and "failed" not in result.stdout
     assert moto_client.head_object(Bucket=bucket, Key="a.txt")["ETag"] == before
+
+
+@pytest.mark.parametrize("src", ["s3://{bucket}/tree/", "s3://{bucket}/tree"], ids=["folder", "no-slash"])
+def test_cp_r_of_a_prefix_onto_itself_is_a_usage_error(
+    src: str, moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run
+) -> None:
+    """Each object failed as 'the same object': '0 done, N failed', exit 5 (rt22)."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    moto_client.put_object(Bucket=bucket, Key="tree/a.txt", Body=b"x")
+    result = run_cli("--endpoint-url", moto.endpoint_url, "--allow-http", "cp", "-r", src.format(bucket=bucket),
+                     f"s3://{bucket}/tree/")  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "is both the source and the destination; nothing to copy" in result.stderr

@@ -139,7 +139,11 @@ def copy(
 
 
 def _refuse_copy_into_itself(src: S3Url, dst: S3Url) -> None:
-    """The source is listed as the copy runs, so a destination inside it would feed the copy its own copies."""
+    """The source is listed as the copy runs, so a destination inside it would feed the copy its own copies; the
+    source itself as destination copies every object onto itself."""
+    if src.bucket == dst.bucket and dst.key == src.key:
+        raise UsageError(f"s3://{src.bucket}/{src.key} is both the source and the destination; nothing to copy",
+                         hint="name another prefix or bucket as the destination")  # fmt: skip
     if src.bucket == dst.bucket and dst.key != src.key and dst.key.startswith(src.key):
         raise UsageError(
             f"refusing to copy s3://{src.bucket}/{src.key} into s3://{dst.bucket}/{dst.key}, which is inside it: "
