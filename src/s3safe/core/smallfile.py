@@ -36,12 +36,13 @@ def read_small_file(path: str | os.PathLike[str], *, what: str, limit: int = SMA
         os.close(fd)
 
 
-def check_small_file(path: str | os.PathLike[str], *, what: str) -> None:
-    """That `path` names a regular file, without reading it (a key read later, when it is needed): the errors
-    read_small_file gives, now."""
+def check_small_file(path: str | os.PathLike[str], *, what: str, limit: int = SMALL_FILE_LIMIT) -> None:
+    """That `path` names a non-empty regular file within `limit`, without reading it (a key read later, when it
+    is needed): the errors read_small_file gives, now."""
     name = os.fspath(path)
     try:
-        mode = os.stat(name).st_mode
+        found = os.stat(name)
+        mode = found.st_mode
     except FileNotFoundError:
         raise NotFoundError(f"{what} not found: {name}") from None
     except OSError as exc:
@@ -50,6 +51,10 @@ def check_small_file(path: str | os.PathLike[str], *, what: str) -> None:
         raise UsageError(f"{what} {name} is a folder, not a file")
     if not stat.S_ISREG(mode):
         raise UsageError(f"{what} {name} is not a regular file", hint="name a regular file")
+    if found.st_size > limit:
+        raise UsageError(f"{what} {name} is larger than {limit:,} bytes, more than any {what} holds")
+    if found.st_size == 0:
+        raise UsageError(f"{what} {name} is empty")
 
 
 def _read_regular(fd: int, name: str, *, what: str, limit: int) -> bytes:

@@ -297,6 +297,8 @@ class Decryption:
     def _try_identities(self) -> list[str]:
         try:
             return self.identities()
+        except GivenIdentityUnusable:
+            raise  # a file the user named, that holds no usable identity: said as it is, not as "no identity"
         except UsageError:
             # no identity configured: a passphrase may still open it
             if self._passphrase is None:
@@ -333,6 +335,11 @@ def encryption_for(
     return Encryption(format=fmt, digest_key=key, passphrase=passphrase).validate()
 
 
+class GivenIdentityUnusable(UsageError):
+    """An identity file named by --identity or S3SAFE_IDENTITY_FILE that cannot be used (not an age identity,
+    too large, wrong passphrase to it)."""
+
+
 def decryption_for(
     *,
     identity_files: Sequence[str] = (),
@@ -357,11 +364,18 @@ def decryption_for(
     # the age and digest implementations load with the first encrypted object, not for every restore
     from s3safe.crypto._common import ENV_IDENTITY_FILE, ENV_PASSPHRASE
 
+    given = bool(identity_files) or bool(os.environ.get(ENV_IDENTITY_FILE))
+
     def identities() -> list[str]:
         from s3safe.crypto import keys
 
-        return keys.load_identities(identity_files, passphrase=lambda: keys.resolve_passphrase(
-            prompt=prompt, purpose="identity file passphrase"))  # fmt: skip
+        try:
+            return keys.load_identities(identity_files, passphrase=lambda: keys.resolve_passphrase(
+                prompt=prompt, purpose="identity file passphrase"))  # fmt: skip
+        except UsageError as exc:
+            if given:
+                raise GivenIdentityUnusable(exc.message, hint=exc.hint) from None
+            raise
 
     def passphrase() -> str:
         from s3safe.crypto import keys
