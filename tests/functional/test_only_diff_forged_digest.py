@@ -47,9 +47,10 @@ def test_sync_up_sends_a_file_whose_object_another_tool_replaced_under_its_diges
     forged[3 * MIB : 3 * MIB + 4] = b"EVIL"
     _rewrite_keeping_metadata(moto_client, bucket, "p/k.bin", bytes(forged))
 
-    again = run_cli(*base, "sync", "--part-size", "5MiB", str(src), f"s3://{bucket}/p/")
+    again = run_cli(*base, "-v", "sync", "--part-size", "5MiB", str(src), f"s3://{bucket}/p/")
     assert again.returncode == 0, again.stderr
     assert [a["action"] for a in _actions(again)] == ["upload"], again.stdout
+    assert "change detection hashed 1 file(s)" in again.stderr, again.stderr  # one file, read twice: counted once
     assert moto_client.get_object(Bucket=bucket, Key="p/k.bin")["Body"].read() == data
 
 

@@ -180,10 +180,13 @@ class ContentComparator:
         evidence = server_evidence(self.storage, replace(details, checksums={}), version_id=version_id)
         if evidence.parts is None:  # the layout cannot be learnt: the ETag cannot vouch, and the claim alone does not
             return sha256 or file_digests(path)[0], False
-        return self._hash_against(path, evidence)
+        if sha256 is not None and evidence.parts == guessed:  # the layout tried: the ETag has answered already
+            return sha256, False
+        return self._hash_against(path, evidence, again=sha256 is not None)
 
-    def _hash_against(self, path: Path, evidence: ServerEvidence) -> tuple[str, bool]:
-        self._count(hashed=1)
+    def _hash_against(self, path: Path, evidence: ServerEvidence, *, again: bool = False) -> tuple[str, bool]:
+        if not again:  # -v counts files hashed, not reads of one file
+            self._count(hashed=1)
         check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
         with path.open("rb") as handle:
             while block := handle.read(CHUNK):
