@@ -183,6 +183,11 @@ def _as_timeout(value: Any) -> float:
     return timeout
 
 
+def valid_region(region: str) -> bool:
+    """Whether `region` has the form of a region name (what --region accepts)."""
+    return bool(_REGION_RE.fullmatch(region))
+
+
 def resolve_settings(
     cli: Mapping[str, Any],
     *,

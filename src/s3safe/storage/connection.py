@@ -123,6 +123,17 @@ OBSTORE_REFUSED_ENV = ("AWS_SSE_CUSTOMER_KEY_BASE64", "AWS_SERVER_SIDE_ENCRYPTIO
                        "AWS_SSE_BUCKET_KEY_ENABLED")  # fmt: skip
 
 
+def _checked_region(region: str) -> str:
+    """A region from the environment or the AWS config files, held to the rule --region is (the obstore paths took
+    `../../x` where botocore's refused it: one answer whichever path a command takes)."""
+    from s3safe.core.settings import valid_region
+
+    if not valid_region(region):
+        raise UsageError(f"invalid region {region!r} (from AWS_DEFAULT_REGION or the AWS config file)",
+                         hint="e.g. us-east-1 or eu-central-1")  # fmt: skip
+    return region
+
+
 def redirect_fence(endpoint_url: str | None) -> dict[str, str]:
     """obstore client options that refuse any request to a host other than the endpoint's (AWS: *.amazonaws.com).
 
@@ -268,6 +279,9 @@ class Connection:
 
     @property
     def default_region(self) -> str:
+        return _checked_region(self._default_region())
+
+    def _default_region(self) -> str:
         # the environment's region is botocore's own first choice: reading it here spares importing boto3
         found = self.settings.region or envcreds.region()
         if found:
