@@ -133,7 +133,8 @@ def test_shell_cd_ls_put_get_in_a_real_terminal(
     assert (work / "restored" / "hello.txt").read_text() == "hello from the shell\n"
 
     # Ctrl-C cancels the running command, not the shell: a throttled download, stopped mid-way ...
-    (work / "big.bin").write_bytes(os.urandom(800_000))
+    # 60 s at 64 KiB/s: on a loaded machine the Ctrl-C below may come seconds late, never a minute
+    (work / "big.bin").write_bytes(os.urandom(4_000_000))
     terminal.type("put big.bin")
     terminal.wait_text(here, count=6)
     terminal.type("--max-bandwidth 64KiB get -r . slow/")
@@ -147,7 +148,7 @@ def test_shell_cd_ls_put_get_in_a_real_terminal(
     # ... and the next command runs normally (the cancellation does not linger)
     terminal.type("get -r . fast/")
     terminal.wait_text(here, count=8)
-    assert (work / "fast" / "big.bin").stat().st_size == 800_000
+    assert (work / "fast" / "big.bin").stat().st_size == 4_000_000
     # a command waiting at a prompt is cancelled the same way
     terminal.type("auth save scratch")
     terminal.wait_text("Access key ID:")

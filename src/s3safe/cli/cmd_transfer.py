@@ -20,6 +20,7 @@ from s3safe.cli.crypto_options import (
 from s3safe.cli.options import UPLOAD_KEYS, build_upload_options, gate_options, lock_options, make_gate, upload_options
 from s3safe.cli.prechecks import precheck
 from s3safe.cli.render import human_size
+from s3safe.core import cancel
 from s3safe.core.errors import NotFoundAtTime, S3SafeError, UsageError
 from s3safe.core.locations import is_s3_url, local_path, parse_s3_url
 from s3safe.core.models import ActionResult
@@ -128,6 +129,9 @@ def _render_tree(app: App, results: Iterator[ActionResult], summary: Any, meter:
         with r.transfer_progress(meter):
             _render_results(app, results)
     except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the one error line says how far the run got
+        # the interrupt may have come while a result was shown, outside the transfer's generators: they learn of it
+        # from the run's flag when they are dropped, and stop their workers instead of waiting for them
+        cancel.cancel()
         snap = meter.snapshot()
         stop.done = f"{snap.files_done} of {snap.files_total}{'' if snap.planned else '+'} files done"  # type: ignore[attr-defined]
         raise

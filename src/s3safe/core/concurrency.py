@@ -22,7 +22,7 @@ def _stop(pending: Iterable[Future[Any]], exc: BaseException) -> None:
     """Drop what has not started. Only Ctrl-C also tells running workers to stop at their next chunk: that
     flag is the run's, and set by an ordinary error (or a consumer that stopped reading) it would make the
     run's next library call fail with Cancelled. Those workers finish their current item."""
-    if isinstance(exc, KeyboardInterrupt):
+    if _interrupted(exc):
         cancel.cancel()
     for future in pending:
         future.cancel()
@@ -51,7 +51,7 @@ def run_bounded(func: Callable[[T], R], items: Iterable[T], *, threads: int, win
         while pending:
             yield pending.popleft().result()
     except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
+        interrupted = _interrupted(exc)
         _stop(pending, exc)
         raise
     finally:
@@ -78,11 +78,18 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
         while pending:
             yield _next_finished(finished, pending)
     except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
+        interrupted = _interrupted(exc)
         _stop(pending, exc)
         raise
     finally:
         _shutdown(pool, interrupted=interrupted)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Ctrl-C reached this generator, or reached its consumer, which set the run's cancel flag and then dropped
+    the generator (GeneratorExit): either way the workers are told to stop and are not waited for. The shell
+    waited for a throttled download to finish after Ctrl-C when the interrupt came while a result was shown."""
+    return isinstance(exc, KeyboardInterrupt) or (isinstance(exc, GeneratorExit) and cancel.is_cancelled())
 
 
 def _next_finished(finished: queue.SimpleQueue[Future[R]], pending: set[Future[R]]) -> R:
