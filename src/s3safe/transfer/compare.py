@@ -174,17 +174,21 @@ class ContentComparator:
         bytes (a copy with its metadata, or a forgery). Tried first in the parts s3safe's own upload makes (no
         request); only where that does not match is the object's layout asked for (one or more requests)."""
         guessed = uniform_layout(details.size, count=multipart_count(etag) or 0, first=part_size_for(details.size, minimum=8 * CHUNK))
-        sha256, agrees = self._hash_against(path, ServerEvidence((), etag, guessed)) if guessed else (None, False)
-        if agrees and sha256 is not None:
-            return sha256, True
+        sha256: str | None = None
+        if guessed:
+            sha256, (same, _) = self._hashed_against(path, ServerEvidence((), etag, guessed))
+            if same is True:
+                return sha256, True
         evidence = server_evidence(self.storage, replace(details, checksums={}), version_id=version_id)
         if evidence.parts is None:  # the layout cannot be learnt: the ETag cannot vouch, and the claim alone does not
             return sha256 or file_digests(path)[0], False
         if sha256 is not None and evidence.parts == guessed:  # the layout tried: the ETag has answered already
             return sha256, False
-        return self._hash_against(path, evidence, again=sha256 is not None)
+        measured, (same, _) = self._hashed_against(path, evidence, again=sha256 is not None)
+        return measured, same is True
 
-    def _hash_against(self, path: Path, evidence: ServerEvidence, *, again: bool = False) -> tuple[str, bool]:
+    def _hashed_against(self, path: Path, evidence: ServerEvidence, *, again: bool = False) -> tuple[str, tuple[bool | None, str]]:
+        """The file's SHA-256 and EvidenceCheck's verdict on it, in one read; OSError as the read raises it."""
         if not again:  # -v counts files hashed, not reads of one file
             self._count(hashed=1)
         check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
@@ -192,7 +196,7 @@ class ContentComparator:
             while block := handle.read(CHUNK):
                 check.update(block)
                 sha256.update(block)
-        return sha256.hexdigest(), check.verdict()[0] is True
+        return sha256.hexdigest(), check.verdict()
 
     def _compare_checksums(
         self, local: ObjectInfo, details: ObjectDetails, *, path: Path, stat: os.stat_result, etag: str, version_id: str | None = None
@@ -202,22 +206,16 @@ class ContentComparator:
         evidence = server_evidence(self.storage, details, version_id=version_id)
         if evidence.empty or (evidence.needs_layout and evidence.parts is None):
             return "content differs"
-        self._count(hashed=1)
-        check, sha256 = EvidenceCheck(evidence), hashlib.sha256()
         try:
-            with path.open("rb") as handle:
-                while block := handle.read(CHUNK):
-                    check.update(block)
-                    sha256.update(block)
+            sha256, (same, what) = self._hashed_against(path, evidence)
         except OSError:
             return "local file unreadable"
-        same, what = check.verdict()
         if not same:
             return "content differs"
         # a multipart ETag is the server's MD5s of the parts it stored: evidence, as a plain ETag is
         proof = "multipart ETag = MD5s of the file's parts" if evidence.multipart_etag and "ETag" in what else ""
         stat = self._settled(local, path, stat, details.metadata, url=f"s3://{details.bucket}/{details.key}")
-        self.cache.put(details.bucket, details.key, Verified.of(local.size, stat, etag, sha256.hexdigest(), proof))
+        self.cache.put(details.bucket, details.key, Verified.of(local.size, stat, etag, sha256, proof))
         return None
 
     def quick_newer(self, source: ObjectInfo, target: ObjectInfo) -> str | None:
