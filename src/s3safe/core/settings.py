@@ -26,10 +26,11 @@ MAX_THREADS = 256
 _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$|^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-def check_region(value: str, *, option: str = "--region") -> str:
-    """A region name as S3 spells them; an empty one (an unset shell variable) or stray spaces are refused."""
+def check_region(value: str, *, option: str = "--region", source: str = "") -> str:
+    """A region name as S3 spells them; an empty one (an unset shell variable) or stray spaces are refused.
+    `source`: where the value came from, when no option of s3safe's gave it."""
     if not _REGION_RE.fullmatch(value):
-        raise UsageError(f"invalid {option} {value!r}", hint="e.g. us-east-1 or eu-central-1")
+        raise UsageError(f"invalid {option} {value!r}{f' (from {source})' if source else ''}", hint="e.g. us-east-1 or eu-central-1")
     return value
 _RATE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b?)(?:/s)?\s*$", re.IGNORECASE | re.ASCII)
 _RATE_UNITS = {
@@ -181,11 +182,6 @@ def _as_timeout(value: Any) -> float:
     if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:  # also false for nan
         raise UsageError(f"timeout must be from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:g} seconds, not {value!r}")
     return timeout
-
-
-def valid_region(region: str) -> bool:
-    """Whether `region` has the form of a region name (what --region accepts)."""
-    return bool(_REGION_RE.fullmatch(region))
 
 
 def resolve_settings(

@@ -17,7 +17,7 @@ from s3safe.core.bandwidth import BandwidthLimiter
 from s3safe.core.concurrency import Budget
 from s3safe.core.errors import AccessDeniedError, UsageError
 from s3safe.core.redact import redact, register_credentials
-from s3safe.core.settings import ConnectionSettings, read_ca_bundle
+from s3safe.core.settings import ConnectionSettings, check_region, read_ca_bundle
 from s3safe.storage import envcreds, requestlog
 from s3safe.storage.answers import not_s3_guard, root_element
 from s3safe.storage.errors import SSE_C_SENT, translated
@@ -121,17 +121,6 @@ OBSTORE_PINNED = {"skip_signature": False, "unsigned_payload": False, "s3_expres
 # would follow a redirect with), or another encryption than the bucket's plan; s3safe takes them as options only
 OBSTORE_REFUSED_ENV = ("AWS_SSE_CUSTOMER_KEY_BASE64", "AWS_SERVER_SIDE_ENCRYPTION", "AWS_SSE_KMS_KEY_ID",
                        "AWS_SSE_BUCKET_KEY_ENABLED")  # fmt: skip
-
-
-def _checked_region(region: str) -> str:
-    """A region from the environment or the AWS config files, held to the rule --region is (the obstore paths took
-    `../../x` where botocore's refused it: one answer whichever path a command takes)."""
-    from s3safe.core.settings import valid_region
-
-    if not valid_region(region):
-        raise UsageError(f"invalid region {region!r} (from AWS_DEFAULT_REGION or the AWS config file)",
-                         hint="e.g. us-east-1 or eu-central-1")  # fmt: skip
-    return region
 
 
 def redirect_fence(endpoint_url: str | None) -> dict[str, str]:
@@ -279,7 +268,8 @@ class Connection:
 
     @property
     def default_region(self) -> str:
-        return _checked_region(self._default_region())
+        # held to --region's rule whichever path asks (the obstore paths took `../../x` where botocore refused it)
+        return check_region(self._default_region(), option="region", source="AWS_DEFAULT_REGION or the AWS config file")
 
     def _default_region(self) -> str:
         # the environment's region is botocore's own first choice: reading it here spares importing boto3
