@@ -42,27 +42,26 @@ def check_small_file(path: str | os.PathLike[str], *, what: str, limit: int = SM
     name = os.fspath(path)
     try:
         found = os.stat(name)
-        mode = found.st_mode
     except FileNotFoundError:
         raise NotFoundError(f"{what} not found: {name}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {what} {name}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(mode):
-        raise UsageError(f"{what} {name} is a folder, not a file")
-    if not stat.S_ISREG(mode):
-        raise UsageError(f"{what} {name} is not a regular file", hint="name a regular file")
+    _check_regular(found.st_mode, name, what=what)
     if found.st_size > limit:
         raise UsageError(f"{what} {name} is larger than {limit:,} bytes, more than any {what} holds")
     if found.st_size == 0:
         raise UsageError(f"{what} {name} is empty")
 
 
-def _read_regular(fd: int, name: str, *, what: str, limit: int) -> bytes:
-    mode = os.fstat(fd).st_mode
+def _check_regular(mode: int, name: str, *, what: str) -> None:
     if stat.S_ISDIR(mode):
         raise UsageError(f"{what} {name} is a folder, not a file")
     if not stat.S_ISREG(mode):
         raise UsageError(f"{what} {name} is not a regular file", hint="name a regular file")
+
+
+def _read_regular(fd: int, name: str, *, what: str, limit: int) -> bytes:
+    _check_regular(os.fstat(fd).st_mode, name, what=what)
     chunks: list[bytes] = []
     total = 0
     try:
