@@ -364,7 +364,9 @@ def decryption_for(
     # the age and digest implementations load with the first encrypted object, not for every restore
     from s3safe.crypto._common import ENV_IDENTITY_FILE, ENV_PASSPHRASE
 
-    given = bool(identity_files) or bool(os.environ.get(ENV_IDENTITY_FILE))
+    # the identity files this run names (--identity, else $S3SAFE_IDENTITY_FILE); keygen's default is no statement
+    env_identity = os.environ.get(ENV_IDENTITY_FILE)
+    named = list(identity_files) or ([env_identity] if env_identity else [])
 
     def identities() -> list[str]:
         from s3safe.crypto import keys
@@ -373,7 +375,7 @@ def decryption_for(
             return keys.load_identities(identity_files, passphrase=lambda: keys.resolve_passphrase(
                 prompt=prompt, purpose="identity file passphrase"))  # fmt: skip
         except UsageError as exc:
-            if given:
+            if named:
                 raise GivenIdentityUnusable(exc.message, hint=exc.hint) from None
             raise
 
@@ -401,12 +403,12 @@ def decryption_for(
 
     # S3SAFE_PASSPHRASE does not count: it also unlocks saved credentials, so exporting it is no statement that
     # the prefix at hand is encrypted and must not make plain downloads fail; S3SAFE_IDENTITY_FILE only decrypts
-    keys_given = bool(identity_files) or passphrase_file is not None or bool(os.environ.get(ENV_IDENTITY_FILE))
+    keys_given = bool(named) or passphrase_file is not None
     # the keys are read when the first encrypted object comes, but a path that cannot be a key file is said now: a
     # folder given as --identity otherwise surfaced as "no identity" or as a plaintext object refused
     from s3safe.core.smallfile import check_small_file
 
-    for name in identity_files or ([os.environ[ENV_IDENTITY_FILE]] if os.environ.get(ENV_IDENTITY_FILE) else []):
+    for name in named:
         check_small_file(name, what="identity file")
     return Decryption(identities=identities, passphrase=passphrase, digest_key=digest_key, enabled=enabled,
                       require_encrypted=keys_given and not allow_unencrypted, max_work_factor=max_work_factor,
