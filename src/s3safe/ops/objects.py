@@ -101,23 +101,19 @@ def copy(
         # with -r both sides are folders: s3://a/photos copies s3://a/photos/x to DST/x
         src, dst = S3Url(src.bucket, src.folder), S3Url(dst.bucket, dst.folder)
         _refuse_copy_into_itself(src, dst)
-    elif not src.is_prefix and (src.bucket, src.key) == (dst.bucket, dst.key + src.name if dst.is_prefix else dst.key):
-        # one object onto itself: a mistake in the command, not a failure of the copy
+    elif not src.is_prefix and (src.bucket, src.key) == (dst.bucket, _target_key(src, dst, src.key, recursive=False)):
+        # one object onto itself: a mistake in the command, not a failure of the copy (with -r,
+        # _refuse_copy_into_itself refuses the same prefix: no object can be its own destination past here)
         raise UsageError(f"{src} and the destination are the same object; nothing to copy",
                          hint="name another key or folder as the destination")  # fmt: skip
     storage = S3Storage(conn)
     plan = plan_upload(conn, dst.bucket, options)
-    base = src.key
 
     def destination(obj: ObjectInfo) -> str:
-        if recursive:
-            return dst.key + obj.key[len(base):]
-        return dst.key + src.name if dst.is_prefix else dst.key
+        return _target_key(src, dst, obj.key, recursive=recursive)
 
     def copy_one(obj: ObjectInfo) -> ActionResult:
         target = destination(obj)
-        if (obj.bucket, obj.key) == (dst.bucket, target):
-            return ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error="source and destination are the same object")
         extra = _copy_args(storage, obj, plan.acl_header, plan.sse, options, size_limit=multipart_threshold)
         try:
             storage.copy(obj.bucket, obj.key, dst.bucket, target, size=obj.size, extra=extra,
@@ -138,13 +134,20 @@ def copy(
     )
 
 
+def _target_key(src: S3Url, dst: S3Url, key: str, *, recursive: bool) -> str:
+    """Where the object `key` named by `src` is copied to."""
+    if recursive:  # both sides are folders: src/x goes to dst/x
+        return dst.key + key[len(src.key):]
+    return dst.key + src.name if dst.is_prefix else dst.key
+
+
 def _refuse_copy_into_itself(src: S3Url, dst: S3Url) -> None:
     """The source is listed as the copy runs, so a destination inside it would feed the copy its own copies; the
     source itself as destination copies every object onto itself."""
     if src.bucket == dst.bucket and dst.key == src.key:
         raise UsageError(f"s3://{src.bucket}/{src.key} is both the source and the destination; nothing to copy",
                          hint="name another prefix or bucket as the destination")  # fmt: skip
-    if src.bucket == dst.bucket and dst.key != src.key and dst.key.startswith(src.key):
+    if src.bucket == dst.bucket and dst.key.startswith(src.key):
         raise UsageError(
             f"refusing to copy s3://{src.bucket}/{src.key} into s3://{dst.bucket}/{dst.key}, which is inside it: "
             "the copy would keep finding its own copies",
