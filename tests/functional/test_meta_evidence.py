@@ -15,6 +15,19 @@ from tests.servers.moto import MotoServer
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture
+def uploaded(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+) -> tuple[str, tuple[str, ...]]:
+    """A bucket holding a.txt as s3safe uploaded it, and the command line's arguments to reach the server."""
+    bucket = bucket_name()
+    moto_client.create_bucket(Bucket=bucket)
+    (tmp_path / "a.txt").write_text("hello\n")
+    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
+    assert run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{bucket}/a.txt").returncode == 0
+    return bucket, base
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -27,13 +40,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
     ],
 )
 def test_meta_set_refuses_to_change_s3safes_evidence_and_changes_nothing(
-    change: list[str], moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+    change: list[str], uploaded: tuple[str, tuple[str, ...]], moto_client: Any, run_cli: Run
 ) -> None:
-    bucket = bucket_name()
-    moto_client.create_bucket(Bucket=bucket)
-    (tmp_path / "a.txt").write_text("hello\n")
-    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
-    assert run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{bucket}/a.txt").returncode == 0
+    bucket, base = uploaded
     before = moto_client.head_object(Bucket=bucket, Key="a.txt")
 
     refused = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", *change)
@@ -45,13 +54,9 @@ def test_meta_set_refuses_to_change_s3safes_evidence_and_changes_nothing(
 
 
 def test_meta_set_of_other_names_keeps_the_evidence(
-    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+    uploaded: tuple[str, tuple[str, ...]], moto_client: Any, run_cli: Run
 ) -> None:
-    bucket = bucket_name()
-    moto_client.create_bucket(Bucket=bucket)
-    (tmp_path / "a.txt").write_text("hello\n")
-    base = ("--endpoint-url", moto.endpoint_url, "--allow-http")
-    assert run_cli(*base, "put", str(tmp_path / "a.txt"), f"s3://{bucket}/a.txt").returncode == 0
+    bucket, base = uploaded
     digest = moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"]["s3safe-sha256"]
     done = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", "--set", "team=ops", "--set", "s3safe-mtime=1700000000")
     assert done.returncode == 0, done.stderr

@@ -32,17 +32,24 @@ def _actions(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
     return [r for r in map(json.loads, result.stdout.splitlines()) if r.get("type") == "action"]
 
 
-def test_sync_up_sends_a_file_whose_object_another_tool_replaced_under_its_digest(
-    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
-) -> None:
-    bucket = bucket_name()
-    moto_client.create_bucket(Bucket=bucket)
+def _synced(moto: MotoServer, client: Any, bucket: str, run_cli: Run, tmp_path: Path) -> tuple[Path, bytes, tuple[str, ...]]:
+    """A folder holding one 12 MiB file, synced to s3://BUCKET/p/ in three parts; the folder, the file's bytes and
+    the command line's arguments to reach the server."""
+    client.create_bucket(Bucket=bucket)
     src = tmp_path / "src"
     src.mkdir()
     data = os.urandom(12 * MIB)
     (src / "k.bin").write_bytes(data)
     base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "--json")
     assert run_cli(*base, "sync", "--part-size", "5MiB", str(src), f"s3://{bucket}/p/").returncode == 0
+    return src, data, base
+
+
+def test_sync_up_sends_a_file_whose_object_another_tool_replaced_under_its_digest(
+    moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
+) -> None:
+    bucket = bucket_name()
+    src, data, base = _synced(moto, moto_client, bucket, run_cli, tmp_path)
     forged = bytearray(data)
     forged[3 * MIB : 3 * MIB + 4] = b"EVIL"
     _rewrite_keeping_metadata(moto_client, bucket, "p/k.bin", bytes(forged))
@@ -82,12 +89,7 @@ def test_a_genuine_multipart_object_is_still_unchanged_from_a_fresh_state_folder
     moto: MotoServer, moto_client: Any, bucket_name: Callable[[], str], run_cli: Run, tmp_path: Path
 ) -> None:
     bucket = bucket_name()
-    moto_client.create_bucket(Bucket=bucket)
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "k.bin").write_bytes(os.urandom(12 * MIB))
-    base = ("--endpoint-url", moto.endpoint_url, "--allow-http", "--json")
-    assert run_cli(*base, "sync", "--part-size", "5MiB", str(src), f"s3://{bucket}/p/").returncode == 0
+    src, _, base = _synced(moto, moto_client, bucket, run_cli, tmp_path)
     # another machine: no record of the upload, so the object's HEAD and ETag decide
     fresh = {"S3SAFE_STATE_DIR": str(tmp_path / "other-state")}
     again = run_cli(*base, "-v", "sync", str(src), f"s3://{bucket}/p/", env=fresh)
