@@ -85,6 +85,41 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
         _shutdown(pool, interrupted=interrupted)
 
 
+def together(calls: dict[str, Callable[[], Any]], *, threads: int) -> dict[str, Future[Any]]:
+    """Independent calls run at once, at most `threads` at a time (the first in this thread), each one's outcome
+    kept in a done Future: the caller takes `.result()` where it needs the value, so an exception is raised
+    where the call would have raised had they run one after another. Ctrl-C in this thread stops what has not
+    started."""
+    names = list(calls)
+    outcomes: dict[str, Future[Any]] = {}
+    helpers = min(len(names), max(1, threads)) - 1
+    pool = ContextPool(max_workers=helpers) if helpers else None
+    interrupted = False
+    try:
+        if pool is not None:  # the rest start first, so that all are under way while the first runs here
+            outcomes.update({name: pool.submit(calls[name]) for name in names[1:]})
+        for name in names if pool is None else names[:1]:
+            outcomes[name] = _ran(calls[name])
+        wait(outcomes.values())
+    except BaseException as exc:
+        interrupted = _interrupted(exc)
+        _stop(outcomes.values(), exc)
+        raise
+    finally:
+        if pool is not None:
+            _shutdown(pool, interrupted=interrupted)
+    return {name: outcomes[name] for name in names}
+
+
+def _ran(call: Callable[[], R]) -> Future[R]:
+    done: Future[R] = Future()
+    try:
+        done.set_result(call())
+    except Exception as exc:  # kept for the caller to raise where it needs the value
+        done.set_exception(exc)
+    return done
+
+
 def _interrupted(exc: BaseException) -> bool:
     """Ctrl-C reached this generator, or reached its consumer, which set the run's cancel flag and then dropped
     the generator (GeneratorExit): either way the workers are told to stop and are not waited for. The shell

@@ -30,6 +30,7 @@ from s3safe.core.models import ActionResult
 from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import ObjectStore
+from s3safe.storage.conditional import honours_conditions
 from s3safe.storage.connection import Connection
 from s3safe.storage.local import LocalStorage
 from s3safe.storage.s3 import DELETE_BATCH
@@ -301,7 +302,10 @@ class _LazyPlan:
     def get(self) -> UploadPlan:
         with self._lock:
             if self._plan is None:
-                self._plan = plan_upload(*self._args)
+                conn, bucket, _ = self._args
+                # every key of a tree run is written with a condition: whether the endpoint honours one is
+                # asked alongside the bucket's settings
+                self._plan = plan_upload(*self._args, alongside={"probe": lambda: honours_conditions(conn, bucket)})
             return self._plan
 
 
