@@ -25,7 +25,7 @@ def test_the_calls_run_at_once_and_each_answer_is_kept_by_name() -> None:
 def test_a_failure_is_raised_where_its_answer_is_taken_not_before() -> None:
     answers = together({"ok": lambda: "fine", "bad": lambda: int("x")}, threads=2)
     assert answers["ok"].result() == "fine"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid literal"):
         answers["bad"].result()
 
 
