@@ -342,8 +342,14 @@ def invoke(argv: list[str]) -> int:
         # the reader (e.g. `| head`) went away; that is not our failure, and coreutils stop quietly too
         code = 0
     except Exception as exc:  # a bug: still one line, redacted; the traceback only with --debug
-        code = 1
-        render.error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", code=code)
+        from s3safe.storage.errors import escaped
+
+        if (told := escaped(exc)) is not None:  # a service or network error a translation missed
+            code = exit_code_for(told)
+            render.error(str(told), code=code)
+        else:
+            code = 1
+            render.error(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)", code=code)
         if "--debug" in argv:
             import traceback
 

@@ -363,12 +363,14 @@ class Connection:
         import botocore.exceptions
 
         region = self.default_region
-        try:
-            response = self.client().head_bucket(Bucket=bucket)
-            region = response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region", region)
-        except botocore.exceptions.ClientError as exc:
-            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            region = headers.get("x-amz-bucket-region", region)
+        # an answer of any status names the region; no answer at all (no network, no such host) is said as such
+        with translated("find the region of", bucket=bucket):
+            try:
+                response = self.client().head_bucket(Bucket=bucket)
+                region = response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-bucket-region", region)
+            except botocore.exceptions.ClientError as exc:
+                headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+                region = headers.get("x-amz-bucket-region", region)
         with self._lock:
             self._bucket_regions[bucket] = region
         return region
