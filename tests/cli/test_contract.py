@@ -238,3 +238,28 @@ def test_global_options_may_follow_the_command(run_cli: Run, moto: MotoServer, b
     made = run_cli("mb", f"s3://{name}", "--endpoint-url", moto.endpoint_url, "--allow-http", "--json")
     assert made.returncode == 0, made.stderr
     assert all(json.loads(line)["type"] == "step" for line in made.stdout.splitlines())
+
+
+def test_a_plain_http_endpoint_written_into_the_config_file_can_be_allowed_or_removed(run_cli: Run, isolated_env: Path) -> None:
+    """rt22 E: a hand-written `endpoint_url = "http://…"` stopped every command, `config unset endpoint_url` and
+    `--allow-http` included, so the file had to be edited by hand."""
+    folder = isolated_env / "s3safe-config"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.toml").write_text('endpoint_url = "http://127.0.0.1:9"\n')
+    refused = run_cli("--retries", "0", "ls", "s3://some-bucket/")
+    assert refused.returncode == 2
+    line = _one_line_error(refused)
+    assert "config.toml" in line and "--allow-http" in line and "config unset endpoint_url" in line, line
+    keys = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"}
+    allowed = run_cli("--allow-http", "--retries", "0", "--timeout", "5", "ls", "s3://some-bucket/", env=keys)
+    assert allowed.returncode == 1 and "cannot reach" in allowed.stderr, allowed.stderr  # it was used, as allowed
+    assert "using plain HTTP to http://127.0.0.1:9" in allowed.stderr
+    # an https endpoint given for this run does not need the file's to be fixed first
+    other = run_cli("--endpoint-url", "https://127.0.0.1:9", "--retries", "0", "--timeout", "5", "ls", "s3://some-bucket/", env=keys)
+    assert other.returncode == 1 and "config.toml" not in other.stderr, other.stderr
+    # storing one is still refused; removing it works
+    stored = run_cli("config", "set", "endpoint_url", "http://127.0.0.1:8")
+    assert stored.returncode == 2 and "--allow-http" in stored.stderr
+    removed = run_cli("config", "unset", "endpoint_url")
+    assert removed.returncode == 0, removed.stderr
+    assert "endpoint_url" not in (folder / "config.toml").read_text()

@@ -198,10 +198,8 @@ def resolve_settings(
     env = os.environ if env is None else env
     config = config or {}
     allow_http = bool(cli.get("allow_http"))
-    endpoint = _first(
-        cli.get("endpoint_url"), env.get("S3SAFE_ENDPOINT_URL"), env.get("AWS_ENDPOINT_URL_S3"),
-        env.get("AWS_ENDPOINT_URL"), config.get("endpoint_url"),
-    )  # fmt: skip
+    sources = (cli.get("endpoint_url"), env.get("S3SAFE_ENDPOINT_URL"), env.get("AWS_ENDPOINT_URL_S3"), env.get("AWS_ENDPOINT_URL"))
+    endpoint = _first(*sources, config.get("endpoint_url"))
     region = _first(cli.get("region"), env.get("S3SAFE_REGION"), config.get("region"))
     if region is not None and not _REGION_RE.fullmatch(str(region)):
         raise UsageError(f"invalid region {region!r}", hint="e.g. us-east-1 or eu-central-1")
@@ -210,9 +208,17 @@ def resolve_settings(
         read_ca_bundle(str(ca_bundle))
     bandwidth = _first(cli.get("max_bandwidth"), config.get("max_bandwidth"))
     timeout = _as_timeout(_first(cli.get("timeout"), config.get("timeout"), DEFAULT_TIMEOUT))
+    try:
+        endpoint_url = _endpoint(endpoint, allow_http=allow_http, checked=check_endpoint_url)
+    except UsageError as refused:
+        if _first(*sources) is not None:  # given on the command line or in the environment, not the file's
+            raise
+        raise UsageError(f"config file {config_path(env)}: {refused.message}",
+                         hint="pass --allow-http if it is a trusted local test server, or remove it with "
+                              "'s3safe config unset endpoint_url'") from None  # fmt: skip
     return ConnectionSettings(
         profile=_first(cli.get("profile"), config.get("profile")),
-        endpoint_url=_endpoint(endpoint, allow_http=allow_http, checked=check_endpoint_url),
+        endpoint_url=endpoint_url,
         region=str(region) if region else None,
         ca_bundle=str(Path(ca_bundle).resolve()) if ca_bundle else None,
         allow_http=allow_http,
@@ -296,7 +302,9 @@ def _check_stored_value(path: Path, key: str, value: Any) -> None:
         raise UsageError(f"config file {path}: {key} must be {kinds}, not {value!r}", hint=hint)
     try:
         if isinstance(value, str):
-            _validate_config_value(key, value)
+            # a plain-HTTP endpoint is refused where it would be used (resolve_settings), not here: --allow-http
+            # lets one command use it, and `config unset endpoint_url` must still be able to remove it
+            _validate_config_value(key, value, allow_http=key == "endpoint_url")
         elif key == "timeout":
             _as_timeout(value)
         elif key == "max_bandwidth":
@@ -307,7 +315,7 @@ def _check_stored_value(path: Path, key: str, value: Any) -> None:
         raise UsageError(f"config file {path}: {exc.message}", hint=hint) from None
 
 
-def _validate_config_value(key: str, value: str) -> str | int | float:
+def _validate_config_value(key: str, value: str, *, allow_http: bool = False) -> str | int | float:
     if key not in CONFIG_KEYS:
         if any(word in key.lower() for word in _SECRET_WORDS):
             raise UsageError(
@@ -325,7 +333,7 @@ def _validate_config_value(key: str, value: str) -> str | int | float:
     if key == "timeout":
         return _as_timeout(value)
     if key == "endpoint_url":
-        check_endpoint(value, allow_http=False)
+        check_endpoint(value, allow_http=allow_http)
     if key == "ca_bundle":
         read_ca_bundle(value)
         return str(Path(value).resolve())  # a relative path would break commands run elsewhere
