@@ -121,3 +121,46 @@ def test_cp_r_of_a_prefix_onto_itself_is_a_usage_error(
                      f"s3://{bucket}/tree/")  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert "is both the source and the destination; nothing to copy" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (["--set", "s3safe-mode=banana"], "s3safe-mode must be a file mode in octal"),
+        (["--set", "s3safe-mode=10000"], "s3safe-mode must be a file mode in octal"),
+        (["--set", "S3SAFE-MODE=0x1ff"], "s3safe-mode must be a file mode in octal"),
+        (["--set", "s3safe-mtime=yesterday"], "s3safe-mtime must be seconds since 1970"),
+        (["--set", "s3safe-mtime=1e400"], "s3safe-mtime must be seconds since 1970"),
+        (["--set", "s3safe-mtime=-999999999999"], "s3safe-mtime must be seconds since 1970"),  # past what a clock holds
+        (["--unset", "not a name"], "invalid metadata name"),
+    ],
+)
+def test_meta_set_refuses_values_a_restore_could_not_use(
+    change: list[str], said: str, uploaded: tuple[str, tuple[str, ...]], moto_client: Any, run_cli: Run
+) -> None:
+    """rt22: nonsense s3safe-mode/-mtime values were stored, and every restore then warned and ignored them."""
+    bucket, base = uploaded
+    before = moto_client.head_object(Bucket=bucket, Key="a.txt")
+    refused = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", *change)
+    assert refused.returncode == 2, refused.stderr
+    assert said in refused.stderr, refused.stderr
+    assert moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"] == before["Metadata"]
+
+
+def test_meta_set_takes_usable_mode_and_mtime_and_header_spelled_names(
+    uploaded: tuple[str, tuple[str, ...]], moto_client: Any, run_cli: Run, tmp_path: Path
+) -> None:
+    """A mode and mtime as s3safe records them are taken (and a restore applies them); a name written with its
+    header prefix is stored once (rt21 L3: x-amz-meta-x-amz-meta-team), and --unset ' team' removes 'team'."""
+    bucket, base = uploaded
+    done = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", "--set", "s3safe-mode=0600", "--set", "s3safe-mtime=1000000000.5",
+                   "--set", "x-amz-meta-team=ops")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    metadata = moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"]
+    assert metadata["team"] == "ops" and not any(name.startswith("x-amz-meta") for name in metadata), metadata
+    restored = tmp_path / "restored.txt"
+    assert run_cli(*base, "get", f"s3://{bucket}/a.txt", str(restored)).returncode == 0
+    assert (restored.stat().st_mode & 0o777, restored.stat().st_mtime_ns) == (0o600, 1_000_000_000_500_000_000)
+    removed = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", "--unset", " team")
+    assert removed.returncode == 0, removed.stderr
+    assert "team" not in moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"]

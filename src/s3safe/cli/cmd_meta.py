@@ -68,11 +68,11 @@ def meta_set_cmd(
 ) -> None:
     """Change metadata in place, keeping ACL, encryption and storage class."""
     from s3safe.ops.meta import meta_set
-    from s3safe.transfer.options import parse_meta
+    from s3safe.transfer.options import parse_meta, parse_meta_names
 
     changes = parse_meta(pairs)
     with object_filter(app, where) as selector:
-        results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=[k.lower() for k in remove],
+        results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=parse_meta_names(remove),
                            recursive=recursive, gate=make_gate(dry_run, None), where=selector)  # fmt: skip
         app.actions(results)
 
@@ -120,9 +120,9 @@ def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: 
 def precheck_meta_set(params: Mapping[str, Any]) -> None:
     """meta set's checks that need neither the store nor the disk (exec runs them before line 1)."""
     from s3safe.ops.meta import check_changes
-    from s3safe.transfer.options import parse_meta
+    from s3safe.transfer.options import parse_meta, parse_meta_names
 
-    check_changes(parse_meta(params.get("pairs") or ()), params.get("remove") or ())
+    check_changes(parse_meta(params.get("pairs") or ()), parse_meta_names(params.get("remove") or ()))
 
 
 @precheck("acl set")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,8 @@ from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
 from s3safe.transfer.download import check_version_id
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
-from s3safe.transfer.options import CRC64NVME_META, SHA256_META
+from s3safe.transfer.localdest import MTIME_LIMIT
+from s3safe.transfer.options import CRC64NVME_META, MODE_META, MTIME_META, SHA256_META
 
 # Names that are HTTP headers of the object rather than x-amz-meta-* user metadata.
 SYSTEM_FIELDS = {
@@ -49,6 +51,21 @@ def check_changes(changes: Mapping[str, str], remove: Sequence[str]) -> None:
     if touched:
         raise UsageError(f"{touched[0]} is s3safe's record of the bytes its upload sent; meta set does not change it",
                          hint="upload the file again to record it anew")  # fmt: skip
+    # what a restore applies to the file it writes: a value it could not use would be ignored there, with a warning
+    for name, value in changes.items():
+        if name.lower() == MODE_META and not _MODE_RE.fullmatch(value):
+            raise UsageError(f"{MODE_META} must be a file mode in octal, 0000 to 7777 (e.g. 0644), not {value!r}")
+        if name.lower() == MTIME_META and not _usable_mtime(value):
+            raise UsageError(f"{MTIME_META} must be seconds since 1970-01-01 UTC (e.g. 1700000000.5), at most {MTIME_LIMIT} "
+                             f"either way (the year 9999), not {value!r}")  # fmt: skip
+
+
+_MODE_RE = re.compile(r"[0-7]{1,4}", re.ASCII)
+_MTIME_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,9})?", re.ASCII)
+
+
+def _usable_mtime(value: str) -> bool:
+    return bool(_MTIME_RE.fullmatch(value)) and abs(float(value)) <= MTIME_LIMIT
 
 
 def meta_set(

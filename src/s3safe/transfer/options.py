@@ -58,12 +58,34 @@ def check_header_value(what: str, value: str) -> None:
                              hint="use only printable ASCII characters (space to '~')")  # fmt: skip
 
 
+_HEADER_PREFIX = "x-amz-meta-"
+
+
+def meta_name(name: str) -> str:
+    """A metadata name as S3 keeps it: without surrounding blanks or the x-amz-meta- its header carries (botocore
+    adds that prefix itself: written out, it would be stored twice)."""
+    name = name.strip()
+    return name[len(_HEADER_PREFIX):].strip() if name.lower().startswith(_HEADER_PREFIX) else name
+
+
+def parse_meta_names(names: tuple[str, ...] | list[str]) -> list[str]:
+    """Names to remove (`meta set --unset`), each checked as --set checks one: a name no object can carry would
+    remove nothing, silently."""
+    checked = []
+    for raw in names:
+        name = meta_name(raw)
+        if not _META_KEY_RE.match(name):
+            raise UsageError(f"invalid metadata name {raw!r}", hint="use letters, digits, '-', '_' and '.'")
+        checked.append(name.lower())
+    return checked
+
+
 def parse_meta(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     """`K=V` strings -> metadata dict; anything malformed is a usage error naming the pair."""
     meta: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        key = key.strip()
+        key = meta_name(key)
         if not sep or not key:
             raise UsageError(f"malformed metadata {pair!r}", hint="write it as NAME=VALUE, e.g. --meta owner=ops")
         if not _META_KEY_RE.match(key):
