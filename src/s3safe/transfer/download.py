@@ -579,6 +579,27 @@ def check_version_id(version_id: str | None) -> None:
         raise UsageError("--version-id is empty", hint="pass a version id from 'ls --versions', or leave the option out")
 
 
+def _not_there(conn: Connection, source: S3Url, absent: NotFoundError, *, version_id: str | None) -> S3SafeError:
+    """Why an object named on the command line is not there, as precisely as two more requests can tell: a HEAD's
+    404 carries no body, so a missing bucket and a missing key look alike, and a folder name looks like a key."""
+    if version_id is not None:
+        return absent
+    try:
+        conn.admin.exists(source.bucket)
+    except NotFoundError:
+        return NotFoundError(f"not found: bucket s3://{source.bucket} does not exist", hint="check the bucket name ('s3safe ls' lists yours)")
+    except S3SafeError:  # cannot tell: what the HEAD said stands
+        return absent
+    try:
+        under = next(iter(conn.objects.iter_entries(source.bucket, source.key + "/", recursive=False)), None)
+    except S3SafeError:
+        return absent
+    if under is not None:
+        return NotFoundError(f"not found: object {source} does not exist; s3://{source.bucket}/{source.key}/ is a folder",
+                             hint=f"add -r to download the folder: s3safe get -r s3://{source.bucket}/{source.key}/ DEST")  # fmt: skip
+    return absent
+
+
 def download_file(
     conn: Connection, source: S3Url, dest: Path | str, *, decryption: Decryption | None = None, special_bits: bool = False,
     version_id: str | None = None,
@@ -603,7 +624,10 @@ def download_file(
         folder, name = dest.parent, dest.name
     place = Destination(folder, create=as_folder, special_bits=special_bits)
     try:
-        details = conn.objects.head(source.bucket, source.key, version_id=version_id)
+        try:
+            details = conn.objects.head(source.bucket, source.key, version_id=version_id)
+        except NotFoundError as absent:
+            raise _not_there(conn, source, absent, version_id=version_id) from None
         expected = Expected(details.size, details.etag, details.checksums.get("sha256"), details.sse_algorithm, sse_known=True,
                             version_id=version_id, details=details)  # fmt: skip
         target = place.target([name])
