@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from s3safe.core import cancel
 from s3safe.core.context import ContextPool
+from s3safe.core.context import thread as context_thread
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,6 +84,63 @@ def run_unordered(func: Callable[[T], R], items: Iterable[T], *, threads: int, w
         raise
     finally:
         _shutdown(pool, interrupted=interrupted)
+
+
+PREFETCH_CHUNK = 1000  # items handed over at once: one listing page (a queue per item would cost more than it saves)
+_DONE = object()
+
+
+def prefetched(source: Iterator[T], *, chunks: int = 2, name: str = "prefetch") -> Iterator[T]:
+    """`source`, read ahead by a thread of its own, at most `chunks` chunks of PREFETCH_CHUNK items ahead: a
+    listing's next page is fetched while this one is compared (the server's time per page overlaps the
+    client's). Items come in the same order; the source's exception is raised here, where the next item would
+    have been; a caller that stops early (or Ctrl-C) stops the thread at its next item, and the thread closes
+    the source it opened."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=max(1, chunks))
+    stop = threading.Event()
+
+    def hand(chunk: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(chunk, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        chunk: list[T] = []
+        try:
+            for item in source:
+                chunk.append(item)
+                if len(chunk) >= PREFETCH_CHUNK:
+                    if not hand(chunk):
+                        return
+                    chunk = []
+                if stop.is_set():
+                    return
+            if hand(chunk):
+                hand(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it after the items read before it
+            if not chunk or hand(chunk):
+                hand(exc)
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    worker = context_thread(produce, name=name, daemon=True)
+    worker.start()
+    try:
+        while True:
+            chunk = handoff.get()
+            if chunk is _DONE:
+                return
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+    finally:
+        stop.set()
 
 
 def together(calls: dict[str, Callable[[], Any]], *, threads: int) -> dict[str, Future[Any]]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from s3safe.core.concurrency import prefetched
 from s3safe.core.errors import (
     DeleteCapRefusal,
     IntegrityError,
@@ -332,9 +333,10 @@ def count_local(run: Run, results: Iterator[ActionResult]) -> Iterator[ActionRes
 def listing(storage: ObjectStore, bucket: str, prefix: str, options: TreeOptions) -> Iterator[Any]:
     """The remote side in key order: obstore's listing (an order of magnitude less CPU than botocore's XML
     parsing) unless a condition needs what only the S3 listing carries (storage class)."""
-    if options.where is None and options.local_delete is None:
-        return storage.iter_objects_fast(bucket, prefix)
-    return storage.iter_entries(bucket, prefix, recursive=True)
+    pages: Iterator[Any] = (storage.iter_objects_fast(bucket, prefix) if options.where is None and options.local_delete is None
+                            else storage.iter_entries(bucket, prefix, recursive=True))  # fmt: skip
+    # read ahead: the server prepares the next page while this one is compared with the local side
+    return prefetched(pages, name="listing")
 
 
 def decider(
