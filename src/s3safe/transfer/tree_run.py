@@ -333,10 +333,12 @@ def count_local(run: Run, results: Iterator[ActionResult]) -> Iterator[ActionRes
 def listing(storage: ObjectStore, bucket: str, prefix: str, options: TreeOptions) -> Iterator[Any]:
     """The remote side in key order: obstore's listing (an order of magnitude less CPU than botocore's XML
     parsing) unless a condition needs what only the S3 listing carries (storage class)."""
-    pages: Iterator[Any] = (storage.iter_objects_fast(bucket, prefix) if options.where is None and options.local_delete is None
-                            else storage.iter_entries(bucket, prefix, recursive=True))  # fmt: skip
-    # read ahead: the server prepares the next page while this one is compared with the local side
-    return prefetched(pages, name="listing")
+    if options.where is None and options.local_delete is None:
+        # read ahead: obstore fetches and parses the next page outside the interpreter while this one is compared
+        # with the local side (botocore's pages are parsed in Python: read ahead, they would compete for the
+        # interpreter with the comparison rather than overlap it)
+        return prefetched(storage.iter_objects_fast(bucket, prefix), name="listing")
+    return storage.iter_entries(bucket, prefix, recursive=True)
 
 
 def decider(
