@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.faults.conftest import Target
 from tests.faults.proxy import FaultPlan, FaultProxy, Request
 from tests.servers.moto import MotoServer
@@ -64,3 +66,59 @@ def test_a_missing_bucket_is_still_reported_as_missing(proxied: Target, tmp_path
     assert result.returncode == 3, result.stderr
     assert "does not exist" in result.stderr or "no such bucket" in result.stderr.lower(), result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def _is_head_bucket(bucket: str) -> Callable[[Request], bool]:
+    return lambda request: request.method == "HEAD" and request.target.split("?")[0].rstrip("/") == f"/{bucket}"
+
+
+def _tree(tmp_path: Path, files: int) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(files):
+        (src / f"f{n}.txt").write_text(f"{n}\n")
+    return src
+
+
+@pytest.mark.parametrize("fault", ["refused", "no-answer"])
+def test_a_bucket_the_run_cannot_open_ends_it_with_one_line_asked_once(
+    fault: str, proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """rt23 G: the failed bucket check was one FAILED line per file (exit 5), asked again for every file one after
+    another (a HEAD that did not answer cost files x retries x --timeout); B: a read that timed out was reported
+    as the local file's ("cannot read …/f1: Read timeout")."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    src = _tree(tmp_path, 6)
+    head = _is_head_bucket(bucket)
+    if fault == "refused":
+        proxy.set_plan(FaultPlan(error=1.0, eligible=head))  # 500 InternalError
+    else:
+        proxy.set_plan(FaultPlan(stall=1.0, stall_seconds=4.0, eligible=head))
+    result = proxied.run("--retries", "0", "--timeout", "1", "put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
+    lines = [line for line in result.stderr.splitlines() if "plain HTTP" not in line]
+    assert result.returncode == 1, result.stderr
+    assert len(lines) == 1 and f"s3://{bucket}" in lines[0] and "FAILED" not in result.stdout + result.stderr, result.stderr
+    assert "cannot read" not in lines[0] and str(src) not in lines[0], lines[0]
+    if fault == "no-answer":
+        assert "did not answer within --timeout" in lines[0], lines[0]
+    asked = [entry for entry in list(proxy.log) if entry[1] == "HEAD" and entry[2].split("?")[0].rstrip("/") == f"/{bucket}"]
+    assert len(asked) == 1, asked
+    assert direct.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_an_ownership_read_that_does_not_answer_is_not_known_and_the_upload_goes_on(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, tmp_path: Path, bucket_name: Callable[[], str]
+) -> None:
+    """As a 403 or a 500 to that read: the ownership is not known, the ACL falls back as documented; never a
+    failure of the local files."""
+    bucket = bucket_name()
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=bucket)
+    src = _tree(tmp_path, 3)
+    proxy.set_plan(FaultPlan(stall=1.0, stall_seconds=4.0, eligible=lambda r: "ownershipControls" in r.target))
+    result = proxied.run("--retries", "0", "--timeout", "1", "put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "cannot read" not in result.stdout + result.stderr
+    assert sorted(o["Key"] for o in direct.list_objects_v2(Bucket=bucket)["Contents"]) == [f"t/f{n}.txt" for n in range(3)]

@@ -174,6 +174,8 @@ class BucketAdmin:
             r = self.conn.client_for(bucket).get_object_lock_configuration(Bucket=bucket)
         except botocore.exceptions.ClientError as exc:
             return False if _code(exc) == "ObjectLockConfigurationNotFoundError" else None
+        except botocore.exceptions.BotoCoreError:  # no answer: not known
+            return None
         return r.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
 
     def _refuse_existing(self, bucket: str) -> None:
@@ -209,6 +211,9 @@ class BucketAdmin:
         except botocore.exceptions.ClientError as exc:
             if _code(exc) == "OwnershipControlsNotFoundError":
                 return "ObjectWriter"  # buckets without the setting behave as ObjectWriter
+            return None
+        except botocore.exceptions.BotoCoreError as exc:  # no answer (a timeout, a cut connection): not read either
+            log.info("the Object Ownership of s3://%s could not be read (%s)", bucket, exc)
             return None
         rules = r.get("OwnershipControls", {}).get("Rules", [])
         return str(rules[0]["ObjectOwnership"]) if rules else "ObjectWriter"

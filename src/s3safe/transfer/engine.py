@@ -125,9 +125,11 @@ def upload_tree(
         target = f"s3://{dest.bucket}/{prefix}{action.key}"
         if len((prefix + action.key).encode("utf-8", "surrogateescape")) > MAX_KEY_BYTES:
             return ActionResult("upload", target, ok=False, error=f"key is longer than S3's {MAX_KEY_BYTES}-byte limit")
+        # outside the file's own failures: a bucket the run cannot read or write ends the run, with its own exit code
+        plan = upload_plan.get()
         before = _stat_or_none(source)  # the file as sent: a --move deletes it only if it is still this one
         try:
-            result = upload_file(conn, source, dest, options=_conditioned(options.upload, action, create_only=create_only), plan=upload_plan.get(),
+            result = upload_file(conn, source, dest, options=_conditioned(options.upload, action, create_only=create_only), plan=plan,
                                  key=prefix + action.key, verify=False, encryption=encryption)  # fmt: skip
         except StoredCopyMismatch as exc:
             if exc.etag:  # so that the next --only-diff run sends it again, whatever its metadata claims
@@ -296,16 +298,23 @@ class _LazyPlan:
         self._args = (conn, bucket, options)
         self._lock = threading.Lock()
         self._plan: UploadPlan | None = None
+        self._failed: S3SafeError | None = None  # asked once: the workers waiting for it get the same answer
         if options.acl not in (None, "private") or options.object_lock:  # refused before anything is sent, not file by file
             self.get()
 
     def get(self) -> UploadPlan:
         with self._lock:
+            if self._failed is not None:
+                raise self._failed
             if self._plan is None:
                 conn, bucket, _ = self._args
-                # every key of a tree run is written with a condition: whether the endpoint honours one is
-                # asked alongside the bucket's settings
-                self._plan = plan_upload(*self._args, alongside={"probe": lambda: honours_conditions(conn, bucket)})
+                try:
+                    # every key of a tree run is written with a condition: whether the endpoint honours one is
+                    # asked alongside the bucket's settings
+                    self._plan = plan_upload(*self._args, alongside={"probe": lambda: honours_conditions(conn, bucket)})
+                except S3SafeError as exc:
+                    self._failed = exc
+                    raise
             return self._plan
 
 
