@@ -164,3 +164,25 @@ def test_meta_set_takes_usable_mode_and_mtime_and_header_spelled_names(
     removed = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", "--unset", " team")
     assert removed.returncode == 0, removed.stderr
     assert "team" not in moto_client.head_object(Bucket=bucket, Key="a.txt")["Metadata"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ["--set", "x-amz-meta-content-type=text/html"],
+        ["--set", "X-Amz-Meta-Cache-Control=no-store"],
+        ["--unset", "x-amz-meta-content-type"],
+        ["--set", "team=a", "--unset", "TEAM"],
+    ],
+)
+def test_meta_set_refuses_names_it_could_take_for_another_thing(
+    change: list[str], uploaded: tuple[str, tuple[str, ...]], moto_client: Any, run_cli: Run
+) -> None:
+    """rt23 C: `--set x-amz-meta-content-type=text/html` (user metadata, by its prefix) changed the object's real
+    Content-Type, so the object was served as HTML; a name both set and unset lost the unset silently."""
+    bucket, base = uploaded
+    before = moto_client.head_object(Bucket=bucket, Key="a.txt")
+    refused = run_cli(*base, "meta", "set", f"s3://{bucket}/a.txt", *change)
+    assert refused.returncode == 2, refused.stderr
+    after = moto_client.head_object(Bucket=bucket, Key="a.txt")
+    assert (after["ContentType"], after.get("CacheControl"), after["Metadata"]) == (before["ContentType"], before.get("CacheControl"), before["Metadata"])

@@ -67,12 +67,11 @@ def meta_set_cmd(
     app: App, url: str, pairs: tuple[str, ...], remove: tuple[str, ...], recursive: bool, where: str | None, dry_run: bool
 ) -> None:
     """Change metadata in place, keeping ACL, encryption and storage class."""
-    from s3safe.ops.meta import meta_set
-    from s3safe.transfer.options import parse_meta, parse_meta_names
+    from s3safe.ops.meta import meta_set, parse_changes
 
-    changes = parse_meta(pairs)
+    changes, names = parse_changes(pairs, remove)
     with object_filter(app, where) as selector:
-        results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=parse_meta_names(remove),
+        results = meta_set(app.conn, parse_s3_url(url), changes=changes, remove=names,
                            recursive=recursive, gate=make_gate(dry_run, None), where=selector)  # fmt: skip
         app.actions(results)
 
@@ -119,10 +118,9 @@ def acl_set_cmd(app: App, canned: str, url: str, recursive: bool, allow_public: 
 @precheck("meta set")
 def precheck_meta_set(params: Mapping[str, Any]) -> None:
     """meta set's checks that need neither the store nor the disk (exec runs them before line 1)."""
-    from s3safe.ops.meta import check_changes
-    from s3safe.transfer.options import parse_meta, parse_meta_names
+    from s3safe.ops.meta import parse_changes
 
-    check_changes(parse_meta(params.get("pairs") or ()), parse_meta_names(params.get("remove") or ()))
+    parse_changes(params.get("pairs") or (), params.get("remove") or ())
 
 
 @precheck("acl set")

@@ -18,7 +18,7 @@ from s3safe.storage.s3 import MAX_SINGLE_COPY, S3Storage
 from s3safe.transfer.download import check_version_id
 from s3safe.transfer.encryption import DIGEST_META, ENCRYPTION_META, PLAIN_SIZE_META
 from s3safe.transfer.localdest import MTIME_LIMIT
-from s3safe.transfer.options import CRC64NVME_META, MODE_META, MTIME_META, SHA256_META
+from s3safe.transfer.options import CRC64NVME_META, MODE_META, MTIME_META, SHA256_META, meta_name, parse_meta, parse_meta_names
 
 # Names that are HTTP headers of the object rather than x-amz-meta-* user metadata.
 SYSTEM_FIELDS = {
@@ -43,10 +43,28 @@ def meta_get(conn: Connection, url: S3Url, *, version_id: str | None = None) -> 
 EVIDENCE_FIELDS = frozenset({SHA256_META, CRC64NVME_META, ENCRYPTION_META, DIGEST_META, PLAIN_SIZE_META})
 
 
+def parse_changes(pairs: Sequence[str], names: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """`--set K=V` and `--unset K` as meta set takes them. A name written with the user-metadata header prefix
+    means user metadata: where the rest is also the name of an object header (`x-amz-meta-content-type`) it is
+    refused, since meta set reads a bare `content-type` as the header and would change how the object is served."""
+    for raw in [pair.partition("=")[0] for pair in pairs] + list(names):
+        bare = meta_name(raw).lower()
+        if bare != raw.strip().lower() and bare in SYSTEM_FIELDS:
+            raise UsageError(f"{raw.strip()!r} is user metadata named like the object's {bare} header, which meta set "
+                             f"cannot tell apart from the header itself",
+                             hint=f"to change the header write {bare}=VALUE; user metadata needs another name")  # fmt: skip
+    changes, remove = parse_meta(list(pairs)), parse_meta_names(list(names))
+    check_changes(changes, remove)
+    return changes, remove
+
+
 def check_changes(changes: Mapping[str, str], remove: Sequence[str]) -> None:
     """meta set must change something, and none of s3safe's own evidence (exec's pre-check runs it too)."""
     if not changes and not remove:
         raise UsageError("nothing to change", hint="give --set NAME=VALUE or --unset NAME")
+    both = sorted({name.lower() for name in changes} & {name.lower() for name in remove})
+    if both:
+        raise UsageError(f"{both[0]} is both set and unset", hint="give one of --set and --unset for it")
     touched = sorted({name.lower() for name in (*changes, *remove)} & EVIDENCE_FIELDS)
     if touched:
         raise UsageError(f"{touched[0]} is s3safe's record of the bytes its upload sent; meta set does not change it",
