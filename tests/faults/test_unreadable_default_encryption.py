@@ -86,3 +86,21 @@ def test_an_object_the_server_stored_unencrypted_after_an_unreadable_default_is_
     assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") is None
     assert f"s3safe: warning: s3://{bucket}/k is stored WITHOUT server-side encryption" in done.stderr, done.stderr[-2000:]
     assert "sse none" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("recursive", [False, True], ids=["cp", "cp-r"])
+def test_a_copy_the_server_stored_unencrypted_after_an_unreadable_default_is_warned_about(
+    recursive: bool, proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """rt23 E: `cp`/`cp -r` into a bucket without a default whose setting could not be read stored the copies
+    unencrypted, exit 0, not a word (every upload warned)."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("nodefault")
+    direct.create_bucket(Bucket=bucket)
+    direct.put_object(Bucket=bucket, Key="src/a", Body=b"copy me")
+    proxy.set_plan(_refuse_encryption_reads(403))
+    args = ["cp", "-r", f"s3://{bucket}/src/", f"s3://{bucket}/dst/"] if recursive else ["cp", f"s3://{bucket}/src/a", f"s3://{bucket}/dst/a"]
+    done = proxied.run("--retries", "0", *args, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="dst/a").get("ServerSideEncryption") is None
+    assert f"s3safe: warning: s3://{bucket}/dst/a is stored WITHOUT server-side encryption" in done.stderr, done.stderr[-2000:]

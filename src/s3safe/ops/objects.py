@@ -15,6 +15,7 @@ from s3safe.ops.where import ObjectFilter
 from s3safe.storage.connection import Connection
 from s3safe.storage.s3 import DELETE_BATCH, LOCKED, MAX_SINGLE_COPY, S3Storage, version_url
 from s3safe.transfer.options import UploadOptions
+from s3safe.transfer.pipeline import applied_sse
 from s3safe.transfer.single import plan_upload
 
 
@@ -120,6 +121,9 @@ def copy(
                          threads=conn.settings.threads, multipart_threshold=multipart_threshold)  # fmt: skip
         except S3SafeError as exc:
             return ActionResult("copy", f"s3://{dst.bucket}/{target}", ok=False, error=str(exc))
+        # where the destination's default encryption could not be read, no SSE header went with the copy: what the
+        # server applied is read back, and a copy stored unencrypted is warned about, as an upload is
+        applied_sse(conn, plan, bucket=dst.bucket, key=target)
         return ActionResult("copy", f"s3://{dst.bucket}/{target}", detail=f"from s3://{obj.bucket}/{obj.key}")
 
     counted = watching(progress, copy_one, name_of=lambda obj: obj.key, size_of=lambda obj: obj.size)
