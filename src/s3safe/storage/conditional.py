@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from s3safe.core.errors import ConditionFailed, NotFoundError, S3SafeError, WriteConflict
+from s3safe.core.errors import AccessDeniedError, ConditionFailed, NotFoundError, S3SafeError, WriteConflict
 from s3safe.storage.base import PROBE_PREFIX, WriteCondition
 from s3safe.storage.connection import Connection
 from s3safe.storage.errors import translated
-from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe
+from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe, sweep_probe
 
 log = logging.getLogger("s3safe.conditional")
 
@@ -64,6 +64,8 @@ def _probe(conn: Connection, bucket: str) -> bool | None:
         return True
     except S3SafeError as exc:
         log.info("could not probe conditional writes in s3://%s (%s); checking by HEAD instead", bucket, exc)
+        if not isinstance(exc, AccessDeniedError):  # refused outright, it wrote nothing; else its answer may be lost
+            sweep_probe(conn, bucket, key)
         return None
     remove_probe(S3Storage(conn).delete_batch, bucket, [(key, response.get("VersionId"))])  # its version only
     return False

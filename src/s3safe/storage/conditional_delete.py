@@ -16,11 +16,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from s3safe.core.concurrency import run_bounded
-from s3safe.core.errors import S3SafeError
+from s3safe.core.errors import AccessDeniedError, S3SafeError
 from s3safe.core.models import ActionResult
 from s3safe.storage.base import PROBE_PREFIX
 from s3safe.storage.errors import translated
-from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe
+from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe, sweep_probe
 
 if TYPE_CHECKING:
     from s3safe.storage.clients import Clients as Connection
@@ -71,6 +71,8 @@ def _probe(storage: Deleting, bucket: str) -> bool | None:
             answer = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key, "ETag": NO_SUCH_ETAG}], "Quiet": False})
     except S3SafeError as exc:
         log.info("could not probe conditional deletes in s3://%s (%s); re-checking by HEAD instead", bucket, exc)
+        if not isinstance(exc, AccessDeniedError):  # refused outright, it wrote nothing; else its answer may be lost
+            sweep_probe(storage.conn, bucket, key)
         return None
     refused = any(e.get("Key") == key for e in answer.get("Errors", []))
     # what the probe left: its object (refused), or on a versioned bucket its version and the marker over it

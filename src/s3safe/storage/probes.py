@@ -51,3 +51,26 @@ def remove_probe(delete_batch: DeleteBatch, bucket: str, items: Sequence[tuple[s
 
     for _ in SafetyGate().apply("delete", list(items), delete, describe=lambda item: f"s3://{bucket}/{item[0]}", deletes=True):
         pass
+
+
+def sweep_probe(conn: Clients, bucket: str, key: str) -> None:
+    """After a probe whose answer was lost (a 5xx or a cut connection once its request had gone out): whatever it
+    may have left at its key — its object or, on a versioned bucket, its versions and delete markers — found and
+    removed. The key is the probe's own (a fresh UUID), so nothing else can be there. A failure is logged, not
+    raised: the run's own work goes on."""
+    from s3safe.core.errors import S3SafeError
+    from s3safe.storage.errors import UnsupportedError
+    from s3safe.storage.s3 import S3Storage
+
+    storage = S3Storage(conn)
+    try:
+        try:
+            left = [(v.key, v.version_id) for v in storage.iter_versions(bucket, key) if v.key == key]
+        except UnsupportedError:  # an endpoint without version listings: its one object, if there
+            left = [(key, None)] if storage.current_etag(bucket, key) is not None else []
+    except S3SafeError as exc:
+        log.warning("could not check whether the probe left s3://%s/%s behind (%s); if it is there, delete it by hand",
+                    bucket, key, exc)  # fmt: skip
+        return
+    if left:
+        remove_probe(storage.delete_batch, bucket, left)
