@@ -104,3 +104,41 @@ def test_a_copy_the_server_stored_unencrypted_after_an_unreadable_default_is_war
     assert done.returncode == 0, done.stderr[-2000:]
     assert direct.head_object(Bucket=bucket, Key="dst/a").get("ServerSideEncryption") is None
     assert f"s3safe: warning: s3://{bucket}/dst/a is stored WITHOUT server-side encryption" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_default_algorithm_s3safe_does_not_know_is_left_to_the_bucket(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """rt23 K: a default encryption rule with an algorithm s3safe does not know was overridden with AES256."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("unknowndefault")
+    direct.create_bucket(Bucket=bucket)
+    sent: list[dict[str, str]] = []
+
+    def answer(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
+        if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
+            return None
+        body = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:future"
+                b"</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
+        return Rewritten(build_response(200, {"Content-Type": "application/xml"}, body))
+
+    def keep(request: Request, body: bytes) -> bytes:
+        if request.method == "PUT" and request.target.split("?")[0] == f"/{bucket}/k":
+            sent.append(request.headers)
+        return body
+
+    proxy.set_plan(FaultPlan(rewrite_response=answer, rewrite_request=keep))
+    (tmp_path / "f.txt").write_text("x")
+    done = proxied.run("--retries", "0", "put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sent and all("x-amz-server-side-encryption" not in headers for headers in sent), sent
+
+
+def test_aes256_asked_for_over_a_kms_default_is_sent_and_said(proxied: Target, kms_bucket: tuple[Any, str], tmp_path: Path) -> None:
+    """rt23 I: `--sse AES256` (or `sse = AES256` in the config file) replaced a bucket's KMS default without a word."""
+    direct, bucket = kms_bucket
+    (tmp_path / "f.txt").write_text("x")
+    done = proxied.run("put", "--sse", "AES256", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") == "AES256"  # as asked
+    assert f"s3://{bucket} encrypts new objects with aws:kms by default" in done.stderr, done.stderr[-2000:]

@@ -128,7 +128,7 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions, *,
         reads["lock"] = lambda: admin.object_lock_enabled(bucket)
     if sse_c:
         reads["blocked"] = lambda: admin.blocked_encryption_types(bucket)
-    elif options.sse is None:
+    elif options.sse in (None, "AES256"):  # AES256 asked for: a KMS default it would replace is warned about
         reads["default"] = lambda: admin.default_encryption(bucket)
     answers = together({**reads, **(alongside or {})}, threads=conn.settings.threads)
     answers["exists"].result()
@@ -157,6 +157,8 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions, *,
                                          "default encryption configuration")  # fmt: skip
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled)
     if sse is not None:
+        if "default" in answers:
+            _warn_if_weaker(answers["default"], bucket=bucket, sse=sse)
         return UploadPlan(acl_header=acl_header, sse=sse, acls_enabled=acls_enabled)
     try:
         default: str | None = answers["default"].result()
@@ -166,9 +168,21 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions, *,
         log.info("the default encryption of s3://%s could not be read (%s); no SSE header is sent, so the bucket's own "
                  "default applies, and each object's encryption is read back after it is written", bucket, unread)  # fmt: skip
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled, default_unknown=True)
-    if default and default.startswith("aws:kms"):  # never override a bucket's KMS default with the weaker AES256
+    if default and default != "AES256":
+        # never override a bucket's KMS default (or one s3safe does not know) with AES256: no header, its own applies
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled, bucket_default=default)
     return UploadPlan(acl_header=acl_header, sse="AES256", acls_enabled=acls_enabled)
+
+
+def _warn_if_weaker(default: Future[str | None], *, bucket: str, sse: str) -> None:
+    """An --sse AES256 given (or stored as a default) is sent as asked; over a bucket's KMS default it is said."""
+    try:
+        algorithm = default.result()
+    except S3SafeError:  # not known: nothing to compare with
+        return
+    if algorithm and algorithm.startswith("aws:kms"):
+        log.warning("s3://%s encrypts new objects with %s by default; --sse %s (given, or set in the config file) stores "
+                    "these with SSE-S3 instead", bucket, algorithm, sse)  # fmt: skip
 
 
 def put_request(plan: UploadPlan, options: UploadOptions, *, bucket: str, key: str, metadata: dict[str, str],
