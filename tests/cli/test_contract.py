@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import S3SAFE
 from tests.servers.moto import MotoServer
 from tests.servers.rclone import RcloneServer
 
@@ -263,3 +265,36 @@ def test_a_plain_http_endpoint_written_into_the_config_file_can_be_allowed_or_re
     removed = run_cli("config", "unset", "endpoint_url")
     assert removed.returncode == 0, removed.stderr
     assert "endpoint_url" not in (folder / "config.toml").read_text()
+
+
+def test_settings_the_commands_refuse_still_leave_help_and_the_config_commands_working(
+    run_cli: Run, isolated_env: Path, tmp_path: Path
+) -> None:
+    """rt23 H: a plain-HTTP endpoint_url or an out-of-range value in config.toml made `put --help`, `s3safe meta`
+    and `config unset` (the way to repair it) exit 2; they need no settings. A command that does is refused as
+    before, naming the file."""
+    folder = isolated_env / "s3safe-config"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.toml").write_text('endpoint_url = "http://127.0.0.1:9"\nthreads = 300\n')
+    for args in (["put", "--help"], ["get", "-h"], ["meta"]):
+        shown = run_cli(*args)
+        assert shown.returncode == 0 and "Usage: s3safe" in shown.stdout, (args, shown.stderr)
+    refused = run_cli("ls", "s3://some-bucket/")
+    assert refused.returncode == 2 and "config.toml" in _one_line_error(refused)
+    table = run_cli("config", "show")
+    assert table.returncode == 2 and "threads must be between 1 and 256" in _one_line_error(table)
+    assert "300" in table.stdout  # the stored value is shown, so that it can be seen and replaced
+    assert run_cli("keygen", "-o", str(tmp_path / "id.txt")).returncode == 0  # sends no request
+    assert run_cli("config", "unset", "threads").returncode == 0
+    assert run_cli("config", "unset", "endpoint_url").returncode == 0
+    assert (folder / "config.toml").read_text().strip() == ""
+
+
+def test_a_help_page_whose_reader_went_away_is_no_traceback() -> None:
+    """`s3safe meta | head -1`: the reader went away before the group's help was written (here: at once)."""
+    child = subprocess.Popen([S3SAFE, "meta"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # long before the interpreter has started: every write of the help meets a closed pipe
+    err = child.stderr.read().decode()
+    assert child.wait(60) == 0, err
+    assert "Traceback" not in err and "OutputClosed" not in err, err

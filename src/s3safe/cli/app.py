@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from s3safe.cli.render import Renderer
-from s3safe.core.errors import PartialFailure
+from s3safe.core.errors import PartialFailure, S3SafeError
 from s3safe.core.models import ActionResult
 from s3safe.core.settings import ConnectionSettings
 
@@ -22,6 +22,8 @@ class App:
     render: Renderer
     verbose: int = 0
     defaults: dict[str, Any] = field(default_factory=dict)  # the config file's values
+    # settings that could not be resolved (a bad config file or global option): raised where the connection is needed
+    unusable: S3SafeError | None = None
     _conn: Connection | None = field(default=None, repr=False)
 
     def use_sse_c_key(self, path: str | None) -> None:
@@ -37,6 +39,8 @@ class App:
 
     @property
     def conn(self) -> Connection:
+        if self.unusable is not None:
+            raise self.unusable
         if self._conn is None:
             from s3safe.auth.provider import saved_profile_for
             from s3safe.storage.connection import Connection

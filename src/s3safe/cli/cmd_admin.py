@@ -90,16 +90,22 @@ def config_show(app: App) -> None:
     from s3safe.core.settings import CONFIG_KEYS, config_path, load_config
 
     path = config_path()
-    stored = load_config(path)
-    effective = asdict(app.settings)
+    # as stored, checked or not: a value the commands refuse is shown, so that it can be seen and replaced
+    stored = load_config(path, check_values=app.unusable is None)
+    effective = asdict(app.settings) if app.unusable is None else {}
     if app.render.json_mode:
         app.render.record({"type": "config", "path": str(path), "stored": stored, "effective": effective}, None)
         return
     def shown(value: object) -> str:
         return "" if value is None else str(value)
 
-    rows = [[key, shown(stored.get(key)), shown(effective.get(key, stored.get(key))), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
+    def in_effect(key: str) -> object:
+        return None if app.unusable is not None else effective.get(key, stored.get(key))
+
+    rows = [[key, shown(stored.get(key)), shown(in_effect(key)), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
     app.render.table(["key", "config file", "in effect", "meaning"], rows, title=f"config file: {path}")
+    if app.unusable is not None:  # shown as stored, with nothing in effect: then why (exit 2)
+        raise app.unusable
 
 
 @config.command("set", short_help="Store a default setting.")

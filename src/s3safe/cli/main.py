@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -135,16 +136,22 @@ def main(
 ) -> None:  # fmt: skip
     """s3safe: copy, query, back up and lock down Amazon S3 and S3-compatible stores, securely by default."""
     from s3safe.cli.cmd_auth import configure_auth
-    from s3safe.core.settings import load_config, resolve_settings
+    from s3safe.core.settings import ConnectionSettings, load_config, resolve_settings
 
     if progress_json and not json_mode:
         raise click.UsageError("--progress-json needs --json")
     render = Renderer(json_mode=json_mode, quiet=quiet, utc=utc, progress=progress, progress_json=progress_json)
     _setup_logging(render, verbose, debug)
     configure_auth(options.pop("auth", None))
-    config = load_config()
     local = ctx.invoked_subcommand in LOCAL_COMMANDS
-    settings = resolve_settings(options, config=config, check_endpoint_url=not local)
+    try:
+        config = load_config()
+        settings = resolve_settings(options, config=config, check_endpoint_url=not local)
+    except S3SafeError as unusable:
+        # said when the command first needs the connection (exit 2 as before): --help, the commands that send no
+        # request, and `config set/unset`, which repair the file, still work
+        ctx.obj = App(settings=ConnectionSettings(), render=render, verbose=verbose, unusable=unusable)
+        return
     if settings.uses_http and not local and settings.endpoint_url not in _WARNED_HTTP:  # once per process (exec, shell)
         _WARNED_HTTP.add(str(settings.endpoint_url))
         render.warn(f"using plain HTTP to {settings.endpoint_url}: data and request metadata are not encrypted in transit")
@@ -317,8 +324,9 @@ def invoke(argv: list[str]) -> int:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:  # `s3safe`, `s3safe meta`: the help, as asked for (git's habit)
-        render.block(exc.ctx.get_help())
         code = 0
+        with contextlib.suppress(BrokenPipeError, OutputClosed):  # `s3safe meta | head -1`: the reader went away
+            render.block(exc.ctx.get_help())
     except click.exceptions.Abort:
         render.error("aborted", code=EXIT_INTERRUPTED)
         code = EXIT_INTERRUPTED

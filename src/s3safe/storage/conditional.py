@@ -65,7 +65,7 @@ def _probe(conn: Connection, bucket: str) -> bool | None:
     except S3SafeError as exc:
         log.info("could not probe conditional writes in s3://%s (%s); checking by HEAD instead", bucket, exc)
         if not isinstance(exc, AccessDeniedError):  # refused outright, it wrote nothing; else its answer may be lost
-            sweep_probe(conn, bucket, key)
+            sweep_probe(S3Storage(conn), bucket, key)
         return None
     remove_probe(S3Storage(conn).delete_batch, bucket, [(key, response.get("VersionId"))])  # its version only
     return False

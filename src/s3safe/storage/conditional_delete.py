@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from s3safe.core.concurrency import run_bounded
 from s3safe.core.errors import AccessDeniedError, S3SafeError
-from s3safe.core.models import ActionResult
+from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.storage.base import PROBE_PREFIX
 from s3safe.storage.errors import translated
 from s3safe.storage.probes import NO_SUCH_ETAG, probed_once, remove_probe, sweep_probe
@@ -42,6 +42,8 @@ class Deleting(Protocol):
     def current_etag(self, bucket: str, key: str) -> str | None: ...
 
     def delete_batch(self, bucket: str, items: list[tuple[str, str | None]]) -> list[ActionResult]: ...
+
+    def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]: ...
 
 
 def quoted(etag: str) -> str:
@@ -72,7 +74,7 @@ def _probe(storage: Deleting, bucket: str) -> bool | None:
     except S3SafeError as exc:
         log.info("could not probe conditional deletes in s3://%s (%s); re-checking by HEAD instead", bucket, exc)
         if not isinstance(exc, AccessDeniedError):  # refused outright, it wrote nothing; else its answer may be lost
-            sweep_probe(storage.conn, bucket, key)
+            sweep_probe(storage, bucket, key)
         return None
     refused = any(e.get("Key") == key for e in answer.get("Errors", []))
     # what the probe left: its object (refused), or on a versioned bucket its version and the marker over it

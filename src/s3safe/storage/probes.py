@@ -5,10 +5,10 @@ ignore the conditions gets one warning, and the empty objects a probe leaves are
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from s3safe.core.models import ActionResult
+from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
 
 if TYPE_CHECKING:
@@ -53,16 +53,24 @@ def remove_probe(delete_batch: DeleteBatch, bucket: str, items: Sequence[tuple[s
         pass
 
 
-def sweep_probe(conn: Clients, bucket: str, key: str) -> None:
+class Sweeping(Protocol):
+    """What sweep_probe needs of the storage (S3Storage has it)."""
+
+    def iter_versions(self, bucket: str, prefix: str) -> Iterator[ObjectInfo]: ...
+
+    def current_etag(self, bucket: str, key: str) -> str | None: ...
+
+    def delete_batch(self, bucket: str, items: list[tuple[str, str | None]]) -> list[ActionResult]: ...
+
+
+def sweep_probe(storage: Sweeping, bucket: str, key: str) -> None:
     """After a probe whose answer was lost (a 5xx or a cut connection once its request had gone out): whatever it
     may have left at its key — its object or, on a versioned bucket, its versions and delete markers — found and
     removed. The key is the probe's own (a fresh UUID), so nothing else can be there. A failure is logged, not
     raised: the run's own work goes on."""
     from s3safe.core.errors import S3SafeError
     from s3safe.storage.errors import UnsupportedError
-    from s3safe.storage.s3 import S3Storage
 
-    storage = S3Storage(conn)
     try:
         try:
             left = [(v.key, v.version_id) for v in storage.iter_versions(bucket, key) if v.key == key]
