@@ -142,3 +142,34 @@ def test_aes256_asked_for_over_a_kms_default_is_sent_and_said(proxied: Target, k
     assert done.returncode == 0, done.stderr[-2000:]
     assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") == "AES256"  # as asked
     assert f"s3://{bucket} encrypts new objects with aws:kms by default" in done.stderr, done.stderr[-2000:]
+
+
+def test_an_sse_header_the_endpoint_did_not_apply_is_reported_as_none_and_said_once(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """rt23 J: with the SSE header lost on its way (a plain-HTTP path stripped it; some endpoints ignore it) the
+    object was stored unencrypted and s3safe still said `sse AES256`. The first object written to the bucket is
+    read back once: here its HEAD answers without the SSE header, as such an endpoint's does."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("ssedropped")
+    direct.create_bucket(Bucket=bucket)
+
+    def unencrypted(request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
+        if request.method != "HEAD" or request.target.split("?")[0] in (f"/{bucket}", f"/{bucket}/"):
+            return None
+        kept = {name: value for name, value in headers.items() if name.lower() != "x-amz-server-side-encryption"}
+        return Rewritten(build_response(status, kept, b"", content_length=int(headers.get("content-length", "0"))))
+
+    proxy.set_plan(FaultPlan(rewrite_response=unencrypted))
+    (tmp_path / "f.txt").write_text("x")
+    done = proxied.run("put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sse none" in done.stdout and "sse AES256" not in done.stdout, done.stdout
+    assert f"stored s3://{bucket}/k WITHOUT the server-side encryption sent with it (AES256)" in done.stderr, done.stderr
+    src = tmp_path / "tree"
+    src.mkdir()
+    for n in range(3):
+        (src / f"{n}.txt").write_text(str(n))
+    tree = proxied.run("put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
+    assert tree.returncode == 0, tree.stderr[-2000:]
+    assert tree.stderr.count("WITHOUT the server-side encryption sent with it") == 1, tree.stderr

@@ -198,6 +198,8 @@ class Connection:
         # seen, the run's ranged GETs go through botocore, which checks the answer is exactly the range
         self.ranges_via_botocore = False
         self.conditions_lock = threading.Lock()
+        # per bucket: whether the endpoint applied the SSE header an upload sent (transfer.pipeline.applied_sse)
+        self.sse_honoured: dict[str, bool] = {}
         # set when the endpoint answered a ranged GET with the whole object (rclone serve s3 does): the rest of the
         # run streams large objects at once instead of wasting a round of ranged GETs on each
         self.ignores_range: bool | None = None  # None: not known yet

@@ -57,6 +57,7 @@ from s3safe.transfer.options import CRC64NVME_META, UploadOptions
 
 if TYPE_CHECKING:
     from s3safe.core.concurrency import Budget
+    from s3safe.core.models import ObjectDetails
     from s3safe.storage.connection import Connection
 
 log = logging.getLogger("s3safe.transfer")
@@ -335,11 +336,12 @@ class Stored:
 
 def send_object(
     conn: Connection, request: PutRequest, payload: Payload, *, plan: UploadPlan, part_size: int | None,
-    what: str, journal_dir: Path | None = None, in_memory: int | None = None,
+    what: str, journal_dir: Path | None = None, in_memory: int | None = None, sse_read_back: bool = True,
 ) -> Stored:  # fmt: skip
     """Upload one payload: one PUT when `part_size` is None, else a multipart upload in parts of that size (as the
     payload grows them), resumable when the payload is a file. `in_memory`: parts queued at once (default: -t, at
-    most 8), the upload's memory bound.
+    most 8), the upload's memory bound. `sse_read_back=False`: the caller reads the object back itself (a single
+    `put` verifies it) and passes that HEAD to applied_sse, so the encryption check costs no request more.
 
     The one function every upload goes through. Every request body carries a checksum (SHA-256, or CRC64NVME for
     a part); a part the server did not answer with its checksum is held to its ETag, as the part's MD5, when the
@@ -358,13 +360,13 @@ def send_object(
         proof = CHECKSUM_PUT_PROOF if written.checksum_checked else prove_put(
             conn, sent, bucket=request.bucket, key=request.key, etag=etag, plan=plan, what=what)  # fmt: skip
         payload.check_unchanged()
-        return Stored(etag, proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key),
-                      checksum_checked=written.checksum_checked)  # fmt: skip
+        sse = applied_sse(conn, plan, bucket=request.bucket, key=request.key) if sse_read_back else None
+        return Stored(etag, proof, sse, checksum_checked=written.checksum_checked)
     md5_etags = etags_are_md5(plan) and conn.objects.features.md5_etag  # what the backend declares
     upload = _Multipart(conn, request, payload, part_size=part_size, md5_etags=md5_etags, what=what, journal_dir=journal_dir,
                         in_memory=in_memory or max(1, min(conn.settings.threads, 8)))  # fmt: skip
     etag = upload.run()
-    return Stored(etag, upload.parts.proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key))
+    return Stored(etag, upload.parts.proof, applied_sse(conn, plan, bucket=request.bucket, key=request.key) if sse_read_back else None)
 
 
 def put_verified(stored: Stored, *, checked: str | None = None) -> str:
@@ -387,14 +389,39 @@ def parts_verified(proof: str | None, *, checked: str | None = None) -> str:
 NO_SSE = "none"
 
 
-def applied_sse(conn: Connection, plan: UploadPlan, *, bucket: str, key: str) -> str | None:
+def _sse_honoured(conn: Connection, *, bucket: str, key: str, sse: str, head: ObjectDetails | None) -> bool:
+    """Whether the endpoint applied the SSE header sent with it to this bucket's objects: asked once per bucket and
+    run, by a HEAD of the first object written (the others wait for the answer); a HEAD that fails tells nothing."""
+    with conn.conditions_lock:
+        known = conn.sse_honoured.get(bucket)
+        if known is None:
+            try:
+                applied = (head or conn.objects.head(bucket, key)).sse_algorithm
+            except S3SafeError as exc:
+                log.info("could not read back the encryption of s3://%s/%s (%s)", bucket, key, exc)
+                applied = sse
+            known = conn.sse_honoured[bucket] = bool(applied)
+            if not known:
+                log.warning("%s stored s3://%s/%s WITHOUT the server-side encryption sent with it (%s): it ignores that "
+                            "header, so what is uploaded to s3://%s there is not encrypted at rest; encrypt client-side "
+                            "with --encrypt", conn.settings.endpoint_url or "the endpoint", bucket, key, sse, bucket)  # fmt: skip
+        return known
+
+
+def applied_sse(conn: Connection, plan: UploadPlan, *, bucket: str, key: str, head: ObjectDetails | None = None) -> str | None:
     """Where the plan sent no SSE header because the bucket's default could not be read: the encryption the
     server applied to the object just written, read back (the data plane's PUT answer does not carry its
-    headers). An object stored unencrypted is warned about: s3safe promises server-side encryption."""
-    if not plan.default_unknown or conn.settings.sse_c_key:
+    headers). An object stored unencrypted is warned about: s3safe promises server-side encryption.
+
+    Where an SSE header was sent, the first object a run writes to a bucket is read back once: an endpoint that
+    ignores the header (rclone serve s3 does; so does a plain-HTTP path that strips it) stores every object
+    unencrypted, and each one is then reported as such (NO_SSE), not as the encryption asked for."""
+    if conn.settings.sse_c_key:
         return None
+    if not plan.default_unknown:
+        return None if plan.sse is None or _sse_honoured(conn, bucket=bucket, key=key, sse=plan.sse, head=head) else NO_SSE
     try:
-        algorithm = conn.objects.head(bucket, key).sse_algorithm
+        algorithm = (head or conn.objects.head(bucket, key)).sse_algorithm
     except S3SafeError as exc:
         log.warning("s3://%s/%s was written, but its server-side encryption could not be read back (%s)", bucket, key, exc)
         return None

@@ -13,14 +13,14 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 from typing import TYPE_CHECKING
 
 from s3safe.core.errors import AccessDeniedError, ConditionFailed, IntegrityError, NotFoundError, S3SafeError, UsageError
 from s3safe.core.locations import S3Url, has_control_characters, is_utf8
-from s3safe.core.models import ActionResult
+from s3safe.core.models import ActionResult, ObjectDetails
 from s3safe.core.progress import TransferProgress, watching
 from s3safe.core.safety import SafetyGate
 from s3safe.storage.base import CRC64NVME, Body, WriteCondition
@@ -46,6 +46,7 @@ from s3safe.transfer.pipeline import (  # re-exported: callers import these from
     Stored,
     TransferResult,
     UploadPlan,
+    applied_sse,
     check_unchanged,
     etags_are_md5,
     parts_verified,
@@ -280,13 +281,16 @@ def _send_file(
     def send(p: UploadPlan) -> Stored:
         request = put_request(p, options, bucket=dest.bucket, key=key, metadata=metadata, content_type=content_type,
                               condition=condition)  # fmt: skip
-        return send_object(conn, request, payload, plan=p, part_size=part_size, what=f"upload of {source} to {url}")
+        return send_object(conn, request, payload, plan=p, part_size=part_size, what=f"upload of {source} to {url}",
+                           sse_read_back=not verify)  # fmt: skip
 
     stored, plan = with_acl_fallback(plan, options, send)
     verified = put_verified(stored)  # the bulk engine's (verify=False): what the server showed
     if verify:
-        verified = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart, checked=stored.checksum_checked,
-                                  sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip
+        verified, head = _verify_upload(conn, source, dest.bucket, key, size=size, multipart=multipart, checked=stored.checksum_checked,
+                                        sha256=base64.b64encode(bytes.fromhex(payload.identity)).decode(), md5=payload.whole()[1].md5)  # fmt: skip
+        # the encryption applied, from the same HEAD (send_object left that check to it)
+        stored = replace(stored, sse=applied_sse(conn, plan, bucket=dest.bucket, key=key, head=head))
     if multipart:  # the parts' evidence, as --move reads it: CRC64NVME checked by the server, or ETags = MD5s
         verified = parts_verified(stored.proof, checked=verified if verify else None)
     return TransferResult("upload", str(source), url, size,
@@ -301,10 +305,16 @@ def _sse_c(conn: Connection) -> str | None:
 
 def _verify_upload(
     conn: Connection, source: Path, bucket: str, key: str, *, size: int, multipart: bool, checked: bool, sha256: str, md5: str
-) -> str:
-    """What the HEAD after a PUT shows. Its SHA-256 is evidence only where the server checked the one sent
-    (`checked`): rclone stores and shows whatever checksum it is sent, so there it would be s3safe's own claim."""
+) -> tuple[str, ObjectDetails]:
+    """What the HEAD after a PUT shows (and the HEAD itself). Its SHA-256 is evidence only where the server checked
+    the one sent (`checked`): rclone stores and shows whatever checksum it is sent, so there it would be s3safe's
+    own claim."""
     details = conn.objects.head(bucket, key)
+    return _verified_by(details, source, bucket, key, size=size, multipart=multipart, checked=checked, sha256=sha256, md5=md5), details
+
+
+def _verified_by(details: ObjectDetails, source: Path, bucket: str, key: str, *, size: int, multipart: bool, checked: bool,
+                 sha256: str, md5: str) -> str:  # fmt: skip
     if details.size != size:
         raise IntegrityError(f"upload of {source} to s3://{bucket}/{key} stored {details.size} bytes, expected {size}")
     if multipart:
