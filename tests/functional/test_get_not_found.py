@@ -49,3 +49,18 @@ def test_a_folder_name_given_as_an_object_gets_the_hint_to_add_r(
     assert plain.returncode == 3
     assert f"object s3://{bucket}/nothing.txt does not exist" in _error(plain) and "folder" not in plain.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["put", "-r", "{src}", "s3://{b}/x/"], ["sync", "{src}", "s3://{b}/x/"], ["ls", "s3://{b}/x/"],
+                                     ["get", "-r", "s3://{b}/x/", "{out}"]], ids=["put-r", "sync", "ls", "get-r"])  # fmt: skip
+def test_a_missing_bucket_is_named_alone_not_with_the_prefix(
+    command: list[str], base: tuple[str, ...], run_cli: Run, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """rt23: `put -r` to a missing bucket said "bucket s3://b/x/ does not exist"."""
+    missing = bucket_name()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("a")
+    argv = [part.format(b=missing, src=tmp_path / "src", out=tmp_path / "out") for part in command]
+    result = run_cli(*base, *argv)
+    assert result.returncode == 3, result.stderr
+    assert _error(result) == f"s3safe: error: not found: bucket s3://{missing} does not exist"

@@ -225,6 +225,8 @@ def _not_s3(fault: Fault, *, action: str, where: str) -> S3SafeError:
 
 def _not_found(code: str, *, key: str | None, where: str, action: str) -> NotFoundError:
     what = {"NoSuchBucket": "bucket", "NoSuchUpload": "multipart upload", "NoSuchVersion": "version"}.get(code, "object" if key else "bucket")
+    if what == "bucket" and where.startswith("s3://"):  # the bucket is what is missing: named alone, not with a key
+        where = "s3://" + where[5:].split("/", 1)[0]
     if where:
         return NotFoundError(f"not found: {what} {where} does not exist")
     if code in ("NoSuchBucket", "NoSuchUpload", "NoSuchVersion", "NoSuchKey"):
