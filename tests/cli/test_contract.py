@@ -298,3 +298,23 @@ def test_a_help_page_whose_reader_went_away_is_no_traceback() -> None:
     err = child.stderr.read().decode()
     assert child.wait(60) == 0, err
     assert "Traceback" not in err and "OutputClosed" not in err, err
+
+
+def test_unknown_keys_in_the_config_file_can_be_removed_with_config_unset_and_are_never_shown(
+    run_cli: Run, isolated_env: Path
+) -> None:
+    """rt24 N4: an unknown key (here a secret written in by hand) made 'config set/unset/show' exit 2 too, so the
+    file had to be edited by hand; 'config show --json' must not print the secret's value either."""
+    folder = isolated_env / "s3safe-config"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.toml").write_text('bogus_key = 1\naws_secret_access_key = "TOPSECRETVALUE123"\n')
+    refused = run_cli("--endpoint-url", "https://127.0.0.1:9", "ls", "s3://some-bucket/")
+    assert refused.returncode == 2 and "unknown keys" in _one_line_error(refused)
+    for args in (["config", "show"], ["--json", "config", "show"]):
+        shown = run_cli(*args)
+        assert shown.returncode == 2, shown.stderr
+        assert "TOPSECRETVALUE123" not in shown.stdout + shown.stderr
+    assert run_cli("config", "set", "region", "eu-west-1").returncode == 0
+    assert run_cli("config", "unset", "aws_secret_access_key").returncode == 0
+    assert run_cli("config", "unset", "bogus_key").returncode == 0
+    assert (folder / "config.toml").read_text().strip() == 'region = "eu-west-1"'

@@ -173,3 +173,28 @@ def test_an_sse_header_the_endpoint_did_not_apply_is_reported_as_none_and_said_o
     tree = proxied.run("put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
     assert tree.returncode == 0, tree.stderr[-2000:]
     assert tree.stderr.count("WITHOUT the server-side encryption sent with it") == 1, tree.stderr
+
+
+def test_a_default_the_endpoint_names_but_does_not_apply_is_reported_as_none_and_said(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
+) -> None:
+    """rt24 N1: an endpoint that names aws:kms as the bucket's default but applies none: no header was sent (the
+    default was relied on) and s3safe reported `sse aws:kms` for an object stored unencrypted."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("fakedefault")
+    direct.create_bucket(Bucket=bucket)  # moto applies nothing where nothing is asked and there is no default
+
+    def claims_kms(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
+        if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
+            return None
+        body = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms"
+                b"</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
+        return Rewritten(build_response(200, {"Content-Type": "application/xml"}, body))
+
+    proxy.set_plan(FaultPlan(rewrite_response=claims_kms))
+    (tmp_path / "f.txt").write_text("x")
+    done = proxied.run("put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") is None
+    assert "sse none" in done.stdout and "sse aws:kms" not in done.stdout, done.stdout
+    assert f"stored s3://{bucket}/k WITHOUT server-side encryption although it names aws:kms" in done.stderr, done.stderr

@@ -118,7 +118,10 @@ def test_an_ownership_read_that_does_not_answer_is_not_known_and_the_upload_goes
     direct.create_bucket(Bucket=bucket)
     src = _tree(tmp_path, 3)
     proxy.set_plan(FaultPlan(stall=1.0, stall_seconds=4.0, eligible=lambda r: "ownershipControls" in r.target))
-    result = proxied.run("--retries", "0", "--timeout", "1", "put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
+    result = proxied.run("-v", "--retries", "0", "--timeout", "1", "put", "-r", str(src), f"s3://{bucket}/t/", timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "cannot read" not in result.stdout + result.stderr
+    assert f"cannot read {src}" not in result.stdout + result.stderr
+    # said in s3safe's words at -v (rt24 N3: botocore's "Read timeout on endpoint URL"), the raw ones only at --debug
+    assert "Object Ownership" in result.stderr and "did not answer within --timeout" in result.stderr, result.stderr
+    assert "Read timeout on endpoint URL" not in result.stderr, result.stderr
     assert sorted(o["Key"] for o in direct.list_objects_v2(Bucket=bucket)["Contents"]) == [f"t/f{n}.txt" for n in range(3)]

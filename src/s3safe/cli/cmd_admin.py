@@ -91,19 +91,20 @@ def config_show(app: App) -> None:
 
     path = config_path()
     # as stored, checked or not: a value the commands refuse is shown, so that it can be seen and replaced
-    stored = load_config(path, check_values=app.unusable is None)
+    # only s3safe's own keys: a secret written in by hand under another name is never shown
+    stored = {key: value for key, value in load_config(path, check_values=app.unusable is None).items() if key in CONFIG_KEYS}
     effective = asdict(app.settings) if app.unusable is None else {}
     if app.render.json_mode:
         app.render.record({"type": "config", "path": str(path), "stored": stored, "effective": effective}, None)
-        return
-    def shown(value: object) -> str:
-        return "" if value is None else str(value)
+    else:
+        def shown(value: object) -> str:
+            return "" if value is None else str(value)
 
-    def in_effect(key: str) -> object:
-        return None if app.unusable is not None else effective.get(key, stored.get(key))
+        def in_effect(key: str) -> object:
+            return None if app.unusable is not None else effective.get(key, stored.get(key))
 
-    rows = [[key, shown(stored.get(key)), shown(in_effect(key)), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
-    app.render.table(["key", "config file", "in effect", "meaning"], rows, title=f"config file: {path}")
+        rows = [[key, shown(stored.get(key)), shown(in_effect(key)), CONFIG_KEYS[key]] for key in CONFIG_KEYS]
+        app.render.table(["key", "config file", "in effect", "meaning"], rows, title=f"config file: {path}")
     if app.unusable is not None:  # shown as stored, with nothing in effect: then why (exit 2)
         raise app.unusable
 

@@ -26,6 +26,7 @@ from s3safe.cli.app import App
 from s3safe.cli.examples import attach_examples
 from s3safe.cli.numbers import WHOLE
 from s3safe.cli.render import OutputClosed, Renderer, went_on_without_reader
+from s3safe.core.context import current as current_run
 from s3safe.core.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, S3SafeError, Terminated, exit_code_for
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -342,6 +343,8 @@ def invoke(argv: list[str]) -> int:
         render.error(first, code=code, context=context)
     except KeyboardInterrupt as exc:
         code = exit_code_for(exc)
+        for note in list(current_run().loose_ends.values()):  # requests that had no answer yet
+            render.warn(note)
         what = "stopped by SIGTERM" if isinstance(exc, Terminated) else "interrupted"
         done = getattr(exc, "done", None)  # a tree transfer's count, set where it was stopped
         render.error(f"{what}; {done + ', ' if done else ''}nothing half-written was left behind (run the command again to finish)",

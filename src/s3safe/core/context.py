@@ -27,7 +27,7 @@ T = TypeVar("T")
 class RunContext:
     """One operation's state. Compared by identity; other modules key their per-run state on it."""
 
-    __slots__ = ("__weakref__", "cancelled", "name", "warned")
+    __slots__ = ("__weakref__", "cancelled", "loose_ends", "name", "warned")
 
     def __init__(self, name: str = "run") -> None:
         self.name = name
@@ -35,9 +35,24 @@ class RunContext:
         # warnings given once per run (each warner picks its own keys): a CLI command that reads the same
         # file twice warns once, and a second run in the same process warns again
         self.warned: set[str] = set()
+        # what a request still unanswered may leave behind, said if the run is interrupted meanwhile (loose_end)
+        self.loose_ends: dict[int, str] = {}
 
     def __repr__(self) -> str:
         return f"RunContext({self.name!r}, cancelled={self.cancelled.is_set()})"
+
+
+@contextmanager
+def loose_end(note: str) -> Iterator[None]:
+    """For the block: `note` says what it may leave behind if the run is interrupted while it runs (a request whose
+    answer has not come yet cannot be undone then); an interrupted command shows the notes still open."""
+    ends = current().loose_ends
+    token = id(object())
+    ends[token] = note
+    try:
+        yield
+    finally:
+        ends.pop(token, None)
 
 
 ROOT = RunContext("process")

@@ -284,8 +284,9 @@ def load_config(path: Path | None = None, *, check_values: bool = True) -> dict[
     except RecursionError:
         raise UsageError(f"config file {path} is nested too deeply to read", hint="fix or delete it") from None
     unknown = sorted(set(data) - set(CONFIG_KEYS))
-    if unknown:
-        raise UsageError(f"config file {path} has unknown keys: {', '.join(unknown)}", hint="remove them")
+    if unknown and check_values:  # unchecked (config set/unset/show), they are kept: 'config unset' removes them
+        raise UsageError(f"config file {path} has unknown keys: {', '.join(unknown)}",
+                         hint="remove them: s3safe config unset " + unknown[0])  # fmt: skip
     if check_values:
         for key, value in data.items():
             _check_stored_value(path, key, value)

@@ -213,7 +213,7 @@ class BucketAdmin:
                 return "ObjectWriter"  # buckets without the setting behave as ObjectWriter
             return None
         except botocore.exceptions.BotoCoreError as exc:  # no answer (a timeout, a cut connection): not read either
-            log.info("the Object Ownership of s3://%s could not be read (%s)", bucket, exc)
+            log.info("%s; taken as not known", translate(exc, action="read the Object Ownership of", bucket=bucket).message)
             return None
         rules = r.get("OwnershipControls", {}).get("Rules", [])
         return str(rules[0]["ObjectOwnership"]) if rules else "ObjectWriter"

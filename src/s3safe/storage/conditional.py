@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from s3safe.core.context import loose_end
 from s3safe.core.errors import AccessDeniedError, ConditionFailed, NotFoundError, S3SafeError, WriteConflict
 from s3safe.storage.base import PROBE_PREFIX, WriteCondition
 from s3safe.storage.connection import Connection
@@ -56,8 +57,10 @@ def _probe(conn: Connection, bucket: str) -> bool | None:
 
     key = PROBE_PREFIX + uuid.uuid4().hex
     client = conn.client_for(bucket)
+    # interrupted before the answer, there is no time to look for it: the server may have stored it, so it is named
+    left = f"the empty probe object s3://{bucket}/{key} may have been stored; if it is there, delete it with: s3safe rm s3://{bucket}/{key}"
     try:
-        with translated("probe conditional writes in", bucket=bucket, key=key):
+        with loose_end(left), translated("probe conditional writes in", bucket=bucket, key=key):
             # encrypted, as every upload is: a policy that requires it must not refuse the probe for that
             response = client.put_object(Bucket=bucket, Key=key, Body=b"", IfMatch=NO_SUCH_ETAG, ServerSideEncryption="AES256")
     except (ConditionFailed, NotFoundError):

@@ -43,7 +43,12 @@ def remove_probe(delete_batch: DeleteBatch, bucket: str, items: Sequence[tuple[s
     a failure is logged, not raised: the run's own work goes on."""
 
     def delete(batch: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
-        results = delete_batch(bucket, list(batch))
+        from s3safe.core.errors import S3SafeError
+
+        try:
+            results = delete_batch(bucket, list(batch))
+        except S3SafeError as exc:  # the whole request failed (a 5xx): said per object, as a refused delete is
+            results = [ActionResult("delete", f"s3://{bucket}/{key}", ok=False, error=str(exc)) for key, _ in batch]
         for result in results:
             if not result.ok:
                 log.warning("could not delete the empty probe object %s (%s); delete it by hand", result.target, result.error)

@@ -167,7 +167,7 @@ def plan_upload(conn: Connection, bucket: str, options: UploadOptions, *,
         # no header: the bucket's default applies, whatever it is (every S3 bucket encrypts at least with SSE-S3);
         # sending AES256 here would downgrade a KMS default that could not be seen
         log.info("the default encryption of s3://%s could not be read (%s); no SSE header is sent, so the bucket's own "
-                 "default applies, and each object's encryption is read back after it is written", bucket, unread)  # fmt: skip
+                 "default applies, and each object's encryption is read back after it is written", bucket, unread.message)  # fmt: skip
         return UploadPlan(acl_header=acl_header, sse=None, acls_enabled=acls_enabled, default_unknown=True)
     if default and default != "AES256":
         # never override a bucket's KMS default (or one s3safe does not know) with AES256: no header, its own applies
@@ -389,7 +389,7 @@ def parts_verified(proof: str | None, *, checked: str | None = None) -> str:
 NO_SSE = "none"
 
 
-def _sse_honoured(conn: Connection, *, bucket: str, key: str, sse: str, head: ObjectDetails | None) -> bool:
+def _sse_honoured(conn: Connection, *, bucket: str, key: str, sse: str, head: ObjectDetails | None, sent: bool) -> bool:
     """Whether the endpoint applied the SSE header sent with it to this bucket's objects: asked once per bucket and
     run, by a HEAD of the first object written (the others wait for the answer); a HEAD that fails tells nothing."""
     with conn.conditions_lock:
@@ -401,10 +401,15 @@ def _sse_honoured(conn: Connection, *, bucket: str, key: str, sse: str, head: Ob
                 log.info("could not read back the encryption of s3://%s/%s (%s)", bucket, key, exc)
                 applied = sse
             known = conn.sse_honoured[bucket] = bool(applied)
-            if not known:
+            if not known and sent:
                 log.warning("%s stored s3://%s/%s WITHOUT the server-side encryption sent with it (%s): it ignores that "
                             "header, so what is uploaded to s3://%s there is not encrypted at rest; encrypt client-side "
                             "with --encrypt", conn.settings.endpoint_url or "the endpoint", bucket, key, sse, bucket)  # fmt: skip
+            elif not known:
+                log.warning("%s stored s3://%s/%s WITHOUT server-side encryption although it names %s as the bucket's "
+                            "default: what is uploaded to s3://%s there is not encrypted at rest; upload with --sse "
+                            "AES256, or encrypt client-side with --encrypt", conn.settings.endpoint_url or "the endpoint",
+                            bucket, key, sse, bucket)  # fmt: skip
         return known
 
 
@@ -413,13 +418,17 @@ def applied_sse(conn: Connection, plan: UploadPlan, *, bucket: str, key: str, he
     server applied to the object just written, read back (the data plane's PUT answer does not carry its
     headers). An object stored unencrypted is warned about: s3safe promises server-side encryption.
 
-    Where an SSE header was sent, the first object a run writes to a bucket is read back once: an endpoint that
-    ignores the header (rclone serve s3 does; so does a plain-HTTP path that strips it) stores every object
-    unencrypted, and each one is then reported as such (NO_SSE), not as the encryption asked for."""
+    Where an SSE header was sent (or the bucket's own default was relied on), the first object a run writes to a
+    bucket is read back once: an endpoint that ignores the header (a plain-HTTP path may strip it), or names a
+    default it does not apply, stores every object unencrypted, and each one is then reported as such (NO_SSE),
+    not as the encryption expected."""
     if conn.settings.sse_c_key:
         return None
     if not plan.default_unknown:
-        return None if plan.sse is None or _sse_honoured(conn, bucket=bucket, key=key, sse=plan.sse, head=head) else NO_SSE
+        expected = plan.sse or plan.bucket_default  # the header sent, or the bucket's default relied on instead
+        if expected is None:
+            return None
+        return None if _sse_honoured(conn, bucket=bucket, key=key, sse=expected, head=head, sent=plan.sse is not None) else NO_SSE
     try:
         algorithm = (head or conn.objects.head(bucket, key)).sse_algorithm
     except S3SafeError as exc:
