@@ -8,6 +8,7 @@ applies), says so at -v, and reports the encryption the server applied.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,22 @@ def test_a_default_the_endpoint_names_but_does_not_apply_is_reported_as_none_and
     assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") is None
     assert "sse none" in done.stdout and "sse aws:kms" not in done.stdout, done.stdout
     assert f"stored s3://{bucket}/k WITHOUT server-side encryption although it names aws:kms" in done.stderr, done.stderr
+
+
+def test_a_stream_whose_default_was_unreadable_is_still_held_to_its_etag(
+    proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]
+) -> None:
+    """rt23 F: `put -` with the bucket's default encryption unreadable said "verified by nothing" although the
+    read-back showed SSE-S3 and the ETag was the MD5 of the bytes sent."""
+    direct = proxied.client(moto.endpoint_url)
+    bucket = bucket_name("streamdefault")
+    direct.create_bucket(Bucket=bucket)
+    direct.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # fmt: skip
+    proxy.set_plan(_refuse_encryption_reads(403))
+    done = subprocess.run(proxied.command("put", "-", f"s3://{bucket}/k"), input=b"streamed bytes\n", capture_output=True,
+                          env=proxied.full_env(), timeout=120, check=False)  # fmt: skip
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 0, err[-2000:]
+    assert direct.head_object(Bucket=bucket, Key="k").get("ServerSideEncryption") == "AES256"
+    assert "verified by ETag = MD5 of the bytes sent" in out and "verified by nothing" not in out, out
