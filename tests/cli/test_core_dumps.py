@@ -5,6 +5,7 @@ dumped, whatever core_pattern is)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -33,13 +34,17 @@ def _reading_stdin(pid: int, *, seconds: float = 60.0) -> bool:
     """Bounded wait until one of the process's threads sits in read(0, …): it has started and holds its secrets."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            calls = [p.read_text().split() for p in Path(f"/proc/{pid}/task").glob("*/syscall")]
-        except OSError:
-            return False
+        calls = []
+        for task in Path(f"/proc/{pid}/task").glob("*/syscall"):
+            with contextlib.suppress(OSError):  # a worker thread that ended meanwhile: the process goes on
+                calls.append(task.read_text().split())
         if any(c[:2] == ["0", "0x0"] for c in calls):
             return True
-        if not calls or Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False  # it exited and was reaped
+        if state == "Z":
             return False  # it exited
         time.sleep(0.05)
     return False
