@@ -8,8 +8,10 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from s3safe.core.errors import S3SafeError
 from s3safe.core.models import ActionResult, ObjectInfo
 from s3safe.core.safety import SafetyGate
+from s3safe.storage.errors import UnsupportedError
 
 if TYPE_CHECKING:
     from s3safe.storage.clients import Clients
@@ -43,8 +45,6 @@ def remove_probe(delete_batch: DeleteBatch, bucket: str, items: Sequence[tuple[s
     a failure is logged, not raised: the run's own work goes on."""
 
     def delete(batch: Sequence[tuple[str, str | None]]) -> list[ActionResult]:
-        from s3safe.core.errors import S3SafeError
-
         try:
             results = delete_batch(bucket, list(batch))
         except S3SafeError as exc:  # the whole request failed (a 5xx): said per object, as a refused delete is
@@ -73,9 +73,6 @@ def sweep_probe(storage: Sweeping, bucket: str, key: str) -> None:
     may have left at its key — its object or, on a versioned bucket, its versions and delete markers — found and
     removed. The key is the probe's own (a fresh UUID), so nothing else can be there. A failure is logged, not
     raised: the run's own work goes on."""
-    from s3safe.core.errors import S3SafeError
-    from s3safe.storage.errors import UnsupportedError
-
     try:
         try:
             left = [(v.key, v.version_id) for v in storage.iter_versions(bucket, key) if v.key == key]

@@ -405,15 +405,13 @@ def _sse_honoured(conn: Connection, *, bucket: str, key: str, sse: str, head: Ob
                 log.info("could not read back the encryption of s3://%s/%s (%s)", bucket, key, exc)
                 applied = sse
             known = conn.sse_honoured[bucket] = bool(applied)
-            if not known and sent:
-                log.warning("%s stored s3://%s/%s WITHOUT the server-side encryption sent with it (%s): it ignores that "
-                            "header, so what is uploaded to s3://%s there is not encrypted at rest; encrypt client-side "
-                            "with --encrypt", conn.settings.endpoint_url or "the endpoint", bucket, key, sse, bucket)  # fmt: skip
-            elif not known:
-                log.warning("%s stored s3://%s/%s WITHOUT server-side encryption although it names %s as the bucket's "
-                            "default: what is uploaded to s3://%s there is not encrypted at rest; upload with --sse "
-                            "AES256, or encrypt client-side with --encrypt", conn.settings.endpoint_url or "the endpoint",
-                            bucket, key, sse, bucket)  # fmt: skip
+            if not known:
+                how, advice = ((f"the server-side encryption sent with it ({sse}): it ignores that header, so", "")
+                               if sent else (f"server-side encryption although it names {sse} as the bucket's default:",
+                                             "upload with --sse AES256, or "))  # fmt: skip
+                log.warning("%s stored s3://%s/%s WITHOUT %s what is uploaded to s3://%s there is not encrypted at rest; "
+                            "%sencrypt client-side with --encrypt", conn.settings.endpoint_url or "the endpoint", bucket,
+                            key, how, bucket, advice)  # fmt: skip
         return known
 
 
