@@ -23,24 +23,41 @@ KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555
 UNREAD = "could not be read"
 
 
-def _refuse_encryption_reads(status: int) -> FaultPlan:
-    """GET ?encryption (and only it) answered 403 AccessDenied or 503 SlowDown, as the red team's proxy did."""
-    code = b"AccessDenied" if status == 403 else b"SlowDown"
+def _encryption_reads_answered(status: int, body: bytes) -> Callable[[Request, int, dict[str, str], bytes], Rewritten | None]:
+    """A response hook answering GET ?encryption (and only it) with `status` and `body`."""
 
     def rewrite(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
         if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
             return None
-        body = b"<Error><Code>" + code + b"</Code><Message>x</Message></Error>"
         return Rewritten(build_response(status, {"Content-Type": "application/xml"}, body))
 
-    return FaultPlan(rewrite_response=rewrite)
+    return rewrite
+
+
+def _refuse_encryption_reads(status: int) -> FaultPlan:
+    """GET ?encryption (and only it) answered 403 AccessDenied or 503 SlowDown, as the red team's proxy did."""
+    code = b"AccessDenied" if status == 403 else b"SlowDown"
+    return FaultPlan(rewrite_response=_encryption_reads_answered(status, b"<Error><Code>" + code + b"</Code><Message>x</Message></Error>"))
+
+
+def _claimed_default(algorithm: bytes) -> Callable[[Request, int, dict[str, str], bytes], Rewritten | None]:
+    """GET ?encryption answered with a default rule naming `algorithm`, whatever the bucket really has."""
+    return _encryption_reads_answered(200, b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>"
+                                           b"<SSEAlgorithm>" + algorithm + b"</SSEAlgorithm></ApplyServerSideEncryptionByDefault>"
+                                           b"</Rule></ServerSideEncryptionConfiguration>")  # fmt: skip
+
+
+def _new_bucket(proxied: Target, moto: MotoServer, name: str) -> tuple[Any, str]:
+    """A new bucket, with no default encryption until a test puts one (moto applies none where none is asked for),
+    and a client that reaches moto past the proxy."""
+    direct = proxied.client(moto.endpoint_url)
+    direct.create_bucket(Bucket=name)
+    return direct, name
 
 
 @pytest.fixture
 def kms_bucket(proxied: Target, moto: MotoServer, bucket_name: Callable[[], str]) -> tuple[Any, str]:
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("kmsdefault")
-    direct.create_bucket(Bucket=bucket)
+    direct, bucket = _new_bucket(proxied, moto, bucket_name("kmsdefault"))
     direct.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KMS_KEY}}]})  # fmt: skip
     return direct, bucket
@@ -77,9 +94,7 @@ def test_an_object_the_server_stored_unencrypted_after_an_unreadable_default_is_
     proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
 ) -> None:
     """moto applies no encryption where none is asked for and the bucket has no default: the user is told."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("nodefault")
-    direct.create_bucket(Bucket=bucket)
+    direct, bucket = _new_bucket(proxied, moto, bucket_name("nodefault"))
     (tmp_path / "f.txt").write_text("plain")
     proxy.set_plan(_refuse_encryption_reads(403))
     done = proxied.run("put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
@@ -95,9 +110,7 @@ def test_a_copy_the_server_stored_unencrypted_after_an_unreadable_default_is_war
 ) -> None:
     """rt23 E: `cp`/`cp -r` into a bucket without a default whose setting could not be read stored the copies
     unencrypted, exit 0, not a word (every upload warned)."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("nodefault")
-    direct.create_bucket(Bucket=bucket)
+    direct, bucket = _new_bucket(proxied, moto, bucket_name("nodefault"))
     direct.put_object(Bucket=bucket, Key="src/a", Body=b"copy me")
     proxy.set_plan(_refuse_encryption_reads(403))
     args = ["cp", "-r", f"s3://{bucket}/src/", f"s3://{bucket}/dst/"] if recursive else ["cp", f"s3://{bucket}/src/a", f"s3://{bucket}/dst/a"]
@@ -111,24 +124,15 @@ def test_a_default_algorithm_s3safe_does_not_know_is_left_to_the_bucket(
     proxy: FaultProxy, proxied: Target, moto: MotoServer, bucket_name: Callable[[], str], tmp_path: Path
 ) -> None:
     """rt23 K: a default encryption rule with an algorithm s3safe does not know was overridden with AES256."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("unknowndefault")
-    direct.create_bucket(Bucket=bucket)
+    _, bucket = _new_bucket(proxied, moto, bucket_name("unknowndefault"))
     sent: list[dict[str, str]] = []
-
-    def answer(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
-        if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
-            return None
-        body = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:future"
-                b"</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
-        return Rewritten(build_response(200, {"Content-Type": "application/xml"}, body))
 
     def keep(request: Request, body: bytes) -> bytes:
         if request.method == "PUT" and request.target.split("?")[0] == f"/{bucket}/k":
             sent.append(request.headers)
         return body
 
-    proxy.set_plan(FaultPlan(rewrite_response=answer, rewrite_request=keep))
+    proxy.set_plan(FaultPlan(rewrite_response=_claimed_default(b"aws:future"), rewrite_request=keep))
     (tmp_path / "f.txt").write_text("x")
     done = proxied.run("--retries", "0", "put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -151,9 +155,7 @@ def test_an_sse_header_the_endpoint_did_not_apply_is_reported_as_none_and_said_o
     """rt23 J: with the SSE header lost on its way (a plain-HTTP path stripped it; some endpoints ignore it) the
     object was stored unencrypted and s3safe still said `sse AES256`. The first object written to the bucket is
     read back once: here its HEAD answers without the SSE header, as such an endpoint's does."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("ssedropped")
-    direct.create_bucket(Bucket=bucket)
+    _, bucket = _new_bucket(proxied, moto, bucket_name("ssedropped"))
 
     def unencrypted(request: Request, status: int, headers: dict[str, str], body: bytes) -> Rewritten | None:
         if request.method != "HEAD" or request.target.split("?")[0] in (f"/{bucket}", f"/{bucket}/"):
@@ -181,18 +183,9 @@ def test_a_default_the_endpoint_names_but_does_not_apply_is_reported_as_none_and
 ) -> None:
     """rt24 N1: an endpoint that names aws:kms as the bucket's default but applies none: no header was sent (the
     default was relied on) and s3safe reported `sse aws:kms` for an object stored unencrypted."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("fakedefault")
-    direct.create_bucket(Bucket=bucket)  # moto applies nothing where nothing is asked and there is no default
+    direct, bucket = _new_bucket(proxied, moto, bucket_name("fakedefault"))
 
-    def claims_kms(request: Request, _status: int, _headers: dict[str, str], _body: bytes) -> Rewritten | None:
-        if request.method != "GET" or "encryption" not in request.target.partition("?")[2]:
-            return None
-        body = (b"<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms"
-                b"</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>")
-        return Rewritten(build_response(200, {"Content-Type": "application/xml"}, body))
-
-    proxy.set_plan(FaultPlan(rewrite_response=claims_kms))
+    proxy.set_plan(FaultPlan(rewrite_response=_claimed_default(b"aws:kms")))
     (tmp_path / "f.txt").write_text("x")
     done = proxied.run("put", str(tmp_path / "f.txt"), f"s3://{bucket}/k", timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -206,9 +199,7 @@ def test_a_stream_whose_default_was_unreadable_is_still_held_to_its_etag(
 ) -> None:
     """rt23 F: `put -` with the bucket's default encryption unreadable said "verified by nothing" although the
     read-back showed SSE-S3 and the ETag was the MD5 of the bytes sent."""
-    direct = proxied.client(moto.endpoint_url)
-    bucket = bucket_name("streamdefault")
-    direct.create_bucket(Bucket=bucket)
+    direct, bucket = _new_bucket(proxied, moto, bucket_name("streamdefault"))
     direct.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})  # fmt: skip
     proxy.set_plan(_refuse_encryption_reads(403))

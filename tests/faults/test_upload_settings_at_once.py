@@ -33,9 +33,7 @@ def test_a_tree_upload_reads_the_bucket_settings_and_probes_at_once(
 ) -> None:
     bucket = bucket_name()
     proxied.client(moto.endpoint_url).create_bucket(Bucket=bucket)
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_bytes(b"a")
+    src = _tree(tmp_path, 1)
     held_once = threading.Event()
 
     def hold(request: Request) -> bool:
@@ -54,14 +52,12 @@ def test_a_tree_upload_reads_the_bucket_settings_and_probes_at_once(
     assert held_once.is_set()
     assert result.returncode == 0, result.stderr
     assert outcome.get("seen") == set(wanted), f"arrived while the HeadBucket was held: {outcome.get('seen')}"
-    assert proxied.client(moto.endpoint_url).get_object(Bucket=bucket, Key="t/a.txt")["Body"].read() == b"a"
+    assert proxied.client(moto.endpoint_url).get_object(Bucket=bucket, Key="t/f0.txt")["Body"].read() == b"0\n"
 
 
 def test_a_missing_bucket_is_still_reported_as_missing(proxied: Target, tmp_path: Path, bucket_name: Callable[[], str]) -> None:
     """The reads go out together, but the answers are taken in order: the missing bucket is what is said."""
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "a.txt").write_bytes(b"a")
+    src = _tree(tmp_path, 1)
     result = proxied.run("put", "-r", str(src), f"s3://{bucket_name()}/t/", timeout=120)
     assert result.returncode == 3, result.stderr
     assert "does not exist" in result.stderr or "no such bucket" in result.stderr.lower(), result.stderr
